@@ -1,0 +1,37 @@
+/* What every command gets from main: the global options and the output
+ * settings.  Commands parse their own options and print; the work happens
+ * in the library folders, which never print. */
+#pragma once
+
+#include "util/diag.h"
+#include "util/exitcode.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct {
+  const char *uri;     /* -c URI, else NULL (LIBVIRT_DEFAULT_URI, libvirt's default) */
+  int verbosity;       /* -q: -1, default 0, -v: 1 and up */
+  bool color_stdout;   /* only on a terminal, never with NO_COLOR */
+  bool color_stderr;
+} vsc_cli;
+
+typedef int (*vsc_cmd_fn)(vsc_cli *cli, int argc, char **argv);
+
+typedef struct {
+  const char *name;
+  vsc_cmd_fn fn;
+  const char *summary;
+  const char *usage;    /* synopsis lines after "vschan NAME" */
+} vsc_command;
+
+#define VSC_COMMAND(id, name, summary, usage) int cmd_##id(vsc_cli *cli, int argc, char **argv);
+#include "commands.def"
+#undef VSC_COMMAND
+
+/* Print the diagnostics to stderr and return the exit code they mean. */
+int vsc_cli_report(vsc_cli *cli, vsc_diags *diags);
+/* "vschan: error: ..." for a usage problem; returns VSC_EXIT_USAGE. */
+int vsc_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print the help of one command to out. */
+void vsc_cli_command_help(const char *name, FILE *out);

@@ -1,0 +1,365 @@
+#include "chardev.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+VSC_ENUM_IMPL(vsc_kind, VSC_KIND_LAST, "channel", "console", "serial", "parallel");
+
+VSC_ENUM_IMPL(vsc_backend, VSC_BACKEND_LAST,
+              "null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix",
+              "spicevmc", "spiceport", "nmdm", "qemu-vdagent", "dbus");
+
+VSC_ENUM_IMPL(vsc_mode, VSC_MODE_LAST, "", "bind", "connect");
+
+VSC_ENUM_IMPL(vsc_protocol, VSC_PROTOCOL_LAST, "", "raw", "telnet", "telnets", "tls");
+
+VSC_ENUM_IMPL(vsc_target_type, VSC_TARGET_LAST,
+              "", "virtio", "guestfwd", "xen",
+              "serial", "sclp", "sclplm", "lxc", "openvz", "uml",
+              "isa-serial", "usb-serial", "pci-serial", "spapr-vio-serial",
+              "system-serial", "sclp-serial", "isa-debug");
+
+VSC_ENUM_IMPL(vsc_serial_model, VSC_MODEL_LAST,
+              "", "isa-serial", "usb-serial", "pci-serial", "spapr-vty", "pl011",
+              "16550a", "sclpconsole", "sclplmconsole", "isa-debugcon");
+
+VSC_ENUM_IMPL(vsc_mouse_mode, VSC_MOUSE_LAST, "", "server", "client");
+
+vsc_chardev *vsc_chardev_new(vsc_kind kind)
+{
+  vsc_chardev *dev = vsc_calloc(1, sizeof(*dev));
+  dev->kind = kind;
+  return dev;
+}
+
+void vsc_source_clear(vsc_source *src)
+{
+  free(src->path);
+  free(src->host);
+  free(src->service);
+  free(src->channel);
+  free(src->master);
+  free(src->slave);
+  for (size_t i = 0; i < src->nseclabels; i++) {
+    free(src->seclabels[i].model);
+    free(src->seclabels[i].label);
+  }
+  free(src->seclabels);
+  memset(src, 0, sizeof(*src));
+}
+
+void vsc_address_clear(vsc_address *addr)
+{
+  for (size_t i = 0; i < addr->nattrs; i++) {
+    free(addr->attrs[i].key);
+    free(addr->attrs[i].value);
+  }
+  free(addr->attrs);
+  free(addr->type);
+  memset(addr, 0, sizeof(*addr));
+}
+
+void vsc_chardev_free(vsc_chardev *dev)
+{
+  if (!dev)
+    return;
+  for (size_t i = 0; i < dev->nsources; i++)
+    vsc_source_clear(&dev->sources[i]);
+  free(dev->sources);
+  free(dev->target.name);
+  free(dev->target.address);
+  free(dev->target.state);
+  free(dev->log_file);
+  free(dev->alias);
+  vsc_address_clear(&dev->address);
+  free(dev->tty);
+  free(dev->origin.file);
+  free(dev->origin.pointer);
+  free(dev);
+}
+
+static void source_copy(vsc_source *dst, const vsc_source *src)
+{
+  *dst = *src;
+  dst->path = vsc_strdup(src->path);
+  dst->host = vsc_strdup(src->host);
+  dst->service = vsc_strdup(src->service);
+  dst->channel = vsc_strdup(src->channel);
+  dst->master = vsc_strdup(src->master);
+  dst->slave = vsc_strdup(src->slave);
+  dst->seclabels = NULL;
+  dst->nseclabels = 0;
+  for (size_t i = 0; i < src->nseclabels; i++) {
+    vsc_seclabel *s = vsc_append(&dst->seclabels, &dst->nseclabels, sizeof(*s));
+    s->model = vsc_strdup(src->seclabels[i].model);
+    s->relabel = src->seclabels[i].relabel;
+    s->label = vsc_strdup(src->seclabels[i].label);
+  }
+}
+
+vsc_chardev *vsc_chardev_copy(const vsc_chardev *dev)
+{
+  vsc_chardev *c = vsc_malloc(sizeof(*c));
+  *c = *dev;
+  c->sources = NULL;
+  c->nsources = 0;
+  for (size_t i = 0; i < dev->nsources; i++)
+    source_copy(vsc_chardev_add_source(c), &dev->sources[i]);
+  c->target.name = vsc_strdup(dev->target.name);
+  c->target.address = vsc_strdup(dev->target.address);
+  c->target.state = vsc_strdup(dev->target.state);
+  c->log_file = vsc_strdup(dev->log_file);
+  c->alias = vsc_strdup(dev->alias);
+  c->address.type = vsc_strdup(dev->address.type);
+  c->address.attrs = NULL;
+  c->address.nattrs = 0;
+  for (size_t i = 0; i < dev->address.nattrs; i++)
+    vsc_address_set(&c->address, dev->address.attrs[i].key, dev->address.attrs[i].value);
+  c->tty = vsc_strdup(dev->tty);
+  c->origin.file = vsc_strdup(dev->origin.file);
+  c->origin.pointer = vsc_strdup(dev->origin.pointer);
+  return c;
+}
+
+vsc_source *vsc_chardev_add_source(vsc_chardev *dev)
+{
+  return vsc_append(&dev->sources, &dev->nsources, sizeof(*dev->sources));
+}
+
+void vsc_devset_init(vsc_devset *set)
+{
+  memset(set, 0, sizeof(*set));
+}
+
+void vsc_devset_clear(vsc_devset *set)
+{
+  for (size_t i = 0; i < set->ndevs; i++)
+    vsc_chardev_free(set->devs[i]);
+  free(set->devs);
+  memset(set, 0, sizeof(*set));
+}
+
+void vsc_devset_free(vsc_devset *set)
+{
+  if (!set)
+    return;
+  vsc_devset_clear(set);
+  free(set);
+}
+
+void vsc_devset_add(vsc_devset *set, vsc_chardev *dev)
+{
+  *(vsc_chardev **)vsc_append(&set->devs, &set->ndevs, sizeof(*set->devs)) = dev;
+}
+
+void vsc_address_set(vsc_address *addr, const char *key, const char *value)
+{
+  for (size_t i = 0; i < addr->nattrs; i++) {
+    if (strcmp(addr->attrs[i].key, key) == 0) {
+      free(addr->attrs[i].value);
+      addr->attrs[i].value = vsc_strdup(value);
+      return;
+    }
+  }
+  vsc_attr *a = vsc_append(&addr->attrs, &addr->nattrs, sizeof(*a));
+  a->key = vsc_strdup(key);
+  a->value = vsc_strdup(value);
+}
+
+const char *vsc_address_get(const vsc_address *addr, const char *key)
+{
+  for (size_t i = 0; i < addr->nattrs; i++)
+    if (strcmp(addr->attrs[i].key, key) == 0)
+      return addr->attrs[i].value;
+  return NULL;
+}
+
+vsc_backend vsc_chardev_backend(const vsc_chardev *dev)
+{
+  return dev->has_backend ? dev->backend : VSC_BACKEND_PTY;
+}
+
+const vsc_source *vsc_chardev_main_source(const vsc_chardev *dev)
+{
+  if (dev->nsources == 0)
+    return NULL;
+  if (vsc_chardev_backend(dev) == VSC_BACKEND_UDP) {
+    for (size_t i = 0; i < dev->nsources; i++)
+      if (dev->sources[i].mode != VSC_MODE_BIND)
+        return &dev->sources[i];
+    return NULL;
+  }
+  return &dev->sources[0];
+}
+
+const vsc_source *vsc_chardev_udp_bind_source(const vsc_chardev *dev)
+{
+  if (vsc_chardev_backend(dev) != VSC_BACKEND_UDP)
+    return NULL;
+  for (size_t i = 0; i < dev->nsources; i++)
+    if (dev->sources[i].mode == VSC_MODE_BIND)
+      return &dev->sources[i];
+  return NULL;
+}
+
+vsc_target_type vsc_chardev_target_type(const vsc_chardev *dev)
+{
+  if (dev->has_target && dev->target.type != VSC_TARGET_ABSENT)
+    return dev->target.type;
+  switch (dev->kind) {
+  case VSC_KIND_SERIAL:
+    return VSC_TARGET_ISA_SERIAL;
+  case VSC_KIND_CONSOLE:
+    return VSC_TARGET_SERIAL;
+  case VSC_KIND_CHANNEL:
+  case VSC_KIND_PARALLEL:
+  case VSC_KIND_LAST:
+    break;
+  }
+  return VSC_TARGET_ABSENT;
+}
+
+bool vsc_target_type_allowed(vsc_kind kind, vsc_target_type type)
+{
+  switch (type) {
+  case VSC_TARGET_ABSENT:
+    return true;
+  case VSC_TARGET_VIRTIO:
+  case VSC_TARGET_XEN:
+    return kind == VSC_KIND_CHANNEL || kind == VSC_KIND_CONSOLE;
+  case VSC_TARGET_GUESTFWD:
+    return kind == VSC_KIND_CHANNEL;
+  case VSC_TARGET_SERIAL:
+  case VSC_TARGET_SCLP:
+  case VSC_TARGET_SCLPLM:
+  case VSC_TARGET_LXC:
+  case VSC_TARGET_OPENVZ:
+  case VSC_TARGET_UML:
+    return kind == VSC_KIND_CONSOLE;
+  case VSC_TARGET_ISA_SERIAL:
+  case VSC_TARGET_USB_SERIAL:
+  case VSC_TARGET_PCI_SERIAL:
+  case VSC_TARGET_SPAPR_VIO_SERIAL:
+  case VSC_TARGET_SYSTEM_SERIAL:
+  case VSC_TARGET_SCLP_SERIAL:
+  case VSC_TARGET_ISA_DEBUG:
+    return kind == VSC_KIND_SERIAL;
+  case VSC_TARGET_LAST:
+    break;
+  }
+  return false;
+}
+
+vsc_serial_model vsc_serial_model_for_target(vsc_target_type type)
+{
+  switch (type) {
+  case VSC_TARGET_ISA_SERIAL:
+    return VSC_MODEL_ISA_SERIAL;
+  case VSC_TARGET_USB_SERIAL:
+    return VSC_MODEL_USB_SERIAL;
+  case VSC_TARGET_PCI_SERIAL:
+    return VSC_MODEL_PCI_SERIAL;
+  case VSC_TARGET_SPAPR_VIO_SERIAL:
+    return VSC_MODEL_SPAPR_VTY;
+  case VSC_TARGET_SCLP_SERIAL:
+    return VSC_MODEL_SCLPCONSOLE;
+  case VSC_TARGET_ISA_DEBUG:
+    return VSC_MODEL_ISA_DEBUGCON;
+  case VSC_TARGET_SYSTEM_SERIAL:  /* pl011 or 16550a, by machine */
+  case VSC_TARGET_ABSENT:
+  case VSC_TARGET_VIRTIO:
+  case VSC_TARGET_GUESTFWD:
+  case VSC_TARGET_XEN:
+  case VSC_TARGET_SERIAL:
+  case VSC_TARGET_SCLP:
+  case VSC_TARGET_SCLPLM:
+  case VSC_TARGET_LXC:
+  case VSC_TARGET_OPENVZ:
+  case VSC_TARGET_UML:
+  case VSC_TARGET_LAST:
+    break;
+  }
+  return VSC_MODEL_ABSENT;
+}
+
+bool vsc_chardev_is_virtio_serial(const vsc_chardev *dev)
+{
+  return (dev->kind == VSC_KIND_CHANNEL || dev->kind == VSC_KIND_CONSOLE) &&
+         dev->has_target && dev->target.type == VSC_TARGET_VIRTIO;
+}
+
+const char *vsc_chardev_unix_path(const vsc_chardev *dev)
+{
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  if (vsc_chardev_backend(dev) != VSC_BACKEND_UNIX || !src)
+    return NULL;
+  return src->path;
+}
+
+char *vsc_chardev_describe(const vsc_chardev *dev)
+{
+  const char *kind = vsc_kind_to_string(dev->kind);
+  vsc_target_type tt = vsc_chardev_target_type(dev);
+
+  if (dev->alias)
+    return vsc_asprintf("%s '%s'", kind, dev->alias);
+  if (tt == VSC_TARGET_VIRTIO && dev->target.name)
+    return vsc_asprintf("%s '%s'", kind, dev->target.name);
+  if (tt == VSC_TARGET_GUESTFWD && dev->target.address && dev->target.has_port)
+    return vsc_asprintf("guestfwd channel %s:%u", dev->target.address, dev->target.port);
+  if (dev->has_target && dev->target.has_port)
+    return vsc_asprintf("%s port %u", kind, dev->target.port);
+  return vsc_asprintf("%s (%s)", kind, vsc_backend_to_string(vsc_chardev_backend(dev)));
+}
+
+unsigned int vsc_chardev_virtio_port(const vsc_chardev *dev)
+{
+  const char *port;
+  if (!dev->address.type || strcmp(dev->address.type, "virtio-serial") != 0)
+    return 0;
+  port = vsc_address_get(&dev->address, "port");
+  return port ? (unsigned int)strtoul(port, NULL, 0) : 0;
+}
+
+static bool streq(const char *a, const char *b)
+{
+  return a && b && strcmp(a, b) == 0;
+}
+
+/* Aliases compare without libvirt's required prefix: "ua-x" and "x" are
+ * the same user alias. */
+static const char *bare_alias(const char *alias)
+{
+  if (alias && strncmp(alias, VSC_USER_ALIAS_PREFIX, strlen(VSC_USER_ALIAS_PREFIX)) == 0)
+    return alias + strlen(VSC_USER_ALIAS_PREFIX);
+  return alias;
+}
+
+bool vsc_chardev_same_identity(const vsc_chardev *a, const vsc_chardev *b)
+{
+  vsc_target_type ta = vsc_chardev_target_type(a), tb = vsc_chardev_target_type(b);
+
+  if (a->alias && b->alias && streq(bare_alias(a->alias), bare_alias(b->alias)))
+    return true;
+  if (a->kind != b->kind)
+    return false;
+  switch (a->kind) {
+  case VSC_KIND_CHANNEL:
+    if (ta != tb)
+      return false;
+    if (ta == VSC_TARGET_GUESTFWD)
+      return streq(a->target.address, b->target.address) && a->target.has_port &&
+             b->target.has_port && a->target.port == b->target.port;
+    return streq(a->target.name, b->target.name);
+  case VSC_KIND_CONSOLE:
+  case VSC_KIND_SERIAL:
+  case VSC_KIND_PARALLEL:
+    return a->has_target && b->has_target && a->target.has_port && b->target.has_port &&
+           a->target.port == b->target.port &&
+           (a->kind != VSC_KIND_CONSOLE || ta == tb);
+  case VSC_KIND_LAST:
+    break;
+  }
+  return false;
+}

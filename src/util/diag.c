@@ -1,0 +1,124 @@
+#include "diag.h"
+#include "mem.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+void vsc_diag_add(vsc_diags *d, vsc_severity sev, const vsc_loc *loc,
+                  const char *rule, const char *hint, const char *fmt, ...)
+{
+  vsc_diag *item = vsc_append(&d->items, &d->n, sizeof(*d->items));
+  va_list ap;
+
+  item->severity = sev;
+  if (loc) {
+    item->file = vsc_strdup(loc->file);
+    item->line = loc->line;
+    item->column = loc->column;
+    item->pointer = vsc_strdup(loc->pointer);
+  }
+  item->rule = vsc_strdup(rule);
+  item->hint = vsc_strdup(hint);
+
+  va_start(ap, fmt);
+  int len = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  item->message = vsc_malloc((size_t)(len < 0 ? 0 : len) + 1);
+  item->message[0] = '\0';
+  va_start(ap, fmt);
+  vsnprintf(item->message, (size_t)(len < 0 ? 0 : len) + 1, fmt, ap);
+  va_end(ap);
+}
+
+size_t vsc_diags_count(const vsc_diags *d, vsc_severity sev)
+{
+  size_t c = 0;
+  for (size_t i = 0; i < d->n; i++)
+    c += d->items[i].severity == sev;
+  return c;
+}
+
+bool vsc_diags_has_errors(const vsc_diags *d)
+{
+  return vsc_diags_count(d, VSC_SEV_ERROR) > 0;
+}
+
+void vsc_diags_promote(vsc_diags *d)
+{
+  for (size_t i = 0; i < d->n; i++)
+    if (d->items[i].severity == VSC_SEV_WARNING)
+      d->items[i].severity = VSC_SEV_ERROR;
+}
+
+void vsc_diags_move(vsc_diags *dst, vsc_diags *src)
+{
+  for (size_t i = 0; i < src->n; i++)
+    *(vsc_diag *)vsc_append(&dst->items, &dst->n, sizeof(*dst->items)) = src->items[i];
+  free(src->items);
+  src->items = NULL;
+  src->n = 0;
+}
+
+void vsc_diags_clear(vsc_diags *d)
+{
+  for (size_t i = 0; i < d->n; i++) {
+    vsc_diag *item = &d->items[i];
+    free(item->file);
+    free(item->pointer);
+    free(item->rule);
+    free(item->message);
+    free(item->hint);
+  }
+  free(d->items);
+  d->items = NULL;
+  d->n = 0;
+}
+
+const char *vsc_severity_to_string(vsc_severity s)
+{
+  switch (s) {
+  case VSC_SEV_ERROR:
+    return "error";
+  case VSC_SEV_WARNING:
+    return "warning";
+  case VSC_SEV_NOTE:
+    return "note";
+  }
+  return "error";
+}
+
+static void print_prefix(const vsc_diag *item, FILE *out)
+{
+  if (item->file) {
+    fputs(item->file, out);
+    if (item->line > 0) {
+      fprintf(out, ":%d", item->line);
+      if (item->column > 0)
+        fprintf(out, ":%d", item->column);
+    }
+    fputs(": ", out);
+  } else {
+    fputs("vschan: ", out);
+  }
+}
+
+void vsc_diags_print(const vsc_diags *d, FILE *out, bool use_color)
+{
+  for (size_t i = 0; i < d->n; i++) {
+    const vsc_diag *item = &d->items[i];
+    const char *color = item->severity == VSC_SEV_ERROR ? "\033[1;31m"
+                        : item->severity == VSC_SEV_WARNING ? "\033[1;35m" : "\033[1;36m";
+
+    print_prefix(item, out);
+    fprintf(out, "%s%s:%s ", use_color ? color : "", vsc_severity_to_string(item->severity),
+            use_color ? "\033[0m" : "");
+    if (item->pointer && *item->pointer)
+      fprintf(out, "at %s: ", item->pointer);
+    fputs(item->message, out);
+    if (item->rule)
+      fprintf(out, " [%s]", item->rule);
+    fputc('\n', out);
+    if (item->hint)
+      fprintf(out, "  hint: %s\n", item->hint);
+  }
+}

@@ -1,0 +1,59 @@
+/* Diagnostics: every library function that can fail takes a vsc_diags *
+ * and records what went wrong there, once, with where (file, line,
+ * JSON pointer or element), a rule id for checks, and what to do.  The
+ * command decides how to print them (text, JSON, JUnit). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum { VSC_SEV_ERROR, VSC_SEV_WARNING, VSC_SEV_NOTE } vsc_severity;
+
+/* Where something is.  All fields optional. */
+typedef struct {
+  const char *file;
+  int line;            /* 1-based; 0 unknown */
+  int column;          /* 1-based; 0 unknown */
+  const char *pointer; /* JSON pointer (/channels/2/target) or element path */
+} vsc_loc;
+
+typedef struct {
+  vsc_severity severity;
+  char *file;
+  int line;
+  int column;
+  char *pointer;
+  char *rule;
+  char *message;
+  char *hint;
+} vsc_diag;
+
+typedef struct {
+  vsc_diag *items;
+  size_t n;
+} vsc_diags;
+
+void vsc_diag_add(vsc_diags *d, vsc_severity sev, const vsc_loc *loc,
+                  const char *rule, const char *hint, const char *fmt, ...)
+  __attribute__((format(printf, 6, 7)));
+
+/* Shorthands for the common case: an error with a hint. */
+#define vsc_error(d, loc, rule, hint, ...) \
+  vsc_diag_add((d), VSC_SEV_ERROR, (loc), (rule), (hint), __VA_ARGS__)
+#define vsc_warning(d, loc, rule, hint, ...) \
+  vsc_diag_add((d), VSC_SEV_WARNING, (loc), (rule), (hint), __VA_ARGS__)
+
+size_t vsc_diags_count(const vsc_diags *d, vsc_severity sev);
+bool vsc_diags_has_errors(const vsc_diags *d);
+/* Turn every warning into an error (--werror). */
+void vsc_diags_promote(vsc_diags *d);
+/* Move the items of src to the end of dst. */
+void vsc_diags_move(vsc_diags *dst, vsc_diags *src);
+void vsc_diags_clear(vsc_diags *d);
+
+/* gcc style: "file:line:col: error: at POINTER: message [rule]" and a
+ * "  hint: ..." line.  Colour when use_color. */
+void vsc_diags_print(const vsc_diags *d, FILE *out, bool use_color);
+
+const char *vsc_severity_to_string(vsc_severity s);
