@@ -1,0 +1,154 @@
+/* vschan xml: render a spec as libvirt domain XML, alone or merged into a
+ * domain document. */
+#include "cli.h"
+#include "input.h"
+#include "model/rules.h"
+#include "util/file.h"
+#include "xml/xml.h"
+
+#include <string.h>
+
+static void usage(FILE *out)
+{
+  fputs("usage: vschan xml SPEC.json|- [--into DOMAIN.xml] [-o FILE]\n"
+        "       vschan xml --template NAME [--set KEY=VALUE]... [--into DOMAIN.xml] [-o FILE]\n"
+        "\n"
+        "Render the devices of a spec (or a template) as libvirt domain XML: a\n"
+        "<devices> element, or with --into the whole domain with the devices merged in.\n"
+        "Nothing is printed or written when the spec breaks a rule.\n"
+        "\n"
+        "Options:\n"
+        "  --into DOMAIN.xml      merge into this domain: a device with the same identity\n"
+        "                         (alias, virtio name, guestfwd address:port, target port)\n"
+        "                         is replaced, others are added; a virtio-serial controller\n"
+        "                         is added when needed\n"
+        "  -o, --output FILE      write to FILE atomically instead of standard output\n"
+        "  --template NAME        use a shipped template (see 'vschan template list')\n"
+        "  --set KEY=VALUE        set a template parameter (repeatable)\n"
+        "  --templates-dir DIR    read templates from DIR\n"
+        "  -h, --help             show this help\n"
+        "\n"
+        "Examples:\n"
+        "  vschan xml spec.json\n"
+        "  vschan xml --template guest-agent\n"
+        "  vschan xml --template app-channel --set name=org.example.app.0 \\\n"
+        "             --set path=/run/app.sock --into vm.xml -o vm.xml\n", out);
+}
+
+/* The spec's devices plus the domain's devices they do not replace: what
+ * the domain will hold, for the rules that look at all devices. */
+static void combine(const vsc_devset *spec, const vsc_devset *existing, vsc_devset *out)
+{
+  for (size_t i = 0; i < spec->ndevs; i++)
+    vsc_devset_add(out, vsc_chardev_copy(spec->devs[i]));
+  for (size_t i = 0; i < existing->ndevs; i++) {
+    bool replaced = false;
+    for (size_t j = 0; j < spec->ndevs && !replaced; j++)
+      replaced = vsc_chardev_same_identity(existing->devs[i], spec->devs[j]);
+    if (!replaced)
+      vsc_devset_add(out, vsc_chardev_copy(existing->devs[i]));
+  }
+  out->controller = spec->controller.present ? spec->controller : existing->controller;
+}
+
+int cmd_xml(vsc_cli *cli, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "into", required_argument, NULL, 'i' },
+    { "output", required_argument, NULL, 'o' },
+    { "help", no_argument, NULL, 'h' },
+    VSC_CLI_INPUT_OPTIONS,
+    { NULL, 0, NULL, 0 },
+  };
+  vsc_cli_input in = { 0 };
+  const char *into = NULL, *output = NULL;
+  vsc_diags diags = { 0 };
+  vsc_devset set, existing, combined;
+  xmlDocPtr doc = NULL;
+  int rc = VSC_EXIT_OK, c;
+
+  vsc_devset_init(&set);
+  vsc_devset_init(&existing);
+  vsc_devset_init(&combined);
+  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    if (vsc_cli_input_option(&in, c, optarg, "xml", &rc)) {
+      if (rc)
+        goto out;
+      continue;
+    }
+    switch (c) {
+    case 'i':
+      into = optarg;
+      break;
+    case 'o':
+      output = optarg;
+      break;
+    case 'h':
+      usage(stdout);
+      goto out;
+    default:
+      rc = vsc_cli_usage_error("xml", "unknown option");
+      goto out;
+    }
+  }
+  if (argc - optind > 1) {
+    rc = vsc_cli_usage_error("xml", "too many arguments: give one spec file");
+    goto out;
+  }
+  if (vsc_cli_input_load(&in, optind < argc ? argv[optind] : NULL, &set, &diags, "xml", &rc) < 0)
+    goto report;
+
+  if (into) {
+    vsc_domain_info info;
+    doc = vsc_xml_read_file(into, &diags);
+    if (!doc) {
+      rc = VSC_EXIT_FAILURE;
+      goto report;
+    }
+    if (vsc_xml_collect(xmlDocGetRootElement(doc), strcmp(into, "-") ? into : "<stdin>", &existing, &diags) < 0) {
+      rc = VSC_EXIT_FAILURE;
+      goto report;
+    }
+    combine(&set, &existing, &combined);
+    vsc_xml_domain_info(xmlDocGetRootElement(doc), &info);
+    vsc_rules_check(&combined, &info, &diags);
+    vsc_domain_info_clear(&info);
+  } else {
+    vsc_rules_check(&set, NULL, &diags);
+  }
+  /* vschan writes nothing that libvirt accepts but that will not work. */
+  vsc_diags_promote(&diags);
+  if (vsc_diags_has_errors(&diags)) {
+    rc = VSC_EXIT_FAILURE;
+    goto report;
+  }
+
+  VSC_AUTOFREE(char) text = NULL;
+  if (into) {
+    if (vsc_xml_merge_into_domain(doc, &set, &diags) < 0) {
+      rc = VSC_EXIT_FAILURE;
+      goto report;
+    }
+    text = vsc_xml_doc_to_string(doc);
+  } else {
+    xmlDocPtr out = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr devices = vsc_xml_format_devset(out, &set);
+    xmlDocSetRootElement(out, devices);
+    text = vsc_xml_node_to_string(out, devices);
+    xmlFreeDoc(out);
+  }
+  if (vsc_file_write_atomic(output ? output : "-", text, strlen(text), &diags) < 0)
+    rc = VSC_EXIT_USAGE;
+
+report:
+  vsc_cli_report(cli, &diags);
+out:
+  if (doc)
+    xmlFreeDoc(doc);
+  vsc_devset_clear(&set);
+  vsc_devset_clear(&existing);
+  vsc_devset_clear(&combined);
+  vsc_diags_clear(&diags);
+  vsc_cli_input_clear(&in);
+  return rc;
+}

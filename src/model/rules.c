@@ -1,0 +1,533 @@
+/* The rules.  Each check names its rule id; the table below is the list
+ * users see (vschan-spec(5), `vschan validate --list-rules`). */
+#include "rules.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const vsc_rule_info vsc_rules[] = {
+  { "backend-unsupported", VSC_SEV_ERROR, "the backend does not exist on QEMU (nmdm is bhyve's)" },
+  { "target-missing", VSC_SEV_ERROR, "a channel needs a target type" },
+  { "target-type", VSC_SEV_ERROR, "the target type belongs to another element or is not supported by QEMU" },
+  { "spicevmc-target", VSC_SEV_ERROR, "spicevmc only on a <channel> with a virtio target" },
+  { "spicevmc-name", VSC_SEV_ERROR, "a spicevmc channel is named com.redhat.spice.0" },
+  { "guestfwd-address", VSC_SEV_ERROR, "guestfwd needs an IPv4 address" },
+  { "guestfwd-port", VSC_SEV_ERROR, "guestfwd needs a port" },
+  { "source-path", VSC_SEV_ERROR, "file, pipe, dev and unix (except virtio channels) need a source path" },
+  { "tcp-host", VSC_SEV_ERROR, "tcp needs a host" },
+  { "tcp-service", VSC_SEV_ERROR, "tcp needs a service (port)" },
+  { "udp-service", VSC_SEV_ERROR, "udp needs the service of its connect end" },
+  { "reconnect-mode", VSC_SEV_ERROR, "reconnect only in connect mode" },
+  { "reconnect-timeout", VSC_SEV_ERROR, "an enabled reconnect needs a timeout greater than 0" },
+  { "source-channel", VSC_SEV_ERROR, "spiceport and dbus need a channel name of [A-Za-z0-9_.-]" },
+  { "alias-format", VSC_SEV_ERROR, "user aliases are ua- followed by [A-Za-z0-9_-]" },
+  { "alias-unique", VSC_SEV_ERROR, "aliases are unique" },
+  { "console-serial-first", VSC_SEV_ERROR, "only the first console can be a serial console" },
+  { "serial-model", VSC_SEV_ERROR, "the serial target model matches the target type" },
+  { "target-arch", VSC_SEV_ERROR, "the target type exists on the guest architecture" },
+  { "virtio-port-unique", VSC_SEV_ERROR, "explicit virtio-serial ports are unique" },
+  { "virtio-port-range", VSC_SEV_ERROR, "virtio-serial ports fit the controller's ports" },
+  { "address-type", VSC_SEV_ERROR, "the address type fits the device" },
+  { "spice-graphics", VSC_SEV_ERROR, "spicevmc and spiceport need <graphics type='spice'>" },
+  { "channel-name-unique", VSC_SEV_WARNING, "two virtio ports with the same name (QEMU refuses to start)" },
+  { "channel-name-chars", VSC_SEV_WARNING, "virtio port names use [A-Za-z0-9_.-]" },
+  { "unix-path-shared", VSC_SEV_WARNING, "two devices on the same unix socket path" },
+  { "unix-path-length", VSC_SEV_WARNING, "a unix socket path fits the 107 bytes of sun_path" },
+  { "protocol-ignored", VSC_SEV_WARNING, "telnets/tls protocols, or a protocol on a non-tcp backend, are ignored by libvirt" },
+  { "xen-target", VSC_SEV_WARNING, "xen channel targets do not work on QEMU" },
+  { "source-unused", VSC_SEV_WARNING, "a source field the backend does not read" },
+  { "guestfwd-unique", VSC_SEV_WARNING, "guestfwd address:port pairs are unique" },
+  { "isa-serial-max", VSC_SEV_WARNING, "at most 4 ISA serial ports" },
+  { "console-compat", VSC_SEV_WARNING, "a serial console differs from the serial port it aliases" },
+  { "virtio-serial-controller", VSC_SEV_WARNING, "virtio ports need a virtio-serial controller in the domain" },
+  { NULL, VSC_SEV_ERROR, NULL },
+};
+
+static vsc_severity severity_of(const char *id)
+{
+  for (const vsc_rule_info *r = vsc_rules; r->id; r++)
+    if (strcmp(r->id, id) == 0)
+      return r->severity;
+  return VSC_SEV_ERROR;
+}
+
+typedef struct {
+  const vsc_devset *set;
+  const vsc_domain_info *domain;
+  vsc_diags *diags;
+  size_t found;
+} checker;
+
+/* Report rule on dev; sub is the JSON pointer below the device
+ * ("/target/port") used when the device came from a spec. */
+static void __attribute__((format(printf, 6, 7)))
+report(checker *c, const vsc_chardev *dev, const char *sub, const char *rule,
+       const char *hint, const char *fmt, ...)
+{
+  char msg[1024];
+  VSC_AUTOFREE(char) pointer = NULL;
+  VSC_AUTOFREE(char) what = dev ? vsc_chardev_describe(dev) : NULL;
+  va_list ap;
+  vsc_loc loc = { 0 };
+
+  if (dev) {
+    loc.file = dev->origin.file;
+    loc.line = dev->origin.line;
+    if (dev->origin.pointer)
+      pointer = vsc_asprintf("%s%s", dev->origin.pointer, sub ? sub : "");
+    loc.pointer = pointer;
+  }
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  if (what)
+    vsc_diag_add(c->diags, severity_of(rule), &loc, rule, hint, "%s: %s", what, msg);
+  else
+    vsc_diag_add(c->diags, severity_of(rule), &loc, rule, hint, "%s", msg);
+  c->found++;
+}
+
+static bool streq(const char *a, const char *b)
+{
+  return a && b && strcmp(a, b) == 0;
+}
+
+static bool only_chars(const char *s, const char *extra)
+{
+  for (; *s; s++) {
+    char ch = *s;
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+          strchr(extra, ch)))
+      return false;
+  }
+  return true;
+}
+
+static bool is_x86(const vsc_domain_info *d)
+{
+  const char *arch = d && d->arch ? d->arch : "x86_64";
+  return strcmp(arch, "x86_64") == 0 || strcmp(arch, "i686") == 0;
+}
+
+/* Which source fields each backend reads (virDomainChrSourceDefParseXML). */
+enum { F_MODE = 1, F_PATH = 2, F_HOST = 4, F_SERVICE = 8, F_APPEND = 16, F_TLS = 32,
+       F_CHANNEL = 64, F_NMDM = 128, F_RECONNECT = 256, F_VDAGENT = 512 };
+
+static unsigned int backend_fields(vsc_backend b)
+{
+  switch (b) {
+  case VSC_BACKEND_NULL:
+  case VSC_BACKEND_VC:
+  case VSC_BACKEND_STDIO:
+  case VSC_BACKEND_SPICEVMC:
+    return 0;
+  case VSC_BACKEND_PTY:
+  case VSC_BACKEND_DEV:
+  case VSC_BACKEND_PIPE:
+    return F_PATH;
+  case VSC_BACKEND_FILE:
+    return F_PATH | F_APPEND;
+  case VSC_BACKEND_UDP:
+    return F_MODE | F_HOST | F_SERVICE;
+  case VSC_BACKEND_TCP:
+    return F_MODE | F_HOST | F_SERVICE | F_TLS | F_RECONNECT;
+  case VSC_BACKEND_UNIX:
+    return F_MODE | F_PATH | F_RECONNECT;
+  case VSC_BACKEND_SPICEPORT:
+  case VSC_BACKEND_DBUS:
+    return F_CHANNEL;
+  case VSC_BACKEND_NMDM:
+    return F_NMDM;
+  case VSC_BACKEND_QEMU_VDAGENT:
+    return F_VDAGENT;
+  case VSC_BACKEND_LAST:
+    break;
+  }
+  return 0;
+}
+
+static void check_source_fields(checker *c, const vsc_chardev *dev, vsc_backend b)
+{
+  unsigned int allowed = backend_fields(b);
+  for (size_t i = 0; i < dev->nsources; i++) {
+    const vsc_source *s = &dev->sources[i];
+    struct { unsigned int flag; bool set; const char *name; } fields[] = {
+      { F_MODE, s->mode != VSC_MODE_ABSENT, "mode" },
+      /* libvirt reports the pty it allocated as source path in live XML */
+      { F_PATH, s->path && !(b == VSC_BACKEND_PTY), "path" },
+      { F_HOST, s->host != NULL, "host" },
+      { F_SERVICE, s->service != NULL, "service" },
+      { F_APPEND, s->append != VSC_TRI_ABSENT, "append" },
+      { F_TLS, s->tls != VSC_TRI_ABSENT, "tls" },
+      { F_CHANNEL, s->channel != NULL, "channel" },
+      { F_NMDM, s->master || s->slave, "master/slave" },
+      { F_RECONNECT, s->has_reconnect, "reconnect" },
+      { F_VDAGENT, s->copypaste != VSC_TRI_ABSENT || s->mouse != VSC_MOUSE_ABSENT, "clipboard/mouse" },
+    };
+    for (size_t f = 0; f < VSC_N_ELEMENTS(fields); f++)
+      if (fields[f].set && !(allowed & fields[f].flag))
+        report(c, dev, "/source", "source-unused", "remove it, or pick the backend that uses it",
+               "a '%s' backend does not use source %s; libvirt ignores it",
+               vsc_backend_to_string(b), fields[f].name);
+  }
+}
+
+static bool is_ipv4(const char *s)
+{
+  struct in_addr a;
+  return s && inet_pton(AF_INET, s, &a) == 1;
+}
+
+static bool looks_ipv6(const char *s)
+{
+  return s && strchr(s, ':');
+}
+
+static void check_target(checker *c, const vsc_chardev *dev, size_t console_index)
+{
+  vsc_target_type tt = vsc_chardev_target_type(dev);
+  const char *tts = vsc_target_type_to_string(tt);
+
+  if (dev->kind == VSC_KIND_CHANNEL && tt == VSC_TARGET_ABSENT) {
+    report(c, dev, "/target", "target-missing",
+           "add \"target\": {\"type\": \"virtio\", \"name\": \"org.example.app.0\"} or a guestfwd target",
+           "target type must be specified for channel device");
+    return;
+  }
+  if (!vsc_target_type_allowed(dev->kind, tt)) {
+    report(c, dev, "/target/type", "target-type", NULL, "target type '%s' is not valid for a %s",
+           tts, vsc_kind_to_string(dev->kind));
+    return;
+  }
+  switch (tt) {
+  case VSC_TARGET_GUESTFWD:
+    if (!dev->target.address)
+      report(c, dev, "/target/address", "guestfwd-address", "add \"address\": \"10.0.2.1\"",
+             "a guestfwd channel needs a target address");
+    else if (looks_ipv6(dev->target.address))
+      report(c, dev, "/target/address", "guestfwd-address", "use an IPv4 address of the user network, such as 10.0.2.1",
+             "guestfwd channel only supports IPv4 addresses, not '%s'", dev->target.address);
+    else if (!is_ipv4(dev->target.address))
+      report(c, dev, "/target/address", "guestfwd-address", "use an IPv4 address such as 10.0.2.1",
+             "'%s' is not an IPv4 address", dev->target.address);
+    if (!dev->target.has_port || dev->target.port == 0)
+      report(c, dev, "/target/port", "guestfwd-port", "add \"port\": 4600",
+             "a guestfwd channel needs a target port from 1 to 65535");
+    break;
+  case VSC_TARGET_XEN:
+    if (dev->kind == VSC_KIND_CHANNEL)
+      report(c, dev, "/target/type", "xen-target", "use \"type\": \"virtio\" on QEMU/KVM",
+             "a xen channel target does not work on QEMU (libvirt fails with 'An error occurred, but the cause is unknown')");
+    else
+      report(c, dev, "/target/type", "target-type", "use a serial or virtio console on QEMU/KVM",
+             "unsupported console target type xen");
+    break;
+  case VSC_TARGET_LXC:
+  case VSC_TARGET_OPENVZ:
+  case VSC_TARGET_UML:
+    report(c, dev, "/target/type", "target-type", "use a serial or virtio console on QEMU/KVM",
+           "unsupported console target type %s", tts);
+    break;
+  case VSC_TARGET_SERIAL:
+    if (dev->kind == VSC_KIND_CONSOLE && console_index > 0)
+      report(c, dev, "/target/type", "console-serial-first",
+             "make it a virtio console: \"target\": {\"type\": \"virtio\"}",
+             "only the first console can be a serial port");
+    break;
+  case VSC_TARGET_SCLP:
+  case VSC_TARGET_SCLPLM:
+  case VSC_TARGET_SPAPR_VIO_SERIAL:
+  case VSC_TARGET_SCLP_SERIAL:
+  case VSC_TARGET_SYSTEM_SERIAL:
+    if (is_x86(c->domain))
+      report(c, dev, "/target/type", "target-arch", "x86 guests use isa-serial, pci-serial or usb-serial",
+             "target type '%s' is not compatible with the x86 guest architecture", tts);
+    break;
+  case VSC_TARGET_ABSENT:
+  case VSC_TARGET_VIRTIO:
+  case VSC_TARGET_ISA_SERIAL:
+  case VSC_TARGET_USB_SERIAL:
+  case VSC_TARGET_PCI_SERIAL:
+  case VSC_TARGET_ISA_DEBUG:
+  case VSC_TARGET_LAST:
+    break;
+  }
+
+  if (dev->kind == VSC_KIND_SERIAL && dev->target.model != VSC_MODEL_ABSENT && dev->has_target &&
+      dev->target.type != VSC_TARGET_ABSENT) {
+    vsc_serial_model want = vsc_serial_model_for_target(tt);
+    bool ok = want == dev->target.model;
+    if (tt == VSC_TARGET_SYSTEM_SERIAL)
+      ok = dev->target.model == VSC_MODEL_PL011 || dev->target.model == VSC_MODEL_16550A;
+    if (!ok)
+      report(c, dev, "/target/model", "serial-model",
+             want ? "drop the model, or use the one that belongs to the type" : NULL,
+             "target model '%s' does not belong to target type '%s'%s%s",
+             vsc_serial_model_to_string(dev->target.model), tts, want ? "; it takes '" : "",
+             want ? vsc_serial_model_to_string(want) : "");
+  }
+  if (dev->target.model != VSC_MODEL_ABSENT && dev->kind != VSC_KIND_SERIAL)
+    report(c, dev, "/target/model", "target-type", "remove the model", "only serial ports take a target model");
+
+  if (tt == VSC_TARGET_VIRTIO && dev->target.name &&
+      !only_chars(dev->target.name, "_.-"))
+    report(c, dev, "/target/name", "channel-name-chars",
+           "use letters, digits, '.', '_' and '-', as in org.example.app.0",
+           "virtio port name '%s' has characters other than [A-Za-z0-9_.-]", dev->target.name);
+}
+
+static void check_source(checker *c, const vsc_chardev *dev)
+{
+  vsc_backend b = vsc_chardev_backend(dev);
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  vsc_target_type tt = vsc_chardev_target_type(dev);
+  bool virtio_channel = dev->kind == VSC_KIND_CHANNEL && (tt == VSC_TARGET_VIRTIO || tt == VSC_TARGET_XEN);
+  const char *bs = vsc_backend_to_string(b);
+
+  check_source_fields(c, dev, b);
+
+  switch (b) {
+  case VSC_BACKEND_NMDM:
+    report(c, dev, "/type", "backend-unsupported", "nmdm is for bhyve guests; use pty or unix on QEMU",
+           "unsupported chardev 'nmdm'");
+    break;
+  case VSC_BACKEND_SPICEVMC:
+    if (dev->kind != VSC_KIND_CHANNEL || tt != VSC_TARGET_VIRTIO)
+      report(c, dev, "/type", "spicevmc-target",
+             "use a channel with \"target\": {\"type\": \"virtio\", \"name\": \"com.redhat.spice.0\"}",
+             "spicevmc device type only supports virtio");
+    else if (dev->target.name && strcmp(dev->target.name, "com.redhat.spice.0") != 0)
+      report(c, dev, "/target/name", "spicevmc-name", "name it com.redhat.spice.0, or leave the name out",
+             "unsupported spicevmc target name '%s'", dev->target.name);
+    break;
+  case VSC_BACKEND_FILE:
+  case VSC_BACKEND_PIPE:
+  case VSC_BACKEND_DEV:
+    if (!src || !src->path)
+      report(c, dev, "/source/path", "source-path", "add \"source\": {\"path\": \"/absolute/path\"}",
+             "missing source path for a '%s' backend", bs);
+    break;
+  case VSC_BACKEND_UNIX:
+    if ((!src || !src->path) && !virtio_channel)
+      report(c, dev, "/source/path", "source-path",
+             "add \"source\": {\"mode\": \"bind\", \"path\": \"/run/...sock\"}; only virtio channels get a generated path",
+             "missing source path for a unix socket");
+    break;
+  case VSC_BACKEND_TCP:
+    if (!src || !src->host)
+      report(c, dev, "/source/host", "tcp-host", "add \"host\": \"127.0.0.1\" (or 0.0.0.0 to listen on all)",
+             "missing source host for a tcp backend");
+    if (!src || !src->service)
+      report(c, dev, "/source/service", "tcp-service", "add \"service\": 4555", "missing source service for a tcp backend");
+    break;
+  case VSC_BACKEND_UDP:
+    if (!src || !src->service)
+      report(c, dev, "/source", "udp-service",
+             "add a source with \"mode\": \"connect\" and \"service\": the peer's port",
+             "missing source service for the connect end of a udp backend");
+    break;
+  case VSC_BACKEND_SPICEPORT:
+  case VSC_BACKEND_DBUS:
+    if (!src || !src->channel || !*src->channel || !only_chars(src->channel, "_.-"))
+      report(c, dev, "/source/channel", "source-channel", "use a name such as org.qemu.console.serial.0",
+             "a '%s' backend needs a source channel name of [A-Za-z0-9_.-]", bs);
+    break;
+  case VSC_BACKEND_NULL:
+  case VSC_BACKEND_VC:
+  case VSC_BACKEND_PTY:
+  case VSC_BACKEND_STDIO:
+  case VSC_BACKEND_QEMU_VDAGENT:
+  case VSC_BACKEND_LAST:
+    break;
+  }
+
+  /* reconnect: connect mode only, timeout > 0 when enabled. */
+  for (size_t i = 0; i < dev->nsources; i++) {
+    const vsc_source *s = &dev->sources[i];
+    if (!s->has_reconnect || !(backend_fields(b) & F_RECONNECT))
+      continue;
+    /* A unix source without a path gets a generated one in bind mode. */
+    bool bind = s->mode == VSC_MODE_BIND || (b == VSC_BACKEND_UNIX && !s->path);
+    if (bind)
+      report(c, dev, "/source/reconnect", "reconnect-mode",
+             s->path ? "remove reconnect, or use \"mode\": \"connect\"" : "give a path with \"mode\": \"connect\", or remove reconnect",
+             "chardev reconnect is possible only for connect mode");
+    if (s->reconnect.enabled != VSC_TRI_NO) {
+      if (!s->reconnect.has_timeout)
+        report(c, dev, "/source/reconnect", "reconnect-timeout", "add \"timeout\": 10 (seconds)",
+               "an enabled reconnect needs a timeout");
+      else if (s->reconnect.timeout == 0)
+        report(c, dev, "/source/reconnect/timeout", "reconnect-timeout", "use a timeout of 1 second or more",
+               "chardev reconnect source timeout cannot be '0'");
+    }
+  }
+
+  if (dev->protocol != VSC_PROTOCOL_ABSENT) {
+    if (b != VSC_BACKEND_TCP)
+      report(c, dev, "/protocol", "protocol-ignored", "remove the protocol; only tcp reads it",
+             "libvirt ignores a protocol on a '%s' backend", bs);
+    else if (dev->protocol == VSC_PROTOCOL_TELNETS || dev->protocol == VSC_PROTOCOL_TLS)
+      report(c, dev, "/protocol", "protocol-ignored",
+             "for TLS use \"source\": {\"tls\": true} with chardev_tls in qemu.conf, and protocol raw or telnet",
+             "libvirt accepts protocol '%s' but ignores it: the connection is neither telnet nor TLS",
+             vsc_protocol_to_string(dev->protocol));
+  }
+
+  const char *upath = vsc_chardev_unix_path(dev);
+  if (upath && strlen(upath) > VSC_UNIX_PATH_MAX)
+    report(c, dev, "/source/path", "unix-path-length", "use a shorter path, e.g. under /run",
+           "unix socket path is %zu bytes; sockaddr_un holds at most %d", strlen(upath), VSC_UNIX_PATH_MAX);
+}
+
+static void check_alias(checker *c, const vsc_chardev *dev)
+{
+  const char *p = VSC_USER_ALIAS_PREFIX;
+  if (!dev->alias)
+    return;
+  /* Live XML carries libvirt's own aliases (channel0, serial0, ...). */
+  if (strncmp(dev->alias, p, strlen(p)) != 0)
+    return;
+  const char *rest = dev->alias + strlen(p);
+  if (!*rest || !only_chars(rest, "_-"))
+    report(c, dev, "/alias", "alias-format", "use letters, digits, '_' and '-' after 'ua-'",
+           "alias '%s' must be 'ua-' followed by [A-Za-z0-9_-]", dev->alias);
+}
+
+static void check_address(checker *c, const vsc_chardev *dev)
+{
+  const char *type = dev->address.type;
+  if (!type)
+    return;
+  bool virtio = vsc_chardev_is_virtio_serial(dev);
+  vsc_target_type tt = vsc_chardev_target_type(dev);
+  bool ok;
+  if (strcmp(type, "virtio-serial") == 0)
+    ok = virtio;
+  else if (strcmp(type, "pci") == 0)
+    ok = tt == VSC_TARGET_PCI_SERIAL;
+  else if (strcmp(type, "usb") == 0)
+    ok = tt == VSC_TARGET_USB_SERIAL;
+  else if (strcmp(type, "isa") == 0)
+    ok = dev->kind == VSC_KIND_SERIAL || dev->kind == VSC_KIND_PARALLEL;
+  else
+    ok = !is_x86(c->domain);
+  if (!ok)
+    report(c, dev, "/address/type", "address-type", "remove the address and let libvirt assign one",
+           "an address of type '%s' does not fit this device", type);
+}
+
+static unsigned int addr_uint(const vsc_chardev *dev, const char *key)
+{
+  const char *v = vsc_address_get(&dev->address, key);
+  return v ? (unsigned int)strtoul(v, NULL, 0) : 0;
+}
+
+static void check_set(checker *c)
+{
+  const vsc_devset *set = c->set;
+  size_t nisa = 0;
+
+  for (size_t i = 0; i < set->ndevs; i++) {
+    const vsc_chardev *a = set->devs[i];
+
+    if (a->kind == VSC_KIND_SERIAL && vsc_chardev_target_type(a) == VSC_TARGET_ISA_SERIAL && ++nisa == 5)
+      report(c, a, NULL, "isa-serial-max", "use pci-serial or usb-serial, or a virtio console",
+             "more than 4 ISA serial ports; QEMU supports at most 4");
+
+    for (size_t j = 0; j < i; j++) {
+      const vsc_chardev *b = set->devs[j];
+      if (a->alias && streq(a->alias, b->alias))
+        report(c, a, "/alias", "alias-unique", "give each device its own alias",
+               "non unique alias detected: %s", a->alias);
+      if (vsc_chardev_is_virtio_serial(a) && vsc_chardev_is_virtio_serial(b) &&
+          streq(a->target.name, b->target.name))
+        report(c, a, "/target/name", "channel-name-unique", "give each port its own name",
+               "the port name '%s' is used twice; QEMU refuses to start with duplicate virtserialport names",
+               a->target.name);
+      const char *pa = vsc_chardev_unix_path(a), *pb = vsc_chardev_unix_path(b);
+      if (streq(pa, pb))
+        report(c, a, "/source/path", "unix-path-shared", "give each device its own socket path",
+               "socket path '%s' is also used by another device", pa);
+      if (vsc_chardev_target_type(a) == VSC_TARGET_GUESTFWD && vsc_chardev_target_type(b) == VSC_TARGET_GUESTFWD &&
+          streq(a->target.address, b->target.address) && a->target.has_port && b->target.has_port &&
+          a->target.port == b->target.port)
+        report(c, a, "/target", "guestfwd-unique", "forward each address:port once",
+               "guestfwd %s:%u is forwarded twice", a->target.address, a->target.port);
+      if (vsc_chardev_virtio_port(a) && vsc_chardev_virtio_port(a) == vsc_chardev_virtio_port(b) &&
+          addr_uint(a, "controller") == addr_uint(b, "controller") && addr_uint(a, "bus") == addr_uint(b, "bus"))
+        report(c, a, "/address/port", "virtio-port-unique", "pick another port, or leave the address out",
+               "virtio serial port %u on controller %u is already occupied", vsc_chardev_virtio_port(a),
+               addr_uint(a, "controller"));
+    }
+  }
+}
+
+static void check_domain(checker *c)
+{
+  const vsc_domain_info *d = c->domain;
+  const vsc_devset *set = c->set;
+  bool any_virtio = false;
+  const vsc_chardev *serial0 = NULL, *console0 = NULL;
+
+  for (size_t i = 0; i < set->ndevs; i++) {
+    const vsc_chardev *dev = set->devs[i];
+    vsc_backend b = vsc_chardev_backend(dev);
+    if ((b == VSC_BACKEND_SPICEVMC || b == VSC_BACKEND_SPICEPORT) && !d->has_spice_graphics)
+      report(c, dev, "/type", "spice-graphics", "add <graphics type='spice'/> to the domain",
+             "chardev '%s' not supported without spice graphics", vsc_backend_to_string(b));
+    if (vsc_chardev_is_virtio_serial(dev)) {
+      any_virtio = true;
+      unsigned int port = vsc_chardev_virtio_port(dev), ctl = addr_uint(dev, "controller");
+      unsigned int max = ctl < VSC_N_ELEMENTS(d->ports) && d->ports[ctl] ? d->ports[ctl]
+                                                                       : VSC_VIRTIO_SERIAL_DEFAULT_PORTS;
+      if (port >= max)
+        report(c, dev, "/address/port", "virtio-port-range", "use a lower port or raise the controller's ports=",
+               "virtio-serial port %u does not fit controller %u, which has %u ports", port, ctl, max);
+    }
+    if (dev->kind == VSC_KIND_SERIAL && !serial0)
+      serial0 = dev;
+    if (dev->kind == VSC_KIND_CONSOLE && !console0)
+      console0 = dev;
+  }
+  if (any_virtio && d->nvirtio_serial == 0 && !set->controller.present)
+    report(c, NULL, NULL, "virtio-serial-controller",
+           "add <controller type='virtio-serial'/>: libvirt adds one at define time, but it cannot be hot-plugged later",
+           "virtio channels or consoles but no virtio-serial controller");
+  /* <console> with a serial target is an alias of the first <serial>;
+   * libvirt keeps the serial's backend and drops the console's. */
+  if (serial0 && console0 && vsc_chardev_target_type(console0) == VSC_TARGET_SERIAL &&
+      (vsc_chardev_backend(serial0) != vsc_chardev_backend(console0) ||
+       !streq(vsc_chardev_unix_path(serial0), vsc_chardev_unix_path(console0))) &&
+      !(console0->nsources == 0 && serial0->nsources == 0 && vsc_chardev_backend(serial0) == vsc_chardev_backend(console0)))
+    report(c, console0, NULL, "console-compat",
+           "give the console the same backend as the first serial port, or drop one of them",
+           "this serial console is an alias of the first serial port, whose '%s' backend wins",
+           vsc_backend_to_string(vsc_chardev_backend(serial0)));
+}
+
+size_t vsc_rules_check(const vsc_devset *set, const vsc_domain_info *domain, vsc_diags *diags)
+{
+  checker c = { .set = set, .domain = domain && domain->known ? domain : NULL, .diags = diags };
+  size_t console_index = 0;
+
+  for (size_t i = 0; i < set->ndevs; i++) {
+    const vsc_chardev *dev = set->devs[i];
+    check_target(&c, dev, dev->kind == VSC_KIND_CONSOLE ? console_index++ : 0);
+    check_source(&c, dev);
+    check_alias(&c, dev);
+    check_address(&c, dev);
+  }
+  check_set(&c);
+  if (c.domain)
+    check_domain(&c);
+  return c.found;
+}
+
+void vsc_domain_info_clear(vsc_domain_info *info)
+{
+  free(info->arch);
+  free(info->machine);
+  memset(info, 0, sizeof(*info));
+}

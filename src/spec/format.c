@@ -1,0 +1,157 @@
+/* Device model → JSON spec.  Mirrors parse.c field for field. */
+#include "spec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void put_string(json_t *obj, const char *key, const char *value)
+{
+  if (value)
+    json_object_set_new(obj, key, json_string(value));
+}
+
+static void put_bool(json_t *obj, const char *key, vsc_tristate value)
+{
+  if (value != VSC_TRI_ABSENT)
+    json_object_set_new(obj, key, json_boolean(value == VSC_TRI_YES));
+}
+
+static void put_enum(json_t *obj, const char *key, const char *value)
+{
+  if (value && *value)
+    json_object_set_new(obj, key, json_string(value));
+}
+
+/* Services that are plain port numbers are written as integers. */
+static void put_service(json_t *obj, const char *service)
+{
+  char *end;
+  if (!service)
+    return;
+  long port = strtol(service, &end, 10);
+  if (*service && !*end && port >= 0 && port <= 65535 && service[0] != '0')
+    json_object_set_new(obj, "service", json_integer(port));
+  else
+    json_object_set_new(obj, "service", json_string(service));
+}
+
+static json_t *format_source(const vsc_source *src)
+{
+  json_t *o = json_object();
+
+  put_enum(o, "mode", vsc_mode_to_string(src->mode));
+  put_string(o, "path", src->path);
+  put_string(o, "host", src->host);
+  put_service(o, src->service);
+  put_bool(o, "append", src->append);
+  put_bool(o, "tls", src->tls);
+  put_string(o, "channel", src->channel);
+  put_string(o, "master", src->master);
+  put_string(o, "slave", src->slave);
+  if (src->has_reconnect) {
+    json_t *rc = json_object();
+    put_bool(rc, "enabled", src->reconnect.enabled);
+    if (src->reconnect.has_timeout)
+      json_object_set_new(rc, "timeout", json_integer(src->reconnect.timeout));
+    json_object_set_new(o, "reconnect", rc);
+  }
+  if (src->nseclabels) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < src->nseclabels; i++) {
+      json_t *s = json_object();
+      put_string(s, "model", src->seclabels[i].model);
+      put_bool(s, "relabel", src->seclabels[i].relabel);
+      put_string(s, "label", src->seclabels[i].label);
+      json_array_append_new(arr, s);
+    }
+    json_object_set_new(o, "seclabel", arr);
+  }
+  if (src->copypaste != VSC_TRI_ABSENT) {
+    json_t *c = json_object();
+    put_bool(c, "copypaste", src->copypaste);
+    json_object_set_new(o, "clipboard", c);
+  }
+  if (src->mouse != VSC_MOUSE_ABSENT) {
+    json_t *m = json_object();
+    put_enum(m, "mode", vsc_mouse_mode_to_string(src->mouse));
+    json_object_set_new(o, "mouse", m);
+  }
+  return o;
+}
+
+json_t *vsc_spec_format_chardev(const vsc_chardev *dev)
+{
+  json_t *o = json_object();
+
+  if (dev->has_backend)
+    put_enum(o, "type", vsc_backend_to_string(dev->backend));
+  if (dev->nsources == 1) {
+    json_object_set_new(o, "source", format_source(&dev->sources[0]));
+  } else if (dev->nsources > 1) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < dev->nsources; i++)
+      json_array_append_new(arr, format_source(&dev->sources[i]));
+    json_object_set_new(o, "source", arr);
+  }
+  if (dev->has_target) {
+    json_t *t = json_object();
+    put_enum(t, "type", vsc_target_type_to_string(dev->target.type));
+    put_string(t, "name", dev->target.name);
+    put_string(t, "address", dev->target.address);
+    if (dev->target.has_port)
+      json_object_set_new(t, "port", json_integer(dev->target.port));
+    put_enum(t, "model", vsc_serial_model_to_string(dev->target.model));
+    json_object_set_new(o, "target", t);
+  }
+  put_enum(o, "protocol", vsc_protocol_to_string(dev->protocol));
+  if (dev->log_file) {
+    json_t *l = json_object();
+    put_string(l, "file", dev->log_file);
+    put_bool(l, "append", dev->log_append);
+    json_object_set_new(o, "log", l);
+  }
+  put_string(o, "alias", dev->alias);
+  if (dev->address.type) {
+    json_t *a = json_object();
+    put_string(a, "type", dev->address.type);
+    for (size_t i = 0; i < dev->address.nattrs; i++)
+      put_string(a, dev->address.attrs[i].key, dev->address.attrs[i].value);
+    json_object_set_new(o, "address", a);
+  }
+  if (dev->has_acpi_index) {
+    json_t *a = json_object();
+    json_object_set_new(a, "index", json_integer(dev->acpi_index));
+    json_object_set_new(o, "acpi", a);
+  }
+  return o;
+}
+
+json_t *vsc_spec_format(const vsc_devset *set)
+{
+  json_t *root = json_object();
+
+  json_object_set_new(root, "version", json_integer(VSC_SPEC_VERSION));
+  for (int kind = 0; kind < VSC_KIND_LAST; kind++) {
+    json_t *arr = NULL;
+    for (size_t i = 0; i < set->ndevs; i++) {
+      if (set->devs[i]->kind != (vsc_kind)kind)
+        continue;
+      if (!arr)
+        arr = json_array();
+      json_array_append_new(arr, vsc_spec_format_chardev(set->devs[i]));
+    }
+    if (arr)
+      json_object_set_new(root, vsc_spec_kind_key((vsc_kind)kind), arr);
+  }
+  if (set->controller.present) {
+    json_t *c = json_object();
+    if (set->controller.has_index)
+      json_object_set_new(c, "index", json_integer(set->controller.index));
+    if (set->controller.has_ports)
+      json_object_set_new(c, "ports", json_integer(set->controller.ports));
+    if (set->controller.has_vectors)
+      json_object_set_new(c, "vectors", json_integer(set->controller.vectors));
+    json_object_set_new(root, "controller", c);
+  }
+  return root;
+}

@@ -1,0 +1,548 @@
+/* JSON spec → device model.  Mirrors format.c field for field. */
+#include "spec.h"
+#include "util/file.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+  const char *file;
+  vsc_diags *diags;
+  char ptr[2048];   /* the JSON pointer of the value being read */
+  size_t ptrlen;
+  int errors;
+} reader;
+
+/* RFC 6901: '~' is written ~0 and '/' is written ~1. */
+static size_t push_key(reader *r, const char *key)
+{
+  size_t saved = r->ptrlen;
+  if (r->ptrlen + 1 < sizeof(r->ptr))
+    r->ptr[r->ptrlen++] = '/';
+  for (const char *p = key; *p && r->ptrlen + 3 < sizeof(r->ptr); p++) {
+    if (*p == '~' || *p == '/') {
+      r->ptr[r->ptrlen++] = '~';
+      r->ptr[r->ptrlen++] = *p == '~' ? '0' : '1';
+    } else {
+      r->ptr[r->ptrlen++] = *p;
+    }
+  }
+  r->ptr[r->ptrlen] = '\0';
+  return saved;
+}
+
+static size_t push_index(reader *r, size_t i)
+{
+  char num[32];
+  snprintf(num, sizeof(num), "%zu", i);
+  return push_key(r, num);
+}
+
+static void pop(reader *r, size_t saved)
+{
+  r->ptrlen = saved;
+  r->ptr[saved] = '\0';
+}
+
+static void __attribute__((format(printf, 3, 4)))
+fail(reader *r, const char *hint, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  vsc_loc loc = { .file = r->file, .pointer = r->ptrlen ? r->ptr : "/" };
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  vsc_error(r->diags, &loc, "spec-syntax", hint, "%s", msg);
+  r->errors++;
+}
+
+static const char *json_type_name(const json_t *v)
+{
+  switch (json_typeof(v)) {
+  case JSON_OBJECT:
+    return "an object";
+  case JSON_ARRAY:
+    return "an array";
+  case JSON_STRING:
+    return "a string";
+  case JSON_INTEGER:
+    return "an integer";
+  case JSON_REAL:
+    return "a number";
+  case JSON_TRUE:
+  case JSON_FALSE:
+    return "a boolean";
+  case JSON_NULL:
+    return "null";
+  }
+  return "a value";
+}
+
+/* Levenshtein distance, to suggest the key the user meant. */
+static size_t edit_distance(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b);
+  size_t prev[64], cur[64];
+  if (la >= 63 || lb >= 63)
+    return SIZE_MAX;
+  for (size_t j = 0; j <= lb; j++)
+    prev[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    cur[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+      size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+      cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+    }
+    memcpy(prev, cur, sizeof(size_t) * (lb + 1));
+  }
+  return prev[lb];
+}
+
+/* Every key of obj must be in allowed (NULL-terminated). */
+static void check_keys(reader *r, json_t *obj, const char *const *allowed)
+{
+  const char *key;
+  json_t *value;
+
+  json_object_foreach(obj, key, value) {
+    bool known = false;
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (const char *const *a = allowed; *a; a++) {
+      if (strcmp(*a, key) == 0)
+        known = true;
+      size_t d = edit_distance(*a, key);
+      if (d < best_d) {
+        best_d = d;
+        best = *a;
+      }
+    }
+    if (known)
+      continue;
+    size_t saved = push_key(r, key);
+    char hint[512];
+    size_t off = 0;
+    if (best && best_d <= 2)
+      off += (size_t)snprintf(hint, sizeof(hint), "did you mean '%s'? ", best);
+    off += (size_t)snprintf(hint + off, sizeof(hint) - off, "allowed here:");
+    for (const char *const *a = allowed; *a && off < sizeof(hint); a++)
+      off += (size_t)snprintf(hint + off, sizeof(hint) - off, " %s", *a);
+    fail(r, hint, "unknown key '%s'", key);
+    pop(r, saved);
+  }
+}
+
+static bool expect_type(reader *r, json_t *v, json_type type, const char *what)
+{
+  if (json_typeof(v) == type || (type == JSON_TRUE && json_is_boolean(v)))
+    return true;
+  fail(r, NULL, "expected %s, got %s", what, json_type_name(v));
+  return false;
+}
+
+static void read_string(reader *r, json_t *obj, const char *key, char **out)
+{
+  json_t *v = json_object_get(obj, key);
+  if (!v)
+    return;
+  size_t saved = push_key(r, key);
+  if (expect_type(r, v, JSON_STRING, "a string")) {
+    free(*out);
+    *out = vsc_strdup(json_string_value(v));
+  }
+  pop(r, saved);
+}
+
+static void read_bool(reader *r, json_t *obj, const char *key, vsc_tristate *out)
+{
+  json_t *v = json_object_get(obj, key);
+  if (!v)
+    return;
+  size_t saved = push_key(r, key);
+  if (expect_type(r, v, JSON_TRUE, "true or false"))
+    *out = json_is_true(v) ? VSC_TRI_YES : VSC_TRI_NO;
+  pop(r, saved);
+}
+
+static void read_uint(reader *r, json_t *obj, const char *key, unsigned int max,
+                      unsigned int *out, bool *has)
+{
+  json_t *v = json_object_get(obj, key);
+  if (!v)
+    return;
+  size_t saved = push_key(r, key);
+  if (expect_type(r, v, JSON_INTEGER, "an integer")) {
+    json_int_t i = json_integer_value(v);
+    if (i < 0 || (unsigned long long)i > max) {
+      char hint[64];
+      snprintf(hint, sizeof(hint), "use a value from 0 to %u", max);
+      fail(r, hint, "%lld is out of range", (long long)i);
+    } else {
+      *out = (unsigned int)i;
+      *has = true;
+    }
+  }
+  pop(r, saved);
+}
+
+/* An enum given as a string, checked against its table. */
+static void read_enum(reader *r, json_t *obj, const char *key,
+                      const char *const *table, int n, int *out)
+{
+  json_t *v = json_object_get(obj, key);
+  if (!v)
+    return;
+  size_t saved = push_key(r, key);
+  if (expect_type(r, v, JSON_STRING, "a string")) {
+    int e = vsc_enum_from_string(table, n, json_string_value(v));
+    if (e < 0) {
+      char hint[512];
+      size_t off = (size_t)snprintf(hint, sizeof(hint), "use one of:");
+      for (int i = 0; i < n && off < sizeof(hint); i++)
+        if (table[i] && *table[i])
+          off += (size_t)snprintf(hint + off, sizeof(hint) - off, " %s", table[i]);
+      fail(r, hint, "unknown value '%s'", json_string_value(v));
+    } else {
+      *out = e;
+    }
+  }
+  pop(r, saved);
+}
+
+#define READ_ENUM(r, obj, key, name, last, out) \
+  do { int _e = (int)*(out); read_enum((r), (obj), (key), name##_table, (last), &_e); *(out) = _e; } while (0)
+
+static void read_seclabel(reader *r, json_t *v, vsc_source *src)
+{
+  static const char *const keys[] = { "model", "relabel", "label", NULL };
+  if (!expect_type(r, v, JSON_OBJECT, "an object"))
+    return;
+  check_keys(r, v, keys);
+  vsc_seclabel *s = vsc_append(&src->seclabels, &src->nseclabels, sizeof(*s));
+  read_string(r, v, "model", &s->model);
+  read_bool(r, v, "relabel", &s->relabel);
+  read_string(r, v, "label", &s->label);
+}
+
+static void read_source(reader *r, json_t *v, vsc_source *src)
+{
+  static const char *const keys[] = { "mode", "path", "host", "service", "append", "tls",
+                                      "channel", "master", "slave", "reconnect", "seclabel",
+                                      "clipboard", "mouse", NULL };
+  json_t *sub;
+  size_t saved;
+
+  if (!expect_type(r, v, JSON_OBJECT, "an object"))
+    return;
+  check_keys(r, v, keys);
+  READ_ENUM(r, v, "mode", vsc_mode, VSC_MODE_LAST, &src->mode);
+  read_string(r, v, "path", &src->path);
+  read_string(r, v, "host", &src->host);
+  if ((sub = json_object_get(v, "service"))) {
+    saved = push_key(r, "service");
+    if (json_is_integer(sub)) {
+      json_int_t port = json_integer_value(sub);
+      if (port < 0 || port > 65535)
+        fail(r, "use a port from 0 to 65535", "port %lld is out of range", (long long)port);
+      else
+        src->service = vsc_asprintf("%lld", (long long)port);
+    } else if (json_is_string(sub)) {
+      src->service = vsc_strdup(json_string_value(sub));
+    } else {
+      fail(r, NULL, "expected a port number or a service name, got %s", json_type_name(sub));
+    }
+    pop(r, saved);
+  }
+  read_bool(r, v, "append", &src->append);
+  read_bool(r, v, "tls", &src->tls);
+  read_string(r, v, "channel", &src->channel);
+  read_string(r, v, "master", &src->master);
+  read_string(r, v, "slave", &src->slave);
+
+  if ((sub = json_object_get(v, "reconnect"))) {
+    static const char *const rkeys[] = { "enabled", "timeout", NULL };
+    saved = push_key(r, "reconnect");
+    if (expect_type(r, sub, JSON_OBJECT, "an object")) {
+      check_keys(r, sub, rkeys);
+      src->has_reconnect = true;
+      read_bool(r, sub, "enabled", &src->reconnect.enabled);
+      read_uint(r, sub, "timeout", UINT_MAX, &src->reconnect.timeout, &src->reconnect.has_timeout);
+    }
+    pop(r, saved);
+  }
+  if ((sub = json_object_get(v, "seclabel"))) {
+    saved = push_key(r, "seclabel");
+    if (json_is_array(sub)) {
+      size_t i;
+      json_t *item;
+      json_array_foreach(sub, i, item) {
+        size_t s2 = push_index(r, i);
+        read_seclabel(r, item, src);
+        pop(r, s2);
+      }
+    } else {
+      read_seclabel(r, sub, src);
+    }
+    pop(r, saved);
+  }
+  if ((sub = json_object_get(v, "clipboard"))) {
+    static const char *const ckeys[] = { "copypaste", NULL };
+    saved = push_key(r, "clipboard");
+    if (expect_type(r, sub, JSON_OBJECT, "an object")) {
+      check_keys(r, sub, ckeys);
+      read_bool(r, sub, "copypaste", &src->copypaste);
+    }
+    pop(r, saved);
+  }
+  if ((sub = json_object_get(v, "mouse"))) {
+    static const char *const mkeys[] = { "mode", NULL };
+    saved = push_key(r, "mouse");
+    if (expect_type(r, sub, JSON_OBJECT, "an object")) {
+      check_keys(r, sub, mkeys);
+      READ_ENUM(r, sub, "mode", vsc_mouse_mode, VSC_MOUSE_LAST, &src->mouse);
+    }
+    pop(r, saved);
+  }
+}
+
+static void read_target(reader *r, json_t *v, vsc_chardev *dev)
+{
+  static const char *const keys[] = { "type", "name", "address", "port", "model", NULL };
+  if (!expect_type(r, v, JSON_OBJECT, "an object"))
+    return;
+  check_keys(r, v, keys);
+  dev->has_target = true;
+  READ_ENUM(r, v, "type", vsc_target_type, VSC_TARGET_LAST, &dev->target.type);
+  read_string(r, v, "name", &dev->target.name);
+  read_string(r, v, "address", &dev->target.address);
+  read_uint(r, v, "port", 65535, &dev->target.port, &dev->target.has_port);
+  READ_ENUM(r, v, "model", vsc_serial_model, VSC_MODEL_LAST, &dev->target.model);
+}
+
+static void read_address(reader *r, json_t *v, vsc_address *addr)
+{
+  const char *key;
+  json_t *val;
+
+  if (!expect_type(r, v, JSON_OBJECT, "an object"))
+    return;
+  json_t *type = json_object_get(v, "type");
+  if (!type || !json_is_string(type)) {
+    fail(r, "for example {\"type\": \"virtio-serial\", \"controller\": 0, \"bus\": 0, \"port\": 2}",
+         "an address needs a \"type\" string");
+    return;
+  }
+  addr->type = vsc_strdup(json_string_value(type));
+  json_object_foreach(v, key, val) {
+    if (strcmp(key, "type") == 0)
+      continue;
+    size_t saved = push_key(r, key);
+    if (json_is_string(val)) {
+      vsc_address_set(addr, key, json_string_value(val));
+    } else if (json_is_integer(val) && json_integer_value(val) >= 0) {
+      char num[32];
+      snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(val));
+      vsc_address_set(addr, key, num);
+    } else if (json_is_boolean(val)) {
+      vsc_address_set(addr, key, json_is_true(val) ? "on" : "off");
+    } else {
+      fail(r, NULL, "expected a string or a non-negative integer, got %s", json_type_name(val));
+    }
+    pop(r, saved);
+  }
+}
+
+static void read_log(reader *r, json_t *v, vsc_chardev *dev)
+{
+  static const char *const keys[] = { "file", "append", NULL };
+  if (!expect_type(r, v, JSON_OBJECT, "an object"))
+    return;
+  check_keys(r, v, keys);
+  read_string(r, v, "file", &dev->log_file);
+  read_bool(r, v, "append", &dev->log_append);
+  if (!dev->log_file)
+    fail(r, "add \"file\": \"/var/log/...\"", "a log needs a \"file\"");
+}
+
+static vsc_chardev *read_chardev(reader *r, json_t *v, vsc_kind kind)
+{
+  static const char *const keys[] = { "type", "source", "target", "protocol", "log",
+                                      "alias", "address", "acpi", NULL };
+  json_t *sub;
+  size_t saved;
+
+  if (!expect_type(r, v, JSON_OBJECT, "a device object"))
+    return NULL;
+  check_keys(r, v, keys);
+
+  vsc_chardev *dev = vsc_chardev_new(kind);
+  dev->origin.file = vsc_strdup(r->file);
+  dev->origin.pointer = vsc_strdup(r->ptr);
+
+  if ((sub = json_object_get(v, "type"))) {
+    int b = -1;
+    READ_ENUM(r, v, "type", vsc_backend, VSC_BACKEND_LAST, &b);
+    if (b >= 0) {
+      dev->backend = (vsc_backend)b;
+      dev->has_backend = true;
+    }
+  }
+  if ((sub = json_object_get(v, "source"))) {
+    saved = push_key(r, "source");
+    if (json_is_array(sub)) {
+      size_t i;
+      json_t *item;
+      if (!dev->has_backend || dev->backend != VSC_BACKEND_UDP || json_array_size(sub) != 2)
+        fail(r, "give one source object; only udp takes two (one \"mode\": \"bind\", one \"mode\": \"connect\")",
+             "a list of sources is only allowed for udp, with exactly two entries");
+      json_array_foreach(sub, i, item) {
+        size_t s2 = push_index(r, i);
+        read_source(r, item, vsc_chardev_add_source(dev));
+        pop(r, s2);
+      }
+    } else {
+      read_source(r, sub, vsc_chardev_add_source(dev));
+    }
+    pop(r, saved);
+  }
+  if ((sub = json_object_get(v, "target"))) {
+    saved = push_key(r, "target");
+    read_target(r, sub, dev);
+    pop(r, saved);
+  }
+  READ_ENUM(r, v, "protocol", vsc_protocol, VSC_PROTOCOL_LAST, &dev->protocol);
+  if ((sub = json_object_get(v, "log"))) {
+    saved = push_key(r, "log");
+    read_log(r, sub, dev);
+    pop(r, saved);
+  }
+  read_string(r, v, "alias", &dev->alias);
+  if (dev->alias && strncmp(dev->alias, VSC_USER_ALIAS_PREFIX, strlen(VSC_USER_ALIAS_PREFIX)) != 0) {
+    char *prefixed = vsc_asprintf(VSC_USER_ALIAS_PREFIX "%s", dev->alias);
+    free(dev->alias);
+    dev->alias = prefixed;
+  }
+  if ((sub = json_object_get(v, "address"))) {
+    saved = push_key(r, "address");
+    read_address(r, sub, &dev->address);
+    pop(r, saved);
+  }
+  if ((sub = json_object_get(v, "acpi"))) {
+    static const char *const akeys[] = { "index", NULL };
+    saved = push_key(r, "acpi");
+    if (expect_type(r, sub, JSON_OBJECT, "an object")) {
+      check_keys(r, sub, akeys);
+      read_uint(r, sub, "index", 16383, &dev->acpi_index, &dev->has_acpi_index);
+    }
+    pop(r, saved);
+  }
+  return dev;
+}
+
+static void read_controller(reader *r, json_t *v, vsc_controller *c)
+{
+  static const char *const keys[] = { "index", "ports", "vectors", NULL };
+  if (!expect_type(r, v, JSON_OBJECT, "an object"))
+    return;
+  check_keys(r, v, keys);
+  c->present = true;
+  read_uint(r, v, "index", 255, &c->index, &c->has_index);
+  read_uint(r, v, "ports", 31, &c->ports, &c->has_ports);
+  read_uint(r, v, "vectors", 1024, &c->vectors, &c->has_vectors);
+}
+
+const char *vsc_spec_kind_key(vsc_kind kind)
+{
+  switch (kind) {
+  case VSC_KIND_CHANNEL:
+    return "channels";
+  case VSC_KIND_CONSOLE:
+    return "consoles";
+  case VSC_KIND_SERIAL:
+    return "serials";
+  case VSC_KIND_PARALLEL:
+    return "parallels";
+  case VSC_KIND_LAST:
+    break;
+  }
+  return NULL;
+}
+
+int vsc_spec_parse_json(json_t *root, const char *filename, vsc_devset *set, vsc_diags *diags)
+{
+  static const char *const keys[] = { "$schema", "version", "channels", "consoles", "serials",
+                                      "parallels", "controller", NULL };
+  reader r = { .file = filename, .diags = diags };
+  json_t *v;
+
+  if (!json_is_object(root)) {
+    fail(&r, "a spec is an object such as {\"channels\": [...]}", "expected an object at the top, got %s",
+         json_type_name(root));
+    return -1;
+  }
+  check_keys(&r, root, keys);
+  if ((v = json_object_get(root, "version"))) {
+    size_t saved = push_key(&r, "version");
+    if (!json_is_integer(v) || json_integer_value(v) != VSC_SPEC_VERSION)
+      fail(&r, "this vschan reads spec version 1", "unsupported spec version");
+    pop(&r, saved);
+  }
+  for (int kind = 0; kind < VSC_KIND_LAST; kind++) {
+    const char *key = vsc_spec_kind_key((vsc_kind)kind);
+    json_t *arr = json_object_get(root, key);
+    size_t i;
+    json_t *item;
+    if (!arr)
+      continue;
+    size_t saved = push_key(&r, key);
+    if (expect_type(&r, arr, JSON_ARRAY, "an array of device objects")) {
+      json_array_foreach(arr, i, item) {
+        size_t s2 = push_index(&r, i);
+        vsc_chardev *dev = read_chardev(&r, item, (vsc_kind)kind);
+        if (dev)
+          vsc_devset_add(set, dev);
+        pop(&r, s2);
+      }
+    }
+    pop(&r, saved);
+  }
+  if ((v = json_object_get(root, "controller"))) {
+    size_t saved = push_key(&r, "controller");
+    read_controller(&r, v, &set->controller);
+    pop(&r, saved);
+  }
+  return r.errors ? -1 : 0;
+}
+
+int vsc_spec_parse(const char *text, size_t len, const char *filename,
+                   vsc_devset *set, vsc_diags *diags)
+{
+  json_error_t err;
+  /* Duplicate keys are a mistake in a hand-written spec: reject them. */
+  json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+
+  if (!root) {
+    vsc_loc loc = { .file = filename, .line = err.line > 0 ? err.line : 0,
+                    .column = err.column > 0 ? err.column : 0 };
+    vsc_error(diags, &loc, "spec-syntax", "fix the JSON syntax at that place", "%s", err.text);
+    return -1;
+  }
+  int rc = vsc_spec_parse_json(root, filename, set, diags);
+  json_decref(root);
+  return rc;
+}
+
+int vsc_spec_load(const char *path, vsc_devset *set, vsc_diags *diags)
+{
+  size_t len;
+  VSC_AUTOFREE(char) text = vsc_file_read(path, VSC_SPEC_MAX_SIZE, &len, diags);
+  if (!text)
+    return -1;
+  return vsc_spec_parse(text, len, strcmp(path, "-") == 0 ? "<stdin>" : path, set, diags);
+}

@@ -1,0 +1,303 @@
+/* Reading XML safely, collecting devices from a document, and merging a
+ * device set into a domain. */
+#include "xml.h"
+#include "util/file.h"
+
+#include <libxml/parser.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool is_element(xmlNodePtr n, const char *name)
+{
+  return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+static bool attr_is(xmlNodePtr n, const char *name, const char *value)
+{
+  xmlChar *v = xmlGetNoNsProp(n, BAD_CAST name);
+  bool eq = v && strcmp((const char *)v, value) == 0;
+  xmlFree(v);
+  return eq;
+}
+
+static char *attr_dup(xmlNodePtr n, const char *name)
+{
+  xmlChar *v = xmlGetNoNsProp(n, BAD_CAST name);
+  char *copy = v ? vsc_strdup((const char *)v) : NULL;
+  xmlFree(v);
+  return copy;
+}
+
+xmlDocPtr vsc_xml_read(const char *text, size_t len, const char *file, vsc_diags *diags)
+{
+  vsc_loc loc = { .file = file };
+  xmlParserCtxtPtr ctxt;
+  xmlDocPtr doc;
+
+  if (len > VSC_XML_MAX_SIZE) {
+    vsc_error(diags, &loc, "xml-syntax", "split the document",
+              "document is larger than %d bytes", VSC_XML_MAX_SIZE);
+    return NULL;
+  }
+  if (len > INT_MAX) {
+    vsc_error(diags, &loc, "xml-syntax", NULL, "document is too large");
+    return NULL;
+  }
+  ctxt = xmlNewParserCtxt();
+  /* No network, no external DTD or entities, no entity substitution; the
+   * error goes to diags rather than stderr. */
+  doc = xmlCtxtReadMemory(ctxt, text, (int)len, file, NULL,
+                          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (!doc) {
+    const xmlError *err = xmlCtxtGetLastError(ctxt);
+    char msg[512] = "not well-formed XML";
+    if (err && err->message) {
+      snprintf(msg, sizeof(msg), "%s", err->message);
+      size_t n = strlen(msg);
+      while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+      loc.line = err->line;
+      loc.column = err->int2;
+    }
+    vsc_error(diags, &loc, "xml-syntax", "fix the XML at that place", "%s", msg);
+    xmlFreeParserCtxt(ctxt);
+    return NULL;
+  }
+  xmlFreeParserCtxt(ctxt);
+  /* libvirt documents never carry a DTD; one here can only be an entity
+   * expansion or external-entity attempt. */
+  if (doc->intSubset || doc->extSubset) {
+    loc.line = doc->intSubset ? (int)xmlGetLineNo((xmlNodePtr)doc->intSubset) : 0;
+    vsc_error(diags, &loc, "xml-doctype", "remove the <!DOCTYPE> declaration",
+              "DOCTYPE and entity declarations are not allowed in domain XML");
+    xmlFreeDoc(doc);
+    return NULL;
+  }
+  if (!xmlDocGetRootElement(doc)) {
+    vsc_error(diags, &loc, "xml-syntax", NULL, "document has no root element");
+    xmlFreeDoc(doc);
+    return NULL;
+  }
+  return doc;
+}
+
+xmlDocPtr vsc_xml_read_file(const char *path, vsc_diags *diags)
+{
+  size_t len;
+  VSC_AUTOFREE(char) text = vsc_file_read(path, VSC_XML_MAX_SIZE, &len, diags);
+  if (!text)
+    return NULL;
+  return vsc_xml_read(text, len, strcmp(path, "-") == 0 ? "<stdin>" : path, diags);
+}
+
+static xmlNodePtr find_child(xmlNodePtr parent, const char *name)
+{
+  for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
+    if (is_element(c, name))
+      return c;
+  return NULL;
+}
+
+int vsc_xml_collect(xmlNodePtr node, const char *file, vsc_devset *set, vsc_diags *diags)
+{
+  int rc = 0;
+
+  if (is_element(node, "domain"))
+    node = find_child(node, "devices");
+  if (!node)
+    return 0;
+  if (vsc_xml_is_chardev_name((const char *)node->name, NULL)) {
+    vsc_chardev *dev = vsc_xml_parse_chardev(node, file, diags);
+    if (!dev)
+      return -1;
+    vsc_devset_add(set, dev);
+    return 0;
+  }
+  for (xmlNodePtr c = node->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE)
+      continue;
+    if (vsc_xml_is_chardev_name((const char *)c->name, NULL)) {
+      vsc_chardev *dev = vsc_xml_parse_chardev(c, file, diags);
+      if (dev)
+        vsc_devset_add(set, dev);
+      else
+        rc = -1;
+    } else if (is_element(c, "controller") && attr_is(c, "type", "virtio-serial") && !set->controller.present) {
+      vsc_xml_parse_controller(c, &set->controller);
+    }
+  }
+  return rc;
+}
+
+void vsc_xml_domain_info(xmlNodePtr domain, vsc_domain_info *info)
+{
+  xmlNodePtr devices = find_child(domain, "devices");
+  xmlNodePtr os = find_child(domain, "os");
+  xmlNodePtr type = find_child(os, "type");
+  bool usb_none = false;
+
+  memset(info, 0, sizeof(*info));
+  info->known = true;
+  if (type) {
+    info->arch = attr_dup(type, "arch");
+    info->machine = attr_dup(type, "machine");
+  }
+  for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
+    if (is_element(c, "graphics") && attr_is(c, "type", "spice"))
+      info->has_spice_graphics = true;
+    if (is_element(c, "controller") && attr_is(c, "type", "virtio-serial")) {
+      vsc_controller ctl = { 0 };
+      vsc_xml_parse_controller(c, &ctl);
+      if (ctl.index < VSC_N_ELEMENTS(info->ports))
+        info->ports[ctl.index] = ctl.has_ports ? ctl.ports : 0;
+      info->nvirtio_serial++;
+    }
+    if (is_element(c, "controller") && attr_is(c, "type", "usb") && attr_is(c, "model", "none"))
+      usb_none = true;
+  }
+  /* libvirt adds a USB controller to x86 machines unless told model='none'. */
+  info->has_usb = !usb_none;
+}
+
+/* libvirt's order of device elements, as far as it matters for placing
+ * ours next to their kind. */
+static const char *const device_order[] = {
+  "emulator", "disk", "controller", "lease", "filesystem", "interface", "smartcard",
+  "serial", "parallel", "console", "channel",
+};
+
+static int order_of(const char *name)
+{
+  for (size_t i = 0; i < VSC_N_ELEMENTS(device_order); i++)
+    if (strcmp(device_order[i], name) == 0)
+      return (int)i;
+  return -1;
+}
+
+/* The whitespace that precedes child elements of parent, to indent what we
+ * insert like its siblings.  Caller frees. */
+static char *child_indent(xmlNodePtr parent)
+{
+  for (xmlNodePtr c = parent->children; c; c = c->next) {
+    if (c->type == XML_TEXT_NODE && c->next && c->next->type == XML_ELEMENT_NODE) {
+      xmlChar *t = xmlNodeGetContent(c);
+      const char *s = (const char *)t;
+      const char *nl = s ? strrchr(s, '\n') : NULL;
+      char *indent = vsc_strdup(nl ? nl : "\n    ");
+      xmlFree(t);
+      return indent;
+    }
+  }
+  return vsc_strdup("\n    ");
+}
+
+static void insert_device(xmlNodePtr devices, xmlNodePtr node)
+{
+  int my_order = order_of((const char *)node->name);
+  xmlNodePtr after = NULL, before = NULL;
+  VSC_AUTOFREE(char) indent = child_indent(devices);
+
+  for (xmlNodePtr c = devices->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE)
+      continue;
+    int o = order_of((const char *)c->name);
+    if (o >= 0 && o <= my_order)
+      after = c;
+    else if (!before && !after)
+      before = c;
+  }
+  if (after) {
+    xmlNodePtr ws = xmlNewText(BAD_CAST indent);
+    xmlAddNextSibling(after, ws);
+    xmlAddNextSibling(ws, node);
+  } else if (before) {
+    xmlNodePtr ws = xmlNewText(BAD_CAST indent);
+    xmlAddPrevSibling(before, node);
+    xmlAddPrevSibling(before, ws);
+  } else {
+    /* An empty <devices/>: indent relative to the closing tag. */
+    xmlAddChild(devices, xmlNewText(BAD_CAST "\n    "));
+    xmlAddChild(devices, node);
+    xmlAddChild(devices, xmlNewText(BAD_CAST "\n  "));
+  }
+}
+
+static bool set_needs_virtio_serial(const vsc_devset *set)
+{
+  for (size_t i = 0; i < set->ndevs; i++)
+    if (vsc_chardev_is_virtio_serial(set->devs[i]))
+      return true;
+  return false;
+}
+
+int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *diags)
+{
+  xmlNodePtr domain = xmlDocGetRootElement(doc);
+  xmlNodePtr devices;
+  vsc_loc loc = { .file = doc->URL ? (const char *)doc->URL : NULL };
+
+  if (!is_element(domain, "domain")) {
+    vsc_error(diags, &loc, "xml-structure", "give a whole <domain> document to --into",
+              "root element is <%s>, not <domain>", domain ? (const char *)domain->name : "");
+    return -1;
+  }
+  devices = find_child(domain, "devices");
+  if (!devices) {
+    devices = xmlNewDocNode(doc, NULL, BAD_CAST "devices", NULL);
+    xmlAddChild(domain, xmlNewText(BAD_CAST "  "));
+    xmlAddChild(domain, devices);
+    xmlAddChild(domain, xmlNewText(BAD_CAST "\n"));
+  }
+
+  for (size_t i = 0; i < set->ndevs; i++) {
+    const vsc_chardev *dev = set->devs[i];
+    xmlNodePtr fresh = vsc_xml_format_chardev(doc, dev);
+    xmlNodePtr match = NULL;
+
+    for (xmlNodePtr c = devices->children; c && !match; c = c->next) {
+      if (c->type != XML_ELEMENT_NODE || !vsc_xml_is_chardev_name((const char *)c->name, NULL))
+        continue;
+      vsc_diags ignored = { 0 };
+      vsc_chardev *existing = vsc_xml_parse_chardev(c, NULL, &ignored);
+      vsc_diags_clear(&ignored);
+      if (existing && vsc_chardev_same_identity(existing, dev))
+        match = c;
+      vsc_chardev_free(existing);
+    }
+    if (match) {
+      xmlReplaceNode(match, fresh);
+      xmlFreeNode(match);
+    } else {
+      insert_device(devices, fresh);
+    }
+  }
+
+  /* The controller: update the one with the same index, or add one when
+   * the spec asks for it or virtio devices need it. */
+  xmlNodePtr ctl_node = NULL;
+  unsigned int want_index = set->controller.has_index ? set->controller.index : 0;
+  bool any_ctl = false;
+  for (xmlNodePtr c = devices->children; c; c = c->next) {
+    if (is_element(c, "controller") && attr_is(c, "type", "virtio-serial")) {
+      vsc_controller ctl = { 0 };
+      vsc_xml_parse_controller(c, &ctl);
+      any_ctl = true;
+      if ((ctl.has_index ? ctl.index : 0) == want_index)
+        ctl_node = c;
+    }
+  }
+  if (set->controller.present) {
+    xmlNodePtr fresh = vsc_xml_format_controller(doc, &set->controller);
+    if (ctl_node) {
+      xmlReplaceNode(ctl_node, fresh);
+      xmlFreeNode(ctl_node);
+    } else {
+      insert_device(devices, fresh);
+    }
+  } else if (!any_ctl && set_needs_virtio_serial(set)) {
+    vsc_controller def = { .present = true, .has_index = true, .index = 0 };
+    insert_device(devices, vsc_xml_format_controller(doc, &def));
+  }
+  return 0;
+}

@@ -1,0 +1,168 @@
+/* Device model → libvirt XML.  Mirrors parse.c element for element; the
+ * order of elements and attributes is libvirt's own (virDomainChrDefFormat). */
+#include "xml.h"
+
+#include <libxml/xmlsave.h>
+#include <stdio.h>
+#include <string.h>
+
+static void set_attr(xmlNodePtr node, const char *name, const char *value)
+{
+  if (value && *value)
+    xmlNewProp(node, BAD_CAST name, BAD_CAST value);
+}
+
+static void set_uint(xmlNodePtr node, const char *name, unsigned int value)
+{
+  char num[16];
+  snprintf(num, sizeof(num), "%u", value);
+  xmlNewProp(node, BAD_CAST name, BAD_CAST num);
+}
+
+static void set_onoff(xmlNodePtr node, const char *name, vsc_tristate v)
+{
+  if (v != VSC_TRI_ABSENT)
+    set_attr(node, name, v == VSC_TRI_YES ? "on" : "off");
+}
+
+static void set_yesno(xmlNodePtr node, const char *name, vsc_tristate v)
+{
+  if (v != VSC_TRI_ABSENT)
+    set_attr(node, name, v == VSC_TRI_YES ? "yes" : "no");
+}
+
+static bool source_is_empty(const vsc_source *src)
+{
+  return !src->mode && !src->path && !src->host && !src->service && !src->channel &&
+         !src->master && !src->slave && !src->append && !src->tls && !src->has_reconnect &&
+         !src->nseclabels && !src->copypaste && !src->mouse;
+}
+
+static void format_source(xmlNodePtr parent, const vsc_source *src)
+{
+  xmlNodePtr node = xmlNewChild(parent, NULL, BAD_CAST "source", NULL);
+
+  set_attr(node, "mode", vsc_mode_to_string(src->mode));
+  set_attr(node, "path", src->path);
+  set_attr(node, "host", src->host);
+  set_attr(node, "service", src->service);
+  set_attr(node, "channel", src->channel);
+  set_attr(node, "master", src->master);
+  set_attr(node, "slave", src->slave);
+  set_onoff(node, "append", src->append);
+  set_yesno(node, "tls", src->tls);
+  if (src->has_reconnect) {
+    xmlNodePtr rc = xmlNewChild(node, NULL, BAD_CAST "reconnect", NULL);
+    set_yesno(rc, "enabled", src->reconnect.enabled);
+    if (src->reconnect.has_timeout)
+      set_uint(rc, "timeout", src->reconnect.timeout);
+  }
+  for (size_t i = 0; i < src->nseclabels; i++) {
+    const vsc_seclabel *s = &src->seclabels[i];
+    xmlNodePtr sl = xmlNewChild(node, NULL, BAD_CAST "seclabel", NULL);
+    set_attr(sl, "model", s->model);
+    set_yesno(sl, "relabel", s->relabel);
+    if (s->label)
+      xmlNewTextChild(sl, NULL, BAD_CAST "label", BAD_CAST s->label);
+  }
+  if (src->copypaste != VSC_TRI_ABSENT)
+    set_yesno(xmlNewChild(node, NULL, BAD_CAST "clipboard", NULL), "copypaste", src->copypaste);
+  if (src->mouse != VSC_MOUSE_ABSENT)
+    set_attr(xmlNewChild(node, NULL, BAD_CAST "mouse", NULL), "mode",
+             vsc_mouse_mode_to_string(src->mouse));
+}
+
+static void format_target(xmlNodePtr parent, const vsc_chardev *dev)
+{
+  const vsc_target *t = &dev->target;
+  xmlNodePtr node = xmlNewChild(parent, NULL, BAD_CAST "target", NULL);
+
+  set_attr(node, "type", vsc_target_type_to_string(t->type));
+  set_attr(node, "name", t->name);
+  set_attr(node, "address", t->address);
+  if (t->has_port)
+    set_uint(node, "port", t->port);
+  set_attr(node, "state", t->state);
+  if (t->model != VSC_MODEL_ABSENT)
+    set_attr(xmlNewChild(node, NULL, BAD_CAST "model", NULL), "name",
+             vsc_serial_model_to_string(t->model));
+}
+
+xmlNodePtr vsc_xml_format_chardev(xmlDocPtr doc, const vsc_chardev *dev)
+{
+  xmlNodePtr node = xmlNewDocNode(doc, NULL, BAD_CAST vsc_kind_to_string(dev->kind), NULL);
+
+  if (dev->has_backend)
+    set_attr(node, "type", vsc_backend_to_string(dev->backend));
+  set_attr(node, "tty", dev->tty);
+  for (size_t i = 0; i < dev->nsources; i++)
+    if (!source_is_empty(&dev->sources[i]))
+      format_source(node, &dev->sources[i]);
+  if (dev->protocol != VSC_PROTOCOL_ABSENT)
+    set_attr(xmlNewChild(node, NULL, BAD_CAST "protocol", NULL), "type",
+             vsc_protocol_to_string(dev->protocol));
+  if (dev->log_file) {
+    xmlNodePtr log = xmlNewChild(node, NULL, BAD_CAST "log", NULL);
+    set_attr(log, "file", dev->log_file);
+    set_onoff(log, "append", dev->log_append);
+  }
+  if (dev->has_target)
+    format_target(node, dev);
+  if (dev->alias)
+    set_attr(xmlNewChild(node, NULL, BAD_CAST "alias", NULL), "name", dev->alias);
+  if (dev->has_acpi_index)
+    set_uint(xmlNewChild(node, NULL, BAD_CAST "acpi", NULL), "index", dev->acpi_index);
+  if (dev->address.type) {
+    xmlNodePtr addr = xmlNewChild(node, NULL, BAD_CAST "address", NULL);
+    set_attr(addr, "type", dev->address.type);
+    for (size_t i = 0; i < dev->address.nattrs; i++)
+      set_attr(addr, dev->address.attrs[i].key, dev->address.attrs[i].value);
+  }
+  return node;
+}
+
+xmlNodePtr vsc_xml_format_controller(xmlDocPtr doc, const vsc_controller *c)
+{
+  xmlNodePtr node = xmlNewDocNode(doc, NULL, BAD_CAST "controller", NULL);
+  set_attr(node, "type", "virtio-serial");
+  if (c->has_index)
+    set_uint(node, "index", c->index);
+  if (c->has_ports)
+    set_uint(node, "ports", c->ports);
+  if (c->has_vectors)
+    set_uint(node, "vectors", c->vectors);
+  return node;
+}
+
+xmlNodePtr vsc_xml_format_devset(xmlDocPtr doc, const vsc_devset *set)
+{
+  xmlNodePtr devices = xmlNewDocNode(doc, NULL, BAD_CAST "devices", NULL);
+
+  if (set->controller.present)
+    xmlAddChild(devices, vsc_xml_format_controller(doc, &set->controller));
+  /* libvirt's order: serials, parallels, consoles, channels. */
+  static const vsc_kind order[] = { VSC_KIND_SERIAL, VSC_KIND_PARALLEL, VSC_KIND_CONSOLE,
+                                    VSC_KIND_CHANNEL };
+  for (size_t k = 0; k < VSC_N_ELEMENTS(order); k++)
+    for (size_t i = 0; i < set->ndevs; i++)
+      if (set->devs[i]->kind == order[k])
+        xmlAddChild(devices, vsc_xml_format_chardev(doc, set->devs[i]));
+  return devices;
+}
+
+char *vsc_xml_node_to_string(xmlDocPtr doc, xmlNodePtr node)
+{
+  xmlBufferPtr buf = xmlBufferCreate();
+  char *out;
+
+  xmlNodeDump(buf, doc, node, 0, 1);
+  out = vsc_asprintf("%s\n", (const char *)xmlBufferContent(buf));
+  xmlBufferFree(buf);
+  return out;
+}
+
+char *vsc_xml_doc_to_string(xmlDocPtr doc)
+{
+  xmlNodePtr root = xmlDocGetRootElement(doc);
+  return root ? vsc_xml_node_to_string(doc, root) : vsc_strdup("");
+}

@@ -1,0 +1,248 @@
+/* libvirt XML → device model.  Mirrors format.c element for element and
+ * enforces the structure libvirt's parser enforces
+ * (virDomainChrDefParseXML, virDomainChrSourceDefParseXML). */
+#include "xml.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const char *file;
+  vsc_diags *diags;
+  int errors;
+} reader;
+
+static void __attribute__((format(printf, 5, 6)))
+fail(reader *r, xmlNodePtr node, const char *rule, const char *hint, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  vsc_loc loc = { .file = r->file, .line = node ? (int)xmlGetLineNo(node) : 0 };
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  vsc_error(r->diags, &loc, rule, hint, "%s", msg);
+  r->errors++;
+}
+
+bool vsc_xml_is_chardev_name(const char *name, vsc_kind *kind)
+{
+  int k = vsc_kind_from_string(name);
+  if (k < 0)
+    return false;
+  if (kind)
+    *kind = (vsc_kind)k;
+  return true;
+}
+
+static bool is_element(xmlNodePtr n, const char *name)
+{
+  return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+/* A copy of the attribute, or NULL when absent. */
+static char *attr(xmlNodePtr node, const char *name)
+{
+  xmlChar *v = xmlGetNoNsProp(node, BAD_CAST name);
+  char *copy;
+  if (!v)
+    return NULL;
+  copy = vsc_strdup((const char *)v);
+  xmlFree(v);
+  return copy;
+}
+
+static void read_enum(reader *r, xmlNodePtr node, const char *name,
+                      const char *const *table, int n, int *out)
+{
+  VSC_AUTOFREE(char) v = attr(node, name);
+  if (!v)
+    return;
+  int e = vsc_enum_from_string(table, n, v);
+  if (e < 0)
+    fail(r, node, "xml-bad-value", NULL, "unknown %s '%s' on <%s>", name, v, (const char *)node->name);
+  else
+    *out = e;
+}
+
+#define READ_ENUM(r, node, name, ename, last, out) \
+  do { int _e = (int)*(out); read_enum((r), (node), (name), ename##_table, (last), &_e); *(out) = _e; } while (0)
+
+/* yes/no or on/off, as the attribute's grammar says. */
+static void read_tristate(reader *r, xmlNodePtr node, const char *name, bool onoff, vsc_tristate *out)
+{
+  VSC_AUTOFREE(char) v = attr(node, name);
+  const char *yes = onoff ? "on" : "yes", *no = onoff ? "off" : "no";
+  if (!v)
+    return;
+  if (strcmp(v, yes) == 0)
+    *out = VSC_TRI_YES;
+  else if (strcmp(v, no) == 0)
+    *out = VSC_TRI_NO;
+  else
+    fail(r, node, "xml-bad-value", NULL, "%s='%s' on <%s> must be '%s' or '%s'", name, v,
+         (const char *)node->name, yes, no);
+}
+
+static void read_uint(reader *r, xmlNodePtr node, const char *name, unsigned int *out, bool *has)
+{
+  VSC_AUTOFREE(char) v = attr(node, name);
+  char *end;
+  if (!v)
+    return;
+  errno = 0;
+  unsigned long n = strtoul(v, &end, 10);
+  if (!*v || *end || errno || n > UINT_MAX || v[0] == '-') {
+    fail(r, node, "xml-bad-value", "use a non-negative integer", "invalid %s '%s' on <%s>", name, v,
+         (const char *)node->name);
+    return;
+  }
+  *out = (unsigned int)n;
+  *has = true;
+}
+
+static void read_source(reader *r, xmlNodePtr node, vsc_source *src)
+{
+  READ_ENUM(r, node, "mode", vsc_mode, VSC_MODE_LAST, &src->mode);
+  src->path = attr(node, "path");
+  src->host = attr(node, "host");
+  src->service = attr(node, "service");
+  src->channel = attr(node, "channel");
+  src->master = attr(node, "master");
+  src->slave = attr(node, "slave");
+  read_tristate(r, node, "append", true, &src->append);
+  read_tristate(r, node, "tls", false, &src->tls);
+  for (xmlNodePtr c = node->children; c; c = c->next) {
+    if (is_element(c, "reconnect")) {
+      src->has_reconnect = true;
+      read_tristate(r, c, "enabled", false, &src->reconnect.enabled);
+      read_uint(r, c, "timeout", &src->reconnect.timeout, &src->reconnect.has_timeout);
+    } else if (is_element(c, "seclabel")) {
+      vsc_seclabel *s = vsc_append(&src->seclabels, &src->nseclabels, sizeof(*s));
+      s->model = attr(c, "model");
+      read_tristate(r, c, "relabel", false, &s->relabel);
+      for (xmlNodePtr l = c->children; l; l = l->next) {
+        if (is_element(l, "label")) {
+          xmlChar *text = xmlNodeGetContent(l);
+          s->label = vsc_strdup((const char *)text);
+          xmlFree(text);
+        }
+      }
+    } else if (is_element(c, "clipboard")) {
+      read_tristate(r, c, "copypaste", false, &src->copypaste);
+    } else if (is_element(c, "mouse")) {
+      READ_ENUM(r, c, "mode", vsc_mouse_mode, VSC_MOUSE_LAST, &src->mouse);
+    }
+  }
+}
+
+static void read_target(reader *r, xmlNodePtr node, vsc_chardev *dev)
+{
+  dev->has_target = true;
+  READ_ENUM(r, node, "type", vsc_target_type, VSC_TARGET_LAST, &dev->target.type);
+  dev->target.name = attr(node, "name");
+  dev->target.address = attr(node, "address");
+  read_uint(r, node, "port", &dev->target.port, &dev->target.has_port);
+  dev->target.state = attr(node, "state");
+  for (xmlNodePtr c = node->children; c; c = c->next)
+    if (is_element(c, "model"))
+      READ_ENUM(r, c, "name", vsc_serial_model, VSC_MODEL_LAST, &dev->target.model);
+}
+
+static void read_address(xmlNodePtr node, vsc_address *addr)
+{
+  addr->type = attr(node, "type");
+  if (!addr->type)
+    addr->type = vsc_strdup("");
+  for (xmlAttrPtr a = node->properties; a; a = a->next) {
+    if (strcmp((const char *)a->name, "type") == 0)
+      continue;
+    xmlChar *v = xmlNodeListGetString(node->doc, a->children, 1);
+    vsc_address_set(addr, (const char *)a->name, v ? (const char *)v : "");
+    xmlFree(v);
+  }
+}
+
+vsc_chardev *vsc_xml_parse_chardev(xmlNodePtr node, const char *file, vsc_diags *diags)
+{
+  reader r = { .file = file, .diags = diags };
+  vsc_kind kind;
+  size_t nlog = 0, nprotocol = 0, ntarget = 0;
+
+  if (!vsc_xml_is_chardev_name((const char *)node->name, &kind)) {
+    fail(&r, node, "xml-structure", NULL, "<%s> is not a character device", (const char *)node->name);
+    return NULL;
+  }
+  VSC_AUTOPTR(vsc_chardev) dev = vsc_chardev_new(kind);
+  dev->origin.file = vsc_strdup(file);
+  dev->origin.line = (int)xmlGetLineNo(node);
+
+  VSC_AUTOFREE(char) type = attr(node, "type");
+  if (type) {
+    int b = vsc_backend_from_string(type);
+    if (b < 0)
+      fail(&r, node, "xml-bad-value", "see vschan-spec(5) for the backends", "unknown %s type '%s'",
+           vsc_kind_to_string(kind), type);
+    else {
+      dev->backend = (vsc_backend)b;
+      dev->has_backend = true;
+    }
+  }
+  dev->tty = attr(node, "tty");
+
+  for (xmlNodePtr c = node->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE)
+      continue;
+    if (is_element(c, "source")) {
+      read_source(&r, c, vsc_chardev_add_source(dev));
+    } else if (is_element(c, "target")) {
+      if (ntarget++ == 0)
+        read_target(&r, c, dev);
+    } else if (is_element(c, "protocol")) {
+      nprotocol++;
+      READ_ENUM(&r, c, "type", vsc_protocol, VSC_PROTOCOL_LAST, &dev->protocol);
+    } else if (is_element(c, "log")) {
+      nlog++;
+      dev->log_file = attr(c, "file");
+      read_tristate(&r, c, "append", true, &dev->log_append);
+    } else if (is_element(c, "alias")) {
+      dev->alias = attr(c, "name");
+    } else if (is_element(c, "address")) {
+      read_address(c, &dev->address);
+    } else if (is_element(c, "acpi")) {
+      read_uint(&r, c, "index", &dev->acpi_index, &dev->has_acpi_index);
+    }
+  }
+
+  /* The structure virDomainChrSourceDefParseXML insists on. */
+  if (dev->nsources > 1 && !(vsc_chardev_backend(dev) == VSC_BACKEND_UDP && dev->nsources == 2))
+    fail(&r, node, "xml-structure", "keep a single <source>; only udp takes two (bind and connect)",
+         "only one <source> element is allowed for a %s of type '%s'", vsc_kind_to_string(kind),
+         vsc_backend_to_string(vsc_chardev_backend(dev)));
+  if (nlog > 1)
+    fail(&r, node, "xml-structure", "keep a single <log>", "only one <log> element is allowed");
+  if (nprotocol > 1)
+    fail(&r, node, "xml-structure", "keep a single <protocol>", "only one <protocol> element is allowed");
+  if (ntarget > 1)
+    fail(&r, node, "xml-structure", "keep a single <target>", "only one <target> element is allowed");
+  if (r.errors)
+    return NULL;
+  return vsc_steal(&dev);
+}
+
+void vsc_xml_parse_controller(xmlNodePtr node, vsc_controller *c)
+{
+  reader r = { 0 };
+  vsc_diags ignored = { 0 };
+  r.diags = &ignored;
+  c->present = true;
+  read_uint(&r, node, "index", &c->index, &c->has_index);
+  read_uint(&r, node, "ports", &c->ports, &c->has_ports);
+  read_uint(&r, node, "vectors", &c->vectors, &c->has_vectors);
+  vsc_diags_clear(&ignored);
+}

@@ -1,0 +1,53 @@
+/* libvirt domain XML ↔ device model.  parse.c and format.c mirror each
+ * other element for element; domain.c merges devices into a domain. */
+#pragma once
+
+#include "model/chardev.h"
+#include "model/rules.h"
+#include "util/diag.h"
+
+#include <libxml/tree.h>
+#include <stdbool.h>
+
+#define VSC_XML_MAX_SIZE (64 * 1024 * 1024)
+
+/* Whether an element name is one of ours: channel, console, serial, parallel. */
+bool vsc_xml_is_chardev_name(const char *name, vsc_kind *kind);
+
+/* Model → element (owned by doc, not linked into the tree). */
+xmlNodePtr vsc_xml_format_chardev(xmlDocPtr doc, const vsc_chardev *dev);
+xmlNodePtr vsc_xml_format_controller(xmlDocPtr doc, const vsc_controller *c);
+/* A <devices> element holding the controller (if any) and every device. */
+xmlNodePtr vsc_xml_format_devset(xmlDocPtr doc, const vsc_devset *set);
+
+/* Indented text of a node, like virsh dumpxml.  Caller frees. */
+char *vsc_xml_node_to_string(xmlDocPtr doc, xmlNodePtr node);
+/* Whole document, with the XML declaration left out (as virsh does). */
+char *vsc_xml_doc_to_string(xmlDocPtr doc);
+
+/* Element → model.  file is used in messages and kept as the origin.
+ * Reads what libvirt reads (live output included: tty, state, alias,
+ * address); structural errors are reported as libvirt reports them. */
+vsc_chardev *vsc_xml_parse_chardev(xmlNodePtr node, const char *file, vsc_diags *diags);
+/* <controller type='virtio-serial'> → c. */
+void vsc_xml_parse_controller(xmlNodePtr node, vsc_controller *c);
+
+/* Parse XML text safely: no network, no external entities, no DTD
+ * loading, no entity expansion; huge documents refused.  Returns NULL
+ * with the error (file:line) in diags. */
+xmlDocPtr vsc_xml_read(const char *text, size_t len, const char *file, vsc_diags *diags);
+xmlDocPtr vsc_xml_read_file(const char *path, vsc_diags *diags);
+
+/* Read every chardev below node (a <domain>, <devices> or one device
+ * element) into set, and the virtio-serial controller(s).  Returns -1 on
+ * errors. */
+int vsc_xml_collect(xmlNodePtr node, const char *file, vsc_devset *set, vsc_diags *diags);
+
+/* Fill info from a <domain> element. */
+void vsc_xml_domain_info(xmlNodePtr domain, vsc_domain_info *info);
+
+/* Merge set into the <domain> document: a device with the same identity
+ * is replaced, others are inserted next to their kind, and a virtio-serial
+ * controller is added when one is needed and none exists.  Everything else
+ * stays as it was. */
+int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *diags);
