@@ -1,0 +1,911 @@
+/* The QEMU arguments for a device set.
+ *
+ * Three passes: plan what each device becomes (its QEMU device and id),
+ * place the virtio ports and check the ISA indices, then write the
+ * arguments.  Every problem is recorded and the passes go on, so one run
+ * reports every bad device; nothing is returned unless all are good. */
+#define _GNU_SOURCE  /* vasprintf */
+#include "qemu/qemu.h"
+
+#include "util/buf.h"
+#include "util/mem.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What a device becomes on the QEMU side. */
+typedef enum {
+  FRONT_NONE,           /* nothing: a console that only aliases serial 0 */
+  FRONT_VIRTSERIALPORT,
+  FRONT_VIRTCONSOLE,
+  FRONT_GUESTFWD,
+  FRONT_ISA_SERIAL,
+  FRONT_USB_SERIAL,
+  FRONT_PCI_SERIAL,
+  FRONT_ISA_DEBUGCON,
+  FRONT_ISA_PARALLEL,
+} front_kind;
+
+/* QEMU's limits: MAX_ISA_SERIAL_PORTS, MAX_PARALLEL_PORTS and the
+ * default max_ports of virtio-serial. */
+enum { ISA_SERIAL_MAX = 4, ISA_PARALLEL_MAX = 3, VIRTIO_SERIAL_PORTS_DEFAULT = 31 };
+
+typedef struct {
+  const vsc_chardev *dev;
+  front_kind front;
+  char *id;
+  bool has_nr;
+  unsigned int nr;
+  bool has_index;
+  unsigned int index;
+} plan;
+
+typedef struct {
+  const vsc_devset *set;
+  const vsc_qemu_opts *opts;
+  const char *prefix;
+  vsc_diags *diags;
+  plan *plans;
+  size_t nplans;
+  char *controller_id;
+  bool failed;
+  char **argv;
+  size_t argc;
+} builder;
+
+/* ---- messages ---- */
+
+static void dev_error(builder *b, const vsc_chardev *dev, const char *rule, const char *hint,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void dev_error(builder *b, const vsc_chardev *dev, const char *rule, const char *hint,
+                      const char *fmt, ...)
+{
+  VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);
+  VSC_AUTOFREE(char) msg = NULL;
+  vsc_loc loc = { .file = dev->origin.file, .line = dev->origin.line,
+                  .pointer = dev->origin.pointer };
+  va_list ap;
+
+  va_start(ap, fmt);
+  if (vasprintf(&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end(ap);
+  vsc_error(b->diags, &loc, rule, hint, "%s: %s", what, msg ? msg : "out of memory");
+  b->failed = true;
+}
+
+/* ---- option strings ---- */
+
+/* Append ",key=value" with value checked and escaped; field names the
+ * value in a message ("source path"). */
+static void opt(builder *b, vsc_buf *out, const vsc_chardev *dev, const char *field,
+                const char *key, const char *value)
+{
+  const char *problem = vsc_qemu_value_problem(value);
+
+  if (problem) {
+    dev_error(b, dev, "qemu-value", "remove the character from the value", "%s %s", field,
+              problem);
+    return;
+  }
+  VSC_AUTOFREE(char) escaped = vsc_qemu_escape_value(value);
+  vsc_buf_printf(out, ",%s=%s", key, escaped);
+}
+
+/* A value the device must have: missing or empty is an error. */
+static void opt_required(builder *b, vsc_buf *out, const vsc_chardev *dev, const char *field,
+                         const char *key, const char *value)
+{
+  if (!value || !*value) {
+    dev_error(b, dev, "qemu-missing", "add it to the device", "%s is missing", field);
+    return;
+  }
+  opt(b, out, dev, field, key, value);
+}
+
+static const char *on_off(vsc_tristate t)
+{
+  return t == VSC_TRI_YES ? "on" : "off";
+}
+
+static void push(builder *b, char *arg)
+{
+  *(char **)vsc_append(&b->argv, &b->argc, sizeof(char *)) = arg;
+}
+
+/* ---- numbers in addresses ---- */
+
+/* libvirt reads address numbers with base 0 (decimal or 0x hex). */
+static int parse_uint(const char *s, unsigned int max, unsigned int *out)
+{
+  char *end;
+  unsigned long v;
+
+  if (!s || !*s || *s == '-' || *s == '+')
+    return -1;
+  errno = 0;
+  v = strtoul(s, &end, 0);
+  if (errno || *end || v > max)
+    return -1;
+  *out = (unsigned int)v;
+  return 0;
+}
+
+static bool address_is(const vsc_chardev *dev, const char *type)
+{
+  return dev->address.type && strcmp(dev->address.type, type) == 0;
+}
+
+/* ---- the chardev ---- */
+
+static void reconnect_opts(builder *b, vsc_buf *out, const vsc_chardev *dev,
+                           const vsc_source *src, bool listen)
+{
+  if (!src->has_reconnect || src->reconnect.enabled == VSC_TRI_ABSENT)
+    return;
+  if (listen) {
+    dev_error(b, dev, "qemu-reconnect", "remove <reconnect> or use mode 'connect'",
+              "reconnect is possible only in connect mode");
+    return;
+  }
+  if (src->reconnect.enabled == VSC_TRI_NO) {
+    vsc_buf_add(out, ",reconnect=0");
+    return;
+  }
+  if (!src->reconnect.has_timeout || src->reconnect.timeout == 0) {
+    dev_error(b, dev, "qemu-reconnect", "give a timeout in seconds, 1 or more",
+              "reconnect needs a timeout of at least 1 second");
+    return;
+  }
+  vsc_buf_printf(out, ",reconnect=%u", src->reconnect.timeout);
+}
+
+static void socket_listen_opts(vsc_buf *out)
+{
+  /* QEMU >= 6 form; the short "server,nowait" is deprecated. */
+  vsc_buf_add(out, ",server=on,wait=off");
+}
+
+static void unix_opts(builder *b, vsc_buf *out, const vsc_chardev *dev, const char *id)
+{
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  vsc_source none = { 0 };
+  VSC_AUTOFREE(char) generated = NULL;
+  bool listen;
+
+  if (!src)
+    src = &none;
+  listen = src->mode == VSC_MODE_BIND;
+  if (src->path) {
+    opt_required(b, out, dev, "source path", "path", src->path);
+  } else if (b->opts->socket_dir) {
+    generated = vsc_asprintf("%s/%s.sock", b->opts->socket_dir, id);
+    opt(b, out, dev, "generated socket path", "path", generated);
+    listen = true;
+  } else {
+    dev_error(b, dev, "qemu-missing", "give a source path, or a socket directory",
+              "source path is missing");
+  }
+  if (listen)
+    socket_listen_opts(out);
+  reconnect_opts(b, out, dev, src, listen);
+}
+
+static void tcp_opts(builder *b, vsc_buf *out, const vsc_chardev *dev)
+{
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  vsc_source none = { 0 };
+  bool listen;
+
+  if (!src)
+    src = &none;
+  listen = src->mode == VSC_MODE_BIND;
+  opt_required(b, out, dev, "source host", "host", src->host);
+  opt_required(b, out, dev, "source service", "port", src->service);
+  if (dev->protocol == VSC_PROTOCOL_TELNET)
+    vsc_buf_add(out, ",telnet=on");
+  if (listen)
+    socket_listen_opts(out);
+  reconnect_opts(b, out, dev, src, listen);
+  if (src->tls == VSC_TRI_YES)
+    dev_error(b, dev, "qemu-unsupported",
+              "remove tls='yes', or add a tls-creds-x509 object and tls-creds= yourself",
+              "TLS needs credentials that qemu-args does not generate");
+}
+
+static void udp_opts(builder *b, vsc_buf *out, const vsc_chardev *dev)
+{
+  const vsc_source *peer = vsc_chardev_main_source(dev);
+  const vsc_source *local = vsc_chardev_udp_bind_source(dev);
+
+  if (!peer) {
+    dev_error(b, dev, "qemu-missing", "add a source with mode 'connect'",
+              "the connect source is missing");
+    return;
+  }
+  /* libvirt writes all four, empty (and port 0) where not given. */
+  opt(b, out, dev, "source host", "host", peer->host ? peer->host : "");
+  opt_required(b, out, dev, "source service", "port", peer->service);
+  opt(b, out, dev, "bind source host", "localaddr", local && local->host ? local->host : "");
+  opt(b, out, dev, "bind source service", "localport",
+      local && local->service ? local->service : "0");
+}
+
+/* The backend and its options, without "id=". Returns the backend
+ * name. */
+static const char *chardev_backend_opts(builder *b, vsc_buf *out, const vsc_chardev *dev,
+                                        const char *id)
+{
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  vsc_backend backend = vsc_chardev_backend(dev);
+
+  switch (backend) {
+  case VSC_BACKEND_NULL:
+    return "null";
+  case VSC_BACKEND_VC:
+    return "vc";
+  case VSC_BACKEND_PTY:
+    return "pty";
+  case VSC_BACKEND_STDIO:
+    return "stdio";
+  case VSC_BACKEND_DEV:
+    opt_required(b, out, dev, "source path", "path", src ? src->path : NULL);
+    return dev->kind == VSC_KIND_PARALLEL ? "parallel" : "serial";
+  case VSC_BACKEND_FILE:
+    opt_required(b, out, dev, "source path", "path", src ? src->path : NULL);
+    if (src && src->append != VSC_TRI_ABSENT)
+      vsc_buf_printf(out, ",append=%s", on_off(src->append));
+    return "file";
+  case VSC_BACKEND_PIPE:
+    opt_required(b, out, dev, "source path", "path", src ? src->path : NULL);
+    return "pipe";
+  case VSC_BACKEND_UDP:
+    udp_opts(b, out, dev);
+    return "udp";
+  case VSC_BACKEND_TCP:
+    tcp_opts(b, out, dev);
+    return "socket";
+  case VSC_BACKEND_UNIX:
+    unix_opts(b, out, dev, id);
+    return "socket";
+  case VSC_BACKEND_SPICEVMC:
+    vsc_buf_add(out, ",name=vdagent");
+    return "spicevmc";
+  case VSC_BACKEND_SPICEPORT:
+    opt_required(b, out, dev, "source channel", "name", src ? src->channel : NULL);
+    return "spiceport";
+  case VSC_BACKEND_DBUS:
+    opt_required(b, out, dev, "source channel", "name", src ? src->channel : NULL);
+    return "dbus";
+  case VSC_BACKEND_QEMU_VDAGENT:
+    vsc_buf_add(out, ",name=vdagent");
+    if (src && src->copypaste != VSC_TRI_ABSENT)
+      vsc_buf_printf(out, ",clipboard=%s", on_off(src->copypaste));
+    if (src && src->mouse != VSC_MOUSE_ABSENT)
+      vsc_buf_printf(out, ",mouse=%s", src->mouse == VSC_MOUSE_CLIENT ? "on" : "off");
+    return "qemu-vdagent";
+  case VSC_BACKEND_NMDM:
+    dev_error(b, dev, "qemu-unsupported", "use a pty or a unix socket instead",
+              "backend 'nmdm' exists only on FreeBSD (bhyve)");
+    return "nmdm";
+  case VSC_BACKEND_LAST:
+    break;
+  }
+  dev_error(b, dev, "qemu-unsupported", NULL, "unknown backend");
+  return "null";
+}
+
+static char *chardev_arg(builder *b, const plan *p)
+{
+  vsc_buf opts = { 0 }, out = { 0 };
+  const char *backend = chardev_backend_opts(b, &opts, p->dev, p->id);
+
+  if (p->dev->log_file) {
+    opt_required(b, &opts, p->dev, "log file", "logfile", p->dev->log_file);
+    if (p->dev->log_append != VSC_TRI_ABSENT)
+      vsc_buf_printf(&opts, ",logappend=%s", on_off(p->dev->log_append));
+  }
+  vsc_buf_printf(&out, "%s,id=%s%s", backend, p->id, opts.data ? opts.data : "");
+  vsc_buf_clear(&opts);
+  return vsc_buf_steal(&out);
+}
+
+/* ---- planning ---- */
+
+static bool has_virtio_address(const vsc_chardev *dev)
+{
+  return address_is(dev, "virtio-serial");
+}
+
+/* A model that does not belong to the target type is libvirt's error
+ * "Target model 'X' requires target type 'Y'"; be as strict. */
+static void check_serial_model(builder *b, const vsc_chardev *dev, vsc_target_type tt)
+{
+  vsc_serial_model model = dev->has_target ? dev->target.model : VSC_MODEL_ABSENT;
+
+  if (model != VSC_MODEL_ABSENT && model != vsc_serial_model_for_target(tt))
+    dev_error(b, dev, "qemu-target", "make the model match the target type",
+              "target model '%s' does not fit target type '%s'",
+              vsc_serial_model_to_string(model), vsc_target_type_to_string(tt));
+}
+
+static bool set_has_serial(const vsc_devset *set)
+{
+  for (size_t i = 0; i < set->ndevs; i++)
+    if (set->devs[i]->kind == VSC_KIND_SERIAL)
+      return true;
+  return false;
+}
+
+static front_kind front_for(builder *b, const vsc_chardev *dev)
+{
+  vsc_target_type tt = vsc_chardev_target_type(dev);
+
+  switch (dev->kind) {
+  case VSC_KIND_CHANNEL:
+    if (tt == VSC_TARGET_VIRTIO)
+      return FRONT_VIRTSERIALPORT;
+    if (tt == VSC_TARGET_GUESTFWD)
+      return FRONT_GUESTFWD;
+    if (tt == VSC_TARGET_ABSENT)
+      dev_error(b, dev, "qemu-target", "add a target of type 'virtio' or 'guestfwd'",
+                "a channel needs a target type");
+    else
+      dev_error(b, dev, "qemu-unsupported", "use target type 'virtio' or 'guestfwd'",
+                "target type '%s' does not exist on QEMU/KVM", vsc_target_type_to_string(tt));
+    return FRONT_NONE;
+  case VSC_KIND_CONSOLE:
+    if (tt == VSC_TARGET_VIRTIO)
+      return FRONT_VIRTCONSOLE;
+    if (tt == VSC_TARGET_SERIAL)
+      /* libvirt's compat console: an alias of the first serial port,
+       * which it creates when there is none. */
+      return set_has_serial(b->set) ? FRONT_NONE : FRONT_ISA_SERIAL;
+    dev_error(b, dev, "qemu-unsupported", "use target type 'virtio' or 'serial'",
+              "console target type '%s' does not exist on x86 QEMU",
+              vsc_target_type_to_string(tt));
+    return FRONT_NONE;
+  case VSC_KIND_SERIAL:
+    check_serial_model(b, dev, tt);
+    switch (tt) {
+    case VSC_TARGET_ISA_SERIAL:
+      return FRONT_ISA_SERIAL;
+    case VSC_TARGET_USB_SERIAL:
+      return FRONT_USB_SERIAL;
+    case VSC_TARGET_PCI_SERIAL:
+      return FRONT_PCI_SERIAL;
+    case VSC_TARGET_ISA_DEBUG:
+      return FRONT_ISA_DEBUGCON;
+    case VSC_TARGET_ABSENT:
+    case VSC_TARGET_VIRTIO:
+    case VSC_TARGET_GUESTFWD:
+    case VSC_TARGET_XEN:
+    case VSC_TARGET_SERIAL:
+    case VSC_TARGET_SCLP:
+    case VSC_TARGET_SCLPLM:
+    case VSC_TARGET_LXC:
+    case VSC_TARGET_OPENVZ:
+    case VSC_TARGET_UML:
+    case VSC_TARGET_SPAPR_VIO_SERIAL:
+    case VSC_TARGET_SYSTEM_SERIAL:
+    case VSC_TARGET_SCLP_SERIAL:
+    case VSC_TARGET_LAST:
+      break;
+    }
+    dev_error(b, dev, "qemu-unsupported",
+              "use isa-serial, usb-serial, pci-serial or isa-debug",
+              "serial target type '%s' does not exist on x86 machines",
+              vsc_target_type_to_string(tt));
+    return FRONT_NONE;
+  case VSC_KIND_PARALLEL:
+    return FRONT_ISA_PARALLEL;
+  case VSC_KIND_LAST:
+    break;
+  }
+  return FRONT_NONE;
+}
+
+/* The readable part of an id: the alias without libvirt's "ua-", the
+ * virtio name, or the kind and port. */
+static char *id_base(const vsc_chardev *dev, front_kind front)
+{
+  const char *kind = vsc_kind_to_string(dev->kind);
+
+  if (dev->alias && *dev->alias) {
+    size_t n = strlen(VSC_USER_ALIAS_PREFIX);
+    if (strncmp(dev->alias, VSC_USER_ALIAS_PREFIX, n) == 0 && dev->alias[n])
+      return vsc_strdup(dev->alias + n);
+    return vsc_strdup(dev->alias);
+  }
+  if ((front == FRONT_VIRTSERIALPORT || front == FRONT_VIRTCONSOLE) && dev->target.name &&
+      *dev->target.name)
+    return vsc_strdup(dev->target.name);
+  if (front == FRONT_GUESTFWD && dev->target.address && dev->target.has_port)
+    return vsc_asprintf("guestfwd-%s-%u", dev->target.address, dev->target.port);
+  if (dev->has_target && dev->target.has_port)
+    return vsc_asprintf("%s%u", kind, dev->target.port);
+  return vsc_strdup(kind);
+}
+
+static bool id_taken(const builder *b, const char *id)
+{
+  if (b->controller_id && strcmp(b->controller_id, id) == 0)
+    return true;
+  for (size_t i = 0; i < b->nplans; i++)
+    if (b->plans[i].id && strcmp(b->plans[i].id, id) == 0)
+      return true;
+  return false;
+}
+
+/* prefix + base with every character QEMU refuses in an id replaced by
+ * '_', then "-2", "-3", ... until it is unused. */
+static char *make_id(const builder *b, const char *base)
+{
+  VSC_AUTOFREE(char) clean = vsc_strdup(base);
+  char *id;
+
+  for (char *p = clean; *p; p++) {
+    bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_';
+    if (!ok)
+      *p = '_';
+  }
+  id = vsc_asprintf("%s%s", b->prefix, clean);
+  for (unsigned int n = 2; id_taken(b, id); n++) {
+    free(id);
+    id = vsc_asprintf("%s%s-%u", b->prefix, clean, n);
+  }
+  return id;
+}
+
+static bool is_virtio_port(front_kind f)
+{
+  return f == FRONT_VIRTSERIALPORT || f == FRONT_VIRTCONSOLE;
+}
+
+/* Explicit virtio-serial addresses: only controller 0 bus 0 exists on
+ * vschan's own controller. */
+static void read_virtio_address(builder *b, plan *p)
+{
+  const vsc_chardev *dev = p->dev;
+  const char *s;
+  unsigned int v;
+
+  if (!dev->address.type)
+    return;
+  if (!has_virtio_address(dev)) {
+    dev_error(b, dev, "qemu-address", "use an address of type 'virtio-serial' or none",
+              "address type '%s' does not fit a virtio port", dev->address.type);
+    return;
+  }
+  for (size_t i = 0; i < dev->address.nattrs; i++) {
+    const vsc_attr *a = &dev->address.attrs[i];
+    if (strcmp(a->key, "controller") == 0 || strcmp(a->key, "bus") == 0) {
+      if (parse_uint(a->value, UINT_MAX, &v) < 0 || v != 0)
+        dev_error(b, dev, "qemu-address", "remove the attribute or set it to 0",
+                  "address %s '%s' does not exist: qemu-args has one controller with one bus",
+                  a->key, a->value);
+    } else if (strcmp(a->key, "port") != 0) {
+      dev_error(b, dev, "qemu-address", NULL, "unknown virtio-serial address attribute '%s'",
+                a->key);
+    }
+  }
+  s = vsc_address_get(&dev->address, "port");
+  if (!s)
+    return;
+  if (parse_uint(s, UINT_MAX, &v) < 0) {
+    dev_error(b, dev, "qemu-address", "give a port number", "address port '%s' is not a number",
+              s);
+    return;
+  }
+  /* libvirt treats port 0 of a channel as unassigned; a console may sit
+   * on port 0, which QEMU keeps for virtconsole. */
+  if (v == 0 && p->front == FRONT_VIRTSERIALPORT)
+    return;
+  p->has_nr = true;
+  p->nr = v;
+}
+
+static unsigned int virtio_port_limit(const builder *b)
+{
+  const vsc_controller *c = &b->set->controller;
+  return c->present && c->has_ports && c->ports > 0 ? c->ports : VIRTIO_SERIAL_PORTS_DEFAULT;
+}
+
+static const plan *nr_owner(const builder *b, unsigned int nr, const plan *except)
+{
+  for (size_t i = 0; i < b->nplans; i++) {
+    const plan *p = &b->plans[i];
+    if (p != except && is_virtio_port(p->front) && p->has_nr && p->nr == nr)
+      return p;
+  }
+  return NULL;
+}
+
+static void place_virtio_ports(builder *b)
+{
+  unsigned int limit = virtio_port_limit(b);
+
+  for (size_t i = 0; i < b->nplans; i++) {
+    plan *p = &b->plans[i];
+    const plan *other;
+    if (!is_virtio_port(p->front) || !p->has_nr)
+      continue;
+    if (p->nr >= limit) {
+      dev_error(b, p->dev, "qemu-port", "use a lower port or raise the controller's ports",
+                "virtio-serial port %u is beyond the controller's %u ports", p->nr, limit);
+    } else if ((other = nr_owner(b, p->nr, p)) != NULL && other < p) {
+      VSC_AUTOFREE(char) them = vsc_chardev_describe(other->dev);
+      dev_error(b, p->dev, "qemu-port", "give each device its own port",
+                "virtio-serial port %u is already taken by %s", p->nr, them);
+    }
+  }
+  /* Consoles first take port 0, as QEMU does; channels start at 1. */
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < b->nplans; i++) {
+      plan *p = &b->plans[i];
+      front_kind want = pass == 0 ? FRONT_VIRTCONSOLE : FRONT_VIRTSERIALPORT;
+      unsigned int nr = want == FRONT_VIRTCONSOLE ? 0 : 1;
+      if (p->front != want || p->has_nr)
+        continue;
+      while (nr_owner(b, nr, NULL))
+        nr++;
+      if (nr >= limit) {
+        dev_error(b, p->dev, "qemu-port", "remove devices or raise the controller's ports",
+                  "no free virtio-serial port: the controller has %u", limit);
+        continue;
+      }
+      p->has_nr = true;
+      p->nr = nr;
+    }
+  }
+}
+
+static void check_port_names(builder *b)
+{
+  for (size_t i = 0; i < b->nplans; i++) {
+    const plan *p = &b->plans[i];
+    if (p->front != FRONT_VIRTSERIALPORT || !p->dev->target.name)
+      continue;
+    for (size_t j = 0; j < i; j++) {
+      const plan *q = &b->plans[j];
+      if (q->front == FRONT_VIRTSERIALPORT && q->dev->target.name &&
+          strcmp(q->dev->target.name, p->dev->target.name) == 0) {
+        VSC_AUTOFREE(char) them = vsc_chardev_describe(q->dev);
+        dev_error(b, p->dev, "qemu-port-name", "give each channel its own name",
+                  "port name '%s' is already used by %s; QEMU refuses duplicate names",
+                  p->dev->target.name, them);
+        break;
+      }
+    }
+  }
+}
+
+/* ISA serial and parallel ports: index = target port, at most 4 and 3
+ * of them, each index once. */
+static void check_isa_indices(builder *b, front_kind front, unsigned int max, const char *what)
+{
+  size_t count = 0;
+
+  for (size_t i = 0; i < b->nplans; i++) {
+    plan *p = &b->plans[i];
+    if (p->front != front)
+      continue;
+    count++;
+    if (count == max + 1)
+      dev_error(b, p->dev, "qemu-isa-count", "remove a port or use pci-serial or usb-serial",
+                "more than %u %s ports: QEMU has no more", max, what);
+    if (p->dev->kind == VSC_KIND_CONSOLE) {
+      p->has_index = true;  /* the compat console is serial port 0 */
+      p->index = p->dev->has_target && p->dev->target.has_port ? p->dev->target.port : 0;
+    } else if (p->dev->has_target && p->dev->target.has_port) {
+      p->has_index = true;
+      p->index = p->dev->target.port;
+    }
+    if (!p->has_index)
+      continue;
+    if (p->index >= max) {
+      dev_error(b, p->dev, "qemu-isa-index", "use a port number below the limit",
+                "%s port %u does not exist: QEMU has ports 0 to %u", what, p->index, max - 1);
+      continue;
+    }
+    for (size_t j = 0; j < i; j++) {
+      const plan *q = &b->plans[j];
+      if (q->front == front && q->has_index && q->index == p->index) {
+        VSC_AUTOFREE(char) them = vsc_chardev_describe(q->dev);
+        dev_error(b, p->dev, "qemu-isa-index", "give each port its own number",
+                  "%s port %u is already taken by %s", what, p->index, them);
+        break;
+      }
+    }
+  }
+}
+
+static void check_guestfwd(builder *b, const vsc_chardev *dev)
+{
+  struct in_addr a;
+
+  if (!dev->target.address || inet_pton(AF_INET, dev->target.address, &a) != 1)
+    dev_error(b, dev, "qemu-guestfwd", "give an IPv4 address such as 10.0.2.100",
+              "guestfwd needs an IPv4 target address");
+  if (!dev->target.has_port || dev->target.port == 0 || dev->target.port > 65535)
+    dev_error(b, dev, "qemu-guestfwd", "give a TCP port from 1 to 65535",
+              "guestfwd needs a target port");
+}
+
+static void check_address_fits(builder *b, const plan *p)
+{
+  const char *type = p->dev->address.type;
+
+  if (!type || is_virtio_port(p->front))
+    return;
+  if ((p->front == FRONT_ISA_SERIAL || p->front == FRONT_ISA_DEBUGCON ||
+       p->front == FRONT_ISA_PARALLEL) && strcmp(type, "isa") == 0)
+    return;
+  if (p->front == FRONT_PCI_SERIAL && strcmp(type, "pci") == 0)
+    return;
+  dev_error(b, p->dev, "qemu-address", "remove the address",
+            "address type '%s' cannot be expressed for this device", type);
+}
+
+static void plan_devices(builder *b)
+{
+  const vsc_devset *set = b->set;
+
+  b->plans = vsc_calloc(set->ndevs ? set->ndevs : 1, sizeof(*b->plans));
+  b->controller_id = vsc_asprintf("%svser0", b->prefix);
+  for (size_t i = 0; i < set->ndevs; i++) {
+    plan *p = &b->plans[b->nplans];
+    p->dev = set->devs[i];
+    p->front = front_for(b, p->dev);
+    if (p->front == FRONT_NONE)
+      continue;
+    VSC_AUTOFREE(char) base = id_base(p->dev, p->front);
+    p->id = make_id(b, base);
+    b->nplans++;
+    if (is_virtio_port(p->front))
+      read_virtio_address(b, p);
+    else
+      check_address_fits(b, p);
+    if (p->front == FRONT_GUESTFWD)
+      check_guestfwd(b, p->dev);
+    if (p->dev->has_acpi_index && p->front != FRONT_PCI_SERIAL)
+      dev_error(b, p->dev, "qemu-address", "remove the ACPI index",
+                "an ACPI index fits only a PCI device");
+    if (vsc_chardev_backend(p->dev) == VSC_BACKEND_SPICEVMC) {
+      if (p->front != FRONT_VIRTSERIALPORT)
+        dev_error(b, p->dev, "qemu-target", "use a channel with target type 'virtio'",
+                  "backend 'spicevmc' works only on a virtio channel");
+      else if (p->dev->target.name && strcmp(p->dev->target.name, "com.redhat.spice.0") != 0)
+        dev_error(b, p->dev, "qemu-target", "name it 'com.redhat.spice.0' or leave the name out",
+                  "a spicevmc channel must be named 'com.redhat.spice.0'");
+    }
+  }
+  place_virtio_ports(b);
+  check_port_names(b);
+  check_isa_indices(b, FRONT_ISA_SERIAL, ISA_SERIAL_MAX, "ISA serial");
+  check_isa_indices(b, FRONT_ISA_PARALLEL, ISA_PARALLEL_MAX, "parallel");
+}
+
+/* ---- the device ---- */
+
+static void isa_address_opts(builder *b, vsc_buf *out, const vsc_chardev *dev)
+{
+  for (size_t i = 0; i < dev->address.nattrs; i++) {
+    const vsc_attr *a = &dev->address.attrs[i];
+    unsigned int v;
+    bool known = strcmp(a->key, "iobase") == 0 || strcmp(a->key, "irq") == 0;
+    if (!known) {
+      dev_error(b, dev, "qemu-address", NULL, "unknown isa address attribute '%s'", a->key);
+    } else if (parse_uint(a->value, strcmp(a->key, "irq") == 0 ? 15 : 0xffff, &v) < 0) {
+      dev_error(b, dev, "qemu-address", "give a number such as 0x3f8",
+                "isa address %s '%s' is not a valid number", a->key, a->value);
+    } else {
+      vsc_buf_printf(out, strcmp(a->key, "irq") == 0 ? ",%s=%u" : ",%s=0x%x", a->key, v);
+    }
+  }
+}
+
+static void pci_address_opts(builder *b, vsc_buf *out, const vsc_chardev *dev)
+{
+  unsigned int domain = 0, bus = 0, slot = 0, function = 0;
+  const char *s;
+
+  if (!address_is(dev, "pci"))
+    return;
+  for (size_t i = 0; i < dev->address.nattrs; i++) {
+    const char *k = dev->address.attrs[i].key;
+    if (strcmp(k, "domain") && strcmp(k, "bus") && strcmp(k, "slot") && strcmp(k, "function"))
+      dev_error(b, dev, "qemu-address", NULL, "unknown pci address attribute '%s'", k);
+  }
+  if ((s = vsc_address_get(&dev->address, "domain")) && (parse_uint(s, 0, &domain) < 0))
+    dev_error(b, dev, "qemu-address", "use domain 0", "pci address domain '%s' is not 0", s);
+  if ((s = vsc_address_get(&dev->address, "bus")) && parse_uint(s, 0xff, &bus) < 0)
+    dev_error(b, dev, "qemu-address", NULL, "pci address bus '%s' is not valid", s);
+  if ((s = vsc_address_get(&dev->address, "slot")) && parse_uint(s, 0x1f, &slot) < 0)
+    dev_error(b, dev, "qemu-address", NULL, "pci address slot '%s' is not valid", s);
+  if ((s = vsc_address_get(&dev->address, "function")) && parse_uint(s, 7, &function) < 0)
+    dev_error(b, dev, "qemu-address", NULL, "pci address function '%s' is not valid", s);
+  /* libvirt's name for PCI bus N, which is also qemu-server's. */
+  vsc_buf_printf(out, ",bus=pci.%u,addr=0x%x", bus, slot);
+  if (function)
+    vsc_buf_printf(out, ".0x%x", function);
+}
+
+static void device_args(builder *b, const plan *p)
+{
+  const vsc_chardev *dev = p->dev;
+  vsc_buf out = { 0 };
+
+  switch (p->front) {
+  case FRONT_NONE:
+    return;
+  case FRONT_GUESTFWD:
+    push(b, vsc_strdup("-netdev"));
+    vsc_buf_printf(&out, "user,id=%s", p->id);
+    if (dev->target.address) {
+      VSC_AUTOFREE(char) fwd = vsc_asprintf("tcp:%s:%u-chardev:%s", dev->target.address,
+                                            dev->target.port, p->id);
+      opt(b, &out, dev, "guestfwd", "guestfwd", fwd);
+    }
+    push(b, vsc_buf_steal(&out));
+    return;
+  case FRONT_VIRTSERIALPORT:
+  case FRONT_VIRTCONSOLE: {
+    const char *name = dev->target.name;
+    vsc_backend be = vsc_chardev_backend(dev);
+    if (!name && p->front == FRONT_VIRTSERIALPORT &&
+        (be == VSC_BACKEND_SPICEVMC || be == VSC_BACKEND_QEMU_VDAGENT))
+      name = "com.redhat.spice.0";
+    vsc_buf_printf(&out, "%s,bus=%s.0,nr=%u,chardev=%s,id=%s",
+                   p->front == FRONT_VIRTCONSOLE ? "virtconsole" : "virtserialport",
+                   b->controller_id, p->nr, p->id, p->id);
+    if (name)
+      opt_required(b, &out, dev, "target name", "name", name);
+    break;
+  }
+  case FRONT_ISA_SERIAL:
+    vsc_buf_printf(&out, "isa-serial,chardev=%s,id=%s", p->id, p->id);
+    if (p->has_index)
+      vsc_buf_printf(&out, ",index=%u", p->index);
+    isa_address_opts(b, &out, dev);
+    break;
+  case FRONT_USB_SERIAL:
+    vsc_buf_printf(&out, "usb-serial,chardev=%s,id=%s", p->id, p->id);
+    break;
+  case FRONT_PCI_SERIAL:
+    vsc_buf_printf(&out, "pci-serial,chardev=%s,id=%s", p->id, p->id);
+    pci_address_opts(b, &out, dev);
+    if (dev->has_acpi_index)
+      vsc_buf_printf(&out, ",acpi-index=%u", dev->acpi_index);
+    break;
+  case FRONT_ISA_DEBUGCON:
+    vsc_buf_printf(&out, "isa-debugcon,chardev=%s,id=%s", p->id, p->id);
+    isa_address_opts(b, &out, dev);
+    break;
+  case FRONT_ISA_PARALLEL:
+    vsc_buf_printf(&out, "isa-parallel,chardev=%s,id=%s", p->id, p->id);
+    if (p->has_index)
+      vsc_buf_printf(&out, ",index=%u", p->index);
+    isa_address_opts(b, &out, dev);
+    break;
+  }
+  push(b, vsc_strdup("-device"));
+  push(b, vsc_buf_steal(&out));
+}
+
+static void controller_args(builder *b)
+{
+  const vsc_controller *c = &b->set->controller;
+  vsc_buf out = { 0 };
+  bool needed = false;
+
+  for (size_t i = 0; i < b->nplans; i++)
+    needed |= is_virtio_port(b->plans[i].front);
+  if (!needed)
+    return;
+  vsc_buf_printf(&out, "virtio-serial-pci,id=%s", b->controller_id);
+  if (b->opts->controller_bus)
+    vsc_buf_printf(&out, ",bus=%s", b->opts->controller_bus);
+  if (b->opts->controller_addr)
+    vsc_buf_printf(&out, ",addr=%s", b->opts->controller_addr);
+  if (c->present && c->has_ports)
+    vsc_buf_printf(&out, ",max_ports=%u", c->ports);
+  if (c->present && c->has_vectors)
+    vsc_buf_printf(&out, ",vectors=%u", c->vectors);
+  push(b, vsc_strdup("-device"));
+  push(b, vsc_buf_steal(&out));
+}
+
+static void opts_error(builder *b, const char *rule, const char *hint, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+
+static void opts_error(builder *b, const char *rule, const char *hint, const char *fmt, ...)
+{
+  VSC_AUTOFREE(char) msg = NULL;
+  va_list ap;
+
+  va_start(ap, fmt);
+  if (vasprintf(&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end(ap);
+  vsc_error(b->diags, NULL, rule, hint, "%s", msg ? msg : "out of memory");
+  b->failed = true;
+}
+
+/* bus= and addr= of the controller come from the command line: a bus
+ * id and a PCI slot[.function], nothing that could carry an option. */
+static void check_opts(builder *b)
+{
+  const vsc_qemu_opts *o = b->opts;
+
+  if (!vsc_qemu_id_valid(b->prefix))
+    opts_error(b, "qemu-id-prefix", "start with a letter; use letters, digits, '-', '.' and '_'",
+               "id prefix '%s' is not a valid QEMU id", b->prefix);
+  if (o->controller_bus && !vsc_qemu_id_valid(o->controller_bus))
+    opts_error(b, "qemu-bus", "give a bus id such as 'pci.2'",
+               "controller bus '%s' is not a valid QEMU bus id", o->controller_bus);
+  if (o->controller_addr) {
+    const char *a = o->controller_addr;
+    bool ok = *a != '\0';
+    for (; *a; a++)
+      ok &= (*a >= '0' && *a <= '9') || (*a >= 'a' && *a <= 'f') || (*a >= 'A' && *a <= 'F') ||
+            *a == 'x' || *a == 'X' || *a == '.';
+    if (!ok)
+      opts_error(b, "qemu-addr", "give a slot such as '0x1f' or '0x1f.0x1'",
+                 "controller address '%s' is not a PCI slot", o->controller_addr);
+  }
+  if (o->socket_dir) {
+    const char *problem = vsc_qemu_value_problem(o->socket_dir);
+    if (problem)
+      opts_error(b, "qemu-value", "choose another directory", "socket directory %s", problem);
+  }
+}
+
+void vsc_qemu_argv_free(char **argv, size_t argc)
+{
+  if (!argv)
+    return;
+  for (size_t i = 0; i < argc; i++)
+    free(argv[i]);
+  free(argv);
+}
+
+int vsc_qemu_build_argv(const vsc_devset *set, const vsc_qemu_opts *opts,
+                        char ***argv, size_t *argc, vsc_diags *diags)
+{
+  static const vsc_qemu_opts no_opts = { 0 };
+  builder b = { .set = set, .opts = opts ? opts : &no_opts, .diags = diags };
+
+  *argv = NULL;
+  *argc = 0;
+  b.prefix = b.opts->id_prefix ? b.opts->id_prefix : VSC_QEMU_DEFAULT_PREFIX;
+  check_opts(&b);
+  if (!b.failed) {
+    plan_devices(&b);
+    controller_args(&b);
+    for (size_t i = 0; i < b.nplans; i++) {
+      push(&b, vsc_strdup("-chardev"));
+      push(&b, chardev_arg(&b, &b.plans[i]));
+      device_args(&b, &b.plans[i]);
+    }
+  }
+  for (size_t i = 0; i < b.nplans; i++)
+    free(b.plans[i].id);
+  free(b.plans);
+  free(b.controller_id);
+  if (b.failed) {
+    vsc_qemu_argv_free(b.argv, b.argc);
+    return -1;
+  }
+  push(&b, NULL);
+  *argv = b.argv;
+  *argc = b.argc - 1;
+  return 0;
+}

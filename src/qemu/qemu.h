@@ -1,0 +1,66 @@
+/* QEMU command-line arguments for a set of character devices: what
+ * `vschan qemu-args` prints and what a Proxmox `args:` line carries.
+ *
+ * The arguments mirror what libvirt generates for the same devices
+ * (the chardev backend options are compared with libvirt's in the
+ * tests), in QEMU's key=value form for QEMU >= 6, with three deliberate
+ * differences: ids carry a prefix ("vschan-") so they never collide with
+ * libvirt's or qemu-server's; virtio ports go on vschan's own
+ * virtio-serial-pci controller with explicit port numbers; every value
+ * goes through one escaping function, so no path or name can add an
+ * option. */
+#pragma once
+
+#include "model/chardev.h"
+#include "util/diag.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define VSC_QEMU_DEFAULT_PREFIX "vschan-"
+
+typedef struct {
+  /* Prefix of every id; NULL means VSC_QEMU_DEFAULT_PREFIX.  Must be a
+   * valid QEMU id on its own (a letter, then letters, digits, '-', '.',
+   * '_'). */
+  const char *id_prefix;
+  /* bus= and addr= of the virtio-serial-pci controller (e.g. "pci.2",
+   * "0x1f"); NULL lets QEMU place it. */
+  const char *controller_bus;
+  const char *controller_addr;
+  /* Where unix sockets without a path go: DIR/<id>.sock, listening.
+   * NULL: such a device is an error. */
+  const char *socket_dir;
+} vsc_qemu_opts;
+
+/* Build the arguments for every device of set: for each device its
+ * -chardev followed by its -device (or -netdev for guestfwd), preceded
+ * by the virtio-serial-pci controller when a virtio port needs one.
+ * On success *argv holds *argc strings plus a terminating NULL (free
+ * with vsc_qemu_argv_free).  On failure every problem is recorded in
+ * diags, *argv is NULL and -1 is returned. */
+int vsc_qemu_build_argv(const vsc_devset *set, const vsc_qemu_opts *opts,
+                        char ***argv, size_t *argc, vsc_diags *diags);
+void vsc_qemu_argv_free(char **argv, size_t argc);
+
+/* The one escaping function for a value in a QEMU option string
+ * (key=value,key=value): a literal ',' becomes ",,".  Caller frees. */
+char *vsc_qemu_escape_value(const char *value);
+
+/* Why QEMU's command line, QMP or a one-line config cannot carry value,
+ * or NULL if it can: control characters (newline, tab, ...) and bytes
+ * that are not UTF-8 are refused. */
+const char *vsc_qemu_value_problem(const char *value);
+
+/* Whether id is a valid QEMU id: a letter, then letters, digits, '-',
+ * '.' and '_'. */
+bool vsc_qemu_id_valid(const char *id);
+
+/* One line that a POSIX shell, and Perl's Text::ParseWords::shellwords
+ * (what Proxmox splits `args:` with), both split back into exactly
+ * argv: `eval "set -- $(vschan qemu-args spec.json)"`.  Caller frees. */
+char *vsc_qemu_argv_to_shell(char *const *argv, size_t n);
+
+/* One argument per line (--argv).  An argument containing a newline
+ * cannot be written so: recorded in diags, NULL returned. */
+char *vsc_qemu_argv_to_lines(char *const *argv, size_t n, vsc_diags *diags);
