@@ -1,0 +1,293 @@
+/* The locked, atomic edit of a VM config, done the way qemu-server's own
+ * lock_config and PVE::File::file_set_contents do it, so the two exclude
+ * each other and a reader never sees half a file. */
+#define _GNU_SOURCE
+#include "pve.h"
+
+#include "util/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+VSC_ENUM_IMPL(vsc_pve_fault, VSC_PVE_FAULT_LAST, "none", "write-half", "before-rename");
+
+static vsc_pve_fault forced_fault = VSC_PVE_FAULT_NONE;
+
+void vsc_pve_set_fault(vsc_pve_fault fault)
+{
+  forced_fault = fault;
+}
+
+static vsc_pve_fault current_fault(void)
+{
+  if (forced_fault != VSC_PVE_FAULT_NONE)
+    return forced_fault;
+  const char *env = getenv("VSCHAN_PVE_FAULT");
+  int f = env ? vsc_pve_fault_from_string(env) : -1;
+  return f < 0 ? VSC_PVE_FAULT_NONE : (vsc_pve_fault)f;
+}
+
+static double now_seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int vsc_pve_lock(const char *lock_dir, unsigned vmid, double timeout, vsc_diags *diags)
+{
+  const char *dir = lock_dir ? lock_dir : VSC_PVE_LOCK_DIR;
+  VSC_AUTOFREE(char) path = vsc_asprintf("%s/lock-%u.conf", dir, vmid);
+  vsc_loc loc = { .file = path };
+  int fd;
+
+  if (timeout <= 0)
+    timeout = VSC_PVE_LOCK_TIMEOUT;
+  fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT && mkdir(dir, 0755) == 0)
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    vsc_error(diags, &loc, "pve-lock",
+              errno == EACCES ? "run as root, as qm does" : "check that the lock directory exists",
+              "cannot open lock file '%s': %s", path, strerror(errno));
+    return -1;
+  }
+
+  /* Poll rather than block, so the timeout needs no signal handler. */
+  double deadline = now_seconds() + timeout;
+  for (;;) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+      return fd;
+    if (errno == EINTR)
+      continue;
+    if (errno != EWOULDBLOCK) {
+      vsc_error(diags, &loc, "pve-lock", NULL, "cannot lock '%s': %s", path, strerror(errno));
+      break;
+    }
+    if (now_seconds() >= deadline) {
+      vsc_error(diags, &loc, "pve-lock-timeout",
+                "another task (qm, vzdump, the web interface or vschan) is changing this VM; "
+                "retry when it has finished",
+                "cannot lock the config of VM %u: '%s' is still locked after %g s",
+                vmid, path, timeout);
+      break;
+    }
+    nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+  }
+  close(fd);
+  return -1;
+}
+
+bool vsc_pve_vm_running(const char *run_dir, unsigned vmid)
+{
+  VSC_AUTOFREE(char) path = vsc_asprintf("%s/%u.pid", run_dir ? run_dir : VSC_PVE_RUN_DIR, vmid);
+  FILE *f = fopen(path, "re");
+  long pid = 0;
+  if (!f)
+    return false;
+  if (fscanf(f, "%ld", &pid) != 1)
+    pid = 0;
+  fclose(f);
+  if (pid <= 0 || pid > INT_MAX)
+    return false;
+  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+  while (len > 0) {
+    ssize_t w = write(fd, data, len);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0)
+      return -1;
+    if (w == 0) {
+      errno = EIO;
+      return -1;
+    }
+    data += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
+/* Replace path by data: "PATH.tmp.PID" (O_EXCL), one write, fsync, rename.
+ * On failure path is untouched and the temporary file is gone. */
+static int replace_file(const char *path, mode_t mode, const char *data, size_t len,
+                        vsc_diags *diags)
+{
+  VSC_AUTOFREE(char) tmp = vsc_asprintf("%s.tmp.%d", path, (int)getpid());
+  vsc_pve_fault fault = current_fault();
+  vsc_loc loc = { .file = path };
+  const char *step = "create";
+  int fd;
+
+  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0 && errno == EEXIST) {
+    /* A left-over of an earlier run with our pid: nobody else uses it. */
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  }
+  if (fd < 0)
+    goto fail_noclean;
+
+  step = "write";
+  if (fault == VSC_PVE_FAULT_WRITE_HALF) {
+    if (write_all(fd, data, len / 2) == 0)
+      errno = ENOSPC;
+    goto fail;
+  }
+  if (write_all(fd, data, len) < 0)
+    goto fail;
+  /* pmxcfs has no fsync; FUSE then reports ENOSYS once and 0 after. */
+  step = "sync";
+  if (fsync(fd) < 0 && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+    goto fail;
+  step = "close";
+  if (close(fd) < 0) {
+    fd = -1;
+    goto fail;
+  }
+  fd = -1;
+  step = "rename";
+  if (fault == VSC_PVE_FAULT_BEFORE_RENAME) {
+    errno = EIO;
+    goto fail;
+  }
+  if (rename(tmp, path) < 0)
+    goto fail;
+  return 0;
+
+fail:
+  {
+    int saved = errno;
+    if (fd >= 0)
+      close(fd);
+    unlink(tmp);
+    errno = saved;
+  }
+fail_noclean:
+  vsc_error(diags, &loc, "pve-write",
+            errno == EACCES || errno == EPERM || errno == EROFS
+              ? "/etc/pve is read-only without cluster quorum (check 'pvecm status') and "
+                "writable by root only; the config was left unchanged"
+              : "the config was left unchanged",
+            "cannot %s '%s': %s", step, strcmp(step, "create") == 0 ? tmp : path,
+            strerror(errno));
+  return -1;
+}
+
+static char *default_conf_path(unsigned vmid)
+{
+  return vsc_asprintf("%s/%u.conf", VSC_PVE_CONF_DIR, vmid);
+}
+
+int vsc_pve_edit(const vsc_pve_edit_opts *opts, vsc_pve_edit_fn fn, void *opaque,
+                 char **old_out, char **new_out, vsc_diags *diags)
+{
+  VSC_AUTOFREE(char) path = opts->conf_path ? vsc_strdup(opts->conf_path)
+                                            : default_conf_path(opts->vmid);
+  VSC_AUTOFREE(char) old_text = NULL;
+  VSC_AUTOFREE(char) new_text = NULL;
+  VSC_AUTOFREE(char) lock_value = NULL;
+  VSC_AUTOPTR(vsc_pve_conf) conf = NULL;
+  vsc_loc loc = { .file = path };
+  struct stat st;
+  size_t old_len = 0, new_len = 0;
+  int lock_fd = -1, ret = -1;
+
+  if (opts->vmid < 100 || opts->vmid > 999999999) {
+    vsc_error(diags, NULL, "pve-vmid", "a Proxmox VMID is a number from 100 to 999999999",
+              "invalid VMID %u", opts->vmid);
+    return -1;
+  }
+  /* Replace the file a symbolic link points to, not the link. */
+  if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+    char *real = realpath(path, NULL);
+    if (real) {
+      free(path);
+      path = vsc_strdup(real);
+      free(real);
+      loc.file = path;
+    }
+  }
+
+  if (!opts->dry_run) {
+    lock_fd = vsc_pve_lock(opts->lock_dir, opts->vmid, opts->timeout, diags);
+    if (lock_fd < 0)
+      return -1;
+  }
+
+  /* Read under the lock: what we change is what is there now. */
+  if (stat(path, &st) < 0) {
+    vsc_error(diags, &loc, "pve-conf",
+              errno == ENOENT ? "check the VMID, run on the node that owns the VM, or give "
+                                "the config path"
+                              : NULL,
+              "cannot read the config of VM %u '%s': %s", opts->vmid, path, strerror(errno));
+    goto out;
+  }
+  old_text = vsc_file_read(path, VSC_PVE_MAX_CONF_SIZE, &old_len, diags);
+  if (!old_text)
+    goto out;
+  conf = vsc_pve_conf_parse(old_text, old_len, path, diags);
+  if (!conf)
+    goto out;
+
+  lock_value = vsc_pve_conf_lock(conf);
+  if (lock_value && !opts->force) {
+    vsc_error(diags, &loc, "pve-locked",
+              "wait for the task to finish; if the lock is stale, remove it with "
+              "'qm unlock VMID' or give --force",
+              "the config of VM %u is locked (%s)", opts->vmid, lock_value);
+    goto out;
+  }
+  if (lock_value)
+    vsc_warning(diags, &loc, "pve-locked", NULL,
+                "editing the config of VM %u although it is locked (%s)", opts->vmid,
+                lock_value);
+
+  if (fn(conf, opaque, diags) < 0)
+    goto out;
+  new_text = vsc_pve_conf_format(conf, &new_len);
+  if (new_len > VSC_PVE_MAX_CONF_SIZE) {
+    vsc_error(diags, &loc, "pve-conf", "shorten the args line",
+              "the new config would be %zu bytes, more than pmxcfs accepts (%d)", new_len,
+              VSC_PVE_MAX_CONF_SIZE);
+    goto out;
+  }
+  if (!opts->dry_run && (old_len != new_len || memcmp(old_text, new_text, old_len) != 0) &&
+      replace_file(path, st.st_mode & 0777, new_text, new_len, diags) < 0)
+    goto out;
+
+  if (old_out)
+    *old_out = vsc_steal(&old_text);
+  if (new_out)
+    *new_out = vsc_steal(&new_text);
+  ret = 0;
+
+out:
+  if (lock_fd >= 0)
+    close(lock_fd);
+  return ret;
+}
+
+static int apply_changes_cb(vsc_pve_conf *conf, void *opaque, vsc_diags *diags)
+{
+  return vsc_pve_changes_apply(conf, opaque, diags);
+}
+
+int vsc_pve_edit_changes(const vsc_pve_edit_opts *opts, const vsc_pve_changes *changes,
+                         char **old_out, char **new_out, vsc_diags *diags)
+{
+  return vsc_pve_edit(opts, apply_changes_cb, (void *)changes, old_out, new_out, diags);
+}

@@ -1,0 +1,275 @@
+/* Proxmox VE (qemu-server) support: the quoting of the free-form "args:"
+ * line, a byte-preserving model of /etc/pve/qemu-server/VMID.conf, the
+ * merge of vschan's arguments into a user's "args:", and a locked, atomic
+ * edit of the file.  Nothing here prints; errors go to the vsc_diags.
+ *
+ * Facts this code relies on (qemu-server 9.x, pve-common):
+ *  - parse_vm_config splits the file on "\n"; "[PENDING]", "[special:NAME]"
+ *    and "[snapname]" start sections; "#" lines are the %-escaped
+ *    description of their section; keys match ^[a-z][a-z_-]*\d*: and the
+ *    value is trimmed.  write_vm_config rewrites everything sorted, so any
+ *    edit by qemu-server normalises the file anyway; we still keep every
+ *    line we don't touch byte for byte.
+ *  - "args:" is split with Text::ParseWords::shellwords, then appended to
+ *    the QEMU command line.  An unbalanced quote makes shellwords return an
+ *    empty list (all args silently dropped), and check_type strips a value
+ *    that starts AND ends with '"' on the next write.
+ *  - qm set locks with flock(LOCK_EX) on /var/lock/qemu-server/
+ *    lock-VMID.conf (10 s timeout) and writes "VMID.conf.tmp.PID" with
+ *    O_EXCL, then renames it over the config.
+ */
+#pragma once
+
+#include "util/diag.h"
+#include "util/enum.h"
+#include "util/mem.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define VSC_PVE_CONF_DIR "/etc/pve/qemu-server"
+#define VSC_PVE_LOCK_DIR "/var/lock/qemu-server"
+#define VSC_PVE_RUN_DIR "/var/run/qemu-server"
+#define VSC_PVE_LOCK_TIMEOUT 10.0 /* seconds, as PVE::AbstractConfig::lock_config */
+#define VSC_PVE_MAX_SERIAL 4      /* serial0..serial3, and QEMU's ISA serial limit */
+#define VSC_PVE_ID_PREFIX "vschan-"
+#define VSC_PVE_MAX_CONF_SIZE (1024 * 1024) /* pmxcfs refuses larger files */
+
+/* ------------------------------------------------------------------ */
+/* VMIDs                                                                */
+
+/* Parse a VMID as qemu-server accepts it: ^[1-9][0-9]{2,8}$, that is
+ * 100..999999999 without sign, spaces or leading zeros.  Rule "pve-vmid". */
+int vsc_pve_vmid_parse(const char *s, unsigned *vmid, vsc_diags *diags);
+
+/* ------------------------------------------------------------------ */
+/* The args: value (Text::ParseWords::shellwords)                       */
+
+/* Quote argv into one "args:" value that shellwords splits back into
+ * exactly argv.  Style: an argument made only of [A-Za-z0-9] and
+ * "-_./=:,@%+^~" stays bare; "'" and "\" become "\'" and "\\" outside
+ * quotes; every other run is put in single quotes.  Why:
+ *  - single quotes only where needed keep the common "-device a=b,c=d"
+ *    readable and diff-friendly;
+ *  - the value never contains '"', so it can never start and end with one
+ *    (qemu-server strips such quotes), and quotes always balance;
+ *  - bytes >= 0x80 are quoted, so the result does not depend on whether
+ *    Perl sees the line as bytes or as decoded UTF-8 (where U+00A0 and
+ *    friends would count as whitespace);
+ *  - the result also means the same to a POSIX shell, which helps users
+ *    who paste it into "qm set VMID --args '...'" with one more layer.
+ * A "\n" or "\r" in an argument cannot be stored on one config line and is
+ * rejected (rule "pve-args-line").  An empty argv gives "".  The result is
+ * checked with vsc_pve_args_split before it is returned. */
+char *vsc_pve_args_quote(char *const *argv, size_t n, vsc_diags *diags);
+
+/* Where a word came from in the split value: value[start, end). */
+typedef struct {
+  size_t start;
+  size_t end;
+} vsc_pve_span;
+
+/* Split an "args:" value exactly as Perl's shellwords does (Text::
+ * ParseWords 3.31, byte semantics: whitespace is " \t\n\v\f\r"):
+ * leading whitespace is skipped, "\x" outside quotes gives x, "..." keeps
+ * its content with every "\x" turned into x, '...' keeps its content
+ * verbatim (a backslash still escapes the next character when finding the
+ * closing quote), adjacent pieces join into one word.  Where shellwords
+ * would return an empty list for a non-blank value (unbalanced quote, a
+ * trailing backslash) this returns NULL with rule "pve-args-quotes",
+ * because qemu-server would silently drop every argument.
+ * Returns a NULL-terminated array (free with vsc_pve_argv_free) and its
+ * length in *n; spans (optional, free()) gets the source of each word. */
+char **vsc_pve_args_split(const char *value, size_t *n, vsc_pve_span **spans, vsc_diags *diags);
+void vsc_pve_argv_free(char **argv);
+
+/* Does this single QEMU argument belong to vschan?  True when one of its
+ * QEMU options id=, chardev=, bus=, netdev= starts with prefix (",," is a
+ * literal comma), when guestfwd= contains "-chardev:PREFIX", or when a
+ * JSON argument ("{...}") has a string value starting with prefix. */
+bool vsc_pve_arg_is_owned(const char *arg, const char *prefix);
+
+/* Merge vschan's new arguments into an existing "args:" value (NULL or ""
+ * for none): drop every argument of vschan's (an owned value together with
+ * the option before it, e.g. "-chardev socket,id=vschan-x,..."), keep the
+ * user's arguments in their order and as they were written, then append
+ * argv quoted.  Every element of argv must be owned or an option followed
+ * by an owned value (rule "pve-args-owner"), so the next run can replace it.
+ * An existing value that shellwords cannot split is an error.  Returns the
+ * new value ("" when nothing is left: delete the key), or NULL.
+ * prefix NULL means VSC_PVE_ID_PREFIX. */
+char *vsc_pve_args_merge(const char *existing, char *const *argv, size_t n,
+                         const char *prefix, vsc_diags *diags);
+
+/* ------------------------------------------------------------------ */
+/* The VM config file                                                   */
+
+typedef enum {
+  VSC_PVE_SECTION_MAIN,
+  VSC_PVE_SECTION_PENDING,
+  VSC_PVE_SECTION_SPECIAL,  /* [special:cloudinit], [special:fleecing] */
+  VSC_PVE_SECTION_SNAPSHOT, /* [snapname] */
+  VSC_PVE_SECTION_UNKNOWN,  /* any other [...]: qemu-server skips it, we keep it */
+  VSC_PVE_SECTION_LAST
+} vsc_pve_section_kind;
+VSC_ENUM_DECL(vsc_pve_section_kind);
+
+typedef struct {
+  char *text;   /* the line without its "\n" (a "\r" stays) */
+  bool newline; /* "\n" followed; only the file's last line may lack it */
+} vsc_pve_line;
+
+typedef struct {
+  vsc_pve_section_kind kind;
+  char *name;          /* text between the brackets; NULL for the main section */
+  vsc_pve_line *lines; /* the header line first (except main), then its body */
+  size_t n_lines;
+} vsc_pve_section;
+
+typedef struct {
+  vsc_pve_section *sections; /* [0] is always the main section (maybe empty) */
+  size_t n_sections;
+} vsc_pve_conf;
+
+/* Parse a config.  Never loses a byte: vsc_pve_conf_format of an
+ * unmodified result equals the input.  Fails only on a NUL byte.  file is
+ * used for diagnostics (may be NULL). */
+vsc_pve_conf *vsc_pve_conf_parse(const char *data, size_t len, const char *file, vsc_diags *diags);
+/* The file content (NUL-terminated); *len (optional) its length. */
+char *vsc_pve_conf_format(const vsc_pve_conf *conf, size_t *len);
+void vsc_pve_conf_free(vsc_pve_conf *conf);
+VSC_DEFINE_AUTOPTR(vsc_pve_conf, vsc_pve_conf_free)
+
+/* The [PENDING] section, or NULL. */
+vsc_pve_section *vsc_pve_conf_pending(vsc_pve_conf *conf);
+
+/* The value of key in the main section or in [PENDING], trimmed as
+ * qemu-server trims it; the last line wins as in qemu-server.  NULL when
+ * absent or empty.  Caller frees. */
+char *vsc_pve_conf_get(const vsc_pve_conf *conf, bool pending, const char *key);
+
+/* The value key will have at the next start: the [PENDING] value, else
+ * nothing if [PENDING] deletes it, else the main value.  Caller frees. */
+char *vsc_pve_conf_get_effective(const vsc_pve_conf *conf, const char *key);
+
+/* Is key listed in the "delete:" line of [PENDING]? */
+bool vsc_pve_conf_pending_deletes(const vsc_pve_conf *conf, const char *key);
+
+/* Set key to value in the main section or in [PENDING].  An existing line
+ * is replaced in place (other lines of the same key are removed); a new
+ * one goes where qemu-server would put it: in sorted order among the keys.
+ * [PENDING] is created right after the main section when missing, before
+ * any [special:...] or snapshot section.  Setting a key in [PENDING] also
+ * takes it off the pending "delete:" list, as qm set does.
+ * The key must match ^[a-z][a-z_-]*\d*$ and the value must be one line,
+ * not empty, without surrounding whitespace and not wrapped in '"'
+ * (rule "pve-value"). */
+int vsc_pve_conf_set(vsc_pve_conf *conf, bool pending, const char *key, const char *value,
+                     vsc_diags *diags);
+
+/* Remove every line of key from the main section or [PENDING].  A
+ * [PENDING] section left without content is removed.  Returns the number
+ * of lines removed. */
+size_t vsc_pve_conf_delete(vsc_pve_conf *conf, bool pending, const char *key);
+
+/* Record in [PENDING] that key is to be deleted at the next start (its
+ * pending value, if any, is removed), as "qm set --delete" does on a
+ * running VM. */
+void vsc_pve_conf_pending_delete(vsc_pve_conf *conf, const char *key);
+
+/* The value of "lock:" in the main section (backup, migrate, snapshot,
+ * ...), or NULL.  Caller frees. */
+char *vsc_pve_conf_lock(const vsc_pve_conf *conf);
+
+/* serialN: socket or serialN: /dev/..., N 0..3 (rule "pve-serial"). */
+int vsc_pve_conf_set_serial(vsc_pve_conf *conf, bool pending, int index, const char *value,
+                            vsc_diags *diags);
+
+/* Enable the guest agent: "agent: 1", keeping the other agent options
+ * (freeze-fs, fstrim_cloned_disks, type) of an existing line. */
+int vsc_pve_conf_set_agent(vsc_pve_conf *conf, bool pending, vsc_diags *diags);
+
+/* ------------------------------------------------------------------ */
+/* One change set: what "vschan qm --write" does to a config            */
+
+typedef struct {
+  const char *id_prefix; /* NULL: VSC_PVE_ID_PREFIX */
+  bool merge_args;       /* replace vschan's arguments in args: by args[] */
+  char *const *args;     /* vschan's new arguments (n_args 0: remove them) */
+  size_t n_args;
+  const char *serial[VSC_PVE_MAX_SERIAL]; /* NULL: leave; "socket" or "/dev/..." */
+  bool agent;            /* enable the guest agent */
+  bool pending;          /* write to [PENDING] (the VM is running) */
+} vsc_pve_changes;
+
+/* Apply changes to conf.  In pending mode the args merge starts from the
+ * value the VM will have at the next start, an args left empty becomes a
+ * pending delete, and a pending value equal to the main value is dropped
+ * (qemu-server's cleanup_pending).  Without pending mode a [PENDING] value
+ * of a changed key gives a warning: it would override the change at the
+ * next start.  Fails when the result would have more than four ISA serial
+ * ports (serialN, isa-serial devices and -serial options in args, an ISA
+ * agent; rule "pve-serial-count"). */
+int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *changes, vsc_diags *diags);
+
+/* ------------------------------------------------------------------ */
+/* Locked, atomic edit                                                  */
+
+/* Take qemu-server's config lock: open DIR/lock-VMID.conf with
+ * O_WRONLY|O_APPEND|O_CREAT (creating DIR if missing) and flock(LOCK_EX),
+ * retrying until timeout seconds have passed (<= 0: VSC_PVE_LOCK_TIMEOUT).
+ * flock, not fcntl: only flock excludes Perl's flock.  Returns the file
+ * descriptor (close it to unlock) or -1 (rule "pve-lock-timeout"). */
+int vsc_pve_lock(const char *lock_dir, unsigned vmid, double timeout, vsc_diags *diags);
+
+/* Is the VM running here?  RUN_DIR/VMID.pid names a live process. */
+bool vsc_pve_vm_running(const char *run_dir, unsigned vmid);
+
+typedef int (*vsc_pve_edit_fn)(vsc_pve_conf *conf, void *opaque, vsc_diags *diags);
+
+typedef struct {
+  unsigned vmid;
+  const char *conf_path; /* NULL: VSC_PVE_CONF_DIR/VMID.conf */
+  const char *lock_dir;  /* NULL: VSC_PVE_LOCK_DIR */
+  double timeout;        /* lock timeout in seconds; <= 0: VSC_PVE_LOCK_TIMEOUT */
+  bool force;            /* edit even when the config has a lock: line */
+  bool dry_run;          /* compute the new content, take no lock, write nothing */
+} vsc_pve_edit_opts;
+
+/* The safe edit: lock, read the config under the lock, refuse when its
+ * main section has "lock:" (rule "pve-locked") unless force, call fn on
+ * the parsed config, and when the content changed write it to
+ * "PATH.tmp.PID" in the same directory (O_EXCL; a stale one is removed)
+ * with a single write, fsync, and rename it over PATH.  The file mode is
+ * passed to open(), never chmod()ed (pmxcfs refuses chmod).  On any
+ * failure PATH is untouched and the temporary file removed.
+ * old_out and new_out (optional) receive the content before and after
+ * (equal when nothing changed).  Returns 0 or -1. */
+int vsc_pve_edit(const vsc_pve_edit_opts *opts, vsc_pve_edit_fn fn, void *opaque,
+                 char **old_out, char **new_out, vsc_diags *diags);
+
+/* vsc_pve_edit with vsc_pve_changes_apply as fn. */
+int vsc_pve_edit_changes(const vsc_pve_edit_opts *opts, const vsc_pve_changes *changes,
+                         char **old_out, char **new_out, vsc_diags *diags);
+
+/* Fault injection for tests: make the next writes of vsc_pve_edit fail
+ * half way through the write() or between the write and the rename.  The
+ * environment variable VSCHAN_PVE_FAULT=write-half|before-rename does the
+ * same for a whole process (for tests of the command line). */
+typedef enum {
+  VSC_PVE_FAULT_NONE,
+  VSC_PVE_FAULT_WRITE_HALF,
+  VSC_PVE_FAULT_BEFORE_RENAME,
+  VSC_PVE_FAULT_LAST
+} vsc_pve_fault;
+VSC_ENUM_DECL(vsc_pve_fault);
+void vsc_pve_set_fault(vsc_pve_fault fault);
+
+/* ------------------------------------------------------------------ */
+/* Showing what changed                                                 */
+
+/* A unified diff of two texts, line by line, with 3 lines of context,
+ * "--- old_label" / "+++ new_label" headers and "@@ -a,b +c,d @@" hunks;
+ * "\ No newline at end of file" where it applies.  "" when equal. */
+char *vsc_pve_diff(const char *old_text, const char *new_text, const char *old_label,
+                   const char *new_label);
