@@ -49,6 +49,9 @@ static void combine(const vsc_devset *spec, const vsc_devset *existing, vsc_devs
       vsc_devset_add(out, vsc_chardev_copy(existing->devs[i]));
   }
   out->controller = spec->controller.present ? spec->controller : existing->controller;
+  /* The merge adds a controller when virtio devices need one. */
+  for (size_t i = 0; i < spec->ndevs && !out->controller.present; i++)
+    out->controller.present = vsc_chardev_is_virtio_serial(spec->devs[i]);
 }
 
 int cmd_xml(vsc_cli *cli, int argc, char **argv)

@@ -327,6 +327,36 @@ static bool streq(const char *a, const char *b)
   return a && b && strcmp(a, b) == 0;
 }
 
+static bool streq0(const char *a, const char *b)
+{
+  return (!a && !b) || streq(a, b);
+}
+
+static bool source_equal(const vsc_source *a, const vsc_source *b)
+{
+  static const vsc_source none;
+  if (!a)
+    a = &none;
+  if (!b)
+    b = &none;
+  return a->mode == b->mode && streq0(a->path, b->path) && streq0(a->host, b->host) &&
+         streq0(a->service, b->service) && streq0(a->channel, b->channel) &&
+         streq0(a->master, b->master) && streq0(a->slave, b->slave) && a->append == b->append &&
+         a->has_reconnect == b->has_reconnect && a->reconnect.enabled == b->reconnect.enabled &&
+         a->reconnect.timeout == b->reconnect.timeout && a->copypaste == b->copypaste &&
+         a->mouse == b->mouse;
+}
+
+bool vsc_chardev_same_source(const vsc_chardev *a, const vsc_chardev *b)
+{
+  if (vsc_chardev_backend(a) != vsc_chardev_backend(b))
+    return false;
+  if (!source_equal(vsc_chardev_main_source(a), vsc_chardev_main_source(b)))
+    return false;
+  return source_equal(vsc_chardev_udp_bind_source(a), vsc_chardev_udp_bind_source(b)) &&
+         (vsc_chardev_backend(a) != VSC_BACKEND_TCP || a->protocol == b->protocol);
+}
+
 /* Aliases compare without libvirt's required prefix: "ua-x" and "x" are
  * the same user alias. */
 static const char *bare_alias(const char *alias)

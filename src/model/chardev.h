@@ -254,6 +254,10 @@ char *vsc_chardev_describe(const vsc_chardev *dev);
 /* The virtio-serial port number from an explicit address, or 0. */
 unsigned int vsc_chardev_virtio_port(const vsc_chardev *dev);
 
+/* Same host side: backend and every source field (libvirt's
+ * virDomainChrSourceDefIsEqual, which detach matching uses). */
+bool vsc_chardev_same_source(const vsc_chardev *a, const vsc_chardev *b);
+
 /* Identity: two descriptions of the same device.  Same user alias, or the
  * same virtio target name, the same guestfwd address:port, or the same
  * kind and target port for serial/console/parallel.  Shared by --into,

@@ -498,9 +498,7 @@ static void check_domain(checker *c)
   /* <console> with a serial target is an alias of the first <serial>;
    * libvirt keeps the serial's backend and drops the console's. */
   if (serial0 && console0 && vsc_chardev_target_type(console0) == VSC_TARGET_SERIAL &&
-      (vsc_chardev_backend(serial0) != vsc_chardev_backend(console0) ||
-       !streq(vsc_chardev_unix_path(serial0), vsc_chardev_unix_path(console0))) &&
-      !(console0->nsources == 0 && serial0->nsources == 0 && vsc_chardev_backend(serial0) == vsc_chardev_backend(console0)))
+      !vsc_chardev_same_source(serial0, console0))
     report(c, console0, NULL, "console-compat",
            "give the console the same backend as the first serial port, or drop one of them",
            "this serial console is an alias of the first serial port, whose '%s' backend wins",

@@ -142,7 +142,14 @@ static bool expect_type(reader *r, json_t *v, json_type type, const char *what)
 {
   if (json_typeof(v) == type || (type == JSON_TRUE && json_is_boolean(v)))
     return true;
-  fail(r, NULL, "expected %s, got %s", what, json_type_name(v));
+  const char *hint = NULL;
+  if (type == JSON_INTEGER && json_is_string(v))
+    hint = "write the number without quotes";
+  else if (type == JSON_STRING && (json_is_integer(v) || json_is_real(v)))
+    hint = "put the value in quotes";
+  else if (type == JSON_TRUE && json_is_string(v))
+    hint = "write true or false without quotes";
+  fail(r, hint, "expected %s, got %s", what, json_type_name(v));
   return false;
 }
 

@@ -268,6 +268,19 @@ json_t *vsc_template_expand(json_t *tmpl, const char *name, const vsc_template_s
       x.errors++;
     }
   }
+  /* A default may name other parameters ("guestfwd-${port}.sock"): expand
+   * values once against the others, so references do not chain. */
+  if (!x.errors) {
+    json_t *resolved = json_object();
+    json_t *v;
+    json_object_foreach(x.values, key, v) {
+      char *s = expand_string(&x, json_string_value(v));
+      json_object_set_new(resolved, key, json_string(s ? s : json_string_value(v)));
+      free(s);
+    }
+    json_decref(x.values);
+    x.values = resolved;
+  }
   json_t *spec = x.errors ? NULL : expand_value(&x, json_object_get(tmpl, "spec"));
   json_decref(x.values);
   if (x.errors) {

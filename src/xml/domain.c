@@ -192,12 +192,36 @@ static char *child_indent(xmlNodePtr parent)
   return vsc_strdup("\n    ");
 }
 
+/* libxml2 does not format inside elements that already hold whitespace
+ * text, so give a new subtree the indentation of its place: indent is the
+ * text that precedes node ("\n    "). */
+static void indent_subtree(xmlNodePtr node, const char *indent)
+{
+  bool has_elements = false;
+  VSC_AUTOFREE(char) inner = vsc_asprintf("%s  ", indent);
+
+  for (xmlNodePtr c = node->children; c; c = c->next)
+    has_elements |= c->type == XML_ELEMENT_NODE;
+  if (!has_elements)
+    return;
+  for (xmlNodePtr c = node->children; c;) {
+    xmlNodePtr next = c->next;
+    if (c->type == XML_ELEMENT_NODE) {
+      xmlAddPrevSibling(c, xmlNewText(BAD_CAST inner));
+      indent_subtree(c, inner);
+    }
+    c = next;
+  }
+  xmlAddChild(node, xmlNewText(BAD_CAST indent));
+}
+
 static void insert_device(xmlNodePtr devices, xmlNodePtr node)
 {
   int my_order = order_of((const char *)node->name);
   xmlNodePtr after = NULL, before = NULL;
   VSC_AUTOFREE(char) indent = child_indent(devices);
 
+  indent_subtree(node, indent);
   for (xmlNodePtr c = devices->children; c; c = c->next) {
     if (c->type != XML_ELEMENT_NODE)
       continue;
@@ -266,6 +290,8 @@ int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *d
       vsc_chardev_free(existing);
     }
     if (match) {
+      VSC_AUTOFREE(char) indent = child_indent(devices);
+      indent_subtree(fresh, indent);
       xmlReplaceNode(match, fresh);
       xmlFreeNode(match);
     } else {
@@ -290,6 +316,8 @@ int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *d
   if (set->controller.present) {
     xmlNodePtr fresh = vsc_xml_format_controller(doc, &set->controller);
     if (ctl_node) {
+      VSC_AUTOFREE(char) indent = child_indent(devices);
+      indent_subtree(fresh, indent);
       xmlReplaceNode(ctl_node, fresh);
       xmlFreeNode(ctl_node);
     } else {
