@@ -8,6 +8,40 @@
 #include <stdio.h>
 #include <string.h>
 
+
+/* The keys each object of the spec takes.  The JSON Schema is checked
+ * against this table by a test (tests/unit/test-spec.c). */
+const vsc_spec_object vsc_spec_objects[] = {
+  { "root", (const char *const[]){ "$schema", "version", "channels", "consoles", "serials",
+                                   "parallels", "controller", NULL } },
+  { "device", (const char *const[]){ "type", "source", "target", "protocol", "log", "alias",
+                                     "address", "acpi", NULL } },
+  { "source", (const char *const[]){ "mode", "path", "host", "service", "append", "tls", "channel",
+                                     "master", "slave", "reconnect", "seclabel", "clipboard",
+                                     "mouse", NULL } },
+  { "reconnect", (const char *const[]){ "enabled", "timeout", NULL } },
+  { "seclabel", (const char *const[]){ "model", "relabel", "label", NULL } },
+  { "clipboard", (const char *const[]){ "copypaste", NULL } },
+  { "mouse", (const char *const[]){ "mode", NULL } },
+  { "target", (const char *const[]){ "type", "name", "address", "port", "model", NULL } },
+  { "log", (const char *const[]){ "file", "append", NULL } },
+  { "acpi", (const char *const[]){ "index", NULL } },
+  { "controller", (const char *const[]){ "index", "ports", "vectors", NULL } },
+  { NULL, NULL },
+};
+
+#define KEYS_ROOT (vsc_spec_objects[0].keys)
+#define KEYS_DEVICE (vsc_spec_objects[1].keys)
+#define KEYS_SOURCE (vsc_spec_objects[2].keys)
+#define KEYS_RECONNECT (vsc_spec_objects[3].keys)
+#define KEYS_SECLABEL (vsc_spec_objects[4].keys)
+#define KEYS_CLIPBOARD (vsc_spec_objects[5].keys)
+#define KEYS_MOUSE (vsc_spec_objects[6].keys)
+#define KEYS_TARGET (vsc_spec_objects[7].keys)
+#define KEYS_LOG (vsc_spec_objects[8].keys)
+#define KEYS_ACPI (vsc_spec_objects[9].keys)
+#define KEYS_CONTROLLER (vsc_spec_objects[10].keys)
+
 typedef struct {
   const char *file;
   vsc_diags *diags;
@@ -227,10 +261,9 @@ static void read_enum(reader *r, json_t *obj, const char *key,
 
 static void read_seclabel(reader *r, json_t *v, vsc_source *src)
 {
-  static const char *const keys[] = { "model", "relabel", "label", NULL };
   if (!expect_type(r, v, JSON_OBJECT, "an object"))
     return;
-  check_keys(r, v, keys);
+  check_keys(r, v, KEYS_SECLABEL);
   vsc_seclabel *s = vsc_append(&src->seclabels, &src->nseclabels, sizeof(*s));
   read_string(r, v, "model", &s->model);
   read_bool(r, v, "relabel", &s->relabel);
@@ -239,15 +272,12 @@ static void read_seclabel(reader *r, json_t *v, vsc_source *src)
 
 static void read_source(reader *r, json_t *v, vsc_source *src)
 {
-  static const char *const keys[] = { "mode", "path", "host", "service", "append", "tls",
-                                      "channel", "master", "slave", "reconnect", "seclabel",
-                                      "clipboard", "mouse", NULL };
   json_t *sub;
   size_t saved;
 
   if (!expect_type(r, v, JSON_OBJECT, "an object"))
     return;
-  check_keys(r, v, keys);
+  check_keys(r, v, KEYS_SOURCE);
   READ_ENUM(r, v, "mode", vsc_mode, VSC_MODE_LAST, &src->mode);
   read_string(r, v, "path", &src->path);
   read_string(r, v, "host", &src->host);
@@ -273,10 +303,9 @@ static void read_source(reader *r, json_t *v, vsc_source *src)
   read_string(r, v, "slave", &src->slave);
 
   if ((sub = json_object_get(v, "reconnect"))) {
-    static const char *const rkeys[] = { "enabled", "timeout", NULL };
     saved = push_key(r, "reconnect");
     if (expect_type(r, sub, JSON_OBJECT, "an object")) {
-      check_keys(r, sub, rkeys);
+      check_keys(r, sub, KEYS_RECONNECT);
       src->has_reconnect = true;
       read_bool(r, sub, "enabled", &src->reconnect.enabled);
       read_uint(r, sub, "timeout", UINT_MAX, &src->reconnect.timeout, &src->reconnect.has_timeout);
@@ -299,19 +328,17 @@ static void read_source(reader *r, json_t *v, vsc_source *src)
     pop(r, saved);
   }
   if ((sub = json_object_get(v, "clipboard"))) {
-    static const char *const ckeys[] = { "copypaste", NULL };
     saved = push_key(r, "clipboard");
     if (expect_type(r, sub, JSON_OBJECT, "an object")) {
-      check_keys(r, sub, ckeys);
+      check_keys(r, sub, KEYS_CLIPBOARD);
       read_bool(r, sub, "copypaste", &src->copypaste);
     }
     pop(r, saved);
   }
   if ((sub = json_object_get(v, "mouse"))) {
-    static const char *const mkeys[] = { "mode", NULL };
     saved = push_key(r, "mouse");
     if (expect_type(r, sub, JSON_OBJECT, "an object")) {
-      check_keys(r, sub, mkeys);
+      check_keys(r, sub, KEYS_MOUSE);
       READ_ENUM(r, sub, "mode", vsc_mouse_mode, VSC_MOUSE_LAST, &src->mouse);
     }
     pop(r, saved);
@@ -320,10 +347,9 @@ static void read_source(reader *r, json_t *v, vsc_source *src)
 
 static void read_target(reader *r, json_t *v, vsc_chardev *dev)
 {
-  static const char *const keys[] = { "type", "name", "address", "port", "model", NULL };
   if (!expect_type(r, v, JSON_OBJECT, "an object"))
     return;
-  check_keys(r, v, keys);
+  check_keys(r, v, KEYS_TARGET);
   dev->has_target = true;
   READ_ENUM(r, v, "type", vsc_target_type, VSC_TARGET_LAST, &dev->target.type);
   read_string(r, v, "name", &dev->target.name);
@@ -367,10 +393,9 @@ static void read_address(reader *r, json_t *v, vsc_address *addr)
 
 static void read_log(reader *r, json_t *v, vsc_chardev *dev)
 {
-  static const char *const keys[] = { "file", "append", NULL };
   if (!expect_type(r, v, JSON_OBJECT, "an object"))
     return;
-  check_keys(r, v, keys);
+  check_keys(r, v, KEYS_LOG);
   read_string(r, v, "file", &dev->log_file);
   read_bool(r, v, "append", &dev->log_append);
   if (!dev->log_file)
@@ -379,14 +404,12 @@ static void read_log(reader *r, json_t *v, vsc_chardev *dev)
 
 static vsc_chardev *read_chardev(reader *r, json_t *v, vsc_kind kind)
 {
-  static const char *const keys[] = { "type", "source", "target", "protocol", "log",
-                                      "alias", "address", "acpi", NULL };
   json_t *sub;
   size_t saved;
 
   if (!expect_type(r, v, JSON_OBJECT, "a device object"))
     return NULL;
-  check_keys(r, v, keys);
+  check_keys(r, v, KEYS_DEVICE);
 
   vsc_chardev *dev = vsc_chardev_new(kind);
   dev->origin.file = vsc_strdup(r->file);
@@ -441,10 +464,9 @@ static vsc_chardev *read_chardev(reader *r, json_t *v, vsc_kind kind)
     pop(r, saved);
   }
   if ((sub = json_object_get(v, "acpi"))) {
-    static const char *const akeys[] = { "index", NULL };
     saved = push_key(r, "acpi");
     if (expect_type(r, sub, JSON_OBJECT, "an object")) {
-      check_keys(r, sub, akeys);
+      check_keys(r, sub, KEYS_ACPI);
       read_uint(r, sub, "index", 16383, &dev->acpi_index, &dev->has_acpi_index);
     }
     pop(r, saved);
@@ -454,10 +476,9 @@ static vsc_chardev *read_chardev(reader *r, json_t *v, vsc_kind kind)
 
 static void read_controller(reader *r, json_t *v, vsc_controller *c)
 {
-  static const char *const keys[] = { "index", "ports", "vectors", NULL };
   if (!expect_type(r, v, JSON_OBJECT, "an object"))
     return;
-  check_keys(r, v, keys);
+  check_keys(r, v, KEYS_CONTROLLER);
   c->present = true;
   read_uint(r, v, "index", 255, &c->index, &c->has_index);
   read_uint(r, v, "ports", 31, &c->ports, &c->has_ports);
@@ -483,8 +504,6 @@ const char *vsc_spec_kind_key(vsc_kind kind)
 
 int vsc_spec_parse_json(json_t *root, const char *filename, vsc_devset *set, vsc_diags *diags)
 {
-  static const char *const keys[] = { "$schema", "version", "channels", "consoles", "serials",
-                                      "parallels", "controller", NULL };
   reader r = { .file = filename, .diags = diags };
   json_t *v;
 
@@ -493,7 +512,7 @@ int vsc_spec_parse_json(json_t *root, const char *filename, vsc_devset *set, vsc
          json_type_name(root));
     return -1;
   }
-  check_keys(&r, root, keys);
+  check_keys(&r, root, KEYS_ROOT);
   if ((v = json_object_get(root, "version"))) {
     size_t saved = push_key(&r, "version");
     if (!json_is_integer(v) || json_integer_value(v) != VSC_SPEC_VERSION)

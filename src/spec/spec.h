@@ -27,5 +27,13 @@ int vsc_spec_load(const char *path, vsc_devset *set, vsc_diags *diags);
 json_t *vsc_spec_format(const vsc_devset *set);
 json_t *vsc_spec_format_chardev(const vsc_chardev *dev);
 
+/* The keys each object of the spec takes, by object name ("root",
+ * "device", "source", "target", ...); NULL-terminated. */
+typedef struct {
+  const char *name;
+  const char *const *keys;
+} vsc_spec_object;
+extern const vsc_spec_object vsc_spec_objects[];
+
 /* The top-level array key of a kind: "channels", "consoles", ... */
 const char *vsc_spec_kind_key(vsc_kind kind);
