@@ -3,14 +3,18 @@
  *
  *   vschan-libvirt-oracle --root DIR [--rng PATH] [--out DIR] CASEDIR...
  *
- * For each CASEDIR with an expected.xml (a <devices> element): wrap the
- * devices in a minimal x86_64 domain, validate it against libvirt's
- * installed RNG schema, define it on the embedded QEMU driver
- * (qemu:///embed?root=DIR, prepared by tests/lib/embed-root.sh), read the
- * inactive XML back, undefine it, and check that every element, attribute
- * and text of expected.xml comes back with the same value.  Extra
- * attributes and elements on libvirt's side are fine (it fills in
- * addresses, models, defaults); missing or different ones fail.
+ * For each CASEDIR with an expected.xml (a <devices> element, or a whole
+ * <domain>): wrap the devices in a minimal x86_64 domain, validate it
+ * against libvirt's installed RNG schema, define it on the embedded QEMU
+ * driver (qemu:///embed?root=DIR, prepared by tests/lib/embed-root.sh),
+ * read the inactive XML back, undefine it, and check that every element,
+ * attribute and text of the expected devices comes back with the same
+ * value.  Devices pair up by element name (controllers by name and type)
+ * in document order, child elements by name in order.  Extra attributes
+ * and elements on libvirt's side are fine (it fills in addresses, models,
+ * defaults); missing or different ones fail.  The two exceptions libvirt's
+ * own normalisation forces are at same_value() and
+ * omitted_generated_source().
  *
  * One line per case on stdout: "ok NAME", "FAIL NAME: STAGE DETAIL"
  * (STAGE is parse, rng, define or readback) or "skip NAME: REASON".
@@ -455,6 +459,7 @@ static int check_case(oracle *o, const char *dir) {
     printf("FAIL %s: rng %s\n", name, *detail ? detail : whole);
     return 1;
   }
+  vsc_buf_clear(&msgs);
 
   xmlChar *dom_xml = NULL;
   int dom_len = 0;
