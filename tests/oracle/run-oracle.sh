@@ -26,10 +26,13 @@ skip() {
 }
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/vsct-embed.XXXXXX") || exit 1
+# shellcheck disable=SC2317  # called through the trap
 cleanup() {
   # QEMU pid files of domains; driver.pid names the test process itself.
   for pidfile in "$root"/run/qemu/*.pid; do
-    [ -f "$pidfile" ] && [ "${pidfile##*/}" != driver.pid ] || continue
+    if [ ! -f "$pidfile" ] || [ "${pidfile##*/}" = driver.pid ]; then
+      continue
+    fi
     pid=$(cat "$pidfile")
     case $(readlink "/proc/$pid/exe" 2>/dev/null) in
     */qemu-system-*) kill "$pid" ;;
@@ -56,7 +59,7 @@ check)
   ;;
 selftest)
   cd "$dir" || exit 1
-  out=$("$prog" --root "$root" ${VSCHAN_ORACLE_OUT:+--out "$VSCHAN_ORACLE_OUT"} */)
+  out=$("$prog" --root "$root" ${VSCHAN_ORACLE_OUT:+--out "$VSCHAN_ORACLE_OUT"} ./*/)
   rc=$?
   printf '%s\n' "$out"
   [ $rc -eq 77 ] && exit 77
