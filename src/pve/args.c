@@ -173,31 +173,36 @@ static bool pw_safe(unsigned char c)
   return isascii(c) && (isalnum(c) || strchr("-_./=:,@%+^~", c)) && c != '\0';
 }
 
+/* Bare when every byte is safe; else the whole argument in single quotes,
+ * with "'" and "\\" spliced in between quoted runs as "\\'" and "\\\\"
+ * ('it'\''s').  A backslash never goes inside the quotes: shellwords
+ * would pair it with the next character, even the closing quote. */
 static void quote_one(vsc_buf *b, const char *arg)
 {
-  const char *p = arg;
+  bool safe = *arg != '\0', open = false;
 
+  for (const char *p = arg; *p && safe; p++)
+    safe = pw_safe((unsigned char)*p);
+  if (safe) {
+    vsc_buf_add(b, arg);
+    return;
+  }
   if (!*arg) {
     vsc_buf_add(b, "''");
     return;
   }
-  while (*p) {
-    if (*p == '\'' || *p == '\\') {
-      vsc_buf_addc(b, '\\');
-      vsc_buf_addc(b, *p++);
-      continue;
+  for (const char *p = arg; *p; p++) {
+    bool special = *p == '\'' || *p == '\\';
+    if (special == open) {
+      vsc_buf_addc(b, '\'');
+      open = !open;
     }
-    size_t run = strcspn(p, "'\\");
-    bool safe = true;
-    for (size_t i = 0; i < run; i++)
-      safe = safe && pw_safe((unsigned char)p[i]);
-    if (!safe)
-      vsc_buf_addc(b, '\'');
-    vsc_buf_addn(b, p, run);
-    if (!safe)
-      vsc_buf_addc(b, '\'');
-    p += run;
+    if (special)
+      vsc_buf_addc(b, '\\');
+    vsc_buf_addc(b, *p);
   }
+  if (open)
+    vsc_buf_addc(b, '\'');
 }
 
 static bool argv_equal(char *const *a, size_t na, char *const *b, size_t nb)

@@ -366,14 +366,25 @@ static size_t insert_position(const vsc_pve_section *s, const char *key)
   return after_content;
 }
 
+static bool ends_with_cr(const char *t)
+{
+  size_t n = strlen(t);
+  return n > 0 && t[n - 1] == '\r';
+}
+
 static void section_set(vsc_pve_section *s, const char *key, const char *value)
 {
-  char *text = vsc_asprintf("%s: %s", key, value);
   size_t last = (size_t)-1;
 
   for (size_t j = 0; j < s->n_lines; j++)
     if (line_has_key(s->lines[j].text, key))
       last = j;
+  /* Follow the file's line ending: a CRLF file gets CRLF lines. */
+  size_t at = last != (size_t)-1 ? last : insert_position(s, key);
+  bool crlf = (at < s->n_lines && ends_with_cr(s->lines[at].text)) ||
+              (at > 0 && ends_with_cr(s->lines[at - 1].text));
+  char *text = vsc_asprintf("%s: %s%s", key, value, crlf ? "\r" : "");
+
   if (last != (size_t)-1) {
     /* Replace the effective (last) line, drop earlier duplicates. */
     free(s->lines[last].text);
@@ -383,7 +394,6 @@ static void section_set(vsc_pve_section *s, const char *key, const char *value)
         section_remove_line(s, j);
     return;
   }
-  size_t at = insert_position(s, key);
   if (at > 0)
     s->lines[at - 1].newline = true;
   section_insert_line(s, at, text);

@@ -53,7 +53,8 @@ int vsc_pve_lock(const char *lock_dir, unsigned vmid, double timeout, vsc_diags 
   if (timeout <= 0)
     timeout = VSC_PVE_LOCK_TIMEOUT;
   fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0 && errno == ENOENT && mkdir(dir, 0755) == 0)
+  /* Another editor may create the directory at the same moment. */
+  if (fd < 0 && errno == ENOENT && (mkdir(dir, 0755) == 0 || errno == EEXIST))
     fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     vsc_error(diags, &loc, "pve-lock",

@@ -47,12 +47,15 @@ int vsc_pve_vmid_parse(const char *s, unsigned *vmid, vsc_diags *diags);
 
 /* Quote argv into one "args:" value that shellwords splits back into
  * exactly argv.  Style: an argument made only of [A-Za-z0-9] and
- * "-_./=:,@%+^~" stays bare; "'" and "\" become "\'" and "\\" outside
- * quotes; every other run is put in single quotes.  Why:
- *  - single quotes only where needed keep the common "-device a=b,c=d"
+ * "-_./=:,@%+^~" stays bare; any other argument is put in single quotes
+ * as a whole, its "'" and "\" spliced in outside the quotes as "\'" and
+ * "\\" ('it'\''s').  Why:
+ *  - quotes only where needed keep the common "-device a=b,c=d"
  *    readable and diff-friendly;
- *  - the value never contains '"', so it can never start and end with one
- *    (qemu-server strips such quotes), and quotes always balance;
+ *  - a backslash inside single quotes still pairs with the next character
+ *    for shellwords (but not for a shell), so it never goes inside;
+ *  - the value never starts with '"' (a '"' only appears inside single
+ *    quotes), so qemu-server never strips it, and quotes always balance;
  *  - bytes >= 0x80 are quoted, so the result does not depend on whether
  *    Perl sees the line as bytes or as decoded UTF-8 (where U+00A0 and
  *    friends would count as whitespace);
