@@ -92,8 +92,9 @@ xmlNodePtr vsc_xml_format_chardev(xmlDocPtr doc, const vsc_chardev *dev)
 {
   xmlNodePtr node = xmlNewDocNode(doc, NULL, BAD_CAST vsc_kind_to_string(dev->kind), NULL);
 
-  if (dev->has_backend)
-    set_attr(node, "type", vsc_backend_to_string(dev->backend));
+  /* Always written: libvirt's schema requires it although its parser
+   * defaults to pty (as virsh dumpxml writes it). */
+  set_attr(node, "type", vsc_backend_to_string(vsc_chardev_backend(dev)));
   set_attr(node, "tty", dev->tty);
   for (size_t i = 0; i < dev->nsources; i++)
     if (!source_is_empty(&dev->sources[i]))
