@@ -546,14 +546,17 @@ static void place_virtio_ports(builder *b)
                 "virtio-serial port %u is already taken by %s", p->nr, them);
     }
   }
-  /* Consoles first take port 0, as QEMU does; channels start at 1. */
-  for (int pass = 0; pass < 2; pass++) {
+  /* What libvirt and QEMU end up with: the first console on port 0,
+   * channels from 1, further consoles on the next free port. */
+  for (int pass = 0; pass < 3; pass++) {
     for (size_t i = 0; i < b->nplans; i++) {
       plan *p = &b->plans[i];
-      front_kind want = pass == 0 ? FRONT_VIRTCONSOLE : FRONT_VIRTSERIALPORT;
-      unsigned int nr = want == FRONT_VIRTCONSOLE ? 0 : 1;
+      front_kind want = pass == 1 ? FRONT_VIRTSERIALPORT : FRONT_VIRTCONSOLE;
+      unsigned int nr = pass == 0 ? 0 : 1;
       if (p->front != want || p->has_nr)
         continue;
+      if (pass == 0 && nr_owner(b, 0, NULL))
+        break;
       while (nr_owner(b, nr, NULL))
         nr++;
       if (nr >= limit) {
@@ -563,6 +566,8 @@ static void place_virtio_ports(builder *b)
       }
       p->has_nr = true;
       p->nr = nr;
+      if (pass == 0)
+        break;
     }
   }
 }
