@@ -1167,7 +1167,8 @@ static void test_perl_quote_property(void)
     VSC_AUTOFREE(char) out = perl_shellwords(dir, &in, utf8, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
     size_t pos = 0, bad = 0;
-    for (int c = 0; c < CASES && pos < len; c++) {
+    int records = 0;
+    for (int c = 0; c < CASES && pos < len; c++, records++) {
       size_t n = strtoul(out + pos, NULL, 10);
       pos += strlen(out + pos) + 1;
       bool ok = n == argcs[c];
@@ -1180,6 +1181,7 @@ static void test_perl_quote_property(void)
         fprintf(stderr, "perl (%s) splits [%s] differently\n", utf8 ? "utf8" : "bytes", q);
       }
     }
+    CU_ASSERT_EQUAL(records, CASES); /* Perl answered for every case */
     CU_ASSERT_EQUAL(pos, len);
     CU_ASSERT_EQUAL(bad, 0);
   }
@@ -1212,7 +1214,8 @@ static void test_perl_split_differential(void)
   VSC_AUTOFREE(char) out = perl_shellwords(dir, &in, false, &len);
   CU_ASSERT_PTR_NOT_NULL_FATAL(out);
   size_t pos = 0, bad = 0, errors = 0;
-  for (int c = 0; c < CASES && pos < len; c++) {
+  int records = 0;
+  for (int c = 0; c < CASES && pos < len; c++, records++) {
     size_t n = strtoul(out + pos, NULL, 10);
     pos += strlen(out + pos) + 1;
     vsc_diags d = { 0 };
@@ -1231,6 +1234,8 @@ static void test_perl_split_differential(void)
     vsc_pve_argv_free(w);
     vsc_diags_clear(&d);
   }
+  CU_ASSERT_EQUAL(records, CASES);
+  CU_ASSERT_EQUAL(pos, len);
   CU_ASSERT_EQUAL(bad, 0);
   CU_ASSERT_TRUE(errors > 0 && errors < CASES); /* both kinds were exercised */
   for (int c = 0; c < CASES; c++)
