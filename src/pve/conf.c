@@ -582,9 +582,16 @@ static int count_isa_serial(const vsc_pve_conf *conf, bool pending, vsc_diags *d
   VSC_AUTOFREE(char) args = pending ? vsc_pve_conf_get_effective(conf, "args")
                                     : vsc_pve_conf_get(conf, false, "args");
   size_t n = 0;
-  char **argv = vsc_pve_args_split(args, &n, NULL, diags);
-  if (!argv)
-    return -1;
+  vsc_diags split_diags = { 0 };
+  char **argv = vsc_pve_args_split(args, &n, NULL, &split_diags);
+  vsc_diags_clear(&split_diags);
+  if (!argv) {
+    /* qemu-server drops such an args line whole: it adds no port. */
+    vsc_warning(diags, NULL, "pve-args-quotes",
+                "fix the quoting of args by hand; qemu-server currently ignores all of it",
+                "the quotes of args do not balance");
+    return count;
+  }
   for (size_t i = 0; i + 1 < n; i++) {
     const char *opt = argv[i] + (strncmp(argv[i], "--", 2) == 0);
     const char *val = argv[i + 1];
@@ -649,8 +656,6 @@ int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_dia
       warn_pending_override(conf, "agent", diags);
   }
   int isa = count_isa_serial(conf, pending, diags);
-  if (isa < 0)
-    return -1;
   if (isa > VSC_PVE_MAX_SERIAL) {
     vsc_error(diags, NULL, "pve-serial-count",
               "QEMU has four ISA serial ports (COM1-COM4); use virtio consoles or channels for "

@@ -678,6 +678,14 @@ static void test_apply_errors(void)
   CU_ASSERT_TRUE(has_rule(&d, VSC_SEV_ERROR, "pve-args-quotes"));
   vsc_diags_clear(&d);
 
+  /* unbalanced args left alone, only a serial port set: a warning */
+  VSC_AUTOPTR(vsc_pve_conf) c6b = vsc_pve_conf_parse(t6, strlen(t6), NULL, &d);
+  vsc_pve_changes ch6b = { .serial = { "socket" } };
+  CU_ASSERT_EQUAL(vsc_pve_changes_apply(c6b, &ch6b, &d), 0);
+  CU_ASSERT_TRUE(has_rule(&d, VSC_SEV_WARNING, "pve-args-quotes"));
+  CU_ASSERT_FALSE(vsc_diags_has_errors(&d));
+  vsc_diags_clear(&d);
+
   /* main edit while [PENDING] changes the same key: warning */
   VSC_AUTOFREE(char) t1 = read_data("101-pending.conf", &len);
   VSC_AUTOPTR(vsc_pve_conf) c1 = vsc_pve_conf_parse(t1, len, NULL, &d);
@@ -925,6 +933,27 @@ static void test_edit_faults(void)
     vsc_diags_clear(&d);
     env_teardown(&e);
   }
+}
+
+static void test_vm_running(void)
+{
+  char *dir = tmpdir_make();
+  VSC_AUTOFREE(char) pidfile = vsc_asprintf("%s/100.pid", dir);
+  CU_ASSERT_FALSE(vsc_pve_vm_running(dir, 100));
+  VSC_AUTOFREE(char) me = vsc_asprintf("%d\n", (int)getpid());
+  write_text(pidfile, me);
+  CU_ASSERT_TRUE(vsc_pve_vm_running(dir, 100));
+
+  pid_t child = fork();
+  if (child == 0)
+    _exit(0);
+  waitpid(child, NULL, 0);
+  VSC_AUTOFREE(char) dead = vsc_asprintf("%d\n", (int)child);
+  write_text(pidfile, dead);
+  CU_ASSERT_FALSE(vsc_pve_vm_running(dir, 100));
+  write_text(pidfile, "garbage\n");
+  CU_ASSERT_FALSE(vsc_pve_vm_running(dir, 100));
+  tmpdir_remove(dir);
 }
 
 static void test_edit_stale_tmp(void)
@@ -1318,6 +1347,7 @@ static const test_entry tests[] = {
   { "edit", "bad input", test_edit_bad_input },
   { "edit", "faults", test_edit_faults },
   { "edit", "stale tmp", test_edit_stale_tmp },
+  { "edit", "vm running", test_vm_running },
   { "edit", "lock timeout", test_edit_lock_timeout },
   { "edit", "concurrent", test_edit_concurrent },
   { "perl", "quote property", test_perl_quote_property },
