@@ -163,7 +163,10 @@ bool vsc_pve_conf_pending_deletes(const vsc_pve_conf *conf, const char *key);
  * one goes where qemu-server would put it: in sorted order among the keys.
  * [PENDING] is created right after the main section when missing, before
  * any [special:...] or snapshot section.  Setting a key in [PENDING] also
- * takes it off the pending "delete:" list, as qm set does.
+ * takes it off the pending "delete:" list, as qm set does, and setting it
+ * to the value the main section already has removes the pending line
+ * instead (qemu-server's cleanup_pending), so a no-op stays a no-op.  In
+ * a CRLF file the new line ends in CRLF too.
  * The key must match ^[a-z][a-z_-]*\d*$ and the value must be one line,
  * not empty, without surrounding whitespace and not wrapped in '"'
  * (rule "pve-value"). */
@@ -206,13 +209,14 @@ typedef struct {
 } vsc_pve_changes;
 
 /* Apply changes to conf.  In pending mode the args merge starts from the
- * value the VM will have at the next start, an args left empty becomes a
- * pending delete, and a pending value equal to the main value is dropped
- * (qemu-server's cleanup_pending).  Without pending mode a [PENDING] value
+ * value the VM will have at the next start, and an args left empty
+ * becomes a pending delete (or no pending line when main has none).  Without pending mode a [PENDING] value
  * of a changed key gives a warning: it would override the change at the
  * next start.  Fails when the result would have more than four ISA serial
  * ports (serialN, isa-serial devices and -serial options in args, an ISA
- * agent; rule "pve-serial-count"). */
+ * agent; rule "pve-serial-count").  An args line that shellwords cannot
+ * split is an error when args are merged, and a warning otherwise (it adds
+ * no port: qemu-server drops it whole). */
 int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *changes, vsc_diags *diags);
 
 /* ------------------------------------------------------------------ */
