@@ -11,6 +11,7 @@
 static void usage(FILE *out)
 {
   fputs("usage: vschan xml SPEC.json|- [--into DOMAIN.xml] [-o FILE]\n"
+        "       vschan xml --channel|--console|--serial|--parallel OPTS... [--into DOMAIN.xml]\n"
         "       vschan xml --template NAME [--set KEY=VALUE]... [--into DOMAIN.xml] [-o FILE]\n"
         "\n"
         "Render the devices of a spec (or a template) as libvirt domain XML: a\n"
@@ -26,11 +27,19 @@ static void usage(FILE *out)
         "  --template NAME        use a shipped template (see 'vschan template list')\n"
         "  --set KEY=VALUE        set a template parameter (repeatable)\n"
         "  --templates-dir DIR    read templates from DIR\n"
+        "  --channel OPTS, --console OPTS, --serial OPTS, --parallel OPTS\n"
+        "                         a device in virt-install's syntax (repeatable):\n"
+        "                         TYPE,path=,mode=,host=HOST:PORT,bind_host=,name=,\n"
+        "                         target.type=,target.address=ADDR:PORT,target.port=,\n"
+        "                         target.model.name=,protocol=,log.file=,log.append=,\n"
+        "                         alias.name=,source.*=; a literal comma is ',,'\n"
         "  -h, --help             show this help\n"
         "\n"
         "Examples:\n"
         "  vschan xml spec.json\n"
         "  vschan xml --template guest-agent\n"
+        "  vschan xml --channel unix,path=/run/app.sock,name=org.example.app.0 \\\n"
+        "             --serial tcp,host=:2222,mode=bind,protocol=telnet\n"
         "  vschan xml --template app-channel --set name=org.example.app.0 \\\n"
         "             --set path=/run/app.sock --into vm.xml -o vm.xml\n", out);
 }
@@ -68,6 +77,7 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
   vsc_diags diags = { 0 };
   vsc_devset set, existing, combined;
   xmlDocPtr doc = NULL;
+  VSC_AUTOFREE(char) text = NULL;
   int rc = VSC_EXIT_OK, c;
 
   vsc_devset_init(&set);
@@ -126,7 +136,6 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
     goto report;
   }
 
-  VSC_AUTOFREE(char) text = NULL;
   if (into) {
     if (vsc_xml_merge_into_domain(doc, &set, &diags) < 0) {
       rc = VSC_EXIT_FAILURE;

@@ -26,9 +26,41 @@ bool vsc_cli_input_option(vsc_cli_input *in, int opt, const char *arg, const cha
     s->value = vsc_strdup(eq + 1);
     return true;
   }
+  case VSC_OPT_CHANNEL:
+  case VSC_OPT_CONSOLE:
+  case VSC_OPT_SERIAL:
+  case VSC_OPT_PARALLEL: {
+    static const struct { int opt; vsc_kind kind; const char *name; } map[] = {
+      { VSC_OPT_CHANNEL, VSC_KIND_CHANNEL, "--channel" },
+      { VSC_OPT_CONSOLE, VSC_KIND_CONSOLE, "--console" },
+      { VSC_OPT_SERIAL, VSC_KIND_SERIAL, "--serial" },
+      { VSC_OPT_PARALLEL, VSC_KIND_PARALLEL, "--parallel" },
+    };
+    for (size_t i = 0; i < VSC_N_ELEMENTS(map); i++) {
+      if (map[i].opt != opt)
+        continue;
+      vsc_cli_compact *c = vsc_append(&in->compact, &in->ncompact, sizeof(*c));
+      c->kind = map[i].kind;
+      c->text = arg;
+      c->option = map[i].name;
+    }
+    return true;
+  }
   default:
     return false;
   }
+}
+
+static int load_compact(vsc_cli_input *in, vsc_devset *set, vsc_diags *diags, int *rc)
+{
+  int failed = 0;
+  for (size_t i = 0; i < in->ncompact; i++)
+    failed |= vsc_option_parse(in->compact[i].kind, in->compact[i].text, in->compact[i].option, set, diags) < 0;
+  if (failed) {
+    *rc = VSC_EXIT_FAILURE;
+    return -1;
+  }
+  return 0;
 }
 
 int vsc_cli_input_load(vsc_cli_input *in, const char *spec_path, vsc_devset *set,
@@ -38,8 +70,9 @@ int vsc_cli_input_load(vsc_cli_input *in, const char *spec_path, vsc_devset *set
     *rc = vsc_cli_usage_error(cmd, "give either a spec file or --template, not both");
     return -1;
   }
-  if (!spec_path && !in->template_name) {
-    *rc = vsc_cli_usage_error(cmd, "no devices given: name a spec file, '-' for stdin, or --template NAME");
+  if (!spec_path && !in->template_name && !in->ncompact) {
+    *rc = vsc_cli_usage_error(cmd, "no devices given: name a spec file, '-' for stdin, --template NAME, "
+                                   "or --channel/--console/--serial/--parallel");
     return -1;
   }
   if (in->nsettings && !in->template_name) {
@@ -58,14 +91,16 @@ int vsc_cli_input_load(vsc_cli_input *in, const char *spec_path, vsc_devset *set
       *rc = VSC_EXIT_FAILURE;
       return -1;
     }
-    return 0;
+    return load_compact(in, set, diags, rc);
   }
+  if (!in->template_name)
+    return load_compact(in, set, diags, rc);
   VSC_AUTOFREE(char) dir = vsc_template_dir(in->templates_dir, diags);
   if (!dir || vsc_template_render(dir, in->template_name, in->settings, in->nsettings, set, diags) < 0) {
     *rc = VSC_EXIT_FAILURE;
     return -1;
   }
-  return 0;
+  return load_compact(in, set, diags, rc);
 }
 
 void vsc_cli_input_clear(vsc_cli_input *in)
@@ -75,6 +110,9 @@ void vsc_cli_input_clear(vsc_cli_input *in)
     free(in->settings[i].value);
   }
   free(in->settings);
+  free(in->compact);
+  in->compact = NULL;
+  in->ncompact = 0;
   in->settings = NULL;
   in->nsettings = 0;
 }

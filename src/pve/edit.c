@@ -130,6 +130,7 @@ static int replace_file(const char *path, mode_t mode, const char *data, size_t 
   vsc_pve_fault fault = current_fault();
   vsc_loc loc = { .file = path };
   const char *step = "create";
+  bool failed_on_tmp = true;   /* only creating the temp file names it */
   int fd;
 
   fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -142,6 +143,7 @@ static int replace_file(const char *path, mode_t mode, const char *data, size_t 
     goto fail_noclean;
 
   step = "write";
+  failed_on_tmp = false;
   if (fault == VSC_PVE_FAULT_WRITE_HALF) {
     if (write_all(fd, data, len / 2) == 0)
       errno = ENOSPC;
@@ -182,7 +184,7 @@ fail_noclean:
               ? "/etc/pve is read-only without cluster quorum (check 'pvecm status') and "
                 "writable by root only; the config was left unchanged"
               : "the config was left unchanged",
-            "cannot %s '%s': %s", step, strcmp(step, "create") == 0 ? tmp : path,
+            "cannot %s '%s': %s", step, failed_on_tmp ? tmp : path,
             strerror(errno));
   return -1;
 }
