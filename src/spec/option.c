@@ -296,6 +296,8 @@ static void apply_defaults(vsc_chardev *dev)
     if (s->mode == VSC_MODE_ABSENT)
       s->mode = VSC_MODE_BIND;
   }
+  if (b == VSC_BACKEND_TCP && main_source(dev)->mode == VSC_MODE_ABSENT)
+    main_source(dev)->mode = VSC_MODE_CONNECT;
   if (b == VSC_BACKEND_TCP || b == VSC_BACKEND_UDP) {
     for (size_t i = 0; i < dev->nsources; i++) {
       vsc_source *s = &dev->sources[i];
