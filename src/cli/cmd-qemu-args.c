@@ -1,0 +1,124 @@
+/* vschan qemu-args: the QEMU command-line arguments for a spec. */
+#include "cli.h"
+#include "input.h"
+#include "model/rules.h"
+#include "qemu/qemu.h"
+
+#include <stdlib.h>
+
+static void usage(FILE *out)
+{
+  fputs("usage: vschan qemu-args SPEC.json|- [--argv] [--prefix P] [--bus BUS --addr ADDR]\n"
+        "                        [--socket-dir DIR]\n"
+        "       vschan qemu-args --template NAME [--set KEY=VALUE]... | --channel OPTS ...\n"
+        "\n"
+        "Print the QEMU (>= 6) arguments for the devices: -chardev, -device, -netdev and a\n"
+        "virtio-serial-pci controller, in key=value form, shell-quoted on one line so that\n"
+        "eval \"set -- $(vschan qemu-args spec.json)\" yields the exact argv.  Every value\n"
+        "is escaped for QEMU's option parser (',' becomes ',,'); values QEMU cannot take\n"
+        "are refused.  Ids are prefixed so they never collide with libvirt's or Proxmox's.\n"
+        "\n"
+        "Options:\n"
+        "  --argv               one argument per line instead of a shell-quoted line\n"
+        "  --prefix P           id prefix (default: vschan-)\n"
+        "  --bus BUS, --addr A  pin the virtio-serial-pci controller (e.g. pci.2, 0x1f)\n"
+        "  --socket-dir DIR     where unix channels without a path listen (DIR/NAME)\n"
+        "  --template NAME, --set KEY=VALUE, --templates-dir DIR, --channel/--console/\n"
+        "  --serial/--parallel OPTS   as for 'vschan xml'\n"
+        "  -h, --help           show this help\n"
+        "\n"
+        "Examples:\n"
+        "  vschan qemu-args spec.json\n"
+        "  eval \"set -- $(vschan qemu-args --template serial-telnet)\"; qemu-system-x86_64 \"$@\" ...\n"
+        "  vschan qemu-args --argv --channel unix,path=/run/app.sock,name=org.example.app.0\n", out);
+}
+
+int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
+{
+  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_SOCKET_DIR };
+  static const struct option opts[] = {
+    { "argv", no_argument, NULL, OPT_ARGV },
+    { "prefix", required_argument, NULL, OPT_PREFIX },
+    { "bus", required_argument, NULL, OPT_BUS },
+    { "addr", required_argument, NULL, OPT_ADDR },
+    { "socket-dir", required_argument, NULL, OPT_SOCKET_DIR },
+    { "help", no_argument, NULL, 'h' },
+    VSC_CLI_INPUT_OPTIONS,
+    { NULL, 0, NULL, 0 },
+  };
+  vsc_cli_input in = { 0 };
+  vsc_qemu_opts qopts = { 0 };
+  vsc_diags diags = { 0 };
+  vsc_devset set;
+  bool one_per_line = false;
+  char **args = NULL;
+  size_t nargs = 0;
+  int rc = VSC_EXIT_OK, c;
+
+  vsc_devset_init(&set);
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    if (vsc_cli_input_option(&in, c, optarg, "qemu-args", &rc)) {
+      if (rc)
+        goto out;
+      continue;
+    }
+    switch (c) {
+    case OPT_ARGV:
+      one_per_line = true;
+      break;
+    case OPT_PREFIX:
+      qopts.id_prefix = optarg;
+      break;
+    case OPT_BUS:
+      qopts.controller_bus = optarg;
+      break;
+    case OPT_ADDR:
+      qopts.controller_addr = optarg;
+      break;
+    case OPT_SOCKET_DIR:
+      qopts.socket_dir = optarg;
+      break;
+    case 'h':
+      usage(stdout);
+      goto out;
+    default:
+      rc = vsc_cli_usage_error("qemu-args", "unknown option");
+      goto out;
+    }
+  }
+  if (argc - optind > 1) {
+    rc = vsc_cli_usage_error("qemu-args", "too many arguments: give one spec file");
+    goto out;
+  }
+  if (vsc_cli_input_load(&in, optind < argc ? argv[optind] : NULL, &set, &diags, "qemu-args", &rc) < 0)
+    goto report;
+  vsc_rules_check(&set, NULL, &diags);
+  vsc_diags_promote(&diags);
+  if (vsc_diags_has_errors(&diags) || vsc_qemu_build_argv(&set, &qopts, &args, &nargs, &diags) < 0) {
+    rc = VSC_EXIT_FAILURE;
+    goto report;
+  }
+  if (one_per_line) {
+    char *text = vsc_qemu_argv_to_lines(args, nargs, &diags);
+    if (!text) {
+      rc = VSC_EXIT_FAILURE;
+      goto report;
+    }
+    fputs(text, stdout);
+    free(text);
+  } else {
+    char *text = vsc_qemu_argv_to_shell(args, nargs);
+    puts(text);
+    free(text);
+  }
+
+report:
+  vsc_cli_report(cli, &diags);
+out:
+  if (args)
+    vsc_qemu_argv_free(args, nargs);
+  vsc_devset_clear(&set);
+  vsc_diags_clear(&diags);
+  vsc_cli_input_clear(&in);
+  return rc;
+}

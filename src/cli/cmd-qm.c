@@ -1,0 +1,255 @@
+/* vschan qm: the Proxmox VE config lines for a spec, printed, as a 'qm set'
+ * command, or written into /etc/pve/qemu-server/VMID.conf. */
+#include "cli.h"
+#include "input.h"
+#include "model/rules.h"
+#include "pve/plan.h"
+#include "util/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+  fputs("usage: vschan qm VMID SPEC.json|- [--print-command]\n"
+        "       vschan qm VMID SPEC.json|- --write [--conf PATH] [--lock-dir DIR] [--pending]\n"
+        "                                  [--force] [--timeout S]\n"
+        "\n"
+        "Print the Proxmox VE config lines for the devices: serialN: socket or\n"
+        "serialN: /dev/... where qemu-server can create the port itself (a unix listen\n"
+        "socket at /var/run/qemu-server/VMID.serialN, or a host device), agent: 1 for the\n"
+        "standard guest agent channel, and one args: line for everything else.  The\n"
+        "args: value survives Proxmox's shellwords splitting and QEMU's option parser.\n"
+        "\n"
+        "Options:\n"
+        "  --print-command      print the equivalent 'qm set VMID ...' command\n"
+        "  --write              edit the VM's config in place: take qemu-server's lock,\n"
+        "                       re-read, replace vschan's own arguments in args: and keep\n"
+        "                       the user's, keep every other line byte for byte, write a\n"
+        "                       temporary file and rename it; print the diff\n"
+        "  --conf PATH          the config file (default /etc/pve/qemu-server/VMID.conf)\n"
+        "  --lock-dir DIR       the lock directory (default /var/lock/qemu-server)\n"
+        "  --pending            write under [PENDING], applied at the next start (the\n"
+        "                       default when the VM is running, as 'qm set' does)\n"
+        "  --force              edit even when the config has a lock: line\n"
+        "  --timeout S          wait at most S seconds for the lock (default 10)\n"
+        "  --prefix P           id prefix (default: vschan-)\n"
+        "  --bus BUS, --addr A  pin vschan's virtio-serial-pci controller (default pci.2,\n"
+        "                       0x1f: a slot qemu-server leaves free)\n"
+        "  --template NAME, --set KEY=VALUE, --channel/--console/--serial/--parallel OPTS\n"
+        "                       as for 'vschan xml'\n"
+        "  -h, --help           show this help\n"
+        "\n"
+        "Examples:\n"
+        "  vschan qm 100 spec.json\n"
+        "  vschan qm 100 --channel unix,path=/run/app.sock,name=org.example.app.0 --print-command\n"
+        "  vschan qm 100 spec.json --write\n", out);
+}
+
+/* Single-quote for a POSIX shell. */
+static void shell_quote(vsc_buf *b, const char *s)
+{
+  vsc_buf_addc(b, '\'');
+  for (; *s; s++) {
+    if (*s == '\'')
+      vsc_buf_add(b, "'\\''");
+    else
+      vsc_buf_addc(b, *s);
+  }
+  vsc_buf_addc(b, '\'');
+}
+
+static int print_lines(unsigned vmid, const vsc_pve_plan *plan, const char *args, bool command)
+{
+  vsc_buf b = { 0 };
+
+  if (command)
+    vsc_buf_printf(&b, "qm set %u", vmid);
+  if (plan->agent)
+    vsc_buf_add(&b, command ? " --agent 1" : "agent: 1\n");
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
+    if (!plan->serial[i])
+      continue;
+    if (command) {
+      vsc_buf_printf(&b, " --serial%d ", i);
+      shell_quote(&b, plan->serial[i]);
+    } else {
+      vsc_buf_printf(&b, "serial%d: %s\n", i, plan->serial[i]);
+    }
+  }
+  if (args && *args) {
+    if (command) {
+      vsc_buf_add(&b, " --args ");
+      shell_quote(&b, args);
+    } else {
+      vsc_buf_printf(&b, "args: %s\n", args);
+    }
+  }
+  if (command)
+    vsc_buf_addc(&b, '\n');
+  char *text = vsc_buf_steal(&b);
+  fputs(text, stdout);
+  free(text);
+  return VSC_EXIT_OK;
+}
+
+int cmd_qm(vsc_cli *cli, int argc, char **argv)
+{
+  enum { OPT_PRINT_COMMAND = 0x2000, OPT_WRITE, OPT_CONF, OPT_LOCK_DIR, OPT_PENDING, OPT_FORCE,
+         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR };
+  static const struct option opts[] = {
+    { "print-command", no_argument, NULL, OPT_PRINT_COMMAND },
+    { "write", no_argument, NULL, OPT_WRITE },
+    { "conf", required_argument, NULL, OPT_CONF },
+    { "lock-dir", required_argument, NULL, OPT_LOCK_DIR },
+    { "pending", no_argument, NULL, OPT_PENDING },
+    { "force", no_argument, NULL, OPT_FORCE },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "prefix", required_argument, NULL, OPT_PREFIX },
+    { "bus", required_argument, NULL, OPT_BUS },
+    { "addr", required_argument, NULL, OPT_ADDR },
+    { "help", no_argument, NULL, 'h' },
+    VSC_CLI_INPUT_OPTIONS,
+    { NULL, 0, NULL, 0 },
+  };
+  vsc_cli_input in = { 0 };
+  vsc_qemu_opts qopts = { .controller_bus = "pci.2", .controller_addr = "0x1f" };
+  vsc_pve_edit_opts eopts = { 0 };
+  vsc_diags diags = { 0 };
+  vsc_pve_plan plan = { 0 };
+  vsc_devset set;
+  bool command = false, write = false, pending = false;
+  char *args = NULL, *old_text = NULL, *new_text = NULL;
+  int rc = VSC_EXIT_OK, c;
+
+  vsc_devset_init(&set);
+  vsc_devset_init(&plan.rest);
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    if (vsc_cli_input_option(&in, c, optarg, "qm", &rc)) {
+      if (rc)
+        goto out;
+      continue;
+    }
+    switch (c) {
+    case OPT_PRINT_COMMAND:
+      command = true;
+      break;
+    case OPT_WRITE:
+      write = true;
+      break;
+    case OPT_CONF:
+      eopts.conf_path = optarg;
+      break;
+    case OPT_LOCK_DIR:
+      eopts.lock_dir = optarg;
+      break;
+    case OPT_PENDING:
+      pending = true;
+      break;
+    case OPT_FORCE:
+      eopts.force = true;
+      break;
+    case OPT_TIMEOUT: {
+      char *end;
+      eopts.timeout = strtod(optarg, &end);
+      if (*end || eopts.timeout <= 0) {
+        rc = vsc_cli_usage_error("qm", "--timeout takes a number of seconds, not '%s'", optarg);
+        goto out;
+      }
+      break;
+    }
+    case OPT_PREFIX:
+      qopts.id_prefix = optarg;
+      break;
+    case OPT_BUS:
+      qopts.controller_bus = *optarg ? optarg : NULL;
+      break;
+    case OPT_ADDR:
+      qopts.controller_addr = *optarg ? optarg : NULL;
+      break;
+    case 'h':
+      usage(stdout);
+      goto out;
+    default:
+      rc = vsc_cli_usage_error("qm", "unknown option");
+      goto out;
+    }
+  }
+  if (optind >= argc) {
+    rc = vsc_cli_usage_error("qm", "give the VMID, then the devices");
+    goto out;
+  }
+  if (argc - optind > 2) {
+    rc = vsc_cli_usage_error("qm", "too many arguments: give a VMID and one spec file");
+    goto out;
+  }
+  if (command && write) {
+    rc = vsc_cli_usage_error("qm", "--print-command and --write do not go together");
+    goto out;
+  }
+  if (vsc_pve_vmid_parse(argv[optind], &eopts.vmid, &diags) < 0) {
+    rc = VSC_EXIT_USAGE;
+    goto report;
+  }
+  if (vsc_cli_input_load(&in, optind + 1 < argc ? argv[optind + 1] : NULL, &set, &diags, "qm", &rc) < 0)
+    goto report;
+  vsc_rules_check(&set, NULL, &diags);
+  vsc_diags_promote(&diags);
+  if (vsc_diags_has_errors(&diags) || vsc_pve_plan_build(eopts.vmid, &set, &qopts, &plan, &diags) < 0) {
+    rc = VSC_EXIT_FAILURE;
+    goto report;
+  }
+
+  if (!write) {
+    if (plan.argc && !(args = vsc_pve_args_quote(plan.argv, plan.argc, &diags))) {
+      rc = VSC_EXIT_FAILURE;
+      goto report;
+    }
+    rc = print_lines(eopts.vmid, &plan, args, command);
+    goto report;
+  }
+
+  if (!pending && vsc_pve_vm_running(VSC_PVE_RUN_DIR, eopts.vmid)) {
+    vsc_loc loc = { 0 };
+    vsc_diag_add(&diags, VSC_SEV_NOTE, &loc, NULL, "the change applies at the next start of the VM",
+                 "VM %u is running: writing under [PENDING], as 'qm set' does", eopts.vmid);
+    pending = true;
+  }
+  vsc_pve_changes changes = {
+    .id_prefix = qopts.id_prefix,
+    .merge_args = true,
+    .args = plan.argv,
+    .n_args = plan.argc,
+    .agent = plan.agent,
+    .pending = pending,
+  };
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
+    changes.serial[i] = plan.serial[i];
+  if (vsc_pve_edit_changes(&eopts, &changes, &old_text, &new_text, &diags) < 0) {
+    rc = VSC_EXIT_FAILURE;
+    goto report;
+  }
+  if (strcmp(old_text, new_text) == 0) {
+    if (cli->verbosity >= 0)
+      fprintf(stderr, "vschan: VM %u already has these devices; nothing changed\n", eopts.vmid);
+  } else {
+    char label_old[64], label_new[64];
+    snprintf(label_old, sizeof(label_old), "a/%u.conf", eopts.vmid);
+    snprintf(label_new, sizeof(label_new), "b/%u.conf", eopts.vmid);
+    char *diff = vsc_pve_diff(old_text, new_text, label_old, label_new);
+    fputs(diff, stdout);
+    free(diff);
+  }
+
+report:
+  vsc_cli_report(cli, &diags);
+out:
+  free(args);
+  free(old_text);
+  free(new_text);
+  vsc_pve_plan_clear(&plan);
+  vsc_devset_clear(&set);
+  vsc_diags_clear(&diags);
+  vsc_cli_input_clear(&in);
+  return rc;
+}

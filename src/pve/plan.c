@@ -1,0 +1,111 @@
+#include "plan.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool streq(const char *a, const char *b)
+{
+  return a && b && strcmp(a, b) == 0;
+}
+
+/* Nothing qemu-server's serialN/agent lines could not carry. */
+static bool plain(const vsc_chardev *dev)
+{
+  return !dev->alias && !dev->address.type && !dev->log_file && !dev->has_acpi_index &&
+         dev->protocol == VSC_PROTOCOL_ABSENT && dev->nsources <= 1;
+}
+
+/* serialN: for a serial port qemu-server can create itself, else -1. */
+static int native_serial(unsigned vmid, const vsc_chardev *dev, int next_free, char **value)
+{
+  vsc_target_type tt = vsc_chardev_target_type(dev);
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  int port = dev->has_target && dev->target.has_port ? (int)dev->target.port : next_free;
+
+  if (dev->kind != VSC_KIND_SERIAL || tt != VSC_TARGET_ISA_SERIAL || !plain(dev) ||
+      (dev->target.model != VSC_MODEL_ABSENT && dev->target.model != VSC_MODEL_ISA_SERIAL) ||
+      port < 0 || port >= VSC_PVE_MAX_SERIAL || !src || !src->path)
+    return -1;
+  if (vsc_chardev_backend(dev) == VSC_BACKEND_UNIX && src->mode == VSC_MODE_BIND && !src->has_reconnect) {
+    char own[128], own_run[128];
+    snprintf(own, sizeof(own), "/var/run/qemu-server/%u.serial%d", vmid, port);
+    snprintf(own_run, sizeof(own_run), "/run/qemu-server/%u.serial%d", vmid, port);
+    if (!streq(src->path, own) && !streq(src->path, own_run))
+      return -1;
+    *value = vsc_strdup("socket");
+    return port;
+  }
+  /* qemu-server's pattern is /dev/[^,]+ */
+  if (vsc_chardev_backend(dev) == VSC_BACKEND_DEV && strncmp(src->path, "/dev/", 5) == 0 &&
+      !strchr(src->path, ',') && !strpbrk(src->path, " \t\n\r")) {
+    *value = vsc_strdup(src->path);
+    return port;
+  }
+  return -1;
+}
+
+static bool native_agent(unsigned vmid, const vsc_chardev *dev)
+{
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  char own[128];
+  snprintf(own, sizeof(own), "/var/run/qemu-server/%u.qga", vmid);
+  return dev->kind == VSC_KIND_CHANNEL && vsc_chardev_is_virtio_serial(dev) && plain(dev) &&
+         streq(dev->target.name, "org.qemu.guest_agent.0") &&
+         vsc_chardev_backend(dev) == VSC_BACKEND_UNIX && !vsc_chardev_virtio_port(dev) &&
+         (!src || ((!src->path || streq(src->path, own)) && src->mode != VSC_MODE_CONNECT &&
+                   !src->has_reconnect));
+}
+
+int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
+                       vsc_pve_plan *plan, vsc_diags *diags)
+{
+  int next_free = 0;
+
+  memset(plan, 0, sizeof(*plan));
+  vsc_devset_init(&plan->rest);
+  plan->rest.controller = set->controller;
+  for (size_t i = 0; i < set->ndevs; i++) {
+    const vsc_chardev *dev = set->devs[i];
+    char *value = NULL;
+    int port;
+
+    while (next_free < VSC_PVE_MAX_SERIAL && plan->serial[next_free])
+      next_free++;
+    if ((port = native_serial(vmid, dev, next_free, &value)) >= 0 && !plan->serial[port]) {
+      plan->serial[port] = value;
+      continue;
+    }
+    free(value);
+    if (!plan->agent && native_agent(vmid, dev)) {
+      plan->agent = true;
+      continue;
+    }
+    /* A <console> with a serial target is libvirt's alias of the first
+     * serial port; QEMU has nothing to add for it. */
+    if (dev->kind == VSC_KIND_CONSOLE && vsc_chardev_target_type(dev) == VSC_TARGET_SERIAL)
+      continue;
+    vsc_chardev *copy = vsc_chardev_copy(dev);
+    /* QEMU is started with -daemonize: a unix channel without a path listens
+     * next to qemu-server's own sockets. */
+    if (vsc_chardev_backend(copy) == VSC_BACKEND_UNIX && !vsc_chardev_unix_path(copy) &&
+        copy->target.name) {
+      vsc_source *src = copy->nsources ? &copy->sources[0] : vsc_chardev_add_source(copy);
+      src->path = vsc_asprintf("/var/run/qemu-server/%u.%s", vmid, copy->target.name);
+      src->mode = VSC_MODE_BIND;
+    }
+    vsc_devset_add(&plan->rest, copy);
+  }
+  if (plan->rest.ndevs == 0)
+    return 0;
+  return vsc_qemu_build_argv(&plan->rest, qopts, &plan->argv, &plan->argc, diags);
+}
+
+void vsc_pve_plan_clear(vsc_pve_plan *plan)
+{
+  for (size_t i = 0; i < VSC_PVE_MAX_SERIAL; i++)
+    free(plan->serial[i]);
+  vsc_devset_clear(&plan->rest);
+  if (plan->argv)
+    vsc_qemu_argv_free(plan->argv, plan->argc);
+  memset(plan, 0, sizeof(*plan));
+}

@@ -1,0 +1,26 @@
+/* What of a device set Proxmox VE can express natively, and what has to go
+ * into the free-form args: line. */
+#pragma once
+
+#include "model/chardev.h"
+#include "pve.h"
+#include "qemu/qemu.h"
+#include "util/diag.h"
+
+typedef struct {
+  /* serialN: "socket" or "/dev/..."; NULL when not set natively. */
+  char *serial[VSC_PVE_MAX_SERIAL];
+  bool agent;                 /* agent: 1 */
+  vsc_devset rest;            /* everything else, for args: */
+  char **argv;                /* QEMU arguments of rest */
+  size_t argc;
+} vsc_pve_plan;
+
+/* Split set for VM vmid: a serial port on a unix listen socket at
+ * qemu-server's own path (/var/run/qemu-server/VMID.serialN) or on a host
+ * device becomes serialN:, the standard guest agent channel becomes
+ * agent: 1, and every other device goes to args:.  Unix channels without a
+ * path listen on /var/run/qemu-server/VMID.NAME. */
+int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
+                       vsc_pve_plan *plan, vsc_diags *diags);
+void vsc_pve_plan_clear(vsc_pve_plan *plan);
