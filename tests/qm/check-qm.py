@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""vschan qm against Proxmox's two quoting layers and real QEMU, and its
+safe config editing.  Usage: check-qm.py VSCHAN"""
+import json, os, shutil, socket, subprocess, sys, tempfile, time
+
+vschan = sys.argv[1]
+here = os.path.dirname(os.path.abspath(__file__))
+data = os.path.join(here, "..", "pve", "data")
+CI = bool(os.environ.get("CI"))
+failures = []
+passed = 0
+
+def need(cmd, pkg):
+    if shutil.which(cmd) is None:
+        print(f"{cmd} is missing (Debian package {pkg})")
+        sys.exit(1 if CI else 77)
+
+need("perl", "perl")
+need("qemu-system-x86_64", "qemu-system-x86")
+need("flock", "util-linux")
+
+def check(name, cond, detail=""):
+    global passed
+    if cond:
+        passed += 1
+        print(f"ok {name}")
+    else:
+        failures.append(name)
+        print(f"FAIL {name}: {detail}")
+
+def run(*args, env=None, **kw):
+    e = dict(os.environ, NO_COLOR="1")
+    if env:
+        e.update(env)
+    return subprocess.run([vschan, *args], capture_output=True, text=True, env=e, **kw)
+
+def shellwords(value):
+    """Proxmox's split: PVE::Tools::split_args is Text::ParseWords::shellwords."""
+    out = subprocess.run(["perl", "-MText::ParseWords", "-e",
+                          'print join("\\0", shellwords($ARGV[0]))', value],
+                         capture_output=True)
+    return out.stdout.decode().split("\0") if out.stdout else []
+
+class Qmp:
+    def __init__(self, path):
+        for _ in range(100):   # the socket file exists a moment before QEMU listens
+            self.s = socket.socket(socket.AF_UNIX)
+            self.s.settimeout(10)
+            try:
+                self.s.connect(path)
+                break
+            except (ConnectionRefusedError, FileNotFoundError):
+                self.s.close()
+                time.sleep(0.05)
+        self.f = self.s.makefile("rw")
+        json.loads(self.f.readline())
+        self.cmd("qmp_capabilities")
+    def cmd(self, name, **args):
+        self.f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+        self.f.flush()
+        while True:
+            r = json.loads(self.f.readline())
+            if "event" not in r:
+                return r
+
+def qemu_accepts(argv, tmp, machine):
+    """Start real QEMU with argv; return (ok, detail) after checking every
+    chardev and device id through QMP."""
+    qmp = os.path.join(tmp, f"qmp-{machine}.sock")
+    cmd = ["qemu-system-x86_64", "-machine", machine, "-nodefaults", "-display", "none", "-S",
+           "-qmp", f"unix:{qmp},server=on,wait=off", *argv]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            if os.path.exists(qmp) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        if p.poll() is not None:
+            return False, p.stderr.read()
+        q = Qmp(qmp)
+        chardevs = {c["label"] for c in q.cmd("query-chardev")["return"]}
+        want_chardevs = [a.split("id=")[1].split(",")[0] for i, a in enumerate(argv)
+                         if i and argv[i - 1] == "-chardev"]
+        want_devices = [a.split(",id=")[1].split(",")[0] for i, a in enumerate(argv)
+                        if i and argv[i - 1] == "-device" and ",id=" in a]
+        missing = [c for c in want_chardevs if c not in chardevs]
+        for d in want_devices:
+            if "error" in q.cmd("qom-list", path=f"/machine/peripheral/{d}"):
+                missing.append(d)
+        q.cmd("quit")
+        return not missing, f"missing in QEMU: {missing}"
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+
+with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
+    # 1. The args: value survives shellwords and is the argv QEMU accepts.
+    for spec_name in sorted(os.listdir(os.path.join(here, "specs"))):
+        spec = os.path.join(tmp, spec_name)
+        text = open(os.path.join(here, "specs", spec_name)).read().replace("@DIR@", tmp)
+        open(spec, "w").write(text)
+        r = run("qm", "100", spec, "--bus", "", "--addr", "")
+        lines = [l for l in r.stdout.splitlines() if l.startswith("args: ")]
+        check(f"{spec_name}: qm prints one args: line", r.returncode == 0 and len(lines) == 1, r.stderr)
+        if not lines:
+            continue
+        value = lines[0][len("args: "):]
+        check(f"{spec_name}: value is not wrapped in double quotes (qemu-server strips them)",
+              not (value.startswith('"') and value.endswith('"')))
+        intended = run("qemu-args", "--argv", "--bus", "", "--addr", "", spec).stdout.splitlines()
+        split = shellwords(value)
+        check(f"{spec_name}: shellwords gives the intended argv", split == intended,
+              f"\n  split:    {split}\n  intended: {intended}")
+        for machine in ("pc", "q35"):
+            ok, detail = qemu_accepts(split, tmp, machine)
+            check(f"{spec_name}: real QEMU ({machine}) has every chardev and device", ok, detail)
+        cmdline = run("qm", "100", spec, "--bus", "", "--addr", "", "--print-command").stdout
+        words = subprocess.run(["sh", "-c", "eval \"set -- ${1#qm set 100 }\"; for a in \"$@\"; do printf '%s\\0' \"$a\"; done",
+                                "sh", cmdline.strip()], capture_output=True).stdout.decode().split("\0")
+        check(f"{spec_name}: --print-command passes the same value to qm",
+              words[:2] == ["--args", value], f"{words[:2]}")
+
+    # 2. --write keeps everything else byte for byte and is idempotent.
+    conf_dir, lock_dir = os.path.join(tmp, "conf"), os.path.join(tmp, "lock")
+    os.mkdir(conf_dir)
+    spec = os.path.join(tmp, "w.json")
+    open(spec, "w").write(json.dumps({"channels": [{"type": "unix", "source": {"mode": "bind", "path": "/run/w.sock"},
+                                                    "target": {"type": "virtio", "name": "org.example.w.0"}}]}))
+    for conf_name in ("100-snapshots.conf", "103-vschan.conf", "101-pending.conf"):
+        conf = os.path.join(conf_dir, conf_name)
+        shutil.copy(os.path.join(data, conf_name), conf)
+        before = open(conf, "rb").read()
+        r = run("qm", "100", spec, "--write", "--conf", conf, "--lock-dir", lock_dir)
+        after = open(conf, "rb").read()
+        check(f"--write {conf_name}: succeeds and prints a diff", r.returncode == 0 and r.stdout.startswith("---"),
+              r.stderr)
+        other = lambda b: [l for l in b.split(b"\n") if not l.startswith(b"args:")]
+        check(f"--write {conf_name}: only args: changed", other(before) == other(after))
+        args = [l for l in after.split(b"\n") if l.startswith(b"args:")]
+        check(f"--write {conf_name}: one args: line holding vschan's arguments",
+              len(args) >= 1 and b"vschan-" in args[0])
+        old_user = [l for l in before.split(b"\n") if l.startswith(b"args:")]
+        if old_user and b"-fw_cfg" in old_user[0]:
+            check(f"--write {conf_name}: the user's own arguments are kept", b"-fw_cfg" in args[0])
+        r2 = run("qm", "100", spec, "--write", "--conf", conf, "--lock-dir", lock_dir)
+        check(f"--write {conf_name}: a second run changes nothing",
+              r2.returncode == 0 and r2.stdout == "" and open(conf, "rb").read() == after, r2.stderr)
+
+    # 3. A lock: line is refused unless --force; nothing is written.
+    conf = os.path.join(conf_dir, "102-locked.conf")
+    shutil.copy(os.path.join(data, "102-locked.conf"), conf)
+    before = open(conf, "rb").read()
+    r = run("qm", "102", spec, "--write", "--conf", conf, "--lock-dir", lock_dir)
+    check("locked config is refused", r.returncode == 1 and "lock" in r.stderr and open(conf, "rb").read() == before,
+          r.stderr)
+    r = run("qm", "102", spec, "--write", "--conf", conf, "--lock-dir", lock_dir, "--force")
+    check("--force edits a locked config", r.returncode == 0 and open(conf, "rb").read() != before, r.stderr)
+
+    # 4. A failed write leaves the original intact.
+    for fault in ("write-half", "before-rename"):
+        conf = os.path.join(conf_dir, f"fault-{fault}.conf")
+        shutil.copy(os.path.join(data, "100-snapshots.conf"), conf)
+        before = open(conf, "rb").read()
+        r = run("qm", "100", spec, "--write", "--conf", conf, "--lock-dir", lock_dir, env={"VSCHAN_PVE_FAULT": fault})
+        leftovers = [f for f in os.listdir(conf_dir) if ".tmp." in f]
+        check(f"fault {fault}: error, original intact, no temp file",
+              r.returncode != 0 and open(conf, "rb").read() == before and not leftovers, r.stderr)
+
+    # 5. Another holder of qemu-server's lock makes vschan wait, then give up.
+    conf = os.path.join(conf_dir, "lockwait.conf")
+    shutil.copy(os.path.join(data, "100-snapshots.conf"), conf)
+    before = open(conf, "rb").read()
+    os.makedirs(lock_dir, exist_ok=True)
+    holder = subprocess.Popen(["flock", os.path.join(lock_dir, "lock-100.conf"), "sleep", "3"])
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    r = run("qm", "100", spec, "--write", "--conf", conf, "--lock-dir", lock_dir, "--timeout", "1")
+    elapsed = time.monotonic() - t0
+    holder.wait()
+    check("a held lock times out with a clear error, nothing written",
+          r.returncode != 0 and "lock" in r.stderr and 0.9 < elapsed < 2.5 and open(conf, "rb").read() == before,
+          f"rc={r.returncode} {elapsed:.1f}s {r.stderr}")
+
+    # 6. Bad input: a clear error and nothing written.
+    conf = os.path.join(conf_dir, "bad.conf")
+    shutil.copy(os.path.join(data, "100-snapshots.conf"), conf)
+    before = open(conf, "rb").read()
+    five = os.path.join(tmp, "five.json")
+    open(five, "w").write(json.dumps({"serials": [{"type": "null", "target": {"port": i}} for i in range(5)]}))
+    nl = os.path.join(tmp, "nl.json")
+    open(nl, "w").write(json.dumps({"channels": [{"type": "unix", "source": {"mode": "bind", "path": "/run/a\nb.sock"},
+                                                  "target": {"type": "virtio", "name": "org.x"}}]}))
+    for name, args, needle in [("VMID not a number", ["abc", spec], "VMID"),
+                               ("VMID with a leading zero", ["0100", spec], "VMID"),
+                               ("more than four ISA serial ports", ["100", five], "ISA"),
+                               ("a path with a newline", ["100", nl], "newline")]:
+        r = run("qm", *args, "--write", "--conf", conf, "--lock-dir", lock_dir)
+        check(f"bad input: {name}", r.returncode in (1, 2) and needle.lower() in r.stderr.lower()
+              and open(conf, "rb").read() == before, r.stderr)
+
+print(f"{passed} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
