@@ -1,0 +1,244 @@
+/* vschan validate: check domain XML, device fragments and spec files
+ * against libvirt's schema and the rules; text, JSON or JUnit out. */
+#include "cli.h"
+#include "model/rules.h"
+#include "util/mem.h"
+#include "validate/validate.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+  fputs("usage: vschan validate [OPTIONS] FILE...|-\n"
+        "       vschan validate --list-rules [--json]\n"
+        "\n"
+        "Check libvirt domain XML, device fragments (<devices>, <channel>, <console>,\n"
+        "<serial>, <parallel>) and vschan spec files (told apart by content) against\n"
+        "libvirt's RNG schema and the rules libvirt's QEMU driver enforces at define\n"
+        "time, plus the mistakes libvirt accepts but which then fail (warnings).\n"
+        "\n"
+        "Options:\n"
+        "  --json                 one JSON document on standard output\n"
+        "  --junit FILE           also write a JUnit XML report to FILE\n"
+        "  --werror, --strict     treat warnings as errors\n"
+        "  -j, --jobs N           validate N files at a time (default: one per core)\n"
+        "  --schema-dir DIR       libvirt's schemas from DIR (domain.rng, domaincommon.rng)\n"
+        "                         instead of " VSC_LIBVIRT_SCHEMA_DIR "\n"
+        "  --bundled-schema       use vschan's character-device schema even when\n"
+        "                         libvirt's is installed\n"
+        "  --no-schema            skip the schema layer; rules only\n"
+        "  --list-rules           list the rule ids and what they check\n"
+        "  -h, --help             show this help\n"
+        "\n"
+        "Exit status: 0 every file is valid, 1 a file is invalid, 2 usage error or a\n"
+        "file cannot be read.\n"
+        "\n"
+        "Examples:\n"
+        "  vschan validate vm.xml\n"
+        "  vschan validate --werror --junit report.xml domains/*.xml\n"
+        "  virsh dumpxml guest | vschan validate -\n", out);
+}
+
+typedef struct {
+  vsc_cli *cli;
+  bool json;
+  FILE *junit_cases;   /* test cases until the totals are known */
+  size_t nfiles, ninvalid, nio, nerrors, nwarnings;
+} output;
+
+static void on_result(size_t index, const vsc_validate_result *res, void *opaque)
+{
+  output *o = opaque;
+  size_t errors = vsc_diags_count(&res->diags, VSC_SEV_ERROR);
+  o->nfiles++;
+  o->nerrors += errors;
+  o->nwarnings += vsc_diags_count(&res->diags, VSC_SEV_WARNING);
+  if (res->io_error)
+    o->nio++;
+  else if (!vsc_validate_result_valid(res))
+    o->ninvalid++;
+
+  if (o->json) {
+    json_t *j = vsc_validate_result_to_json(res);
+    char *text = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+    printf("%s%s", index ? ",\n" : "\n", text);
+    free(text);
+    json_decref(j);
+  } else if (o->cli->verbosity >= 0 || errors) {
+    vsc_diags_print(&res->diags, stdout, o->cli->color_stdout);
+  }
+  if (o->junit_cases) {
+    VSC_AUTOFREE(char) tc = vsc_validate_result_to_junit(res);
+    fprintf(o->junit_cases, "    %s\n", tc);
+  }
+}
+
+static void list_rules(bool json)
+{
+  const vsc_rule_info *tables[] = { vsc_validate_input_rules, vsc_rules };
+  const char *layers[] = { "input", "rules" };
+  json_t *all = json ? json_array() : NULL;
+  for (size_t t = 0; t < VSC_N_ELEMENTS(tables); t++) {
+    for (const vsc_rule_info *r = tables[t]; r->id; r++) {
+      if (json)
+        json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s}", "id", r->id, "severity",
+                                             vsc_severity_to_string(r->severity), "layer", layers[t],
+                                             "summary", r->summary));
+      else
+        printf("%-26s %-8s %s\n", r->id, vsc_severity_to_string(r->severity), r->summary);
+    }
+  }
+  if (json) {
+    char *text = json_dumps(all, JSON_INDENT(2));
+    printf("%s\n", text);
+    free(text);
+    json_decref(all);
+  }
+}
+
+/* Copy the temporary test cases into FILE under a <testsuite> with the
+ * totals.  Returns 0, or -1 with errno. */
+static int write_junit(const char *path, const output *o)
+{
+  FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+  if (!f)
+    return -1;
+  fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+             "<testsuites tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n"
+             "  <testsuite name=\"vschan validate\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n",
+          o->nfiles, o->ninvalid, o->nio, o->nfiles, o->ninvalid, o->nio);
+  rewind(o->junit_cases);
+  char chunk[8192];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof(chunk), o->junit_cases)) > 0)
+    fwrite(chunk, 1, n, f);
+  fputs("  </testsuite>\n</testsuites>\n", f);
+  if (f == stdout)
+    return fflush(f) == 0 ? 0 : -1;
+  return fclose(f) == 0 ? 0 : -1;
+}
+
+int cmd_validate(vsc_cli *cli, int argc, char **argv)
+{
+  enum { OPT_JSON = 0x100, OPT_JUNIT, OPT_WERROR, OPT_SCHEMA_DIR, OPT_BUNDLED, OPT_NO_SCHEMA, OPT_LIST };
+  static const struct option opts[] = {
+    { "json", no_argument, NULL, OPT_JSON },
+    { "junit", required_argument, NULL, OPT_JUNIT },
+    { "werror", no_argument, NULL, OPT_WERROR },
+    { "strict", no_argument, NULL, OPT_WERROR },
+    { "jobs", required_argument, NULL, 'j' },
+    { "schema-dir", required_argument, NULL, OPT_SCHEMA_DIR },
+    { "bundled-schema", no_argument, NULL, OPT_BUNDLED },
+    { "no-schema", no_argument, NULL, OPT_NO_SCHEMA },
+    { "list-rules", no_argument, NULL, OPT_LIST },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  const char *junit = NULL, *schema_dir = NULL;
+  bool json = false, werror = false, bundled = false, no_schema = false, list = false;
+  unsigned int jobs = 0;
+  int c;
+
+  while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
+    switch (c) {
+    case OPT_JSON: json = true; break;
+    case OPT_JUNIT: junit = optarg; break;
+    case OPT_WERROR: werror = true; break;
+    case OPT_SCHEMA_DIR: schema_dir = optarg; break;
+    case OPT_BUNDLED: bundled = true; break;
+    case OPT_NO_SCHEMA: no_schema = true; break;
+    case OPT_LIST: list = true; break;
+    case 'j': {
+      char *end;
+      errno = 0;
+      unsigned long n = strtoul(optarg, &end, 10);
+      if (!*optarg || *end || errno || n == 0 || n > 1024 || optarg[0] == '-')
+        return vsc_cli_usage_error("validate", "--jobs takes a number from 1 to 1024, not '%s'", optarg);
+      jobs = (unsigned int)n;
+      break;
+    }
+    case 'h': usage(stdout); return VSC_EXIT_OK;
+    default: return vsc_cli_usage_error("validate", "unknown option; see 'vschan validate --help'");
+    }
+  }
+  if (list) {
+    list_rules(json);
+    return VSC_EXIT_OK;
+  }
+  if (optind >= argc)
+    return vsc_cli_usage_error("validate", "give one or more files, or '-' for standard input");
+  if (no_schema && (bundled || schema_dir))
+    return vsc_cli_usage_error("validate", "--no-schema cannot be combined with --schema-dir or --bundled-schema");
+  if (bundled && schema_dir)
+    return vsc_cli_usage_error("validate", "--schema-dir and --bundled-schema exclude each other");
+  size_t nstdin = 0;
+  for (int i = optind; i < argc; i++)
+    nstdin += strcmp(argv[i], "-") == 0;
+  if (nstdin > 1)
+    return vsc_cli_usage_error("validate", "standard input ('-') can be given only once");
+
+  vsc_schema *schema = NULL;
+  if (!no_schema) {
+    vsc_diags diags = { 0 };
+    schema = vsc_schema_load(schema_dir, bundled, &diags);
+    if (!schema) {
+      vsc_diags_print(&diags, stderr, cli->color_stderr);
+      vsc_diags_clear(&diags);
+      return VSC_EXIT_USAGE;
+    }
+    if (vsc_schema_get_origin(schema) == VSC_SCHEMA_BUNDLED && cli->verbosity >= 0)
+      fprintf(stderr, "vschan: note: %s; using vschan's bundled schema '%s', which checks the character "
+                      "devices (<channel>, <console>, <serial>, <parallel>) and little else\n",
+              bundled ? "--bundled-schema given" : "libvirt's schemas are not installed (" VSC_LIBVIRT_SCHEMA_DIR ")",
+              vsc_schema_get_path(schema));
+  }
+
+  output o = { .cli = cli, .json = json };
+  if (junit && !(o.junit_cases = tmpfile())) {
+    fprintf(stderr, "vschan: error: cannot create a temporary file for the JUnit report: %s\n", strerror(errno));
+    vsc_schema_free(schema);
+    return VSC_EXIT_USAGE;
+  }
+  if (json) {
+    json_t *s = json_pack("{s:s, s:o}", "origin",
+                          !schema ? "none" : vsc_schema_get_origin(schema) == VSC_SCHEMA_LIBVIRT ? "libvirt" : "bundled",
+                          "path", schema ? json_string(vsc_schema_get_path(schema)) : json_null());
+    char *text = json_dumps(s, JSON_COMPACT | JSON_ENSURE_ASCII);
+    printf("{\"version\":1,\"schema\":%s,\"files\":[", text);
+    free(text);
+    json_decref(s);
+  }
+
+  vsc_validate_opts vopts = { .schema = schema, .werror = werror };
+  vsc_validate_run(argv + optind, (size_t)(argc - optind), jobs, &vopts, on_result, &o);
+
+  size_t nvalid = o.nfiles - o.ninvalid - o.nio;
+  if (json)
+    printf("\n],\"summary\":{\"files\":%zu,\"valid\":%zu,\"invalid\":%zu,\"unreadable\":%zu,"
+           "\"errors\":%zu,\"warnings\":%zu}}\n",
+           o.nfiles, nvalid, o.ninvalid, o.nio, o.nerrors, o.nwarnings);
+  else if (cli->verbosity >= 0 && (o.nfiles > 1 || cli->verbosity > 0))
+    fprintf(stderr, "vschan: %zu file%s: %zu valid, %zu invalid%s; %zu error%s, %zu warning%s\n", o.nfiles,
+            o.nfiles == 1 ? "" : "s", nvalid, o.ninvalid, o.nio ? ", some unreadable" : "", o.nerrors,
+            o.nerrors == 1 ? "" : "s", o.nwarnings, o.nwarnings == 1 ? "" : "s");
+
+  int rc = o.nio ? VSC_EXIT_USAGE : o.ninvalid ? VSC_EXIT_FAILURE : VSC_EXIT_OK;
+  if (o.junit_cases) {
+    if (write_junit(junit, &o) < 0) {
+      fprintf(stderr, "vschan: error: cannot write '%s': %s\n", junit, strerror(errno));
+      rc = VSC_EXIT_USAGE;
+    }
+    fclose(o.junit_cases);
+  }
+  if (fflush(stdout) != 0) {
+    fprintf(stderr, "vschan: error: cannot write to standard output: %s\n", strerror(errno));
+    rc = VSC_EXIT_USAGE;
+  }
+  vsc_schema_free(schema);
+  return rc;
+}

@@ -1,0 +1,88 @@
+/* Results as JSON (one object per file) and as JUnit test cases. */
+#include "validate.h"
+
+#include "util/buf.h"
+#include "util/mem.h"
+
+#include <libxml/tree.h>
+#include <string.h>
+
+static json_t *string_or_null(const char *s)
+{
+  return s ? json_string(s) : json_null();
+}
+
+json_t *vsc_validate_result_to_json(const vsc_validate_result *res)
+{
+  json_t *diags = json_array();
+  for (size_t i = 0; i < res->diags.n; i++) {
+    const vsc_diag *d = &res->diags.items[i];
+    json_array_append_new(diags, json_pack("{s:s, s:o, s:o, s:o, s:o, s:s, s:o}",
+                                           "severity", vsc_severity_to_string(d->severity),
+                                           "file", string_or_null(d->file),
+                                           "line", d->line > 0 ? json_integer(d->line) : json_null(),
+                                           "column", d->column > 0 ? json_integer(d->column) : json_null(),
+                                           "rule", string_or_null(d->rule),
+                                           "message", d->message ? d->message : "",
+                                           "hint", string_or_null(d->hint)));
+  }
+  return json_pack("{s:s, s:s, s:b, s:I, s:I, s:o}", "file", res->file, "kind",
+                   vsc_input_kind_to_string(res->kind), "valid", vsc_validate_result_valid(res),
+                   "errors", (json_int_t)vsc_diags_count(&res->diags, VSC_SEV_ERROR),
+                   "warnings", (json_int_t)vsc_diags_count(&res->diags, VSC_SEV_WARNING),
+                   "diagnostics", diags);
+}
+
+static void describe(vsc_buf *b, const vsc_diag *d)
+{
+  vsc_buf_printf(b, "%s", d->file ? d->file : "");
+  if (d->line > 0)
+    vsc_buf_printf(b, ":%d", d->line);
+  vsc_buf_printf(b, ": %s: %s", vsc_severity_to_string(d->severity), d->message ? d->message : "");
+  if (d->rule)
+    vsc_buf_printf(b, " [%s]", d->rule);
+  vsc_buf_add(b, "\n");
+  if (d->hint)
+    vsc_buf_printf(b, "  hint: %s\n", d->hint);
+}
+
+char *vsc_validate_result_to_junit(const vsc_validate_result *res)
+{
+  xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+  xmlNodePtr tc = xmlNewDocNode(doc, NULL, BAD_CAST "testcase", NULL);
+  xmlDocSetRootElement(doc, tc);
+  xmlNewProp(tc, BAD_CAST "classname", BAD_CAST "vschan.validate");
+  xmlNewProp(tc, BAD_CAST "name", BAD_CAST res->file);
+  xmlNewProp(tc, BAD_CAST "file", BAD_CAST res->file);
+
+  vsc_buf errors = { 0 }, others = { 0 };
+  size_t nerr = 0;
+  for (size_t i = 0; i < res->diags.n; i++) {
+    const vsc_diag *d = &res->diags.items[i];
+    if (d->severity == VSC_SEV_ERROR) {
+      nerr++;
+      describe(&errors, d);
+    } else {
+      describe(&others, d);
+    }
+  }
+  VSC_AUTOFREE(char) etext = vsc_buf_steal(&errors);
+  VSC_AUTOFREE(char) otext = vsc_buf_steal(&others);
+  if (nerr) {
+    /* A file that cannot be read is an error of the run, not a failure
+     * of the document. */
+    xmlNodePtr f = xmlNewTextChild(tc, NULL, BAD_CAST(res->io_error ? "error" : "failure"), BAD_CAST etext);
+    VSC_AUTOFREE(char) summary = vsc_asprintf("%zu error%s", nerr, nerr == 1 ? "" : "s");
+    xmlNewProp(f, BAD_CAST "message", BAD_CAST summary);
+    xmlNewProp(f, BAD_CAST "type", BAD_CAST(res->io_error ? "io" : "invalid"));
+  }
+  if (*otext)
+    xmlNewTextChild(tc, NULL, BAD_CAST "system-out", BAD_CAST otext);
+
+  xmlBufferPtr buf = xmlBufferCreate();
+  xmlNodeDump(buf, doc, tc, 2, 1);
+  char *text = vsc_strdup((const char *)xmlBufferContent(buf));
+  xmlBufferFree(buf);
+  xmlFreeDoc(doc);
+  return text;
+}

@@ -1,0 +1,709 @@
+/* The schema layer: libvirt's RNG (or the bundled character-device
+ * grammar), compiled once, and an explanation of each failure that names
+ * the deepest element at fault rather than the <devices> interleave
+ * libxml2 blames.
+ *
+ * Two grammars are compiled from the same file: libvirt's domain.rng as it
+ * is (start: <domain>), and the same grammar restarted at <devices> or any
+ * single device, for fragments and for checking the devices of a domain
+ * one at a time.  The explanation probes a copy of
+ * the failing element: which attribute value would the grammar take
+ * instead, which attribute or element it would take without. */
+#include "internal.h"
+
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/paths.h"
+
+#include <ctype.h>
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/uri.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RNG_NS "http://relaxng.org/ns/structure/1.0"
+/* Problems explained per device before giving up on it. */
+#define MAX_ROUNDS 8
+/* Accepted values listed in a message. */
+#define MAX_LISTED 16
+
+typedef struct {
+  char *name;
+  char **values;
+  size_t nvalues;
+} attr_values;
+
+struct vsc_schema {
+  vsc_schema_origin origin;
+  char *path;
+  xmlRelaxNGPtr domain;
+  xmlRelaxNGPtr fragment;
+  /* Every value the grammar names for an attribute, by attribute name:
+   * the candidates tried when a value is refused. */
+  attr_values *attrs;
+  size_t nattrs;
+};
+
+VSC_DEFINE_AUTOPTR(xmlDoc, xmlFreeDoc)
+
+static bool is_rng(xmlNodePtr n, const char *name)
+{
+  return n && n->type == XML_ELEMENT_NODE && n->ns && xmlStrEqual(n->ns->href, BAD_CAST RNG_NS) &&
+         xmlStrEqual(n->name, BAD_CAST name);
+}
+
+static char *prop(xmlNodePtr n, const char *name)
+{
+  xmlChar *v = xmlGetNoNsProp(n, BAD_CAST name);
+  char *copy = v ? vsc_strdup((const char *)v) : NULL;
+  xmlFree(v);
+  return copy;
+}
+
+/* --- reading the grammar documents ------------------------------------ */
+
+typedef struct {
+  xmlDocPtr *docs;
+  size_t ndocs;
+  char **seen;
+  size_t nseen;
+} grammar_docs;
+
+/* Load path and, recursively, what it includes. */
+static void load_docs(grammar_docs *g, const char *path)
+{
+  for (size_t i = 0; i < g->nseen; i++)
+    if (strcmp(g->seen[i], path) == 0)
+      return;
+  *(char **)vsc_append(&g->seen, &g->nseen, sizeof(char *)) = vsc_strdup(path);
+  xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (!doc)
+    return;
+  *(xmlDocPtr *)vsc_append(&g->docs, &g->ndocs, sizeof(xmlDocPtr)) = doc;
+  for (xmlNodePtr n = xmlDocGetRootElement(doc) ? xmlDocGetRootElement(doc)->children : NULL; n; n = n->next) {
+    if (!is_rng(n, "include"))
+      continue;
+    VSC_AUTOFREE(char) href = prop(n, "href");
+    if (!href)
+      continue;
+    xmlChar *full = xmlBuildURI(BAD_CAST href, BAD_CAST path);
+    if (full)
+      load_docs(g, (const char *)full);
+    xmlFree(full);
+  }
+}
+
+static void grammar_docs_clear(grammar_docs *g)
+{
+  for (size_t i = 0; i < g->ndocs; i++)
+    xmlFreeDoc(g->docs[i]);
+  for (size_t i = 0; i < g->nseen; i++)
+    free(g->seen[i]);
+  free(g->docs);
+  free(g->seen);
+}
+
+static void collect_defines(const grammar_docs *g, const char *name, xmlNodePtr **out, size_t *n)
+{
+  for (size_t i = 0; i < g->ndocs; i++) {
+    for (xmlNodePtr d = xmlDocGetRootElement(g->docs[i])->children; d; d = d->next) {
+      if (!is_rng(d, "define"))
+        continue;
+      VSC_AUTOFREE(char) dn = prop(d, "name");
+      if (dn && strcmp(dn, name) == 0)
+        *(xmlNodePtr *)vsc_append(out, n, sizeof(xmlNodePtr)) = d;
+    }
+  }
+}
+
+static void add_unique(char ***list, size_t *n, const char *s)
+{
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp((*list)[i], s) == 0)
+      return;
+  *(char **)vsc_append(list, n, sizeof(char *)) = vsc_strdup(s);
+}
+
+/* The names of the refs below node (not following them). */
+static void collect_refs(xmlNodePtr node, char ***refs, size_t *n)
+{
+  for (xmlNodePtr c = node->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE)
+      continue;
+    if (is_rng(c, "element"))
+      continue;  /* a nested element's refs belong to it */
+    if (is_rng(c, "ref")) {
+      VSC_AUTOFREE(char) name = prop(c, "name");
+      if (name)
+        add_unique(refs, n, name);
+    }
+    collect_refs(c, refs, n);
+  }
+}
+
+/* <value>s below node, following refs (depth-limited: some refs recurse). */
+static void collect_values(const grammar_docs *g, xmlNodePtr node, int depth, attr_values *out)
+{
+  for (xmlNodePtr c = node->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE)
+      continue;
+    if (is_rng(c, "value")) {
+      xmlChar *v = xmlNodeGetContent(c);
+      if (v)
+        add_unique(&out->values, &out->nvalues, (const char *)v);
+      xmlFree(v);
+    } else if (is_rng(c, "ref") && depth < 3) {
+      VSC_AUTOFREE(char) name = prop(c, "name");
+      xmlNodePtr *defs = NULL;
+      size_t ndefs = 0;
+      if (name)
+        collect_defines(g, name, &defs, &ndefs);
+      for (size_t i = 0; i < ndefs; i++)
+        collect_values(g, defs[i], depth + 1, out);
+      free(defs);
+    } else {
+      collect_values(g, c, depth, out);
+    }
+  }
+}
+
+static attr_values *attr_entry(vsc_schema *s, const char *name)
+{
+  for (size_t i = 0; i < s->nattrs; i++)
+    if (strcmp(s->attrs[i].name, name) == 0)
+      return &s->attrs[i];
+  attr_values *a = vsc_append(&s->attrs, &s->nattrs, sizeof(*a));
+  a->name = vsc_strdup(name);
+  return a;
+}
+
+static void collect_attributes(vsc_schema *s, const grammar_docs *g, xmlNodePtr node)
+{
+  for (xmlNodePtr c = node->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE)
+      continue;
+    if (is_rng(c, "attribute")) {
+      VSC_AUTOFREE(char) name = prop(c, "name");
+      if (name)
+        collect_values(g, c, 0, attr_entry(s, name));
+    }
+    collect_attributes(s, g, c);
+  }
+}
+
+/* --- compiling -------------------------------------------------------- */
+
+static void collect_error(void *opaque, xmlErrorPtr err)
+{
+  vsc_buf *b = opaque;
+  if (b->len > 0)
+    vsc_buf_add(b, "; ");
+  size_t n = err->message ? strlen(err->message) : 0;
+  while (n > 0 && isspace((unsigned char)err->message[n - 1]))
+    n--;
+  vsc_buf_addn(b, err->message ? err->message : "unknown error", n);
+}
+
+static xmlRelaxNGPtr compile(xmlRelaxNGParserCtxtPtr pctxt, const char *what, vsc_diags *diags)
+{
+  vsc_buf msgs = { 0 };
+  xmlRelaxNGSetParserStructuredErrors(pctxt, collect_error, &msgs);
+  xmlRelaxNGPtr rng = xmlRelaxNGParse(pctxt);
+  xmlRelaxNGFreeParserCtxt(pctxt);
+  VSC_AUTOFREE(char) text = vsc_buf_steal(&msgs);
+  if (!rng) {
+    vsc_loc loc = { .file = what };
+    vsc_error(diags, &loc, "io", "check the schema files, or pass --schema-dir", "cannot compile the schema: %s",
+              *text ? text : "unknown error");
+  }
+  return rng;
+}
+
+/* The grammar of file (which has a start) started at the given refs
+ * instead: an include that overrides the start. */
+static xmlRelaxNGPtr compile_restarted(const char *file, char *const *starts, size_t nstarts, vsc_diags *diags)
+{
+  VSC_AUTOPTR(xmlDoc) doc = xmlNewDoc(BAD_CAST "1.0");
+  xmlNodePtr grammar = xmlNewNode(NULL, BAD_CAST "grammar");
+  xmlDocSetRootElement(doc, grammar);
+  xmlSetNs(grammar, xmlNewNs(grammar, BAD_CAST RNG_NS, NULL));
+  xmlChar *uri = xmlPathToURI(BAD_CAST file);
+  xmlNodePtr include = xmlNewChild(grammar, NULL, BAD_CAST "include", NULL);
+  xmlNewProp(include, BAD_CAST "href", uri);
+  xmlFree(uri);
+  xmlNodePtr parent = xmlNewChild(include, NULL, BAD_CAST "start", NULL);
+  if (nstarts > 1)
+    parent = xmlNewChild(parent, NULL, BAD_CAST "choice", NULL);
+  for (size_t i = 0; i < nstarts; i++)
+    xmlNewProp(xmlNewChild(parent, NULL, BAD_CAST "ref", NULL), BAD_CAST "name", BAD_CAST starts[i]);
+  return compile(xmlRelaxNGNewDocParserCtxt(doc), file, diags);
+}
+
+static bool readable(const char *path)
+{
+  return access(path, R_OK) == 0;
+}
+
+vsc_schema *vsc_schema_load(const char *dir, bool bundled, vsc_diags *diags)
+{
+  vsc_schema *s = vsc_calloc(1, sizeof(*s));
+  VSC_AUTOFREE(char) domain_rng = NULL;
+  VSC_AUTOFREE(char) library = NULL;
+  vsc_loc loc = { 0 };
+
+  if (!bundled) {
+    const char *d = dir ? dir : VSC_LIBVIRT_SCHEMA_DIR;
+    domain_rng = vsc_asprintf("%s/domain.rng", d);
+    library = vsc_asprintf("%s/domaincommon.rng", d);
+    if (!readable(domain_rng) || !readable(library)) {
+      if (dir) {
+        loc.file = dir;
+        vsc_error(diags, &loc, "io", "give the directory that holds libvirt's domain.rng and domaincommon.rng",
+                  "'%s' or '%s' cannot be read", domain_rng, library);
+        vsc_schema_free(s);
+        return NULL;
+      }
+      bundled = true;
+    }
+  }
+  if (bundled) {
+    free(library);
+    library = vsc_data_path(VSC_BUNDLED_SCHEMA);
+    if (!library || !readable(library)) {
+      loc.file = library ? library : VSC_BUNDLED_SCHEMA;
+      vsc_error(diags, &loc, "io", "install libvirt's schemas (libvirt-daemon) or reinstall vschan",
+                "neither libvirt's schemas nor vschan's bundled schema can be read");
+      vsc_schema_free(s);
+      return NULL;
+    }
+    s->origin = VSC_SCHEMA_BUNDLED;
+    s->path = vsc_strdup(library);
+  } else {
+    s->origin = VSC_SCHEMA_LIBVIRT;
+    s->path = vsc_strdup(domain_rng);
+  }
+
+  grammar_docs g = { 0 };
+  load_docs(&g, s->path);
+  char **starts = NULL;
+  size_t nstarts = 0;
+  xmlNodePtr *defs = NULL;
+  size_t ndefs = 0;
+  add_unique(&starts, &nstarts, "devices");
+  collect_defines(&g, "devices", &defs, &ndefs);
+  for (size_t i = 0; i < ndefs; i++) {
+    /* The refs inside <element name="devices">. */
+    for (xmlNodePtr e = defs[i]->children; e; e = e->next)
+      if (is_rng(e, "element"))
+        collect_refs(e, &starts, &nstarts);
+  }
+  free(defs);
+  for (size_t i = 0; i < g.ndocs; i++)
+    collect_attributes(s, &g, xmlDocGetRootElement(g.docs[i]));
+  grammar_docs_clear(&g);
+
+  s->domain = compile(xmlRelaxNGNewParserCtxt(s->path), s->path, diags);
+  if (s->domain)
+    s->fragment = compile_restarted(s->path, starts, nstarts, diags);
+  for (size_t i = 0; i < nstarts; i++)
+    free(starts[i]);
+  free(starts);
+  if (!s->domain || !s->fragment) {
+    vsc_schema_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void vsc_schema_free(vsc_schema *s)
+{
+  if (!s)
+    return;
+  xmlRelaxNGFree(s->domain);
+  xmlRelaxNGFree(s->fragment);
+  for (size_t i = 0; i < s->nattrs; i++) {
+    for (size_t j = 0; j < s->attrs[i].nvalues; j++)
+      free(s->attrs[i].values[j]);
+    free(s->attrs[i].values);
+    free(s->attrs[i].name);
+  }
+  free(s->attrs);
+  free(s->path);
+  free(s);
+}
+
+vsc_schema_origin vsc_schema_get_origin(const vsc_schema *s)
+{
+  return s->origin;
+}
+
+const char *vsc_schema_get_path(const vsc_schema *s)
+{
+  return s->path;
+}
+
+/* --- validating and explaining ---------------------------------------- */
+
+typedef struct {
+  xmlNodePtr node;   /* element, or NULL */
+  char *message;
+} rng_error;
+
+typedef struct {
+  rng_error *items;
+  size_t n;
+} rng_errors;
+
+static void rng_errors_clear(rng_errors *e)
+{
+  for (size_t i = 0; i < e->n; i++)
+    free(e->items[i].message);
+  free(e->items);
+  e->items = NULL;
+  e->n = 0;
+}
+
+static void record_error(void *opaque, xmlErrorPtr err)
+{
+  rng_errors *e = opaque;
+  rng_error *item = vsc_append(&e->items, &e->n, sizeof(*item));
+  xmlNodePtr node = err->node;
+  item->node = node && node->type == XML_ELEMENT_NODE ? node : NULL;
+  const char *m = err->message ? err->message : "invalid";
+  size_t n = strlen(m);
+  while (n > 0 && isspace((unsigned char)m[n - 1]))
+    n--;
+  item->message = vsc_strndup(m, n);
+}
+
+/* Validate; true when valid.  errs gets the messages (cleared first). */
+static bool validate(xmlRelaxNGPtr grammar, xmlDocPtr doc, rng_errors *errs)
+{
+  rng_errors_clear(errs);
+  xmlRelaxNGValidCtxtPtr v = xmlRelaxNGNewValidCtxt(grammar);
+  xmlRelaxNGSetValidStructuredErrors(v, record_error, errs);
+  int rc = xmlRelaxNGValidateDoc(v, doc);
+  xmlRelaxNGFreeValidCtxt(v);
+  return rc == 0;
+}
+
+static bool inside(xmlNodePtr node, xmlNodePtr subtree)
+{
+  for (; node; node = node->parent)
+    if (node == subtree)
+      return true;
+  return false;
+}
+
+/* Whether any error points into subtree. */
+static bool touches(const rng_errors *errs, xmlNodePtr subtree)
+{
+  for (size_t i = 0; i < errs->n; i++)
+    if (errs->items[i].node && inside(errs->items[i].node, subtree))
+      return true;
+  return false;
+}
+
+static int depth(xmlNodePtr n)
+{
+  int d = 0;
+  for (; n && n->type == XML_ELEMENT_NODE; n = n->parent)
+    d++;
+  return d;
+}
+
+/* libxml2's messages, most telling first. */
+static int message_rank(const char *m)
+{
+  static const char *const weak[] = { "failed to validate content", "Invalid sequence in interleave",
+                                      "failed to validate attributes", "Extra element" };
+  for (size_t i = 0; i < VSC_N_ELEMENTS(weak); i++)
+    if (strstr(m, weak[i]))
+      return (int)i + 1;
+  return 0;
+}
+
+static const rng_error *deepest(const rng_errors *errs)
+{
+  const rng_error *best = NULL;
+  for (size_t i = 0; i < errs->n; i++) {
+    const rng_error *e = &errs->items[i];
+    if (!e->node)
+      continue;
+    if (!best || depth(e->node) > depth(best->node) ||
+        (depth(e->node) == depth(best->node) && message_rank(e->message) < message_rank(best->message)))
+      best = e;
+  }
+  return best;
+}
+
+/* The best message libxml2 gave about node, tidied for a diagnostic. */
+static char *message_about(const rng_errors *errs, xmlNodePtr node)
+{
+  const char *best = NULL;
+  for (size_t i = 0; i < errs->n; i++)
+    if (errs->items[i].node == node && (!best || message_rank(errs->items[i].message) < message_rank(best)))
+      best = errs->items[i].message;
+  if (!best && errs->n)
+    best = errs->items[0].message;
+  if (!best)
+    return vsc_asprintf("<%s> does not match the schema", (const char *)node->name);
+  if (strstr(best, "failed to validate attributes"))
+    return vsc_asprintf("<%s> lacks an attribute the schema requires, or has one it does not take",
+                        (const char *)node->name);
+  if (message_rank(best) > 0)
+    return vsc_asprintf("<%s> does not match the schema: its content or attributes are not what "
+                        "the grammar takes here", (const char *)node->name);
+  char *m = vsc_asprintf("<%s>: %s", (const char *)node->name, best);
+  char *after = strstr(m, ": ");
+  if (after && isupper((unsigned char)after[2]) && !isupper((unsigned char)after[3]))
+    after[2] = (char)tolower((unsigned char)after[2]);
+  return m;
+}
+
+typedef struct {
+  const vsc_schema *schema;
+  xmlRelaxNGPtr grammar;
+  xmlDocPtr doc;
+  rng_errors errs;
+  const char *file;
+  vsc_diags *diags;
+  size_t reported;
+} explainer;
+
+static void report(explainer *x, xmlNodePtr node, const char *hint, const char *msg)
+{
+  vsc_loc loc = { .file = x->file, .line = node ? (int)xmlGetLineNo(node) : 0 };
+  vsc_error(x->diags, &loc, "schema", hint, "%s", msg);
+  x->reported++;
+}
+
+static const attr_values *values_for(const vsc_schema *s, const char *name)
+{
+  for (size_t i = 0; i < s->nattrs; i++)
+    if (strcmp(s->attrs[i].name, name) == 0)
+      return &s->attrs[i];
+  return NULL;
+}
+
+/* Probe 1: another value of one attribute.  Reports and keeps the first
+ * accepted value in the copy (so the next round finds the next problem). */
+static bool probe_values(explainer *x, xmlNodePtr node)
+{
+  for (xmlAttrPtr a = node->properties; a; a = a->next) {
+    const attr_values *cands = values_for(x->schema, (const char *)a->name);
+    if (!cands)
+      continue;
+    xmlChar *orig = xmlNodeGetContent((xmlNodePtr)a);
+    vsc_buf ok = { 0 };
+    size_t nok = 0;
+    const char *first = NULL;
+    rng_errors trial = { 0 };
+    for (size_t i = 0; i < cands->nvalues; i++) {
+      const char *v = cands->values[i];
+      if (xmlStrEqual(orig, BAD_CAST v))
+        continue;
+      xmlSetProp(node, a->name, BAD_CAST v);
+      validate(x->grammar, x->doc, &trial);
+      if (!touches(&trial, node) && !touches(&trial, node->parent ? node->parent : node)) {
+        if (!first)
+          first = v;
+        if (nok < MAX_LISTED)
+          vsc_buf_printf(&ok, "%s'%s'", nok ? ", " : "", v);
+        nok++;
+      }
+    }
+    rng_errors_clear(&trial);
+    if (nok) {
+      if (nok > MAX_LISTED)
+        vsc_buf_add(&ok, ", ...");
+      VSC_AUTOFREE(char) list = vsc_buf_steal(&ok);
+      /* A value the grammar knows for this attribute may still need
+       * other attributes with it (guestfwd needs address and port). */
+      bool known = false;
+      for (size_t i = 0; i < cands->nvalues && !known; i++)
+        known = xmlStrEqual(orig, BAD_CAST cands->values[i]);
+      VSC_AUTOFREE(char) msg = vsc_asprintf("<%s %s='%s'> does not match the schema; with the other "
+                                            "attributes as they are, %s takes %s%s",
+                                            (const char *)node->name, (const char *)a->name,
+                                            (const char *)orig, (const char *)a->name,
+                                            nok == 1 ? "" : "one of ", list);
+      VSC_AUTOFREE(char) hint = known ? vsc_asprintf("%s='%s' may need attributes this <%s> lacks; see "
+                                                     "libvirt's formatdomain documentation",
+                                                     (const char *)a->name, (const char *)orig,
+                                                     (const char *)node->name)
+                                      : vsc_asprintf("use %s='%s'%s", (const char *)a->name, first,
+                                                     nok == 1 ? "" : " or another value listed");
+      report(x, node, hint, msg);
+      xmlSetProp(node, a->name, BAD_CAST first);
+      xmlFree(orig);
+      return true;
+    }
+    vsc_buf_clear(&ok);
+    xmlSetProp(node, a->name, orig);
+    xmlFree(orig);
+  }
+  return false;
+}
+
+/* Probe 2: the element without one of its attributes. */
+static bool probe_attribute_removal(explainer *x, xmlNodePtr node)
+{
+  /* Names first: unsetting and restoring reorders the attribute list. */
+  char **names = NULL;
+  size_t n = 0;
+  bool fixed = false;
+  rng_errors trial = { 0 };
+  for (xmlAttrPtr a = node->properties; a; a = a->next)
+    *(char **)vsc_append(&names, &n, sizeof(char *)) = vsc_strdup((const char *)a->name);
+  for (size_t i = 0; i < n && !fixed; i++) {
+    xmlChar *orig = xmlGetNoNsProp(node, BAD_CAST names[i]);
+    if (!orig)
+      continue;
+    xmlUnsetProp(node, BAD_CAST names[i]);
+    fixed = validate(x->grammar, x->doc, &trial) || !touches(&trial, node);
+    if (fixed) {
+      VSC_AUTOFREE(char) msg = vsc_asprintf("<%s> does not take the attribute %s='%s' here",
+                                            (const char *)node->name, names[i], (const char *)orig);
+      VSC_AUTOFREE(char) hint = vsc_asprintf("remove %s, or check its spelling", names[i]);
+      report(x, node, hint, msg);
+    } else {
+      xmlSetProp(node, BAD_CAST names[i], orig);
+    }
+    xmlFree(orig);
+  }
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+  rng_errors_clear(&trial);
+  return fixed;
+}
+
+/* Probe 3: the parent without this element. */
+static bool probe_element_removal(explainer *x, xmlNodePtr node)
+{
+  xmlNodePtr parent = node->parent;
+  if (!parent || parent->type != XML_ELEMENT_NODE)
+    return false;
+  xmlNodePtr next = node->next;
+  int line = (int)xmlGetLineNo(node);
+  xmlUnlinkNode(node);
+  rng_errors trial = { 0 };
+  bool fixed = validate(x->grammar, x->doc, &trial) || !touches(&trial, parent);
+  rng_errors_clear(&trial);
+  if (!fixed) {
+    if (next)
+      xmlAddPrevSibling(next, node);
+    else
+      xmlAddChild(parent, node);
+    return false;
+  }
+  VSC_AUTOFREE(char) msg = vsc_asprintf("<%s> does not take a <%s> element here%s", (const char *)parent->name,
+                                        (const char *)node->name,
+                                        " (unknown, repeated, or not allowed with the other settings)");
+  VSC_AUTOFREE(char) hint = vsc_asprintf("remove this <%s>, or check its spelling and place", (const char *)node->name);
+  vsc_loc loc = { .file = x->file, .line = line };
+  vsc_error(x->diags, &loc, "schema", hint, "%s", msg);
+  x->reported++;
+  xmlFreeNode(node);
+  return true;
+}
+
+/* Explain why doc (a copy we may change) fails the grammar; one
+ * diagnostic per problem found. */
+static void explain(explainer *x)
+{
+  for (int round = 0; round < MAX_ROUNDS; round++) {
+    if (validate(x->grammar, x->doc, &x->errs))
+      break;
+    const rng_error *e = deepest(&x->errs);
+    xmlNodePtr node = e ? e->node : xmlDocGetRootElement(x->doc);
+    if (probe_values(x, node) || probe_attribute_removal(x, node) || probe_element_removal(x, node))
+      continue;
+    VSC_AUTOFREE(char) msg = message_about(&x->errs, node);
+    report(x, node, "compare the element with libvirt's documentation (formatdomain)", msg);
+    break;
+  }
+  if (x->reported == 0) {
+    VSC_AUTOFREE(char) msg = message_about(&x->errs, xmlDocGetRootElement(x->doc));
+    report(x, xmlDocGetRootElement(x->doc), NULL, msg);
+  }
+  rng_errors_clear(&x->errs);
+}
+
+static xmlNodePtr find_child(xmlNodePtr parent, const char *name)
+{
+  for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
+    if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST name))
+      return c;
+  return NULL;
+}
+
+static size_t explain_copy(const vsc_schema *schema, xmlRelaxNGPtr grammar, xmlDocPtr copy, const char *file,
+                           vsc_diags *diags)
+{
+  explainer x = { .schema = schema, .grammar = grammar, .doc = copy, .file = file, .diags = diags };
+  explain(&x);
+  return x.reported;
+}
+
+size_t vsc_schema_check(const vsc_schema *schema, xmlDocPtr doc, const char *file, vsc_diags *diags,
+                        xmlNodePtr **bad, size_t *nbad)
+{
+  xmlNodePtr root = xmlDocGetRootElement(doc);
+  bool is_domain = xmlStrEqual(root->name, BAD_CAST "domain");
+  xmlRelaxNGPtr whole = is_domain ? schema->domain : schema->fragment;
+  rng_errors errs = { 0 };
+  size_t reported = 0;
+
+  bool ok = validate(whole, doc, &errs);
+  rng_errors_clear(&errs);
+  if (ok)
+    return 0;
+
+  xmlNodePtr devices = is_domain ? find_child(root, "devices")
+                                 : xmlStrEqual(root->name, BAD_CAST "devices") ? root : NULL;
+  if (!devices) {
+    VSC_AUTOPTR(xmlDoc) copy = xmlCopyDoc(doc, 1);
+    reported += explain_copy(schema, whole, copy, file, diags);
+    if (!is_domain)
+      *(xmlNodePtr *)vsc_append(bad, nbad, sizeof(xmlNodePtr)) = root;
+    return reported;
+  }
+
+  /* Each device on its own, against the fragment grammar. */
+  size_t first_bad = *nbad;
+  for (xmlNodePtr c = devices->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE)
+      continue;
+    VSC_AUTOPTR(xmlDoc) single = xmlNewDoc(BAD_CAST "1.0");
+    xmlDocSetRootElement(single, xmlDocCopyNode(c, single, 1));
+    if (validate(schema->fragment, single, &errs))
+      continue;
+    reported += explain_copy(schema, schema->fragment, single, file, diags);
+    *(xmlNodePtr *)vsc_append(bad, nbad, sizeof(xmlNodePtr)) = c;
+  }
+  rng_errors_clear(&errs);
+
+  /* The rest of the document without the devices already explained. */
+  VSC_AUTOPTR(xmlDoc) copy = xmlCopyDoc(doc, 1);
+  xmlNodePtr copy_devices = is_domain ? find_child(xmlDocGetRootElement(copy), "devices")
+                                      : xmlDocGetRootElement(copy);
+  for (xmlNodePtr o = devices->children, c = copy_devices->children; o && c;) {
+    xmlNodePtr onext = o->next, cnext = c->next;
+    for (size_t i = first_bad; i < *nbad; i++) {
+      if ((*bad)[i] == o) {
+        xmlUnlinkNode(c);
+        xmlFreeNode(c);
+        break;
+      }
+    }
+    o = onext;
+    c = cnext;
+  }
+  if (!validate(whole, copy, &errs))
+    reported += explain_copy(schema, whole, copy, file, diags);
+  rng_errors_clear(&errs);
+  return reported;
+}
