@@ -1,0 +1,106 @@
+# bash completion for vschan                                  -*- shell-script -*-
+# Commands and options come from vschan itself (its --help), so they never
+# drift from the code; templates from 'vschan template list'; domains from
+# libvirt (with the -c URI given on the line); device identifiers from
+# 'vschan list DOMAIN --json'.
+
+_vschan_uri_args() {
+    local i
+    for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+        case ${COMP_WORDS[i]} in
+            -c|--connect) printf '%s\n' -c "${COMP_WORDS[i + 1]}"; return ;;
+            --connect=*) printf '%s\n' -c "${COMP_WORDS[i]#--connect=}"; return ;;
+        esac
+    done
+}
+
+_vschan_domains() {
+    local uri=() line
+    while IFS= read -r line; do uri+=("$line"); done < <(_vschan_uri_args)
+    command -v virsh >/dev/null 2>&1 || return
+    virsh "${uri[@]}" -q list --all --name 2>/dev/null
+}
+
+_vschan_idents() {
+    local domain=$1 uri=() line
+    while IFS= read -r line; do uri+=("$line"); done < <(_vschan_uri_args)
+    vschan "${uri[@]}" list "$domain" --json 2>/dev/null |
+        sed -n 's/.*"\(alias\|name\|ident\)": *"\([^"]*\)".*/\2/p' | sort -u
+}
+
+_vschan() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+    local i cmd= cmd_index=0 words
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case ${COMP_WORDS[i]} in
+            -c|--connect) ((i++)) ;;
+            -*) ;;
+            *) cmd=${COMP_WORDS[i]}; cmd_index=$i; break ;;
+        esac
+    done
+
+    if [[ -z $cmd ]]; then
+        case $prev in
+            -c|--connect) COMPREPLY=($(compgen -W "qemu:///system qemu:///session qemu+ssh:// qemu+tcp:// qemu+tls://" -- "$cur")); return ;;
+        esac
+        if [[ $cur == -* ]]; then
+            words="-c --connect -q --quiet -v --verbose -h --help -V --version"
+        else
+            words="help $(vschan --help 2>/dev/null | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p')"
+        fi
+        COMPREPLY=($(compgen -W "$words" -- "$cur"))
+        return
+    fi
+
+    case $prev in
+        --template)
+            COMPREPLY=($(compgen -W "$(vschan template list 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
+        --into|-o|--output|--conf|--junit|--socket)
+            COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --templates-dir|--lock-dir|--schema-dir|--socket-dir)
+            COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --set|--channel|--console|--serial|--parallel|--timeout|--prefix|--bus|--addr|--jobs|--max-reply)
+            return ;;
+    esac
+    if [[ $cur == -* ]]; then
+        words=$(vschan "$cmd" --help 2>/dev/null | grep -o -- '--[a-z][a-z-]*' | sort -u)
+        COMPREPLY=($(compgen -W "$words" -- "$cur"))
+        return
+    fi
+
+    # Positional arguments: count the ones before the cursor.
+    local npos=0 j
+    for ((j = cmd_index + 1; j < COMP_CWORD; j++)); do
+        case ${COMP_WORDS[j]} in
+            --template|--set|--into|-o|--output|--conf|--lock-dir|--templates-dir|--timeout|--prefix|--bus|--addr|--socket|--junit|--jobs|--schema-dir|--channel|--console|--serial|--parallel|--socket-dir|--max-reply) ((j++)) ;;
+            -*) ;;
+            *) ((npos++)) ;;
+        esac
+    done
+    case $cmd in
+        help)
+            [[ $npos -eq 0 ]] && COMPREPLY=($(compgen -W "$(vschan --help 2>/dev/null | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p')" -- "$cur")) ;;
+        template)
+            if [[ $npos -eq 0 ]]; then COMPREPLY=($(compgen -W "list show" -- "$cur"))
+            else COMPREPLY=($(compgen -W "$(vschan template list 2>/dev/null | awk '{print $1}')" -- "$cur")); fi ;;
+        add|apply|list|remove|connect|wait-agent)
+            if [[ $npos -eq 0 ]]; then
+                COMPREPLY=($(compgen -W "$(_vschan_domains)" -- "$cur"))
+            elif [[ $cmd == remove || $cmd == connect ]]; then
+                local domain= k
+                for ((k = cmd_index + 1; k < COMP_CWORD; k++)); do
+                    [[ ${COMP_WORDS[k]} != -* ]] && { domain=${COMP_WORDS[k]}; break; }
+                done
+                COMPREPLY=($(compgen -W "$(_vschan_idents "$domain")" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -f -- "$cur"))
+            fi ;;
+        agent)
+            if [[ $npos -le 1 ]]; then
+                COMPREPLY=($(compgen -W "ping info osinfo hostname time interfaces fsinfo users exec file-get file-put fsfreeze shutdown reboot set-password raw $(_vschan_domains)" -- "$cur"))
+            fi ;;
+        *)
+            COMPREPLY=($(compgen -f -- "$cur")) ;;
+    esac
+}
+complete -F _vschan vschan
