@@ -286,6 +286,12 @@ static int write_all(agent_socket *s, const char *data, size_t len, const char *
       if (r > 0)
         continue;
     }
+    if (errno == EPIPE || errno == ECONNRESET) {
+      vsc_error(diags, NULL, "agent-closed",
+                "the domain or the agent may be shutting down; check it and retry",
+                "%s closed the connection before taking '%s'", s->where, command);
+      return -1;
+    }
     vsc_error(diags, NULL, "agent-io", "retry; if it keeps failing, check the domain",
               "cannot send '%s' to %s: %s", command, s->where, strerror(errno));
     return -1;
@@ -310,7 +316,8 @@ static fill_result fill(agent_socket *s, int64_t deadline)
       vsc_agent_stream_feed(&s->stream, buf, (size_t)r);
       return FILL_OK;
     }
-    if (r == 0)
+    /* A reset is the agent going away while our request was unread. */
+    if (r == 0 || errno == ECONNRESET)
       return FILL_EOF;
     if (errno != EAGAIN && errno != EINTR)
       return FILL_ERROR;
