@@ -1,0 +1,133 @@
+/* vschan add: attach the devices of a spec to a domain, all or nothing. */
+#include "cli.h"
+#include "input.h"
+#include "virt-cmd.h"
+
+#include <string.h>
+
+static void usage(FILE *out)
+{
+  fputs("usage: vschan [-c URI] add DOMAIN SPEC.json|- [--live|--config|--persistent|--current]\n"
+        "       vschan [-c URI] add DOMAIN --template NAME [--set KEY=VALUE]... [...]\n"
+        "\n"
+        "Attach the devices of a spec to a domain as one transaction: when one fails,\n"
+        "everything this run attached is detached again (live and persistent) and the\n"
+        "socket files libvirt created are deleted.  Devices without an alias get one\n"
+        "derived from their target (ua-vschan-...); virtio channels get an explicit\n"
+        "virtio-serial port.  The rules are checked against the domain first.\n"
+        "\n"
+        "Options:\n"
+        "  --live                 change the running domain only\n"
+        "  --config               change the persistent definition only (next boot);\n"
+        "                         adds a virtio-serial controller when one is needed\n"
+        "  --persistent           the persistent definition, and the running domain if it\n"
+        "                         runs (the default, except that a transient domain is\n"
+        "                         then changed live only)\n"
+        "  --current              the running domain if it runs, else the definition\n"
+        "  --timeout S            seconds to wait for each unplug during a rollback\n"
+        "                         (default 10)\n"
+        "  --template NAME        use a shipped template (see 'vschan template list')\n"
+        "  --set KEY=VALUE        set a template parameter (repeatable)\n"
+        "  --templates-dir DIR    read templates from DIR\n"
+        "  -h, --help             show this help\n"
+        "\n"
+        "Exit status: 0 all added, 1 refused before touching the domain (rules, state),\n"
+        "2 usage, 3 libvirt or QEMU failed (the domain was put back as it was).\n"
+        "\n"
+        "Examples:\n"
+        "  vschan add vm1 channels.json\n"
+        "  vschan -c qemu+ssh://root@host/system add vm1 --template guest-agent\n"
+        "  vschan add vm1 --config --template app-channel --set name=org.example.app.0 \\\n"
+        "             --set path=/run/app.sock\n", out);
+}
+
+int cmd_add(vsc_cli *cli, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    VSC_VIRT_AFFECT_OPTIONS,
+    { "timeout", required_argument, NULL, VSC_OPT_TIMEOUT },
+    { "help", no_argument, NULL, 'h' },
+    VSC_CLI_INPUT_OPTIONS,
+    { NULL, 0, NULL, 0 },
+  };
+  vsc_virt_session s = { 0 };
+  vsc_cli_input in = { 0 };
+  vsc_virt_affect_opts aff = { 0 };
+  vsc_virt_affect affect;
+  double timeout = VSC_VIRT_DEFAULT_TIMEOUT;
+  vsc_diags diags = { 0 };
+  vsc_devset set;
+  bool live, config;
+  int rc = VSC_EXIT_OK, c;
+
+  vsc_virt_session_start_clock(&s);
+  vsc_devset_init(&set);
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    if (vsc_cli_input_option(&in, c, optarg, "add", &rc)) {
+      if (rc)
+        goto out;
+      continue;
+    }
+    if (vsc_virt_affect_option(&aff, c))
+      continue;
+    switch (c) {
+    case VSC_OPT_TIMEOUT:
+      if (vsc_virt_parse_timeout(optarg, "add", &timeout) < 0) {
+        rc = VSC_EXIT_USAGE;
+        goto out;
+      }
+      break;
+    case 'h':
+      usage(stdout);
+      goto out;
+    default:
+      rc = vsc_cli_usage_error("add", "unknown option");
+      goto out;
+    }
+  }
+  if (vsc_virt_affect_from_opts(&aff, "add", &affect) < 0) {
+    rc = VSC_EXIT_USAGE;
+    goto out;
+  }
+  if (optind >= argc) {
+    rc = vsc_cli_usage_error("add", "name the domain");
+    goto out;
+  }
+  const char *domain = argv[optind++];
+  if (argc - optind > 1) {
+    rc = vsc_cli_usage_error("add", "too many arguments: give one spec file");
+    goto out;
+  }
+  if (vsc_cli_input_load(&in, optind < argc ? argv[optind] : NULL, &set, &diags, "add", &rc) < 0)
+    goto report;
+  if (set.ndevs == 0) {
+    rc = vsc_cli_usage_error("add", "the spec has no devices to add");
+    goto out;
+  }
+  vsc_virt_derive_aliases(&set);
+
+  if (vsc_virt_session_begin(cli, domain, &s, &diags) < 0 ||
+      vsc_virt_affect_resolve(s.dom, affect, &live, &config, &diags) < 0)
+    goto report;
+  vsc_virt_progress progress = vsc_virt_cli_progress(cli);
+  if (vsc_virt_add(s.dom, &set, live, config, timeout, &progress, &diags) < 0)
+    goto report;
+  if (cli->verbosity >= 0)
+    for (size_t i = 0; i < set.ndevs; i++) {
+      VSC_AUTOFREE(char) what = vsc_chardev_describe(set.devs[i]);
+      printf("added %s to the %s definition of '%s'\n", what, vsc_virt_where(live, config),
+             s.dom->name);
+    }
+
+report: {
+  int reported = vsc_virt_cli_report(cli, &diags);
+  if (rc == VSC_EXIT_OK)
+    rc = reported;
+}
+out:
+  vsc_virt_session_end(&s);
+  vsc_devset_clear(&set);
+  vsc_diags_clear(&diags);
+  vsc_cli_input_clear(&in);
+  return rc;
+}

@@ -1,0 +1,184 @@
+/* vschan apply: converge a domain to a spec, with a plan first. */
+#include "cli.h"
+#include "input.h"
+#include "virt-cmd.h"
+
+#include <string.h>
+
+static void usage(FILE *out)
+{
+  fputs("usage: vschan [-c URI] apply DOMAIN SPEC.json|- [--prune] [--dry-run]\n"
+        "                             [--live|--config|--persistent|--current] [--timeout S]\n"
+        "       vschan [-c URI] apply DOMAIN --template NAME [--set KEY=VALUE]... [...]\n"
+        "\n"
+        "Make the domain's character devices match the spec.  The devices are compared\n"
+        "after taking away what libvirt adds by itself (aliases, addresses, generated\n"
+        "socket paths, pty paths, state, default target types and ports), so a second\n"
+        "apply of the same spec finds nothing to do.  The plan is printed (+ add,\n"
+        "~ replace, - remove), then carried out as one transaction: on a failure the\n"
+        "domain is put back as it was.  Live and persistent definitions are compared\n"
+        "separately, so drift between them is repaired.\n"
+        "\n"
+        "Options:\n"
+        "  --prune                also remove devices vschan manages that the spec no\n"
+        "                         longer lists.  vschan manages the devices whose alias\n"
+        "                         starts with 'ua-vschan-' (what it derives for a spec\n"
+        "                         device without an alias); others are never removed\n"
+        "  --dry-run              print the plan and change nothing\n"
+        "  --live, --config, --persistent, --current\n"
+        "                         which definitions to converge, as for 'vschan add'\n"
+        "                         (default: live if running, and persistent)\n"
+        "  --timeout S            wait at most S seconds for each unplug (default 10)\n"
+        "  --template NAME        use a shipped template; --set KEY=VALUE, --templates-dir\n"
+        "  -h, --help             show this help\n"
+        "\n"
+        "Exit status: 0 converged (or nothing to do), 1 refused before touching the\n"
+        "domain, 2 usage, 3 libvirt or QEMU failed (the domain was put back).\n"
+        "\n"
+        "Examples:\n"
+        "  vschan apply vm1 channels.json --dry-run\n"
+        "  vschan apply vm1 channels.json --prune\n"
+        "  vschan -c qemu+ssh://root@host/system apply vm1 --template guest-agent --config\n", out);
+}
+
+static const char *where(const vsc_plan_item *it)
+{
+  return vsc_virt_where(it->live, it->config);
+}
+
+static void print_plan(vsc_cli *cli, const vsc_virt_domain *d, const vsc_plan *plan)
+{
+  size_t counts[3] = { 0, 0, 0 };
+  bool color = cli->color_stdout;
+
+  printf("Plan for domain '%s' (%s):\n", d->name, vsc_virt_where(plan->live, plan->config));
+  for (size_t i = 0; i < plan->nitems; i++) {
+    const vsc_plan_item *it = &plan->items[i];
+    const vsc_chardev *dev = it->want ? it->want : vsc_virt_dev_main(it->have);
+    VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);
+    static const char *const sign[] = { "+", "~", "-" };
+    static const char *const verb[] = { "add", "replace", "remove" };
+    static const char *const col[] = { "\033[32m", "\033[33m", "\033[31m" };
+    counts[it->action]++;
+    printf("  %s%s %-8s%s %s [%s]", color ? col[it->action] : "", sign[it->action],
+           verb[it->action], color ? "\033[0m" : "", what, where(it));
+    if (it->why)
+      printf(": %s", it->why);
+    putchar('\n');
+  }
+  printf("Plan: %zu to add, %zu to replace, %zu to remove.\n", counts[VSC_PLAN_ADD],
+         counts[VSC_PLAN_REPLACE], counts[VSC_PLAN_REMOVE]);
+}
+
+int cmd_apply(vsc_cli *cli, int argc, char **argv)
+{
+  enum { OPT_PRUNE = 0x1200, OPT_DRY_RUN };
+  static const struct option opts[] = {
+    { "prune", no_argument, NULL, OPT_PRUNE },
+    { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+    VSC_VIRT_AFFECT_OPTIONS,
+    { "timeout", required_argument, NULL, VSC_OPT_TIMEOUT },
+    { "help", no_argument, NULL, 'h' },
+    VSC_CLI_INPUT_OPTIONS,
+    { NULL, 0, NULL, 0 },
+  };
+  vsc_virt_session s = { 0 };
+  vsc_cli_input in = { 0 };
+  vsc_virt_affect_opts aff = { 0 };
+  vsc_virt_affect affect;
+  double timeout = VSC_VIRT_DEFAULT_TIMEOUT;
+  vsc_diags diags = { 0 };
+  vsc_devset set;
+  vsc_virt_state st = { 0 };
+  vsc_plan plan = { 0 };
+  bool live, config, prune = false, dry_run = false;
+  int rc = VSC_EXIT_OK, c;
+
+  vsc_virt_session_start_clock(&s);
+  vsc_devset_init(&set);
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    if (vsc_cli_input_option(&in, c, optarg, "apply", &rc)) {
+      if (rc)
+        goto out;
+      continue;
+    }
+    if (vsc_virt_affect_option(&aff, c))
+      continue;
+    switch (c) {
+    case OPT_PRUNE:
+      prune = true;
+      break;
+    case OPT_DRY_RUN:
+      dry_run = true;
+      break;
+    case VSC_OPT_TIMEOUT:
+      if (vsc_virt_parse_timeout(optarg, "apply", &timeout) < 0) {
+        rc = VSC_EXIT_USAGE;
+        goto out;
+      }
+      break;
+    case 'h':
+      usage(stdout);
+      goto out;
+    default:
+      rc = vsc_cli_usage_error("apply", "unknown option");
+      goto out;
+    }
+  }
+  if (vsc_virt_affect_from_opts(&aff, "apply", &affect) < 0) {
+    rc = VSC_EXIT_USAGE;
+    goto out;
+  }
+  if (optind >= argc) {
+    rc = vsc_cli_usage_error("apply", "name the domain");
+    goto out;
+  }
+  const char *domain = argv[optind++];
+  if (argc - optind > 1) {
+    rc = vsc_cli_usage_error("apply", "too many arguments: give one spec file");
+    goto out;
+  }
+  if (vsc_cli_input_load(&in, optind < argc ? argv[optind] : NULL, &set, &diags, "apply", &rc) < 0)
+    goto report;
+  vsc_virt_derive_aliases(&set);
+
+  if (vsc_virt_session_begin(cli, domain, &s, &diags) < 0 ||
+      vsc_virt_affect_resolve(s.dom, affect, &live, &config, &diags) < 0 ||
+      vsc_virt_state_read(s.dom, &st, &diags) < 0 ||
+      vsc_virt_plan(&st, &set, live, config, prune, &plan, &diags) < 0)
+    goto report;
+
+  if (plan.nitems == 0) {
+    if (cli->verbosity >= 0)
+      printf("Nothing to do: domain '%s' matches the spec (%s).\n", s.dom->name,
+             vsc_virt_where(live, config));
+    goto report;
+  }
+  if (cli->verbosity >= 0)
+    print_plan(cli, s.dom, &plan);
+  if (dry_run) {
+    if (cli->verbosity >= 0)
+      puts("Dry run: nothing was changed.");
+    goto report;
+  }
+  fflush(stdout);
+  vsc_virt_progress progress = vsc_virt_cli_progress(cli);
+  if (vsc_virt_plan_apply(s.dom, &st, &plan, timeout, &progress, &diags) < 0)
+    goto report;
+  if (cli->verbosity >= 0)
+    printf("Applied: domain '%s' matches the spec.\n", s.dom->name);
+
+report: {
+  int reported = vsc_virt_cli_report(cli, &diags);
+  if (rc == VSC_EXIT_OK)
+    rc = reported;
+}
+out:
+  vsc_plan_clear(&plan);
+  vsc_virt_state_clear(&st);
+  vsc_virt_session_end(&s);
+  vsc_devset_clear(&set);
+  vsc_diags_clear(&diags);
+  vsc_cli_input_clear(&in);
+  return rc;
+}

@@ -1,0 +1,269 @@
+/* vschan list: the character devices of a domain, live and persistent. */
+#include "cli.h"
+#include "virt-cmd.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+  fputs("usage: vschan [-c URI] list DOMAIN [--json] [--inactive]\n"
+        "\n"
+        "List every character device of a domain: kind, alias, backend, host side\n"
+        "(pty, socket path, host:port, file), target (virtio name and port, guestfwd\n"
+        "address:port, serial type and port), the virtio connection state as the\n"
+        "guest reports it, and whether the device is in the live definition, the\n"
+        "persistent one, or both.\n"
+        "\n"
+        "Options:\n"
+        "  --json                 print a JSON array instead of a table\n"
+        "  --inactive             only the persistent definition\n"
+        "  -h, --help             show this help\n"
+        "\n"
+        "Examples:\n"
+        "  vschan list vm1\n"
+        "  vschan list vm1 --json | jq '.[] | select(.state == \"connected\")'\n"
+        "  vschan -c qemu+tcp://host/system list vm1 --inactive\n", out);
+}
+
+static const char *mode_name(vsc_mode m, const char *deflt)
+{
+  return m ? vsc_mode_to_string(m) : deflt;
+}
+
+/* The host side as one line of text.  Caller frees. */
+static char *host_side(const vsc_chardev *dev)
+{
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  const vsc_source *local = vsc_chardev_udp_bind_source(dev);
+  vsc_backend b = vsc_chardev_backend(dev);
+
+  switch (b) {
+  case VSC_BACKEND_PTY:
+    if (src && src->path)
+      return vsc_strdup(src->path);
+    return vsc_strdup(dev->tty ? dev->tty : "-");
+  case VSC_BACKEND_UNIX:
+    if (!src || !src->path)
+      return vsc_strdup("(path chosen at start)");
+    return vsc_asprintf("%s (%s)", src->path, mode_name(src->mode, "connect"));
+  case VSC_BACKEND_TCP:
+    return vsc_asprintf("%s:%s (%s%s)", src && src->host ? src->host : "",
+                        src && src->service ? src->service : "",
+                        mode_name(src ? src->mode : 0, "connect"),
+                        dev->protocol == VSC_PROTOCOL_TELNET ? ", telnet" : "");
+  case VSC_BACKEND_UDP:
+    if (local)
+      return vsc_asprintf("%s:%s from %s:%s", src && src->host ? src->host : "",
+                          src && src->service ? src->service : "", local->host ? local->host : "",
+                          local->service ? local->service : "");
+    return vsc_asprintf("%s:%s", src && src->host ? src->host : "",
+                        src && src->service ? src->service : "");
+  case VSC_BACKEND_FILE:
+  case VSC_BACKEND_PIPE:
+  case VSC_BACKEND_DEV:
+    return vsc_strdup(src && src->path ? src->path : "-");
+  case VSC_BACKEND_SPICEPORT:
+  case VSC_BACKEND_DBUS:
+    return vsc_strdup(src && src->channel ? src->channel : "-");
+  case VSC_BACKEND_NULL:
+  case VSC_BACKEND_VC:
+  case VSC_BACKEND_STDIO:
+  case VSC_BACKEND_SPICEVMC:
+  case VSC_BACKEND_NMDM:
+  case VSC_BACKEND_QEMU_VDAGENT:
+  case VSC_BACKEND_LAST:
+    break;
+  }
+  return vsc_strdup("-");
+}
+
+static char *target_text(const vsc_chardev *dev)
+{
+  vsc_target_type tt = vsc_chardev_target_type(dev);
+  const char *type = vsc_target_type_to_string(tt);
+  unsigned int vport = vsc_chardev_virtio_port(dev);
+
+  if (tt == VSC_TARGET_GUESTFWD)
+    return vsc_asprintf("guestfwd %s:%u", dev->target.address ? dev->target.address : "",
+                        dev->target.port);
+  if (tt == VSC_TARGET_VIRTIO && dev->kind == VSC_KIND_CHANNEL) {
+    if (vport)
+      return vsc_asprintf("virtio %s (port %u)", dev->target.name ? dev->target.name : "-", vport);
+    return vsc_asprintf("virtio %s", dev->target.name ? dev->target.name : "-");
+  }
+  if (dev->has_target && dev->target.has_port)
+    return vsc_asprintf("%s port %u", *type ? type : vsc_kind_to_string(dev->kind), dev->target.port);
+  return vsc_strdup(*type ? type : "-");
+}
+
+static const char *where(const vsc_virt_dev *e)
+{
+  if (e->live && e->config)
+    return "both";
+  return e->live ? "live" : "persistent";
+}
+
+static json_t *to_json(const vsc_virt_dev *e)
+{
+  const vsc_chardev *dev = vsc_virt_dev_main(e);
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  vsc_target_type tt = vsc_chardev_target_type(dev);
+  json_t *o = json_object();
+  json_t *target = json_object();
+  VSC_AUTOFREE(char) host = host_side(dev);
+
+  json_object_set_new(o, "kind", json_string(vsc_kind_to_string(dev->kind)));
+  json_object_set_new(o, "alias", dev->alias ? json_string(dev->alias) : json_null());
+  json_object_set_new(o, "backend", json_string(vsc_backend_to_string(vsc_chardev_backend(dev))));
+  json_object_set_new(o, "host", json_string(host));
+  if (src && src->path)
+    json_object_set_new(o, "path", json_string(src->path));
+  else if (dev->tty)
+    json_object_set_new(o, "path", json_string(dev->tty));
+  if (src && src->mode)
+    json_object_set_new(o, "mode", json_string(vsc_mode_to_string(src->mode)));
+  if (src && src->host)
+    json_object_set_new(o, "address", json_string(src->host));
+  if (src && src->service)
+    json_object_set_new(o, "service", json_string(src->service));
+  if (*vsc_target_type_to_string(tt))
+    json_object_set_new(target, "type", json_string(vsc_target_type_to_string(tt)));
+  if (dev->target.name)
+    json_object_set_new(target, "name", json_string(dev->target.name));
+  if (dev->target.address)
+    json_object_set_new(target, "address", json_string(dev->target.address));
+  if (dev->has_target && dev->target.has_port)
+    json_object_set_new(target, "port", json_integer(dev->target.port));
+  if (vsc_chardev_virtio_port(dev))
+    json_object_set_new(target, "virtio_port", json_integer(vsc_chardev_virtio_port(dev)));
+  json_object_set_new(o, "target", target);
+  json_object_set_new(o, "state", dev->target.state ? json_string(dev->target.state) : json_null());
+  json_object_set_new(o, "live", json_boolean(e->live != NULL));
+  json_object_set_new(o, "persistent", json_boolean(e->config != NULL));
+  json_object_set_new(o, "managed", json_boolean(vsc_virt_alias_is_managed(dev->alias) ||
+                                                 (e->config && vsc_virt_alias_is_managed(e->config->alias))));
+  return o;
+}
+
+static void print_cell(const char *text, size_t width, bool last)
+{
+  if (last)
+    printf("%s\n", text);
+  else
+    printf("%-*s  ", (int)width, text);
+}
+
+static void print_table(const vsc_virt_state *st, bool inactive)
+{
+  static const char *const head[] = { "KIND", "ALIAS", "BACKEND", "HOST SIDE", "TARGET", "STATE", "IN" };
+  enum { NCOL = 7 };
+  size_t n = 0, width[NCOL];
+  char ***rows = vsc_calloc(st->ndevs + 1, sizeof(char **));
+
+  for (size_t c = 0; c < NCOL; c++)
+    width[c] = strlen(head[c]);
+  for (size_t i = 0; i < st->ndevs; i++) {
+    const vsc_virt_dev *e = &st->devs[i];
+    if (inactive && !e->config)
+      continue;
+    const vsc_chardev *dev = inactive ? e->config : vsc_virt_dev_main(e);
+    char **row = rows[n++] = vsc_calloc(NCOL, sizeof(char *));
+    row[0] = vsc_strdup(vsc_kind_to_string(dev->kind));
+    row[1] = vsc_strdup(dev->alias ? dev->alias : "-");
+    row[2] = vsc_strdup(vsc_backend_to_string(vsc_chardev_backend(dev)));
+    row[3] = host_side(dev);
+    row[4] = target_text(dev);
+    row[5] = vsc_strdup(dev->target.state ? dev->target.state : "-");
+    row[6] = vsc_strdup(inactive ? "persistent" : where(e));
+    for (size_t c = 0; c < NCOL; c++)
+      if (strlen(row[c]) > width[c])
+        width[c] = strlen(row[c]);
+  }
+  for (size_t c = 0; c < NCOL; c++)
+    print_cell(head[c], width[c], c + 1 == NCOL);
+  for (size_t r = 0; r < n; r++) {
+    for (size_t c = 0; c < NCOL; c++) {
+      print_cell(rows[r][c], width[c], c + 1 == NCOL);
+      free(rows[r][c]);
+    }
+    free(rows[r]);
+  }
+  free(rows);
+}
+
+int cmd_list(vsc_cli *cli, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "json", no_argument, NULL, 'j' },
+    { "inactive", no_argument, NULL, 'i' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  vsc_virt_session s = { 0 };
+  vsc_diags diags = { 0 };
+  vsc_virt_state st = { 0 };
+  bool json = false, inactive = false;
+  int rc = VSC_EXIT_OK, c;
+
+  vsc_virt_session_start_clock(&s);
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'j':
+      json = true;
+      break;
+    case 'i':
+      inactive = true;
+      break;
+    case 'h':
+      usage(stdout);
+      goto out;
+    default:
+      rc = vsc_cli_usage_error("list", "unknown option");
+      goto out;
+    }
+  }
+  if (argc - optind != 1) {
+    rc = vsc_cli_usage_error("list", "name one domain");
+    goto out;
+  }
+  if (vsc_virt_session_begin(cli, argv[optind], &s, &diags) < 0)
+    goto report;
+  if (inactive && !s.dom->persistent) {
+    vsc_error(&diags, NULL, "virt-transient", "leave out --inactive",
+              "domain '%s' is transient: it has no persistent definition", s.dom->name);
+    goto report;
+  }
+  if (vsc_virt_state_read(s.dom, &st, &diags) < 0)
+    goto report;
+
+  if (json) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < st.ndevs; i++) {
+      if (inactive && !st.devs[i].config)
+        continue;
+      vsc_virt_dev view = st.devs[i];
+      if (inactive)
+        view.live = NULL;
+      json_array_append_new(arr, to_json(&view));
+    }
+    char *text = json_dumps(arr, JSON_INDENT(2));
+    puts(text);
+    free(text);
+    json_decref(arr);
+  } else {
+    print_table(&st, inactive);
+  }
+
+report: {
+  int reported = vsc_virt_cli_report(cli, &diags);
+  if (rc == VSC_EXIT_OK)
+    rc = reported;
+}
+out:
+  vsc_virt_state_clear(&st);
+  vsc_virt_session_end(&s);
+  vsc_diags_clear(&diags);
+  return rc;
+}

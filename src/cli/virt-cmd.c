@@ -1,0 +1,169 @@
+/* Shared by the commands that talk to libvirt.  See virt-cmd.h. */
+#include "virt-cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void vsc_virt_session_start_clock(vsc_virt_session *s)
+{
+  s->started = vsc_virt_now();
+}
+
+int vsc_virt_session_begin(vsc_cli *cli, const char *domain, vsc_virt_session *s,
+                           vsc_diags *diags)
+{
+  if (!s->started)
+    vsc_virt_session_start_clock(s);
+  s->virt = vsc_virt_open(cli->uri, diags);
+  if (!s->virt)
+    return -1;
+  s->dom = vsc_virt_domain_lookup(s->virt, domain, diags);
+  return s->dom ? 0 : -1;
+}
+
+void vsc_virt_session_end(vsc_virt_session *s)
+{
+  vsc_virt_domain_free(s->dom);
+  s->dom = NULL;
+  vsc_virt_close(s->virt);
+  s->virt = NULL;
+  const char *timing = getenv("VSCHAN_TIMING");
+  if (timing && *timing && strcmp(timing, "0") != 0 && s->started) {
+    double total = vsc_virt_now() - s->started;
+    double inside = vsc_virt_libvirt_seconds();
+    double own = total - inside;
+    fprintf(stderr,
+            "vschan: timing: total %.3f ms, inside libvirt %.3f ms, vschan %.3f ms (%.2f%%)\n",
+            total * 1e3, inside * 1e3, own * 1e3, total > 0 ? 100.0 * own / total : 0.0);
+  }
+}
+
+int vsc_virt_cli_report(vsc_cli *cli, vsc_diags *diags)
+{
+  bool libvirt_failed = false;
+  for (size_t i = 0; i < diags->n; i++)
+    if (diags->items[i].severity == VSC_SEV_ERROR && diags->items[i].rule &&
+        strncmp(diags->items[i].rule, "libvirt", 7) == 0)
+      libvirt_failed = true;
+  int rc = vsc_cli_report(cli, diags);
+  if (rc == VSC_EXIT_FAILURE && libvirt_failed)
+    rc = VSC_EXIT_RUNTIME;
+  return rc;
+}
+
+static const char *step_verb(vsc_virt_step step, bool done)
+{
+  switch (step) {
+  case VSC_VIRT_STEP_ADD:
+    return done ? "added" : "adding";
+  case VSC_VIRT_STEP_REMOVE:
+    return done ? "removed" : "removing";
+  case VSC_VIRT_STEP_REPLACE:
+    return done ? "replaced" : "replacing";
+  case VSC_VIRT_STEP_ROLLBACK:
+    return done ? "taken back" : "taking back";
+  }
+  return "";
+}
+
+static void print_progress(void *opaque, vsc_virt_step step, size_t index, size_t total,
+                           const char *what, bool done, bool ok)
+{
+  vsc_cli *cli = opaque;
+  bool tty = isatty(STDERR_FILENO);
+
+  if (!done) {
+    /* On a terminal the line is finished in place when the step ends. */
+    if (tty)
+      fprintf(stderr, "[%zu/%zu] %s %s ...", index, total, step_verb(step, false), what);
+    return;
+  }
+  const char *status = ok ? "ok" : "failed";
+  if (tty)
+    fprintf(stderr, "\r\033[K[%zu/%zu] %s %s: %s%s%s\n", index, total, step_verb(step, false),
+            what, cli->color_stderr ? (ok ? "\033[32m" : "\033[31m") : "", status,
+            cli->color_stderr ? "\033[0m" : "");
+  else
+    fprintf(stderr, "[%zu/%zu] %s %s: %s\n", index, total, step_verb(step, false), what, status);
+  fflush(stderr);
+}
+
+vsc_virt_progress vsc_virt_cli_progress(vsc_cli *cli)
+{
+  vsc_virt_progress p = { 0 };
+  if (cli->verbosity > 0 || (cli->verbosity == 0 && isatty(STDERR_FILENO))) {
+    p.fn = print_progress;
+    p.opaque = cli;
+  }
+  return p;
+}
+
+bool vsc_virt_affect_option(vsc_virt_affect_opts *o, int opt)
+{
+  switch (opt) {
+  case VSC_OPT_LIVE:
+    o->live = true;
+    return true;
+  case VSC_OPT_CONFIG:
+    o->config = true;
+    return true;
+  case VSC_OPT_PERSISTENT:
+    o->persistent = true;
+    return true;
+  case VSC_OPT_CURRENT:
+    o->current = true;
+    return true;
+  default:
+    return false;
+  }
+}
+
+int vsc_virt_affect_from_opts(const vsc_virt_affect_opts *o, const char *cmd,
+                              vsc_virt_affect *out)
+{
+  if (o->current && (o->live || o->config || o->persistent)) {
+    vsc_cli_usage_error(cmd, "--current goes alone, not with --live, --config or --persistent");
+    return -1;
+  }
+  if (o->persistent && o->config) {
+    vsc_cli_usage_error(cmd, "--persistent already includes --config");
+    return -1;
+  }
+  if (o->current)
+    *out = VSC_VIRT_AFFECT_CURRENT;
+  else if (o->persistent)
+    *out = o->live ? VSC_VIRT_AFFECT_LIVE_CONFIG : VSC_VIRT_AFFECT_PERSISTENT;
+  else if (o->live && o->config)
+    *out = VSC_VIRT_AFFECT_LIVE_CONFIG;
+  else if (o->live)
+    *out = VSC_VIRT_AFFECT_LIVE;
+  else if (o->config)
+    *out = VSC_VIRT_AFFECT_CONFIG;
+  else
+    *out = VSC_VIRT_AFFECT_DEFAULT;
+  return 0;
+}
+
+int vsc_virt_parse_timeout(const char *arg, const char *cmd, double *out)
+{
+  char *end;
+  errno = 0;
+  double v = strtod(arg, &end);
+  if (!*arg || *end || errno || !isfinite(v) || v <= 0 || v > 86400) {
+    vsc_cli_usage_error(cmd, "--timeout takes a number of seconds greater than 0, not '%s'", arg);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+const char *vsc_virt_where(bool live, bool config)
+{
+  if (live && config)
+    return "live and persistent";
+  return live ? "live" : "persistent";
+}

@@ -1,0 +1,58 @@
+/* What add, remove, list and apply share: the connection and domain,
+ * the --live/--config family, --timeout, per-device progress on a
+ * terminal, exit codes and VSCHAN_TIMING. */
+#pragma once
+
+#include "cli.h"
+#include "virt/virt.h"
+
+typedef struct {
+  vsc_virt *virt;
+  vsc_virt_domain *dom;
+  double started;
+} vsc_virt_session;
+
+/* Connect (cli->uri) and look the domain up.  -1 with the error in diags. */
+int vsc_virt_session_begin(vsc_cli *cli, const char *domain, vsc_virt_session *s,
+                           vsc_diags *diags);
+/* Close, and with VSCHAN_TIMING=1 print the time spent inside libvirt
+ * against the whole run to stderr. */
+void vsc_virt_session_end(vsc_virt_session *s);
+/* Note the start of the run for VSCHAN_TIMING. */
+void vsc_virt_session_start_clock(vsc_virt_session *s);
+
+/* Print the diagnostics; exit code 3 when libvirt or QEMU failed, 1 when
+ * vschan refused, 0 without errors. */
+int vsc_virt_cli_report(vsc_cli *cli, vsc_diags *diags);
+
+/* Per-device progress on stderr when it is a terminal (or with -v). */
+vsc_virt_progress vsc_virt_cli_progress(vsc_cli *cli);
+
+/* Options shared by add and apply (and remove for --live/--config). */
+enum {
+  VSC_OPT_LIVE = 0x1100,
+  VSC_OPT_CONFIG,
+  VSC_OPT_PERSISTENT,
+  VSC_OPT_CURRENT,
+  VSC_OPT_TIMEOUT,
+};
+#define VSC_VIRT_AFFECT_OPTIONS \
+  { "live", no_argument, NULL, VSC_OPT_LIVE }, \
+  { "config", no_argument, NULL, VSC_OPT_CONFIG }, \
+  { "persistent", no_argument, NULL, VSC_OPT_PERSISTENT }, \
+  { "current", no_argument, NULL, VSC_OPT_CURRENT }
+
+typedef struct {
+  bool live, config, persistent, current;
+} vsc_virt_affect_opts;
+
+/* Feed one option; true if it was one of the four. */
+bool vsc_virt_affect_option(vsc_virt_affect_opts *o, int opt);
+/* Combine them as virsh does; -1 (usage error printed) for a bad mix. */
+int vsc_virt_affect_from_opts(const vsc_virt_affect_opts *o, const char *cmd,
+                              vsc_virt_affect *out);
+/* --timeout SECONDS; usage error printed when not a positive number. */
+int vsc_virt_parse_timeout(const char *arg, const char *cmd, double *out);
+
+/* "live and persistent", "live", "persistent" */
+const char *vsc_virt_where(bool live, bool config);

@@ -1,0 +1,216 @@
+/* Before attaching: derived aliases, the rules with the domain, device XML. */
+#include "virt-priv.h"
+#include "txn.h"
+#include "xml/xml.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* libvirt takes [A-Za-z0-9_-] after "ua-"; anything else becomes '-'. */
+static char *alias_from(const char *fmt_part)
+{
+  VSC_AUTOFREE(char) raw = vsc_asprintf(VSC_VIRT_MANAGED_PREFIX "%s", fmt_part);
+  for (char *p = raw + strlen(VSC_VIRT_MANAGED_PREFIX); *p; p++) {
+    char c = *p;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-'))
+      *p = '-';
+  }
+  return vsc_steal(&raw);
+}
+
+static bool alias_taken(const vsc_devset *set, const char *alias)
+{
+  for (size_t i = 0; i < set->ndevs; i++)
+    if (vsc_streq(set->devs[i]->alias, alias))
+      return true;
+  return false;
+}
+
+void vsc_virt_derive_aliases(vsc_devset *set)
+{
+  size_t counters[VSC_KIND_LAST] = { 0 };
+
+  for (size_t i = 0; i < set->ndevs; i++) {
+    vsc_chardev *dev = set->devs[i];
+    vsc_target_type tt = vsc_chardev_target_type(dev);
+    VSC_AUTOFREE(char) base = NULL;
+
+    if (dev->alias)
+      continue;
+    if (dev->kind == VSC_KIND_CHANNEL && tt != VSC_TARGET_GUESTFWD && dev->target.name)
+      base = alias_from(dev->target.name);
+    else if (tt == VSC_TARGET_GUESTFWD && dev->target.address && dev->target.has_port) {
+      VSC_AUTOFREE(char) part = vsc_asprintf("guestfwd-%s-%u", dev->target.address, dev->target.port);
+      base = alias_from(part);
+    } else if (dev->has_target && dev->target.has_port) {
+      VSC_AUTOFREE(char) part = vsc_asprintf("%s%u", vsc_kind_to_string(dev->kind), dev->target.port);
+      base = alias_from(part);
+    } else {
+      /* No name and no port: the position among its kind, stable as long
+       * as the spec keeps its order. */
+      const char *type = tt != VSC_TARGET_ABSENT ? vsc_target_type_to_string(tt)
+                                                 : vsc_backend_to_string(vsc_chardev_backend(dev));
+      VSC_AUTOFREE(char) part =
+        vsc_asprintf("%s-%s-%zu", vsc_kind_to_string(dev->kind), type, counters[dev->kind]++);
+      base = alias_from(part);
+    }
+    char *alias = vsc_strdup(base);
+    for (unsigned n = 2; alias_taken(set, alias); n++) {
+      free(alias);
+      alias = vsc_asprintf("%s-%u", base, n);
+    }
+    dev->alias = alias;
+  }
+}
+
+static bool from_domain(const vsc_diag *diag)
+{
+  return diag->file && (strstr(diag->file, " definition of '") != NULL);
+}
+
+int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool live,
+                         bool replacing, vsc_diags *diags)
+{
+  const vsc_devset *existing = live ? &st->live : &st->config;
+  const vsc_domain_info *info = live ? &st->live_info : &st->config_info;
+  vsc_devset combined;
+  vsc_diags found = { 0 };
+  vsc_domain_info dinfo = *info;
+
+  size_t errors_before = vsc_diags_count(diags, VSC_SEV_ERROR);
+
+  vsc_devset_init(&combined);
+  for (size_t i = 0; i < set->ndevs; i++)
+    vsc_devset_add(&combined, vsc_chardev_copy(set->devs[i]));
+  for (size_t i = 0; i < existing->ndevs; i++) {
+    bool replaced = false;
+    for (size_t j = 0; replacing && j < set->ndevs && !replaced; j++)
+      replaced = vsc_chardev_same_identity(existing->devs[i], set->devs[j]);
+    if (!replaced)
+      vsc_devset_add(&combined, vsc_chardev_copy(existing->devs[i]));
+  }
+  combined.controller = existing->controller;
+  /* The persistent definition gets a controller from us when it needs one;
+   * a live domain without one is refused before (the controller cannot be
+   * hot-plugged). */
+  if (!live && dinfo.nvirtio_serial == 0)
+    dinfo.nvirtio_serial = 1;
+
+  vsc_rules_check(&combined, &dinfo, &found);
+  vsc_devset_clear(&combined);
+
+  /* What the domain already has is not ours to refuse; what we would add
+   * must be clean, warnings included. */
+  for (size_t i = 0; i < found.n; i++) {
+    vsc_diag *diag = &found.items[i];
+    if (diag->severity == VSC_SEV_WARNING && from_domain(diag))
+      continue;
+    vsc_loc loc = { .file = diag->file, .line = diag->line, .column = diag->column,
+                    .pointer = diag->pointer };
+    vsc_error(diags, &loc, diag->rule, diag->hint, "%s", diag->message);
+  }
+  vsc_diags_clear(&found);
+  return vsc_diags_count(diags, VSC_SEV_ERROR) > errors_before ? -1 : 0;
+}
+
+char *vsc_virt_device_xml(const vsc_chardev *dev)
+{
+  xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+  xmlNodePtr node = vsc_xml_format_chardev(doc, dev);
+  xmlDocSetRootElement(doc, node);
+  char *text = vsc_xml_node_to_string(doc, node);
+  xmlFreeDoc(doc);
+  return text;
+}
+
+char *vsc_virt_controller_xml(const vsc_controller *c)
+{
+  xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+  xmlNodePtr node = vsc_xml_format_controller(doc, c);
+  xmlDocSetRootElement(doc, node);
+  char *text = vsc_xml_node_to_string(doc, node);
+  xmlFreeDoc(doc);
+  return text;
+}
+
+int vsc_virt_attach_xml(vsc_virt_domain *d, const vsc_chardev *dev, unsigned int flags,
+                        const char *what, vsc_diags *diags)
+{
+  VSC_AUTOFREE(char) xml = vsc_virt_device_xml(dev);
+  if (VIRT_CALL(virDomainAttachDeviceFlags(d->dom, xml, flags)) < 0) {
+    VSC_AUTOFREE(char) msg = vsc_asprintf("cannot attach %s to the %s definition of '%s'", what,
+                                          flags & VIR_DOMAIN_AFFECT_LIVE ? "live" : "persistent",
+                                          d->name);
+    vsc_virt_error(diags, dev->origin.pointer, msg);
+    return -1;
+  }
+  return 0;
+}
+
+vsc_chardev *vsc_virt_restorable(const vsc_chardev *dev)
+{
+  vsc_chardev *c = vsc_chardev_copy(dev);
+  free(c->tty);
+  c->tty = NULL;
+  free(c->target.state);
+  c->target.state = NULL;
+  if (c->alias && strncmp(c->alias, VSC_USER_ALIAS_PREFIX, strlen(VSC_USER_ALIAS_PREFIX)) != 0) {
+    free(c->alias);
+    c->alias = NULL;
+  }
+  /* libvirt chooses PCI and USB addresses again; a virtio-serial port is
+   * kept so the device comes back where it was. */
+  if (c->address.type && strcmp(c->address.type, "virtio-serial") != 0)
+    vsc_address_clear(&c->address);
+  /* A pty path is QEMU's choice of the moment. */
+  if (vsc_chardev_backend(c) == VSC_BACKEND_PTY)
+    for (size_t i = 0; i < c->nsources; i++) {
+      free(c->sources[i].path);
+      c->sources[i].path = NULL;
+    }
+  return c;
+}
+
+static bool needs_controller(const vsc_devset *set)
+{
+  for (size_t i = 0; i < set->ndevs; i++)
+    if (vsc_chardev_is_virtio_serial(set->devs[i]))
+      return true;
+  return false;
+}
+
+int vsc_virt_add(vsc_virt_domain *d, const vsc_devset *set, bool live, bool config,
+                 double timeout, const vsc_virt_progress *progress, vsc_diags *diags)
+{
+  vsc_virt_state st;
+  int rc = -1;
+
+  if (vsc_virt_state_read(d, &st, diags) < 0)
+    goto out;
+  if (live && needs_controller(set) && st.live_info.nvirtio_serial == 0) {
+    vsc_error(diags, NULL, "virt-no-controller",
+              "add the devices with --config: that also adds a virtio-serial controller to the "
+              "persistent definition; they appear after the next boot ('virsh shutdown' and "
+              "'virsh start', a reboot from inside keeps the old hardware)",
+              "running domain '%s' has no virtio-serial controller, and QEMU cannot hot-plug one",
+              d->name);
+    goto out;
+  }
+  if ((live && vsc_virt_check_rules(set, &st, true, false, diags) < 0) ||
+      (config && vsc_virt_check_rules(set, &st, false, false, diags) < 0))
+    goto out;
+
+  vsc_virt_txn *txn = vsc_virt_txn_new(d, &st, timeout, progress, set->ndevs);
+  rc = 0;
+  if (config && needs_controller(set) && st.config_info.nvirtio_serial == 0)
+    rc = vsc_virt_txn_add_controller(txn, &set->controller, diags);
+  for (size_t i = 0; i < set->ndevs && rc == 0; i++)
+    rc = vsc_virt_txn_attach(txn, set->devs[i], live, config, VSC_VIRT_STEP_ADD, diags);
+  if (rc < 0)
+    vsc_virt_txn_rollback(txn, diags);
+  vsc_virt_txn_free(txn);
+out:
+  vsc_virt_state_clear(&st);
+  return rc;
+}

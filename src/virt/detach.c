@@ -1,0 +1,392 @@
+/* Detaching: by alias, waiting for libvirt's device-removed event, and
+ * deleting the listen socket libvirt leaves behind.  Also the names a
+ * user may give a device (remove's IDENT). */
+#include "virt-priv.h"
+#include "xml/xml.h"
+
+#include <errno.h>
+#include <libvirt/virterror.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct vsc_virt_events {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  char **removed;       /* aliases libvirt reported removed */
+  size_t nremoved;
+  char **failed;        /* aliases whose removal the guest refused */
+  size_t nfailed;
+  int removed_id, failed_id;
+};
+
+static void push(struct vsc_virt_events *ev, char ***list, size_t *n, const char *alias)
+{
+  pthread_mutex_lock(&ev->lock);
+  *(char **)vsc_append(list, n, sizeof(char *)) = vsc_strdup(alias);
+  pthread_cond_broadcast(&ev->cond);
+  pthread_mutex_unlock(&ev->lock);
+}
+
+static void on_removed(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque)
+{
+  struct vsc_virt_events *ev = opaque;
+  push(ev, &ev->removed, &ev->nremoved, alias);
+}
+
+static void on_removal_failed(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque)
+{
+  struct vsc_virt_events *ev = opaque;
+  push(ev, &ev->failed, &ev->nfailed, alias);
+}
+
+static void drop(char ***list, size_t *n, const char *alias)
+{
+  size_t j = 0;
+  for (size_t i = 0; i < *n; i++) {
+    if (strcmp((*list)[i], alias) == 0)
+      free((*list)[i]);
+    else
+      (*list)[j++] = (*list)[i];
+  }
+  *n = j;
+}
+
+static bool contains(char **list, size_t n, const char *alias)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(list[i], alias) == 0)
+      return true;
+  return false;
+}
+
+static void events_free(void *opaque)
+{
+  struct vsc_virt_events *ev = opaque;
+  for (size_t i = 0; i < ev->nremoved; i++)
+    free(ev->removed[i]);
+  for (size_t i = 0; i < ev->nfailed; i++)
+    free(ev->failed[i]);
+  free(ev->removed);
+  free(ev->failed);
+  pthread_mutex_destroy(&ev->lock);
+  pthread_cond_destroy(&ev->cond);
+  free(ev);
+}
+
+void vsc_virt_events_release(vsc_virt_domain *d)
+{
+  struct vsc_virt_events *ev = d->events;
+  virConnectPtr conn = vsc_virt_conn(d->virt);
+  if (!ev)
+    return;
+  int removed_id = ev->removed_id, failed_id = ev->failed_id;
+  if (failed_id >= 0)
+    VIRT_CALL(virConnectDomainEventDeregisterAny(conn, failed_id));
+  /* The last deregistration frees ev (through its free callback). */
+  VIRT_CALL(virConnectDomainEventDeregisterAny(conn, removed_id));
+  d->events = NULL;
+}
+
+static int events_register(vsc_virt_domain *d, vsc_diags *diags)
+{
+  virConnectPtr conn = vsc_virt_conn(d->virt);
+  struct vsc_virt_events *ev;
+  pthread_condattr_t attr;
+
+  if (d->events)
+    return 0;
+  ev = vsc_calloc(1, sizeof(*ev));
+  pthread_mutex_init(&ev->lock, NULL);
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&ev->cond, &attr);
+  pthread_condattr_destroy(&attr);
+  ev->failed_id = -1;
+  ev->removed_id = VIRT_CALL(virConnectDomainEventRegisterAny(
+    conn, d->dom, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_removed), ev,
+    events_free));
+  if (ev->removed_id < 0) {
+    vsc_virt_error(diags, NULL, "cannot listen for libvirt's device-removed events");
+    events_free(ev);
+    return -1;
+  }
+  d->events = ev;
+  /* Optional: without it a refused unplug shows as a timeout. */
+  ev->failed_id = VIRT_CALL(virConnectDomainEventRegisterAny(
+    conn, d->dom, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
+    VIR_DOMAIN_EVENT_CALLBACK(on_removal_failed), ev, NULL));
+  virResetLastError();
+  return 0;
+}
+
+const char *vsc_virt_listen_socket(const vsc_chardev *dev)
+{
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  if (vsc_chardev_backend(dev) != VSC_BACKEND_UNIX || !src || !src->path)
+    return NULL;
+  return src->mode == VSC_MODE_BIND ? src->path : NULL;
+}
+
+void vsc_virt_unlink_socket(vsc_virt_domain *d, const char *path)
+{
+  struct stat st;
+  /* On a remote host the file is out of reach. */
+  if (!path || !vsc_virt_is_local(d->virt))
+    return;
+  if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+    unlink(path);
+}
+
+/* The live device with this alias, from a fresh read of the live XML. */
+static vsc_chardev *live_device(vsc_virt_domain *d, const char *alias)
+{
+  vsc_devset set;
+  vsc_diags ignored = { 0 };
+  vsc_chardev *found = NULL;
+  VSC_AUTOFREE(char) text = VIRT_CALL(virDomainGetXMLDesc(d->dom, 0));
+
+  virResetLastError();
+  if (!text)
+    return NULL;
+  vsc_devset_init(&set);
+  xmlDocPtr doc = vsc_xml_read(text, strlen(text), "live", &ignored);
+  if (doc) {
+    vsc_xml_collect(xmlDocGetRootElement(doc), "live", &set, &ignored);
+    xmlFreeDoc(doc);
+  }
+  for (size_t i = 0; i < set.ndevs && !found; i++)
+    if (vsc_streq(set.devs[i]->alias, alias))
+      found = vsc_chardev_copy(set.devs[i]);
+  vsc_devset_clear(&set);
+  vsc_diags_clear(&ignored);
+  return found;
+}
+
+int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what,
+                         double timeout, vsc_diags *diags)
+{
+  struct vsc_virt_events *ev;
+  struct timespec deadline;
+  bool removed = false, refused = false;
+
+  if (events_register(d, diags) < 0)
+    return -1;
+  ev = d->events;
+  /* Remember the socket now: after the unplug the XML no longer says. */
+  VSC_AUTOPTR(vsc_chardev) before = live_device(d, alias);
+  VSC_AUTOFREE(char) sock = before && vsc_virt_listen_socket(before)
+                              ? vsc_strdup(vsc_virt_listen_socket(before)) : NULL;
+
+  pthread_mutex_lock(&ev->lock);
+  drop(&ev->removed, &ev->nremoved, alias);
+  drop(&ev->failed, &ev->nfailed, alias);
+  pthread_mutex_unlock(&ev->lock);
+
+  if (VIRT_CALL(virDomainDetachDeviceAlias(d->dom, alias, VIR_DOMAIN_AFFECT_LIVE)) < 0) {
+    VSC_AUTOFREE(char) msg = vsc_asprintf("cannot detach %s from the live definition of '%s'",
+                                          what, d->name);
+    vsc_virt_error(diags, NULL, msg);
+    return -1;
+  }
+
+  /* The call returns once QEMU was asked; "removed" means the event. */
+  double t0 = vsc_virt_now();
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += (time_t)timeout;
+  deadline.tv_nsec += (long)((timeout - (double)(time_t)timeout) * 1e9);
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&ev->lock);
+  for (;;) {
+    removed = contains(ev->removed, ev->nremoved, alias);
+    refused = contains(ev->failed, ev->nfailed, alias);
+    if (removed || refused)
+      break;
+    if (pthread_cond_timedwait(&ev->cond, &ev->lock, &deadline) == ETIMEDOUT)
+      break;
+  }
+  pthread_mutex_unlock(&ev->lock);
+  vsc_virt_time_add(vsc_virt_now() - t0);
+
+  if (!removed && !refused) {
+    /* No event: trust the definition if the device is gone from it. */
+    VSC_AUTOPTR(vsc_chardev) still = live_device(d, alias);
+    removed = still == NULL;
+  }
+  if (refused) {
+    vsc_error(diags, NULL, "libvirt-unplug",
+              "the guest refused to release the device; try again, or stop the domain and use "
+              "--config",
+              "QEMU could not unplug %s from domain '%s'", what, d->name);
+    return -1;
+  }
+  if (!removed) {
+    vsc_error(diags, NULL, "libvirt-timeout",
+              "the guest has not released it yet; wait and check 'vschan list DOMAIN', or "
+              "raise --timeout",
+              "%s is still attached to domain '%s' after %g s", what, d->name, timeout);
+    return -1;
+  }
+  vsc_virt_unlink_socket(d, sock);
+  return 0;
+}
+
+int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const char *what,
+                           vsc_diags *diags)
+{
+  int rc;
+  if (dev->alias && strncmp(dev->alias, VSC_USER_ALIAS_PREFIX, strlen(VSC_USER_ALIAS_PREFIX)) == 0) {
+    rc = VIRT_CALL(virDomainDetachDeviceAlias(d->dom, dev->alias, VIR_DOMAIN_AFFECT_CONFIG));
+  } else {
+    /* libvirt keeps no other alias in the persistent definition; its own
+     * XML of the device matches (virDomainChrEquals). */
+    VSC_AUTOPTR(vsc_chardev) copy = vsc_chardev_copy(dev);
+    VSC_AUTOFREE(char) xml = vsc_virt_device_xml(copy);
+    rc = VIRT_CALL(virDomainDetachDeviceFlags(d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG));
+  }
+  if (rc < 0) {
+    VSC_AUTOFREE(char) msg =
+      vsc_asprintf("cannot detach %s from the persistent definition of '%s'", what, d->name);
+    vsc_virt_error(diags, NULL, msg);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- IDENT ---- */
+
+static bool alias_is(const vsc_chardev *dev, const char *ident)
+{
+  if (!dev || !dev->alias)
+    return false;
+  if (strcmp(dev->alias, ident) == 0)
+    return true;
+  return strncmp(dev->alias, VSC_USER_ALIAS_PREFIX, 3) == 0 && strcmp(dev->alias + 3, ident) == 0;
+}
+
+static bool name_is(const vsc_chardev *dev, const char *ident)
+{
+  return dev && vsc_chardev_target_type(dev) == VSC_TARGET_VIRTIO && vsc_streq(dev->target.name, ident);
+}
+
+static bool guestfwd_is(const vsc_chardev *dev, const char *ident)
+{
+  if (!dev || vsc_chardev_target_type(dev) != VSC_TARGET_GUESTFWD || !dev->target.address ||
+      !dev->target.has_port)
+    return false;
+  VSC_AUTOFREE(char) text = vsc_asprintf("%s:%u", dev->target.address, dev->target.port);
+  return strcmp(text, ident) == 0;
+}
+
+/* "serial2" → kind serial, 2. */
+static bool parse_kind_index(const char *ident, vsc_kind *kind, unsigned int *n)
+{
+  for (int k = 0; k < VSC_KIND_LAST; k++) {
+    const char *name = vsc_kind_to_string(k);
+    size_t len = strlen(name);
+    if (strncmp(ident, name, len) != 0 || !ident[len])
+      continue;
+    char *end;
+    unsigned long v = strtoul(ident + len, &end, 10);
+    if (*end || ident[len] < '0' || ident[len] > '9' || v > 65535)
+      return false;
+    *kind = (vsc_kind)k;
+    *n = (unsigned int)v;
+    return true;
+  }
+  return false;
+}
+
+static void add_index(size_t **idx, size_t *nidx, size_t i)
+{
+  for (size_t j = 0; j < *nidx; j++)
+    if ((*idx)[j] == i)
+      return;
+  *(size_t *)vsc_append(idx, nidx, sizeof(size_t)) = i;
+}
+
+int vsc_virt_resolve_ident(const vsc_virt_state *st, const char *ident, size_t **idx,
+                           size_t *nidx, vsc_diags *diags)
+{
+  size_t before = *nidx;
+  vsc_kind kind;
+  unsigned int n;
+
+  /* The most specific name wins: alias, virtio name, guestfwd, position. */
+  for (size_t i = 0; i < st->ndevs; i++)
+    if (alias_is(st->devs[i].live, ident) || alias_is(st->devs[i].config, ident))
+      add_index(idx, nidx, i);
+  for (size_t i = 0; i < st->ndevs && *nidx == before; i++)
+    if (name_is(vsc_virt_dev_main(&st->devs[i]), ident))
+      add_index(idx, nidx, i);
+  for (size_t i = 0; i < st->ndevs && *nidx == before; i++)
+    if (guestfwd_is(vsc_virt_dev_main(&st->devs[i]), ident))
+      add_index(idx, nidx, i);
+  if (*nidx == before && parse_kind_index(ident, &kind, &n)) {
+    size_t position = 0;
+    for (size_t i = 0; i < st->ndevs && *nidx == before; i++) {
+      const vsc_chardev *dev = vsc_virt_dev_main(&st->devs[i]);
+      if (dev->kind != kind)
+        continue;
+      bool hit;
+      if (kind == VSC_KIND_SERIAL || kind == VSC_KIND_PARALLEL)
+        hit = dev->has_target && dev->target.has_port && dev->target.port == n;
+      else
+        hit = position == n;  /* channels and consoles: Nth of their kind */
+      position++;
+      if (hit)
+        add_index(idx, nidx, i);
+    }
+  }
+  if (*nidx == before) {
+    vsc_error(diags, NULL, "virt-unknown-device",
+              "name a device by its alias, virtio name, guestfwd address:port, or as "
+              "serialN/consoleN/parallelN/channelN; 'vschan list DOMAIN' shows them",
+              "the domain has no character device '%s'", ident);
+    return -1;
+  }
+  return 0;
+}
+
+int vsc_virt_remove(vsc_virt_domain *d, const vsc_virt_state *st, const size_t *idx,
+                    size_t nidx, bool live, bool config, double timeout,
+                    const vsc_virt_progress *progress, vsc_diags *diags)
+{
+  int rc = 0;
+
+  /* Refuse before touching anything when a device is not where asked. */
+  for (size_t k = 0; k < nidx; k++) {
+    const vsc_virt_dev *e = &st->devs[idx[k]];
+    if ((live && e->live) || (config && e->config))
+      continue;
+    VSC_AUTOFREE(char) what = vsc_chardev_describe(vsc_virt_dev_main(e));
+    vsc_error(diags, NULL, "virt-not-in-definition",
+              live ? "it is only in the persistent definition: use --config"
+                   : "it is only in the live definition: use --live",
+              "%s is not in the %s definition of '%s'", what, live ? "live" : "persistent", d->name);
+    return -1;
+  }
+  for (size_t k = 0; k < nidx; k++) {
+    const vsc_virt_dev *e = &st->devs[idx[k]];
+    VSC_AUTOFREE(char) what = vsc_chardev_describe(vsc_virt_dev_main(e));
+    bool ok = true;
+    if (progress && progress->fn)
+      progress->fn(progress->opaque, VSC_VIRT_STEP_REMOVE, k + 1, nidx, what, false, false);
+    if (live && e->live && vsc_virt_detach_live(d, e->live->alias, what, timeout, diags) < 0)
+      ok = false;
+    /* Keep the definitions alike: only drop the config once live is gone. */
+    if (ok && config && e->config && vsc_virt_detach_config(d, e->config, what, diags) < 0)
+      ok = false;
+    if (progress && progress->fn)
+      progress->fn(progress->opaque, VSC_VIRT_STEP_REMOVE, k + 1, nidx, what, true, ok);
+    if (!ok)
+      rc = -1;
+  }
+  return rc;
+}

@@ -1,0 +1,196 @@
+/* Domains: lookup, both definitions read into the model, and which
+ * definitions a change goes to. */
+#include "virt-priv.h"
+#include "xml/xml.h"
+
+#include <libvirt/virterror.h>
+#include <stdlib.h>
+#include <string.h>
+
+vsc_virt_domain *vsc_virt_domain_lookup(vsc_virt *v, const char *name, vsc_diags *diags)
+{
+  virConnectPtr conn = vsc_virt_conn(v);
+  virDomainPtr dom = VIRT_CALL(virDomainLookupByName(conn, name));
+  char *end;
+
+  if (!dom && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
+    dom = VIRT_CALL(virDomainLookupByUUIDString(conn, name));
+    if (!dom) {
+      long id = strtol(name, &end, 10);
+      if (*name && !*end && id >= 0 && id <= INT32_MAX)
+        dom = VIRT_CALL(virDomainLookupByID(conn, (int)id));
+    }
+    /* The by-name error is the one users expect. */
+    if (!dom)
+      dom = VIRT_CALL(virDomainLookupByName(conn, name));
+  }
+  if (!dom) {
+    VSC_AUTOFREE(char) what = vsc_asprintf("cannot find domain '%s'", name);
+    vsc_virt_error(diags, NULL, what);
+    return NULL;
+  }
+  virResetLastError();
+
+  vsc_virt_domain *d = vsc_calloc(1, sizeof(*d));
+  d->virt = v;
+  d->dom = dom;
+  const char *real = VIRT_CALL(virDomainGetName(dom));
+  d->name = vsc_strdup(real ? real : name);
+  int active = VIRT_CALL(virDomainIsActive(dom));
+  int persistent = VIRT_CALL(virDomainIsPersistent(dom));
+  if (active < 0 || persistent < 0) {
+    VSC_AUTOFREE(char) what = vsc_asprintf("cannot read the state of domain '%s'", d->name);
+    vsc_virt_error(diags, NULL, what);
+    vsc_virt_domain_free(d);
+    return NULL;
+  }
+  d->running = active == 1;
+  d->persistent = persistent == 1;
+  return d;
+}
+
+void vsc_virt_domain_free(vsc_virt_domain *d)
+{
+  if (!d)
+    return;
+  vsc_virt_events_release(d);
+  if (d->dom)
+    VIRT_CALL(virDomainFree(d->dom));
+  free(d->name);
+  free(d);
+}
+
+bool vsc_virt_alias_is_managed(const char *alias)
+{
+  return alias && strncmp(alias, VSC_VIRT_MANAGED_PREFIX, strlen(VSC_VIRT_MANAGED_PREFIX)) == 0;
+}
+
+static int read_definition(vsc_virt_domain *d, bool inactive, vsc_devset *set,
+                           vsc_domain_info *info, vsc_diags *diags)
+{
+  const char *which = inactive ? "persistent" : "live";
+  VSC_AUTOFREE(char) label = vsc_asprintf("%s definition of '%s'", which, d->name);
+  VSC_AUTOFREE(char) text =
+    VIRT_CALL(virDomainGetXMLDesc(d->dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0));
+
+  if (!text) {
+    VSC_AUTOFREE(char) what = vsc_asprintf("cannot read the %s", label);
+    vsc_virt_error(diags, NULL, what);
+    return -1;
+  }
+  xmlDocPtr doc = vsc_xml_read(text, strlen(text), label, diags);
+  if (!doc)
+    return -1;
+  int rc = vsc_xml_collect(xmlDocGetRootElement(doc), label, set, diags);
+  vsc_xml_domain_info(xmlDocGetRootElement(doc), info);
+  xmlFreeDoc(doc);
+  return rc;
+}
+
+/* The same device in both definitions: a user alias survives in the
+ * persistent one; otherwise the target decides. */
+static bool same_device(const vsc_chardev *live, const vsc_chardev *config)
+{
+  if (live->kind != config->kind)
+    return false;
+  if (live->alias && config->alias)
+    return strcmp(live->alias, config->alias) == 0;
+  if (live->alias && strncmp(live->alias, VSC_USER_ALIAS_PREFIX, 3) == 0)
+    return false;  /* a user alias the config lacks: another device */
+  vsc_chardev a = *live, b = *config;
+  a.alias = b.alias = NULL;
+  return vsc_chardev_same_identity(&a, &b);
+}
+
+int vsc_virt_state_read(vsc_virt_domain *d, vsc_virt_state *st, vsc_diags *diags)
+{
+  memset(st, 0, sizeof(*st));
+  if (d->running) {
+    if (read_definition(d, false, &st->live, &st->live_info, diags) < 0)
+      return -1;
+    st->has_live = true;
+  }
+  if (d->persistent) {
+    if (read_definition(d, true, &st->config, &st->config_info, diags) < 0)
+      return -1;
+    st->has_config = true;
+  }
+
+  bool *used = vsc_calloc(st->config.ndevs + 1, sizeof(bool));
+  for (size_t i = 0; i < st->live.ndevs; i++) {
+    vsc_virt_dev *e = vsc_append(&st->devs, &st->ndevs, sizeof(*e));
+    e->live = st->live.devs[i];
+    for (size_t j = 0; j < st->config.ndevs && !e->config; j++) {
+      if (!used[j] && same_device(e->live, st->config.devs[j])) {
+        used[j] = true;
+        e->config = st->config.devs[j];
+      }
+    }
+  }
+  for (size_t j = 0; j < st->config.ndevs; j++) {
+    if (used[j])
+      continue;
+    vsc_virt_dev *e = vsc_append(&st->devs, &st->ndevs, sizeof(*e));
+    e->config = st->config.devs[j];
+  }
+  free(used);
+  return 0;
+}
+
+void vsc_virt_state_clear(vsc_virt_state *st)
+{
+  vsc_devset_clear(&st->live);
+  vsc_devset_clear(&st->config);
+  vsc_domain_info_clear(&st->live_info);
+  vsc_domain_info_clear(&st->config_info);
+  free(st->devs);
+  memset(st, 0, sizeof(*st));
+}
+
+const vsc_chardev *vsc_virt_dev_main(const vsc_virt_dev *d)
+{
+  return d->live ? d->live : d->config;
+}
+
+int vsc_virt_affect_resolve(const vsc_virt_domain *d, vsc_virt_affect affect, bool *live,
+                            bool *config, vsc_diags *diags)
+{
+  *live = *config = false;
+  switch (affect) {
+  case VSC_VIRT_AFFECT_DEFAULT:
+    *live = d->running;
+    *config = d->persistent;
+    break;
+  case VSC_VIRT_AFFECT_LIVE:
+    *live = true;
+    break;
+  case VSC_VIRT_AFFECT_CONFIG:
+    *config = true;
+    break;
+  case VSC_VIRT_AFFECT_LIVE_CONFIG:
+    *live = *config = true;
+    break;
+  case VSC_VIRT_AFFECT_PERSISTENT:
+    *config = true;
+    *live = d->running;
+    break;
+  case VSC_VIRT_AFFECT_CURRENT:
+    *live = d->running;
+    *config = !d->running;
+    break;
+  }
+  if (*live && !d->running) {
+    vsc_error(diags, NULL, "virt-not-running",
+              "start it first ('virsh start DOMAIN'), or use --config to change the definition "
+              "for the next boot",
+              "domain '%s' is not running, so --live cannot change it", d->name);
+    return -1;
+  }
+  if (*config && !d->persistent) {
+    vsc_error(diags, NULL, "virt-transient",
+              "use --live for a transient domain, or define it first ('virsh define')",
+              "domain '%s' is transient: it has no persistent definition to change", d->name);
+    return -1;
+  }
+  return 0;
+}

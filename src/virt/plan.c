@@ -1,0 +1,275 @@
+/* apply: compare a spec with the domain's definitions and converge.
+ *
+ * The comparison takes away what libvirt adds by itself, so a device that
+ * was attached from the spec compares equal to it: aliases (identity is
+ * matched before), addresses, tty and pty paths, virtio state, generated
+ * unix paths, and the defaults libvirt writes out (target type, port and
+ * model of serials and consoles, connect mode, tcp's raw protocol). */
+#include "txn.h"
+#include "virt-priv.h"
+#include "xml/xml.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void clear_str(char **s)
+{
+  free(*s);
+  *s = NULL;
+}
+
+/* have normalized toward want: what want leaves to libvirt is dropped. */
+static void normalize(vsc_chardev *dev, const vsc_chardev *want)
+{
+  vsc_backend backend = vsc_chardev_backend(dev);
+
+  clear_str(&dev->alias);
+  clear_str(&dev->tty);
+  clear_str(&dev->target.state);
+  clear_str(&dev->origin.file);
+  clear_str(&dev->origin.pointer);
+  dev->origin.line = 0;
+  vsc_address_clear(&dev->address);
+  dev->backend = backend;
+  dev->has_backend = true;
+
+  for (size_t i = 0; i < dev->nsources; i++) {
+    vsc_source *src = &dev->sources[i];
+    if (backend == VSC_BACKEND_PTY)
+      clear_str(&src->path);
+    if ((backend == VSC_BACKEND_UNIX || backend == VSC_BACKEND_TCP) && !src->mode)
+      src->mode = VSC_MODE_CONNECT;
+    if (backend == VSC_BACKEND_UDP && !src->mode && dev->nsources == 1)
+      src->mode = VSC_MODE_CONNECT;
+  }
+  if (backend == VSC_BACKEND_TCP && !dev->protocol)
+    dev->protocol = VSC_PROTOCOL_RAW;
+
+  if (!want)
+    return;
+  /* A virtio unix channel without a path gets one from libvirt (bind). */
+  const vsc_source *wsrc = vsc_chardev_main_source(want);
+  if (backend == VSC_BACKEND_UNIX && (!wsrc || !wsrc->path)) {
+    for (size_t i = 0; i < dev->nsources; i++)
+      vsc_source_clear(&dev->sources[i]);
+    free(dev->sources);
+    dev->sources = NULL;
+    dev->nsources = 0;
+  }
+  /* Targets: the type, port and model libvirt fills in when not given. */
+  vsc_target_type deflt = vsc_chardev_target_type(want);
+  if (dev->has_target) {
+    if (!(want->has_target && want->target.type) && dev->target.type == deflt)
+      dev->target.type = VSC_TARGET_ABSENT;
+    if (!(want->has_target && want->target.has_port) && dev->kind != VSC_KIND_CHANNEL) {
+      dev->target.has_port = false;
+      dev->target.port = 0;
+    }
+    if (!(want->has_target && want->target.model) &&
+        dev->target.model == vsc_serial_model_for_target(vsc_chardev_target_type(dev) ? vsc_chardev_target_type(dev) : deflt))
+      dev->target.model = VSC_MODEL_ABSENT;
+    if (!want->has_target && !dev->target.type && !dev->target.has_port && !dev->target.model &&
+        !dev->target.name && !dev->target.address)
+      dev->has_target = false;
+  }
+}
+
+static char *text_of(const vsc_chardev *dev)
+{
+  return vsc_virt_device_xml(dev);
+}
+
+/* The first line that differs, for the plan's "because". */
+static char *first_difference(const char *want, const char *have)
+{
+  const char *w = want, *h = have;
+  while (*w || *h) {
+    const char *we = strchr(w, '\n'), *he = strchr(h, '\n');
+    size_t wl = we ? (size_t)(we - w) : strlen(w), hl = he ? (size_t)(he - h) : strlen(h);
+    if (wl != hl || strncmp(w, h, wl) != 0) {
+      while (wl && (*w == ' ')) { w++; wl--; }
+      while (hl && (*h == ' ')) { h++; hl--; }
+      return vsc_asprintf("has %.*s, spec wants %.*s", (int)hl, h, (int)wl, w);
+    }
+    w += wl + (we ? 1 : 0);
+    h += hl + (he ? 1 : 0);
+  }
+  return vsc_strdup("differs");
+}
+
+bool vsc_virt_dev_matches(const vsc_chardev *want, const vsc_chardev *have, char **why)
+{
+  VSC_AUTOPTR(vsc_chardev) w = vsc_chardev_copy(want);
+  VSC_AUTOPTR(vsc_chardev) h = vsc_chardev_copy(have);
+  /* want's own choices of address and alias are not compared either. */
+  normalize(w, want);
+  normalize(h, want);
+  VSC_AUTOFREE(char) wt = text_of(w);
+  VSC_AUTOFREE(char) ht = text_of(h);
+  bool same = strcmp(wt, ht) == 0;
+  if (!same && why)
+    *why = first_difference(wt, ht);
+  return same;
+}
+
+static const vsc_virt_dev *find_entry(const vsc_virt_state *st, const vsc_chardev *want,
+                                      bool *taken)
+{
+  for (size_t i = 0; i < st->ndevs; i++) {
+    const vsc_virt_dev *e = &st->devs[i];
+    if (taken[i])
+      continue;
+    if ((e->live && vsc_chardev_same_identity(want, e->live)) ||
+        (e->config && vsc_chardev_same_identity(want, e->config))) {
+      taken[i] = true;
+      return e;
+    }
+  }
+  return NULL;
+}
+
+static vsc_plan_item *add_item(vsc_plan *plan, vsc_plan_action action, const vsc_chardev *want,
+                               const vsc_virt_dev *have, bool live, bool config, char *why)
+{
+  vsc_plan_item *it = vsc_append(&plan->items, &plan->nitems, sizeof(*it));
+  it->action = action;
+  it->want = want ? vsc_chardev_copy(want) : NULL;
+  it->have = have;
+  it->live = live;
+  it->config = config;
+  it->why = why;
+  return it;
+}
+
+/* What one definition needs for want: nothing (-1), add or replace. */
+static int needs(const vsc_chardev *want, const vsc_chardev *have, char **why)
+{
+  if (!have)
+    return VSC_PLAN_ADD;
+  if (vsc_virt_dev_matches(want, have, why))
+    return -1;
+  return VSC_PLAN_REPLACE;
+}
+
+int vsc_virt_plan(const vsc_virt_state *st, const vsc_devset *set, bool live, bool config,
+                  bool prune, vsc_plan *plan, vsc_diags *diags)
+{
+  bool *taken = vsc_calloc(st->ndevs + 1, sizeof(bool));
+
+  memset(plan, 0, sizeof(*plan));
+  plan->live = live;
+  plan->config = config;
+  for (size_t i = 0; i < set->ndevs; i++) {
+    const vsc_chardev *want = set->devs[i];
+    const vsc_virt_dev *e = find_entry(st, want, taken);
+    char *why_live = NULL, *why_config = NULL;
+    int on_live = live ? needs(want, e ? e->live : NULL, &why_live) : -1;
+    int on_config = config ? needs(want, e ? e->config : NULL, &why_config) : -1;
+
+    if (on_live >= 0 && on_live == on_config) {
+      add_item(plan, (vsc_plan_action)on_live, want, e, true, true, why_live);
+      free(why_config);
+      continue;
+    }
+    /* The definitions have drifted apart: one item for each. */
+    if (on_live >= 0)
+      add_item(plan, (vsc_plan_action)on_live, want, e, true, false, why_live);
+    else
+      free(why_live);
+    if (on_config >= 0)
+      add_item(plan, (vsc_plan_action)on_config, want, e, false, true, why_config);
+    else
+      free(why_config);
+  }
+  if (prune) {
+    for (size_t i = 0; i < st->ndevs; i++) {
+      const vsc_virt_dev *e = &st->devs[i];
+      bool managed = (e->live && vsc_virt_alias_is_managed(e->live->alias)) ||
+                     (e->config && vsc_virt_alias_is_managed(e->config->alias));
+      bool on_live = live && e->live, on_config = config && e->config;
+      if (taken[i] || !managed || !(on_live || on_config))
+        continue;
+      add_item(plan, VSC_PLAN_REMOVE, NULL, e, on_live, on_config, NULL);
+    }
+  }
+  free(taken);
+  (void)diags;
+  return 0;
+}
+
+void vsc_plan_clear(vsc_plan *plan)
+{
+  for (size_t i = 0; i < plan->nitems; i++) {
+    vsc_chardev_free(plan->items[i].want);
+    free(plan->items[i].why);
+  }
+  free(plan->items);
+  memset(plan, 0, sizeof(*plan));
+}
+
+int vsc_virt_plan_apply(vsc_virt_domain *d, const vsc_virt_state *st, const vsc_plan *plan,
+                        double timeout, const vsc_virt_progress *progress, vsc_diags *diags)
+{
+  vsc_devset adding;
+  bool controller = false;
+  int rc = 0;
+
+  if (plan->nitems == 0)
+    return 0;
+  vsc_devset_init(&adding);
+  for (size_t i = 0; i < plan->nitems; i++) {
+    const vsc_plan_item *it = &plan->items[i];
+    if (it->want)
+      vsc_devset_add(&adding, vsc_chardev_copy(it->want));
+    if (it->want && it->config && vsc_chardev_is_virtio_serial(it->want))
+      controller = true;
+  }
+  bool live_adds = false;
+  for (size_t i = 0; i < plan->nitems; i++)
+    live_adds |= plan->items[i].want && plan->items[i].live &&
+                 vsc_chardev_is_virtio_serial(plan->items[i].want);
+  if (live_adds && st->live_info.nvirtio_serial == 0) {
+    vsc_error(diags, NULL, "virt-no-controller",
+              "apply with --config: that also adds a virtio-serial controller to the persistent "
+              "definition; the devices appear after the next boot",
+              "running domain '%s' has no virtio-serial controller, and QEMU cannot hot-plug one",
+              d->name);
+    vsc_devset_clear(&adding);
+    return -1;
+  }
+  if ((plan->live && vsc_virt_check_rules(&adding, st, true, true, diags) < 0) ||
+      (plan->config && vsc_virt_check_rules(&adding, st, false, true, diags) < 0)) {
+    vsc_devset_clear(&adding);
+    return -1;
+  }
+  vsc_devset_clear(&adding);
+
+  size_t steps = 0;
+  for (size_t i = 0; i < plan->nitems; i++)
+    steps += plan->items[i].action == VSC_PLAN_REPLACE ? 2 : 1;
+  vsc_virt_txn *txn = vsc_virt_txn_new(d, st, timeout, progress, steps);
+
+  /* Removals first: a replaced device frees its alias, name and port. */
+  for (size_t i = 0; i < plan->nitems && rc == 0; i++) {
+    const vsc_plan_item *it = &plan->items[i];
+    if (it->action == VSC_PLAN_ADD)
+      continue;
+    rc = vsc_virt_txn_detach(txn, it->have, it->live, it->config,
+                             it->action == VSC_PLAN_REMOVE ? VSC_VIRT_STEP_REMOVE
+                                                           : VSC_VIRT_STEP_REPLACE, diags);
+  }
+  if (rc == 0 && controller && st->has_config && st->config_info.nvirtio_serial == 0)
+    rc = vsc_virt_txn_add_controller(txn, &(vsc_controller){ 0 }, diags);
+  for (size_t i = 0; i < plan->nitems && rc == 0; i++) {
+    const vsc_plan_item *it = &plan->items[i];
+    if (it->action == VSC_PLAN_REMOVE)
+      continue;
+    rc = vsc_virt_txn_attach(txn, it->want, it->live, it->config,
+                             it->action == VSC_PLAN_ADD ? VSC_VIRT_STEP_ADD : VSC_VIRT_STEP_REPLACE,
+                             diags);
+  }
+  if (rc < 0)
+    vsc_virt_txn_rollback(txn, diags);
+  vsc_virt_txn_free(txn);
+  return rc;
+}

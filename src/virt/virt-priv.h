@@ -1,0 +1,49 @@
+/* Shared inside src/virt only. */
+#pragma once
+
+#include "virt.h"
+
+#include <string.h>
+
+/* Evaluate a libvirt call and add its duration to the libvirt clock. */
+#define VIRT_CALL(expr) ({ \
+  double _t0 = vsc_virt_now(); \
+  __typeof__(expr) _r = (expr); \
+  vsc_virt_time_add(vsc_virt_now() - _t0); \
+  _r; })
+
+void vsc_virt_time_add(double seconds);
+
+/* The device as an XML element string for libvirt's device APIs. */
+char *vsc_virt_device_xml(const vsc_chardev *dev);
+/* The controller element for the config. */
+char *vsc_virt_controller_xml(const vsc_controller *c);
+
+/* Detach a live device by alias and wait up to timeout seconds for the
+ * device-removed event (or for it to be gone from the live XML). */
+int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what,
+                         double timeout, vsc_diags *diags);
+/* Detach from the persistent definition: by alias when libvirt keeps it
+ * there (ua-...), else by the device's XML. */
+int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const char *what,
+                           vsc_diags *diags);
+/* Attach dev's XML with the given flags; -1 with libvirt's error. */
+int vsc_virt_attach_xml(vsc_virt_domain *d, const vsc_chardev *dev, unsigned int flags,
+                        const char *what, vsc_diags *diags);
+
+/* Stop listening for device events of d (vsc_virt_domain_free). */
+void vsc_virt_events_release(vsc_virt_domain *d);
+
+/* The listen socket a live unix device in bind mode uses, or NULL. */
+const char *vsc_virt_listen_socket(const vsc_chardev *dev);
+/* Delete path if it is a socket (what libvirt leaves after an unplug). */
+void vsc_virt_unlink_socket(vsc_virt_domain *d, const char *path);
+
+/* The device libvirt would re-create from a live or config definition:
+ * libvirt's own aliases, tty and state dropped. */
+vsc_chardev *vsc_virt_restorable(const vsc_chardev *dev);
+
+static inline bool vsc_streq(const char *a, const char *b)
+{
+  return a && b && strcmp(a, b) == 0;
+}

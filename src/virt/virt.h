@@ -1,0 +1,194 @@
+/* Live management through libvirt: connect, read a domain's character
+ * devices into the model, attach them as one transaction, detach them by
+ * alias and wait until they are gone, and plan/apply a spec.
+ *
+ * The library never prints.  Errors go to vsc_diags with libvirt's own
+ * message and a hint; rule ids starting with "libvirt" mark failures that
+ * libvirt or QEMU reported (exit code 3), other ids are refusals of vschan
+ * itself before anything was touched (exit code 1).  Commands that touch
+ * several devices report each step through a vsc_virt_progress.
+ *
+ * Which devices vschan manages (for apply --prune): those whose alias
+ * starts with VSC_VIRT_MANAGED_PREFIX.  vschan derives such an alias for
+ * every device a spec adds without one; a spec alias that lacks the prefix
+ * keeps the device out of --prune's reach, so devices added by others are
+ * never removed. */
+#pragma once
+
+#include "model/chardev.h"
+#include "model/rules.h"
+#include "util/diag.h"
+
+#include <libvirt/libvirt.h>
+#include <stdbool.h>
+
+#define VSC_VIRT_MANAGED_PREFIX "ua-vschan-"
+#define VSC_VIRT_DEFAULT_TIMEOUT 10.0
+
+/* ---- connection (conn.c) ---- */
+
+typedef struct vsc_virt vsc_virt;
+
+/* Open uri (NULL: $LIBVIRT_DEFAULT_URI, then libvirt's default) with an
+ * event loop thread that runs until vsc_virt_close(). */
+vsc_virt *vsc_virt_open(const char *uri, vsc_diags *diags);
+void vsc_virt_close(vsc_virt *v);
+VSC_DEFINE_AUTOPTR(vsc_virt, vsc_virt_close)
+
+virConnectPtr vsc_virt_conn(vsc_virt *v);
+/* Whether files named in the domain are on this machine (so vschan may
+ * delete the socket files libvirt leaves behind). */
+bool vsc_virt_is_local(vsc_virt *v);
+
+/* Record the last libvirt error as an error in diags: "what: libvirt's
+ * message" with a hint chosen from the error.  subject may be NULL. */
+void vsc_virt_error(vsc_diags *diags, const char *subject, const char *what);
+
+/* Time spent inside libvirt calls and waits since the process started, in
+ * seconds (for VSCHAN_TIMING). */
+double vsc_virt_libvirt_seconds(void);
+double vsc_virt_now(void);
+
+/* ---- domains and their devices (domain.c) ---- */
+
+typedef struct {
+  vsc_virt *virt;
+  virDomainPtr dom;
+  char *name;
+  bool running;
+  bool persistent;
+  struct vsc_virt_events *events;  /* device-removed events, once registered */
+} vsc_virt_domain;
+
+/* By name, UUID or id. */
+vsc_virt_domain *vsc_virt_domain_lookup(vsc_virt *v, const char *name, vsc_diags *diags);
+void vsc_virt_domain_free(vsc_virt_domain *d);
+VSC_DEFINE_AUTOPTR(vsc_virt_domain, vsc_virt_domain_free)
+
+/* One character device as the domain has it, in the live definition, the
+ * persistent one, or both (the same device by vsc_chardev_same_identity). */
+typedef struct {
+  vsc_chardev *live;     /* NULL: not in the live definition */
+  vsc_chardev *config;   /* NULL: not in the persistent definition */
+} vsc_virt_dev;
+
+/* Both definitions of a domain, read into the model. */
+typedef struct {
+  bool has_live, has_config;
+  vsc_devset live, config;        /* the devices of each, in document order */
+  vsc_domain_info live_info, config_info;
+  vsc_virt_dev *devs;             /* merged view */
+  size_t ndevs;
+} vsc_virt_state;
+
+int vsc_virt_state_read(vsc_virt_domain *d, vsc_virt_state *st, vsc_diags *diags);
+void vsc_virt_state_clear(vsc_virt_state *st);
+/* The device of a merged entry to show: the live one, else the config one. */
+const vsc_chardev *vsc_virt_dev_main(const vsc_virt_dev *d);
+bool vsc_virt_alias_is_managed(const char *alias);
+
+/* ---- which definitions to change (virsh's --live/--config/...) ---- */
+
+typedef enum {
+  VSC_VIRT_AFFECT_DEFAULT,     /* live if running, plus config if persistent */
+  VSC_VIRT_AFFECT_LIVE,
+  VSC_VIRT_AFFECT_CONFIG,
+  VSC_VIRT_AFFECT_LIVE_CONFIG, /* --live --config */
+  VSC_VIRT_AFFECT_PERSISTENT,  /* config, plus live if running */
+  VSC_VIRT_AFFECT_CURRENT,     /* live if running, else config */
+} vsc_virt_affect;
+
+/* Resolve against the domain's state; -1 with a clear error when the
+ * domain cannot take it (--live on a stopped domain, --config on a
+ * transient one). */
+int vsc_virt_affect_resolve(const vsc_virt_domain *d, vsc_virt_affect affect, bool *live,
+                            bool *config, vsc_diags *diags);
+
+/* ---- progress ---- */
+
+typedef enum {
+  VSC_VIRT_STEP_ADD,
+  VSC_VIRT_STEP_REMOVE,
+  VSC_VIRT_STEP_REPLACE,
+  VSC_VIRT_STEP_ROLLBACK,
+} vsc_virt_step;
+
+typedef struct {
+  /* Called before (done false) and after (done true, ok) each device. */
+  void (*fn)(void *opaque, vsc_virt_step step, size_t index, size_t total, const char *what,
+             bool done, bool ok);
+  void *opaque;
+} vsc_virt_progress;
+
+/* ---- attach (attach.c) ---- */
+
+/* Give every device of set that has no alias one derived from its target
+ * (ua-vschan-<virtio name>, ua-vschan-guestfwd-<address>-<port>,
+ * ua-vschan-<kind><port>, ...). */
+void vsc_virt_derive_aliases(vsc_devset *set);
+
+/* Check set against the rules together with the devices the domain keeps
+ * (st), before anything is touched.  -1 on errors (in diags). */
+/* replacing: devices of set replace the domain's devices with the same
+ * identity (apply); otherwise they come in addition (add).  Warnings are
+ * errors here: vschan does not attach what will not work. */
+int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool live,
+                         bool replacing, vsc_diags *diags);
+
+/* Attach every device of set to the chosen definitions, as one
+ * transaction: on a failure everything this call attached is detached
+ * again (live and config) and the socket files libvirt created for it are
+ * deleted; the error names the device.  Aliases must be set. */
+int vsc_virt_add(vsc_virt_domain *d, const vsc_devset *set, bool live, bool config,
+                 double timeout, const vsc_virt_progress *progress, vsc_diags *diags);
+
+/* ---- detach (detach.c) ---- */
+
+/* Find the entries of st that ident names: an alias, a virtio target name,
+ * a guestfwd address:port, or serialN/consoleN/parallelN/channelN.
+ * Appends indexes into st->devs; -1 with an error if none matches. */
+int vsc_virt_resolve_ident(const vsc_virt_state *st, const char *ident, size_t **idx,
+                           size_t *nidx, vsc_diags *diags);
+
+/* Detach the merged entries of st at idx from the chosen definitions:
+ * live by alias, waiting up to timeout seconds for libvirt's
+ * device-removed event; config by alias or by its XML.  Deletes the unix
+ * listen socket a live device leaves behind. */
+int vsc_virt_remove(vsc_virt_domain *d, const vsc_virt_state *st, const size_t *idx,
+                    size_t nidx, bool live, bool config, double timeout,
+                    const vsc_virt_progress *progress, vsc_diags *diags);
+
+/* ---- plan and apply (plan.c) ---- */
+
+typedef enum { VSC_PLAN_ADD, VSC_PLAN_REPLACE, VSC_PLAN_REMOVE } vsc_plan_action;
+
+typedef struct {
+  vsc_plan_action action;
+  vsc_chardev *want;          /* the spec's device; NULL for remove */
+  const vsc_virt_dev *have;   /* the domain's device (in st); NULL for add */
+  bool live, config;          /* which definitions the action changes */
+  char *why;                  /* replace: what differs */
+} vsc_plan_item;
+
+typedef struct {
+  vsc_plan_item *items;
+  size_t nitems;
+  bool live, config;          /* the definitions compared */
+} vsc_plan;
+
+/* Compare set (aliases derived) with the domain's definitions after
+ * removing what libvirt adds by itself, and list what to change.  With
+ * prune, managed devices the spec does not list are removed. */
+int vsc_virt_plan(const vsc_virt_state *st, const vsc_devset *set, bool live, bool config,
+                  bool prune, vsc_plan *plan, vsc_diags *diags);
+/* Carry the plan out as one transaction: removals first, then additions;
+ * on a failure the domain is put back as it was. */
+int vsc_virt_plan_apply(vsc_virt_domain *d, const vsc_virt_state *st, const vsc_plan *plan,
+                        double timeout, const vsc_virt_progress *progress, vsc_diags *diags);
+void vsc_plan_clear(vsc_plan *plan);
+
+/* Whether two devices are the same once what libvirt adds is taken away
+ * (aliases, addresses, generated paths, pty paths, state, defaults).
+ * want is the spec's device.  If not and why is not NULL, *why says what
+ * differs (caller frees). */
+bool vsc_virt_dev_matches(const vsc_chardev *want, const vsc_chardev *have, char **why);
