@@ -108,12 +108,24 @@ static bool prop_equals(xmlNodePtr n, const char *name, const char *value) {
   return eq;
 }
 
+/* A console's target type; none means the serial compat console. */
+static bool console_is_serial(xmlNodePtr console) {
+  for (xmlNodePtr t = first_element(console->children); t; t = next_element(t))
+    if (xmlStrEqual(t->name, BAD_CAST "target"))
+      return !xmlHasProp(t, BAD_CAST "type") || prop_equals(t, "type", "serial");
+  return true;
+}
+
 /* Devices are matched by element name, and controllers also by type:
  * libvirt adds usb and pci controllers of its own, which must not shift
- * a virtio-serial controller of the expected file onto them. */
+ * a virtio-serial controller of the expected file onto them.  Likewise
+ * consoles by serial or not: with a <serial> present, libvirt puts a
+ * serial compat console first, ahead of the virtio consoles. */
 static bool same_device_kind(xmlNodePtr a, xmlNodePtr b) {
   if (!xmlStrEqual(a->name, b->name))
     return false;
+  if (xmlStrEqual(a->name, BAD_CAST "console"))
+    return console_is_serial(a) == console_is_serial(b);
   if (!xmlStrEqual(a->name, BAD_CAST "controller"))
     return true;
   xmlChar *ta = xmlGetProp(a, BAD_CAST "type");
