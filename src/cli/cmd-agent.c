@@ -659,13 +659,13 @@ static const struct verb {
   { "interfaces", 0, 0, do_interfaces },
   { "fsinfo", 0, 0, do_fsinfo },
   { "users", 0, 0, do_users },
-  { "exec", 1, -1, do_exec },
+  { "exec", 0, -1, do_exec },
   { "file-get", 2, 2, do_file_get },
   { "file-put", 2, 2, do_file_put },
   { "fsfreeze", 1, 1, do_fsfreeze },
   { "shutdown", 0, 0, do_power },
   { "reboot", 0, 0, do_power },
-  { "set-password", 1, -1, do_set_password },
+  { "set-password", 0, -1, do_set_password },
   { "raw", 1, 1, do_raw },
 };
 

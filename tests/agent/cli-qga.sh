@@ -1,0 +1,108 @@
+#!/bin/bash
+# 'vschan agent' through the binary against the real qemu-ga, run on this
+# host in unix-listen mode.  qemu-ga runs commands as the current user on
+# the HOST: commands that change the machine are blocked with -b (which
+# also shows how a disabled command is reported), files stay in a
+# temporary directory.
+#   cli-qga.sh VSCHAN
+VSCHAN=$1
+. "$(dirname "$0")/cli-lib.sh"
+
+[ -x "$VSCHAN" ] || skip_or_fail "'$VSCHAN' is not built yet"
+QGA=
+for q in /usr/sbin/qemu-ga /usr/bin/qemu-ga; do [ -x "$q" ] && QGA=$q && break; done
+[ -n "$QGA" ] || skip_or_fail "qemu-ga not found (install Debian's qemu-guest-agent)"
+
+BLOCKED=guest-shutdown,guest-suspend-disk,guest-suspend-ram,guest-suspend-hybrid
+BLOCKED=$BLOCKED,guest-fsfreeze-freeze,guest-fsfreeze-freeze-list,guest-fsfreeze-thaw,guest-fstrim
+BLOCKED=$BLOCKED,guest-set-user-password,guest-set-time,guest-set-vcpus,guest-set-memory-blocks
+BLOCKED=$BLOCKED,guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys
+
+DIR=$(mktemp -d /tmp/vschan-agent-cli-XXXXXX)
+SOCK=$DIR/qga.sock
+export VSCHAN_LOCK_DIR=$DIR
+mkdir "$DIR/state"
+"$QGA" -m unix-listen -p "$SOCK" -t "$DIR/state" -f "$DIR/qga.pid" -l "$DIR/qga.log" -b "$BLOCKED" &
+QPID=$!
+trap 'kill $QPID 2>/dev/null; wait $QPID 2>/dev/null; rm -rf "$DIR"' EXIT
+wait_socket || { echo "FAIL: qemu-ga did not start"; cat "$DIR/qga.log"; exit 1; }
+
+agent ping;                 expect "ping" 0 '^the guest agent answers$'
+agent --json ping;          expect "ping --json" 0 '^\{\}$'
+agent info;                 expect "info table" 0 '^COMMAND +ENABLED +REPLIES'
+grep -Eq '^guest-shutdown +no +no$' "$DIR/out" && ok "info: blocked guest-shutdown is disabled, no reply" \
+  || not_ok "info: guest-shutdown row"
+agent --json info;          expect "info --json" 0 '"supported_commands"'
+agent osinfo;               expect "osinfo" 0 '^kernel-release +'
+agent hostname;             expect "hostname" 0 "^$(hostname)\$"
+agent time;                 expect "time" 0 '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z$'
+agent --json time;          expect "time --json" 0 '^[0-9]{19}$'
+agent interfaces;           expect "interfaces" 0 '^lo +00:00:00:00:00:00 +127\.0\.0\.1/8'
+agent --json interfaces;    expect "interfaces --json" 0 '"ip-address-type"'
+agent fsinfo;               expect "fsinfo" 0 '^MOUNTPOINT +TYPE'
+agent users;                expect "users" 0 '^USER +DOMAIN +LOGIN-TIME'
+agent fsfreeze status;      expect "fsfreeze status" 0 '^thawed$'
+agent fsfreeze freeze;      expect "fsfreeze freeze blocked" 3 '' "'guest-fsfreeze-freeze' is not allowed by guest policy"
+agent fsfreeze melt;        expect "fsfreeze bad action" 2 '' "unknown fsfreeze action 'melt'"
+agent shutdown;             expect "shutdown blocked: the error comes back at once" 3 '' \
+                              "Command guest-shutdown has been disabled" 3000
+agent reboot;               expect "reboot blocked" 3 '' "not allowed by guest policy"
+agent set-password nobody < <(echo pw)
+expect "set-password blocked" 3 '' "guest-set-user-password' is not allowed by guest policy"
+
+agent exec -- /bin/sh -c 'echo out; echo err >&2; exit 3'
+expect "exec: exit status 3" 3 '^out$' '^err$'
+[ "$OUT" = out ] && ok "exec: stdout exactly" || not_ok "exec: stdout exactly"
+agent exec --stdin -- /bin/cat < <(echo hello)
+expect "exec --stdin" 0 '^hello$'
+agent exec --env VSCHAN_T=env-ok -- /bin/sh -c 'echo $VSCHAN_T'
+expect "exec --env" 0 '^env-ok$'
+agent --json exec -- /bin/sh -c 'echo hi; exit 5'
+expect "exec --json" 5 '"out-data": "aGkK"'
+agent exec -- /bin/sh -c 'kill -TERM $$'
+expect "exec: killed by a signal" 143 '' 'killed by signal 15'
+agent exec --timeout 0.2 -- /bin/sleep 2
+expect "exec --timeout" 3 '' 'has not exited after 0.200 s' 3000
+agent exec -- /no/such/program
+expect "exec: missing program" 3 '' '/no/such/program'
+agent exec
+expect "exec without program" 2 '' 'exec needs a program'
+
+head -c 6000123 /dev/urandom >"$DIR/big"
+agent file-put "$DIR/big" "$DIR/big.guest"
+expect "file-put 6 MB" 0 '^copied 6000123 bytes'
+agent file-get "$DIR/big.guest" "$DIR/big.back"
+expect "file-get 6 MB" 0 '^copied 6000123 bytes'
+cmp -s "$DIR/big" "$DIR/big.back" && ok "file round trip: same bytes" || not_ok "file round trip: bytes differ"
+printf 'a\0b\377c' >"$DIR/small"
+agent file-get "$DIR/small" - 
+cmp -s "$DIR/small" "$DIR/out" && ok "file-get to stdout, binary" || not_ok "file-get to stdout"
+agent file-put - "$DIR/from-stdin" < <(printf 'from stdin')
+[ "$(cat "$DIR/from-stdin")" = "from stdin" ] && ok "file-put from stdin" || not_ok "file-put from stdin"
+agent file-get "$DIR/no-such" "$DIR/x"
+expect "file-get of a missing file" 3 '' "'guest-file-open' failed.*No such file"
+[ ! -e "$DIR/x" ] && ok "file-get: nothing left behind" || not_ok "file-get left a file"
+agent file-put "$DIR/no-such" "$DIR/y"
+expect "file-put of a missing local file" 2 '' "cannot open"
+
+agent raw '{"execute":"guest-get-timezone"}'
+expect "raw" 0 '"offset"'
+agent raw '{"execute":'
+expect "raw: bad JSON" 2 '' 'not valid JSON'
+agent raw '{"execute":"guest-no-such"}'
+expect "raw: unknown command" 3 '' "'guest-no-such' is not allowed by guest policy"
+
+"$VSCHAN" agent ping >"$DIR/out" 2>"$DIR/err"; RC=$?
+expect "no --socket: usage error naming the libvirt transport" 2 '' "needs a domain"
+"$VSCHAN" agent vm1 ping >"$DIR/out" 2>"$DIR/err"; RC=$?
+expect "DOMAIN form: honest error" 2 '' "domain 'vm1' through libvirt needs a domain connection"
+agent frobnicate;           expect "unknown command" 2 '' "unknown agent command 'frobnicate'"
+agent ping extra;           expect "extra argument" 2 '' "wrong number of arguments"
+"$VSCHAN" agent --socket "$SOCK" --timeout 0 ping >"$DIR/out" 2>"$DIR/err"; RC=$?
+expect "bad timeout" 2 '' "invalid timeout '0'"
+"$VSCHAN" agent --help >"$DIR/out" 2>"$DIR/err"; RC=$?
+expect "--help" 0 '^Examples:'
+
+kill -0 $QPID 2>/dev/null && ok "qemu-ga is still running (every connection drained)" \
+  || not_ok "qemu-ga exited"
+finish
