@@ -104,7 +104,6 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
     rc = vsc_cli_usage_error("add", "the spec has no devices to add");
     goto out;
   }
-  vsc_virt_derive_aliases(&set);
 
   if (vsc_virt_session_begin(cli, domain, &s, &diags) < 0 ||
       vsc_virt_affect_resolve(s.dom, affect, &live, &config, &diags) < 0)

@@ -140,7 +140,7 @@ int cmd_apply(vsc_cli *cli, int argc, char **argv)
   }
   if (vsc_cli_input_load(&in, optind < argc ? argv[optind] : NULL, &set, &diags, "apply", &rc) < 0)
     goto report;
-  vsc_virt_derive_aliases(&set);
+  vsc_virt_derive_aliases(&set, NULL);
 
   if (vsc_virt_session_begin(cli, domain, &s, &diags) < 0 ||
       vsc_virt_affect_resolve(s.dom, affect, &live, &config, &diags) < 0 ||

@@ -19,15 +19,19 @@ static char *alias_from(const char *fmt_part)
   return vsc_steal(&raw);
 }
 
-static bool alias_taken(const vsc_devset *set, const char *alias)
+static bool alias_taken(const vsc_devset *set, const vsc_virt_state *avoid, const char *alias)
 {
   for (size_t i = 0; i < set->ndevs; i++)
     if (vsc_streq(set->devs[i]->alias, alias))
       return true;
+  for (size_t i = 0; avoid && i < avoid->ndevs; i++)
+    if ((avoid->devs[i].live && vsc_streq(avoid->devs[i].live->alias, alias)) ||
+        (avoid->devs[i].config && vsc_streq(avoid->devs[i].config->alias, alias)))
+      return true;
   return false;
 }
 
-void vsc_virt_derive_aliases(vsc_devset *set)
+void vsc_virt_derive_aliases(vsc_devset *set, const vsc_virt_state *avoid)
 {
   size_t counters[VSC_KIND_LAST] = { 0 };
 
@@ -56,7 +60,7 @@ void vsc_virt_derive_aliases(vsc_devset *set)
       base = alias_from(part);
     }
     char *alias = vsc_strdup(base);
-    for (unsigned n = 2; alias_taken(set, alias); n++) {
+    for (unsigned n = 2; alias_taken(set, avoid, alias); n++) {
       free(alias);
       alias = vsc_asprintf("%s-%u", base, n);
     }
@@ -84,7 +88,7 @@ int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool l
   for (size_t i = 0; i < set->ndevs; i++)
     vsc_devset_add(&combined, vsc_chardev_copy(set->devs[i]));
   for (size_t i = 0; i < existing->ndevs; i++) {
-    bool replaced = false;
+    bool replaced = vsc_virt_is_compat_console(existing->devs[i]);
     for (size_t j = 0; replacing && j < set->ndevs && !replaced; j++)
       replaced = vsc_chardev_same_identity(existing->devs[i], set->devs[j]);
     if (!replaced)
@@ -180,7 +184,7 @@ static bool needs_controller(const vsc_devset *set)
   return false;
 }
 
-int vsc_virt_add(vsc_virt_domain *d, const vsc_devset *set, bool live, bool config,
+int vsc_virt_add(vsc_virt_domain *d, vsc_devset *set, bool live, bool config,
                  double timeout, const vsc_virt_progress *progress, vsc_diags *diags)
 {
   vsc_virt_state st;
@@ -188,6 +192,7 @@ int vsc_virt_add(vsc_virt_domain *d, const vsc_devset *set, bool live, bool conf
 
   if (vsc_virt_state_read(d, &st, diags) < 0)
     goto out;
+  vsc_virt_derive_aliases(set, &st);
   if (live && needs_controller(set) && st.live_info.nvirtio_serial == 0) {
     vsc_error(diags, NULL, "virt-no-controller",
               "add the devices with --config: that also adds a virtio-serial controller to the "

@@ -65,6 +65,11 @@ bool vsc_virt_alias_is_managed(const char *alias)
   return alias && strncmp(alias, VSC_VIRT_MANAGED_PREFIX, strlen(VSC_VIRT_MANAGED_PREFIX)) == 0;
 }
 
+bool vsc_virt_is_compat_console(const vsc_chardev *dev)
+{
+  return dev->kind == VSC_KIND_CONSOLE && vsc_chardev_target_type(dev) == VSC_TARGET_SERIAL;
+}
+
 static int read_definition(vsc_virt_domain *d, bool inactive, vsc_devset *set,
                            vsc_domain_info *info, vsc_diags *diags)
 {

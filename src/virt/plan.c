@@ -41,6 +41,10 @@ static void normalize(vsc_chardev *dev, const vsc_chardev *want)
       src->mode = VSC_MODE_CONNECT;
     if (backend == VSC_BACKEND_UDP && !src->mode && dev->nsources == 1)
       src->mode = VSC_MODE_CONNECT;
+    /* The live definition spells out tls='no'. */
+    if (src->tls == VSC_TRI_NO && want && !(vsc_chardev_main_source(want) &&
+                                             vsc_chardev_main_source(want)->tls))
+      src->tls = VSC_TRI_ABSENT;
   }
   if (backend == VSC_BACKEND_TCP && !dev->protocol)
     dev->protocol = VSC_PROTOCOL_RAW;
@@ -187,7 +191,8 @@ int vsc_virt_plan(const vsc_virt_state *st, const vsc_devset *set, bool live, bo
       bool managed = (e->live && vsc_virt_alias_is_managed(e->live->alias)) ||
                      (e->config && vsc_virt_alias_is_managed(e->config->alias));
       bool on_live = live && e->live, on_config = config && e->config;
-      if (taken[i] || !managed || !(on_live || on_config))
+      if (taken[i] || !managed || !(on_live || on_config) ||
+          vsc_virt_is_compat_console(vsc_virt_dev_main(e)))
         continue;
       add_item(plan, VSC_PLAN_REMOVE, NULL, e, on_live, on_config, NULL);
     }

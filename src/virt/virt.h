@@ -86,6 +86,9 @@ void vsc_virt_state_clear(vsc_virt_state *st);
 /* The device of a merged entry to show: the live one, else the config one. */
 const vsc_chardev *vsc_virt_dev_main(const vsc_virt_dev *d);
 bool vsc_virt_alias_is_managed(const char *alias);
+/* A console with a serial target: libvirt's second view of the first
+ * serial port, not a device of its own (it goes with the serial). */
+bool vsc_virt_is_compat_console(const vsc_chardev *dev);
 
 /* ---- which definitions to change (virsh's --live/--config/...) ---- */
 
@@ -124,8 +127,10 @@ typedef struct {
 
 /* Give every device of set that has no alias one derived from its target
  * (ua-vschan-<virtio name>, ua-vschan-guestfwd-<address>-<port>,
- * ua-vschan-<kind><port>, ...). */
-void vsc_virt_derive_aliases(vsc_devset *set);
+ * ua-vschan-<kind><port>, ua-vschan-<kind>-<type>-<n>).  Aliases the
+ * domain in avoid already uses are skipped (add: another device); apply
+ * passes NULL so the same spec derives the same aliases every time. */
+void vsc_virt_derive_aliases(vsc_devset *set, const vsc_virt_state *avoid);
 
 /* Check set against the rules together with the devices the domain keeps
  * (st), before anything is touched.  -1 on errors (in diags). */
@@ -138,8 +143,9 @@ int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool l
 /* Attach every device of set to the chosen definitions, as one
  * transaction: on a failure everything this call attached is detached
  * again (live and config) and the socket files libvirt created for it are
- * deleted; the error names the device.  Aliases must be set. */
-int vsc_virt_add(vsc_virt_domain *d, const vsc_devset *set, bool live, bool config,
+ * deleted; the error names the device.  Devices without an alias get a
+ * derived one (set is updated). */
+int vsc_virt_add(vsc_virt_domain *d, vsc_devset *set, bool live, bool config,
                  double timeout, const vsc_virt_progress *progress, vsc_diags *diags);
 
 /* ---- detach (detach.c) ---- */
