@@ -8,11 +8,9 @@
 #include <string.h>
 
 const vsc_rule_info vsc_rules[] = {
-  { "backend-unsupported", VSC_SEV_ERROR, "the backend does not exist on QEMU (nmdm is bhyve's)" },
   { "target-missing", VSC_SEV_ERROR, "a channel needs a target type" },
   { "target-type", VSC_SEV_ERROR, "the target type belongs to another element or is not supported by QEMU" },
   { "spicevmc-target", VSC_SEV_ERROR, "spicevmc only on a <channel> with a virtio target" },
-  { "spicevmc-name", VSC_SEV_ERROR, "a spicevmc channel is named com.redhat.spice.0" },
   { "guestfwd-address", VSC_SEV_ERROR, "guestfwd needs an IPv4 address" },
   { "guestfwd-port", VSC_SEV_ERROR, "guestfwd needs a port" },
   { "source-path", VSC_SEV_ERROR, "file, pipe, dev and unix (except virtio channels) need a source path" },
@@ -22,15 +20,22 @@ const vsc_rule_info vsc_rules[] = {
   { "reconnect-mode", VSC_SEV_ERROR, "reconnect only in connect mode" },
   { "reconnect-timeout", VSC_SEV_ERROR, "an enabled reconnect needs a timeout greater than 0" },
   { "source-channel", VSC_SEV_ERROR, "spiceport and dbus need a channel name of [A-Za-z0-9_.-]" },
-  { "alias-format", VSC_SEV_ERROR, "user aliases are ua- followed by [A-Za-z0-9_-]" },
-  { "alias-unique", VSC_SEV_ERROR, "aliases are unique" },
+  { "alias-format", VSC_SEV_ERROR, "aliases use [A-Za-z0-9_.-] (user aliases: ua- and then those)" },
   { "console-serial-first", VSC_SEV_ERROR, "only the first console can be a serial console" },
   { "serial-model", VSC_SEV_ERROR, "the serial target model matches the target type" },
   { "target-arch", VSC_SEV_ERROR, "the target type exists on the guest architecture" },
   { "virtio-port-unique", VSC_SEV_ERROR, "explicit virtio-serial ports are unique" },
   { "virtio-port-range", VSC_SEV_ERROR, "virtio-serial ports fit the controller's ports" },
   { "address-type", VSC_SEV_ERROR, "the address type fits the device" },
+  { "usb-serial-usb", VSC_SEV_ERROR, "a usb-serial port needs USB (no <controller type='usb' model='none'/>)" },
   { "spice-graphics", VSC_SEV_ERROR, "spicevmc and spiceport need <graphics type='spice'>" },
+  { "isa-serial-max", VSC_SEV_ERROR, "at most 4 ISA serial ports" },
+  { "backend-unsupported", VSC_SEV_WARNING, "the backend does not exist on QEMU (nmdm is bhyve's); libvirt defines it, starting fails" },
+  { "spicevmc-name", VSC_SEV_WARNING, "a spicevmc channel is named com.redhat.spice.0; libvirt defines another name, starting fails" },
+  { "guestfwd-port-zero", VSC_SEV_WARNING, "a guestfwd port is 1 to 65535; libvirt defines port 0" },
+  { "alias-unique", VSC_SEV_WARNING, "aliases are unique; libvirt defines duplicates, QEMU refuses to start" },
+  { "system-serial-arch", VSC_SEV_WARNING, "system-serial is for machines with a platform serial port; libvirt defines it on x86, starting fails" },
+  { "virtio-address", VSC_SEV_WARNING, "virtio channels and consoles take a virtio-serial address; libvirt defines others" },
   { "channel-name-unique", VSC_SEV_WARNING, "two virtio ports with the same name (QEMU refuses to start)" },
   { "channel-name-chars", VSC_SEV_WARNING, "virtio port names use [A-Za-z0-9_.-]" },
   { "unix-path-shared", VSC_SEV_WARNING, "two devices on the same unix socket path" },
@@ -38,8 +43,8 @@ const vsc_rule_info vsc_rules[] = {
   { "protocol-ignored", VSC_SEV_WARNING, "telnets/tls protocols, or a protocol on a non-tcp backend, are ignored by libvirt" },
   { "xen-target", VSC_SEV_WARNING, "xen channel targets do not work on QEMU" },
   { "source-unused", VSC_SEV_WARNING, "a source field the backend does not read" },
+  { "serial-port-unique", VSC_SEV_WARNING, "serial target ports are unique; libvirt defines duplicates, starting fails" },
   { "guestfwd-unique", VSC_SEV_WARNING, "guestfwd address:port pairs are unique" },
-  { "isa-serial-max", VSC_SEV_WARNING, "at most 4 ISA serial ports" },
   { "console-compat", VSC_SEV_WARNING, "a serial console differs from the serial port it aliases" },
   { "virtio-serial-controller", VSC_SEV_WARNING, "virtio ports need a virtio-serial controller in the domain" },
   { NULL, VSC_SEV_ERROR, NULL },
@@ -212,9 +217,12 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
     else if (!is_ipv4(dev->target.address))
       report(c, dev, "/target/address", "guestfwd-address", "use an IPv4 address such as 10.0.2.1",
              "'%s' is not an IPv4 address", dev->target.address);
-    if (!dev->target.has_port || dev->target.port == 0)
+    if (!dev->target.has_port)
       report(c, dev, "/target/port", "guestfwd-port", "add \"port\": 4600",
              "a guestfwd channel needs a target port from 1 to 65535");
+    else if (dev->target.port == 0)
+      report(c, dev, "/target/port", "guestfwd-port-zero", "use the guest-side port to forward, e.g. 4600",
+             "guestfwd port 0 forwards nothing; use a port from 1 to 65535");
     break;
   case VSC_TARGET_XEN:
     if (dev->kind == VSC_KIND_CHANNEL)
@@ -236,11 +244,16 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
              "make it a virtio console: \"target\": {\"type\": \"virtio\"}",
              "only the first console can be a serial port");
     break;
+  case VSC_TARGET_SYSTEM_SERIAL:
+    if (is_x86(c->domain))
+      report(c, dev, "/target/type", "system-serial-arch", "x86 guests use isa-serial, pci-serial or usb-serial",
+             "target type 'system-serial' is for ARM and RISC-V machines; on x86 QEMU fails to start "
+             "('Invalid target model for serial device')");
+    break;
   case VSC_TARGET_SCLP:
   case VSC_TARGET_SCLPLM:
   case VSC_TARGET_SPAPR_VIO_SERIAL:
   case VSC_TARGET_SCLP_SERIAL:
-  case VSC_TARGET_SYSTEM_SERIAL:
     if (is_x86(c->domain))
       report(c, dev, "/target/type", "target-arch", "x86 guests use isa-serial, pci-serial or usb-serial",
              "target type '%s' is not compatible with the x86 guest architecture", tts);
@@ -291,7 +304,7 @@ static void check_source(checker *c, const vsc_chardev *dev)
   switch (b) {
   case VSC_BACKEND_NMDM:
     report(c, dev, "/type", "backend-unsupported", "nmdm is for bhyve guests; use pty or unix on QEMU",
-           "unsupported chardev 'nmdm'");
+           "unsupported chardev 'nmdm': libvirt defines it, but the guest cannot start on QEMU");
     break;
   case VSC_BACKEND_SPICEVMC:
     if (dev->kind != VSC_KIND_CHANNEL || tt != VSC_TARGET_VIRTIO)
@@ -300,7 +313,8 @@ static void check_source(checker *c, const vsc_chardev *dev)
              "spicevmc device type only supports virtio");
     else if (dev->target.name && strcmp(dev->target.name, "com.redhat.spice.0") != 0)
       report(c, dev, "/target/name", "spicevmc-name", "name it com.redhat.spice.0, or leave the name out",
-             "unsupported spicevmc target name '%s'", dev->target.name);
+             "unsupported spicevmc target name '%s': libvirt defines it, but the guest cannot start",
+             dev->target.name);
     break;
   case VSC_BACKEND_FILE:
   case VSC_BACKEND_PIPE:
@@ -389,10 +403,11 @@ static void check_alias(checker *c, const vsc_chardev *dev)
   /* Live XML carries libvirt's own aliases (channel0, serial0, ...). */
   if (strncmp(dev->alias, p, strlen(p)) != 0)
     return;
+  /* libvirt's schema: [a-zA-Z0-9_\-.]+ ; "ua-" alone is accepted and works. */
   const char *rest = dev->alias + strlen(p);
-  if (!*rest || !only_chars(rest, "_-"))
-    report(c, dev, "/alias", "alias-format", "use letters, digits, '_' and '-' after 'ua-'",
-           "alias '%s' must be 'ua-' followed by [A-Za-z0-9_-]", dev->alias);
+  if (!only_chars(rest, "_.-"))
+    report(c, dev, "/alias", "alias-format", "use letters, digits, '_', '.' and '-' after 'ua-'",
+           "alias '%s' must be 'ua-' followed by [A-Za-z0-9_.-]", dev->alias);
 }
 
 static void check_address(checker *c, const vsc_chardev *dev)
@@ -413,7 +428,10 @@ static void check_address(checker *c, const vsc_chardev *dev)
     ok = dev->kind == VSC_KIND_SERIAL || dev->kind == VSC_KIND_PARALLEL;
   else
     ok = !is_x86(c->domain);
-  if (!ok)
+  if (!ok && virtio)
+    report(c, dev, "/address/type", "virtio-address", "use <address type='virtio-serial' .../>, or leave it out",
+           "a virtio port takes a virtio-serial address; libvirt keeps the '%s' address but cannot use it", type);
+  else if (!ok)
     report(c, dev, "/address/type", "address-type", "remove the address and let libvirt assign one",
            "an address of type '%s' does not fit this device", type);
 }
@@ -440,7 +458,8 @@ static void check_set(checker *c)
       const vsc_chardev *b = set->devs[j];
       if (a->alias && streq(a->alias, b->alias))
         report(c, a, "/alias", "alias-unique", "give each device its own alias",
-               "non unique alias detected: %s", a->alias);
+               "non unique alias detected: %s; libvirt defines it, but QEMU refuses to start "
+               "(duplicate chardev id) and hotplug refuses it", a->alias);
       if (vsc_chardev_is_virtio_serial(a) && vsc_chardev_is_virtio_serial(b) &&
           streq(a->target.name, b->target.name))
         report(c, a, "/target/name", "channel-name-unique", "give each port its own name",
@@ -455,6 +474,11 @@ static void check_set(checker *c)
           a->target.port == b->target.port)
         report(c, a, "/target", "guestfwd-unique", "forward each address:port once",
                "guestfwd %s:%u is forwarded twice", a->target.address, a->target.port);
+      if (a->kind == VSC_KIND_SERIAL && b->kind == VSC_KIND_SERIAL && a->target.has_port && b->target.has_port &&
+          a->target.port == b->target.port)
+        report(c, a, "/target/port", "serial-port-unique", "give each serial port its own target port, or leave it out",
+               "serial target port %u is used twice; libvirt defines it, but starting fails "
+               "('target port already allocated')", a->target.port);
       if (vsc_chardev_virtio_port(a) && vsc_chardev_virtio_port(a) == vsc_chardev_virtio_port(b) &&
           addr_uint(a, "controller") == addr_uint(b, "controller") && addr_uint(a, "bus") == addr_uint(b, "bus"))
         report(c, a, "/address/port", "virtio-port-unique", "pick another port, or leave the address out",
@@ -486,6 +510,9 @@ static void check_domain(checker *c)
         report(c, dev, "/address/port", "virtio-port-range", "use a lower port or raise the controller's ports=",
                "virtio-serial port %u does not fit controller %u, which has %u ports", port, ctl, max);
     }
+    if (dev->kind == VSC_KIND_SERIAL && vsc_chardev_target_type(dev) == VSC_TARGET_USB_SERIAL && !d->has_usb)
+      report(c, dev, "/target/type", "usb-serial-usb", "remove <controller type='usb' model='none'/>, or use pci-serial",
+             "USB is disabled for this domain, but a usb-serial port needs it");
     if (dev->kind == VSC_KIND_SERIAL && !serial0)
       serial0 = dev;
     if (dev->kind == VSC_KIND_CONSOLE && !console0)
