@@ -141,6 +141,10 @@ static void complete_diags(vsc_validate_result *res, const char *default_rule)
       d->file = vsc_strdup(res->file);
     if (!d->rule)
       d->rule = vsc_strdup(default_rule);
+    /* libxml2 puts line breaks in some messages ("...encoding !\nBytes:"). */
+    for (char *p = d->message; p && *p; p++)
+      if (*p == '\n' || *p == '\r')
+        *p = ' ';
   }
 }
 

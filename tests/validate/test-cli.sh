@@ -1,0 +1,133 @@
+#!/bin/sh
+# vschan validate from the outside: input kinds, messages at the element's
+# own line, exit status, --werror, --json, --junit, --jobs, schemas.
+#
+# usage: test-cli.sh VSCHAN TESTS_VALIDATE_DIR
+set -u
+vschan=$1
+src=$2
+dir=$(mktemp -d "${TMPDIR:-/tmp}/vschan-validate-cli.XXXXXX")
+trap 'rm -rf "$dir"' EXIT INT TERM
+export NO_COLOR=1
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# run EXPECTED_STATUS ARGS...: output in $dir/out, stderr in $dir/err
+run() {
+  want=$1
+  shift
+  "$vschan" validate "$@" >"$dir/out" 2>"$dir/err"
+  got=$?
+  [ "$got" -eq "$want" ] || fail "vschan validate $*: exit status $got, expected $want: $(cat "$dir/out" "$dir/err")"
+}
+has() { grep -q -- "$2" "$1" || fail "expected '$2' in: $(cat "$1")"; }
+lacks() { if grep -q -- "$2" "$1"; then fail "did not expect '$2' in: $(cat "$1")"; fi; }
+
+corpus=$src/corpus
+
+# Every kind of input, told apart by content.
+cat >"$dir/chan.frag" <<'XML'
+<channel type='unix'>
+  <source mode='bind' path='/run/vm/ga.sock'/>
+  <target type='virtio' name='org.qemu.guest_agent.0'/>
+</channel>
+XML
+printf "<console type='pty'><target type='virtio' port='0'/></console>\n" >"$dir/console.xml"
+printf "<serial type='tcp'><source mode='bind' host='127.0.0.1' service='4555'/></serial>\n" >"$dir/serial.xml"
+printf "<parallel type='file'><source path='/tmp/lp'/></parallel>\n" >"$dir/parallel.xml"
+printf "<devices>\n  <serial type='pty'/>\n  <channel type='pty'><target type='virtio' name='a'/></channel>\n</devices>\n" >"$dir/devices.xml"
+printf '{"channels": [{"type": "unix", "target": {"type": "virtio", "name": "org.qemu.guest_agent.0"}}]}\n' >"$dir/spec.json"
+run 0 --json "$dir/chan.frag" "$dir/console.xml" "$dir/serial.xml" "$dir/parallel.xml" "$dir/devices.xml" \
+  "$dir/spec.json" "$corpus/valid-mixed.xml"
+for k in channel console serial parallel devices spec domain; do has "$dir/out" "\"kind\":\"$k\",\"valid\":true"; done
+has "$dir/out" '"summary":{"files":7,"valid":7,"invalid":0'
+
+# A rule broken: the element's own line, the rule id, a hint.
+run 1 "$corpus/err-spicevmc-no-spice.xml"
+line=$(grep -n "<channel type='spicevmc'" "$corpus/err-spicevmc-no-spice.xml" | cut -d: -f1)
+has "$dir/out" "err-spicevmc-no-spice.xml:$line: error: .*spice graphics.*\[spice-graphics\]"
+has "$dir/out" "^  hint: add <graphics type='spice'/>"
+
+# A schema failure: the deepest element and what it takes, not the interleave.
+run 1 "$corpus/err-enum-channel-target.xml"
+line=$(grep -n "<target type='vsock'" "$corpus/err-enum-channel-target.xml" | cut -d: -f1)
+has "$dir/out" "err-enum-channel-target.xml:$line: error: <target type='vsock'> .*'virtio'.*\[schema\]"
+lacks "$dir/out" "interleave"
+run 1 "$corpus/err-nest-unknown-child.xml"
+has "$dir/out" "<serial> does not take a <speed> element"
+run 1 "$corpus/err-enum-reconnect.xml"
+has "$dir/out" "<reconnect enabled='true'> .*'yes', 'no'"
+# Every other device of a domain is still checked by the rules.
+cat >"$dir/two.xml" <<'XML'
+<domain type='qemu'>
+  <name>two</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <serial type='bogus'/>
+    <serial type='file'/>
+  </devices>
+</domain>
+XML
+run 1 "$dir/two.xml"
+has "$dir/out" "two.xml:6: error: <serial type='bogus'>"
+has "$dir/out" "two.xml:7: error: .*\[source-path\]"
+
+# Warnings: exit 0, unless --werror / --strict.
+run 0 "$corpus/warn-channel-name-unique.xml"
+has "$dir/out" "warning: .*\[channel-name-unique\]"
+run 1 --werror "$corpus/warn-channel-name-unique.xml"
+has "$dir/out" "error: .*\[channel-name-unique\]"
+run 1 --strict "$corpus/warn-backend-nmdm.xml"
+
+# JUnit: well-formed, one test case per file, failures counted.
+run 1 --junit "$dir/report.xml" "$corpus/valid-empty.xml" "$corpus/err-file-no-path.xml" "$corpus/warn-xen-channel.xml"
+if command -v xmllint >/dev/null 2>&1; then
+  xmllint --noout "$dir/report.xml" || fail "the JUnit report is not well-formed"
+fi
+has "$dir/report.xml" '<testsuite name="vschan validate" tests="3" failures="1" errors="0">'
+has "$dir/report.xml" '<failure message="1 error" type="invalid">'
+has "$dir/report.xml" '<system-out>.*\[xen-target\]'
+[ "$(grep -c '<testcase ' "$dir/report.xml")" -eq 3 ] || fail "JUnit: expected 3 test cases"
+
+# JSON is one document.
+run 1 --json "$corpus/err-two-sources.xml" "$corpus/valid-empty.xml"
+if command -v python3 >/dev/null 2>&1; then
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["version"] == 1 and len(d["files"]) == 2' \
+    "$dir/out" || fail "--json output does not parse: $(cat "$dir/out")"
+fi
+has "$dir/out" '"rule":"xml-structure"'
+
+# The order of the results does not depend on --jobs.
+run 1 --jobs 1 "$corpus"/*.xml
+mv "$dir/out" "$dir/out1"
+run 1 --jobs 3 "$corpus"/*.xml
+cmp -s "$dir/out1" "$dir/out" || fail "--jobs 3 prints other results than --jobs 1"
+
+# Rules listed.
+run 0 --list-rules
+for r in schema spice-graphics virtio-port-range isa-serial-max alias-unique guestfwd-unique console-compat; do
+  has "$dir/out" "^$r "
+done
+run 0 --list-rules --json
+has "$dir/out" '"id": "virtio-serial-controller"'
+
+# Schemas: the bundled one says so and still checks character devices.
+run 1 --bundled-schema "$corpus/err-enum-channel-target.xml" "$corpus/valid-mixed.xml"
+has "$dir/err" "note: .*bundled schema"
+has "$dir/out" "<target type='vsock'>"
+lacks "$dir/out" "valid-mixed"
+run 0 --no-schema "$corpus/valid-mixed.xml"
+run 2 --schema-dir "$dir/nowhere" "$corpus/valid-mixed.xml"
+has "$dir/err" "cannot be read"
+
+# Usage errors.
+run 2
+run 2 --jobs 0 "$corpus/valid-empty.xml"
+run 2 - -
+run 2 --frobnicate "$corpus/valid-empty.xml"
+
+if [ $failures -ne 0 ]; then
+  echo "test-cli: $failures failure(s)"
+  exit 1
+fi
+echo "test-cli: ok"
