@@ -54,14 +54,22 @@ char *vsc_agent_printable(const char *text, size_t max)
   vsc_buf_add(&b, "");
   if (!text)
     return vsc_buf_steal(&b);
-  for (i = 0; text[i] && i < max; i++) {
+  for (i = 0; text[i]; i++) {
     unsigned char c = (unsigned char)text[i];
+    if (i >= max && (c & 0xc0) != 0x80)
+      break;   /* cut between characters, not inside one */
     /* Keep UTF-8 (jansson has checked it); escape what a terminal would
      * act on. */
-    if (c < 0x20 || c == 0x7f)
+    if (c < 0x20 || c == 0x7f) {
       vsc_buf_printf(&b, "\\x%02x", c);
-    else
+    } else if (c == 0xc2 && (unsigned char)text[i + 1] >= 0x80 &&
+               (unsigned char)text[i + 1] <= 0x9f) {
+      /* U+0080..U+009F: C1 controls (U+009B is a CSI to some terminals). */
+      vsc_buf_printf(&b, "\\u%04x", (unsigned char)text[i + 1]);
+      i++;
+    } else {
       vsc_buf_addc(&b, (char)c);
+    }
   }
   if (text[i])
     vsc_buf_add(&b, "...");

@@ -199,8 +199,6 @@ static int open_connection(agent_socket *s, int64_t deadline, int timeout_ms, vs
   for (;;) {
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
       break;
-    if (errno == EINTR)
-      continue;
     if (errno == EAGAIN) {
       /* A full backlog: the listener is alive but slow.  Retry until the
        * deadline. */
@@ -212,7 +210,8 @@ static int open_connection(agent_socket *s, int64_t deadline, int timeout_ms, vs
       sleep_ms(left < 10 ? left : 10);
       continue;
     }
-    if (errno == EINPROGRESS) {
+    /* An interrupted connect goes on in the background, like EINPROGRESS. */
+    if (errno == EINPROGRESS || errno == EINTR) {
       int err = 0;
       socklen_t len = sizeof(err);
       int w = wait_fd(fd, POLLOUT, deadline);

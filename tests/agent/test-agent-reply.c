@@ -1,5 +1,6 @@
 /* The reply parser and the stream splitter: bytes in, replies out, for
  * every shape of input the guest can send.  No sockets here. */
+#include "agent/agent.h"
 #include "agent/base64.h"
 #include "agent/reply.h"
 #include "unit.h"
@@ -99,6 +100,30 @@ static void test_quote_cut(void)
   char *q = vsc_agent_quote_bytes(line, sizeof(line), 10);
   CU_ASSERT_STRING_EQUAL(q, "'\\x27xxxxxxxxx'...");
   free(q);
+}
+
+static void test_printable(void)
+{
+  static const struct {
+    const char *in;
+    size_t max;
+    const char *out;
+  } cases[] = {
+    { "plain", 100, "plain" },
+    { "caf\xc3\xa9", 100, "caf\xc3\xa9" },                 /* UTF-8 kept */
+    { "a\x1b[2Jb\n\x7f", 100, "a\\x1b[2Jb\\x0a\\x7f" },   /* C0 and DEL escaped */
+    { "x\xc2\x9b" "31m", 100, "x\\u009b31m" },              /* C1 CSI escaped */
+    { "\xc3\xa9\xc3\xa9", 1, "\xc3\xa9..." },              /* cut between characters */
+    { "abc", 2, "ab..." },
+  };
+  for (size_t i = 0; i < VSC_N_ELEMENTS(cases); i++) {
+    char *p = vsc_agent_printable(cases[i].in, cases[i].max);
+    CU_ASSERT_STRING_EQUAL(p, cases[i].out);
+    free(p);
+  }
+  char *p = vsc_agent_printable(NULL, 10);
+  CU_ASSERT_STRING_EQUAL(p, "");
+  free(p);
 }
 
 static void test_error_without_desc(void)
@@ -268,6 +293,7 @@ int main(void)
     { "several replies and a partial one", test_several_and_partial },
     { "garbage lines", test_garbage },
     { "quoting cuts long input", test_quote_cut },
+    { "printable text from the guest", test_printable },
     { "error without desc", test_error_without_desc },
     { "oversized lines", test_oversize },
     { "byte-wise feeding", test_stream_bytewise },
