@@ -172,8 +172,9 @@ static void socket_listen_opts(vsc_buf *out)
   vsc_buf_add(out, ",server=on,wait=off");
 }
 
-static void unix_opts(builder *b, vsc_buf *out, const vsc_chardev *dev, const char *id)
+static void unix_opts(builder *b, vsc_buf *out, const plan *p)
 {
+  const vsc_chardev *dev = p->dev;
   const vsc_source *src = vsc_chardev_main_source(dev);
   vsc_source none = { 0 };
   VSC_AUTOFREE(char) generated = NULL;
@@ -185,7 +186,15 @@ static void unix_opts(builder *b, vsc_buf *out, const vsc_chardev *dev, const ch
   if (src->path) {
     opt_required(b, out, dev, "source path", "path", src->path);
   } else if (b->opts->socket_dir) {
-    generated = vsc_asprintf("%s/%s.sock", b->opts->socket_dir, id);
+    /* libvirt's names: the port name when it makes a file name, else
+     * vioser-<controller>-<bus>-<port>.sock. */
+    const char *name = dev->target.name;
+    if (name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, ".."))
+      generated = vsc_asprintf("%s/%s", b->opts->socket_dir, name);
+    else if (p->has_nr)
+      generated = vsc_asprintf("%s/vioser-00-00-%02u.sock", b->opts->socket_dir, p->nr);
+    else
+      generated = vsc_asprintf("%s/%s.sock", b->opts->socket_dir, p->id);
     opt(b, out, dev, "generated socket path", "path", generated);
     listen = true;
   } else {
@@ -239,9 +248,9 @@ static void udp_opts(builder *b, vsc_buf *out, const vsc_chardev *dev)
 
 /* The backend and its options, without "id=". Returns the backend
  * name. */
-static const char *chardev_backend_opts(builder *b, vsc_buf *out, const vsc_chardev *dev,
-                                        const char *id)
+static const char *chardev_backend_opts(builder *b, vsc_buf *out, const plan *p)
 {
+  const vsc_chardev *dev = p->dev;
   const vsc_source *src = vsc_chardev_main_source(dev);
   vsc_backend backend = vsc_chardev_backend(dev);
 
@@ -272,7 +281,7 @@ static const char *chardev_backend_opts(builder *b, vsc_buf *out, const vsc_char
     tcp_opts(b, out, dev);
     return "socket";
   case VSC_BACKEND_UNIX:
-    unix_opts(b, out, dev, id);
+    unix_opts(b, out, p);
     return "socket";
   case VSC_BACKEND_SPICEVMC:
     vsc_buf_add(out, ",name=vdagent");
@@ -304,7 +313,7 @@ static const char *chardev_backend_opts(builder *b, vsc_buf *out, const vsc_char
 static char *chardev_arg(builder *b, const plan *p)
 {
   vsc_buf opts = { 0 }, out = { 0 };
-  const char *backend = chardev_backend_opts(b, &opts, p->dev, p->id);
+  const char *backend = chardev_backend_opts(b, &opts, p);
 
   if (p->dev->log_file) {
     opt_required(b, &opts, p->dev, "log file", "logfile", p->dev->log_file);

@@ -28,8 +28,10 @@ typedef struct {
    * "0x1f"); NULL lets QEMU place it. */
   const char *controller_bus;
   const char *controller_addr;
-  /* Where unix sockets without a path go: DIR/<id>.sock, listening.
-   * NULL: such a device is an error. */
+  /* Where unix sockets without a path go, listening, named as libvirt
+   * names them: DIR/<port name>, or DIR/vioser-00-00-<port>.sock for a
+   * port without a name fit for a file.  NULL: such a device is an
+   * error. */
   const char *socket_dir;
 } vsc_qemu_opts;
 

@@ -11,7 +11,10 @@
 #   virsh -c 'qemu:///embed?root=DIR' domxml-to-native qemu-argv
 # which needs neither a running libvirtd nor root; DIR is a temporary
 # root with a qemu.conf.  Lines of the output are the option strings as
-# QEMU receives them (the shell quoting of virsh's output undone).
+# QEMU receives them (the shell quoting of virsh's output undone), with
+# the temporary root written as @ROOT@ (it shows in the socket paths
+# libvirt generates).  Set VSCHAN_LIBVIRT_RAW=1 to see virsh's whole
+# command line on stderr.
 set -eu
 
 in=${1:?usage: libvirt-argv.sh DEVICES.xml}
@@ -57,9 +60,14 @@ cmdline=$(virsh -q -c "qemu:///embed?root=$root" domxml-to-native qemu-argv "$ro
 eval "set -- $cmdline"
 prev=
 for arg in "$@"; do
-  [ "$prev" = -chardev ] && case $arg in
-    *,id=charmonitor,*) ;;
-    *) printf '%s\n' "$arg" ;;
-  esac
+  if [ "$prev" = -chardev ]; then
+    while case $arg in *"$root"*) true ;; *) false ;; esac; do
+      arg=${arg%%"$root"*}@ROOT@${arg#*"$root"}
+    done
+    case $arg in
+      *,id=charmonitor,*) ;;
+      *) printf '%s\n' "$arg" ;;
+    esac
+  fi
   prev=$arg
 done

@@ -285,7 +285,7 @@ static void test_opts(void)
                    &o,
                    "-device\nvirtio-serial-pci,id=pve.vser0,bus=pci.2,addr=0x1f\n"
                    "-chardev\nsocket,id=pve.org.qemu.guest_agent.0,"
-                   "path=/run/qemu-server/100,,x/pve.org.qemu.guest_agent.0.sock,server=on,wait=off\n"
+                   "path=/run/qemu-server/100,,x/org.qemu.guest_agent.0,server=on,wait=off\n"
                    "-device\nvirtserialport,bus=pve.vser0.0,nr=1,chardev=pve.org.qemu.guest_agent.0,"
                    "id=pve.org.qemu.guest_agent.0,name=org.qemu.guest_agent.0\n");
   const char *bad[][3] = { { "1x-", NULL, NULL }, { "a,b", NULL, NULL }, { NULL, "pci.0,x=1", NULL },

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Record what libvirt generates (oracle 1 of issue 5): for every XML
+# file in tests/qemu/libvirt/ and every golden case's expected.xml, the
+# -chardev option strings of `virsh domxml-to-native qemu-argv`, through
+# libvirt-argv.sh.  test-libvirt-oracle compares vschan's chardevs with
+# these files; run this again when cases change or libvirt is upgraded.
+#
+#   tests/qemu/record-libvirt.sh [NAME...]     (default: all)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+cases=$(cd "$here/../cases" 2>/dev/null && pwd || true)
+mkdir -p "$here/libvirt/cases"
+versions="libvirt $(virsh --version), $(qemu-system-x86_64 --version | head -n 1)"
+
+record() {  # XML OUT
+  tmp=$1.out.$$
+  if err=$("$here/libvirt-argv.sh" "$1" 2>&1 >"$tmp"); then
+    { echo "# recorded by tests/qemu/record-libvirt.sh with $versions"; cat "$tmp"; } >"$2"
+  else
+    { echo "# recorded by tests/qemu/record-libvirt.sh with $versions"
+      echo "# libvirt-error: $(printf '%s' "$err" | tr '\n' ' ')"; } >"$2"
+  fi
+  rm -f "$tmp"
+  echo "recorded $2"
+}
+
+wanted() {
+  [ $# -eq 0 ] && return 0
+  for w; do [ "$w" = "$name" ] && return 0; done
+  return 1
+}
+
+for xml in "$here"/libvirt/*.xml; do
+  name=$(basename "$xml" .xml)
+  wanted "$@" || continue
+  record "$xml" "$here/libvirt/$name.chardev"
+done
+if [ -n "$cases" ]; then
+  for xml in "$cases"/*/expected.xml; do
+    [ -e "$xml" ] || continue
+    name=$(basename "$(dirname "$xml")")
+    wanted "$@" || continue
+    # --into cases: expected.xml is a whole domain after the merge, not
+    # what the spec alone describes
+    [ -e "$(dirname "$xml")/domain.xml" ] && continue
+    record "$xml" "$here/libvirt/cases/$name.chardev"
+  done
+fi
