@@ -54,7 +54,14 @@ cat > "$root/domain.xml" <<XML
 </domain>
 XML
 
-cmdline=$(virsh -q -c "qemu:///embed?root=$root" domxml-to-native qemu-argv "$root/domain.xml"); [ -n "${VSCHAN_LIBVIRT_RAW:-}" ] && printf "%s\n" "$cmdline" >&2
+# A non-root caller's driver also writes below HOME and XDG_CACHE_HOME:
+# keep those in the temporary root too.
+mkdir -p "$root/home"
+cmdline=$(HOME=$root/home XDG_CACHE_HOME=$root/home/.cache XDG_CONFIG_HOME=$root/home/.config \
+          virsh -q -c "qemu:///embed?root=$root" domxml-to-native qemu-argv "$root/domain.xml")
+if [ -n "${VSCHAN_LIBVIRT_RAW:-}" ]; then
+  printf '%s\n' "$cmdline" >&2
+fi
 # virsh quotes for a POSIX shell; let the shell undo it, then keep the
 # value after each -chardev.
 eval "set -- $cmdline"
