@@ -1,0 +1,27 @@
+#!/bin/sh
+# The recorded libvirt output is what libvirt on this machine generates:
+# libvirt-argv.sh again for each NAME, compared with libvirt/NAME.chardev.
+#
+#   libvirt-record-check.sh NAME...
+# Exit 0 same, 1 different, 77 no libvirt (a failure when CI is set).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+status=0
+for name; do
+  got=$("$here/libvirt-argv.sh" "$here/libvirt/$name.xml")
+  rc=$?
+  if [ $rc -eq 77 ]; then
+    [ -n "${CI:-}" ] && exit 1
+    exit 77
+  fi
+  want=$(grep -v '^#' "$here/libvirt/$name.chardev")
+  if [ $rc -ne 0 ] || [ "$got" != "$want" ]; then
+    echo "libvirt-record-check: '$name' differs from its record; run tests/qemu/record-libvirt.sh $name" >&2
+    printf 'recorded:\n%s\nlibvirt now:\n%s\n' "$want" "$got" >&2
+    status=1
+  else
+    echo "ok $name"
+  fi
+done
+exit $status
