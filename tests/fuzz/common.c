@@ -1,0 +1,92 @@
+#include "fuzz.h"
+
+#include "model/rules.h"
+#include "spec/spec.h"
+#include "util/mem.h"
+#include "xml/xml.h"
+
+#include <libxml/parser.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+  va_list ap;
+  fprintf(stderr, "%s:%d: invariant broken: %s\n  ", file, line, cond);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  abort();
+}
+
+void fuzz_init(void)
+{
+  static int done;
+  if (done++)
+    return;
+  vsc_mem_init();
+  xmlInitParser();
+}
+
+char *fuzz_cstring(const uint8_t *data, size_t size)
+{
+  return vsc_strndup((const char *)data, size);
+}
+
+char *fuzz_spec_text(const vsc_devset *set)
+{
+  json_t *j = vsc_spec_format(set);
+  char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+  json_decref(j);
+  FUZZ_CHECK(s != NULL, "json_dumps failed on a formatted spec");
+  return s;
+}
+
+void fuzz_check_xml_round_trip(const vsc_devset *set)
+{
+  vsc_diags diags = { 0 };
+  vsc_rules_check(set, NULL, &diags);
+  bool clean = diags.n == 0;   /* 'vschan xml' promotes warnings to errors */
+  vsc_diags_clear(&diags);
+  if (!clean)
+    return;
+
+  xmlDocPtr out = xmlNewDoc(BAD_CAST "1.0");
+  xmlNodePtr devices = vsc_xml_format_devset(out, set);
+  xmlDocSetRootElement(out, devices);
+  char *text = vsc_xml_node_to_string(out, devices);
+  xmlFreeDoc(out);
+
+  xmlDocPtr back = vsc_xml_read(text, strlen(text), "round-trip.xml", &diags);
+  FUZZ_CHECK(back != NULL, "vschan's own XML does not parse: %s\n%s",
+             diags.n ? diags.items[0].message : "?", text);
+  vsc_devset again;
+  vsc_devset_init(&again);
+  int rc = vsc_xml_collect(xmlDocGetRootElement(back), "round-trip.xml", &again, &diags);
+  FUZZ_CHECK(rc == 0, "vschan's own XML does not read back: %s\n%s",
+             diags.n ? diags.items[0].message : "?", text);
+
+  /* The XML always names the backend (libvirt's schema wants type=). */
+  vsc_devset expected;
+  vsc_devset_init(&expected);
+  for (size_t i = 0; i < set->ndevs; i++) {
+    vsc_chardev *dev = vsc_chardev_copy(set->devs[i]);
+    dev->backend = vsc_chardev_backend(dev);
+    dev->has_backend = true;
+    vsc_devset_add(&expected, dev);
+  }
+  expected.controller = set->controller;
+  char *before = fuzz_spec_text(&expected), *after = fuzz_spec_text(&again);
+  vsc_devset_clear(&expected);
+  FUZZ_CHECK(strcmp(before, after) == 0, "XML round trip changed the model\n before: %s\n after:  %s\n xml: %s",
+             before, after, text);
+  free(before);
+  free(after);
+  vsc_devset_clear(&again);
+  xmlFreeDoc(back);
+  vsc_diags_clear(&diags);
+  free(text);
+}

@@ -1,0 +1,51 @@
+/* The compact option syntax (--channel unix,path=...,name=...).  Input:
+ * "--KIND TEXT" as users write it (KIND channel, console, serial or
+ * parallel), or bare TEXT for a channel.  A parsed device the rules accept
+ * renders to XML that reads back to the same model. */
+#include "fuzz.h"
+#include "spec/option.h"
+
+#include <string.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+  fuzz_init();
+  return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  static const struct { const char *prefix; vsc_kind kind; } kinds[] = {
+    { "--channel ", VSC_KIND_CHANNEL },
+    { "--console ", VSC_KIND_CONSOLE },
+    { "--serial ", VSC_KIND_SERIAL },
+    { "--parallel ", VSC_KIND_PARALLEL },
+  };
+  char *input = fuzz_cstring(data, size);
+  const char *text = input, *option = "--channel";
+  vsc_kind kind = VSC_KIND_CHANNEL;
+  vsc_diags diags = { 0 };
+  vsc_devset set;
+
+  for (size_t i = 0; i < VSC_N_ELEMENTS(kinds); i++) {
+    size_t n = strlen(kinds[i].prefix);
+    if (strncmp(input, kinds[i].prefix, n) == 0) {
+      kind = kinds[i].kind;
+      text = input + n;
+      option = kinds[i].prefix;
+      break;
+    }
+  }
+  vsc_devset_init(&set);
+  if (vsc_option_parse(kind, text, option, &set, &diags) == 0) {
+    FUZZ_CHECK(set.ndevs == 1, "one option gave %zu devices", set.ndevs);
+    FUZZ_CHECK(set.devs[0]->kind == kind, "option gave a device of another kind");
+    fuzz_check_xml_round_trip(&set);
+  } else {
+    FUZZ_CHECK(vsc_diags_has_errors(&diags), "parse failed without an error");
+  }
+  vsc_devset_clear(&set);
+  vsc_diags_clear(&diags);
+  free(input);
+  return 0;
+}

@@ -1,0 +1,123 @@
+/* The Proxmox VE config reader and the args: quoting.  Parse then format
+ * gives the input back byte for byte; an args: value that splits quotes
+ * back into a value that splits into the same words; applying vschan's
+ * changes gives a config that parses and formats to itself. */
+#include "fuzz.h"
+#include "pve/pve.h"
+
+#include <string.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+  fuzz_init();
+  return 0;
+}
+
+static void check_split(const char *value)
+{
+  vsc_diags diags = { 0 };
+  vsc_pve_span *spans = NULL;
+  size_t n;
+  char **argv = vsc_pve_args_split(value, &n, &spans, &diags);
+  if (!argv) {
+    FUZZ_CHECK(vsc_diags_has_errors(&diags), "split failed without an error");
+    vsc_diags_clear(&diags);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    FUZZ_CHECK(spans[i].start < spans[i].end && spans[i].end <= strlen(value),
+               "word %zu has span [%zu, %zu) in %zu bytes", i, spans[i].start, spans[i].end, strlen(value));
+    (void)vsc_pve_arg_is_owned(argv[i], NULL);
+  }
+  char *quoted = vsc_pve_args_quote(argv, n, &diags);
+  if (quoted) {
+    size_t n2;
+    char **again = vsc_pve_args_split(quoted, &n2, NULL, &diags);
+    FUZZ_CHECK(again != NULL, "quoted value does not split: %s", quoted);
+    FUZZ_CHECK(n2 == n, "quoted value splits into %zu words, not %zu", n2, n);
+    for (size_t i = 0; i < n; i++)
+      FUZZ_CHECK(strcmp(argv[i], again[i]) == 0, "word %zu changed: '%s' -> '%s'", i, argv[i], again[i]);
+    vsc_pve_argv_free(again);
+    free(quoted);
+  } else {
+    /* Only a line break cannot be quoted onto one config line. */
+    bool has_break = false;
+    for (size_t i = 0; i < n; i++)
+      has_break |= strpbrk(argv[i], "\r\n") != NULL;
+    FUZZ_CHECK(has_break, "quoting refused words without a line break");
+  }
+  vsc_pve_argv_free(argv);
+  free(spans);
+  vsc_diags_clear(&diags);
+}
+
+static void check_changes(vsc_pve_conf *conf, const char *original, bool pending)
+{
+  static char *const args[] = { "-chardev", "socket,id=vschan-c0,path=/run/vschan/a.sock,server=on,wait=off",
+                                "-device", "virtserialport,chardev=vschan-c0,name=org.example.0" };
+  vsc_pve_changes changes = {
+    .merge_args = true, .args = args, .n_args = VSC_N_ELEMENTS(args),
+    .serial = { [1] = "socket" }, .agent = true, .pending = pending,
+  };
+  vsc_diags diags = { 0 };
+  if (vsc_pve_changes_apply(conf, &changes, &diags) == 0) {
+    size_t len;
+    char *text = vsc_pve_conf_format(conf, &len);
+    vsc_pve_conf *again = vsc_pve_conf_parse(text, len, "changed.conf", &diags);
+    FUZZ_CHECK(again != NULL, "the changed config does not parse");
+    size_t len2;
+    char *text2 = vsc_pve_conf_format(again, &len2);
+    FUZZ_CHECK(len == len2 && memcmp(text, text2, len) == 0, "the changed config does not round trip");
+    char *diff = vsc_pve_diff(original, text, "a", "b");
+    FUZZ_CHECK((diff[0] == '\0') == (strcmp(original, text) == 0), "diff disagrees with strcmp");
+    free(diff);
+    char *eff = vsc_pve_conf_get_effective(again, "args");
+    FUZZ_CHECK(eff != NULL, "the changed config lost args:\n%s", text);
+    check_split(eff);
+    free(eff);
+    free(text2);
+    vsc_pve_conf_free(again);
+    free(text);
+  } else {
+    FUZZ_CHECK(vsc_diags_has_errors(&diags), "changes failed without an error");
+  }
+  vsc_diags_clear(&diags);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  vsc_diags diags = { 0 };
+  vsc_pve_conf *conf = vsc_pve_conf_parse((const char *)data, size, "fuzz.conf", &diags);
+  if (!conf) {
+    FUZZ_CHECK(memchr(data, '\0', size) != NULL, "only a NUL byte may fail the parse");
+    vsc_diags_clear(&diags);
+    char *s = fuzz_cstring(data, size);
+    check_split(s);
+    free(s);
+    return 0;
+  }
+  size_t len;
+  char *text = vsc_pve_conf_format(conf, &len);
+  FUZZ_CHECK(len == size && memcmp(text, data, size) == 0,
+             "format(parse(x)) != x: %zu bytes in, %zu out", size, len);
+
+  for (int pending = 0; pending <= 1; pending++) {
+    char *args = vsc_pve_conf_get(conf, pending, "args");
+    if (args)
+      check_split(args);
+    free(args);
+  }
+  free(vsc_pve_conf_lock(conf));
+  (void)vsc_pve_conf_pending_deletes(conf, "args");
+
+  /* The whole input as one args: value too, for the splitter's sake. */
+  char *s = fuzz_cstring(data, size);
+  check_split(s);
+  free(s);
+
+  check_changes(conf, text, size > 0 && data[0] & 1);
+  free(text);
+  vsc_pve_conf_free(conf);
+  vsc_diags_clear(&diags);
+  return 0;
+}
