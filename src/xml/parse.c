@@ -126,7 +126,8 @@ static void read_source(reader *r, xmlNodePtr node, vsc_source *src)
       vsc_seclabel *s = vsc_append(&src->seclabels, &src->nseclabels, sizeof(*s));
       s->model = attr(c, "model");
       read_tristate(r, c, "relabel", false, &s->relabel);
-      for (xmlNodePtr l = c->children; l; l = l->next) {
+      /* Only the first <label> counts, as libvirt's string(./label). */
+      for (xmlNodePtr l = c->children; l && !s->label; l = l->next) {
         if (is_element(l, "label")) {
           xmlChar *text = xmlNodeGetContent(l);
           s->label = vsc_strdup((const char *)text);
@@ -172,7 +173,7 @@ vsc_chardev *vsc_xml_parse_chardev(xmlNodePtr node, const char *file, vsc_diags 
 {
   reader r = { .file = file, .diags = diags };
   vsc_kind kind;
-  size_t nlog = 0, nprotocol = 0, ntarget = 0;
+  size_t nlog = 0, nprotocol = 0, ntarget = 0, nalias = 0, naddress = 0;
 
   if (!vsc_xml_is_chardev_name((const char *)node->name, &kind)) {
     fail(&r, node, "xml-structure", NULL, "<%s> is not a character device", (const char *)node->name);
@@ -207,13 +208,17 @@ vsc_chardev *vsc_xml_parse_chardev(xmlNodePtr node, const char *file, vsc_diags 
       nprotocol++;
       READ_ENUM(&r, c, "type", vsc_protocol, VSC_PROTOCOL_LAST, &dev->protocol);
     } else if (is_element(c, "log")) {
-      nlog++;
-      dev->log_file = attr(c, "file");
-      read_tristate(&r, c, "append", true, &dev->log_append);
+      if (nlog++ == 0) {   /* more than one is an error below */
+        dev->log_file = attr(c, "file");
+        read_tristate(&r, c, "append", true, &dev->log_append);
+      }
     } else if (is_element(c, "alias")) {
-      dev->alias = attr(c, "name");
+      /* libvirt reads the first <alias> and <address> and ignores the rest. */
+      if (nalias++ == 0)
+        dev->alias = attr(c, "name");
     } else if (is_element(c, "address")) {
-      read_address(c, &dev->address);
+      if (naddress++ == 0)
+        read_address(c, &dev->address);
     } else if (is_element(c, "acpi")) {
       read_uint(&r, c, "index", &dev->acpi_index, &dev->has_acpi_index);
     }
