@@ -1,0 +1,69 @@
+#!/bin/sh
+# End to end: `vschan qemu-args` output, split by the shell exactly as
+# the issue promises (eval "set -- $(vschan qemu-args spec.json)"), is
+# accepted by QEMU, which reports every chardev and port over QMP.
+#
+#   cli-e2e.sh VSCHAN
+# Exit 0 pass, 1 fail, 77 no QEMU (a failure when CI is set).
+set -eu
+
+vschan=${1:?usage: cli-e2e.sh VSCHAN}
+if ! command -v qemu-system-x86_64 >/dev/null; then
+  echo "cli-e2e: qemu-system-x86_64 not found; install qemu-system-x86" >&2
+  [ -n "${CI:-}" ] && exit 1
+  exit 77
+fi
+dir=$(mktemp -d "${TMPDIR:-/tmp}/vsqe.XXXXXX")
+trap 'rm -rf "$dir"' EXIT INT TERM
+weird="$dir/w,e i'r\"d"
+mkdir "$weird"
+weird_json=$(printf '%s' "$weird" | sed 's/"/\\"/g')   # as JSON writes it
+
+cat >"$dir/spec.json" <<JSON
+{
+  "channels": [
+    { "type": "unix", "source": { "mode": "bind", "path": "$weird_json/a,b 'c\\".sock" },
+      "target": { "type": "virtio", "name": "org.example.e2e" } },
+    { "type": "unix", "source": { "mode": "bind" },
+      "target": { "type": "virtio", "name": "org.qemu.guest_agent.0" } }
+  ],
+  "consoles": [ { "type": "pty", "target": { "type": "virtio" } } ],
+  "serials": [ { "type": "file", "source": { "path": "$weird_json/s,1.log" },
+                 "target": { "type": "isa-serial", "port": 1 } } ]
+}
+JSON
+
+line=$("$vschan" qemu-args --socket-dir "$weird" --bus pci.0 --addr 0x1e "$dir/spec.json")
+eval "set -- $line"
+
+out=$(printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-chardev"}' \
+        '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/vschan-org.example.e2e","property":"name"}}' \
+        '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/vschan-serial1","property":"index"}}' \
+        '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/vschan-console","property":"nr"}}' \
+        '{"execute":"quit"}' |
+      timeout 30 qemu-system-x86_64 -machine pc -nodefaults -display none -S -accel tcg \
+        -qmp stdio "$@" 2>"$dir/qemu.log") || {
+  echo "cli-e2e: QEMU refused the arguments:" >&2
+  cat "$dir/qemu.log" >&2
+  exit 1
+}
+
+fail=0
+expect() {
+  case $out in
+    *"$1"*) ;;
+    *) echo "cli-e2e: QMP output lacks: $1" >&2; fail=1 ;;
+  esac
+}
+expect "\"filename\": \"disconnected:unix:$weird_json/a,b 'c\\\".sock,server=on\""
+expect "\"label\": \"vschan-org.example.e2e\""
+expect "\"filename\": \"disconnected:unix:$weird_json/org.qemu.guest_agent.0,server=on\""
+expect '{"return": "org.example.e2e"}'
+expect '{"return": 1}'
+expect '{"return": 0}'
+[ -f "$weird/s,1.log" ] || { echo "cli-e2e: no file '$weird/s,1.log'" >&2; fail=1; }
+if [ $fail -ne 0 ]; then
+  printf 'vschan qemu-args: %s\nQMP:\n%s\n' "$line" "$out" >&2
+  exit 1
+fi
+echo "cli-e2e: ok"
