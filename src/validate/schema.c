@@ -16,6 +16,7 @@
 #include "util/paths.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
 #include <libxml/uri.h>
@@ -38,6 +39,10 @@ struct vsc_schema {
   vsc_schema_origin origin;
   char *path;
   xmlRelaxNGPtr domain;
+  /* Made on first use (a fragment, or a document that fails), so that
+   * checking valid domains costs one compile: */
+  pthread_mutex_t lock;
+  bool prepared;
   xmlRelaxNGPtr fragment;
   /* Every value the grammar names for an attribute, by attribute name:
    * the candidates tried when a value is refused. */
@@ -248,6 +253,7 @@ static bool readable(const char *path)
 vsc_schema *vsc_schema_load(const char *dir, bool bundled, vsc_diags *diags)
 {
   vsc_schema *s = vsc_calloc(1, sizeof(*s));
+  pthread_mutex_init(&s->lock, NULL);
   VSC_AUTOFREE(char) domain_rng = NULL;
   VSC_AUTOFREE(char) library = NULL;
   vsc_loc loc = { 0 };
@@ -284,6 +290,18 @@ vsc_schema *vsc_schema_load(const char *dir, bool bundled, vsc_diags *diags)
     s->path = vsc_strdup(domain_rng);
   }
 
+  s->domain = compile(xmlRelaxNGNewParserCtxt(s->path), s->path, diags);
+  if (!s->domain) {
+    vsc_schema_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+/* The second grammar and the attribute values, once per process.  A
+ * failure leaves fragment NULL; vsc_schema_check() then says so. */
+static void prepare_now(vsc_schema *s)
+{
   grammar_docs g = { 0 };
   load_docs(&g, s->path);
   char **starts = NULL;
@@ -302,18 +320,27 @@ vsc_schema *vsc_schema_load(const char *dir, bool bundled, vsc_diags *diags)
   for (size_t i = 0; i < g.ndocs; i++)
     collect_attributes(s, &g, xmlDocGetRootElement(g.docs[i]));
   grammar_docs_clear(&g);
-
-  s->domain = compile(xmlRelaxNGNewParserCtxt(s->path), s->path, diags);
-  if (s->domain)
-    s->fragment = compile_restarted(s->path, starts, nstarts, diags);
+  vsc_diags ignored = { 0 };
+  s->fragment = compile_restarted(s->path, starts, nstarts, &ignored);
+  vsc_diags_clear(&ignored);
   for (size_t i = 0; i < nstarts; i++)
     free(starts[i]);
   free(starts);
-  if (!s->domain || !s->fragment) {
-    vsc_schema_free(s);
-    return NULL;
+}
+
+/* The schema is shared read-only by the threads, except for this cache
+ * filled once under the lock. */
+static bool prepare(const vsc_schema *cs)
+{
+  vsc_schema *s = (vsc_schema *)cs;
+  pthread_mutex_lock(&s->lock);
+  if (!s->prepared) {
+    prepare_now(s);
+    s->prepared = true;
   }
-  return s;
+  bool ok = s->fragment != NULL;
+  pthread_mutex_unlock(&s->lock);
+  return ok;
 }
 
 void vsc_schema_free(vsc_schema *s)
@@ -330,6 +357,7 @@ void vsc_schema_free(vsc_schema *s)
   }
   free(s->attrs);
   free(s->path);
+  pthread_mutex_destroy(&s->lock);
   free(s);
 }
 
@@ -653,14 +681,27 @@ size_t vsc_schema_check(const vsc_schema *schema, xmlDocPtr doc, const char *fil
 {
   xmlNodePtr root = xmlDocGetRootElement(doc);
   bool is_domain = xmlStrEqual(root->name, BAD_CAST "domain");
-  xmlRelaxNGPtr whole = is_domain ? schema->domain : schema->fragment;
+  xmlRelaxNGPtr whole = schema->domain;
   rng_errors errs = { 0 };
   size_t reported = 0;
 
+  if (!is_domain) {
+    if (!prepare(schema)) {
+      vsc_loc loc = { .file = file };
+      vsc_error(diags, &loc, "io", NULL, "cannot compile the device grammar from '%s'", schema->path);
+      return 1;
+    }
+    whole = schema->fragment;
+  }
   bool ok = validate(whole, doc, &errs);
   rng_errors_clear(&errs);
   if (ok)
     return 0;
+  if (!prepare(schema)) {
+    vsc_loc loc = { .file = file };
+    vsc_error(diags, &loc, "schema", NULL, "the document does not match the schema '%s'", schema->path);
+    return 1;
+  }
 
   xmlNodePtr devices = is_domain ? find_child(root, "devices")
                                  : xmlStrEqual(root->name, BAD_CAST "devices") ? root : NULL;
