@@ -73,6 +73,8 @@ static const char *hint_for(const virError *err)
            "(which adds the controller for the next boot) and restart the domain";
   if (strstr(msg, "detaching serial console is not supported"))
     return "a serial console is the serial port seen twice: remove the serial port (serialN)";
+  if (strstr(msg, "UNIX socket path") && strstr(msg, "too long"))
+    return "a socket path must fit 107 bytes: give the channel a shorter explicit path";
   if (strstr(msg, "non unique alias"))
     return "the alias is already used in the domain: choose another one or remove that device";
   if (strstr(msg, "A port already exists"))

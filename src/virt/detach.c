@@ -166,6 +166,19 @@ static vsc_chardev *live_device(vsc_virt_domain *d, const char *alias)
   return found;
 }
 
+/* Make libvirt write the domain's status file now.  libvirt 9.0 removes a
+ * guestfwd without writing it, and emits device-removed before it writes
+ * it for other devices; the next process to open the driver
+ * (qemu:///embed, or a restarted daemon) would see the device again.
+ * Removing vschan's (absent) live metadata changes nothing, waits for the
+ * job that removes the device, and saves the status. */
+static void persist_live_state(vsc_virt_domain *d)
+{
+  VIRT_CALL(virDomainSetMetadata(d->dom, VIR_DOMAIN_METADATA_ELEMENT, NULL, NULL,
+                                 VSC_VIRT_METADATA_NS, VIR_DOMAIN_AFFECT_LIVE));
+  virResetLastError();
+}
+
 int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what,
                          double timeout, vsc_diags *diags)
 {
@@ -233,6 +246,7 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
               "%s is still attached to domain '%s' after %g s", what, d->name, timeout);
     return -1;
   }
+  persist_live_state(d);
   vsc_virt_unlink_socket(d, sock);
   return 0;
 }

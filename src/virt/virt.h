@@ -24,6 +24,8 @@
 
 #define VSC_VIRT_MANAGED_PREFIX "ua-vschan-"
 #define VSC_VIRT_DEFAULT_TIMEOUT 10.0
+/* vschan's XML namespace in <metadata>. */
+#define VSC_VIRT_METADATA_NS "https://vschan.dev/xmlns/libvirt/1"
 
 /* ---- connection (conn.c) ---- */
 

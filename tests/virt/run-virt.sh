@@ -1,0 +1,498 @@
+#!/bin/sh
+# Integration scenarios for vschan add/remove/list/apply against the real
+# libvirt QEMU driver (embedded, hermetic root) and real QEMU.
+#
+#   run-virt.sh setup      prepare $VSCT_ROOT, prove a domain can start
+#   run-virt.sh cleanup    stop every domain and QEMU of the root, delete it
+#   run-virt.sh SCENARIO   one scenario (see the functions named sc_*)
+#
+# Environment (set by CMake): VSCHAN, VSCT_VIRT, EMBED_ROOT_SH, VSCT_ROOT.
+# The vschan binary and vsct-virt take turns on the root: an embedded root
+# admits one process at a time, and domains outlive the process that
+# started them.  Exit 0 pass, 1 fail, 77 skip (a failure when CI is set).
+set -u
+
+: "${VSCHAN:?}" "${VSCT_VIRT:?}" "${EMBED_ROOT_SH:?}" "${VSCT_ROOT:?}"
+URI="qemu:///embed?root=$VSCT_ROOT"
+scenario=${1:?usage: run-virt.sh setup|cleanup|SCENARIO}
+failures=0
+domains=""
+tmp=""
+
+skip() {
+  echo "SKIP: $*" >&2
+  if [ -n "${CI:-}" ]; then
+    echo "CI is set, so a skip is a failure" >&2
+    exit 1
+  fi
+  exit 77
+}
+
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+ok() {
+  echo "ok: $*"
+}
+
+# Kill the QEMU processes of the root (a crashed driver leaves them).
+kill_qemus() {
+  for pidfile in "$VSCT_ROOT"/run/qemu/*.pid; do
+    [ -f "$pidfile" ] || continue
+    [ "${pidfile##*/}" = driver.pid ] && continue
+    pid=$(cat "$pidfile" 2>/dev/null) || continue
+    case $(readlink "/proc/$pid/exe" 2>/dev/null) in
+    */qemu-system-*) kill "$pid" 2>/dev/null ;;
+    esac
+  done
+}
+
+# shellcheck disable=SC2317  # called through the trap
+finish() {
+  for d in $domains; do
+    "$VSCT_VIRT" "$VSCT_ROOT" destroy "$d" >/dev/null 2>&1
+  done
+  [ -n "$tmp" ] && rm -rf "$tmp"
+}
+
+begin() {
+  [ -d "$VSCT_ROOT/etc" ] || skip "the embed root was not set up (virt/setup skipped or failed)"
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/vsct-virt.XXXXXX") || exit 1
+  trap finish EXIT
+  trap 'exit 130' INT TERM
+}
+
+# start NAME [vsct-virt define options]: a running minimal domain.
+start() {
+  name=$1
+  shift
+  domains="$domains $name"
+  "$VSCT_VIRT" "$VSCT_ROOT" start "$name" "$@" || { fail "cannot start domain '$name'"; exit 1; }
+}
+
+define() {
+  name=$1
+  shift
+  domains="$domains $name"
+  "$VSCT_VIRT" "$VSCT_ROOT" define "$name" "$@" || { fail "cannot define domain '$name'"; exit 1; }
+}
+
+# vs ARGS...: run vschan; $out, $err and $rc hold what happened.
+vs() {
+  "$VSCHAN" -c "$URI" "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  out=$(cat "$tmp/out")
+  err=$(cat "$tmp/err")
+}
+
+# expect RC WHAT: the last vs exited with RC.
+expect() {
+  if [ "$rc" -eq "$1" ]; then
+    ok "$2"
+  else
+    fail "$2: exit $rc, expected $1"
+    printf '  stdout: %s\n  stderr: %s\n' "$out" "$err" >&2
+  fi
+}
+
+has() {   # has TEXT PATTERN WHAT
+  if printf '%s\n' "$1" | grep -q -- "$2"; then ok "$3"; else fail "$3: no '$2' in:"; printf '%s\n' "$1" | sed 's/^/  | /' >&2; fi
+}
+
+lacks() { # lacks TEXT PATTERN WHAT
+  if printf '%s\n' "$1" | grep -q -- "$2"; then fail "$3: '$2' is still in:"; printf '%s\n' "$1" | sed 's/^/  | /' >&2; else ok "$3"; fi
+}
+
+live_xml() { "$VSCT_VIRT" "$VSCT_ROOT" xml "$1"; }
+config_xml() { "$VSCT_VIRT" "$VSCT_ROOT" xml "$1" --inactive; }
+qemu_view() { "$VSCT_VIRT" "$VSCT_ROOT" qom "$1" "$2"; }
+
+spec() {  # spec FILE JSON-DEVICES: a spec file with version 1
+  printf '{"version":1,%s}\n' "$2" >"$tmp/$1"
+}
+
+# A TCP port nobody listens on (the kernel picks a free one).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# ---- fixture ----
+
+sc_setup() {
+  "$0" cleanup >/dev/null 2>&1
+  "$EMBED_ROOT_SH" "$VSCT_ROOT"
+  rc=$?
+  [ $rc -eq 77 ] && skip "this machine cannot run the embedded libvirt driver"
+  [ $rc -ne 0 ] && exit 1
+  # The first open probes QEMU's capabilities (seconds); later ones reuse them.
+  if ! "$VSCT_VIRT" "$VSCT_ROOT" start vt-probe; then
+    "$VSCT_VIRT" "$VSCT_ROOT" destroy vt-probe >/dev/null 2>&1
+    if [ ! -c /dev/kvm ] && ! qemu-system-x86_64 -accel help 2>/dev/null | grep -q tcg; then
+      skip "neither /dev/kvm nor QEMU's TCG can run a guest here"
+    fi
+    skip "a minimal domain does not start on this machine (see $VSCT_ROOT/log)"
+  fi
+  "$VSCT_VIRT" "$VSCT_ROOT" destroy vt-probe
+}
+
+sc_cleanup() {
+  if [ -d "$VSCT_ROOT/etc" ]; then
+    "$VSCT_VIRT" "$VSCT_ROOT" cleanup
+  fi
+  kill_qemus
+  rm -rf "$VSCT_ROOT"
+}
+
+# ---- scenarios ----
+
+# One backend through its whole life: add, libvirt's live XML, QEMU's own
+# view (query-chardev, the device's QOM path), list, remove, both again.
+#   cycle DOMAIN ALIAS IDENT QOM-TYPE CHARDEV-PATTERN SPEC-BODY
+cycle() {
+  d=$1 alias=$2 ident=$3 qtype=$4 cpat=$5
+  spec cycle.json "$6"
+  vs add "$d" "$tmp/cycle.json"
+  expect 0 "$alias: add"
+  xml=$(live_xml "$d")
+  has "$xml" "<alias name='$alias'/>" "$alias: in libvirt's live XML"
+  has "$(config_xml "$d")" "<alias name='$alias'/>" "$alias: in the persistent XML"
+  view=$(qemu_view "$d" "$alias")
+  has "$view" "^chardev char$alias $cpat" "$alias: QEMU has the chardev"
+  if [ "$qtype" != - ]; then
+    has "$view" "^device $alias $qtype\$" "$alias: QEMU has the device at /machine/peripheral/$alias"
+  fi
+  vs list "$d"
+  has "$out" "^[a-z]* *$alias .* both\$" "$alias: listed in both definitions"
+  vs remove "$d" "$ident"
+  expect 0 "$alias: remove '$ident'"
+  lacks "$(live_xml "$d")" "<alias name='$alias'/>" "$alias: gone from the live XML"
+  lacks "$(config_xml "$d")" "<alias name='$alias'/>" "$alias: gone from the persistent XML"
+  lacks "$(qemu_view "$d" "$alias")" "$alias" "$alias: gone from QEMU"
+}
+
+sc_hotplug_backends() {
+  begin
+  d=vt-backends
+  start "$d"
+  port=$(free_port)
+
+  cycle "$d" ua-vschan-org-example-unix org.example.unix virtserialport "disconnected:unix:$tmp/u.sock" \
+    "\"channels\":[{\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/u.sock\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.unix\"}}]"
+  [ -e "$tmp/u.sock" ] && fail "unix: the listen socket '$tmp/u.sock' was left behind" || ok "unix: listen socket deleted"
+
+  cycle "$d" ua-vschan-org-example-pty ua-vschan-org-example-pty virtserialport "pty:/dev/pts/" \
+    '"channels":[{"type":"pty","target":{"type":"virtio","name":"org.example.pty"}}]'
+
+  cycle "$d" ua-vschan-org-example-file org.example.file virtserialport "file" \
+    "\"channels\":[{\"type\":\"file\",\"source\":{\"path\":\"$tmp/f.log\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.file\"}}]"
+
+  cycle "$d" ua-vschan-org-example-tcp org.example.tcp virtserialport "disconnected:telnet:127.0.0.1:$port,server=on" \
+    "\"channels\":[{\"type\":\"tcp\",\"source\":{\"mode\":\"bind\",\"host\":\"127.0.0.1\",\"service\":\"$port\"},\"protocol\":\"telnet\",\"target\":{\"type\":\"virtio\",\"name\":\"org.example.tcp\"}}]"
+
+  cycle "$d" ua-udp channel0 virtserialport "udp" \
+    "\"channels\":[{\"type\":\"udp\",\"alias\":\"udp\",\"source\":{\"host\":\"127.0.0.1\",\"service\":\"$port\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.udp\"}}]"
+
+  cycle "$d" ua-vschan-org-example-null org.example.null virtserialport "null" \
+    '"channels":[{"type":"null","target":{"type":"virtio","name":"org.example.null"}}]'
+
+  cycle "$d" ua-vschan-console-virtio-0 console0 virtconsole "pty:/dev/pts/" \
+    '"consoles":[{"type":"pty","target":{"type":"virtio"}}]'
+
+  # guestfwd is a -netdev user with the alias as its id: no QOM device.
+  cycle "$d" ua-vschan-guestfwd-10-0-2-1-4600 10.0.2.1:4600 - "disconnected:unix:$tmp/g.sock" \
+    "\"channels\":[{\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/g.sock\"},\"target\":{\"type\":\"guestfwd\",\"address\":\"10.0.2.1\",\"port\":4600}}]"
+  [ -e "$tmp/g.sock" ] && fail "guestfwd: the listen socket was left behind" || ok "guestfwd: listen socket deleted"
+
+  cycle "$d" ua-vschan-serial-usb-serial-0 serial0 usb-serial "pty:/dev/pts/" \
+    '"serials":[{"type":"pty","target":{"type":"usb-serial"}}]'
+
+  # pci-serial plugs in with <acpi/>; unplugging a PCI device needs the
+  # guest to eject it, and this guest has no OS: the removal must end in a
+  # clear timeout, not in a false "removed".
+  spec pci.json '"serials":[{"type":"pty","target":{"type":"pci-serial"}}]'
+  vs add "$d" "$tmp/pci.json"
+  expect 0 "pci-serial: add"
+  has "$(qemu_view "$d" ua-vschan-serial-pci-serial-0)" "^device ua-vschan-serial-pci-serial-0 pci-serial$" \
+    "pci-serial: QEMU has the device"
+  vs list "$d" --json
+  has "$out" '"alias": "ua-vschan-serial-pci-serial-0"' "pci-serial: listed as JSON"
+  vs remove "$d" ua-vschan-serial-pci-serial-0 --timeout 1
+  expect 3 "pci-serial: remove without a guest OS times out"
+  has "$err" "still attached to domain '$d' after 1 s" "pci-serial: the timeout says so"
+}
+
+# Four devices, the third fails in QEMU: nothing of the run may remain.
+sc_rollback() {
+  begin
+  d=vt-rollback
+  start "$d"
+  closed=$(free_port)
+  before_live=$(live_xml "$d" | grep -c '<channel')
+  spec four.json "\"channels\":[
+    {\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/one.sock\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.one\"}},
+    {\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/two.sock\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.two\"}},
+    {\"type\":\"tcp\",\"source\":{\"mode\":\"connect\",\"host\":\"127.0.0.1\",\"service\":\"$closed\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.three\"}},
+    {\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/four.sock\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.four\"}}]"
+  vs -v add "$d" "$tmp/four.json"
+  expect 3 "rollback: the add fails"
+  has "$err" "org-example-three" "rollback: the error names the third device"
+  has "$err" "taking back channel .*: ok" "rollback: progress shows the devices taken back"
+  live=$(live_xml "$d")
+  config=$(config_xml "$d")
+  [ "$(printf '%s\n' "$live" | grep -c '<channel')" = "$before_live" ] && ok "rollback: live channels as before" \
+    || fail "rollback: the live definition changed"
+  lacks "$live" "org.example.one\|org.example.two" "rollback: live has none of the run's devices"
+  lacks "$config" "org.example" "rollback: config has none of the run's devices"
+  for s in one two four; do
+    [ -e "$tmp/$s.sock" ] && fail "rollback: socket '$s.sock' left behind" || ok "rollback: no '$s.sock'"
+  done
+  lacks "$(qemu_view "$d" ua-vschan-org-example-one)" "ua-vschan" "rollback: QEMU has no trace of device one"
+}
+
+sc_apply_idempotent() {
+  begin
+  d=vt-apply
+  start "$d"
+  body="\"channels\":[
+    {\"type\":\"unix\",\"target\":{\"type\":\"virtio\",\"name\":\"org.qemu.guest_agent.0\"}},
+    {\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/app.sock\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.app\"}},
+    {\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/gf.sock\"},\"target\":{\"type\":\"guestfwd\",\"address\":\"10.0.2.1\",\"port\":4600}}],
+    \"consoles\":[{\"type\":\"pty\",\"target\":{\"type\":\"virtio\"}}],
+    \"serials\":[{\"type\":\"pty\",\"target\":{\"type\":\"usb-serial\"}}]"
+  spec want.json "$body"
+  vs apply "$d" "$tmp/want.json"
+  expect 0 "apply: first run"
+  has "$out" "Plan: 5 to add, 0 to replace, 0 to remove" "apply: plans five additions"
+  vs apply "$d" "$tmp/want.json"
+  expect 0 "apply: second run"
+  has "$out" "Nothing to do" "apply: the second run has nothing to do"
+  vs apply "$d" "$tmp/want.json" --config
+  has "$out" "Nothing to do" "apply: the persistent definition matches too"
+
+  # A device someone else added is never pruned.
+  spec foreign.json "\"channels\":[{\"type\":\"pty\",\"alias\":\"ua-foreign\",\"target\":{\"type\":\"virtio\",\"name\":\"org.example.foreign\"}}]"
+  vs add "$d" "$tmp/foreign.json"
+  expect 0 "apply: a foreign device is added"
+
+  sed "s|$tmp/app.sock|$tmp/app2.sock|" "$tmp/want.json" >"$tmp/changed.json"
+  vs apply "$d" "$tmp/changed.json" --dry-run
+  expect 0 "apply: dry run"
+  has "$out" "~ replace  channel 'ua-vschan-org-example-app'" "apply: a changed path is a replace"
+  has "$out" "app2.sock" "apply: the plan says what differs"
+  has "$(live_xml "$d")" "$tmp/app.sock" "apply: the dry run changed nothing"
+
+  spec less.json "\"channels\":[{\"type\":\"unix\",\"target\":{\"type\":\"virtio\",\"name\":\"org.qemu.guest_agent.0\"}}]"
+  vs apply "$d" "$tmp/less.json" --prune
+  expect 0 "apply --prune"
+  has "$out" "Plan: 0 to add, 0 to replace, 4 to remove" "apply --prune: removes the four others vschan added"
+  live=$(live_xml "$d")
+  has "$live" "ua-foreign" "apply --prune: the foreign device stays"
+  has "$live" "org.qemu.guest_agent.0" "apply --prune: the listed device stays"
+  lacks "$live" "org.example.app" "apply --prune: the unlisted device is gone"
+  [ -e "$tmp/app.sock" ] && fail "apply --prune: app.sock left behind" || ok "apply --prune: app.sock deleted"
+  vs apply "$d" "$tmp/less.json" --prune
+  has "$out" "Nothing to do" "apply --prune: converged"
+}
+
+# A pty console from the domain's XML, removed without its /dev/pts path.
+sc_pty_console() {
+  begin
+  d=vt-console
+  start "$d" --devices "<console type='pty'><target type='virtio' port='0'/></console>"
+  has "$(live_xml "$d")" "/dev/pts/" "pty console: QEMU allocated a pty"
+  vs list "$d"
+  has "$out" "^console  *console0 .*virtio port 0" "pty console: listed"
+  vs remove "$d" console0
+  expect 0 "pty console: remove console0"
+  lacks "$(live_xml "$d")" "<console" "pty console: gone live"
+  lacks "$(config_xml "$d")" "<console" "pty console: gone from the persistent definition"
+}
+
+# Two hot-plugged consoles take ports 0 and 1 behind libvirt's back; the
+# next channel must still find a free port.
+sc_consoles_then_channel() {
+  begin
+  d=vt-ports
+  start "$d"
+  spec con.json '"consoles":[{"type":"pty","target":{"type":"virtio"}}]'
+  vs add "$d" "$tmp/con.json"
+  expect 0 "ports: first console"
+  vs add "$d" "$tmp/con.json"
+  expect 0 "ports: second console"
+  spec chan.json "\"channels\":[{\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/c.sock\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.after\"}}]"
+  vs add "$d" "$tmp/chan.json"
+  expect 0 "ports: a channel after two consoles"
+  c1=$(qemu_view "$d" ua-vschan-console-virtio-0 | sed -n 's/^nr [^ ]* //p')
+  c2=$(qemu_view "$d" ua-vschan-console-virtio-0-2 | sed -n 's/^nr [^ ]* //p')
+  ch=$(qemu_view "$d" ua-vschan-org-example-after | sed -n 's/^nr [^ ]* //p')
+  if [ -n "$ch" ] && [ "$ch" != "$c1" ] && [ "$ch" != "$c2" ]; then
+    ok "ports: consoles on $c1 and $c2, channel on $ch"
+  else
+    fail "ports: consoles on '$c1' and '$c2', channel on '$ch'"
+  fi
+}
+
+sc_errors() {
+  begin
+  d=vt-errors
+  start "$d"
+  vs remove "$d" org.example.nothing
+  expect 1 "errors: unknown IDENT"
+  has "$err" "has no character device 'org.example.nothing'" "errors: the message names it"
+  has "$err" "hint: .*vschan list" "errors: the hint points to list"
+  vs remove vt-no-such-domain channel0
+  expect 3 "errors: unknown domain"
+  has "$err" "cannot find domain 'vt-no-such-domain'" "errors: the domain is named"
+  has "$err" "hint:" "errors: with a hint"
+  vs add "$d"
+  expect 2 "errors: add without a spec is a usage error"
+  spec bad.json '"channels":[{"type":"unix","target":{"type":"guestfwd","address":"::1","port":1}}]'
+  vs add "$d" "$tmp/bad.json"
+  expect 1 "errors: a rule violation is refused before libvirt"
+  vs add --help
+  expect 0 "errors: add --help"
+  has "$out" "Examples:" "errors: add --help has examples"
+  for c in remove list apply; do
+    vs "$c" --help
+    has "$out" "usage: vschan" "errors: $c --help"
+  done
+}
+
+sc_live_stopped() {
+  begin
+  d=vt-stopped
+  define "$d"
+  spec chan.json "\"channels\":[{\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/s.sock\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.s\"}}]"
+  vs add "$d" "$tmp/chan.json" --live
+  expect 1 "stopped: --live is refused"
+  has "$err" "domain '$d' is not running" "stopped: the reason"
+  has "$err" "hint: .*--config" "stopped: the hint offers --config"
+  vs add "$d" "$tmp/chan.json"
+  expect 0 "stopped: the default changes the persistent definition"
+  vs list "$d" --inactive
+  has "$out" "ua-vschan-org-example-s .* persistent\$" "stopped: listed as persistent"
+  vs remove "$d" org.example.s --live
+  expect 1 "stopped: remove --live is refused"
+  vs remove "$d" org.example.s
+  expect 0 "stopped: remove from the persistent definition"
+  lacks "$(config_xml "$d")" "org.example.s" "stopped: gone"
+}
+
+sc_not_hotpluggable() {
+  begin
+  d=vt-nohot
+  start "$d" --spice
+  spec isa.json '"serials":[{"type":"pty","target":{"type":"isa-serial","port":1}}]'
+  vs add "$d" "$tmp/isa.json"
+  expect 3 "isa-serial: refused by QEMU"
+  has "$err" "does not support hotplugging" "isa-serial: libvirt's reason"
+  has "$err" "hint: ISA devices .*--config" "isa-serial: the hint"
+  lacks "$(config_xml "$d")" "<serial" "isa-serial: the persistent definition is unchanged"
+  spec sp.json '"channels":[{"type":"spiceport","source":{"channel":"org.example.port"},"target":{"type":"virtio","name":"org.example.sp"}}]'
+  vs add "$d" "$tmp/sp.json"
+  expect 3 "spiceport: refused by libvirt"
+  has "$err" "Hotplug unsupported for char device type 'spiceport'" "spiceport: libvirt's reason"
+  has "$err" "hint: this backend cannot be hot-plugged" "spiceport: the hint"
+  vs add "$d" "$tmp/sp.json" --config
+  expect 0 "spiceport: --config takes it for the next boot"
+}
+
+sc_no_controller() {
+  begin
+  d=vt-noctl
+  start "$d" --no-virtio-serial
+  spec chan.json "\"channels\":[{\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/n.sock\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.n\"}}]"
+  vs add "$d" "$tmp/chan.json"
+  expect 1 "no controller: refused"
+  has "$err" "has no virtio-serial controller" "no controller: the reason"
+  has "$err" "hint: add the devices with --config" "no controller: how to add one"
+  vs add "$d" "$tmp/chan.json" --config
+  expect 0 "no controller: --config"
+  config=$(config_xml "$d")
+  has "$config" "<controller type='virtio-serial'" "no controller: the persistent definition got one"
+  has "$config" "org.example.n" "no controller: and the channel"
+  lacks "$(live_xml "$d")" "org.example.n" "no controller: live is unchanged"
+}
+
+# A libvirtd on loopback TCP (auth none, everything in a temp dir) and the
+# remote driver: qemu+tcp://127.0.0.1:PORT/system.
+sc_tcp_daemon() {
+  begin
+  command -v libvirtd >/dev/null || skip "libvirtd is not installed"
+  [ "$(id -u)" -eq 0 ] || skip "a system libvirtd needs root"
+  if [ -S /run/libvirt/libvirt-sock ] || pgrep -x libvirtd >/dev/null || pgrep -x virtqemud >/dev/null; then
+    skip "a libvirt daemon already runs on this machine; not starting a second one"
+  fi
+  port=$(free_port)
+  mkdir -p "$tmp/sock"
+  cat >"$tmp/libvirtd.conf" <<EOF
+listen_tls = 0
+listen_tcp = 1
+listen_addr = "127.0.0.1"
+tcp_port = "$port"
+auth_tcp = "none"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+unix_sock_dir = "$tmp/sock"
+log_outputs = "3:file:$tmp/libvirtd.log"
+EOF
+  libvirtd --listen --config "$tmp/libvirtd.conf" --pid-file "$tmp/libvirtd.pid" \
+    >"$tmp/libvirtd.out" 2>&1 &
+  daemon=$!
+  # shellcheck disable=SC2317
+  stop_daemon() {
+    virsh -c "$tcp_uri" destroy vt-remote >/dev/null 2>&1
+    kill "$daemon" 2>/dev/null
+    wait "$daemon" 2>/dev/null
+    finish
+  }
+  tcp_uri="qemu+tcp://127.0.0.1:$port/system"
+  trap stop_daemon EXIT
+  up=""
+  for _ in $(seq 50); do
+    if virsh -c "$tcp_uri" uri >/dev/null 2>&1; then up=1; break; fi
+    kill -0 "$daemon" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$up" ] || skip "libvirtd did not come up on 127.0.0.1:$port: $(tail -3 "$tmp/libvirtd.out" "$tmp/libvirtd.log" 2>/dev/null)"
+  # A transient domain: nothing is left in the daemon's directories.
+  "$VSCT_VIRT" "$VSCT_ROOT" define vt-xmlsrc >/dev/null || exit 1
+  "$VSCT_VIRT" "$VSCT_ROOT" xml vt-xmlsrc --inactive | sed 's|<name>vt-xmlsrc|<name>vt-remote|; /<uuid>/d' >"$tmp/remote.xml"
+  "$VSCT_VIRT" "$VSCT_ROOT" destroy vt-xmlsrc
+  if ! virsh -c "$tcp_uri" create "$tmp/remote.xml" >"$tmp/create.out" 2>&1; then
+    skip "libvirtd cannot start a domain here: $(cat "$tmp/create.out")"
+  fi
+  spec chan.json "\"channels\":[{\"type\":\"pty\",\"target\":{\"type\":\"virtio\",\"name\":\"org.example.remote\"}}]"
+  "$VSCHAN" -c "$tcp_uri" add vt-remote "$tmp/chan.json" >"$tmp/out" 2>"$tmp/err"
+  rc=$?; out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
+  expect 0 "tcp: add through qemu+tcp"
+  has "$out" "live definition of 'vt-remote'" "tcp: a transient domain is changed live"
+  LIBVIRT_DEFAULT_URI=$tcp_uri "$VSCHAN" list vt-remote >"$tmp/out" 2>"$tmp/err"
+  rc=$?; out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
+  expect 0 "tcp: list through LIBVIRT_DEFAULT_URI"
+  has "$out" "ua-vschan-org-example-remote .* live\$" "tcp: the channel is listed"
+  "$VSCHAN" -c "$tcp_uri" remove vt-remote org.example.remote >"$tmp/out" 2>"$tmp/err"
+  rc=$?; out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
+  expect 0 "tcp: remove waits for the event over the remote driver"
+  lacks "$(virsh -c "$tcp_uri" dumpxml vt-remote)" "org.example.remote" "tcp: gone"
+}
+
+case $scenario in
+setup) sc_setup ;;
+cleanup) sc_cleanup ;;
+*)
+  fn=sc_$(printf '%s' "$scenario" | tr - _)
+  if ! command -v "$fn" >/dev/null 2>&1; then
+    echo "run-virt.sh: unknown scenario '$scenario'" >&2
+    exit 2
+  fi
+  "$fn"
+  ;;
+esac
+if [ "$failures" -gt 0 ]; then
+  echo "$failures check(s) failed" >&2
+  exit 1
+fi
+exit 0
