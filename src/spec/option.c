@@ -1,6 +1,7 @@
 #include "option.h"
 
 #include "util/buf.h"
+#include "util/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -324,6 +325,16 @@ int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
                      vsc_devset *set, vsc_diags *diags)
 {
   parser p = { .option = option, .text = text, .diags = diags };
+  char why[128];
+  vsc_loc loc = { .file = option };
+
+  /* The text becomes XML: refuse what XML cannot carry rather than write
+   * something else (and do not echo the bytes back). */
+  if (vsc_text_problem(text, why, sizeof(why))) {
+    vsc_error(diags, &loc, "option-syntax", "write the value in UTF-8, without control characters",
+              "the option %s", why);
+    return -1;
+  }
   size_t n;
   char **items = split(text, &n);
   VSC_AUTOPTR(vsc_chardev) dev = vsc_chardev_new(kind);

@@ -1,6 +1,7 @@
 /* JSON spec → device model.  Mirrors format.c field for field. */
 #include "spec.h"
 #include "util/file.h"
+#include "util/text.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -93,6 +94,18 @@ fail(reader *r, const char *hint, const char *fmt, ...)
   va_end(ap);
   vsc_error(r->diags, &loc, "spec-syntax", hint, "%s", msg);
   r->errors++;
+}
+
+/* Every string of the model is written into XML; refuse what XML cannot
+ * carry instead of writing something else.  (jansson already insists on
+ * UTF-8; control characters pass as \u0001.) */
+static bool check_text(reader *r, const char *s)
+{
+  char why[128];
+  if (!vsc_text_problem(s, why, sizeof(why)))
+    return true;
+  fail(r, "XML 1.0 cannot hold it, not even escaped: remove it", "the value %s", why);
+  return false;
 }
 
 static const char *json_type_name(const json_t *v)
@@ -193,7 +206,7 @@ static void read_string(reader *r, json_t *obj, const char *key, char **out)
   if (!v)
     return;
   size_t saved = push_key(r, key);
-  if (expect_type(r, v, JSON_STRING, "a string")) {
+  if (expect_type(r, v, JSON_STRING, "a string") && check_text(r, json_string_value(v))) {
     free(*out);
     *out = vsc_strdup(json_string_value(v));
   }
@@ -290,7 +303,8 @@ static void read_source(reader *r, json_t *v, vsc_source *src)
       else
         src->service = vsc_asprintf("%lld", (long long)port);
     } else if (json_is_string(sub)) {
-      src->service = vsc_strdup(json_string_value(sub));
+      if (check_text(r, json_string_value(sub)))
+        src->service = vsc_strdup(json_string_value(sub));
     } else {
       fail(r, NULL, "expected a port number or a service name, got %s", json_type_name(sub));
     }
@@ -385,6 +399,11 @@ static void read_address(reader *r, json_t *v, vsc_address *addr)
          "an address needs a \"type\" string");
     return;
   }
+  size_t saved_type = push_key(r, "type");
+  bool type_ok = check_text(r, json_string_value(type));
+  pop(r, saved_type);
+  if (!type_ok)
+    return;
   addr->type = vsc_strdup(json_string_value(type));
   json_object_foreach(v, key, val) {
     if (strcmp(key, "type") == 0)
@@ -394,7 +413,8 @@ static void read_address(reader *r, json_t *v, vsc_address *addr)
       fail(r, "address attributes are names such as controller, bus, port, iobase",
            "'%s' is not an attribute name", key);
     } else if (json_is_string(val)) {
-      vsc_address_set(addr, key, json_string_value(val));
+      if (check_text(r, json_string_value(val)))
+        vsc_address_set(addr, key, json_string_value(val));
     } else if (json_is_integer(val) && json_integer_value(val) >= 0) {
       char num[32];
       snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(val));

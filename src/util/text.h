@@ -1,0 +1,14 @@
+/* Text that must survive libvirt XML: every string of the model ends up
+ * in an attribute or element, and XML 1.0 holds only valid UTF-8 without
+ * most control characters.  A value libxml2 cannot write is silently
+ * mangled (dropped bytes, character references no parser accepts), so the
+ * readers refuse it up front. */
+#pragma once
+
+#include <stddef.h>
+
+/* NULL when s is valid UTF-8 made only of characters XML 1.0 allows (tab,
+ * newline and carriage return are fine: they are escaped); otherwise why
+ * not, for a message ("is not valid UTF-8", "holds control character
+ * U+0001"), written into buf. */
+const char *vsc_text_problem(const char *s, char *buf, size_t size);
