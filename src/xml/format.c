@@ -31,11 +31,18 @@ static void set_yesno(xmlNodePtr node, const char *name, vsc_tristate v)
     set_attr(node, name, v == VSC_TRI_YES ? "yes" : "no");
 }
 
+/* An empty string is not written (set_attr), so it does not count here
+ * either: a <source/> with nothing in it would read back as no source. */
+static bool given(const char *s)
+{
+  return s && *s;
+}
+
 static bool source_is_empty(const vsc_source *src)
 {
-  return !src->mode && !src->path && !src->host && !src->service && !src->channel &&
-         !src->master && !src->slave && !src->append && !src->tls && !src->has_reconnect &&
-         !src->nseclabels && !src->copypaste && !src->mouse;
+  return !src->mode && !given(src->path) && !given(src->host) && !given(src->service) &&
+         !given(src->channel) && !given(src->master) && !given(src->slave) && !src->append &&
+         !src->tls && !src->has_reconnect && !src->nseclabels && !src->copypaste && !src->mouse;
 }
 
 static void format_source(xmlNodePtr parent, const vsc_source *src)
