@@ -68,7 +68,8 @@ static diff_op *edit_script(const diff_line *old, size_t na, const diff_line *ne
     add_op(&ops, n_ops, OP_EQUAL, i, i);
 
   size_t ma = na - head - tail, mb = nb - head - tail;
-  const diff_line *a = old + head, *b = new + head;
+  /* An empty text has no lines at all (NULL): no arithmetic on it. */
+  const diff_line *a = old ? old + head : NULL, *b = new ? new + head : NULL;
   if ((ma + 1) * (mb + 1) > DIFF_MAX_CELLS) {
     for (size_t i = 0; i < ma; i++)
       add_op(&ops, n_ops, OP_DEL, head + i, head);
