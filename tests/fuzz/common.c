@@ -45,6 +45,63 @@ char *fuzz_spec_text(const vsc_devset *set)
   return s;
 }
 
+/* The XML leaves out empty strings (libvirt's defaults apply, as for an
+ * absent key) and then an empty <source/>; the spec keeps both. */
+static void drop_empty_strings(json_t *v)
+{
+  const char *key;
+  json_t *member;
+  void *tmp;
+  size_t i;
+  if (json_is_object(v)) {
+    json_object_foreach_safe(v, tmp, key, member) {
+      if (json_is_string(member) && json_string_length(member) == 0)
+        json_object_del(v, key);
+      else
+        drop_empty_strings(member);
+    }
+  } else if (json_is_array(v)) {
+    json_array_foreach(v, i, member)
+      drop_empty_strings(member);
+  }
+}
+
+static void drop_empty_sources(json_t *dev)
+{
+  json_t *src = json_object_get(dev, "source");
+  if (json_is_object(src) && json_object_size(src) == 0) {
+    json_object_del(dev, "source");
+  } else if (json_is_array(src)) {
+    for (size_t i = json_array_size(src); i-- > 0;) {
+      json_t *one = json_array_get(src, i);
+      if (json_is_object(one) && json_object_size(one) == 0)
+        json_array_remove(src, i);
+    }
+    if (json_array_size(src) == 0)
+      json_object_del(dev, "source");
+    else if (json_array_size(src) == 1)
+      json_object_set(dev, "source", json_array_get(src, 0));
+  }
+}
+
+static char *spec_text_as_xml_keeps_it(const vsc_devset *set)
+{
+  json_t *j = vsc_spec_format(set), *devs;
+  const char *key;
+  drop_empty_strings(j);
+  json_object_foreach(j, key, devs) {
+    size_t i;
+    json_t *dev;
+    if (json_is_array(devs))
+      json_array_foreach(devs, i, dev)
+        drop_empty_sources(dev);
+  }
+  char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+  json_decref(j);
+  FUZZ_CHECK(s != NULL, "json_dumps failed on a formatted spec");
+  return s;
+}
+
 void fuzz_check_xml_round_trip(const vsc_devset *set)
 {
   vsc_diags diags = { 0 };
@@ -79,7 +136,7 @@ void fuzz_check_xml_round_trip(const vsc_devset *set)
     vsc_devset_add(&expected, dev);
   }
   expected.controller = set->controller;
-  char *before = fuzz_spec_text(&expected), *after = fuzz_spec_text(&again);
+  char *before = spec_text_as_xml_keeps_it(&expected), *after = fuzz_spec_text(&again);
   vsc_devset_clear(&expected);
   FUZZ_CHECK(strcmp(before, after) == 0, "XML round trip changed the model\n before: %s\n after:  %s\n xml: %s",
              before, after, text);
