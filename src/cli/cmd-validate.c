@@ -218,6 +218,7 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
   vsc_validate_run(argv + optind, (size_t)(argc - optind), jobs, &vopts, on_result, &o);
 
   size_t nvalid = o.nfiles - o.ninvalid - o.nio;
+  fflush(stdout);
   if (json)
     printf("\n],\"summary\":{\"files\":%zu,\"valid\":%zu,\"invalid\":%zu,\"unreadable\":%zu,"
            "\"errors\":%zu,\"warnings\":%zu}}\n",

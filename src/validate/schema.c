@@ -29,7 +29,10 @@
 /* Accepted values listed in a message. */
 #define MAX_LISTED 16
 
+/* An attribute the grammar declares on an element (by element name, all
+ * places merged), with the values it names for it. */
 typedef struct {
+  char *element;
   char *name;
   char **values;
   size_t nvalues;
@@ -44,8 +47,8 @@ struct vsc_schema {
   pthread_mutex_t lock;
   bool prepared;
   xmlRelaxNGPtr fragment;
-  /* Every value the grammar names for an attribute, by attribute name:
-   * the candidates tried when a value is refused. */
+  /* What the grammar declares on each element: the candidates tried
+   * when an attribute is refused or missing. */
   attr_values *attrs;
   size_t nattrs;
 };
@@ -173,14 +176,42 @@ static void collect_values(const grammar_docs *g, xmlNodePtr node, int depth, at
   }
 }
 
-static attr_values *attr_entry(vsc_schema *s, const char *name)
+static attr_values *attr_entry(vsc_schema *s, const char *element, const char *name)
 {
   for (size_t i = 0; i < s->nattrs; i++)
-    if (strcmp(s->attrs[i].name, name) == 0)
+    if (strcmp(s->attrs[i].element, element) == 0 && strcmp(s->attrs[i].name, name) == 0)
       return &s->attrs[i];
   attr_values *a = vsc_append(&s->attrs, &s->nattrs, sizeof(*a));
+  a->element = vsc_strdup(element);
   a->name = vsc_strdup(name);
   return a;
+}
+
+/* The attributes in the content of element (following refs, not into
+ * nested elements). */
+static void collect_element_attributes(vsc_schema *s, const grammar_docs *g, const char *element,
+                                       xmlNodePtr node, int depth)
+{
+  for (xmlNodePtr c = node->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE || is_rng(c, "element"))
+      continue;
+    if (is_rng(c, "attribute")) {
+      VSC_AUTOFREE(char) name = prop(c, "name");
+      if (name)
+        collect_values(g, c, 0, attr_entry(s, element, name));
+    } else if (is_rng(c, "ref") && depth < 6) {
+      VSC_AUTOFREE(char) name = prop(c, "name");
+      xmlNodePtr *defs = NULL;
+      size_t ndefs = 0;
+      if (name)
+        collect_defines(g, name, &defs, &ndefs);
+      for (size_t i = 0; i < ndefs; i++)
+        collect_element_attributes(s, g, element, defs[i], depth + 1);
+      free(defs);
+    } else {
+      collect_element_attributes(s, g, element, c, depth);
+    }
+  }
 }
 
 static void collect_attributes(vsc_schema *s, const grammar_docs *g, xmlNodePtr node)
@@ -188,10 +219,10 @@ static void collect_attributes(vsc_schema *s, const grammar_docs *g, xmlNodePtr 
   for (xmlNodePtr c = node->children; c; c = c->next) {
     if (c->type != XML_ELEMENT_NODE)
       continue;
-    if (is_rng(c, "attribute")) {
+    if (is_rng(c, "element")) {
       VSC_AUTOFREE(char) name = prop(c, "name");
       if (name)
-        collect_values(g, c, 0, attr_entry(s, name));
+        collect_element_attributes(s, g, name, c, 0);
     }
     collect_attributes(s, g, c);
   }
@@ -354,6 +385,7 @@ void vsc_schema_free(vsc_schema *s)
       free(s->attrs[i].values[j]);
     free(s->attrs[i].values);
     free(s->attrs[i].name);
+    free(s->attrs[i].element);
   }
   free(s->attrs);
   free(s->path);
@@ -507,10 +539,20 @@ static void report(explainer *x, xmlNodePtr node, const char *hint, const char *
   x->reported++;
 }
 
-static const attr_values *values_for(const vsc_schema *s, const char *name)
+/* Whether the copy, as changed by a probe, is better: valid, or with
+ * fewer errors of which none is about node any more.  x->errs holds the
+ * errors before the change; trial gets those after. */
+static bool improved(explainer *x, xmlNodePtr node, rng_errors *trial)
+{
+  if (validate(x->grammar, x->doc, trial))
+    return true;
+  return trial->n < x->errs.n && !touches(trial, node);
+}
+
+static const attr_values *values_for(const vsc_schema *s, const char *element, const char *name)
 {
   for (size_t i = 0; i < s->nattrs; i++)
-    if (strcmp(s->attrs[i].name, name) == 0)
+    if (strcmp(s->attrs[i].element, element) == 0 && strcmp(s->attrs[i].name, name) == 0)
       return &s->attrs[i];
   return NULL;
 }
@@ -520,7 +562,7 @@ static const attr_values *values_for(const vsc_schema *s, const char *name)
 static bool probe_values(explainer *x, xmlNodePtr node)
 {
   for (xmlAttrPtr a = node->properties; a; a = a->next) {
-    const attr_values *cands = values_for(x->schema, (const char *)a->name);
+    const attr_values *cands = values_for(x->schema, (const char *)node->name, (const char *)a->name);
     if (!cands)
       continue;
     xmlChar *orig = xmlNodeGetContent((xmlNodePtr)a);
@@ -533,8 +575,7 @@ static bool probe_values(explainer *x, xmlNodePtr node)
       if (xmlStrEqual(orig, BAD_CAST v))
         continue;
       xmlSetProp(node, a->name, BAD_CAST v);
-      validate(x->grammar, x->doc, &trial);
-      if (!touches(&trial, node) && !touches(&trial, node->parent ? node->parent : node)) {
+      if (improved(x, node, &trial)) {
         if (!first)
           first = v;
         if (nok < MAX_LISTED)
@@ -590,7 +631,7 @@ static bool probe_attribute_removal(explainer *x, xmlNodePtr node)
     if (!orig)
       continue;
     xmlUnsetProp(node, BAD_CAST names[i]);
-    fixed = validate(x->grammar, x->doc, &trial) || !touches(&trial, node);
+    fixed = improved(x, node, &trial);
     if (fixed) {
       VSC_AUTOFREE(char) msg = vsc_asprintf("<%s> does not take the attribute %s='%s' here",
                                             (const char *)node->name, names[i], (const char *)orig);
@@ -608,6 +649,85 @@ static bool probe_attribute_removal(explainer *x, xmlNodePtr node)
   return fixed;
 }
 
+/* Values of no particular meaning that fit most of the grammar's data
+ * types (names, numbers, paths, switches). */
+static const char *const dummies[] = { "x", "1", "/x", "yes", "on", "10.0.2.1" };
+
+/* Probe: a value of another form for an attribute whose value the
+ * grammar checks by type or pattern rather than by a list. */
+static bool probe_value_form(explainer *x, xmlNodePtr node)
+{
+  rng_errors trial = { 0 };
+  for (xmlAttrPtr a = node->properties; a; a = a->next) {
+    xmlChar *orig = xmlNodeGetContent((xmlNodePtr)a);
+    for (size_t i = 0; i < VSC_N_ELEMENTS(dummies); i++) {
+      if (xmlStrEqual(orig, BAD_CAST dummies[i]))
+        continue;
+      xmlSetProp(node, a->name, BAD_CAST dummies[i]);
+      if (improved(x, node, &trial)) {
+        VSC_AUTOFREE(char) msg = vsc_asprintf("<%s %s='%s'>: the value does not have the form the schema "
+                                              "takes for %s here", (const char *)node->name,
+                                              (const char *)a->name, (const char *)orig, (const char *)a->name);
+        VSC_AUTOFREE(char) hint = vsc_asprintf("check the form of %s in libvirt's formatdomain documentation "
+                                               "(characters, number, absolute path)", (const char *)a->name);
+        report(x, node, hint, msg);
+        xmlFree(orig);
+        rng_errors_clear(&trial);
+        return true;
+      }
+    }
+    xmlSetProp(node, a->name, orig);
+    xmlFree(orig);
+  }
+  rng_errors_clear(&trial);
+  return false;
+}
+
+/* Probe: an attribute the grammar declares for this element, added. */
+static bool probe_attribute_addition(explainer *x, xmlNodePtr node)
+{
+  rng_errors trial = { 0 };
+  for (size_t i = 0; i < x->schema->nattrs; i++) {
+    const attr_values *av = &x->schema->attrs[i];
+    if (strcmp(av->element, (const char *)node->name) != 0 || xmlHasProp(node, BAD_CAST av->name))
+      continue;
+    size_t n = av->nvalues ? av->nvalues : VSC_N_ELEMENTS(dummies);
+    for (size_t k = 0; k < n && k < 64; k++) {
+      const char *v = av->nvalues ? av->values[k] : dummies[k];
+      xmlSetProp(node, BAD_CAST av->name, BAD_CAST v);
+      if (improved(x, node, &trial)) {
+        VSC_AUTOFREE(char) msg = vsc_asprintf("<%s> lacks the attribute %s, which the schema requires here",
+                                              (const char *)node->name, av->name);
+        VSC_AUTOFREE(char) hint = av->nvalues ? vsc_asprintf("add %s='%s' (or another value libvirt takes)", av->name, v)
+                                              : vsc_asprintf("add %s='...'", av->name);
+        report(x, node, hint, msg);
+        rng_errors_clear(&trial);
+        return true;
+      }
+      xmlUnsetProp(node, BAD_CAST av->name);
+    }
+  }
+  rng_errors_clear(&trial);
+  return false;
+}
+
+/* The probes that keep the element, on node itself. */
+static bool probe_in_place(explainer *x, xmlNodePtr node)
+{
+  return probe_values(x, node) || probe_value_form(x, node) || probe_attribute_removal(x, node) ||
+         probe_attribute_addition(x, node);
+}
+
+/* libxml2 sometimes blames the parent of the element at fault (a
+ * missing attribute inside an interleave): try the children too. */
+static bool probe_children(explainer *x, xmlNodePtr node)
+{
+  for (xmlNodePtr c = node->children; c; c = c->next)
+    if (c->type == XML_ELEMENT_NODE && probe_in_place(x, c))
+      return true;
+  return false;
+}
+
 /* Probe 3: the parent without this element. */
 static bool probe_element_removal(explainer *x, xmlNodePtr node)
 {
@@ -618,7 +738,7 @@ static bool probe_element_removal(explainer *x, xmlNodePtr node)
   int line = (int)xmlGetLineNo(node);
   xmlUnlinkNode(node);
   rng_errors trial = { 0 };
-  bool fixed = validate(x->grammar, x->doc, &trial) || !touches(&trial, parent);
+  bool fixed = improved(x, parent, &trial);
   rng_errors_clear(&trial);
   if (!fixed) {
     if (next)
@@ -638,6 +758,16 @@ static bool probe_element_removal(explainer *x, xmlNodePtr node)
   return true;
 }
 
+/* The element without one of its children, the last first: of two
+ * <log> elements, the second is the one to blame. */
+static bool probe_child_removal(explainer *x, xmlNodePtr node)
+{
+  for (xmlNodePtr c = node->last; c; c = c->prev)
+    if (c->type == XML_ELEMENT_NODE && probe_element_removal(x, c))
+      return true;
+  return false;
+}
+
 /* Explain why doc (a copy we may change) fails the grammar; one
  * diagnostic per problem found. */
 static void explain(explainer *x)
@@ -647,7 +777,10 @@ static void explain(explainer *x)
       break;
     const rng_error *e = deepest(&x->errs);
     xmlNodePtr node = e ? e->node : xmlDocGetRootElement(x->doc);
-    if (probe_values(x, node) || probe_attribute_removal(x, node) || probe_element_removal(x, node))
+    /* An element that is out of place may be right but for its
+     * children: look into them before blaming the element itself. */
+    if (probe_in_place(x, node) || probe_children(x, node) || probe_element_removal(x, node) ||
+        probe_child_removal(x, node))
       continue;
     VSC_AUTOFREE(char) msg = message_about(&x->errs, node);
     report(x, node, "compare the element with libvirt's documentation (formatdomain)", msg);
