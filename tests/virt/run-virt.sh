@@ -438,6 +438,16 @@ auth_unix_rw = "none"
 unix_sock_dir = "$tmp/sock"
 log_outputs = "3:file:$tmp/libvirtd.log"
 EOF
+  # QEMU's output goes through virtlogd (the system qemu.conf default); a
+  # private one for the duration of the test when none runs.
+  logd=""
+  mkdir -p /run/libvirt
+  ls /run/libvirt >"$tmp/run-before"
+  if [ ! -S /run/libvirt/virtlogd-sock ]; then
+    command -v virtlogd >/dev/null || skip "virtlogd is not installed"
+    virtlogd --pid-file "$tmp/virtlogd.pid" >"$tmp/virtlogd.out" 2>&1 &
+    logd=$!
+  fi
   libvirtd --listen --config "$tmp/libvirtd.conf" --pid-file "$tmp/libvirtd.pid" \
     >"$tmp/libvirtd.out" 2>&1 &
   daemon=$!
@@ -446,6 +456,16 @@ EOF
     virsh -c "$tcp_uri" destroy vt-remote >/dev/null 2>&1
     kill "$daemon" 2>/dev/null
     wait "$daemon" 2>/dev/null
+    if [ -n "$logd" ]; then
+      kill "$logd" 2>/dev/null
+      wait "$logd" 2>/dev/null
+      rm -f /run/libvirt/virtlogd-sock /run/libvirt/virtlogd-admin-sock
+    fi
+    rm -f /var/log/libvirt/qemu/vt-remote.log*
+    # The runtime directories our daemon created (none ran before it).
+    ls /run/libvirt | while read -r entry; do
+      grep -qxF "$entry" "$tmp/run-before" || rm -rf "/run/libvirt/${entry:?}"
+    done
     finish
   }
   tcp_uri="qemu+tcp://127.0.0.1:$port/system"
