@@ -358,6 +358,11 @@ int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
     free(item);
   }
   free(items);
+  /* The spec reader and libvirt take a second (bind) source only for udp. */
+  if (!p.errors && dev->nsources > 1 && vsc_chardev_backend(dev) != VSC_BACKEND_UDP)
+    fail(&p, "bind_host and bind_service are for udp; use host and mode=bind otherwise",
+         "bind_host and bind_service are only allowed for udp, not %s",
+         vsc_backend_to_string(vsc_chardev_backend(dev)));
   if (p.errors)
     return -1;
   apply_defaults(dev);
