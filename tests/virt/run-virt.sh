@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2317  # scenario functions are called by name ("sc_$1")
 # Integration scenarios for vschan add/remove/list/apply against the real
 # libvirt QEMU driver (embedded, hermetic root) and real QEMU.
 #
@@ -6,6 +7,7 @@
 #   run-virt.sh cleanup    stop every domain and QEMU of the root, delete it
 #   run-virt.sh SCENARIO   one scenario (see the functions named sc_*)
 #
+# private-libvirtd.sh (next to this script) runs the daemon of tcp-daemon.
 # Environment (set by CMake): VSCHAN, VSCT_VIRT, EMBED_ROOT_SH, VSCT_ROOT.
 # The vschan binary and vsct-virt take turns on the root: an embedded root
 # admits one process at a time, and domains outlive the process that
@@ -101,6 +103,10 @@ has() {   # has TEXT PATTERN WHAT
   if printf '%s\n' "$1" | grep -q -- "$2"; then ok "$3"; else fail "$3: no '$2' in:"; printf '%s\n' "$1" | sed 's/^/  | /' >&2; fi
 }
 
+absent() { # absent PATH WHAT: no such file (a socket left behind fails)
+  if [ -e "$1" ]; then fail "$2: '$1' was left behind"; else ok "$2"; fi
+}
+
 lacks() { # lacks TEXT PATTERN WHAT
   if printf '%s\n' "$1" | grep -q -- "$2"; then fail "$3: '$2' is still in:"; printf '%s\n' "$1" | sed 's/^/  | /' >&2; else ok "$3"; fi
 }
@@ -180,7 +186,7 @@ sc_hotplug_backends() {
 
   cycle "$d" ua-vschan-org-example-unix org.example.unix virtserialport "disconnected:unix:$tmp/u.sock" \
     "\"channels\":[{\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/u.sock\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.unix\"}}]"
-  [ -e "$tmp/u.sock" ] && fail "unix: the listen socket '$tmp/u.sock' was left behind" || ok "unix: listen socket deleted"
+  absent "$tmp/u.sock" "unix: listen socket deleted"
 
   cycle "$d" ua-vschan-org-example-pty ua-vschan-org-example-pty virtserialport "pty:/dev/pts/" \
     '"channels":[{"type":"pty","target":{"type":"virtio","name":"org.example.pty"}}]'
@@ -203,7 +209,7 @@ sc_hotplug_backends() {
   # guestfwd is a -netdev user with the alias as its id: no QOM device.
   cycle "$d" ua-vschan-guestfwd-10-0-2-1-4600 10.0.2.1:4600 - "disconnected:unix:$tmp/g.sock" \
     "\"channels\":[{\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/g.sock\"},\"target\":{\"type\":\"guestfwd\",\"address\":\"10.0.2.1\",\"port\":4600}}]"
-  [ -e "$tmp/g.sock" ] && fail "guestfwd: the listen socket was left behind" || ok "guestfwd: listen socket deleted"
+  absent "$tmp/g.sock" "guestfwd: listen socket deleted"
 
   cycle "$d" ua-vschan-serial-usb-serial-0 serial0 usb-serial "pty:/dev/pts/" \
     '"serials":[{"type":"pty","target":{"type":"usb-serial"}}]'
@@ -241,12 +247,15 @@ sc_rollback() {
   has "$err" "taking back channel .*: ok" "rollback: progress shows the devices taken back"
   live=$(live_xml "$d")
   config=$(config_xml "$d")
-  [ "$(printf '%s\n' "$live" | grep -c '<channel')" = "$before_live" ] && ok "rollback: live channels as before" \
-    || fail "rollback: the live definition changed"
+  if [ "$(printf '%s\n' "$live" | grep -c '<channel')" = "$before_live" ]; then
+    ok "rollback: live channels as before"
+  else
+    fail "rollback: the live definition changed"
+  fi
   lacks "$live" "org.example.one\|org.example.two" "rollback: live has none of the run's devices"
   lacks "$config" "org.example" "rollback: config has none of the run's devices"
   for s in one two four; do
-    [ -e "$tmp/$s.sock" ] && fail "rollback: socket '$s.sock' left behind" || ok "rollback: no '$s.sock'"
+    absent "$tmp/$s.sock" "rollback: no '$s.sock'"
   done
   lacks "$(qemu_view "$d" ua-vschan-org-example-one)" "ua-vschan" "rollback: QEMU has no trace of device one"
 }
@@ -291,7 +300,7 @@ sc_apply_idempotent() {
   has "$live" "ua-foreign" "apply --prune: the foreign device stays"
   has "$live" "org.qemu.guest_agent.0" "apply --prune: the listed device stays"
   lacks "$live" "org.example.app" "apply --prune: the unlisted device is gone"
-  [ -e "$tmp/app.sock" ] && fail "apply --prune: app.sock left behind" || ok "apply --prune: app.sock deleted"
+  absent "$tmp/app.sock" "apply --prune: app.sock deleted"
   vs apply "$d" "$tmp/less.json" --prune
   has "$out" "Nothing to do" "apply --prune: converged"
 }
@@ -420,63 +429,16 @@ sc_no_controller() {
 # remote driver: qemu+tcp://127.0.0.1:PORT/system.
 sc_tcp_daemon() {
   begin
-  command -v libvirtd >/dev/null || skip "libvirtd is not installed"
-  [ "$(id -u)" -eq 0 ] || skip "a system libvirtd needs root"
-  if [ -S /run/libvirt/libvirt-sock ] || pgrep -x libvirtd >/dev/null || pgrep -x virtqemud >/dev/null; then
-    skip "a libvirt daemon already runs on this machine; not starting a second one"
-  fi
-  port=$(free_port)
-  mkdir -p "$tmp/sock"
-  cat >"$tmp/libvirtd.conf" <<EOF
-listen_tls = 0
-listen_tcp = 1
-listen_addr = "127.0.0.1"
-tcp_port = "$port"
-auth_tcp = "none"
-auth_unix_ro = "none"
-auth_unix_rw = "none"
-unix_sock_dir = "$tmp/sock"
-log_outputs = "3:file:$tmp/libvirtd.log"
-EOF
-  # QEMU's output goes through virtlogd (the system qemu.conf default); a
-  # private one for the duration of the test when none runs.
-  logd=""
-  mkdir -p /run/libvirt
-  ls /run/libvirt >"$tmp/run-before"
-  if [ ! -S /run/libvirt/virtlogd-sock ]; then
-    command -v virtlogd >/dev/null || skip "virtlogd is not installed"
-    virtlogd --pid-file "$tmp/virtlogd.pid" >"$tmp/virtlogd.out" 2>&1 &
-    logd=$!
-  fi
-  libvirtd --listen --config "$tmp/libvirtd.conf" --pid-file "$tmp/libvirtd.pid" \
-    >"$tmp/libvirtd.out" 2>&1 &
-  daemon=$!
+  # shellcheck source=tests/virt/private-libvirtd.sh
+  . "$(dirname "$0")/private-libvirtd.sh"
   # shellcheck disable=SC2317
   stop_daemon() {
-    virsh -c "$tcp_uri" destroy vt-remote >/dev/null 2>&1
-    kill "$daemon" 2>/dev/null
-    wait "$daemon" 2>/dev/null
-    if [ -n "$logd" ]; then
-      kill "$logd" 2>/dev/null
-      wait "$logd" 2>/dev/null
-      rm -f /run/libvirt/virtlogd-sock /run/libvirt/virtlogd-admin-sock
-    fi
-    rm -f /var/log/libvirt/qemu/vt-remote.log*
-    # The runtime directories our daemon created (none ran before it).
-    ls /run/libvirt | while read -r entry; do
-      grep -qxF "$entry" "$tmp/run-before" || rm -rf "/run/libvirt/${entry:?}"
-    done
+    private_libvirtd_stop
     finish
   }
-  tcp_uri="qemu+tcp://127.0.0.1:$port/system"
   trap stop_daemon EXIT
-  up=""
-  for _ in $(seq 50); do
-    if virsh -c "$tcp_uri" uri >/dev/null 2>&1; then up=1; break; fi
-    kill -0 "$daemon" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$up" ] || skip "libvirtd did not come up on 127.0.0.1:$port: $(tail -3 "$tmp/libvirtd.out" "$tmp/libvirtd.log" 2>/dev/null)"
+  private_libvirtd_start "$tmp/daemon" || skip "$PRIVATE_LIBVIRTD_WHY"
+  tcp_uri=$PRIVATE_LIBVIRTD_TCP
   # A transient domain: nothing is left in the daemon's directories.
   "$VSCT_VIRT" "$VSCT_ROOT" define vt-xmlsrc >/dev/null || exit 1
   "$VSCT_VIRT" "$VSCT_ROOT" xml vt-xmlsrc --inactive | sed 's|<name>vt-xmlsrc|<name>vt-remote|; /<uuid>/d' >"$tmp/remote.xml"
