@@ -16,6 +16,7 @@
 # runtime directories it created.  QEMU output goes through virtlogd (the
 # Debian qemu.conf default), so a private one runs when none does.
 
+# shellcheck disable=SC2034  # PRIVATE_LIBVIRTD_* are read by the scripts that source this one
 private_libvirtd_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -38,7 +39,7 @@ private_libvirtd_start() {
   fi
   _pl_port=$(private_libvirtd_free_port)
   mkdir -p "$_pl_dir/sock" /run/libvirt
-  ls /run/libvirt >"$_pl_dir/run-before"
+  find /run/libvirt -mindepth 1 -maxdepth 1 -printf '%f\n' >"$_pl_dir/run-before"
   cat >"$_pl_dir/libvirtd.conf" <<EOF
 listen_tls = 0
 listen_tcp = 1
@@ -62,7 +63,6 @@ EOF
     >"$_pl_dir/libvirtd.out" 2>&1 &
   _pl_daemon=$!
   PRIVATE_LIBVIRTD_TCP="qemu+tcp://127.0.0.1:$_pl_port/system"
-  # shellcheck disable=SC2034  # for the scripts that source this one
   PRIVATE_LIBVIRTD_UNIX="qemu+unix:///system?socket=$_pl_dir/sock/libvirt-sock"
   for _ in $(seq 100); do
     if virsh -c "$PRIVATE_LIBVIRTD_TCP" uri >/dev/null 2>&1; then
@@ -93,7 +93,7 @@ private_libvirtd_stop() {
     _pl_logd=""
   fi
   if [ -n "${_pl_dir:-}" ] && [ -f "$_pl_dir/run-before" ]; then
-    ls /run/libvirt | while read -r _pl_entry; do
+    find /run/libvirt -mindepth 1 -maxdepth 1 -printf '%f\n' | while read -r _pl_entry; do
       grep -qxF "$_pl_entry" "$_pl_dir/run-before" || rm -rf "/run/libvirt/${_pl_entry:?}"
     done
     rm -f "$_pl_dir/run-before"
