@@ -47,6 +47,7 @@ const vsc_rule_info vsc_rules[] = {
   { "guestfwd-unique", VSC_SEV_WARNING, "guestfwd address:port pairs are unique" },
   { "console-compat", VSC_SEV_WARNING, "a serial console differs from the serial port it aliases" },
   { "virtio-serial-controller", VSC_SEV_WARNING, "virtio ports need a virtio-serial controller in the domain" },
+  { "alias-dropped", VSC_SEV_WARNING, "an alias with '.', which libvirt drops from the persistent definition" },
   { NULL, VSC_SEV_ERROR, NULL },
 };
 
@@ -406,8 +407,14 @@ static void check_alias(checker *c, const vsc_chardev *dev)
   /* libvirt's schema: [a-zA-Z0-9_\-.]+ ; "ua-" alone is accepted and works. */
   const char *rest = dev->alias + strlen(p);
   if (!only_chars(rest, "_.-"))
-    report(c, dev, "/alias", "alias-format", "use letters, digits, '_', '.' and '-' after 'ua-'",
+    report(c, dev, "/alias", "alias-format", "use letters, digits, '_' and '-' after 'ua-'",
            "alias '%s' must be 'ua-' followed by [A-Za-z0-9_.-]", dev->alias);
+  /* Defined with a '.', the alias is gone from the persistent definition
+   * read back (seen with libvirt 9.0 by the oracle test), so nothing can
+   * find the device by it later. */
+  else if (strchr(rest, '.'))
+    report(c, dev, "/alias", "alias-dropped", "use '_' or '-' instead of '.'",
+           "libvirt accepts alias '%s' but drops it from the persistent definition", dev->alias);
 }
 
 static void check_address(checker *c, const vsc_chardev *dev)

@@ -48,7 +48,7 @@ xmlDocPtr vsc_xml_read(const char *text, size_t len, const char *file, vsc_diags
   /* No network, no external DTD or entities, no entity substitution; the
    * error goes to diags rather than stderr. */
   doc = xmlCtxtReadMemory(ctxt, text, (int)len, file, NULL,
-                          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+                          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES);
   if (!doc) {
     const xmlError *err = xmlCtxtGetLastError(ctxt);
     char msg[512] = "not well-formed XML";

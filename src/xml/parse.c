@@ -148,7 +148,10 @@ static void read_target(reader *r, xmlNodePtr node, vsc_chardev *dev)
   READ_ENUM(r, node, "type", vsc_target_type, VSC_TARGET_LAST, &dev->target.type);
   dev->target.name = attr(node, "name");
   dev->target.address = attr(node, "address");
-  read_uint(r, node, "port", &dev->target.port, &dev->target.has_port);
+  /* port='-1' asks libvirt to pick one, as if it were absent. */
+  VSC_AUTOFREE(char) port = attr(node, "port");
+  if (!port || strcmp(port, "-1") != 0)
+    read_uint(r, node, "port", &dev->target.port, &dev->target.has_port);
   dev->target.state = attr(node, "state");
   for (xmlNodePtr c = node->children; c; c = c->next)
     if (is_element(c, "model"))
