@@ -194,7 +194,9 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
     for name, args, needle in [("VMID not a number", ["abc", spec], "VMID"),
                                ("VMID with a leading zero", ["0100", spec], "VMID"),
                                ("more than four ISA serial ports", ["100", five], "ISA"),
-                               ("a path with a newline", ["100", nl], "newline")]:
+                               ("a path with a newline", ["100", nl], "newline"),
+                               ("an id that collides with qemu-server's", ["100", spec, "--prefix", "qga",
+                                                                           "--channel", "pty,name=org.c.0,alias=0"], "collide")]:
         r = run("qm", *args, "--write", "--conf", conf, "--lock-dir", lock_dir)
         check(f"bad input: {name}", r.returncode in (1, 2) and needle.lower() in r.stderr.lower()
               and open(conf, "rb").read() == before, r.stderr)
