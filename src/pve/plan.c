@@ -154,6 +154,23 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
     }
     vsc_devset_add(&plan->rest, copy);
   }
+  /* qemu-server adds its serialN ports first, without index=, so they take
+   * the lowest ISA indices; one of ours with an explicit lower index would
+   * clash with them at start. */
+  int nnative = 0;
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
+    nnative += plan->serial[i] != NULL;
+  for (size_t i = 0; i < plan->rest.ndevs; i++) {
+    const vsc_chardev *dev = plan->rest.devs[i];
+    if (dev->kind == VSC_KIND_SERIAL && vsc_chardev_target_type(dev) == VSC_TARGET_ISA_SERIAL &&
+        dev->has_target && dev->target.has_port && (int)dev->target.port < nnative) {
+      vsc_error(diags, NULL, "pve-serial-index",
+                "give it a target port of at least the number of serialN lines, or leave the port out",
+                "serial port %u would take an ISA index that qemu-server's own serialN ports use",
+                dev->target.port);
+      return -1;
+    }
+  }
   if (plan->rest.ndevs == 0)
     return 0;
   if (vsc_qemu_build_argv(&plan->rest, qopts, &plan->argv, &plan->argc, diags) < 0)
