@@ -27,13 +27,18 @@ static int native_serial(unsigned vmid, const vsc_chardev *dev, int next_free, c
       port < 0 || port >= VSC_PVE_MAX_SERIAL || !src || !src->path)
     return -1;
   if (vsc_chardev_backend(dev) == VSC_BACKEND_UNIX && src->mode == VSC_MODE_BIND && !src->has_reconnect) {
-    char own[128], own_run[128];
-    snprintf(own, sizeof(own), "/var/run/qemu-server/%u.serial%d", vmid, port);
-    snprintf(own_run, sizeof(own_run), "/run/qemu-server/%u.serial%d", vmid, port);
-    if (!streq(src->path, own) && !streq(src->path, own_run))
-      return -1;
-    *value = vsc_strdup("socket");
-    return port;
+    /* qemu-server's own socket names the port: VMID.serialN. */
+    for (int n = 0; n < VSC_PVE_MAX_SERIAL; n++) {
+      char own[128], own_run[128];
+      snprintf(own, sizeof(own), "/var/run/qemu-server/%u.serial%d", vmid, n);
+      snprintf(own_run, sizeof(own_run), "/run/qemu-server/%u.serial%d", vmid, n);
+      if ((streq(src->path, own) || streq(src->path, own_run)) &&
+          (!dev->has_target || !dev->target.has_port || (int)dev->target.port == n)) {
+        *value = vsc_strdup("socket");
+        return n;
+      }
+    }
+    return -1;
   }
   /* qemu-server's pattern is /dev/[^,]+ */
   if (vsc_chardev_backend(dev) == VSC_BACKEND_DEV && strncmp(src->path, "/dev/", 5) == 0 &&

@@ -191,7 +191,13 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
     nl = os.path.join(tmp, "nl.json")
     open(nl, "w").write(json.dumps({"channels": [{"type": "unix", "source": {"mode": "bind", "path": "/run/a\nb.sock"},
                                                   "target": {"type": "virtio", "name": "org.x"}}]}))
-    for name, args, needle in [("VMID not a number", ["abc", spec], "VMID"),
+    # qemu-server's own socket path makes a native serialN line.
+    r = run("qm", "100", "--serial", "unix,mode=bind,path=/var/run/qemu-server/100.serial1", "--template", "guest-agent")
+    check("native serial1 and agent lines", r.returncode == 0 and r.stdout == "agent: 1\nserial1: socket\n", r.stdout + r.stderr)
+    for name, args, needle in [("an ISA index qemu-server's serialN takes",
+                                ["100", "--serial", "unix,mode=bind,path=/var/run/qemu-server/100.serial1",
+                                 "--serial", "tcp,host=:23,mode=bind,target.port=0"], "ISA index"),
+                               ("VMID not a number", ["abc", spec], "VMID"),
                                ("VMID with a leading zero", ["0100", spec], "VMID"),
                                ("more than four ISA serial ports", ["100", five], "ISA"),
                                ("a path with a newline", ["100", nl], "newline"),
