@@ -1,0 +1,114 @@
+#!/bin/sh
+# Hotplug throughput: 16 virtio channels attached to a running domain by
+# one 'vschan add' against 16 'virsh attach-device' runs, on the same
+# domain through the same libvirtd (a private one on this machine, see
+# tests/virt/private-libvirtd.sh); the domain is re-created before every
+# timed run.  Then vschan's own overhead: with VSCHAN_TIMING=1 vschan
+# reports the time spent inside libvirt calls against its whole run.
+#
+# Usage: bench/hotplug.sh [VSCHAN]      (RUNS=N to change the run count)
+# Needs root, libvirtd, virtlogd, QEMU and hyperfine; no other libvirt
+# daemon may be running.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+vschan=${1:-$here/../build/src/vschan}
+runs=${RUNS:-5}
+n=16
+command -v hyperfine >/dev/null || { echo "hotplug: hyperfine is missing (apt-get install hyperfine)" >&2; exit 1; }
+[ -x "$vschan" ] || { echo "hotplug: '$vschan' is not built (scripts/build)" >&2; exit 1; }
+
+# Short: libvirt's socket paths must fit 107 bytes.
+tmp=$(mktemp -d /tmp/vsbench.XXXXXX)
+# shellcheck source=tests/virt/private-libvirtd.sh
+. "$here/../tests/virt/private-libvirtd.sh"
+cleanup() {
+  private_libvirtd_stop
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if ! private_libvirtd_start "$tmp/daemon"; then
+  echo "hotplug: $PRIVATE_LIBVIRTD_WHY" >&2
+  exit 1
+fi
+uri=$PRIVATE_LIBVIRTD_UNIX
+
+accel=qemu
+if [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; then accel=kvm; fi
+cat >"$tmp/domain.xml" <<EOF
+<domain type='$accel'>
+  <name>vschan-bench</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <features><acpi/></features>
+  <devices>
+    <controller type='virtio-serial' index='0'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+cat >"$tmp/recreate.sh" <<EOF
+virsh -q -c '$uri' destroy vschan-bench >/dev/null 2>&1
+virsh -q -c '$uri' create '$tmp/domain.xml' >/dev/null
+EOF
+
+# The same 16 unix channels for both tools.
+mkdir -p "$tmp/s"
+{
+  printf '{"version":1,"channels":['
+  i=0
+  while [ $i -lt $n ]; do
+    [ $i -gt 0 ] && printf ','
+    printf '{"type":"unix","source":{"mode":"bind","path":"%s/s/c%d.sock"},"target":{"type":"virtio","name":"org.bench.c%d"}}' "$tmp" $i $i
+    i=$((i + 1))
+  done
+  printf ']}\n'
+} >"$tmp/spec.json"
+: >"$tmp/virsh.sh"
+i=0
+while [ $i -lt $n ]; do
+  cat >"$tmp/c$i.xml" <<EOF
+<channel type='unix'>
+  <source mode='bind' path='$tmp/s/c$i.sock'/>
+  <target type='virtio' name='org.bench.c$i'/>
+</channel>
+EOF
+  echo "virsh -q -c '$uri' attach-device vschan-bench '$tmp/c$i.xml' --live >/dev/null" >>"$tmp/virsh.sh"
+  i=$((i + 1))
+done
+
+sh "$tmp/recreate.sh"
+hyperfine --runs "$runs" --prepare "sh $tmp/recreate.sh" --export-json "$tmp/r.json" \
+  -n vschan "$vschan -q -c '$uri' add vschan-bench $tmp/spec.json" \
+  -n virsh "sh $tmp/virsh.sh" >/dev/null
+
+# Overhead: vschan's own time against the time inside libvirt calls.
+: >"$tmp/timing"
+i=0
+while [ $i -lt "$runs" ]; do
+  sh "$tmp/recreate.sh"
+  VSCHAN_TIMING=1 "$vschan" -q -c "$uri" add vschan-bench "$tmp/spec.json" 2>>"$tmp/timing"
+  i=$((i + 1))
+done
+
+python3 - "$tmp/r.json" "$tmp/timing" "$n" <<'PY'
+import json, re, statistics, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+v, p = r["vschan"], r["virsh"]
+n = sys.argv[3]
+print(f"hotplug: {n} channels, one 'vschan add': median {v['median']*1e3:.0f} ms "
+      f"(min {v['min']*1e3:.0f}, max {v['max']*1e3:.0f}); "
+      f"{n} 'virsh attach-device': median {p['median']*1e3:.0f} ms "
+      f"(min {p['min']*1e3:.0f}, max {p['max']*1e3:.0f}); "
+      f"ratio {p['median']/v['median']:.1f}x (target >= 3x)")
+rows = [re.search(r"total ([\d.]+) ms, inside libvirt ([\d.]+) ms, vschan ([\d.]+) ms \(([\d.]+)%\)", l)
+        for l in open(sys.argv[2])]
+rows = [m for m in rows if m]
+if rows:
+    share = statistics.median(float(m.group(4)) for m in rows)
+    total = statistics.median(float(m.group(1)) for m in rows)
+    own = statistics.median(float(m.group(3)) for m in rows)
+    print(f"hotplug: vschan's own time {own:.1f} ms of {total:.0f} ms in-process "
+          f"(median of {len(rows)}): {share:.1f}% above the libvirt calls (target < 10%)")
+PY
