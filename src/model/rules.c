@@ -198,7 +198,7 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
 
   if (dev->kind == VSC_KIND_CHANNEL && tt == VSC_TARGET_ABSENT) {
     report(c, dev, "/target", "target-missing",
-           "add \"target\": {\"type\": \"virtio\", \"name\": \"org.example.app.0\"} or a guestfwd target",
+           "give it a virtio target with a port name (such as org.example.app.0) or a guestfwd target",
            "target type must be specified for channel device");
     return;
   }
@@ -210,7 +210,7 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
   switch (tt) {
   case VSC_TARGET_GUESTFWD:
     if (!dev->target.address)
-      report(c, dev, "/target/address", "guestfwd-address", "add \"address\": \"10.0.2.1\"",
+      report(c, dev, "/target/address", "guestfwd-address", "give the target an IPv4 address, such as 10.0.2.1",
              "a guestfwd channel needs a target address");
     else if (looks_ipv6(dev->target.address))
       report(c, dev, "/target/address", "guestfwd-address", "use an IPv4 address of the user network, such as 10.0.2.1",
@@ -219,7 +219,7 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
       report(c, dev, "/target/address", "guestfwd-address", "use an IPv4 address such as 10.0.2.1",
              "'%s' is not an IPv4 address", dev->target.address);
     if (!dev->target.has_port)
-      report(c, dev, "/target/port", "guestfwd-port", "add \"port\": 4600",
+      report(c, dev, "/target/port", "guestfwd-port", "give the target a port, such as 4600",
              "a guestfwd channel needs a target port from 1 to 65535");
     else if (dev->target.port == 0)
       report(c, dev, "/target/port", "guestfwd-port-zero", "use the guest-side port to forward, e.g. 4600",
@@ -227,7 +227,7 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
     break;
   case VSC_TARGET_XEN:
     if (dev->kind == VSC_KIND_CHANNEL)
-      report(c, dev, "/target/type", "xen-target", "use \"type\": \"virtio\" on QEMU/KVM",
+      report(c, dev, "/target/type", "xen-target", "use a virtio target on QEMU/KVM",
              "a xen channel target does not work on QEMU (libvirt fails with 'An error occurred, but the cause is unknown')");
     else
       report(c, dev, "/target/type", "target-type", "use a serial or virtio console on QEMU/KVM",
@@ -242,7 +242,7 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
   case VSC_TARGET_SERIAL:
     if (dev->kind == VSC_KIND_CONSOLE && console_index > 0)
       report(c, dev, "/target/type", "console-serial-first",
-             "make it a virtio console: \"target\": {\"type\": \"virtio\"}",
+             "make it a virtio console (target type virtio)",
              "only the first console can be a serial port");
     break;
   case VSC_TARGET_SYSTEM_SERIAL:
@@ -310,7 +310,7 @@ static void check_source(checker *c, const vsc_chardev *dev)
   case VSC_BACKEND_SPICEVMC:
     if (dev->kind != VSC_KIND_CHANNEL || tt != VSC_TARGET_VIRTIO)
       report(c, dev, "/type", "spicevmc-target",
-             "use a channel with \"target\": {\"type\": \"virtio\", \"name\": \"com.redhat.spice.0\"}",
+             "use a channel with a virtio target named com.redhat.spice.0",
              "spicevmc device type only supports virtio");
     else if (dev->target.name && strcmp(dev->target.name, "com.redhat.spice.0") != 0)
       report(c, dev, "/target/name", "spicevmc-name", "name it com.redhat.spice.0, or leave the name out",
@@ -321,26 +321,26 @@ static void check_source(checker *c, const vsc_chardev *dev)
   case VSC_BACKEND_PIPE:
   case VSC_BACKEND_DEV:
     if (!src || !src->path)
-      report(c, dev, "/source/path", "source-path", "add \"source\": {\"path\": \"/absolute/path\"}",
+      report(c, dev, "/source/path", "source-path", "give the source an absolute path",
              "missing source path for a '%s' backend", bs);
     break;
   case VSC_BACKEND_UNIX:
     if ((!src || !src->path) && !virtio_channel)
       report(c, dev, "/source/path", "source-path",
-             "add \"source\": {\"mode\": \"bind\", \"path\": \"/run/...sock\"}; only virtio channels get a generated path",
+             "give the source a path (mode bind to listen); only virtio channels get a generated one",
              "missing source path for a unix socket");
     break;
   case VSC_BACKEND_TCP:
     if (!src || !src->host)
-      report(c, dev, "/source/host", "tcp-host", "add \"host\": \"127.0.0.1\" (or 0.0.0.0 to listen on all)",
+      report(c, dev, "/source/host", "tcp-host", "give the source a host, such as 127.0.0.1 (0.0.0.0 listens on all)",
              "missing source host for a tcp backend");
     if (!src || !src->service)
-      report(c, dev, "/source/service", "tcp-service", "add \"service\": 4555", "missing source service for a tcp backend");
+      report(c, dev, "/source/service", "tcp-service", "give the source a service (a port), such as 4555", "missing source service for a tcp backend");
     break;
   case VSC_BACKEND_UDP:
     if (!src || !src->service)
       report(c, dev, "/source", "udp-service",
-             "add a source with \"mode\": \"connect\" and \"service\": the peer's port",
+             "give a source in connect mode with the peer's port as service",
              "missing source service for the connect end of a udp backend");
     break;
   case VSC_BACKEND_SPICEPORT:
@@ -367,11 +367,11 @@ static void check_source(checker *c, const vsc_chardev *dev)
     bool bind = s->mode == VSC_MODE_BIND || (b == VSC_BACKEND_UNIX && !s->path);
     if (bind)
       report(c, dev, "/source/reconnect", "reconnect-mode",
-             s->path ? "remove reconnect, or use \"mode\": \"connect\"" : "give a path with \"mode\": \"connect\", or remove reconnect",
+             s->path ? "remove reconnect, or use connect mode" : "give a path in connect mode, or remove reconnect",
              "chardev reconnect is possible only for connect mode");
     if (s->reconnect.enabled != VSC_TRI_NO) {
       if (!s->reconnect.has_timeout)
-        report(c, dev, "/source/reconnect", "reconnect-timeout", "add \"timeout\": 10 (seconds)",
+        report(c, dev, "/source/reconnect", "reconnect-timeout", "give reconnect a timeout in seconds, such as 10",
                "an enabled reconnect needs a timeout");
       else if (s->reconnect.timeout == 0)
         report(c, dev, "/source/reconnect/timeout", "reconnect-timeout", "use a timeout of 1 second or more",
@@ -385,7 +385,7 @@ static void check_source(checker *c, const vsc_chardev *dev)
              "libvirt ignores a protocol on a '%s' backend", bs);
     else if (dev->protocol == VSC_PROTOCOL_TELNETS || dev->protocol == VSC_PROTOCOL_TLS)
       report(c, dev, "/protocol", "protocol-ignored",
-             "for TLS use \"source\": {\"tls\": true} with chardev_tls in qemu.conf, and protocol raw or telnet",
+             "for TLS set tls on the source (with chardev_tls in qemu.conf) and use protocol raw or telnet",
              "libvirt accepts protocol '%s' but ignores it: the connection is neither telnet nor TLS",
              vsc_protocol_to_string(dev->protocol));
   }
