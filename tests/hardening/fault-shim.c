@@ -1,0 +1,179 @@
+/* LD_PRELOAD shim that makes file writes fail the way disks and crashes
+ * do, for tests of vschan's atomic writes (-o, qm --write).  Root ignores
+ * permissions, so this is how a test gets EACCES.  Only regular files are
+ * touched: the test's pipes (stdout, stderr) keep working.
+ *
+ * VSCHAN_SHIM is a comma-separated list of:
+ *   enospc-after=N     regular-file writes fail with ENOSPC once N bytes were written
+ *   short=N            a regular-file write() writes at most N bytes
+ *   eintr              every regular-file write() fails once with EINTR first
+ *   fsync=eio          fsync() fails with EIO
+ *   rename=eacces      rename() fails with EACCES (also: exdev)
+ *   tmp=eacces         mkostemp() and open(O_CREAT|O_EXCL) fail with EACCES
+ *   kill-before-rename the process gets SIGKILL when it calls rename()
+ *   kill-after=N       SIGKILL once N bytes were written to regular files */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static long enospc_after = -1, short_len = -1, kill_after = -1;
+static int fsync_errno, rename_errno, tmp_errno;
+static bool eintr, kill_before_rename;
+static long written;
+static bool eintr_pending = true;
+
+static int errno_named(const char *name)
+{
+  if (strcmp(name, "eacces") == 0)
+    return EACCES;
+  if (strcmp(name, "eio") == 0)
+    return EIO;
+  if (strcmp(name, "exdev") == 0)
+    return EXDEV;
+  if (strcmp(name, "enospc") == 0)
+    return ENOSPC;
+  return EIO;
+}
+
+__attribute__((constructor)) static void shim_init(void)
+{
+  const char *env = getenv("VSCHAN_SHIM");
+  char *copy, *tok, *save = NULL;
+  if (!env)
+    return;
+  copy = strdup(env);
+  for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(tok, '=');
+    const char *val = eq ? eq + 1 : "";
+    if (eq)
+      *eq = '\0';
+    if (strcmp(tok, "enospc-after") == 0)
+      enospc_after = atol(val);
+    else if (strcmp(tok, "short") == 0)
+      short_len = atol(val);
+    else if (strcmp(tok, "eintr") == 0)
+      eintr = true;
+    else if (strcmp(tok, "fsync") == 0)
+      fsync_errno = errno_named(val);
+    else if (strcmp(tok, "rename") == 0)
+      rename_errno = errno_named(val);
+    else if (strcmp(tok, "tmp") == 0)
+      tmp_errno = errno_named(val);
+    else if (strcmp(tok, "kill-before-rename") == 0)
+      kill_before_rename = true;
+    else if (strcmp(tok, "kill-after") == 0)
+      kill_after = atol(val);
+    else {
+      fprintf(stderr, "fault-shim: unknown directive '%s'\n", tok);
+      _exit(125);
+    }
+  }
+  free(copy);
+}
+
+static bool regular(int fd)
+{
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+  static ssize_t (*real)(int, const void *, size_t);
+  if (!real)
+    real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+  if (n == 0 || !regular(fd))
+    return real(fd, buf, n);
+  if (eintr && eintr_pending) {
+    eintr_pending = false;
+    errno = EINTR;
+    return -1;
+  }
+  eintr_pending = true;
+  if (enospc_after >= 0) {
+    if (written >= enospc_after) {
+      errno = ENOSPC;
+      return -1;
+    }
+    if ((long)n > enospc_after - written)
+      n = (size_t)(enospc_after - written);   /* a short write, then ENOSPC */
+  }
+  if (short_len > 0 && (long)n > short_len)
+    n = (size_t)short_len;
+  if (kill_after >= 0 && written + (long)n >= kill_after) {
+    n = (size_t)(kill_after - written);
+    if (n > 0)
+      real(fd, buf, n);
+    raise(SIGKILL);
+  }
+  ssize_t w = real(fd, buf, n);
+  if (w > 0)
+    written += w;
+  return w;
+}
+
+int fsync(int fd)
+{
+  static int (*real)(int);
+  if (!real)
+    real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+  if (fsync_errno && regular(fd)) {
+    errno = fsync_errno;
+    return -1;
+  }
+  return real(fd);
+}
+
+int rename(const char *from, const char *to)
+{
+  static int (*real)(const char *, const char *);
+  if (!real)
+    real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+  if (kill_before_rename)
+    raise(SIGKILL);
+  if (rename_errno) {
+    errno = rename_errno;
+    return -1;
+  }
+  return real(from, to);
+}
+
+int mkostemp(char *template, int flags)
+{
+  static int (*real)(char *, int);
+  if (!real)
+    real = (int (*)(char *, int))dlsym(RTLD_NEXT, "mkostemp");
+  if (tmp_errno) {
+    errno = tmp_errno;
+    return -1;
+  }
+  return real(template, flags);
+}
+
+int open(const char *path, int flags, ...)
+{
+  static int (*real)(const char *, int, ...);
+  mode_t mode = 0;
+  if (!real)
+    real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+  if (flags & O_CREAT) {
+    va_list ap;
+    va_start(ap, flags);
+    mode = (mode_t)va_arg(ap, int);
+    va_end(ap);
+  }
+  if (tmp_errno && (flags & O_CREAT) && (flags & O_EXCL)) {
+    errno = tmp_errno;
+    return -1;
+  }
+  return real(path, flags, mode);
+}

@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+"""Fault injection through the vschan binary.
+
+alloc:  VSCHAN_FAIL_ALLOC=n fails the n-th allocation.  For every n along a
+        render ('vschan xml' of a spec with several devices; and --into a
+        domain with -o over an existing file) and along 'vschan validate' of a
+        domain (rules only: every n; with libvirt's RNG schema, whose
+        compilation alone takes tens of thousands of allocations: every n of
+        the first and last 500 and 300 spread in between, or every n with
+        VSCHAN_FAULT_EVERY=1; libxml2 seeds its hash tables at random, so the
+        count varies by a few dozen between runs and near the end either
+        outcome is right), the run ends with exit 0 and the normal output,
+        or exit 4 and "vschan: error: out of memory" -- never a signal, never
+        a hang -- and -o leaves the old file as it was and no temporary file.
+writes: an LD_PRELOAD shim (fault-shim.c) makes write() hit ENOSPC, short
+        writes and EINTR happen, fsync/rename/mkostemp fail, and SIGKILL
+        arrive before the rename or half way through the write, for
+        'vschan xml -o' and 'vschan qm --write': the original file stays byte
+        for byte, no temporary file is left (except after SIGKILL, where
+        nothing could remove it; it is a hidden or .tmp. name and the original
+        is intact), and the error says what failed.
+
+usage: faults.py VSCHAN SHIM.so [alloc|writes]...
+"""
+import concurrent.futures
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+VSCHAN, SHIM = sys.argv[1], sys.argv[2]
+GROUPS = sys.argv[3:] or ["alloc", "writes"]
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CASES = os.path.join(TOP, "tests", "cases")
+OOM = "vschan: error: out of memory\n"
+TIMEOUT = 20
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL " + msg, flush=True)
+
+
+def run(args, env_extra=None, cwd=None):
+    env = dict(os.environ)
+    env.pop("VSCHAN_FAIL_ALLOC", None)
+    env.pop("VSCHAN_SHIM", None)
+    env["NO_COLOR"] = "1"
+    # ASan builds: no leak report at exit, and the shim may come first.
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0:verify_asan_link_order=0"
+    env.update(env_extra or {})
+    try:
+        p = subprocess.run([VSCHAN] + args, env=env, cwd=cwd, capture_output=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return None
+    return p
+
+
+def alloc_count(args, prepare=None):
+    """The number of allocations of a run: the largest n that still fails."""
+    def fails(n):
+        if prepare:
+            prepare()
+        p = run(args, {"VSCHAN_FAIL_ALLOC": str(n)})
+        return p is not None and p.returncode == 4
+    hi = 1
+    while fails(hi):
+        hi *= 2
+        if hi > 1 << 24:
+            raise SystemExit("allocation count does not converge for %s" % args)
+    lo = hi // 2  # fails(lo) or lo == 0; not fails(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if fails(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def sweep(name, args, ns, reference, out_path=None, original=None, workdir=None):
+    """Run with VSCHAN_FAIL_ALLOC=n for each n; check every outcome."""
+    def one(n):
+        env = {"VSCHAN_FAIL_ALLOC": str(n)}
+        a = list(args)
+        private = None
+        if out_path:
+            # each run writes its own copy of the original, in its own directory
+            private = tempfile.mkdtemp(dir=workdir)
+            target = os.path.join(private, os.path.basename(out_path))
+            with open(target, "wb") as f:
+                f.write(original)
+            a = [target if x == out_path else x for x in a]
+        p = run(a, env)
+        problems = []
+        if p is None:
+            problems.append("hung (no exit within %d s)" % TIMEOUT)
+        elif p.returncode < 0:
+            problems.append("killed by signal %d" % -p.returncode)
+        elif p.returncode == 4:
+            if p.stderr.decode(errors="replace") != OOM:
+                problems.append("exit 4 but stderr is %r" % p.stderr[-300:])
+        elif p.returncode == 0:
+            if (p.stdout, p.stderr) != reference:
+                problems.append("exit 0 but the output differs from a normal run")
+        else:
+            problems.append("exit %d: %r" % (p.returncode, p.stderr[-300:]))
+        if private:
+            target = os.path.join(private, os.path.basename(out_path))
+            with open(target, "rb") as f:
+                now = f.read()
+            if p is not None and p.returncode == 4 and now != original:
+                problems.append("-o file changed although the run failed")
+            left = sorted(set(os.listdir(private)) - {os.path.basename(out_path)})
+            if left:
+                problems.append("left behind: %s" % left)
+            shutil.rmtree(private)
+        return n, (p.returncode if p else None), problems
+
+    counts = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        for n, rc, problems in pool.map(one, ns):
+            counts[rc] = counts.get(rc, 0) + 1
+            for pr in problems:
+                fail("%s: VSCHAN_FAIL_ALLOC=%d: %s" % (name, n, pr))
+    print("ok %s: %d runs, exits %s" % (name, len(ns), dict(sorted(counts.items(), key=str))), flush=True)
+
+
+def alloc_tests(work):
+    spec = os.path.join(CASES, "channel-many", "spec.json")
+    into_dir = os.path.join(CASES, "into-keeps-everything")
+    domain = os.path.join(into_dir, "domain.xml")
+    merged = os.path.join(into_dir, "expected.xml")
+    every = os.environ.get("VSCHAN_FAULT_EVERY") == "1"
+
+    # 1. render a spec with several devices to standard output
+    args = ["xml", spec]
+    ref = run(args)
+    assert ref.returncode == 0, ref.stderr
+    n = alloc_count(args)
+    sweep("xml SPEC", args, list(range(1, n + 2)), (ref.stdout, ref.stderr))
+
+    # 2. render --into a domain, -o over an existing file
+    out = os.path.join(work, "vm.xml")
+    original = b"<domain>the old file, to be kept on failure</domain>\n"
+    def prepare():
+        with open(out, "wb") as f:
+            f.write(original)
+    args = ["xml", os.path.join(into_dir, "spec.json"), "--into", domain, "-o", out]
+    prepare()
+    ref = run(args)
+    assert ref.returncode == 0, ref.stderr
+    with open(out, "rb") as f:
+        assert f.read() == open(merged, "rb").read(), "--into -o wrote something else than the golden case"
+    n = alloc_count(args, prepare)
+    sweep("xml --into -o", args, list(range(1, n + 2)), (ref.stdout, ref.stderr),
+          out_path=out, original=original, workdir=work)
+
+    # 3. validate a domain: rules only, then with libvirt's schema
+    for label, extra in (("validate --no-schema", ["--no-schema"]), ("validate", [])):
+        args = ["validate", "-j", "1"] + extra + [merged]
+        ref = run(args)
+        if ref.returncode not in (0, 1):
+            fail("%s: a normal run exits %d: %r" % (label, ref.returncode, ref.stderr[-300:]))
+            continue
+        n = alloc_count(args)
+        if every or n <= 1300:
+            ns = list(range(1, n + 2))
+        else:
+            step = (n - 1000) // 300 + 1
+            ns = sorted(set(range(1, 501)) | set(range(501, n - 500, step)) | set(range(n - 500, n + 2)))
+        sweep("%s (%d allocations)" % (label, n), args, ns, (ref.stdout, ref.stderr))
+
+
+# ---------------------------------------------------------------- writes
+
+def listing(d):
+    return sorted(os.listdir(d))
+
+
+def write_case(name, args, target, original, shim, expect_ok, work, want_msg=None, killed=False,
+               expected_content=None):
+    with open(target, "wb") as f:
+        f.write(original)
+    d = os.path.dirname(target)
+    before = listing(d)
+    p = run(args, {"VSCHAN_SHIM": shim, "LD_PRELOAD": SHIM} if shim else None)
+    with open(target, "rb") as f:
+        now = f.read()
+    left = sorted(set(listing(d)) - set(before))
+    where = "%s [%s]" % (name, shim or "no shim")
+    if p is None:
+        fail("%s: hung" % where)
+        return
+    err = p.stderr.decode(errors="replace")
+    if killed:
+        if p.returncode != -9:
+            fail("%s: expected SIGKILL, got exit %d: %s" % (where, p.returncode, err))
+        if now != original:
+            fail("%s: the original changed after a crash" % where)
+        for f in left:
+            if not (f.startswith(".") or ".tmp." in f):
+                fail("%s: a crash left %s, not a temporary name" % (where, f))
+        for f in left:
+            os.unlink(os.path.join(d, f))
+    elif expect_ok:
+        if p.returncode != 0:
+            fail("%s: exit %d: %s" % (where, p.returncode, err))
+        elif expected_content is not None and now != expected_content:
+            fail("%s: the written file differs from a normal run" % where)
+        if left:
+            fail("%s: left behind %s" % (where, left))
+    else:
+        if p.returncode in (0,) or p.returncode < 0:
+            fail("%s: expected an error exit, got %d" % (where, p.returncode))
+        if now != original:
+            fail("%s: the original changed although the write failed" % where)
+        if left:
+            fail("%s: left behind %s" % (where, left))
+        if want_msg and want_msg not in err:
+            fail("%s: stderr lacks %r: %s" % (where, want_msg, err))
+    print("ok %s: exit %s%s" % (where, p.returncode, ", left %s (removed)" % left if killed and left else ""),
+          flush=True)
+
+
+def write_tests(work):
+    spec = os.path.join(CASES, "channel-many", "spec.json")
+    d = os.path.join(work, "out")
+    os.makedirs(d)
+    target = os.path.join(d, "vm.xml")
+    original = b"<devices>\n  <!-- the old file: must survive every failed write -->\n</devices>\n" * 20
+    ref = run(["xml", spec])
+    assert ref.returncode == 0
+    xml_args = ["xml", spec, "-o", target]
+
+    failing = [
+        ("enospc-after=0", "No space left on device"),
+        ("enospc-after=100", "No space left on device"),
+        ("fsync=eio", "Input/output error"),
+        ("rename=eacces", "Permission denied"),
+        ("rename=exdev", "Invalid cross-device link"),
+        ("tmp=eacces", "Permission denied"),
+    ]
+    for shim, msg in failing:
+        write_case("xml -o", xml_args, target, original, shim, False, work, msg)
+    for shim in ("short=7", "eintr", "short=3,eintr"):
+        write_case("xml -o", xml_args, target, original, shim, True, work, expected_content=ref.stdout)
+    for shim in ("kill-before-rename", "kill-after=50"):
+        write_case("xml -o", xml_args, target, original, shim, False, work, killed=True)
+
+    # a directory that does not exist: nothing created anywhere
+    missing = os.path.join(d, "no-such-dir", "vm.xml")
+    p = run(["xml", spec, "-o", missing])
+    if p.returncode != 2 or "cannot create a temporary file" not in p.stderr.decode():
+        fail("xml -o into a missing directory: exit %d: %r" % (p.returncode, p.stderr))
+    elif os.path.exists(os.path.dirname(missing)):
+        fail("xml -o into a missing directory created it")
+    else:
+        print("ok xml -o into a missing directory: exit 2", flush=True)
+
+    # standard output on a full disk
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([VSCHAN, "xml", spec], stdout=full, stderr=subprocess.PIPE, timeout=TIMEOUT)
+    if p.returncode == 0 or b"No space left" not in p.stderr:
+        fail("xml > /dev/full: exit %d: %r" % (p.returncode, p.stderr))
+    else:
+        print("ok xml > /dev/full: exit %d" % p.returncode, flush=True)
+
+    # qm --write: qemu-server's config, through pve's own locked edit
+    conf_src = os.path.join(TOP, "tests", "pve", "data", "101-pending.conf")
+    qspec = os.path.join(TOP, "tests", "qm", "specs", "channels.json")
+    if not os.path.exists(conf_src) or not os.path.exists(qspec):
+        print("skip qm --write: test data missing", flush=True)
+        return
+    qd = os.path.join(work, "pve")
+    os.makedirs(qd)
+    conf = os.path.join(qd, "100.conf")
+    conf_original = open(conf_src, "rb").read()
+    qm_args = ["qm", "100", qspec, "--write", "--conf", conf, "--lock-dir", os.path.join(work, "lock")]
+    shutil.copy(conf_src, conf)
+    ref = run(qm_args)
+    if ref.returncode != 0:
+        fail("qm --write: a normal run exits %d: %r" % (ref.returncode, ref.stderr))
+        return
+    conf_new = open(conf, "rb").read()
+    for shim, msg in failing:
+        write_case("qm --write", qm_args, conf, conf_original, shim, False, work, msg)
+    for shim in ("short=7", "eintr"):
+        write_case("qm --write", qm_args, conf, conf_original, shim, True, work, expected_content=conf_new)
+    for shim in ("kill-before-rename", "kill-after=50"):
+        write_case("qm --write", qm_args, conf, conf_original, shim, False, work, killed=True)
+
+
+def main():
+    if not os.path.exists(SHIM) and "writes" in GROUPS:
+        raise SystemExit("fault shim %s is missing" % SHIM)
+    work = tempfile.mkdtemp(prefix="vschan-faults-")
+    try:
+        if "alloc" in GROUPS:
+            alloc_tests(work)
+        if "writes" in GROUPS:
+            write_tests(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        print("%d failures" % len(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
