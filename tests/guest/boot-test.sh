@@ -84,7 +84,7 @@ cleanup() {
   for pidfile in "$root"/run/qemu/*.pid; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile" 2>/dev/null || true)
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
   done
   if [ "$status" -ne 0 ] && [ "$status" -ne 77 ] && [ -n "${VSCHAN_GUEST_KEEP-}" ]; then
     echo "boot-test: kept '$root'" >&2
@@ -126,6 +126,8 @@ domain_xml() {
 domain_running() {
   [ "$(vvirsh domstate "$dom" 2>/dev/null | head -n 1)" = running ]
 }
+
+oneline() { paste -sd ' ' <<<"$1"; }
 
 console_has() { [ -f "$console_log" ] && grep -q "$1" "$console_log"; }
 
@@ -249,7 +251,7 @@ step_wait_port() {
     else
       [ "$2" = absent ] && return 0
     fi
-    [ "$SECONDS" -lt "$limit" ] || fail "'$1' is not $2 in the guest's /dev/virtio-ports after 15 s (it has: $(echo $names))"
+    [ "$SECONDS" -lt "$limit" ] || fail "'$1' is not $2 in the guest's /dev/virtio-ports after 15 s (it has: $(oneline "$names"))"
     sleep 0.5
   done
 }
@@ -331,8 +333,8 @@ say "kernel and init: $(grep -c 'vschan-guest:' "$console_log" 2>/dev/null || ec
 
 names=$(step_guest_ports)
 grep -qx org.qemu.guest_agent.0 <<<"$names" ||
-  fail "the guest's /dev/virtio-ports does not list the agent port (it has: $(echo $names))"
-say "the guest sees: $(echo $names)"
+  fail "the guest's /dev/virtio-ports does not list the agent port (it has: $(oneline "$names"))"
+say "the guest sees: $(oneline "$names")"
 
 step_add_channel
 step_wait_port "$test_port" present

@@ -39,9 +39,11 @@ cannot_download() {
   exit 77
 }
 
-if [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] &&
-   [ "$out/vmlinuz" -nt "$script" ] && [ "$out/vmlinuz" -nt "$init" ] &&
-   [ "$out/initrd.img" -nt "$script" ] && [ "$out/initrd.img" -nt "$init" ]; then
+# newer FILE THAN: FILE exists and was modified after THAN.
+newer() { [ -f "$1" ] && [ -n "$(find "$1" -prune -newer "$2")" ]; }
+
+if newer "$out/vmlinuz" "$script" && newer "$out/vmlinuz" "$init" &&
+   newer "$out/initrd.img" "$script" && newer "$out/initrd.img" "$init"; then
   say "'$out/vmlinuz' and '$out/initrd.img' are up to date"
   exit 0
 fi
@@ -60,12 +62,20 @@ kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
 [ -n "$kpkg" ] || cannot_download "apt knows no 'linux-image-amd64'; run 'apt-get update'"
 say "kernel package: $kpkg"
 
+# cached_deb PACKAGE: the downloaded archive of PACKAGE, if any.
+cached_deb() {
+  for f in "$debs/${1}_"*.deb; do
+    [ -f "$f" ] && echo "$f" && return 0
+  done
+  return 1
+}
+
 # Download into a temporary directory so a partial download never counts as
 # cached; _apt cannot write to a private directory, so don't try to drop to it.
 fetch() {
   pkg=$1
-  if ls "$debs/${pkg}_"*.deb >/dev/null 2>&1; then
-    say "cached: $(cd "$debs" && ls "${pkg}_"*.deb | head -n 1)"
+  if deb=$(cached_deb "$pkg"); then
+    say "cached: ${deb##*/}"
     return 0
   fi
   say "downloading $pkg"
@@ -80,6 +90,10 @@ fetch() {
 for pkg in "$kpkg" busybox-static qemu-guest-agent; do
   fetch "$pkg"
 done
+# A kernel update renames the image package; drop the old 70 MB archives.
+for old in "$debs"/linux-image-*.deb; do
+  case ${old##*/} in "${kpkg}_"*) ;; *) [ -f "$old" ] && rm -f "$old" && say "dropped old '${old##*/}'" ;; esac
+done
 
 # --- unpack -----------------------------------------------------------------
 work=$out/work
@@ -88,15 +102,19 @@ mkdir -p "$work"
 unpack() {
   say "unpacking $1"
   mkdir -p "$work/$2"
-  dpkg-deb -x "$(ls "$debs/${1}_"*.deb | head -n 1)" "$work/$2"
+  dpkg-deb -x "$(cached_deb "$1")" "$work/$2"
 }
 unpack "$kpkg" kernel
 unpack busybox-static busybox
 unpack qemu-guest-agent qga
 
-kver=$(ls "$work/kernel/lib/modules" | head -n 1)
-[ -n "$kver" ] && [ -f "$work/kernel/boot/vmlinuz-$kver" ] ||
+kver=
+for d in "$work/kernel/lib/modules"/*; do
+  [ -d "$d" ] && kver=${d##*/} && break
+done
+if [ -z "$kver" ] || [ ! -f "$work/kernel/boot/vmlinuz-$kver" ]; then
   die "'$kpkg' has no kernel image or module tree"
+fi
 busybox=$work/busybox/bin/busybox
 [ -x "$busybox" ] || die "'busybox-static' has no '/bin/busybox'"
 qga=$work/qga/usr/sbin/qemu-ga
