@@ -109,14 +109,14 @@ xmlNodePtr vsc_xml_format_chardev(xmlDocPtr doc, const vsc_chardev *dev)
   if (dev->protocol != VSC_PROTOCOL_ABSENT)
     set_attr(xmlNewChild(node, NULL, BAD_CAST "protocol", NULL), "type",
              vsc_protocol_to_string(dev->protocol));
-  if (dev->log_file) {
+  if (given(dev->log_file) || dev->log_append != VSC_TRI_ABSENT) {
     xmlNodePtr log = xmlNewChild(node, NULL, BAD_CAST "log", NULL);
     set_attr(log, "file", dev->log_file);
     set_onoff(log, "append", dev->log_append);
   }
   if (dev->has_target)
     format_target(node, dev);
-  if (dev->alias)
+  if (given(dev->alias))
     set_attr(xmlNewChild(node, NULL, BAD_CAST "alias", NULL), "name", dev->alias);
   if (dev->has_acpi_index)
     set_uint(xmlNewChild(node, NULL, BAD_CAST "acpi", NULL), "index", dev->acpi_index);
