@@ -417,10 +417,18 @@ static void check_alias(checker *c, const vsc_chardev *dev)
            "libvirt accepts alias '%s' but drops it from the persistent definition", dev->alias);
 }
 
+/* In live XML, libvirt shows the first serial port a second time as a
+ * <console> with a serial target, carrying the serial's alias and address:
+ * a view of the same device, not a second one. */
+static bool is_compat_console(const vsc_chardev *dev)
+{
+  return dev->kind == VSC_KIND_CONSOLE && vsc_chardev_target_type(dev) == VSC_TARGET_SERIAL;
+}
+
 static void check_address(checker *c, const vsc_chardev *dev)
 {
   const char *type = dev->address.type;
-  if (!type)
+  if (!type || is_compat_console(dev))
     return;
   bool virtio = vsc_chardev_is_virtio_serial(dev);
   vsc_target_type tt = vsc_chardev_target_type(dev);
@@ -463,7 +471,7 @@ static void check_set(checker *c)
 
     for (size_t j = 0; j < i; j++) {
       const vsc_chardev *b = set->devs[j];
-      if (a->alias && streq(a->alias, b->alias))
+      if (a->alias && streq(a->alias, b->alias) && !is_compat_console(a) && !is_compat_console(b))
         report(c, a, "/alias", "alias-unique", "give each device its own alias",
                "non unique alias detected: %s; libvirt defines it, but QEMU refuses to start "
                "(duplicate chardev id) and hotplug refuses it", a->alias);
