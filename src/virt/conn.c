@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 struct vsc_virt {
@@ -137,12 +139,33 @@ static bool uri_is_local(const char *uri)
   return colon[3] == '/';
 }
 
+/* With qemu:///embed the QEMU driver runs inside vschan, and its log
+ * (warnings such as "tainted: high-privileges") would land on our stderr
+ * next to vschan's own messages, which already carry libvirt's errors.
+ * Send it to the root's log directory, as a daemon would, unless the user
+ * chose LIBVIRT_LOG_OUTPUTS.  Must run before the first libvirt call. */
+static void embed_log_to_root(const char *uri)
+{
+  const char *root;
+  if (!uri || strncmp(uri, "qemu:///embed", 13) != 0 || getenv("LIBVIRT_LOG_OUTPUTS"))
+    return;
+  if (!(root = strstr(uri, "root=")))
+    return;
+  root += 5;
+  VSC_AUTOFREE(char) dir = vsc_strndup(root, strcspn(root, "&"));
+  VSC_AUTOFREE(char) outputs = vsc_asprintf("3:file:%s/log/libvirt.log", dir);
+  VSC_AUTOFREE(char) logdir = vsc_asprintf("%s/log", dir);
+  mkdir(logdir, 0700);
+  setenv("LIBVIRT_LOG_OUTPUTS", outputs, 0);
+}
+
 vsc_virt *vsc_virt_open(const char *uri, vsc_diags *diags)
 {
   static bool registered;
   VSC_AUTOPTR(vsc_virt) v = NULL;
   double t0;
 
+  embed_log_to_root(uri ? uri : getenv("LIBVIRT_DEFAULT_URI"));
   virSetErrorFunc(NULL, quiet_error);
   if (!registered) {
     t0 = vsc_virt_now();
