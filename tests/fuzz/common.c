@@ -55,10 +55,13 @@ static void drop_empty_strings(json_t *v)
   size_t i;
   if (json_is_object(v)) {
     json_object_foreach_safe(v, tmp, key, member) {
-      if (json_is_string(member) && json_string_length(member) == 0)
+      if (json_is_string(member) && json_string_length(member) == 0) {
         json_object_del(v, key);
-      else
+      } else {
         drop_empty_strings(member);
+        if (strcmp(key, "log") == 0 && json_object_size(member) == 0)
+          json_object_del(v, key);   /* no <log/> without a file */
+      }
     }
   } else if (json_is_array(v)) {
     json_array_foreach(v, i, member)
