@@ -58,7 +58,11 @@ for tool in virsh python3; do
 done
 
 # --- the embed root and its cleanup -----------------------------------------
-root=$(mktemp -d "${TMPDIR:-/tmp}/vschan-guest.XXXXXX")
+# libvirt puts the agent socket 68 characters below the root, and a unix
+# socket path has at most 107: keep the root short.
+tmp=${TMPDIR:-/tmp}
+[ "${#tmp}" -le 20 ] || tmp=/tmp
+root=$(mktemp -d "$tmp/vschan-guest.XXXXXX")
 console_log=$root/console.log
 test_sock=$root/test0.sock
 
