@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "agent/agent.h"
 #include "cli.h"
+#include "guest/guest.h"
 #include "util/buf.h"
 #include "util/file.h"
 
@@ -32,12 +33,19 @@ typedef struct {
 
 static void usage(FILE *out)
 {
-  fputs("usage: vschan agent --socket PATH [--timeout S] [--max-reply BYTES] [--json]\n"
+  fputs("usage: vschan [-c URI] agent DOMAIN [--timeout S] [--json] COMMAND [ARGS]...\n"
+        "       vschan agent --socket PATH [--timeout S] [--max-reply BYTES] [--json]\n"
         "                    COMMAND [ARGS]...\n"
         "\n"
-        "Talk to the QEMU guest agent (qemu-ga) through the host end of the guest's\n"
-        "org.qemu.guest_agent.0 channel.  Every connection starts with a\n"
+        "Talk to the QEMU guest agent (qemu-ga) of a guest: through libvirt for a\n"
+        "DOMAIN (virDomainQemuAgentCommand; libvirt holds the agent's channel and does\n"
+        "the handshake), or through the host end of the guest's org.qemu.guest_agent.0\n"
+        "channel with --socket.  Every socket connection starts with a\n"
         "guest-sync-delimited handshake, so stale replies are never mistaken for ours.\n"
+        "Both give the same commands and output.  Through libvirt, --timeout is rounded\n"
+        "up to whole seconds, libvirt's own guest-sync may add up to 5 s when the agent\n"
+        "is silent, replies are capped at 10 MiB (--max-reply does not apply), and\n"
+        "libvirt marks the domain tainted (custom-ga-command).\n"
         "\n"
         "Commands:\n"
         "  ping                        check that the agent answers\n"
@@ -78,12 +86,15 @@ static void usage(FILE *out)
         "Two vschan processes never share one socket: the second waits (within its\n"
         "deadline) for a lock in $VSCHAN_LOCK_DIR, /run/lock or /tmp.  The agent of a\n"
         "domain that libvirt manages is reached through libvirt ('vschan agent DOMAIN\n"
-        "COMMAND'), which needs a domain connection.\n"
+        "COMMAND'): libvirt holds the socket's one connection.  'vschan wait-agent\n"
+        "DOMAIN' waits until a booting guest's agent answers.\n"
         "\n"
         "Exit status: 0 success; 2 usage or local I/O error; 3 the agent failed,\n"
         "refused, or did not answer in time; for exec, the program's exit status.\n"
         "\n"
         "Examples:\n"
+        "  vschan agent vm1 ping\n"
+        "  vschan -c qemu:///system agent vm1 exec -- /bin/cat /etc/os-release\n"
         "  vschan agent --socket /run/vm1/qga.sock ping\n"
         "  vschan agent --socket /run/vm1/qga.sock interfaces\n"
         "  vschan agent --socket /run/vm1/qga.sock exec -- /bin/uname -a\n"
@@ -677,17 +688,14 @@ static const struct verb *find_verb(const char *name)
   return NULL;
 }
 
-/* The transport for 'vschan agent DOMAIN COMMAND' is libvirt's
- * virDomainQemuAgentCommand (src/virt), which needs a connection to the
- * domain; this is where it plugs in through vsc_agent_new(). */
+/* The transport for 'vschan agent DOMAIN COMMAND': libvirt's
+ * virDomainQemuAgentCommand (src/guest).  It connects on the first
+ * command, so a missing domain or agent is reported like any agent
+ * failure (exit 3). */
 static vsc_agent *open_domain_agent(vsc_cli *cli, const char *domain, int timeout_ms,
                                     vsc_diags *diags)
 {
-  vsc_error(diags, NULL, "agent-transport",
-            "give the host end of the guest's org.qemu.guest_agent.0 channel with --socket PATH",
-            "reaching the agent of domain '%s' through libvirt needs a domain connection, "
-            "which 'vschan agent' does not open in this build", domain);
-  return NULL;
+  return vsc_guest_agent_open(cli->uri, domain, timeout_ms);
 }
 
 int cmd_agent(vsc_cli *cli, int argc, char **argv)
