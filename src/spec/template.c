@@ -71,7 +71,8 @@ char **vsc_template_list(const char *dir, vsc_diags *diags)
     }
   }
   closedir(d);
-  qsort(names, n, sizeof(char *), cmp_str);
+  if (n > 1)   /* names is NULL when the directory is empty */
+    qsort(names, n, sizeof(char *), cmp_str);
   *(char **)vsc_append(&names, &n, sizeof(char *)) = NULL;
   return names;
 }
