@@ -92,11 +92,17 @@ bool vsc_pve_vm_running(const char *run_dir, unsigned vmid)
 {
   VSC_AUTOFREE(char) path = vsc_asprintf("%s/%u.pid", run_dir ? run_dir : VSC_PVE_RUN_DIR, vmid);
   FILE *f = fopen(path, "re");
+  char line[32], *end;
   long pid = 0;
   if (!f)
     return false;
-  if (fscanf(f, "%ld", &pid) != 1)
-    pid = 0;
+  /* strtol, not fscanf: a garbage or overflowing pid file must read as no pid. */
+  if (fgets(line, sizeof(line), f)) {
+    errno = 0;
+    pid = strtol(line, &end, 10);
+    if (errno || end == line || (*end && *end != '\n'))
+      pid = 0;
+  }
   fclose(f);
   if (pid <= 0 || pid > INT_MAX)
     return false;
