@@ -143,10 +143,7 @@ char **vsc_pve_args_split(const char *value, size_t *n_out, vsc_pve_span **spans
       word_end = i;
       pos = i + delim_len;
     }
-    if (delim_len > 0) {
-      pw_push(&words, &n, spans_out ? &spans : NULL, &word, word_start, word_end);
-      in_word = false;
-    } else if (pos >= len) {
+    if (delim_len > 0 || pos >= len) {
       pw_push(&words, &n, spans_out ? &spans : NULL, &word, word_start, word_end);
       in_word = false;
     }

@@ -595,9 +595,8 @@ static int count_isa_serial(const vsc_pve_conf *conf, bool pending, vsc_diags *d
   for (size_t i = 0; i + 1 < n; i++) {
     const char *opt = argv[i] + (strncmp(argv[i], "--", 2) == 0);
     const char *val = argv[i + 1];
-    if (strcmp(opt, "-serial") == 0 && strcmp(val, "none") != 0)
-      count++;
-    else if (strcmp(opt, "-device") == 0 && device_is_isa_serial(val))
+    if ((strcmp(opt, "-serial") == 0 && strcmp(val, "none") != 0) ||
+        (strcmp(opt, "-device") == 0 && device_is_isa_serial(val)))
       count++;
   }
   vsc_pve_argv_free(argv);
