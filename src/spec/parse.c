@@ -452,7 +452,7 @@ static vsc_chardev *read_chardev(reader *r, json_t *v, vsc_kind kind)
   dev->origin.file = vsc_strdup(r->file);
   dev->origin.pointer = vsc_strdup(r->ptr);
 
-  if ((sub = json_object_get(v, "type"))) {
+  if (json_object_get(v, "type")) {
     int b = -1;
     READ_ENUM(r, v, "type", vsc_backend, VSC_BACKEND_LAST, &b);
     if (b >= 0) {
@@ -559,12 +559,12 @@ int vsc_spec_parse_json(json_t *root, const char *filename, vsc_devset *set, vsc
   for (int kind = 0; kind < VSC_KIND_LAST; kind++) {
     const char *key = vsc_spec_kind_key((vsc_kind)kind);
     json_t *arr = json_object_get(root, key);
-    size_t i;
-    json_t *item;
     if (!arr)
       continue;
     size_t saved = push_key(&r, key);
     if (expect_type(&r, arr, JSON_ARRAY, "an array of device objects")) {
+      size_t i;
+      json_t *item;
       json_array_foreach(arr, i, item) {
         size_t s2 = push_index(&r, i);
         vsc_chardev *dev = read_chardev(&r, item, (vsc_kind)kind);
