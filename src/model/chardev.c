@@ -150,7 +150,8 @@ void vsc_devset_free(vsc_devset *set)
 
 void vsc_devset_add(vsc_devset *set, vsc_chardev *dev)
 {
-  *(vsc_chardev **)vsc_append(&set->devs, &set->ndevs, sizeof(*set->devs)) = dev;
+  /* An array of pointers: the element is the pointer. */
+  *(vsc_chardev **)vsc_append(&set->devs, &set->ndevs, sizeof(*set->devs)) = dev; // NOLINT(bugprone-sizeof-expression)
 }
 
 void vsc_address_set(vsc_address *addr, const char *key, const char *value)

@@ -27,8 +27,10 @@ void *vsc_append(void *array_ptr, size_t *n, size_t elem);
 /* Install the allocator in jansson and libxml2; honours VSCHAN_FAIL_ALLOC. */
 void vsc_mem_init(void);
 
+/* The macros below take a type name, which cannot be put in parentheses;
+ * hence the NOLINTs. */
 static inline void vsc_freep(void *p) { free(*(void **)p); }
-#define VSC_AUTOFREE(type) __attribute__((cleanup(vsc_freep))) type *
+#define VSC_AUTOFREE(type) __attribute__((cleanup(vsc_freep))) type * // NOLINT(bugprone-macro-parentheses)
 
 /* Hand ownership on: return the pointer and clear the variable. */
 #define vsc_steal(pp) ({ __typeof__(*(pp)) _v = *(pp); *(pp) = NULL; _v; })
@@ -37,7 +39,7 @@ static inline void vsc_freep(void *p) { free(*(void **)p); }
  *   VSC_DEFINE_AUTOPTR(vsc_chardev, vsc_chardev_free)
  *   VSC_AUTOPTR(vsc_chardev) dev = ...; */
 #define VSC_DEFINE_AUTOPTR(type, fn) \
-  static inline void vsc_autoptr_##type(type **p) { if (*p) fn(*p); }
-#define VSC_AUTOPTR(type) __attribute__((cleanup(vsc_autoptr_##type))) type *
+  static inline void vsc_autoptr_##type(type **p) { if (*p) fn(*p); } // NOLINT(bugprone-macro-parentheses)
+#define VSC_AUTOPTR(type) __attribute__((cleanup(vsc_autoptr_##type))) type * // NOLINT(bugprone-macro-parentheses)
 
 #define VSC_N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
