@@ -33,7 +33,7 @@ typedef struct {
 
 static void usage(FILE *out)
 {
-  fputs("usage: vschan [-c URI] agent DOMAIN [--timeout S] [--json] COMMAND [ARGS]...\n"
+  fputs("usage: vschan [-c URI] agent [--timeout S] [--json] DOMAIN COMMAND [ARGS]...\n"
         "       vschan agent --socket PATH [--timeout S] [--max-reply BYTES] [--json]\n"
         "                    COMMAND [ARGS]...\n"
         "\n"

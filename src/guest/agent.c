@@ -5,11 +5,12 @@
  * turns an agent's {"error": ...} into a libvirt error; that error is
  * turned back into an error reply here, so both transports report agent
  * errors alike. */
-#include "guest.h"
+#include "guest-priv.h"
 
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
   char *uri;
@@ -17,6 +18,54 @@ typedef struct {
   vsc_virt *virt;          /* owned, when opened here */
   vsc_virt_domain *dom;    /* owned when virt is, else borrowed */
 } virt_agent;
+
+int vsc_guest_agent_channel_state(vsc_virt_domain *d, vsc_guest_channel_state *state,
+                                  vsc_diags *diags)
+{
+  vsc_virt_state st = { 0 };
+  const vsc_chardev *live = NULL;
+  bool in_config = false;
+
+  if (vsc_virt_state_read(d, &st, diags) < 0)
+    return -1;
+  for (size_t i = 0; i < st.ndevs; i++) {
+    const vsc_chardev *dev = vsc_virt_dev_main(&st.devs[i]);
+    if (dev->kind != VSC_KIND_CHANNEL || dev->target.type != VSC_TARGET_VIRTIO ||
+        !dev->target.name || strcmp(dev->target.name, VSC_GUEST_AGENT_CHANNEL) != 0)
+      continue;
+    if (st.devs[i].live && !live)
+      live = st.devs[i].live;
+    if (st.devs[i].config)
+      in_config = true;
+  }
+  int rc = 0;
+  if (!live) {
+    if (in_config)
+      vsc_error(diags, NULL, "guest-no-agent-channel",
+                "the channel is in the persistent definition only: restart the domain, or add "
+                "it live with 'vschan add DOMAIN --template guest-agent --live'",
+                "the running domain '%s' has no guest agent channel ('%s')", d->name,
+                VSC_GUEST_AGENT_CHANNEL);
+    else
+      vsc_error(diags, NULL, "guest-no-agent-channel",
+                "add one with 'vschan add DOMAIN --template guest-agent'; the guest then needs "
+                "qemu-ga running",
+                "domain '%s' has no guest agent channel ('%s')", d->name, VSC_GUEST_AGENT_CHANNEL);
+    rc = -1;
+  } else if (vsc_chardev_backend(live) != VSC_BACKEND_UNIX) {
+    vsc_error(diags, NULL, "guest-agent-channel-type",
+              "libvirt talks to the agent only over a unix socket: replace the channel with "
+              "'vschan add DOMAIN --template guest-agent'",
+              "the guest agent channel of domain '%s' uses the '%s' backend", d->name,
+              vsc_backend_to_string(vsc_chardev_backend(live)));
+    rc = -1;
+  } else {
+    *state = live->target.state && strcmp(live->target.state, "connected") == 0
+               ? VSC_GUEST_CHANNEL_CONNECTED : VSC_GUEST_CHANNEL_DISCONNECTED;
+  }
+  vsc_virt_state_clear(&st);
+  return rc;
+}
 
 static void virt_agent_close(void *opaque)
 {
@@ -68,36 +117,34 @@ static bool is_gone(const char *message)
   return strstr(message, "disappeared") || strstr(message, "End of file");
 }
 
-static int virt_agent_send(void *opaque, json_t *request, const vsc_agent_call_opts *opts,
-                           json_t **reply, vsc_diags *diags)
+/* After "agent is not connected" (err): whether to try again.  A process
+ * that opens qemu:///embed reconnects to the running QEMU in a thread of
+ * its own, and a command can beat it; while the live XML says the guest
+ * has the agent's port open, libvirt is about to connect, so wait for it
+ * (a little at a time, within the command's deadline). */
+static bool reconnecting(virt_agent *a, const virError *err, double deadline)
 {
-  virt_agent *a = opaque;
-  *reply = NULL;
-  if (ensure_domain(a, diags) < 0)
-    return -1;
+  if (err->code != VIR_ERR_AGENT_UNRESPONSIVE || !err->message ||
+      !strstr(err->message, "not connected") || vsc_virt_now() + 0.05 >= deadline)
+    return false;
+  vsc_diags ignored = { 0 };
+  vsc_guest_channel_state state = VSC_GUEST_CHANNEL_NONE;
+  int rc = vsc_guest_agent_channel_state(a->dom, &state, &ignored);
+  vsc_diags_clear(&ignored);
+  virResetLastError();
+  if (rc < 0 || state != VSC_GUEST_CHANNEL_CONNECTED)
+    return false;
+  struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
+  nanosleep(&pause, NULL);
+  return true;
+}
 
-  VSC_AUTOFREE(char) text = json_dumps(request, JSON_COMPACT);
-  /* Whole seconds, rounded up: a deadline never gets shorter. */
-  int seconds = opts->timeout_ms > 0 ? (opts->timeout_ms + 999) / 1000 : 5;
-  VSC_AUTOFREE(char) out = virDomainQemuAgentCommand(a->dom->dom, text, seconds, 0);
-  if (out) {
-    json_error_t jerr;
-    *reply = json_loads(out, 0, &jerr);
-    if (!json_is_object(*reply)) {
-      json_decref(*reply);
-      *reply = NULL;
-      VSC_AUTOFREE(char) shown = vsc_agent_printable(out, 80);
-      vsc_error(diags, NULL, "agent-bad-reply", "the guest agent may be broken or not qemu-ga",
-                "libvirt passed on a reply to '%s' from the guest agent of domain '%s' that is "
-                "not a JSON object: %s", opts->command, a->dom->name, shown);
-      return -1;
-    }
-    return 0;
-  }
-
-  virErrorPtr err = virGetLastError();
-  int code = err ? err->code : VIR_ERR_OK;
-  const char *msg = err && err->message ? err->message : "unknown libvirt error";
+/* What a failed virDomainQemuAgentCommand means. */
+static int send_failed(virt_agent *a, const vsc_agent_call_opts *opts, const virError *err,
+                       int seconds, json_t **reply, vsc_diags *diags)
+{
+  int code = err->code;
+  const char *msg = err->message ? err->message : "unknown libvirt error";
 
   /* A command that sends no reply when it works (guest-shutdown): the
    * deadline passing, or the agent going away, is what success looks
@@ -140,15 +187,60 @@ static int virt_agent_send(void *opaque, json_t *request, const vsc_agent_call_o
     vsc_error(diags, NULL, "libvirt-not-running", "start the domain first ('virsh start DOMAIN')",
               "cannot reach the guest agent of domain '%s': %s", a->dom->name, msg);
     break;
-  default: {
-    VSC_AUTOFREE(char) what =
-      vsc_asprintf("cannot run '%s' on the guest agent of domain '%s'", opts->command, a->dom->name);
-    vsc_virt_error(diags, NULL, what);
-    return -1;
-  }
+  default:
+    vsc_error(diags, NULL, "libvirt",
+              "see the domain's QEMU log (/var/log/libvirt/qemu/DOMAIN.log) and libvirt's log",
+              "cannot run '%s' on the guest agent of domain '%s': %s", opts->command,
+              a->dom->name, msg);
+    break;
   }
   virResetLastError();
   return -1;
+}
+
+static int virt_agent_send(void *opaque, json_t *request, const vsc_agent_call_opts *opts,
+                           json_t **reply, vsc_diags *diags)
+{
+  virt_agent *a = opaque;
+  *reply = NULL;
+  if (ensure_domain(a, diags) < 0)
+    return -1;
+
+  VSC_AUTOFREE(char) text = json_dumps(request, JSON_COMPACT);
+  /* Whole seconds, rounded up: a deadline never gets shorter. */
+  int seconds = opts->timeout_ms > 0 ? (opts->timeout_ms + 999) / 1000 : 5;
+  double deadline = vsc_virt_now() + (opts->timeout_ms > 0 ? opts->timeout_ms : 5000) / 1000.0;
+  virError err = { 0 };
+  char *out;
+  for (;;) {
+    out = virDomainQemuAgentCommand(a->dom->dom, text, seconds, 0);
+    if (out)
+      break;
+    virResetError(&err);
+    virCopyLastError(&err);
+    if (!reconnecting(a, &err, deadline))
+      break;
+  }
+  VSC_AUTOFREE(char) reply_text = out;
+  if (out) {
+    json_error_t jerr;
+    *reply = json_loads(out, 0, &jerr);
+    if (!json_is_object(*reply)) {
+      json_decref(*reply);
+      *reply = NULL;
+      VSC_AUTOFREE(char) shown = vsc_agent_printable(out, 80);
+      vsc_error(diags, NULL, "agent-bad-reply", "the guest agent may be broken or not qemu-ga",
+                "libvirt passed on a reply to '%s' from the guest agent of domain '%s' that is "
+                "not a JSON object: %s", opts->command, a->dom->name, shown);
+      return -1;
+    }
+    return 0;
+  }
+
+  int rc = send_failed(a, opts, &err, seconds, reply, diags);
+  virResetError(&err);
+  virResetLastError();
+  return rc;
 }
 
 static vsc_agent *new_agent(virt_agent *a, int timeout_ms)

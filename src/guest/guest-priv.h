@@ -23,3 +23,15 @@ struct vsc_guest_channel {
  * the event loop thread never spins on a stream the pump is not ready
  * for). */
 void vsc_guest_stream_arm(vsc_guest_channel *ch, int events);
+
+typedef enum {
+  VSC_GUEST_CHANNEL_NONE,
+  VSC_GUEST_CHANNEL_CONNECTED,     /* the guest has the port open */
+  VSC_GUEST_CHANNEL_DISCONNECTED,
+} vsc_guest_channel_state;
+
+/* The agent channel of the live definition: whether it is there, usable
+ * by libvirt, and connected.  -1 with the error when it can never work
+ * (rules guest-no-agent-channel, guest-agent-channel-type). */
+int vsc_guest_agent_channel_state(vsc_virt_domain *d, vsc_guest_channel_state *state,
+                                  vsc_diags *diags);

@@ -5,7 +5,7 @@
  * answers.  Both are needed: pinging a port nobody opened fails at once
  * with "not connected", and an opened port may belong to an agent that is
  * still starting. */
-#include "guest.h"
+#include "guest-priv.h"
 
 #include <libvirt/virterror.h>
 #include <pthread.h>
@@ -84,57 +84,6 @@ static void sleep_until(double t)
   }
 }
 
-typedef enum { CHANNEL_NONE, CHANNEL_CONNECTED, CHANNEL_DISCONNECTED } channel_state;
-
-/* The agent channel of the live definition: whether it is there, usable
- * by libvirt, and connected.  -1 with the error when it can never work. */
-static int read_channel_state(vsc_virt_domain *d, channel_state *state, vsc_diags *diags)
-{
-  vsc_virt_state st = { 0 };
-  const vsc_chardev *live = NULL;
-  bool in_config = false;
-
-  if (vsc_virt_state_read(d, &st, diags) < 0)
-    return -1;
-  for (size_t i = 0; i < st.ndevs; i++) {
-    const vsc_chardev *dev = vsc_virt_dev_main(&st.devs[i]);
-    if (dev->kind != VSC_KIND_CHANNEL || dev->target.type != VSC_TARGET_VIRTIO ||
-        !dev->target.name || strcmp(dev->target.name, VSC_GUEST_AGENT_CHANNEL) != 0)
-      continue;
-    if (st.devs[i].live && !live)
-      live = st.devs[i].live;
-    if (st.devs[i].config)
-      in_config = true;
-  }
-  int rc = 0;
-  if (!live) {
-    if (in_config)
-      vsc_error(diags, NULL, "guest-no-agent-channel",
-                "the channel is in the persistent definition only: restart the domain, or add "
-                "it live with 'vschan add DOMAIN --template guest-agent --live'",
-                "the running domain '%s' has no guest agent channel ('%s')", d->name,
-                VSC_GUEST_AGENT_CHANNEL);
-    else
-      vsc_error(diags, NULL, "guest-no-agent-channel",
-                "add one with 'vschan add DOMAIN --template guest-agent'; the guest then needs "
-                "qemu-ga running",
-                "domain '%s' has no guest agent channel ('%s')", d->name, VSC_GUEST_AGENT_CHANNEL);
-    rc = -1;
-  } else if (vsc_chardev_backend(live) != VSC_BACKEND_UNIX) {
-    vsc_error(diags, NULL, "guest-agent-channel-type",
-              "libvirt talks to the agent only over a unix socket: replace the channel with "
-              "'vschan add DOMAIN --template guest-agent'",
-              "the guest agent channel of domain '%s' uses the '%s' backend", d->name,
-              vsc_backend_to_string(vsc_chardev_backend(live)));
-    rc = -1;
-  } else {
-    *state = live->target.state && strcmp(live->target.state, "connected") == 0
-               ? CHANNEL_CONNECTED : CHANNEL_DISCONNECTED;
-  }
-  vsc_virt_state_clear(&st);
-  return rc;
-}
-
 static bool domain_running(vsc_virt_domain *d)
 {
   int active = virDomainIsActive(d->dom);
@@ -160,7 +109,7 @@ int vsc_guest_wait_agent(vsc_virt_domain *d, double timeout, vsc_guest_wait_resu
   virConnectPtr conn = vsc_virt_conn(d->virt);
   double t0 = vsc_virt_now();
   double deadline = t0 + timeout;
-  channel_state state = CHANNEL_NONE;
+  vsc_guest_channel_state state = VSC_GUEST_CHANNEL_NONE;
   int agent_cb = -1, life_cb = -1;
   bool connected = false;
   VSC_AUTOPTR(vsc_agent) agent = NULL;
@@ -197,9 +146,9 @@ int vsc_guest_wait_agent(vsc_virt_domain *d, double timeout, vsc_guest_wait_resu
     virResetLastError();
   }
 
-  if (read_channel_state(d, &state, diags) < 0)
+  if (vsc_guest_agent_channel_state(d, &state, diags) < 0)
     goto out;
-  connected = state == CHANNEL_CONNECTED;
+  connected = state == VSC_GUEST_CHANNEL_CONNECTED;
   if (connected) {
     result->how = VSC_GUEST_WAIT_STATE;
     result->connected_after = vsc_virt_now() - t0;
@@ -228,9 +177,9 @@ int vsc_guest_wait_agent(vsc_virt_domain *d, double timeout, vsc_guest_wait_resu
       if (connected) {
         result->how = VSC_GUEST_WAIT_EVENT;
       } else {
-        if (read_channel_state(d, &state, diags) < 0)
+        if (vsc_guest_agent_channel_state(d, &state, diags) < 0)
           goto out;
-        connected = state == CHANNEL_CONNECTED;
+        connected = state == VSC_GUEST_CHANNEL_CONNECTED;
         result->how = VSC_GUEST_WAIT_STATE;
       }
       if (!connected)
