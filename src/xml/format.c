@@ -109,7 +109,7 @@ xmlNodePtr vsc_xml_format_chardev(xmlDocPtr doc, const vsc_chardev *dev)
   if (dev->protocol != VSC_PROTOCOL_ABSENT)
     set_attr(xmlNewChild(node, NULL, BAD_CAST "protocol", NULL), "type",
              vsc_protocol_to_string(dev->protocol));
-  if (given(dev->log_file) || dev->log_append != VSC_TRI_ABSENT) {
+  if (given(dev->log_file)) {   /* append= alone means nothing, as in the spec */
     xmlNodePtr log = xmlNewChild(node, NULL, BAD_CAST "log", NULL);
     set_attr(log, "file", dev->log_file);
     set_onoff(log, "append", dev->log_append);
