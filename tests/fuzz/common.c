@@ -59,7 +59,7 @@ static void drop_empty_strings(json_t *v)
         json_object_del(v, key);
       } else {
         drop_empty_strings(member);
-        if (strcmp(key, "log") == 0 && json_object_size(member) == 0)
+        if (strcmp(key, "log") == 0 && !json_object_get(member, "file"))
           json_object_del(v, key);   /* no <log/> without a file */
       }
     }
