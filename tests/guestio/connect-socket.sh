@@ -1,0 +1,179 @@
+#!/bin/bash
+# 'vschan connect --socket' against local peers (tests/guestio/echo-peer.py):
+# megabytes of random binary data both ways, byte for byte, through pipes
+# and files; the ends of a session (peer closes, input drained, output
+# closed, signal); errors.  No libvirt needed.
+#
+# usage: connect-socket.sh VSCHAN
+# Exit: 0 pass, 1 fail, 77 skip (python3 missing, CI unset).
+set -uo pipefail
+
+VSCHAN=${1:?usage: connect-socket.sh VSCHAN}
+here=$(cd "$(dirname "$0")" && pwd)
+PEER=$here/echo-peer.py
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+not_ok() { failed=$((failed + 1)); echo "FAIL: $*"; }
+skip() {
+  echo "SKIP: $*"
+  if [ -n "${CI-}" ]; then echo "CI is set, so a skip is a failure"; exit 1; fi
+  exit 77
+}
+[ -x "$VSCHAN" ] || skip "'$VSCHAN' is not built"
+command -v python3 >/dev/null 2>&1 || skip "python3 is missing"
+
+dir=$(mktemp -d /tmp/vsc-conn.XXXXXX) || exit 1
+peer_pid=
+cleanup() {
+  [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+SOCK=$dir/peer.sock
+
+# peer MODE [ARG]: start a peer and wait until it listens.
+peer() {
+  rm -f "$dir/ready"
+  python3 "$PEER" "$SOCK" "$@" >"$dir/ready" &
+  peer_pid=$!
+  for _ in $(seq 100); do
+    [ -s "$dir/ready" ] && return 0
+    sleep 0.05
+  done
+  not_ok "the peer did not start ($*)"
+  return 1
+}
+
+peer_done() {
+  wait "$peer_pid" 2>/dev/null
+  peer_pid=
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# same WHAT A B: files A and B are equal.
+same() {
+  if cmp -s "$2" "$3"; then
+    ok "$1 ($(wc -c <"$2") bytes, byte for byte)"
+  else
+    not_ok "$1: sent $(wc -c <"$2") bytes, got $(wc -c <"$3"); $(cmp "$2" "$3" 2>&1 | head -n 1)"
+  fi
+}
+
+# 12 MiB of random bytes, with every byte value (including ^] and NUL).
+head -c $((12 << 20)) /dev/urandom >"$dir/random"
+python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 64)' >>"$dir/random"
+
+# --- both ways ----------------------------------------------------------------
+peer echo
+t0=$(now_ms)
+cat "$dir/random" | "$VSCHAN" connect --socket "$SOCK" --half-close 2>"$dir/err" | cat >"$dir/back"
+rc=${PIPESTATUS[1]}
+took=$(($(now_ms) - t0))
+peer_done
+[ "$rc" -eq 0 ] && ok "echo through pipes, --half-close: exit 0 in $took ms" ||
+  not_ok "echo through pipes: exit $rc: $(cat "$dir/err")"
+same "echo through pipes" "$dir/random" "$dir/back"
+[ "$took" -lt 5000 ] || not_ok "echo through pipes took $took ms: the peer's close should end it at once"
+
+peer echo
+"$VSCHAN" connect --socket "$SOCK" --drain-timeout 0.5 <"$dir/random" >"$dir/back" 2>"$dir/err"
+rc=$?
+peer_done
+[ "$rc" -eq 0 ] && ok "echo from and to files, no half-close: ends after the drain timeout" ||
+  not_ok "echo with drain: exit $rc: $(cat "$dir/err")"
+same "echo with drain" "$dir/random" "$dir/back"
+
+# --- one way --------------------------------------------------------------------
+peer send "$dir/random"
+"$VSCHAN" connect --socket "$SOCK" --drain-timeout forever </dev/null 2>"$dir/err" | cat >"$dir/back"
+rc=${PIPESTATUS[0]}
+peer_done
+[ "$rc" -eq 0 ] && ok "peer to stdout, stdin empty, --drain-timeout forever: ends when the peer closes" ||
+  not_ok "peer to stdout: exit $rc: $(cat "$dir/err")"
+same "peer to stdout" "$dir/random" "$dir/back"
+
+peer sink "$dir/sunk"
+cat "$dir/random" | "$VSCHAN" connect --socket "$SOCK" --half-close >"$dir/back" 2>"$dir/err"
+rc=$?
+peer_done
+[ "$rc" -eq 0 ] && ok "stdin to peer, --half-close" || not_ok "stdin to peer: exit $rc: $(cat "$dir/err")"
+same "stdin to peer" "$dir/random" "$dir/sunk"
+[ -s "$dir/back" ] && not_ok "stdin to peer: unexpected output"
+
+# --- the peer closes half way ---------------------------------------------------
+peer close-after 100000
+t0=$(now_ms)
+cat "$dir/random" | "$VSCHAN" connect --socket "$SOCK" --drain-timeout forever >"$dir/back" 2>"$dir/err"
+rc=${PIPESTATUS[1]}
+took=$(($(now_ms) - t0))
+peer_done
+[ "$rc" -eq 0 ] && ok "the peer closes after 100000 bytes: exit 0 in $took ms" ||
+  not_ok "peer closes half way: exit $rc: $(cat "$dir/err")"
+head -c 100000 "$dir/random" >"$dir/first"
+same "what came before the peer closed" "$dir/first" "$dir/back"
+[ "$took" -lt 5000 ] || not_ok "the peer's close took $took ms to end the session"
+
+# --- the reader of our output goes away -------------------------------------------
+peer send "$dir/random"
+t0=$(now_ms)
+"$VSCHAN" connect --socket "$SOCK" --drain-timeout forever </dev/null 2>"$dir/err" | head -c 10 >"$dir/back"
+rc=${PIPESTATUS[0]}
+took=$(($(now_ms) - t0))
+peer_done
+[ "$rc" -eq 0 ] && [ "$(wc -c <"$dir/back")" -eq 10 ] && [ "$took" -lt 5000 ] &&
+  ok "output closed early (| head -c 10): exit 0 in $took ms" ||
+  not_ok "output closed early: exit $rc, $(wc -c <"$dir/back") bytes, $took ms: $(cat "$dir/err")"
+
+# --- a signal ends the session ------------------------------------------------------
+peer echo
+mkfifo "$dir/hold"
+sleep 30 >"$dir/hold" &
+holder=$!
+"$VSCHAN" connect --socket "$SOCK" <"$dir/hold" >/dev/null 2>"$dir/err" &
+session=$!
+sleep 0.5
+kill -TERM "$session"
+wait "$session"
+rc=$?
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+peer_done
+[ "$rc" -eq 143 ] && ok "SIGTERM ends the session: exit 128+15" ||
+  not_ok "SIGTERM: exit $rc: $(cat "$dir/err")"
+
+# --- errors ----------------------------------------------------------------------------
+"$VSCHAN" connect --socket "$dir/none.sock" </dev/null >"$dir/out" 2>"$dir/err"
+rc=$?
+[ "$rc" -eq 3 ] && grep -q "cannot connect to socket '$dir/none.sock'" "$dir/err" &&
+  ok "no such socket: exit 3, '$(head -n 1 "$dir/err")'" || not_ok "no such socket: exit $rc: $(cat "$dir/err")"
+
+long=/tmp/$(printf 'x%.0s' $(seq 120))
+"$VSCHAN" connect --socket "$long" </dev/null >"$dir/out" 2>"$dir/err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "longer than" "$dir/err" && ok "socket path too long: exit 1" ||
+  not_ok "socket path too long: exit $rc: $(cat "$dir/err")"
+
+usage_case() {
+  local what=$1
+  shift
+  "$VSCHAN" connect "$@" </dev/null >"$dir/out" 2>"$dir/err"
+  local rc=$?
+  [ "$rc" -eq 2 ] && ok "usage: $what: exit 2" || not_ok "usage: $what: exit $rc: $(cat "$dir/err")"
+}
+usage_case "no arguments"
+usage_case "--socket and a domain" --socket "$SOCK" vm1 serial0
+usage_case "--half-close without --socket" vm1 serial0 --half-close
+usage_case "--force with --socket" --socket "$SOCK" --force
+usage_case "bad escape" --socket "$SOCK" --escape '^1'
+usage_case "bad drain timeout" --socket "$SOCK" --drain-timeout -1
+"$VSCHAN" connect --help >"$dir/out" 2>&1 && grep -q -- "--drain-timeout" "$dir/out" &&
+  ok "connect --help" || not_ok "connect --help"
+
+# --- a terminal: raw mode, escape key, restored on every way out --------------------
+python3 "$here/tty-session.py" "$VSCHAN" "$PEER" "$dir" && ok "terminal sessions (tty-session.py)" ||
+  not_ok "terminal sessions (tty-session.py)"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""A unix-socket peer for the 'vschan connect --socket' tests.
+
+usage: echo-peer.py SOCKET MODE [ARG]
+
+  echo          echo everything; close after the client's EOF (half-close
+                or close), as a guest echo service never would
+  close-after N echo the first N bytes, then close the connection
+  send FILE     send FILE, then close; discard what the client sends
+  sink FILE     write what the client sends to FILE, send nothing; close
+                after the client's EOF
+
+Serves one connection, then exits.  Writes 'ready' to stdout once listening.
+"""
+import os
+import socket
+import sys
+
+
+def main():
+    path, mode = sys.argv[1], sys.argv[2]
+    arg = sys.argv[3] if len(sys.argv) > 3 else None
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    print("ready", flush=True)
+    conn, _ = srv.accept()
+    srv.close()
+    os.unlink(path)
+    if mode == "send":
+        with open(arg, "rb") as f:
+            try:
+                conn.sendall(f.read())
+            except (BrokenPipeError, ConnectionResetError):
+                pass   # the client went away first: some tests do that
+        conn.close()
+        return
+    if mode == "sink":
+        with open(arg, "wb") as f:
+            while True:
+                data = conn.recv(1 << 16)
+                if not data:
+                    break
+                f.write(data)
+        conn.close()
+        return
+    limit = int(arg) if mode == "close-after" else None
+    done = 0
+    while True:
+        want = 1 << 16
+        if limit is not None:
+            want = min(want, limit - done)
+            if want == 0:
+                break
+        try:
+            data = conn.recv(want)
+        except ConnectionResetError:
+            break
+        if not data:
+            break
+        try:
+            conn.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        done += len(data)
+    conn.close()
+
+
+if __name__ == "__main__":
+    main()
