@@ -79,6 +79,19 @@ static void virt_agent_close(void *opaque)
   free(a);
 }
 
+void vsc_guest_settle(vsc_virt_domain *d)
+{
+  virConnectPtr conn = vsc_virt_conn(d->virt);
+  VSC_AUTOFREE(char) uri = virConnectGetURI(conn);
+  if (!uri || strncmp(uri, "qemu:///embed", 13) != 0 || virDomainIsActive(d->dom) != 1) {
+    virResetLastError();
+    return;
+  }
+  virDomainMemoryStatStruct stats[VIR_DOMAIN_MEMORY_STAT_NR];
+  virDomainMemoryStats(d->dom, stats, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+  virResetLastError();
+}
+
 static int ensure_domain(virt_agent *a, vsc_diags *diags)
 {
   if (a->dom)
@@ -89,7 +102,10 @@ static int ensure_domain(virt_agent *a, vsc_diags *diags)
       return -1;
   }
   a->dom = vsc_virt_domain_lookup(a->virt, a->domain, diags);
-  return a->dom ? 0 : -1;
+  if (!a->dom)
+    return -1;
+  vsc_guest_settle(a->dom);
+  return 0;
 }
 
 /* libvirt's text for an agent's error reply, from qemuAgentCheckError:
