@@ -189,7 +189,7 @@ static void unix_opts(builder *b, vsc_buf *out, const plan *p)
     /* libvirt's names: the port name when it makes a file name, else
      * vioser-<controller>-<bus>-<port>.sock. */
     const char *name = dev->target.name;
-    if (name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, ".."))
+    if (name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
       generated = vsc_asprintf("%s/%s", b->opts->socket_dir, name);
     else if (p->has_nr)
       generated = vsc_asprintf("%s/vioser-00-00-%02u.sock", b->opts->socket_dir, p->nr);
@@ -735,7 +735,8 @@ static void pci_address_opts(builder *b, vsc_buf *out, const vsc_chardev *dev)
     return;
   for (size_t i = 0; i < dev->address.nattrs; i++) {
     const char *k = dev->address.attrs[i].key;
-    if (strcmp(k, "domain") && strcmp(k, "bus") && strcmp(k, "slot") && strcmp(k, "function"))
+    if (strcmp(k, "domain") != 0 && strcmp(k, "bus") != 0 && strcmp(k, "slot") != 0 &&
+        strcmp(k, "function") != 0)
       dev_error(b, dev, "qemu-address", NULL, "unknown pci address attribute '%s'", k);
   }
   if ((s = vsc_address_get(&dev->address, "domain")) && (parse_uint(s, 0, &domain) < 0))
