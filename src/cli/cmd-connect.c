@@ -228,17 +228,19 @@ static int session(vsc_cli *cli, vsc_guest_channel *ch, vsc_guest_pump_opts *po,
   if (terminal) {
     if (po->escape >= 0)
       show_escape(po->escape, esc, sizeof(esc));
-    if (cli->verbosity >= 0) {
-      fprintf(stderr, "Connected to %s.\n", vsc_guest_channel_describe(ch));
-      if (po->escape >= 0)
-        fprintf(stderr, "Escape character is %s\n", esc);
-      else
-        fprintf(stderr, "No escape character: end the session from the guest or with a signal\n");
-    }
+    /* Raw before the banner: keys typed once it shows go through as
+     * they are (and the banner needs its own carriage returns). */
     if (make_raw() < 0) {
       vsc_error(diags, NULL, "guest-io-local", "run it with standard input redirected",
                 "cannot put the terminal in raw mode: %s", strerror(errno));
       return -1;
+    }
+    if (cli->verbosity >= 0) {
+      fprintf(stderr, "Connected to %s.\r\n", vsc_guest_channel_describe(ch));
+      if (po->escape >= 0)
+        fprintf(stderr, "Escape character is %s\r\n", esc);
+      else
+        fprintf(stderr, "No escape character: end the session from the guest or with a signal\r\n");
     }
   } else {
     /* The escape key is for people at a keyboard; piped data may hold

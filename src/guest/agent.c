@@ -83,12 +83,17 @@ void vsc_guest_settle(vsc_virt_domain *d)
 {
   virConnectPtr conn = vsc_virt_conn(d->virt);
   VSC_AUTOFREE(char) uri = virConnectGetURI(conn);
-  if (!uri || strncmp(uri, "qemu:///embed", 13) != 0 || virDomainIsActive(d->dom) != 1) {
-    virResetLastError();
-    return;
+  virDomainPtr *doms = NULL;
+
+  /* Every running domain gets a reconnection thread, not only d. */
+  int n = uri && strncmp(uri, "qemu:///embed", 13) == 0
+            ? virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE) : 0;
+  for (int i = 0; i < n; i++) {
+    virDomainMemoryStatStruct stats[VIR_DOMAIN_MEMORY_STAT_NR];
+    virDomainMemoryStats(doms[i], stats, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+    virDomainFree(doms[i]);
   }
-  virDomainMemoryStatStruct stats[VIR_DOMAIN_MEMORY_STAT_NR];
-  virDomainMemoryStats(d->dom, stats, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+  free(doms);
   virResetLastError();
 }
 

@@ -118,22 +118,29 @@ static int open_pty(const char *path, const char *what, vsc_diags *diags)
   return fd;
 }
 
-/* The event loop thread's side: note what happened, stop listening until
- * the pump asks again, wake the pump. */
+/* The event loop thread's side: stop listening until the pump asks again,
+ * wake the pump.  opaque is its own copy of the pipe's write end, which
+ * libvirt closes (close_notify) once no callback can run any more, so a
+ * callback still running while the channel closes touches nothing freed. */
 static void on_stream(virStreamPtr st, int events, void *opaque)
 {
-  vsc_guest_channel *ch = opaque;
-  atomic_fetch_or(&ch->events, events);
+  int *fd = opaque;
   virStreamEventUpdateCallback(st, 0);
-  ssize_t n = write(ch->notify[1], "", 1);
+  ssize_t n = write(*fd, "", 1);
   (void)n;   /* a full pipe already holds a wake-up */
+}
+
+static void close_notify(void *opaque)
+{
+  int *fd = opaque;
+  close(*fd);
+  free(fd);
 }
 
 void vsc_guest_stream_arm(vsc_guest_channel *ch, int events)
 {
   /* ERROR and HANGUP are always reported by libvirt, asked or not. */
   virStreamEventUpdateCallback(ch->stream, events);
-  ch->armed = events;
 }
 
 static const char *open_error_hint(const char *msg)
@@ -179,7 +186,15 @@ static int open_stream(vsc_guest_channel *ch, vsc_virt_domain *d, const vsc_char
     vsc_error(diags, NULL, "guest-io", NULL, "cannot create a pipe: %s", strerror(errno));
     return -1;
   }
-  if (virStreamEventAddCallback(ch->stream, 0, on_stream, ch, NULL) < 0) {
+  int *fd = vsc_malloc(sizeof(*fd));
+  *fd = fcntl(ch->notify[1], F_DUPFD_CLOEXEC, 0);
+  if (*fd < 0) {
+    vsc_error(diags, NULL, "guest-io", NULL, "cannot duplicate a pipe: %s", strerror(errno));
+    free(fd);
+    return -1;
+  }
+  if (virStreamEventAddCallback(ch->stream, 0, on_stream, fd, close_notify) < 0) {
+    close_notify(fd);
     vsc_virt_error(diags, NULL, "cannot watch the libvirt stream");
     return -1;
   }

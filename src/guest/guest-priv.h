@@ -4,7 +4,6 @@
 #include "guest.h"
 
 #include <libvirt/libvirt.h>
-#include <stdatomic.h>
 
 /* One byte stream to a device: a socket we hold ourselves, or a libvirt
  * stream whose readiness the event loop thread reports through a pipe. */
@@ -15,8 +14,6 @@ struct vsc_guest_channel {
   virStreamPtr stream;    /* NULL for a socket */
   int notify[2];          /* stream: the event loop writes a byte on events */
   bool has_callback;
-  atomic_int events;      /* stream: VIR_STREAM_EVENT_* seen since the last look */
-  int armed;              /* stream: the events last asked for */
 };
 
 /* Which stream events to be told about (the callback disarms itself, so
@@ -36,11 +33,12 @@ typedef enum {
 int vsc_guest_agent_channel_state(vsc_virt_domain *d, vsc_guest_channel_state *state,
                                   vsc_diags *diags);
 
-/* Wait until libvirt has finished taking over the running domain d.  A
- * process that opens qemu:///embed reconnects to each running QEMU in a
- * thread of its own (qemuProcessReconnect, under a domain job): until it
- * is done the agent looks "not connected", and a process that exits
- * before it crashes inside libvirt.  A call that takes a domain job waits
- * for it; a memory-stats query is the cheapest read-only one.  Nothing to
- * wait for on other connections. */
+/* Wait until libvirt has finished taking over the running domains of d's
+ * connection.  A process that opens qemu:///embed reconnects to each
+ * running QEMU in a thread of its own (qemuProcessReconnect, under a
+ * domain job): until it is done the agent looks "not connected", and a
+ * process that exits before it crashes inside libvirt (seen in
+ * virNumaNodeIsAvailable during exit).  A call that takes a domain job
+ * waits for it; a memory-stats query is the cheapest read-only one.
+ * Nothing to wait for on other connections. */
 void vsc_guest_settle(vsc_virt_domain *d);

@@ -364,7 +364,6 @@ static int run(pump *p)
       char drain[64];
       while (read(ch->notify[0], drain, sizeof(drain)) > 0) {
       }
-      atomic_store(&ch->events, 0);
     }
     if (in_i >= 0 && fds[in_i].revents && in_read(p) < 0)
       return -1;
