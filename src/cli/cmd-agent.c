@@ -714,52 +714,54 @@ int cmd_agent(vsc_cli *cli, int argc, char **argv)
   vsc_diags diags = { 0 };
   int c;
 
+  /* Options may come before and after a DOMAIN: parse, take the domain,
+   * parse again ("+": stop at the first argument that is not an option). */
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-    switch (c) {
-    case OPT_SOCKET:
-      so.path = optarg;
-      break;
-    case OPT_TIMEOUT:
-      if (parse_seconds(optarg, false, &so.timeout_ms) < 0)
-        return vsc_cli_usage_error("agent", "invalid timeout '%s': give seconds greater than 0",
-                                   optarg);
-      break;
-    case OPT_MAX_REPLY:
-      if (parse_size(optarg, &so.max_reply) < 0)
-        return vsc_cli_usage_error("agent", "invalid reply size '%s': give bytes, e.g. 64M", optarg);
-      break;
-    case OPT_JSON:
-      ctx.json = true;
-      break;
-    case 'h':
-      usage(stdout);
-      return VSC_EXIT_OK;
-    default:
-      return vsc_cli_usage_error("agent", "unknown option");
+  const char *domain = NULL;
+  for (int pass = 0; pass < 2; pass++) {
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+      switch (c) {
+      case OPT_SOCKET:
+        so.path = optarg;
+        break;
+      case OPT_TIMEOUT:
+        if (parse_seconds(optarg, false, &so.timeout_ms) < 0)
+          return vsc_cli_usage_error("agent", "invalid timeout '%s': give seconds greater than 0",
+                                     optarg);
+        break;
+      case OPT_MAX_REPLY:
+        if (parse_size(optarg, &so.max_reply) < 0)
+          return vsc_cli_usage_error("agent", "invalid reply size '%s': give bytes, e.g. 64M", optarg);
+        break;
+      case OPT_JSON:
+        ctx.json = true;
+        break;
+      case 'h':
+        usage(stdout);
+        return VSC_EXIT_OK;
+      default:
+        return vsc_cli_usage_error("agent", "unknown option");
+      }
     }
+    /* The first word is a DOMAIN unless it is an agent command (a domain
+     * named like one is taken as the domain when a command follows). */
+    if (pass == 0 && !so.path && optind < argc &&
+        (!find_verb(argv[optind]) || (optind + 1 < argc && find_verb(argv[optind + 1]))))
+      domain = argv[optind++];
+    else
+      break;
   }
 
   int nargs = argc - optind;
   char **args = argv + optind;
-  const char *domain = NULL;
   if (nargs == 0)
     return vsc_cli_usage_error("agent", "missing agent command, e.g. 'ping'");
-  if (!so.path && nargs >= 2 && !find_verb(args[0]) && find_verb(args[1])) {
-    domain = args[0];
-    args++;
-    nargs--;
-  }
   const struct verb *verb = find_verb(args[0]);
   if (!verb)
     return vsc_cli_usage_error("agent", "unknown agent command '%s'", args[0]);
-  if (!so.path && !domain) {
-    vsc_cli_usage_error("agent", "missing '--socket PATH'");
-    fputs("  note: the libvirt transport ('vschan agent DOMAIN COMMAND') needs a domain\n"
-          "        connection; without one, give the host end of the guest's\n"
-          "        org.qemu.guest_agent.0 channel with --socket\n", stderr);
-    return VSC_EXIT_USAGE;
-  }
+  if (!so.path && !domain)
+    return vsc_cli_usage_error("agent", "name a DOMAIN (through libvirt) or give --socket PATH "
+                                        "(the host end of the org.qemu.guest_agent.0 channel)");
   if (nargs - 1 < verb->min_args || (verb->max_args >= 0 && nargs - 1 > verb->max_args))
     return vsc_cli_usage_error("agent", "wrong number of arguments for '%s'", verb->name);
 
@@ -768,7 +770,7 @@ int cmd_agent(vsc_cli *cli, int argc, char **argv)
   if (!ctx.agent) {
     vsc_cli_report(cli, &diags);
     vsc_diags_clear(&diags);
-    return domain ? VSC_EXIT_USAGE : VSC_EXIT_RUNTIME;
+    return VSC_EXIT_RUNTIME;
   }
   int rc = verb->fn(&ctx, nargs, args, &diags);
   vsc_agent_free(ctx.agent);

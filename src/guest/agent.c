@@ -79,24 +79,6 @@ static void virt_agent_close(void *opaque)
   free(a);
 }
 
-void vsc_guest_settle(vsc_virt_domain *d)
-{
-  virConnectPtr conn = vsc_virt_conn(d->virt);
-  VSC_AUTOFREE(char) uri = virConnectGetURI(conn);
-  virDomainPtr *doms = NULL;
-
-  /* Every running domain gets a reconnection thread, not only d. */
-  int n = uri && strncmp(uri, "qemu:///embed", 13) == 0
-            ? virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE) : 0;
-  for (int i = 0; i < n; i++) {
-    virDomainMemoryStatStruct stats[VIR_DOMAIN_MEMORY_STAT_NR];
-    virDomainMemoryStats(doms[i], stats, VIR_DOMAIN_MEMORY_STAT_NR, 0);
-    virDomainFree(doms[i]);
-  }
-  free(doms);
-  virResetLastError();
-}
-
 static int ensure_domain(virt_agent *a, vsc_diags *diags)
 {
   if (a->dom)
@@ -109,7 +91,6 @@ static int ensure_domain(virt_agent *a, vsc_diags *diags)
   a->dom = vsc_virt_domain_lookup(a->virt, a->domain, diags);
   if (!a->dom)
     return -1;
-  vsc_guest_settle(a->dom);
   return 0;
 }
 

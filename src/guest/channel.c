@@ -348,7 +348,6 @@ vsc_guest_channel *vsc_guest_channel_open_domain(vsc_virt_domain *d, const char 
   vsc_virt_state st = { 0 };
   vsc_guest_channel *ch = NULL;
 
-  vsc_guest_settle(d);
   int active = virDomainIsActive(d->dom);
   virResetLastError();
   if (active != 1) {

@@ -32,13 +32,3 @@ typedef enum {
  * (rules guest-no-agent-channel, guest-agent-channel-type). */
 int vsc_guest_agent_channel_state(vsc_virt_domain *d, vsc_guest_channel_state *state,
                                   vsc_diags *diags);
-
-/* Wait until libvirt has finished taking over the running domains of d's
- * connection.  A process that opens qemu:///embed reconnects to each
- * running QEMU in a thread of its own (qemuProcessReconnect, under a
- * domain job): until it is done the agent looks "not connected", and a
- * process that exits before it crashes inside libvirt (seen in
- * virNumaNodeIsAvailable during exit).  A call that takes a domain job
- * waits for it; a memory-stats query is the cheapest read-only one.
- * Nothing to wait for on other connections. */
-void vsc_guest_settle(vsc_virt_domain *d);

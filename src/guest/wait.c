@@ -117,7 +117,6 @@ int vsc_guest_wait_agent(vsc_virt_domain *d, double timeout, vsc_guest_wait_resu
   int rc = -1;
 
   memset(result, 0, sizeof(*result));
-  vsc_guest_settle(d);
   if (!domain_running(d))
     return not_running(d, false, diags);
 

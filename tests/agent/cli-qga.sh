@@ -93,9 +93,9 @@ agent raw '{"execute":"guest-no-such"}'
 expect "raw: unknown command" 3 '' "'guest-no-such' is not allowed by guest policy"
 
 "$VSCHAN" agent ping >"$DIR/out" 2>"$DIR/err"; RC=$?
-expect "no --socket: usage error naming the libvirt transport" 2 '' "needs a domain"
-"$VSCHAN" agent vm1 ping >"$DIR/out" 2>"$DIR/err"; RC=$?
-expect "DOMAIN form: honest error" 2 '' "domain 'vm1' through libvirt needs a domain connection"
+expect "no --socket and no DOMAIN: usage error naming both" 2 '' "name a DOMAIN"
+"$VSCHAN" -c test:///default agent no-such-vm --json ping >"$DIR/out" 2>"$DIR/err"; RC=$?
+expect "DOMAIN form, options after the domain: libvirt's error for an unknown domain" 3 '' "no-such-vm"
 agent frobnicate;           expect "unknown command" 2 '' "unknown agent command 'frobnicate'"
 agent ping extra;           expect "extra argument" 2 '' "wrong number of arguments"
 "$VSCHAN" agent --socket "$SOCK" --timeout 0 ping >"$DIR/out" 2>"$DIR/err"; RC=$?

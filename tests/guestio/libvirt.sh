@@ -144,7 +144,7 @@ expect "agent: domain not running" 3 "not running" 3000
 vs agent no-such-domain ping </dev/null
 expect "agent: unknown domain" 3 "cannot find domain 'no-such-domain'" 3000
 vs agent shutdown </dev/null
-expect "agent: a command alone is not a domain" 2 "missing '--socket PATH'"
+expect "agent: a command alone is not a domain" 2 "name a DOMAIN"
 
 # --- vschan wait-agent ------------------------------------------------------------
 vs wait-agent gio-off </dev/null
