@@ -25,7 +25,7 @@ _vschan_idents() {
     local domain=$1 uri=() line
     while IFS= read -r line; do uri+=("$line"); done < <(_vschan_uri_args)
     vschan "${uri[@]}" list "$domain" --json 2>/dev/null |
-        sed -n 's/.*"\(alias\|name\|ident\)": *"\([^"]*\)".*/\2/p' | sort -u
+        sed -n 's/.*"\(ident\|name\)": *"\([^"]*\)".*/\2/p' | sort -u
 }
 
 _vschan() {

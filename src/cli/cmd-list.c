@@ -105,7 +105,7 @@ static const char *where(const vsc_virt_dev *e)
   return e->live ? "live" : "persistent";
 }
 
-static json_t *to_json(const vsc_virt_dev *e)
+static json_t *to_json(const vsc_virt_dev *e, const char *ident)
 {
   const vsc_chardev *dev = vsc_virt_dev_main(e);
   const vsc_source *src = vsc_chardev_main_source(dev);
@@ -115,6 +115,7 @@ static json_t *to_json(const vsc_virt_dev *e)
   VSC_AUTOFREE(char) host = host_side(dev);
 
   json_object_set_new(o, "kind", json_string(vsc_kind_to_string(dev->kind)));
+  json_object_set_new(o, "ident", json_string(ident));
   json_object_set_new(o, "alias", dev->alias ? json_string(dev->alias) : json_null());
   json_object_set_new(o, "backend", json_string(vsc_backend_to_string(vsc_chardev_backend(dev))));
   json_object_set_new(o, "host", json_string(host));
@@ -246,7 +247,8 @@ int cmd_list(vsc_cli *cli, int argc, char **argv)
       vsc_virt_dev view = st.devs[i];
       if (inactive)
         view.live = NULL;
-      json_array_append_new(arr, to_json(&view));
+      VSC_AUTOFREE(char) ident = vsc_virt_dev_ident(&st, i);
+      json_array_append_new(arr, to_json(&view, ident));
     }
     char *text = json_dumps(arr, JSON_INDENT(2));
     puts(text);

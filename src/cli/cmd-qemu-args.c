@@ -4,6 +4,7 @@
 #include "model/rules.h"
 #include "qemu/qemu.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 
 static void usage(FILE *out)
@@ -20,6 +21,7 @@ static void usage(FILE *out)
         "\n"
         "Options:\n"
         "  --argv               one argument per line instead of a shell-quoted line\n"
+        "  --json               a JSON array of the arguments\n"
         "  --prefix P           id prefix (default: vschan-)\n"
         "  --bus BUS, --addr A  pin the virtio-serial-pci controller (e.g. pci.2, 0x1f)\n"
         "  --socket-dir DIR     where unix channels without a path listen (DIR/NAME)\n"
@@ -35,9 +37,10 @@ static void usage(FILE *out)
 
 int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_SOCKET_DIR };
+  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_SOCKET_DIR, OPT_JSON };
   static const struct option opts[] = {
     { "argv", no_argument, NULL, OPT_ARGV },
+    { "json", no_argument, NULL, OPT_JSON },
     { "prefix", required_argument, NULL, OPT_PREFIX },
     { "bus", required_argument, NULL, OPT_BUS },
     { "addr", required_argument, NULL, OPT_ADDR },
@@ -50,7 +53,7 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
   vsc_qemu_opts qopts = { 0 };
   vsc_diags diags = { 0 };
   vsc_devset set;
-  bool one_per_line = false;
+  bool one_per_line = false, json = false;
   char **args = NULL;
   size_t nargs = 0;
   int rc = VSC_EXIT_OK, c;
@@ -65,6 +68,9 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
     switch (c) {
     case OPT_ARGV:
       one_per_line = true;
+      break;
+    case OPT_JSON:
+      json = true;
       break;
     case OPT_PREFIX:
       qopts.id_prefix = optarg;
@@ -98,7 +104,15 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
     rc = VSC_EXIT_FAILURE;
     goto report;
   }
-  if (one_per_line) {
+  if (json) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < nargs; i++)
+      json_array_append_new(arr, json_string(args[i]));
+    char *text = json_dumps(arr, JSON_INDENT(2));
+    puts(text);
+    free(text);
+    json_decref(arr);
+  } else if (one_per_line) {
     char *text = vsc_qemu_argv_to_lines(args, nargs, &diags);
     if (!text) {
       rc = VSC_EXIT_FAILURE;

@@ -6,6 +6,8 @@
 #include "pve/plan.h"
 #include "util/buf.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,7 @@ static void usage(FILE *out)
         "\n"
         "Options:\n"
         "  --print-command      print the equivalent 'qm set VMID ...' command\n"
+        "  --json               print {vmid, agent, serial, args, argv} as JSON\n"
         "  --write              edit the VM's config in place: take qemu-server's lock,\n"
         "                       re-read, replace vschan's own arguments in args: and keep\n"
         "                       the user's, keep every other line byte for byte, write a\n"
@@ -93,12 +96,35 @@ static int print_lines(unsigned vmid, const vsc_pve_plan *plan, const char *args
   return VSC_EXIT_OK;
 }
 
+/* {"vmid": N, "agent": BOOL, "serial": {"serial0": "socket", ...},
+ *  "args": "the args: value" | null, "argv": [the arguments in it]} */
+static int print_json(unsigned vmid, const vsc_pve_plan *plan, const char *args)
+{
+  json_t *serial = json_object(), *argv = json_array();
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
+    char key[16];
+    snprintf(key, sizeof(key), "serial%d", i);
+    if (plan->serial[i])
+      json_object_set_new(serial, key, json_string(plan->serial[i]));
+  }
+  for (size_t i = 0; i < plan->argc; i++)
+    json_array_append_new(argv, json_string(plan->argv[i]));
+  json_t *o = json_pack("{s:I, s:b, s:o, s:s?, s:o}", "vmid", (json_int_t)vmid, "agent", plan->agent,
+                        "serial", serial, "args", args, "argv", argv);
+  char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  puts(text);
+  free(text);
+  json_decref(o);
+  return VSC_EXIT_OK;
+}
+
 int cmd_qm(vsc_cli *cli, int argc, char **argv)
 {
   enum { OPT_PRINT_COMMAND = 0x2000, OPT_WRITE, OPT_CONF, OPT_LOCK_DIR, OPT_PENDING, OPT_FORCE,
-         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR };
+         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_JSON };
   static const struct option opts[] = {
     { "print-command", no_argument, NULL, OPT_PRINT_COMMAND },
+    { "json", no_argument, NULL, OPT_JSON },
     { "write", no_argument, NULL, OPT_WRITE },
     { "conf", required_argument, NULL, OPT_CONF },
     { "lock-dir", required_argument, NULL, OPT_LOCK_DIR },
@@ -118,7 +144,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
   vsc_diags diags = { 0 };
   vsc_pve_plan plan = { 0 };
   vsc_devset set;
-  bool command = false, write = false, pending = false;
+  bool command = false, write = false, pending = false, json = false;
   char *args = NULL, *old_text = NULL, *new_text = NULL;
   int rc = VSC_EXIT_OK, c;
 
@@ -133,6 +159,9 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     switch (c) {
     case OPT_PRINT_COMMAND:
       command = true;
+      break;
+    case OPT_JSON:
+      json = true;
       break;
     case OPT_WRITE:
       write = true;
@@ -183,8 +212,8 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     rc = vsc_cli_usage_error("qm", "too many arguments: give a VMID and one spec file");
     goto out;
   }
-  if (command && write) {
-    rc = vsc_cli_usage_error("qm", "--print-command and --write do not go together");
+  if ((command || json) && write) {
+    rc = vsc_cli_usage_error("qm", "--print-command and --json do not go with --write");
     goto out;
   }
   if (vsc_pve_vmid_parse(argv[optind], &eopts.vmid, &diags) < 0) {
@@ -205,7 +234,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       rc = VSC_EXIT_FAILURE;
       goto report;
     }
-    rc = print_lines(eopts.vmid, &plan, args, command);
+    rc = json ? print_json(eopts.vmid, &plan, args) : print_lines(eopts.vmid, &plan, args, command);
     goto report;
   }
 

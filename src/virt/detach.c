@@ -325,6 +325,28 @@ static void add_index(size_t **idx, size_t *nidx, size_t i)
   *(size_t *)vsc_append(idx, nidx, sizeof(size_t)) = i;
 }
 
+char *vsc_virt_dev_ident(const vsc_virt_state *st, size_t i)
+{
+  const vsc_virt_dev *e = &st->devs[i];
+  const vsc_chardev *dev = vsc_virt_dev_main(e);
+  const char *alias = e->live && e->live->alias ? e->live->alias : e->config ? e->config->alias : NULL;
+
+  if (alias)
+    return vsc_strdup(alias);
+  if (vsc_chardev_is_virtio_serial(dev) && dev->kind == VSC_KIND_CHANNEL && dev->target.name)
+    return vsc_strdup(dev->target.name);
+  if (vsc_chardev_target_type(dev) == VSC_TARGET_GUESTFWD && dev->target.address && dev->target.has_port)
+    return vsc_asprintf("%s:%u", dev->target.address, dev->target.port);
+  if ((dev->kind == VSC_KIND_SERIAL || dev->kind == VSC_KIND_PARALLEL) && dev->has_target &&
+      dev->target.has_port)
+    return vsc_asprintf("%s%u", vsc_kind_to_string(dev->kind), dev->target.port);
+  /* channels and consoles: their position among their kind */
+  unsigned int position = 0;
+  for (size_t j = 0; j < i; j++)
+    position += vsc_virt_dev_main(&st->devs[j])->kind == dev->kind;
+  return vsc_asprintf("%s%u", vsc_kind_to_string(dev->kind), position);
+}
+
 int vsc_virt_resolve_ident(const vsc_virt_state *st, const char *ident, size_t **idx,
                            size_t *nidx, vsc_diags *diags)
 {

@@ -155,6 +155,11 @@ int vsc_virt_add(vsc_virt_domain *d, vsc_devset *set, bool live, bool config,
 /* Find the entries of st that ident names: an alias, a virtio target name,
  * a guestfwd address:port, or serialN/consoleN/parallelN/channelN.
  * Appends indexes into st->devs; -1 with an error if none matches. */
+/* The identifier of device i that vsc_virt_resolve_ident takes back: its
+ * alias, else its virtio name, guestfwd address:port, or kind and number
+ * (serial0, channel2).  Caller frees. */
+char *vsc_virt_dev_ident(const vsc_virt_state *st, size_t i);
+
 int vsc_virt_resolve_ident(const vsc_virt_state *st, const char *ident, size_t **idx,
                            size_t *nidx, vsc_diags *diags);
 

@@ -65,6 +65,13 @@ expect "vschan xml --channel x --in" --into
 if command -v virsh >/dev/null; then
     # libvirt's test driver always has a domain named 'test'
     expect "vschan -c test:///default agent te" test
+    # a test node with a domain that has character devices
+    node="test://$src/tests/completions/testnode.xml"
+    expect "vschan -c $node remove " vm1
+    expect "vschan --connect $node list v" vm1
+    expect "vschan -c $node remove vm1 " ua-app org.example.app.0 serial0 console0
+    expect "vschan -c $node connect vm1 ua" ua-app
+    reject "vschan -c $node remove vm1 ua" serial0
 else
     echo "virsh is missing: domain completion not checked"
     [ -n "${CI:-}" ] && fail=$((fail + 1))
