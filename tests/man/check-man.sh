@@ -1,8 +1,10 @@
 #!/bin/sh
-# The manuals render without warnings, and every command and long option
-# in the code appears in vschan(1).  Usage: check-man.sh SOURCE_DIR
+# The manuals render without warnings, every command and long option in
+# the code appears in vschan(1), and every command's --help has a synopsis,
+# options and examples.  Usage: check-man.sh SOURCE_DIR [VSCHAN]
 set -u
 src=$1
+vschan=${2:-}
 fail=0 ok=0
 for tool in mandoc groff; do
   command -v $tool >/dev/null || { echo "$tool is missing (Debian packages mandoc, groff-base)"; [ -n "${CI:-}" ] && exit 1; exit 77; }
@@ -22,5 +24,14 @@ for opt in $(grep -ho '{ "[a-z][a-z-]*", *\(no\|required\|optional\)_argument' "
   pat=$(echo "$opt" | sed 's/-/\\\\-/g')
   if grep -q "\\\\-\\\\-$pat" "$man1"; then ok=$((ok + 1)); else echo "FAIL option '--$opt' is not in vschan(1)"; fail=$((fail + 1)); fi
 done
+if [ -n "$vschan" ]; then
+  for cmd in $(sed -n 's/^VSC_COMMAND([a-z_]*, "\([a-z-]*\)".*/\1/p' "$src/src/cli/commands.def"); do
+    help=$("$vschan" "$cmd" --help 2>&1)
+    for part in '^usage: vschan' '^Options:' '^Examples*:'; do
+      if echo "$help" | grep -q "$part"; then ok=$((ok + 1)); else echo "FAIL 'vschan $cmd --help' lacks $part"; fail=$((fail + 1)); fi
+    done
+    if [ "$("$vschan" help "$cmd" 2>&1)" = "$help" ]; then ok=$((ok + 1)); else echo "FAIL 'vschan help $cmd' differs from 'vschan $cmd --help'"; fail=$((fail + 1)); fi
+  done
+fi
 echo "$ok passed, $fail failed"
 [ $fail -eq 0 ]
