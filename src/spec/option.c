@@ -273,6 +273,9 @@ static void apply(parser *p, vsc_chardev *dev, const char *key, const char *v)
   } else if (strncmp(key, "address.", 8) == 0 && key[8]) {
     if (!strcmp(key, "address.type"))
       set_str(&dev->address.type, v);
+    else if (!vsc_text_is_name(key + 8))   /* it becomes an XML attribute name */
+      fail(p, "address attributes are names such as controller, bus, port, iobase",
+           "'%s' is not an attribute name", key + 8);
     else
       vsc_address_set(&dev->address, key + 8, v);
   } else {

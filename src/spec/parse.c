@@ -372,20 +372,6 @@ static void read_target(reader *r, json_t *v, vsc_chardev *dev)
   READ_ENUM(r, v, "model", vsc_serial_model, VSC_MODEL_LAST, &dev->target.model);
 }
 
-/* An address key becomes an XML attribute name as it is: anything but a
- * plain name would change the element (key 'bus="0" x' adds an attribute)
- * or make it unreadable. */
-static bool is_attribute_name(const char *key)
-{
-  if (!((*key >= 'a' && *key <= 'z') || (*key >= 'A' && *key <= 'Z')))
-    return false;
-  for (const char *p = key + 1; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-          *p == '_' || *p == '-'))
-      return false;
-  return true;
-}
-
 static void read_address(reader *r, json_t *v, vsc_address *addr)
 {
   const char *key;
@@ -409,7 +395,7 @@ static void read_address(reader *r, json_t *v, vsc_address *addr)
     if (strcmp(key, "type") == 0)
       continue;
     size_t saved = push_key(r, key);
-    if (!is_attribute_name(key)) {
+    if (!vsc_text_is_name(key)) {   /* it becomes an XML attribute name */
       fail(r, "address attributes are names such as controller, bus, port, iobase",
            "'%s' is not an attribute name", key);
     } else if (json_is_string(val)) {

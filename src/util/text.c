@@ -58,3 +58,14 @@ const char *vsc_text_problem(const char *s, char *buf, size_t size)
   }
   return NULL;
 }
+
+bool vsc_text_is_name(const char *s)
+{
+  if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+    return false;
+  for (const char *p = s + 1; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '_' || *p == '-'))
+      return false;
+  return true;
+}

@@ -5,6 +5,7 @@
  * readers refuse it up front. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* NULL when s is valid UTF-8 made only of characters XML 1.0 allows (tab,
@@ -12,3 +13,8 @@
  * not, for a message ("is not valid UTF-8", "holds control character
  * U+0001"), written into buf. */
 const char *vsc_text_problem(const char *s, char *buf, size_t size);
+
+/* A name that can be an XML attribute as it is (address keys): a letter,
+ * then letters, digits, '_' or '-'.  Anything else would change the
+ * element ('bus="0" x' adds an attribute) or make it unreadable. */
+bool vsc_text_is_name(const char *s);
