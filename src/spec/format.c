@@ -22,15 +22,17 @@ static void put_enum(json_t *obj, const char *key, const char *value)
     json_object_set_new(obj, key, json_string(value));
 }
 
-/* Services that are plain port numbers are written as integers. */
+/* Services that are plain port numbers are written as integers: only the
+ * canonical form ("0", "2222"; not " 0", "+5" or "007"), which the reader
+ * turns back into the same text. */
 static void put_service(json_t *obj, const char *service)
 {
-  char *end;
+  size_t len;
   if (!service)
     return;
-  long port = strtol(service, &end, 10);
-  if (*service && !*end && port >= 0 && port <= 65535 && service[0] != '0')
-    json_object_set_new(obj, "service", json_integer(port));
+  len = strspn(service, "0123456789");
+  if (len > 0 && len <= 5 && !service[len] && (service[0] != '0' || len == 1) && atol(service) <= 65535)
+    json_object_set_new(obj, "service", json_integer(atol(service)));
   else
     json_object_set_new(obj, "service", json_string(service));
 }
