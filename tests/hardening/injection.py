@@ -77,7 +77,9 @@ FIELDS = {
     "alias": dict(
         spec=lambda v: {"serials": [{"type": "pty", "alias": v}]},
         option=lambda v: ["--serial", b"pty,alias.name=" + v.replace(b",", b",,")],
-        xml=("serial/alias", "name"), qemu=None, plain="ua-plain"),
+        xml=("serial/alias", "name"), qemu=None, plain="ua-plain",
+        # documented (vschan-spec(5)): the ua- prefix libvirt requires is added when missing
+        expect=lambda v: v if v.startswith(b"ua-") else b"ua-" + v),
 }
 
 PIECES = [",", ",,", ",,,", "\"", "'", " ", "  ", "=", "\n", "\r", "\t", "<", ">", "&", "&amp;",
@@ -264,7 +266,7 @@ def check_one(field, value):
                 fail("xml %s: no %s element" % (label, path))
             else:
                 try:
-                    text = raw.decode("utf-8")
+                    text = FIELDS[field].get("expect", lambda v: v)(raw).decode("utf-8")
                 except UnicodeDecodeError:
                     text = None
                 if text is None:
