@@ -366,6 +366,9 @@ int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
     fail(&p, "bind_host and bind_service are for udp; use host and mode=bind otherwise",
          "bind_host and bind_service are only allowed for udp, not %s",
          vsc_backend_to_string(vsc_chardev_backend(dev)));
+  else if (!p.errors && dev->nsources > 2)   /* mode=bind made the connect end a bind end */
+    fail(&p, "for udp, host and service give the connect end and bind_host and bind_service the bind end",
+         "a udp device has one connect end and one bind end; mode= cannot change them");
   if (p.errors)
     return -1;
   apply_defaults(dev);
