@@ -28,11 +28,13 @@ static void put_enum(json_t *obj, const char *key, const char *value)
 static void put_service(json_t *obj, const char *service)
 {
   size_t len;
+  long port;
   if (!service)
     return;
   len = strspn(service, "0123456789");
-  if (len > 0 && len <= 5 && !service[len] && (service[0] != '0' || len == 1) && atol(service) <= 65535)
-    json_object_set_new(obj, "service", json_integer(atol(service)));
+  port = len > 0 && len <= 5 && !service[len] ? strtol(service, NULL, 10) : -1;
+  if (port >= 0 && port <= 65535 && (service[0] != '0' || len == 1))
+    json_object_set_new(obj, "service", json_integer(port));
   else
     json_object_set_new(obj, "service", json_string(service));
 }
