@@ -141,6 +141,8 @@ static const char *str(json_t *object, const char *key)
 static int parse_seconds(const char *text, bool allow_zero, int *ms)
 {
   char *end;
+  if (!text)
+    return -1;
   errno = 0;
   double s = strtod(text, &end);
   if (errno || end == text || *end || !isfinite(s) || s < 0 || (!allow_zero && s == 0) ||
@@ -155,6 +157,8 @@ static int parse_seconds(const char *text, bool allow_zero, int *ms)
 static int parse_size(const char *text, size_t *bytes)
 {
   char *end;
+  if (!text)
+    return -1;
   errno = 0;
   unsigned long long v = strtoull(text, &end, 10);
   unsigned shift = 0;
@@ -207,7 +211,7 @@ static int do_info(agent_ctx *ctx, int argc, char **argv, vsc_diags *diags)
     VSC_AUTOFREE(char) name = shown(str(item, "name"));
     json_t *reply = json_object_get(item, "success-response");
     printf("%-36s %-8s %s\n", name, json_is_true(json_object_get(item, "enabled")) ? "yes" : "no",
-           reply && json_is_false(reply) ? "no" : "yes");
+           json_is_false(reply) ? "no" : "yes");
   }
   return VSC_EXIT_OK;
 }
@@ -712,13 +716,13 @@ int cmd_agent(vsc_cli *cli, int argc, char **argv)
   vsc_agent_socket_opts so = { .timeout_ms = VSC_AGENT_DEFAULT_TIMEOUT_MS };
   agent_ctx ctx = { .cli = cli };
   vsc_diags diags = { 0 };
-  int c;
 
   /* Options may come before and after a DOMAIN: parse, take the domain,
    * parse again ("+": stop at the first argument that is not an option). */
   optind = 0;
   const char *domain = NULL;
   for (int pass = 0; pass < 2; pass++) {
+    int c;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
       switch (c) {
       case OPT_SOCKET:

@@ -137,7 +137,7 @@ static int parse_escape(const char *text, int *escape)
     return 0;
   }
   if (text[0] == '^' && text[1] && !text[2]) {
-    int c = text[1];
+    int c = (unsigned char)text[1];
     if (c == '?') {
       *escape = 0x7f;
       return 0;
@@ -223,9 +223,9 @@ static int session(vsc_cli *cli, vsc_guest_channel *ch, vsc_guest_pump_opts *po,
 {
   vsc_guest_pump_result r;
   bool terminal = isatty(STDIN_FILENO);
-  char esc[8] = "";
 
   if (terminal) {
+    char esc[8] = "";
     if (po->escape >= 0)
       show_escape(po->escape, esc, sizeof(esc));
     /* Raw before the banner: keys typed once it shows go through as

@@ -105,6 +105,8 @@ static void list_rules(bool json)
  * totals.  Returns 0, or -1 with errno. */
 static int write_junit(const char *path, const output *o)
 {
+  if (!path)
+    return -1;
   FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
   if (!f)
     return -1;

@@ -101,9 +101,8 @@ int cmd_wait_agent(vsc_cli *cli, int argc, char **argv)
   vsc_guest_wait_result r;
   int rc;
 
-  if (vsc_virt_session_begin(cli, domain, &s, &diags) < 0) {
-    rc = report(cli, &diags);
-  } else if (vsc_guest_wait_agent(s.dom, timeout, &r, &diags) < 0) {
+  if (vsc_virt_session_begin(cli, domain, &s, &diags) < 0 ||
+      vsc_guest_wait_agent(s.dom, timeout, &r, &diags) < 0) {
     rc = report(cli, &diags);
   } else {
     if (json) {

@@ -223,6 +223,8 @@ static int virt_agent_send(void *opaque, json_t *request, const vsc_agent_call_o
     if (!reconnecting(a, &err, deadline))
       break;
   }
+  /* Owns out: freed by the cleanup attribute on every return below. */
+  // cppcheck-suppress unreadVariable
   VSC_AUTOFREE(char) reply_text = out;
   if (out) {
     json_error_t jerr;

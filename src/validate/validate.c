@@ -49,7 +49,7 @@ static bool is_element(xmlNodePtr n, const char *name)
   return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name);
 }
 
-static bool listed(xmlNodePtr *nodes, size_t n, xmlNodePtr node)
+static bool listed(const xmlNodePtr *nodes, size_t n, xmlNodePtr node)
 {
   for (size_t i = 0; i < n; i++)
     if (nodes[i] == node)

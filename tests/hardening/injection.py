@@ -38,7 +38,8 @@ import xml.etree.ElementTree as ET
 
 VSCHAN = sys.argv[1]
 COUNT = int(sys.argv[2]) if len(sys.argv) > 2 else 1500
-SEED = int(os.environ.get("VSCHAN_PROPERTY_SEED", random.randrange(1 << 30)))
+# A fixed seed keeps CI reproducible; VSCHAN_PROPERTY_SEED explores others.
+SEED = int(os.environ.get("VSCHAN_PROPERTY_SEED", "20261121"))
 failures = []
 
 
