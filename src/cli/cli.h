@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 typedef struct {
+  int argc;            /* the whole command line, for running vschan-libvirt */
+  char **argv;
   const char *uri;     /* -c URI, else NULL (LIBVIRT_DEFAULT_URI, libvirt's default) */
   int verbosity;       /* -q: -1, default 0, -v: 1 and up */
   bool color_stdout;   /* only on a terminal, never with NO_COLOR */
@@ -26,8 +28,19 @@ typedef struct {
 } vsc_command;
 
 #define VSC_COMMAND(id, name, summary, usage) int cmd_##id(vsc_cli *cli, int argc, char **argv);
+#ifdef VSCHAN_WITH_LIBVIRT
+#define VSC_LIBVIRT_COMMAND VSC_COMMAND
+#else
+#define VSC_LIBVIRT_COMMAND(id, name, summary, usage)
+#endif
 #include "commands.def"
 #undef VSC_COMMAND
+#undef VSC_LIBVIRT_COMMAND
+
+/* Run the whole command line again in vschan-libvirt, the executable that
+ * has the libvirt commands.  Returns only when it cannot be run, with the
+ * exit code to use. */
+int vsc_cli_run_libvirt(vsc_cli *cli);
 
 /* Print the diagnostics to stderr and return the exit code they mean. */
 int vsc_cli_report(vsc_cli *cli, vsc_diags *diags);

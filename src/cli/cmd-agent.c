@@ -6,7 +6,9 @@
 #define _GNU_SOURCE
 #include "agent/agent.h"
 #include "cli.h"
+#ifdef VSCHAN_WITH_LIBVIRT
 #include "guest/guest.h"
+#endif
 #include "util/buf.h"
 #include "util/file.h"
 
@@ -699,7 +701,15 @@ static const struct verb *find_verb(const char *name)
 static vsc_agent *open_domain_agent(vsc_cli *cli, const char *domain, int timeout_ms,
                                     vsc_diags *diags)
 {
+#ifdef VSCHAN_WITH_LIBVIRT
   return vsc_guest_agent_open(cli->uri, domain, timeout_ms);
+#else
+  /* Only vschan-libvirt has libvirt: run this command line there. */
+  (void)domain;
+  (void)timeout_ms;
+  (void)diags;
+  exit(vsc_cli_run_libvirt(cli));
+#endif
 }
 
 int cmd_agent(vsc_cli *cli, int argc, char **argv)

@@ -13,10 +13,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifndef VSCHAN_WITH_LIBVIRT
+static int cmd_via_libvirt(vsc_cli *cli, int argc, char **argv)
+{
+  (void)argc;
+  (void)argv;
+  return vsc_cli_run_libvirt(cli);
+}
+#endif
+
 static const vsc_command commands[] = {
 #define VSC_COMMAND(id, name, summary, usage) { name, cmd_##id, summary, usage },
+#ifdef VSCHAN_WITH_LIBVIRT
+#define VSC_LIBVIRT_COMMAND VSC_COMMAND
+#else
+#define VSC_LIBVIRT_COMMAND(id, name, summary, usage) { name, cmd_via_libvirt, summary, usage },
+#endif
 #include "commands.def"
 #undef VSC_COMMAND
+#undef VSC_LIBVIRT_COMMAND
 };
 
 static const vsc_command *find_command(const char *name)
@@ -124,6 +139,8 @@ int main(int argc, char **argv)
 
   vsc_mem_init();
   xmlInitParser();
+  cli.argc = argc;
+  cli.argv = argv;
   cli.uri = NULL;
   cli.color_stdout = want_color(STDOUT_FILENO);
   cli.color_stderr = want_color(STDERR_FILENO);

@@ -18,16 +18,18 @@ depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
 # Every library the binary itself needs (NEEDED) comes from a package
 # Depends names.
-for needed in $(readelf -d "$build/src/vschan" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-  lib=$(ldd "$build/src/vschan" | awk -v n="$needed" '$1 == n {print $3}')
+for bin in "$build/src/vschan" "$build/src/vschan-libvirt"; do
+for needed in $(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+  lib=$(ldd "$bin" | awk -v n="$needed" '$1 == n {print $3}')
   [ -n "$lib" ] || continue
   pkg=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1)
   [ -n "$pkg" ] || continue
   check "Depends names $pkg (for $(basename "$lib"))" 'echo "$depends" | grep -q "$pkg"'
 done
+done
 check "Depends names jansson and libxml2" 'echo "$depends" | grep -q libjansson && echo "$depends" | grep -q libxml2'
 files=$(dpkg-deb -c "$deb")
-for f in ./usr/bin/vschan ./usr/share/man/man1/vschan.1 ./usr/share/man/man5/vschan-spec.5 \
+for f in ./usr/bin/vschan ./usr/libexec/vschan/vschan-libvirt ./usr/share/man/man1/vschan.1 ./usr/share/man/man5/vschan-spec.5 \
          ./usr/share/bash-completion/completions/vschan ./usr/share/zsh/vendor-completions/_vschan \
          ./usr/share/vschan/templates/guest-agent.json ./usr/share/vschan/schemas/vschan-spec.schema.json; do
   check "package holds $f" 'echo "$files" | grep -q " $f\$"'
@@ -42,5 +44,8 @@ out=$(cd / && env -u VSCHAN_DATADIR -u VSCHAN_TEMPLATES_DIR "$root/usr/bin/vscha
 check "installed vschan renders a template from its own data" 'echo "$out" | grep -q "org.qemu.guest_agent.0"'
 out=$(env -u VSCHAN_DATADIR "$root/usr/bin/vschan" template list 2>&1)
 check "installed template list has the seven templates" '[ "$(echo "$out" | wc -l)" -ge 7 ]'
+# The libvirt commands run through the installed libexec helper.
+out=$(env -u VSCHAN_DATADIR "$root/usr/bin/vschan" -c test:///default list test 2>&1)
+check "installed vschan runs a libvirt command through its libexec helper" 'echo "$out" | grep -q "^KIND"'
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
