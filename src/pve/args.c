@@ -170,13 +170,21 @@ static bool pw_safe(unsigned char c)
   return isascii(c) && (isalnum(c) || strchr("-_./=:,@%+^~", c)) && c != '\0';
 }
 
-/* Bare when every byte is safe; else the whole argument in single quotes,
- * with "'" and "\\" spliced in between quoted runs as "\\'" and "\\\\"
- * ('it'\''s').  A backslash never goes inside the quotes: shellwords
- * would pair it with the next character, even the closing quote. */
+/* Perl's shellwords matches an unquoted word, and a run of backslash
+ * escapes, one character per step of a recursive regex, and gives up past
+ * 65534 steps: it then returns nothing at all, and qemu-server silently
+ * drops the whole args: line.  Its quoted forms are matched atomically, at
+ * any length.  So a long argument is always quoted. */
+#define PW_BARE_MAX 4096
+
+/* Bare when every byte is safe and it is short; else in quotes: runs of
+ * ordinary bytes in single quotes, runs of "'" and "\\" in double quotes
+ * (where "\\" is written "\\\\"), as in 'it'"'"'s'.  Nothing but the
+ * quotes themselves is ever left unquoted, so no run is matched step by
+ * step. */
 static void quote_one(vsc_buf *b, const char *arg)
 {
-  bool safe = *arg != '\0', open = false;
+  bool safe = *arg != '\0' && strlen(arg) <= PW_BARE_MAX;
 
   for (const char *p = arg; *p && safe; p++)
     safe = pw_safe((unsigned char)*p);
@@ -188,18 +196,23 @@ static void quote_one(vsc_buf *b, const char *arg)
     vsc_buf_add(b, "''");
     return;
   }
-  for (const char *p = arg; *p; p++) {
+  /* Never begin or end with '"': qemu-server strips a value's surrounding
+   * double quotes on its next write.  '' adds nothing to the word. */
+  if (*arg == '\'' || *arg == '\\')
+    vsc_buf_add(b, "''");
+  for (const char *p = arg; *p;) {
     bool special = *p == '\'' || *p == '\\';
-    if (special == open) {
-      vsc_buf_addc(b, '\'');
-      open = !open;
+    vsc_buf_addc(b, special ? '"' : '\'');
+    for (; *p && (*p == '\'' || *p == '\\') == special; p++) {
+      if (*p == '\\')
+        vsc_buf_addc(b, '\\');
+      vsc_buf_addc(b, *p);
     }
-    if (special)
-      vsc_buf_addc(b, '\\');
-    vsc_buf_addc(b, *p);
+    vsc_buf_addc(b, special ? '"' : '\'');
   }
-  if (open)
-    vsc_buf_addc(b, '\'');
+  char last = arg[strlen(arg) - 1];
+  if (last == '\'' || last == '\\')
+    vsc_buf_add(b, "''");
 }
 
 static bool argv_equal(char *const *a, size_t na, char *const *b, size_t nb)
