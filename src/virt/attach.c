@@ -142,7 +142,7 @@ int vsc_virt_attach_xml(vsc_virt_domain *d, const vsc_chardev *dev, unsigned int
                         const char *what, vsc_diags *diags)
 {
   VSC_AUTOFREE(char) xml = vsc_virt_device_xml(dev);
-  if (VIRT_CALL(virDomainAttachDeviceFlags(d->dom, xml, flags)) < 0) {
+  if (VIRT_CHANGE(VSC_VIRT_FAULT_ATTACH, virDomainAttachDeviceFlags(d->dom, xml, flags)) < 0) {
     VSC_AUTOFREE(char) msg = vsc_asprintf("cannot attach %s to the %s definition of '%s'", what,
                                           flags & VIR_DOMAIN_AFFECT_LIVE ? "live" : "persistent",
                                           d->name);

@@ -122,7 +122,14 @@ void vsc_virt_error(vsc_diags *diags, const char *subject, const char *what)
   virErrorPtr err = virGetLastError();
   const char *msg = err && err->message ? err->message : "unknown libvirt error";
   vsc_loc loc = { .pointer = subject };
+  VSC_AUTOFREE(char) injected = vsc_virt_fault_take();
 
+  if (injected) {
+    vsc_error(diags, subject ? &loc : NULL, "libvirt",
+              "a test asked for this failure: unset VSCHAN_FAIL_LIBVIRT", "%s: %s", what, injected);
+    virResetLastError();
+    return;
+  }
   vsc_error(diags, subject ? &loc : NULL, "libvirt", hint_for(err), "%s: %s", what, msg);
   virResetLastError();
 }

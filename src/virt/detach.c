@@ -199,7 +199,8 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
   drop(&ev->failed, &ev->nfailed, alias);
   pthread_mutex_unlock(&ev->lock);
 
-  if (VIRT_CALL(virDomainDetachDeviceAlias(d->dom, alias, VIR_DOMAIN_AFFECT_LIVE)) < 0) {
+  if (VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,
+                  virDomainDetachDeviceAlias(d->dom, alias, VIR_DOMAIN_AFFECT_LIVE)) < 0) {
     VSC_AUTOFREE(char) msg = vsc_asprintf("cannot detach %s from the live definition of '%s'",
                                           what, d->name);
     vsc_virt_error(diags, NULL, msg);
@@ -256,13 +257,15 @@ int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const cha
 {
   int rc;
   if (dev->alias && strncmp(dev->alias, VSC_USER_ALIAS_PREFIX, strlen(VSC_USER_ALIAS_PREFIX)) == 0) {
-    rc = VIRT_CALL(virDomainDetachDeviceAlias(d->dom, dev->alias, VIR_DOMAIN_AFFECT_CONFIG));
+    rc = VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,
+                     virDomainDetachDeviceAlias(d->dom, dev->alias, VIR_DOMAIN_AFFECT_CONFIG));
   } else {
     /* libvirt keeps no other alias in the persistent definition; its own
      * XML of the device matches (virDomainChrEquals). */
     VSC_AUTOPTR(vsc_chardev) copy = vsc_chardev_copy(dev);
     VSC_AUTOFREE(char) xml = vsc_virt_device_xml(copy);
-    rc = VIRT_CALL(virDomainDetachDeviceFlags(d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG));
+    rc = VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,
+                     virDomainDetachDeviceFlags(d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG));
   }
   if (rc < 0) {
     VSC_AUTOFREE(char) msg =

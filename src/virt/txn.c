@@ -142,7 +142,8 @@ int vsc_virt_txn_add_controller(vsc_virt_txn *txn, const vsc_controller *spec, v
   if (spec->present)
     c = *spec;
   char *xml = vsc_virt_controller_xml(&c);
-  if (VIRT_CALL(virDomainAttachDeviceFlags(txn->d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG)) < 0) {
+  if (VIRT_CHANGE(VSC_VIRT_FAULT_ATTACH,
+                  virDomainAttachDeviceFlags(txn->d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG)) < 0) {
     VSC_AUTOFREE(char) what =
       vsc_asprintf("cannot add a virtio-serial controller to the persistent definition of '%s'",
                    txn->d->name);
@@ -295,7 +296,8 @@ static int undo_one(vsc_virt_txn *txn, const undo *u, vsc_diags *diags)
     vsc_virt_unlink_socket(txn->d, u->text);
     return 0;
   case UNDO_CONTROLLER:
-    if (VIRT_CALL(virDomainDetachDeviceFlags(txn->d->dom, u->text, VIR_DOMAIN_AFFECT_CONFIG)) < 0) {
+    if (VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,
+                    virDomainDetachDeviceFlags(txn->d->dom, u->text, VIR_DOMAIN_AFFECT_CONFIG)) < 0) {
       vsc_virt_error(diags, NULL, "cannot take back the virtio-serial controller vschan added");
       return -1;
     }

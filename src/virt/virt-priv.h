@@ -14,6 +14,18 @@
 
 void vsc_virt_time_add(double seconds);
 
+/* Fault injection for tests (fault.c): whether this attach or detach of a
+ * device is the one $VSCHAN_FAIL_LIBVIRT asks to fail.  Off when unset. */
+typedef enum { VSC_VIRT_FAULT_ATTACH, VSC_VIRT_FAULT_DETACH, VSC_VIRT_FAULT_LAST } vsc_virt_fault_op;
+bool vsc_virt_fault(vsc_virt_fault_op op);
+/* The message of the failure just injected, or NULL (caller frees). */
+char *vsc_virt_fault_take(void);
+
+/* VIRT_CALL for the calls that attach or detach a device: they go through
+ * the fault injection, and an injected failure returns -1 without
+ * reaching libvirt (vsc_virt_error then reports it). */
+#define VIRT_CHANGE(op, expr) (vsc_virt_fault(op) ? -1 : VIRT_CALL(expr))
+
 /* The device as an XML element string for libvirt's device APIs. */
 char *vsc_virt_device_xml(const vsc_chardev *dev);
 /* The controller element for the config. */
