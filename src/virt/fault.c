@@ -6,19 +6,20 @@
  *
  * An attach is a virDomainAttachDeviceFlags call, a detach a
  * virDomainDetachDeviceAlias or virDomainDetachDeviceFlags call, live or
- * config, counted from 1 in the order vschan makes them (rollback's own
- * calls included, so a failure never hits a later undo: they come after
- * it).  The chosen call does not reach libvirt; it fails as if libvirt had
- * refused it, and vsc_virt_error reports "injected failure ...".  Unset,
- * nothing changes.  A value that does not parse fails every such call, so
- * a typo in a test cannot pass unnoticed. */
+ * config, counted from 1 in the order vschan makes them.  The chosen call
+ * does not reach libvirt; it fails as if libvirt had refused it, and
+ * vsc_virt_error reports "injected failure ...".  One failure per process:
+ * after it every call reaches libvirt, so the rollback it causes runs
+ * unhindered (with attach:N,detach:M, whichever comes first fails).
+ * Unset, nothing changes.  A value that does not parse fails the first
+ * such call, so a typo in a test cannot pass unnoticed. */
 #include "virt-priv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bool parsed, malformed;
+static bool parsed, malformed, fired;
 static unsigned long fail_at[VSC_VIRT_FAULT_LAST];   /* 0: never */
 static unsigned long calls[VSC_VIRT_FAULT_LAST];
 static char *pending;                                 /* for vsc_virt_error */
@@ -50,7 +51,7 @@ static void parse(const char *env)
 bool vsc_virt_fault(vsc_virt_fault_op op)
 {
   const char *env = getenv("VSCHAN_FAIL_LIBVIRT");
-  if (!env || !*env)
+  if (!env || !*env || fired)
     return false;
   if (!parsed) {
     parse(env);
@@ -59,6 +60,7 @@ bool vsc_virt_fault(vsc_virt_fault_op op)
   unsigned long n = ++calls[op];
   if (!malformed && n != fail_at[op])
     return false;
+  fired = true;
   free(pending);
   pending = malformed
     ? vsc_asprintf("injected failure: VSCHAN_FAIL_LIBVIRT='%s' is not attach:N or detach:N", env)

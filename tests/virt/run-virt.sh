@@ -7,7 +7,8 @@
 #   run-virt.sh cleanup    stop every domain and QEMU of the root, delete it
 #   run-virt.sh SCENARIO   one scenario (see the functions named sc_*)
 #
-# private-libvirtd.sh (next to this script) runs the daemon of tcp-daemon.
+# private-libvirtd.sh (next to this script) runs the daemon of tcp-daemon;
+# txn-faults.sh holds the txn-faults scenario (fault injection).
 # Environment (set by CMake): VSCHAN, VSCT_VIRT, EMBED_ROOT_SH, VSCT_ROOT.
 # The vschan binary and vsct-virt take turns on the root: an embedded root
 # admits one process at a time, and domains outlive the process that
@@ -465,6 +466,11 @@ case $scenario in
 setup) sc_setup ;;
 cleanup) sc_cleanup ;;
 *)
+  # Scenarios too large for this file live next to it.
+  if [ "$scenario" = txn-faults ]; then
+    # shellcheck source=tests/virt/txn-faults.sh
+    . "$(dirname "$0")/txn-faults.sh"
+  fi
   fn=sc_$(printf '%s' "$scenario" | tr - _)
   if ! command -v "$fn" >/dev/null 2>&1; then
     echo "run-virt.sh: unknown scenario '$scenario'" >&2
