@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_CONTROLLERS 8
 #define MAX_PORTS 512
@@ -19,13 +20,14 @@ typedef enum {
   UNDO_ATTACH_LIVE,
   UNDO_ATTACH_CONFIG,
   UNDO_UNLINK,
+  UNDO_UNLINK_FILE,
   UNDO_CONTROLLER,
 } undo_kind;
 
 typedef struct {
   undo_kind kind;
   vsc_chardev *dev;   /* what to detach or re-attach */
-  char *text;         /* UNLINK: the path; CONTROLLER: its XML */
+  char *text;         /* UNLINK, UNLINK_FILE: the path; CONTROLLER: its XML */
 } undo;
 
 struct vsc_virt_txn {
@@ -161,6 +163,34 @@ static bool path_exists(const char *path)
   return lstat(path, &st) == 0;
 }
 
+/* Delete path if it is a regular file: the output file or log a live
+ * attach created (checked absent before), which would otherwise outlive
+ * the rollback. */
+static void unlink_created_file(vsc_virt_domain *d, const char *path)
+{
+  struct stat st;
+  if (vsc_virt_is_local(d->virt) && lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+    unlink(path);
+}
+
+/* Record the files a live attach of dev will create: each is ours to
+ * delete on rollback when it was not there before. */
+static void record_created_files(vsc_virt_txn *txn, const vsc_chardev *dev)
+{
+  const char *sock = vsc_virt_listen_socket(dev);
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  const char *out = vsc_chardev_backend(dev) == VSC_BACKEND_FILE && src ? src->path : NULL;
+
+  /* libvirt creates a listen socket before QEMU may refuse the device,
+   * and leaves it behind. */
+  if (sock && !path_exists(sock))
+    record(txn, UNDO_UNLINK, NULL, vsc_strdup(sock));
+  if (out && !path_exists(out))
+    record(txn, UNDO_UNLINK_FILE, NULL, vsc_strdup(out));
+  if (dev->log_file && !path_exists(dev->log_file) && !vsc_streq(dev->log_file, out))
+    record(txn, UNDO_UNLINK_FILE, NULL, vsc_strdup(dev->log_file));
+}
+
 static void set_port(vsc_chardev *dev, unsigned int ctrl, unsigned int port)
 {
   char num[16];
@@ -227,11 +257,7 @@ int vsc_virt_txn_attach(vsc_virt_txn *txn, const vsc_chardev *want, bool live, b
   }
 
   if (live) {
-    /* libvirt creates a listen socket before QEMU may refuse the device,
-     * and leaves it behind; a file that was not there is ours to delete. */
-    const char *sock = vsc_virt_listen_socket(dev);
-    if (sock && !path_exists(sock))
-      record(txn, UNDO_UNLINK, NULL, vsc_strdup(sock));
+    record_created_files(txn, dev);
     if (attach_live(txn, dev, chose_port, what, diags) < 0) {
       report(txn, step, what, true, false);
       return -1;
@@ -279,7 +305,7 @@ int vsc_virt_txn_detach(vsc_virt_txn *txn, const vsc_virt_dev *have, bool live, 
 static int undo_one(vsc_virt_txn *txn, const undo *u, vsc_diags *diags)
 {
   /* Every undo but an unlink names the device it undoes. */
-  if (u->kind != UNDO_UNLINK && !u->dev)
+  if (u->kind != UNDO_UNLINK && u->kind != UNDO_UNLINK_FILE && !u->dev)
     return 0;
   VSC_AUTOFREE(char) what = u->dev ? vsc_chardev_describe(u->dev) : NULL;
 
@@ -294,6 +320,9 @@ static int undo_one(vsc_virt_txn *txn, const undo *u, vsc_diags *diags)
     return vsc_virt_attach_xml(txn->d, u->dev, VIR_DOMAIN_AFFECT_CONFIG, what, diags);
   case UNDO_UNLINK:
     vsc_virt_unlink_socket(txn->d, u->text);
+    return 0;
+  case UNDO_UNLINK_FILE:
+    unlink_created_file(txn->d, u->text);
     return 0;
   case UNDO_CONTROLLER:
     if (VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,

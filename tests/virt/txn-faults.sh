@@ -195,6 +195,7 @@ $new|persistent" apply "$d" "$tmp/apply.json" --prune
   expect 0 "apply: the run without a failure"
   changed "apply"
   for f in u2.sock n.sock keep.sock; do socket "$f" "apply"; done
+  if [ -f "$devdir/f.log" ]; then ok "apply: 'f.log' is there"; else fail "apply: no 'f.log'"; fi
   absent "$devdir/u.sock" "apply: the replaced socket is gone"
   absent "$devdir/g.sock" "apply: the pruned socket is gone"
   echo "cases: add $add_cases attach; apply $apply_detach_cases detach, $apply_attach_cases attach;" \
