@@ -100,6 +100,7 @@ fault_loop() {
     expect 3 "$what, $op $n fails: exit status"
     has "$err" "cannot $op ${want%|*} $prep the ${want##*|} definition of '$d': injected" \
       "$what, $op $n fails: the error names ${want%|*} (${want##*|})"
+    lacks "$err" "rollback:" "$what, $op $n fails: the rollback reports no failure"
     same "$what, $op $n fails"
     n=$((n + 1))
     [ "$n" -le 40 ] || { fail "$what: $op never stops failing"; break; }
