@@ -1,5 +1,6 @@
 /* The transport-independent part: requests, replies, agent errors. */
 #include "agent.h"
+#include "util/json.h"
 #include "base64.h"
 #include "reply.h"
 #include "util/buf.h"
@@ -166,27 +167,6 @@ json_t *vsc_agent_call(vsc_agent *agent, const char *command, json_t *args, vsc_
   return value;
 }
 
-static const char *type_name(json_type type)
-{
-  switch (type) {
-  case JSON_OBJECT:
-    return "an object";
-  case JSON_ARRAY:
-    return "an array";
-  case JSON_STRING:
-    return "a string";
-  case JSON_INTEGER:
-    return "an integer";
-  case JSON_REAL:
-    return "a number";
-  case JSON_TRUE:
-  case JSON_FALSE:
-    return "a boolean";
-  case JSON_NULL:
-    return "null";
-  }
-  return "a value";
-}
 
 json_t *vsc_agent_call_typed(vsc_agent *agent, const char *command, json_t *args, json_type type,
                              vsc_diags *diags)
@@ -200,7 +180,7 @@ json_t *vsc_agent_call_typed(vsc_agent *agent, const char *command, json_t *args
     vsc_error(diags, NULL, "agent-bad-reply",
               "the agent in the guest does not speak the qemu-ga protocol as expected",
               "'%s' on %s returned %s where %s was expected: %s", command, agent->where,
-              type_name(json_typeof(value)), type_name(type), shown);
+              vsc_json_type_name(json_typeof(value)), vsc_json_type_name(type), shown);
     json_decref(value);
     return NULL;
   }

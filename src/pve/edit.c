@@ -109,23 +109,6 @@ bool vsc_pve_vm_running(const char *run_dir, unsigned vmid)
   return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-  while (len > 0) {
-    ssize_t w = write(fd, data, len);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0)
-      return -1;
-    if (w == 0) {
-      errno = EIO;
-      return -1;
-    }
-    data += w;
-    len -= (size_t)w;
-  }
-  return 0;
-}
 
 /* Replace path by data: "PATH.tmp.PID" (O_EXCL), one write, fsync, rename.
  * On failure path is untouched and the temporary file is gone. */
@@ -151,11 +134,11 @@ static int replace_file(const char *path, mode_t mode, const char *data, size_t 
   step = "write";
   failed_on_tmp = false;
   if (fault == VSC_PVE_FAULT_WRITE_HALF) {
-    if (write_all(fd, data, len / 2) == 0)
+    if (vsc_write_all(fd, data, len / 2) == 0)
       errno = ENOSPC;
     goto fail;
   }
-  if (write_all(fd, data, len) < 0)
+  if (vsc_write_all(fd, data, len) < 0)
     goto fail;
   /* pmxcfs has no fsync; FUSE then reports ENOSYS once and 0 after. */
   step = "sync";

@@ -1,6 +1,7 @@
 /* JSON spec → device model.  Mirrors format.c field for field. */
 #include "spec.h"
 #include "util/file.h"
+#include "util/json.h"
 #include "util/text.h"
 
 #include <limits.h>
@@ -110,24 +111,7 @@ static bool check_text(reader *r, const char *s)
 
 static const char *json_type_name(const json_t *v)
 {
-  switch (json_typeof(v)) {
-  case JSON_OBJECT:
-    return "an object";
-  case JSON_ARRAY:
-    return "an array";
-  case JSON_STRING:
-    return "a string";
-  case JSON_INTEGER:
-    return "an integer";
-  case JSON_REAL:
-    return "a number";
-  case JSON_TRUE:
-  case JSON_FALSE:
-    return "a boolean";
-  case JSON_NULL:
-    return "null";
-  }
-  return "a value";
+  return vsc_json_type_name(json_typeof(v));
 }
 
 /* Levenshtein distance, to suggest the key the user meant. */

@@ -55,14 +55,19 @@ fail:
   return NULL;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int vsc_write_all(int fd, const void *buf, size_t len)
 {
+  const char *data = buf;
   while (len > 0) {
     ssize_t w = write(fd, data, len);
     if (w < 0 && errno == EINTR)
       continue;
     if (w < 0)
       return -1;
+    if (w == 0) {
+      errno = EIO;
+      return -1;
+    }
     data += w;
     len -= (size_t)w;
   }
@@ -78,7 +83,7 @@ int vsc_file_write_atomic(const char *path, const char *data, size_t len, vsc_di
   int fd;
 
   if (strcmp(path, "-") == 0) {
-    if (write_all(STDOUT_FILENO, data, len) < 0) {
+    if (vsc_write_all(STDOUT_FILENO, data, len) < 0) {
       vsc_error(diags, NULL, NULL, NULL, "cannot write to standard output: %s", strerror(errno));
       return -1;
     }
@@ -102,7 +107,7 @@ int vsc_file_write_atomic(const char *path, const char *data, size_t len, vsc_di
     if (fchmod(fd, 0666 & ~mask) < 0)
       goto fail;
   }
-  if (write_all(fd, data, len) < 0 || fsync(fd) < 0)
+  if (vsc_write_all(fd, data, len) < 0 || fsync(fd) < 0)
     goto fail;
   if (close(fd) < 0) {
     fd = -1;
