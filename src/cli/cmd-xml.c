@@ -143,11 +143,7 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
     }
     text = vsc_xml_doc_to_string(doc);
   } else {
-    xmlDocPtr out = xmlNewDoc(BAD_CAST "1.0");
-    xmlNodePtr devices = vsc_xml_format_devset(out, &set);
-    xmlDocSetRootElement(out, devices);
-    text = vsc_xml_node_to_string(out, devices);
-    xmlFreeDoc(out);
+    text = vsc_xml_devset_to_string(&set);
   }
   if (vsc_file_write_atomic(output ? output : "-", text, strlen(text), &diags) < 0)
     rc = VSC_EXIT_USAGE;

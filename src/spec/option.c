@@ -114,6 +114,19 @@ static void split_host(const char *v, char **host, char **service)
   }
 }
 
+/* host=HOST:PORT sets the host, and the service when a port is given. */
+static void set_host(vsc_source *s, const char *v)
+{
+  char *host = NULL, *service = NULL;
+  split_host(v, &host, &service);
+  free(s->host);
+  s->host = host;
+  if (service) {
+    free(s->service);
+    s->service = service;
+  }
+}
+
 static void set_str(char **field, const char *v)
 {
   free(*field);
@@ -171,27 +184,11 @@ static void apply(parser *p, vsc_chardev *dev, const char *key, const char *v)
     else
       main_source(dev)->mode = (vsc_mode)e;
   } else if (key_is(key, "host", "source.host")) {
-    vsc_source *s = main_source(dev);
-    char *host = NULL, *service = NULL;
-    split_host(v, &host, &service);
-    free(s->host);
-    s->host = host;
-    if (service) {
-      free(s->service);
-      s->service = service;
-    }
+    set_host(main_source(dev), v);
   } else if (key_is(key, "service", "source.service")) {
     set_str(&main_source(dev)->service, v);
   } else if (key_is(key, "bind_host", "source.bind_host")) {
-    vsc_source *s = bind_source(dev);
-    char *host = NULL, *service = NULL;
-    split_host(v, &host, &service);
-    free(s->host);
-    s->host = host;
-    if (service) {
-      free(s->service);
-      s->service = service;
-    }
+    set_host(bind_source(dev), v);
   } else if (key_is(key, "bind_service", "source.bind_service")) {
     set_str(&bind_source(dev)->service, v);
   } else if (key_is(key, "source.tls", NULL)) {

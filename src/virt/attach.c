@@ -118,30 +118,10 @@ int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool l
   return vsc_diags_count(diags, VSC_SEV_ERROR) > errors_before ? -1 : 0;
 }
 
-char *vsc_virt_device_xml(const vsc_chardev *dev)
-{
-  xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-  xmlNodePtr node = vsc_xml_format_chardev(doc, dev);
-  xmlDocSetRootElement(doc, node);
-  char *text = vsc_xml_node_to_string(doc, node);
-  xmlFreeDoc(doc);
-  return text;
-}
-
-char *vsc_virt_controller_xml(const vsc_controller *c)
-{
-  xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-  xmlNodePtr node = vsc_xml_format_controller(doc, c);
-  xmlDocSetRootElement(doc, node);
-  char *text = vsc_xml_node_to_string(doc, node);
-  xmlFreeDoc(doc);
-  return text;
-}
-
 int vsc_virt_attach_xml(vsc_virt_domain *d, const vsc_chardev *dev, unsigned int flags,
                         const char *what, vsc_diags *diags)
 {
-  VSC_AUTOFREE(char) xml = vsc_virt_device_xml(dev);
+  VSC_AUTOFREE(char) xml = vsc_xml_chardev_to_string(dev);
   if (VIRT_CHANGE(VSC_VIRT_FAULT_ATTACH, virDomainAttachDeviceFlags(d->dom, xml, flags)) < 0) {
     VSC_AUTOFREE(char) msg = vsc_asprintf("cannot attach %s to the %s definition of '%s'", what,
                                           flags & VIR_DOMAIN_AFFECT_LIVE ? "live" : "persistent",

@@ -263,7 +263,7 @@ int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const cha
     /* libvirt keeps no other alias in the persistent definition; its own
      * XML of the device matches (virDomainChrEquals). */
     VSC_AUTOPTR(vsc_chardev) copy = vsc_chardev_copy(dev);
-    VSC_AUTOFREE(char) xml = vsc_virt_device_xml(copy);
+    VSC_AUTOFREE(char) xml = vsc_xml_chardev_to_string(copy);
     rc = VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,
                      virDomainDetachDeviceFlags(d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG));
   }

@@ -80,7 +80,7 @@ static void normalize(vsc_chardev *dev, const vsc_chardev *want)
 
 static char *text_of(const vsc_chardev *dev)
 {
-  return vsc_virt_device_xml(dev);
+  return vsc_xml_chardev_to_string(dev);
 }
 
 /* The first line that differs, for the plan's "because". */

@@ -1,6 +1,7 @@
 /* Transactions: an undo log of device changes, and the virtio-serial
  * ports vschan hands out. */
 #include "txn.h"
+#include "xml/xml.h"
 #include "virt-priv.h"
 
 #include <libvirt/virterror.h>
@@ -143,7 +144,7 @@ int vsc_virt_txn_add_controller(vsc_virt_txn *txn, const vsc_controller *spec, v
   vsc_controller c = { .present = true, .has_index = true, .index = 0 };
   if (spec->present)
     c = *spec;
-  char *xml = vsc_virt_controller_xml(&c);
+  char *xml = vsc_xml_controller_to_string(&c);
   if (VIRT_CHANGE(VSC_VIRT_FAULT_ATTACH,
                   virDomainAttachDeviceFlags(txn->d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG)) < 0) {
     VSC_AUTOFREE(char) what =

@@ -26,11 +26,6 @@ char *vsc_virt_fault_take(void);
  * reaching libvirt (vsc_virt_error then reports it). */
 #define VIRT_CHANGE(op, expr) (vsc_virt_fault(op) ? -1 : VIRT_CALL(expr))
 
-/* The device as an XML element string for libvirt's device APIs. */
-char *vsc_virt_device_xml(const vsc_chardev *dev);
-/* The controller element for the config. */
-char *vsc_virt_controller_xml(const vsc_controller *c);
-
 /* Detach a live device by alias and wait up to timeout seconds for the
  * device-removed event (or for it to be gone from the live XML). */
 int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what,

@@ -247,6 +247,15 @@ static void insert_device(xmlNodePtr devices, xmlNodePtr node)
   }
 }
 
+/* Put fresh where old was, indented like its siblings. */
+static void replace_device(xmlNodePtr devices, xmlNodePtr old, xmlNodePtr fresh)
+{
+  VSC_AUTOFREE(char) indent = child_indent(devices);
+  indent_subtree(fresh, indent);
+  xmlReplaceNode(old, fresh);
+  xmlFreeNode(old);
+}
+
 static bool set_needs_virtio_serial(const vsc_devset *set)
 {
   for (size_t i = 0; i < set->ndevs; i++)
@@ -290,10 +299,7 @@ int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *d
       vsc_chardev_free(existing);
     }
     if (match) {
-      VSC_AUTOFREE(char) indent = child_indent(devices);
-      indent_subtree(fresh, indent);
-      xmlReplaceNode(match, fresh);
-      xmlFreeNode(match);
+      replace_device(devices, match, fresh);
     } else {
       insert_device(devices, fresh);
     }
@@ -316,10 +322,7 @@ int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *d
   if (set->controller.present) {
     xmlNodePtr fresh = vsc_xml_format_controller(doc, &set->controller);
     if (ctl_node) {
-      VSC_AUTOFREE(char) indent = child_indent(devices);
-      indent_subtree(fresh, indent);
-      xmlReplaceNode(ctl_node, fresh);
-      xmlFreeNode(ctl_node);
+      replace_device(devices, ctl_node, fresh);
     } else {
       insert_device(devices, fresh);
     }

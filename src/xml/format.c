@@ -174,3 +174,30 @@ char *vsc_xml_doc_to_string(xmlDocPtr doc)
   xmlNodePtr root = xmlDocGetRootElement(doc);
   return root ? vsc_xml_node_to_string(doc, root) : vsc_strdup("");
 }
+
+/* node was made in doc for this: make it the root, print it, drop both. */
+static char *standalone(xmlDocPtr doc, xmlNodePtr node)
+{
+  xmlDocSetRootElement(doc, node);
+  char *text = vsc_xml_node_to_string(doc, node);
+  xmlFreeDoc(doc);
+  return text;
+}
+
+char *vsc_xml_chardev_to_string(const vsc_chardev *dev)
+{
+  xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+  return standalone(doc, vsc_xml_format_chardev(doc, dev));
+}
+
+char *vsc_xml_controller_to_string(const vsc_controller *c)
+{
+  xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+  return standalone(doc, vsc_xml_format_controller(doc, c));
+}
+
+char *vsc_xml_devset_to_string(const vsc_devset *set)
+{
+  xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+  return standalone(doc, vsc_xml_format_devset(doc, set));
+}

@@ -20,6 +20,13 @@ xmlNodePtr vsc_xml_format_controller(xmlDocPtr doc, const vsc_controller *c);
 /* A <devices> element holding the controller (if any) and every device. */
 xmlNodePtr vsc_xml_format_devset(xmlDocPtr doc, const vsc_devset *set);
 
+/* A device, a controller or a <devices> element as standalone indented
+ * text: what libvirt's attach calls take and what 'vschan xml' prints.
+ * Caller frees. */
+char *vsc_xml_chardev_to_string(const vsc_chardev *dev);
+char *vsc_xml_controller_to_string(const vsc_controller *c);
+char *vsc_xml_devset_to_string(const vsc_devset *set);
+
 /* Indented text of a node, like virsh dumpxml.  Caller frees. */
 char *vsc_xml_node_to_string(xmlDocPtr doc, xmlNodePtr node);
 /* Whole document, with the XML declaration left out (as virsh does). */

@@ -14,22 +14,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   return 0;
 }
 
-static char *devset_xml(const vsc_devset *set)
-{
-  xmlDocPtr out = xmlNewDoc(BAD_CAST "1.0");
-  xmlNodePtr devices = vsc_xml_format_devset(out, set);
-  xmlDocSetRootElement(out, devices);
-  char *text = vsc_xml_node_to_string(out, devices);
-  xmlFreeDoc(out);
-  return text;
-}
-
 /* Formatting what was read is a fixed point after one step. */
 static void check_rewrite(const vsc_devset *set)
 {
   vsc_diags diags = { 0 };
   vsc_devset again;
-  char *text = devset_xml(set);
+  char *text = vsc_xml_devset_to_string(set);
   xmlDocPtr doc = vsc_xml_read(text, strlen(text), "rewrite.xml", &diags);
   FUZZ_CHECK(doc != NULL, "vschan's own XML does not parse: %s\n%s",
              diags.n ? diags.items[0].message : "?", text);
@@ -37,7 +27,7 @@ static void check_rewrite(const vsc_devset *set)
   int rc = vsc_xml_collect(xmlDocGetRootElement(doc), "rewrite.xml", &again, &diags);
   FUZZ_CHECK(rc == 0, "vschan's own XML does not read back: %s\n%s",
              diags.n ? diags.items[0].message : "?", text);
-  char *text2 = devset_xml(&again);
+  char *text2 = vsc_xml_devset_to_string(&again);
   FUZZ_CHECK(strcmp(text, text2) == 0, "XML rewrite differs\n%s\n---\n%s", text, text2);
   free(text2);
   vsc_devset_clear(&again);
