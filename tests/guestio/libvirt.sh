@@ -32,11 +32,20 @@ command -v virsh >/dev/null 2>&1 || skip "'virsh' is missing (libvirt-clients)"
 root=$(mktemp -d /tmp/vsc-gio.XXXXXX) || exit 1
 URI="qemu:///embed?root=$root"
 export LIBVIRT_LOG_OUTPUTS="3:file:$root/libvirt.log"
-cleanup() {
-  for d in gio-run gio-noagent gio-off; do
-    virsh -q -c "$URI" destroy "$d" >/dev/null 2>&1
-    virsh -q -c "$URI" undefine "$d" >/dev/null 2>&1
+# evsh 'CMD; CMD...': one virsh process.  Each process that opens the
+# embedded driver reconnects to every running QEMU in a thread of its own,
+# and libvirt 9.0 crashes when the process exits before those threads are
+# done (seen in CI: virsh define segfaulted).  A monitor command waits for
+# its domain's reconnection, so evsh asks one of each domain first.
+evsh() {
+  local settle="" d
+  for d in gio-run gio-noagent; do
+    settle+="qemu-monitor-command $d '{\"execute\":\"query-status\"}'; "
   done
+  virsh -q -c "$URI" "$settle$1"
+}
+cleanup() {
+  evsh "destroy gio-run; destroy gio-noagent; undefine gio-run; undefine gio-noagent; undefine gio-off" >/dev/null 2>&1
   for pidfile in "$root"/run/qemu/*.pid; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile" 2>/dev/null)
@@ -84,22 +93,22 @@ run_devices="
     <channel type='pty'><target type='virtio' name='org.example.pty'/></channel>
     <channel type='file'><source path='$root/f.log'/><target type='virtio' name='org.example.file'/></channel>"
 
-define_start() { # NAME DEVICES [start]
-  domain "$1" "$2" >"$root/$1.xml"
-  virsh -q -c "$URI" define "$root/$1.xml" >/dev/null || { not_ok "cannot define '$1'"; exit 1; }
-  if [ "${3-}" = start ]; then
-    virsh -q -c "$URI" start "$1" >/dev/null || { not_ok "cannot start '$1' (see $root/log)"; exit 1; }
-  fi
-}
-define_start gio-run "$run_devices" start
-define_start gio-noagent "" start
-# An agent channel in the persistent definition only.
-cat >"$root/ga.xml" <<'EOF'
-<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
-EOF
-virsh -q -c "$URI" attach-device gio-noagent "$root/ga.xml" --config >/dev/null ||
-  not_ok "cannot add the agent channel to the config of 'gio-noagent'"
-define_start gio-off "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+# All three are defined, and two started, by one virsh process while no
+# domain runs yet: it has nothing to reconnect to (see evsh).
+agent_channel="<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+domain gio-run "$run_devices" >"$root/gio-run.xml"
+domain gio-noagent "" >"$root/gio-noagent.xml"
+domain gio-off "$agent_channel" >"$root/gio-off.xml"
+# gio-noagent: an agent channel in the persistent definition only.
+echo "$agent_channel" >"$root/ga.xml"
+virsh -q -c "$URI" "define $root/gio-run.xml; define $root/gio-noagent.xml; define $root/gio-off.xml;
+  start gio-run; start gio-noagent; attach-device gio-noagent $root/ga.xml --config" >/dev/null
+# Two lines "running" (the settling monitor commands print JSON first).
+states=$(evsh "domstate gio-run; domstate gio-noagent" 2>&1 | grep -v '^{')
+[ "$(grep -cx running <<<"$states")" -eq 2 ] ||
+  { not_ok "cannot start the domains: $states (see $root/log)"; exit 1; }
+evsh "dumpxml gio-noagent --inactive" 2>/dev/null | grep -q guest_agent ||
+  { not_ok "cannot add the agent channel to the config of 'gio-noagent'"; exit 1; }
 
 # vs ARGS...: $out, $err, $rc, $ms (stdin from /dev/null unless redirected).
 vs() {
@@ -154,7 +163,7 @@ expect "wait-agent: channel in the persistent definition only: refused at once" 
   "running domain 'gio-noagent' has no guest agent channel.*\[guest-no-agent-channel\]" 3000
 grep -q "restart the domain, or add it live" <<<"$err" && ok "wait-agent: the hint says how to get it live" ||
   not_ok "wait-agent: hint: $err"
-virsh -q -c "$URI" detach-device gio-noagent "$root/ga.xml" --config >/dev/null
+evsh "detach-device gio-noagent $root/ga.xml --config" >/dev/null
 vs wait-agent gio-noagent --timeout 30 </dev/null
 expect "wait-agent: no agent channel: refused at once" 1 "has no guest agent channel" 3000
 grep -q "vschan add DOMAIN --template guest-agent" <<<"$err" && ok "wait-agent: the hint names the template" ||
