@@ -75,6 +75,8 @@ console_log=$root/console.log
 sock=$root/t0.sock
 # The embedded driver logs to stderr (taint warnings); keep that in the root.
 export LIBVIRT_LOG_OUTPUTS="3:file:$root/libvirt.log"
+# shellcheck source=../lib/embed-virsh.sh
+. "${EMBED_ROOT_SH%/*}/embed-virsh.sh"
 bg_pids=""
 
 show_console() {
@@ -88,8 +90,8 @@ cleanup() {
   status=$?
   trap - EXIT INT TERM
   for p in $bg_pids; do kill "$p" 2>/dev/null; done
-  virsh -q -c "$URI" destroy "$dom" >/dev/null 2>&1
-  virsh -q -c "$URI" undefine "$dom" >/dev/null 2>&1
+  embed_virsh "$root" "destroy $dom" >/dev/null 2>&1
+  embed_virsh "$root" "undefine $dom" >/dev/null 2>&1
   for pidfile in "$root"/run/qemu/*.pid; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile" 2>/dev/null)
@@ -160,8 +162,8 @@ domain_xml() {
 
 boot() {
   domain_xml "$1" >"$root/domain.xml"
-  virsh -q -c "$URI" define "$root/domain.xml" >/dev/null || die "cannot define the domain"
-  virsh -q -c "$URI" start "$dom" >/dev/null || die "cannot start the domain"
+  embed_virsh "$root" "define $root/domain.xml" >/dev/null || die "cannot define the domain"
+  embed_virsh "$root" "start $dom" >/dev/null || die "cannot start the domain"
   say "started '$dom' ($accel)"
 }
 
@@ -189,10 +191,11 @@ wait_port() {
 
 # --- boot ---------------------------------------------------------------------
 # The domain is not running yet: wait-agent refuses at once (before boot).
-virsh -q -c "$URI" define <(domain_xml qemu) >/dev/null || die "cannot define the domain"
+domain_xml qemu >"$root/domain.xml"
+embed_virsh "$root" "define $root/domain.xml" >/dev/null || die "cannot define the domain"
 vs wait-agent "$dom" --timeout 5
 expect 1 "wait-agent on a domain that is not running refuses at once" "" "is not running"
-virsh -q -c "$URI" undefine "$dom" >/dev/null
+embed_virsh "$root" "undefine $dom" >/dev/null
 
 if [ "$accel" = kvm ]; then
   boot kvm
@@ -203,8 +206,8 @@ if [ "$accel" = kvm ]; then
   if ! grep -q 'Run /init' "$console_log" 2>/dev/null; then
     [ -n "$forced" ] && die "no kernel output within 20 s under KVM"
     say "no kernel output within 20 s under KVM (nested KVM that cannot run the guest); TCG instead"
-    virsh -q -c "$URI" destroy "$dom" >/dev/null 2>&1
-    virsh -q -c "$URI" undefine "$dom" >/dev/null || die "cannot undefine the domain"
+    embed_virsh "$root" "destroy $dom" >/dev/null 2>&1
+    embed_virsh "$root" "undefine $dom" >/dev/null || die "cannot undefine the domain"
     rm -f "$console_log"
     accel=tcg
   fi

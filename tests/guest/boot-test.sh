@@ -66,9 +66,13 @@ root=$(mktemp -d "$tmp/vschan-guest.XXXXXX")
 console_log=$root/console.log
 test_sock=$root/test0.sock
 
-# The embedded driver logs to stderr by default; keep that in the root.
+# One virsh process that waits for the driver's reconnection to the
+# running domain before it exits (see embed-virsh.sh); the embedded driver
+# logs to stderr by default, so keep that in the root.
+# shellcheck source=../lib/embed-virsh.sh
+. "$here/../lib/embed-virsh.sh"
 vvirsh() {
-  LIBVIRT_LOG_OUTPUTS="3:file:$root/libvirt.log" virsh -q -c "qemu:///embed?root=$root" "$@"
+  LIBVIRT_LOG_OUTPUTS="3:file:$root/libvirt.log" embed_virsh "$root" "$*"
 }
 
 show_console() {
@@ -141,17 +145,12 @@ check_no_panic() {
 }
 
 # agent_cmd JSON: one guest agent command through libvirt; prints the reply.
-# Every virsh process opens the embedded driver anew, which reconnects to
-# QEMU in a thread of its own; an agent command (it takes the agent job, not
-# the domain job) can run before that thread has seen the agent channel open
-# and fail with "agent is not connected".  A monitor command first waits for
-# the reconnection to finish, in the same process.
+# An agent command takes the agent job, not the domain job, so without
+# vvirsh's settling query it could run before the reconnection has seen the
+# agent channel open, and fail with "agent is not connected".
 agent_cmd() {
   case $1 in *"'"*) fail "agent command with a single quote: $1" ;; esac
-  local out
-  out=$(vvirsh "qemu-monitor-command $dom '{\"execute\":\"query-status\"}' ;
-                qemu-agent-command $dom --timeout 10 '$1'") || return 1
-  sed -n '2,$p' <<<"$out"
+  vvirsh "qemu-agent-command $dom --timeout 10 '$1'"
 }
 
 # json_get FIELD...: reads JSON on stdin, prints the value at that path

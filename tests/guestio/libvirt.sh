@@ -32,18 +32,9 @@ command -v virsh >/dev/null 2>&1 || skip "'virsh' is missing (libvirt-clients)"
 root=$(mktemp -d /tmp/vsc-gio.XXXXXX) || exit 1
 URI="qemu:///embed?root=$root"
 export LIBVIRT_LOG_OUTPUTS="3:file:$root/libvirt.log"
-# evsh 'CMD; CMD...': one virsh process.  Each process that opens the
-# embedded driver reconnects to every running QEMU in a thread of its own,
-# and libvirt 9.0 crashes when the process exits before those threads are
-# done (seen in CI: virsh define segfaulted).  A monitor command waits for
-# its domain's reconnection, so evsh asks one of each domain first.
-evsh() {
-  local settle="" d
-  for d in gio-run gio-noagent; do
-    settle+="qemu-monitor-command $d '{\"execute\":\"query-status\"}'; "
-  done
-  virsh -q -c "$URI" "$settle$1"
-}
+# shellcheck source=../lib/embed-virsh.sh
+. "${EMBED_ROOT_SH%/*}/embed-virsh.sh"
+evsh() { embed_virsh "$root" "$1"; }
 cleanup() {
   evsh "destroy gio-run; destroy gio-noagent; undefine gio-run; undefine gio-noagent; undefine gio-off" >/dev/null 2>&1
   for pidfile in "$root"/run/qemu/*.pid; do
@@ -94,17 +85,16 @@ run_devices="
     <channel type='file'><source path='$root/f.log'/><target type='virtio' name='org.example.file'/></channel>"
 
 # All three are defined, and two started, by one virsh process while no
-# domain runs yet: it has nothing to reconnect to (see evsh).
+# domain runs yet: it has nothing to reconnect to (see embed-virsh.sh).
 agent_channel="<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
 domain gio-run "$run_devices" >"$root/gio-run.xml"
 domain gio-noagent "" >"$root/gio-noagent.xml"
 domain gio-off "$agent_channel" >"$root/gio-off.xml"
 # gio-noagent: an agent channel in the persistent definition only.
 echo "$agent_channel" >"$root/ga.xml"
-virsh -q -c "$URI" "define $root/gio-run.xml; define $root/gio-noagent.xml; define $root/gio-off.xml;
+evsh "define $root/gio-run.xml; define $root/gio-noagent.xml; define $root/gio-off.xml;
   start gio-run; start gio-noagent; attach-device gio-noagent $root/ga.xml --config" >/dev/null
-# Two lines "running" (the settling monitor commands print JSON first).
-states=$(evsh "domstate gio-run; domstate gio-noagent" 2>&1 | grep -v '^{')
+states=$(evsh "domstate gio-run; domstate gio-noagent" 2>&1)
 [ "$(grep -cx running <<<"$states")" -eq 2 ] ||
   { not_ok "cannot start the domains: $states (see $root/log)"; exit 1; }
 evsh "dumpxml gio-noagent --inactive" 2>/dev/null | grep -q guest_agent ||
