@@ -169,17 +169,13 @@ static void embed_log_to_root(const char *uri)
   setenv("LIBVIRT_LOG_OUTPUTS", outputs, 0);
 }
 
-/* Opening qemu:///embed makes libvirt reconnect to every running QEMU in
- * a background thread.  Until that is done a guest agent looks "not
- * connected", and a process that exits before it can crash inside libvirt
- * (seen about 1 run in 15).  One monitor query per running domain waits
- * for it: the query needs the reconnected monitor. */
-static void embed_settle(virConnectPtr conn)
+void vsc_virt_embed_settle(virConnectPtr conn)
 {
   virDomainPtr *doms = NULL;
   double t0 = vsc_virt_now();
   int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
   for (int i = 0; i < n; i++) {
+    /* Any call that takes the domain job will do; this one changes nothing. */
     virDomainMemoryStatStruct stats[VIR_DOMAIN_MEMORY_STAT_NR];
     virDomainMemoryStats(doms[i], stats, VIR_DOMAIN_MEMORY_STAT_NR, 0);
     virDomainFree(doms[i]);
@@ -239,7 +235,7 @@ vsc_virt *vsc_virt_open(const char *uri, vsc_diags *diags)
   VSC_AUTOFREE(char) actual = virConnectGetURI(v->conn);
   v->local = uri_is_local(actual);
   if (actual && strncmp(actual, "qemu:///embed", 13) == 0)
-    embed_settle(v->conn);
+    vsc_virt_embed_settle(v->conn);
   return vsc_steal(&v);
 }
 

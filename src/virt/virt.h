@@ -38,6 +38,14 @@ void vsc_virt_close(vsc_virt *v);
 VSC_DEFINE_AUTOPTR(vsc_virt, vsc_virt_close)
 
 virConnectPtr vsc_virt_conn(vsc_virt *v);
+/* Opening qemu:///embed makes libvirt reconnect to every running QEMU in
+ * a background thread.  Until that is done a guest agent looks "not
+ * connected", and a process that exits before it can crash inside
+ * libvirt 9.0 (seen about 1 run in 15).  This waits for it: one call per
+ * running domain that needs the domain job, which the reconnection holds.
+ * vsc_virt_open() calls it for embed URIs; test helpers that open the
+ * driver themselves call it too. */
+void vsc_virt_embed_settle(virConnectPtr conn);
 /* Whether files named in the domain are on this machine (so vschan may
  * delete the socket files libvirt leaves behind). */
 bool vsc_virt_is_local(vsc_virt *v);

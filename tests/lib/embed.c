@@ -2,6 +2,7 @@
 #include "embed.h"
 
 #include "util/mem.h"
+#include "virt/virt.h"
 
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
@@ -101,6 +102,9 @@ vsct_embed *vsct_embed_open(const char *root, char **error) {
     vsct_embed_close(e);
     return NULL;
   }
+  /* Domains started by an earlier process: wait until libvirt has
+   * reconnected to them, or this process may crash when it exits. */
+  vsc_virt_embed_settle(e->conn);
   return e;
 }
 

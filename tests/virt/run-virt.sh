@@ -31,9 +31,11 @@ skip() {
   exit 77
 }
 
+# A failure inside $(...) happens in a subshell: the file counts it too.
 fail() {
   echo "FAIL: $*" >&2
   failures=$((failures + 1))
+  [ -n "$tmp" ] && echo "$*" >>"$tmp/failures"
 }
 
 ok() {
@@ -112,9 +114,14 @@ lacks() { # lacks TEXT PATTERN WHAT
   if printf '%s\n' "$1" | grep -q -- "$2"; then fail "$3: '$2' is still in:"; printf '%s\n' "$1" | sed 's/^/  | /' >&2; else ok "$3"; fi
 }
 
-live_xml() { "$VSCT_VIRT" "$VSCT_ROOT" xml "$1"; }
-config_xml() { "$VSCT_VIRT" "$VSCT_ROOT" xml "$1" --inactive; }
-qemu_view() { "$VSCT_VIRT" "$VSCT_ROOT" qom "$1" "$2"; }
+# What libvirt and QEMU say; a helper that fails (or crashes) fails the
+# test, so that 'lacks' never passes on empty output.
+virt_says() {
+  "$VSCT_VIRT" "$VSCT_ROOT" "$@" || fail "vsct-virt $* failed (exit $?)"
+}
+live_xml() { virt_says xml "$1"; }
+config_xml() { virt_says xml "$1" --inactive; }
+qemu_view() { virt_says qom "$1" "$2"; }
 
 spec() {  # spec FILE JSON-DEVICES: a spec file with version 1
   printf '{"version":1,%s}\n' "$2" >"$tmp/$1"
@@ -479,6 +486,9 @@ cleanup) sc_cleanup ;;
   "$fn"
   ;;
 esac
+if [ -n "$tmp" ] && [ -s "$tmp/failures" ]; then
+  failures=$(wc -l <"$tmp/failures")
+fi
 if [ "$failures" -gt 0 ]; then
   echo "$failures check(s) failed" >&2
   exit 1
