@@ -76,10 +76,10 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
       qopts.id_prefix = optarg;
       break;
     case OPT_BUS:
-      qopts.controller_bus = optarg;
+      qopts.controller_bus = *optarg ? optarg : NULL; /* '': not pinned, as in qm */
       break;
     case OPT_ADDR:
-      qopts.controller_addr = optarg;
+      qopts.controller_addr = *optarg ? optarg : NULL;
       break;
     case OPT_SOCKET_DIR:
       qopts.socket_dir = optarg;

@@ -547,62 +547,6 @@ int vsc_pve_conf_set_agent(vsc_pve_conf *conf, bool pending, vsc_diags *diags)
 /* ------------------------------------------------------------------ */
 /* A change set                                                         */
 
-static bool device_is_isa_serial(const char *val)
-{
-  static const char drv[] = "isa-serial";
-  size_t n = sizeof(drv) - 1;
-  if (val[0] == '{')
-    return strstr(val, "\"isa-serial\"") != NULL;
-  if (strncmp(val, drv, n) == 0 && (val[n] == ',' || val[n] == '\0'))
-    return true;
-  for (const char *p = val; p; p = strchr(p, ',')) {
-    p += *p == ',';
-    if (strncmp(p, "driver=isa-serial", 17) == 0 && (p[17] == ',' || p[17] == '\0'))
-      return true;
-  }
-  return false;
-}
-
-/* ISA serial ports the VM will have: serialN lines, isa-serial devices
- * and -serial options in args, and an agent of type isa. */
-static int count_isa_serial(const vsc_pve_conf *conf, bool pending, vsc_diags *diags)
-{
-  int count = 0;
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
-    VSC_AUTOFREE(char) key = vsc_asprintf("serial%d", i);
-    VSC_AUTOFREE(char) v = pending ? vsc_pve_conf_get_effective(conf, key)
-                                   : vsc_pve_conf_get(conf, false, key);
-    count += v != NULL;
-  }
-  VSC_AUTOFREE(char) agent = pending ? vsc_pve_conf_get_effective(conf, "agent")
-                                     : vsc_pve_conf_get(conf, false, "agent");
-  if (agent && strstr(agent, "type=isa") && (agent[0] == '1' || strstr(agent, "enabled=1")))
-    count++;
-
-  VSC_AUTOFREE(char) args = pending ? vsc_pve_conf_get_effective(conf, "args")
-                                    : vsc_pve_conf_get(conf, false, "args");
-  size_t n = 0;
-  vsc_diags split_diags = { 0 };
-  char **argv = vsc_pve_args_split(args, &n, NULL, &split_diags);
-  vsc_diags_clear(&split_diags);
-  if (!argv) {
-    /* qemu-server drops such an args line whole: it adds no port. */
-    vsc_warning(diags, NULL, "pve-args-quotes",
-                "fix the quoting of args by hand; qemu-server currently ignores all of it",
-                "the quotes of args do not balance");
-    return count;
-  }
-  for (size_t i = 0; i + 1 < n; i++) {
-    const char *opt = argv[i] + (strncmp(argv[i], "--", 2) == 0);
-    const char *val = argv[i + 1];
-    if ((strcmp(opt, "-serial") == 0 && strcmp(val, "none") != 0) ||
-        (strcmp(opt, "-device") == 0 && device_is_isa_serial(val)))
-      count++;
-  }
-  vsc_pve_argv_free(argv);
-  return count;
-}
-
 static void warn_pending_override(const vsc_pve_conf *conf, const char *key, vsc_diags *diags)
 {
   VSC_AUTOFREE(char) pend = vsc_pve_conf_get(conf, true, key);
@@ -654,14 +598,5 @@ int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_dia
     if (!pending)
       warn_pending_override(conf, "agent", diags);
   }
-  int isa = count_isa_serial(conf, pending, diags);
-  if (isa > VSC_PVE_MAX_SERIAL) {
-    vsc_error(diags, NULL, "pve-serial-count",
-              "QEMU has four ISA serial ports (COM1-COM4); use virtio consoles or channels for "
-              "more",
-              "the VM would have %d ISA serial ports (serialN lines, isa-serial devices and "
-              "-serial options in args, an ISA agent)", isa);
-    return -1;
-  }
-  return 0;
+  return vsc_pve_vm_check(conf, pending, diags);
 }

@@ -210,14 +210,23 @@ typedef struct {
 
 /* Apply changes to conf.  In pending mode the args merge starts from the
  * value the VM will have at the next start, and an args left empty
- * becomes a pending delete (or no pending line when main has none).  Without pending mode a [PENDING] value
- * of a changed key gives a warning: it would override the change at the
- * next start.  Fails when the result would have more than four ISA serial
- * ports (serialN, isa-serial devices and -serial options in args, an ISA
- * agent; rule "pve-serial-count").  An args line that shellwords cannot
- * split is an error when args are merged, and a warning otherwise (it adds
- * no port: qemu-server drops it whole). */
+ * becomes a pending delete (or no pending line when main has none).
+ * Without pending mode a [PENDING] value of a changed key gives a warning:
+ * it would override the change at the next start.  An args line that
+ * shellwords cannot split is an error when args are merged.  Then the
+ * result must pass vsc_pve_vm_check. */
 int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *changes, vsc_diags *diags);
+
+/* Whether QEMU can start the VM conf describes (pending: as of the next
+ * start), as far as character devices go (vm.c).  Errors: more than four
+ * ISA serial ports (serialN, isa-serial devices and -serial options in
+ * args, an ISA agent; rule "pve-serial-count"); two virtio-serial ports of
+ * one name among qemu-server's own (agent, SPICE agent, VNC clipboard,
+ * SPICE folder sharing) and those in args ("pve-port-name"); a spiceport
+ * chardev without a SPICE display ("pve-spice-not-enabled", a warning for
+ * spicevmc).  Warning: an args line that shellwords cannot split (it adds
+ * nothing: qemu-server drops it whole). */
+int vsc_pve_vm_check(const vsc_pve_conf *conf, bool pending, vsc_diags *diags);
 
 /* ------------------------------------------------------------------ */
 /* Locked, atomic edit                                                  */

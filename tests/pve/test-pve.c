@@ -660,6 +660,121 @@ static void test_golden(void)
   }
 }
 
+/* vsc_pve_vm_check on whole configs: what qemu-server adds itself and
+ * what args: adds, in every form qemu-server passes on to QEMU. */
+static void test_vm_check(void) {
+  static const struct {
+    const char *conf;
+    const char *rule; /* the first error, NULL: none */
+    const char *warning;
+  } cases[] = {
+      /* the agent port: enabled in every spelling, virtio by default */
+      {"agent: 1\nargs: -device virtserialport,name=org.qemu.guest_agent.0\n",
+       "pve-port-name", NULL},
+      {"agent: enabled=1,fstrim_cloned_disks=1\nargs: -device "
+       "virtserialport,name=org.qemu.guest_agent.0\n",
+       "pve-port-name", NULL},
+      {"agent: on,type=virtio\nargs: -device "
+       "virtserialport,name=org.qemu.guest_agent.0\n",
+       "pve-port-name", NULL},
+      {"agent: 0\nargs: -device virtserialport,name=org.qemu.guest_agent.0\n",
+       NULL, NULL},
+      {"agent: enabled=0\nargs: -device "
+       "virtserialport,name=org.qemu.guest_agent.0\n",
+       NULL, NULL},
+      {"agent: 1,type=isa\nargs: -device "
+       "virtserialport,name=org.qemu.guest_agent.0\n",
+       NULL, NULL},
+      /* JSON form, driver= form, --device, virtconsole, a quoted value */
+      {"agent: 1\nargs: -device "
+       "'{\"driver\":\"virtserialport\",\"name\":\"org.qemu.guest_agent.0\"}'"
+       "\n",
+       "pve-port-name", NULL},
+      {"agent: 1\nargs: --device "
+       "driver=virtconsole,name=org.qemu.guest_agent.0\n",
+       "pve-port-name", NULL},
+      {"args: -device virtconsole,name=a.b -device "
+       "'virtserialport,id=x,name=a.b'\n",
+       "pve-port-name", NULL},
+      /* QEMU's ",," is a comma inside the value: these names differ */
+      {"args: -device virtserialport,name=a,,b -device virtserialport,name=a\n",
+       NULL, NULL},
+      {"args: -device virtserialport,name=a,,b -device "
+       "virtserialport,name=a,,b\n",
+       "pve-port-name", NULL},
+      /* a name= of another driver is no port */
+      {"agent: 1\nargs: -device "
+       "virtio-serial-pci,name=org.qemu.guest_agent.0\n",
+       NULL, NULL},
+      /* SPICE (qxl, qxl2..4) and the VNC clipboard take the vdagent port */
+      {"vga: qxl\nargs: -device virtserialport,name=com.redhat.spice.0\n",
+       "pve-port-name", NULL},
+      {"vga: type=qxl4,memory=32\nargs: -device "
+       "virtserialport,name=com.redhat.spice.0\n",
+       "pve-port-name", NULL},
+      {"vga: std,clipboard=vnc\nargs: -device "
+       "virtserialport,name=com.redhat.spice.0\n",
+       "pve-port-name", NULL},
+      {"vga: qxl5\nargs: -device virtserialport,name=com.redhat.spice.0\n",
+       NULL, NULL},
+      {"vga: std\nargs: -device virtserialport,name=com.redhat.spice.0\n", NULL,
+       NULL},
+      /* folder sharing only with SPICE */
+      {"vga: qxl\nspice_enhancements: foldersharing=1\nargs: -device "
+       "virtserialport,name=org.spice-space.webdav.0\n",
+       "pve-port-name", NULL},
+      {"spice_enhancements: foldersharing=1\nargs: -device "
+       "virtserialport,name=org.spice-space.webdav.0\n",
+       NULL, NULL},
+      /* spiceport needs SPICE; spicevmc only warns */
+      {"args: -chardev spiceport,id=p,name=org.x.0\n", "pve-spice-not-enabled",
+       NULL},
+      {"vga: qxl\nargs: -chardev spiceport,id=p,name=org.x.0\n", NULL, NULL},
+      {"args: -chardev spicevmc,id=p,name=vdagent\n", NULL,
+       "pve-spice-not-enabled"},
+      /* ISA ports: serialN, the ISA agent, isa-serial in either form, -serial
+       */
+      {"serial0: socket\nserial1: socket\nagent: 1,type=isa\n"
+       "args: -device '{\"driver\":\"isa-serial\"}' -serial null\n",
+       "pve-serial-count", NULL},
+      {"serial0: socket\nserial1: socket\nagent: 1,type=isa\nargs: -serial "
+       "none -device isa-serial\n",
+       NULL, NULL},
+      /* a pending value counts in pending mode only (see below) */
+      {"[PENDING]\nagent: 1\nargs: -device "
+       "virtserialport,name=org.qemu.guest_agent.0\n",
+       NULL, NULL},
+  };
+  for (size_t i = 0; i < VSC_N_ELEMENTS(cases); i++) {
+    vsc_diags d = {0};
+    VSC_AUTOPTR(vsc_pve_conf)
+    conf = vsc_pve_conf_parse(cases[i].conf, strlen(cases[i].conf), NULL, &d);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+    int rc = vsc_pve_vm_check(conf, false, &d);
+    const char *rule = first_rule(&d);
+    bool ok = cases[i].rule
+                  ? rc == -1 && rule && strcmp(rule, cases[i].rule) == 0
+                  : rc == 0 && !rule;
+    if (cases[i].warning)
+      ok &= has_rule(&d, VSC_SEV_WARNING, cases[i].warning);
+    if (!ok) {
+      fprintf(stderr, "\nvm check of:\n%sgave %d, first error %s, expected %s\n", cases[i].conf, rc,
+              rule ? rule : "(none)", cases[i].rule ? cases[i].rule : "(none)");
+      CU_FAIL("vm check");
+    }
+    vsc_diags_clear(&d);
+  }
+
+  /* pending mode sees [PENDING]'s agent */
+  const char *text = "args: -device virtserialport,name=org.qemu.guest_agent.0\n\n[PENDING]\nagent: 1\n";
+  vsc_diags d = { 0 };
+  VSC_AUTOPTR(vsc_pve_conf) conf = vsc_pve_conf_parse(text, strlen(text), NULL, &d);
+  CU_ASSERT_EQUAL(vsc_pve_vm_check(conf, false, &d), 0);
+  CU_ASSERT_EQUAL(vsc_pve_vm_check(conf, true, &d), -1);
+  CU_ASSERT_STRING_EQUAL(first_rule(&d), "pve-port-name");
+  vsc_diags_clear(&d);
+}
+
 static void test_apply_errors(void)
 {
   size_t len;
@@ -1343,6 +1458,7 @@ static const test_entry tests[] = {
   { "merge", "errors", test_merge_errors },
   { "golden", "golden", test_golden },
   { "golden", "apply errors", test_apply_errors },
+  { "golden", "vm check", test_vm_check },
   { "diff", "basic", test_diff_basic },
   { "diff", "vs diff -u", test_diff_vs_gnu },
   { "edit", "ok", test_edit_ok },

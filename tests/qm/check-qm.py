@@ -36,14 +36,22 @@ def run(*args, env=None, **kw):
 
 def shellwords(value):
     """Proxmox's split: PVE::Tools::split_args is Text::ParseWords::shellwords."""
+    # "--": the value starts with "-device", which perl would take for -d.
     out = subprocess.run(["perl", "-MText::ParseWords", "-e",
-                          'print join("\\0", shellwords($ARGV[0]))', value],
+                          'print join("\\0", shellwords($ARGV[0]))', "--", value],
                          capture_output=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"perl failed: {out.stderr.decode()}")
     return out.stdout.decode().split("\0") if out.stdout else []
 
 class Qmp:
-    def __init__(self, path):
-        for _ in range(100):   # the socket file exists a moment before QEMU listens
+    """A QMP client of the QEMU process proc, listening on path; None-like
+    (ok False) when QEMU exits first, as it does on bad arguments."""
+    def __init__(self, path, proc):
+        self.ok = False
+        for _ in range(200):   # QEMU listens a moment after it starts
+            if proc.poll() is not None:
+                return
             self.s = socket.socket(socket.AF_UNIX)
             self.s.settimeout(10)
             try:
@@ -52,9 +60,15 @@ class Qmp:
             except (ConnectionRefusedError, FileNotFoundError):
                 self.s.close()
                 time.sleep(0.05)
+        else:
+            return
         self.f = self.s.makefile("rw")
-        json.loads(self.f.readline())
-        self.cmd("qmp_capabilities")
+        try:                   # QEMU can greet, then stop at a bad -device
+            json.loads(self.f.readline())
+            self.cmd("qmp_capabilities")
+        except (OSError, ValueError):
+            return
+        self.ok = True
     def cmd(self, name, **args):
         self.f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
         self.f.flush()
@@ -69,15 +83,15 @@ def qemu_accepts(argv, tmp, machine):
     qmp = os.path.join(tmp, f"qmp-{machine}.sock")
     cmd = ["qemu-system-x86_64", "-machine", machine, "-nodefaults", "-display", "none", "-S",
            "-qmp", f"unix:{qmp},server=on,wait=off", *argv]
+    if os.path.exists(qmp):
+        os.unlink(qmp)
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(100):
-            if os.path.exists(qmp) or p.poll() is not None:
-                break
-            time.sleep(0.05)
-        if p.poll() is not None:
-            return False, p.stderr.read()
-        q = Qmp(qmp)
+        q = Qmp(qmp, p)
+        if not q.ok:
+            p.kill()
+            p.wait()
+            return False, p.stderr.read() or "QEMU closed QMP without a word"
         chardevs = {c["label"] for c in q.cmd("query-chardev")["return"]}
         want_chardevs = [a.split("id=")[1].split(",")[0] for i, a in enumerate(argv)
                          if i and argv[i - 1] == "-chardev"]
@@ -108,9 +122,11 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
         value = lines[0][len("args: "):]
         check(f"{spec_name}: value is not wrapped in double quotes (qemu-server strips them)",
               not (value.startswith('"') and value.endswith('"')))
-        intended = run("qemu-args", "--argv", "--bus", "", "--addr", "", spec).stdout.splitlines()
+        r = run("qemu-args", "--argv", "--bus", "", "--addr", "", spec)
+        intended = r.stdout.splitlines()
+        check(f"{spec_name}: qemu-args prints the argv", r.returncode == 0 and len(intended) > 2, r.stderr)
         split = shellwords(value)
-        check(f"{spec_name}: shellwords gives the intended argv", split == intended,
+        check(f"{spec_name}: shellwords gives the intended argv", split and split == intended,
               f"\n  split:    {split}\n  intended: {intended}")
         for machine in ("pc", "q35"):
             ok, detail = qemu_accepts(split, tmp, machine)
@@ -206,6 +222,47 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
         r = run("qm", *args, "--write", "--conf", conf, "--lock-dir", lock_dir)
         check(f"bad input: {name}", r.returncode in (1, 2) and needle.lower() in r.stderr.lower()
               and open(conf, "rb").read() == before, r.stderr)
+
+    # 7. qemu-server's own ports.  What vschan refuses to write, real QEMU
+    # refuses to start: qemu-server's own arguments for the config line
+    # (proxmox.md, section 2) plus the args: value vschan prints for the spec.
+    qga = ["-chardev", f"socket,path={tmp}/qga.sock,server=on,wait=off,id=qga0",
+           "-device", "virtio-serial,id=qga0", "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0"]
+    qga_isa = ["-chardev", f"socket,path={tmp}/qga.sock,server=on,wait=off,id=qga0",
+               "-device", "isa-serial,chardev=qga0"]
+    spice = ["-spice", f"unix=on,addr={tmp}/spice.sock,disable-ticketing=on",
+             "-device", "virtio-serial,id=spice", "-chardev", "spicevmc,id=vdagent,name=vdagent",
+             "-device", "virtserialport,chardev=vdagent,name=com.redhat.spice.0"]
+    agent_channel = ["--channel", f"unix,mode=bind,path={tmp}/ga.sock,name=org.qemu.guest_agent.0"]
+    vdagent_channel = ["--channel", "spicevmc,target.name=com.redhat.spice.0"]
+    spiceport = ["--channel", "spiceport,source.channel=org.example.0,target.name=org.example.0"]
+    for name, conf_text, own_argv, opts, refused, needle, qemu_needle in [
+        ("an agent channel of its own next to 'agent: 1'", "agent: 1\n", qga, agent_channel,
+         True, "two virtio-serial ports named 'org.qemu.guest_agent.0'", "already exists by name org.qemu.guest_agent.0"),
+        ("the same next to an ISA agent", "agent: 1,type=isa\n", qga_isa, agent_channel, False, None, None),
+        ("the same next to a disabled agent", "agent: 0\n", [], agent_channel, False, None, None),
+        ("a vdagent channel next to 'vga: qxl'", "vga: qxl\n", spice, vdagent_channel,
+         True, "two virtio-serial ports named 'com.redhat.spice.0'", "already exists by name com.redhat.spice.0"),
+        ("a spiceport channel without a SPICE display", "vga: std\n", [], spiceport,
+         True, "spice not enabled", "spice not enabled"),
+        ("a spiceport channel with 'vga: qxl2'", "vga: qxl2\n", spice, spiceport, False, None, None),
+    ]:
+        conf = os.path.join(conf_dir, "own.conf")
+        open(conf, "w").write(conf_text)
+        r = run("qm", "100", *opts, "--bus", "", "--addr", "", "--write", "--conf", conf, "--lock-dir", lock_dir)
+        after = open(conf).read()
+        if refused:
+            check(f"qemu-server's ports: {name}: refused, nothing written",
+                  r.returncode == 1 and needle in r.stderr and after == conf_text, r.stderr)
+        else:
+            check(f"qemu-server's ports: {name}: written", r.returncode == 0 and "args: " in after, r.stderr)
+        printed = run("qm", "100", *opts, "--bus", "", "--addr", "").stdout
+        value = [l for l in printed.splitlines() if l.startswith("args: ")][0][len("args: "):]
+        ok, detail = qemu_accepts(own_argv + shellwords(value), tmp, "pc")
+        if refused:
+            check(f"qemu-server's ports: {name}: real QEMU refuses it too", not ok and qemu_needle in detail, detail)
+        else:
+            check(f"qemu-server's ports: {name}: real QEMU starts it", ok, detail)
 
 print(f"{passed} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)

@@ -1,0 +1,255 @@
+/* What a qemu-server config gives the VM at its next start, as far as
+ * character devices go: the ISA serial ports, the virtio-serial port names
+ * and whether SPICE runs.  qemu-server adds its own devices for serialN,
+ * agent, vga and spice_enhancements before the args: line (proxmox.md,
+ * sections 2 and 3), so a config that is fine line by line can still give
+ * QEMU two ports of one name, or five ISA serial ports, and QEMU refuses
+ * to start the VM. */
+#include "pve.h"
+
+#include "util/buf.h"
+
+#include <jansson.h>
+#include <string.h>
+#include <strings.h>
+
+/* The value the VM starts with: the pending one in pending mode. */
+static char *conf_value(const vsc_pve_conf *conf, bool pending, const char *key)
+{
+  return pending ? vsc_pve_conf_get_effective(conf, key) : vsc_pve_conf_get(conf, false, key);
+}
+
+/* One item of a comma-separated option string ("key=value,key=value"), the
+ * first item without '=' standing for first_key.  QEMU's strings escape a
+ * comma as ",,", Proxmox's property strings have none: unescape only when
+ * asked.  NULL when absent. */
+static char *opt_get(const char *s, const char *key, const char *first_key, bool qemu)
+{
+  size_t klen = strlen(key);
+  bool first = true;
+  for (const char *p = s ? s : ""; *p; first = false) {
+    vsc_buf item = { 0 };
+    while (*p && !(*p == ',' && !(qemu && p[1] == ','))) {
+      if (qemu && *p == ',')
+        p++;
+      vsc_buf_addc(&item, *p++);
+    }
+    p += *p == ',';
+    VSC_AUTOFREE(char) text = vsc_buf_steal(&item);
+    if (!text)
+      continue;
+    if (strncmp(text, key, klen) == 0 && text[klen] == '=')
+      return vsc_strdup(text + klen + 1);
+    if (first && first_key && strcmp(key, first_key) == 0 && !strchr(text, '='))
+      return vsc_steal(&text);
+  }
+  return NULL;
+}
+
+/* Proxmox's booleans (PVE::JSONSchema: 1|0, on|off, yes|no, true|false). */
+static bool prop_true(const char *v)
+{
+  return v && (strcmp(v, "1") == 0 || strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0 ||
+               strcasecmp(v, "true") == 0);
+}
+
+typedef struct {
+  bool agent_virtio;     /* agent enabled, its port on qemu-server's qga0 */
+  bool agent_isa;        /* agent enabled with type=isa: an ISA serial port */
+  bool spice;            /* vga: qxl, qxl2, qxl3, qxl4: SPICE and its agent port */
+  bool vnc_clipboard;    /* vga: ...,clipboard=vnc: a qemu-vdagent port */
+  bool foldersharing;    /* spice_enhancements: foldersharing=1 (with SPICE) */
+  int nserial;           /* serialN lines */
+  char **argv;           /* args:, split as qemu-server splits it */
+  size_t argc;
+  bool args_unbalanced;  /* qemu-server drops such an args: line whole */
+} vm_view;
+
+static void vm_view_read(const vsc_pve_conf *conf, bool pending, vm_view *vm)
+{
+  memset(vm, 0, sizeof(*vm));
+  VSC_AUTOFREE(char) agent = conf_value(conf, pending, "agent");
+  VSC_AUTOFREE(char) enabled = opt_get(agent, "enabled", "enabled", false);
+  VSC_AUTOFREE(char) atype = opt_get(agent, "type", NULL, false);
+  if (prop_true(enabled)) {
+    vm->agent_isa = atype && strcmp(atype, "isa") == 0;
+    vm->agent_virtio = !vm->agent_isa;
+  }
+
+  /* qemu-server's vga_conf_has_spice: type qxl, qxl2, qxl3 or qxl4. */
+  VSC_AUTOFREE(char) vga = conf_value(conf, pending, "vga");
+  VSC_AUTOFREE(char) vtype = opt_get(vga, "type", "type", false);
+  VSC_AUTOFREE(char) clipboard = opt_get(vga, "clipboard", NULL, false);
+  vm->spice = vtype && strncmp(vtype, "qxl", 3) == 0 &&
+              (vtype[3] == '\0' || (vtype[3] >= '2' && vtype[3] <= '4' && vtype[4] == '\0'));
+  vm->vnc_clipboard = clipboard && strcmp(clipboard, "vnc") == 0;
+  VSC_AUTOFREE(char) enh = conf_value(conf, pending, "spice_enhancements");
+  VSC_AUTOFREE(char) folders = opt_get(enh, "foldersharing", NULL, false);
+  vm->foldersharing = vm->spice && prop_true(folders);
+
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
+    VSC_AUTOFREE(char) key = vsc_asprintf("serial%d", i);
+    VSC_AUTOFREE(char) v = conf_value(conf, pending, key);
+    vm->nserial += v != NULL;
+  }
+
+  VSC_AUTOFREE(char) args = conf_value(conf, pending, "args");
+  vsc_diags split_diags = { 0 };
+  vm->argv = vsc_pve_args_split(args, &vm->argc, NULL, &split_diags);
+  vsc_diags_clear(&split_diags);
+  vm->args_unbalanced = !vm->argv;
+  if (!vm->argv)
+    vm->argc = 0;
+}
+
+static void vm_view_clear(vm_view *vm)
+{
+  if (vm->argv)
+    vsc_pve_argv_free(vm->argv);
+  memset(vm, 0, sizeof(*vm));
+}
+
+/* The options of args: as (option, value) pairs; "--opt" is "-opt". */
+static const char *arg_opt(const vm_view *vm, size_t i)
+{
+  return vm->argv[i] + (strncmp(vm->argv[i], "--", 2) == 0);
+}
+
+/* A -device value's driver and property, in key=value or JSON form. */
+static char *device_prop(const char *val, const char *key)
+{
+  if (val[0] != '{')
+    return opt_get(val, key, strcmp(key, "driver") == 0 ? "driver" : NULL, true);
+  json_t *obj = json_loads(val, 0, NULL);
+  const char *v = json_string_value(json_object_get(obj, key));
+  char *copy = v ? vsc_strdup(v) : NULL;
+  json_decref(obj);
+  return copy;
+}
+
+static int isa_serial_count(const vm_view *vm)
+{
+  int count = vm->nserial + vm->agent_isa;
+  for (size_t i = 0; i + 1 < vm->argc; i++) {
+    const char *opt = arg_opt(vm, i), *val = vm->argv[i + 1];
+    if (strcmp(opt, "-serial") == 0 && strcmp(val, "none") != 0)
+      count++;
+    if (strcmp(opt, "-device") == 0) {
+      VSC_AUTOFREE(char) driver = device_prop(val, "driver");
+      count += driver && strcmp(driver, "isa-serial") == 0;
+    }
+  }
+  return count;
+}
+
+typedef struct {
+  char *name;
+  const char *from; /* what adds it, for the message */
+} port_name;
+
+static void port_add(port_name **ports, size_t *n, const char *name, const char *from)
+{
+  *(port_name *)vsc_append(ports, n, sizeof(port_name)) = (port_name){ vsc_strdup(name), from };
+}
+
+/* Every virtio-serial port name the VM gets, with what adds it; two of
+ * one name and QEMU stops: "A port already exists by name NAME". */
+static int check_port_names(const vm_view *vm, vsc_diags *diags)
+{
+  port_name *ports = NULL;
+  size_t n = 0;
+  int rc = 0;
+
+  if (vm->agent_virtio)
+    port_add(&ports, &n, "org.qemu.guest_agent.0", "'agent:' (qemu-server's agent port)");
+  if (vm->spice || vm->vnc_clipboard)
+    port_add(&ports, &n, "com.redhat.spice.0",
+             vm->spice ? "'vga: qxl' (qemu-server's SPICE agent port)"
+                       : "'vga: clipboard=vnc' (qemu-server's vdagent port)");
+  if (vm->foldersharing)
+    port_add(&ports, &n, "org.spice-space.webdav.0",
+             "'spice_enhancements: foldersharing' (qemu-server's webdav port)");
+  for (size_t i = 0; i + 1 < vm->argc; i++) {
+    if (strcmp(arg_opt(vm, i), "-device") != 0)
+      continue;
+    VSC_AUTOFREE(char) driver = device_prop(vm->argv[i + 1], "driver");
+    if (!driver || (strcmp(driver, "virtserialport") != 0 && strcmp(driver, "virtconsole") != 0))
+      continue;
+    VSC_AUTOFREE(char) name = device_prop(vm->argv[i + 1], "name");
+    if (name)
+      port_add(&ports, &n, name, "'args:'");
+  }
+
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < i; j++) {
+      if (strcmp(ports[i].name, ports[j].name) != 0)
+        continue;
+      vsc_error(diags, NULL, "pve-port-name",
+                "drop the device from the spec, or turn off what qemu-server adds its port for",
+                "the VM would have two virtio-serial ports named '%s', one from %s, one from "
+                "%s; QEMU refuses to start it",
+                ports[i].name, ports[j].from, ports[i].from);
+      rc = -1;
+      break;
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    free(ports[i].name);
+  free(ports);
+  return rc;
+}
+
+/* spiceport needs a SPICE server ("spice not enabled", checked with real
+ * QEMU); a spicevmc chardev starts without one but carries nothing. */
+static int check_spice(const vm_view *vm, vsc_diags *diags)
+{
+  if (vm->spice)
+    return 0;
+  int rc = 0;
+  for (size_t i = 0; i + 1 < vm->argc; i++) {
+    if (strcmp(arg_opt(vm, i), "-chardev") != 0)
+      continue;
+    VSC_AUTOFREE(char) backend = opt_get(vm->argv[i + 1], "backend", "backend", true);
+    if (backend && strcmp(backend, "spiceport") == 0) {
+      vsc_error(diags, NULL, "pve-spice-not-enabled",
+                "set a SPICE display (vga: qxl), or drop the spiceport channel",
+                "args: has a spiceport chardev but the VM has no SPICE display; QEMU refuses to "
+                "start it (\"spice not enabled\")");
+      rc = -1;
+    } else if (backend && strcmp(backend, "spicevmc") == 0) {
+      vsc_warning(diags, NULL, "pve-spice-not-enabled",
+                  "set a SPICE display (vga: qxl); for the VNC clipboard use vga: "
+                  "...,clipboard=vnc instead",
+                  "args: has a spicevmc chardev but the VM has no SPICE display: it carries "
+                  "nothing");
+    }
+  }
+  return rc;
+}
+
+int vsc_pve_vm_check(const vsc_pve_conf *conf, bool pending, vsc_diags *diags)
+{
+  vm_view vm;
+  int rc = 0;
+
+  vm_view_read(conf, pending, &vm);
+  if (vm.args_unbalanced)
+    vsc_warning(diags, NULL, "pve-args-quotes",
+                "fix the quoting of args by hand; qemu-server currently ignores all of it",
+                "the quotes of args do not balance");
+  int isa = isa_serial_count(&vm);
+  if (isa > VSC_PVE_MAX_SERIAL) {
+    vsc_error(diags, NULL, "pve-serial-count",
+              "QEMU has four ISA serial ports (COM1-COM4); use virtio consoles or channels for "
+              "more",
+              "the VM would have %d ISA serial ports (serialN lines, isa-serial devices and "
+              "-serial options in args, an ISA agent)", isa);
+    rc = -1;
+  }
+  if (check_port_names(&vm, diags) < 0)
+    rc = -1;
+  if (check_spice(&vm, diags) < 0)
+    rc = -1;
+  vm_view_clear(&vm);
+  return rc;
+}
