@@ -1,6 +1,7 @@
 /* vschan qemu-args: the QEMU command-line arguments for a spec. */
 #include "cli.h"
 #include "input.h"
+#include "qemu-version.h"
 #include "model/rules.h"
 #include "qemu/qemu.h"
 
@@ -10,7 +11,7 @@
 static void usage(FILE *out)
 {
   fputs("usage: vschan qemu-args SPEC.json|- [--argv] [--prefix P] [--bus BUS --addr ADDR]\n"
-        "                        [--socket-dir DIR]\n"
+        "                        [--socket-dir DIR] [--qemu-version V]\n"
         "       vschan qemu-args --template NAME [--set KEY=VALUE]... | --channel OPTS ...\n"
         "\n"
         "Print the QEMU (>= 6) arguments for the devices: -chardev, -device, -netdev and a\n"
@@ -25,6 +26,8 @@ static void usage(FILE *out)
         "  --prefix P           id prefix (default: vschan-)\n"
         "  --bus BUS, --addr A  pin the virtio-serial-pci controller (e.g. pci.2, 0x1f)\n"
         "  --socket-dir DIR     where unix channels without a path listen (DIR/NAME)\n"
+        "  --qemu-version V     the QEMU the arguments are for, e.g. 9.2 (default: the\n"
+        "                       installed one); from 9.2 on, reconnect is reconnect-ms\n"
         "  --template NAME, --set KEY=VALUE, --templates-dir DIR, --channel/--console/\n"
         "  --serial/--parallel OPTS   as for 'vschan xml'\n"
         "  -h, --help           show this help\n"
@@ -37,13 +40,14 @@ static void usage(FILE *out)
 
 int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_SOCKET_DIR, OPT_JSON };
+  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_SOCKET_DIR, OPT_JSON };
   static const struct option opts[] = {
     { "argv", no_argument, NULL, OPT_ARGV },
     { "json", no_argument, NULL, OPT_JSON },
     { "prefix", required_argument, NULL, OPT_PREFIX },
     { "bus", required_argument, NULL, OPT_BUS },
     { "addr", required_argument, NULL, OPT_ADDR },
+    { "qemu-version", required_argument, NULL, OPT_QEMU_VERSION },
     { "socket-dir", required_argument, NULL, OPT_SOCKET_DIR },
     { "help", no_argument, NULL, 'h' },
     VSC_CLI_INPUT_OPTIONS,
@@ -81,6 +85,10 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
     case OPT_ADDR:
       qopts.controller_addr = *optarg ? optarg : NULL;
       break;
+    case OPT_QEMU_VERSION:
+      if ((rc = vsc_cli_qemu_version_option("qemu-args", optarg, &qopts.qemu_version)))
+        goto out;
+      break;
     case OPT_SOCKET_DIR:
       qopts.socket_dir = optarg;
       break;
@@ -100,6 +108,8 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
     goto report;
   vsc_rules_check(&set, NULL, &diags);
   vsc_diags_promote(&diags);
+  if (!qopts.qemu_version)
+    qopts.qemu_version = vsc_cli_qemu_version_default(&set);
   if (vsc_diags_has_errors(&diags) || vsc_qemu_build_argv(&set, &qopts, &args, &nargs, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;

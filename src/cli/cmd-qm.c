@@ -2,6 +2,7 @@
  * command, or written into /etc/pve/qemu-server/VMID.conf. */
 #include "cli.h"
 #include "input.h"
+#include "qemu-version.h"
 #include "model/rules.h"
 #include "pve/plan.h"
 #include "util/buf.h"
@@ -39,6 +40,8 @@ static void usage(FILE *out)
         "  --prefix P           id prefix (default: vschan-)\n"
         "  --bus BUS, --addr A  pin vschan's virtio-serial-pci controller (default pci.2,\n"
         "                       0x1f: a slot qemu-server leaves free)\n"
+        "  --qemu-version V     the VM's QEMU, e.g. 9.2 (default: the installed kvm); from\n"
+        "                       9.2 on, reconnect is written as reconnect-ms\n"
         "  --template NAME, --set KEY=VALUE, --channel/--console/--serial/--parallel OPTS\n"
         "                       as for 'vschan xml'\n"
         "  -h, --help           show this help\n"
@@ -121,7 +124,7 @@ static int print_json(unsigned vmid, const vsc_pve_plan *plan, const char *args)
 int cmd_qm(vsc_cli *cli, int argc, char **argv)
 {
   enum { OPT_PRINT_COMMAND = 0x2000, OPT_WRITE, OPT_CONF, OPT_LOCK_DIR, OPT_PENDING, OPT_FORCE,
-         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_JSON };
+         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_JSON };
   static const struct option opts[] = {
     { "print-command", no_argument, NULL, OPT_PRINT_COMMAND },
     { "json", no_argument, NULL, OPT_JSON },
@@ -134,6 +137,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     { "prefix", required_argument, NULL, OPT_PREFIX },
     { "bus", required_argument, NULL, OPT_BUS },
     { "addr", required_argument, NULL, OPT_ADDR },
+    { "qemu-version", required_argument, NULL, OPT_QEMU_VERSION },
     { "help", no_argument, NULL, 'h' },
     VSC_CLI_INPUT_OPTIONS,
     { NULL, 0, NULL, 0 },
@@ -196,6 +200,10 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     case OPT_ADDR:
       qopts.controller_addr = *optarg ? optarg : NULL;
       break;
+    case OPT_QEMU_VERSION:
+      if ((rc = vsc_cli_qemu_version_option("qm", optarg, &qopts.qemu_version)))
+        goto out;
+      break;
     case 'h':
       usage(stdout);
       goto out;
@@ -224,6 +232,8 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     goto report;
   vsc_rules_check(&set, NULL, &diags);
   vsc_diags_promote(&diags);
+  if (!qopts.qemu_version)
+    qopts.qemu_version = vsc_cli_qemu_version_default(&set);
   if (vsc_diags_has_errors(&diags) || vsc_pve_plan_build(eopts.vmid, &set, &qopts, &plan, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;

@@ -154,8 +154,10 @@ static void reconnect_opts(builder *b, vsc_buf *out, const vsc_chardev *dev,
               "reconnect is possible only in connect mode");
     return;
   }
+  /* QEMU 9.2 renamed it (in milliseconds) and deprecated the old name. */
+  bool ms = b->opts->qemu_version >= VSC_QEMU_VERSION(9, 2);
   if (src->reconnect.enabled == VSC_TRI_NO) {
-    vsc_buf_add(out, ",reconnect=0");
+    vsc_buf_add(out, ms ? ",reconnect-ms=0" : ",reconnect=0");
     return;
   }
   if (!src->reconnect.has_timeout || src->reconnect.timeout == 0) {
@@ -163,7 +165,10 @@ static void reconnect_opts(builder *b, vsc_buf *out, const vsc_chardev *dev,
               "reconnect needs a timeout of at least 1 second");
     return;
   }
-  vsc_buf_printf(out, ",reconnect=%u", src->reconnect.timeout);
+  if (ms)
+    vsc_buf_printf(out, ",reconnect-ms=%llu", src->reconnect.timeout * 1000ull);
+  else
+    vsc_buf_printf(out, ",reconnect=%u", src->reconnect.timeout);
 }
 
 static void socket_listen_opts(vsc_buf *out)

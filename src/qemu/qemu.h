@@ -33,7 +33,17 @@ typedef struct {
    * port without a name fit for a file.  NULL: such a device is an
    * error. */
   const char *socket_dir;
+  /* The QEMU the arguments are for (VSC_QEMU_VERSION); 0: before 9.2. */
+  unsigned qemu_version;
 } vsc_qemu_opts;
+
+#define VSC_QEMU_VERSION(major, minor) ((major) * 1000u + (minor))
+
+/* "9.2" or "9.2.0" into *version; -1 when s is not such a version. */
+int vsc_qemu_version_parse(const char *s, unsigned *version);
+/* The version of the QEMU installed here (kvm on Proxmox VE, else
+ * qemu-system-x86_64 in PATH), or 0 when there is none. */
+unsigned vsc_qemu_version_detect(void);
 
 /* Build the arguments for every device of set: for each device its
  * -chardev followed by its -device (or -netdev for guestfwd), preceded

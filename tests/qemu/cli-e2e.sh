@@ -66,4 +66,27 @@ if [ $fail -ne 0 ]; then
   printf 'vschan qemu-args: %s\nQMP:\n%s\n' "$line" "$out" >&2
   exit 1
 fi
+
+# --qemu-version: QEMU 9.2 renamed reconnect; the default is the QEMU
+# installed here, whose arguments it must then accept.
+rc_opt=--channel=unix,source.mode=connect,source.path=$dir/peer.sock,source.reconnect.enabled=yes,source.reconnect.timeout=2,target.name=org.example.rc
+new=$("$vschan" qemu-args --argv --qemu-version 9.2 "$rc_opt") && old=$("$vschan" qemu-args --argv --qemu-version 9.1.3 "$rc_opt") ||
+  { echo "cli-e2e: qemu-args --qemu-version failed" >&2; exit 1; }
+case $new in *",reconnect-ms=2000"*) ;; *) echo "cli-e2e: 9.2 lacks reconnect-ms=2000: $new" >&2; exit 1 ;; esac
+case $old in *",reconnect=2"*) ;; *) echo "cli-e2e: 9.1 lacks reconnect=2: $old" >&2; exit 1 ;; esac
+line=$("$vschan" qemu-args "$rc_opt") || { echo "cli-e2e: qemu-args with reconnect failed" >&2; exit 1; }
+eval "set -- $line"
+echo '{"execute":"qmp_capabilities"}{"execute":"quit"}' |
+  timeout 30 qemu-system-x86_64 -machine pc -nodefaults -display none -S -accel tcg -qmp stdio "$@" \
+    >/dev/null 2>"$dir/qemu.log" || {
+  echo "cli-e2e: the installed QEMU refused the default reconnect syntax ($line):" >&2
+  cat "$dir/qemu.log" >&2
+  exit 1
+}
+for bad in 9 9.x "" 9.2.0.1; do
+  if "$vschan" qemu-args --qemu-version "$bad" "$rc_opt" >/dev/null 2>"$dir/err"; then
+    echo "cli-e2e: --qemu-version '$bad' was accepted" >&2; exit 1
+  fi
+  grep -q "qemu-version takes a version" "$dir/err" || { echo "cli-e2e: --qemu-version '$bad': $(cat "$dir/err")" >&2; exit 1; }
+done
 echo "cli-e2e: ok"

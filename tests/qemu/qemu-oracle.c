@@ -627,6 +627,13 @@ int main(int argc, char **argv)
     fprintf(stderr, "qemu-oracle: qemu-system-x86_64 not found; install qemu-system-x86\n");
     return getenv("CI") ? 1 : 77;
   }
+  /* The arguments for the QEMU that runs them, as 'vschan qemu-args' writes
+   * them by default (the syntax of reconnect depends on it). */
+  opts.qemu_version = vsc_qemu_version_detect();
+  if (!opts.qemu_version) {
+    fprintf(stderr, "qemu-oracle: cannot read the version of qemu-system-x86_64\n");
+    return 1;
+  }
   snprintf(tmpdir, sizeof(tmpdir), "/tmp/vsq.XXXXXX");
   if (!mkdtemp(tmpdir)) {
     perror("mkdtemp");

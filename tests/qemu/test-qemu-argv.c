@@ -307,6 +307,49 @@ static void test_opts(void)
   vsc_qemu_argv_free(argv, argc);
 }
 
+/* QEMU 9.2 renamed reconnect (seconds) to reconnect-ms; before it only the
+ * old name exists, so the version decides. */
+static void test_qemu_version(void)
+{
+  static const char reconnect_spec[] =
+    "{\"channels\":[{\"type\":\"unix\",\"source\":{\"mode\":\"connect\",\"path\":\"/p.sock\","
+    "\"reconnect\":{\"enabled\":true,\"timeout\":10}},\"target\":{\"type\":\"virtio\",\"name\":\"a\"}},"
+    "{\"type\":\"tcp\",\"source\":{\"mode\":\"connect\",\"host\":\"h\",\"service\":1,"
+    "\"reconnect\":{\"enabled\":false}},\"target\":{\"type\":\"virtio\",\"name\":\"b\"}}]}";
+  static const struct {
+    const char *version;
+    const char *a, *b;
+  } cases[] = {
+    { "9.1", "reconnect=10", "reconnect=0" },
+    { "9.2", "reconnect-ms=10000", "reconnect-ms=0" },
+    { "9.2.4", "reconnect-ms=10000", "reconnect-ms=0" },
+    { "10.0", "reconnect-ms=10000", "reconnect-ms=0" },
+    { "7.2.22", "reconnect=10", "reconnect=0" },
+  };
+  for (size_t i = 0; i < VSC_N_ELEMENTS(cases); i++) {
+    vsc_qemu_opts o = { 0 };
+    CU_ASSERT_EQUAL_FATAL(vsc_qemu_version_parse(cases[i].version, &o.qemu_version), 0);
+    VSC_AUTOFREE(char) expected = vsc_asprintf(
+      CTRL "-chardev\nsocket,id=vschan-a,path=/p.sock,%s\n"
+      "-device\nvirtserialport,bus=vschan-vser0.0,nr=1,chardev=vschan-a,id=vschan-a,name=a\n"
+      "-chardev\nsocket,id=vschan-b,host=h,port=1,%s\n"
+      "-device\nvirtserialport,bus=vschan-vser0.0,nr=2,chardev=vschan-b,id=vschan-b,name=b\n",
+      cases[i].a, cases[i].b);
+    expect_argv_opts(reconnect_spec, &o, expected);
+  }
+  unsigned v = 0;
+  CU_ASSERT_EQUAL(vsc_qemu_version_parse("9.2", &v), 0);
+  CU_ASSERT_EQUAL(v, VSC_QEMU_VERSION(9, 2));
+  CU_ASSERT(VSC_QEMU_VERSION(10, 0) > VSC_QEMU_VERSION(9, 2));
+  const char *bad[] = { "9", "9.", ".2", "9.2.", "9.2.0.1", "v9.2", "9.2x", "-9.2", "", "9,2", "1234.1" };
+  for (size_t i = 0; i < VSC_N_ELEMENTS(bad); i++) {
+    if (vsc_qemu_version_parse(bad[i], &v) == 0) {
+      fprintf(stderr, "\nqemu version '%s' was accepted\n", bad[i]);
+      CU_FAIL("bad version accepted");
+    }
+  }
+}
+
 static void test_escape_and_values(void)
 {
   VSC_AUTOFREE(char) a = vsc_qemu_escape_value("a,b,,c,");
@@ -539,6 +582,7 @@ int main(void)
   CU_add_test(s, "virtio ports", test_ports);
   CU_add_test(s, "errors", test_errors);
   CU_add_test(s, "options", test_opts);
+  CU_add_test(s, "qemu version", test_qemu_version);
   CU_add_test(s, "escaping and values", test_escape_and_values);
   CU_add_test(s, "shell quoting", test_shell);
   CU_add_test(s, "no value adds an option", test_injection_property);
