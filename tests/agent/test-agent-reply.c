@@ -218,6 +218,7 @@ static void test_random_bytes(void)
     "{\"return\": ", "{\"error\": {\"class\": \"X\", \"desc\": \"d\"}}", "}", "{", "\n",
     "\xff", "\0", "\x80", "\"", "[", "]", "1", ",", "\r\n", "null", "\"s\"",
   };
+  size_t replies = 0, garbage = 0;
   for (int round = 0; round < 2000; round++) {
     char buf[256];
     size_t len = 0;
@@ -237,13 +238,20 @@ static void test_random_bytes(void)
     vsc_agent_item *items;
     size_t n = vsc_agent_scan(buf, len, 1 + (seed >> 24) % 128, &items);
     for (size_t i = 0; i < n; i++) {
-      if (items[i].kind == VSC_AGENT_ITEM_REPLY)
+      if (items[i].kind == VSC_AGENT_ITEM_REPLY) {
         CU_ASSERT_PTR_NOT_NULL(items[i].reply.object);
-      if (items[i].kind == VSC_AGENT_ITEM_GARBAGE)
+        replies++;
+      }
+      if (items[i].kind == VSC_AGENT_ITEM_GARBAGE) {
         CU_ASSERT_PTR_NOT_NULL(items[i].message);
+        garbage++;
+      }
     }
     vsc_agent_items_free(items, n);
   }
+  /* The random input reaches both kinds of item, so both checks ran. */
+  CU_ASSERT(replies > 0);
+  CU_ASSERT(garbage > 0);
 }
 
 static void test_base64(void)

@@ -59,4 +59,8 @@ for line in open(os.path.join(here, "virt-install-examples.txt")):
         print(f"ok {line}")
         passed += 1
 print(f"{passed} passed, {failed} failed")
+# The examples file holds 22; fewer compared means it was not read whole.
+if passed + failed < 20:
+    print(f"FAIL only {passed + failed} examples compared")
+    sys.exit(1)
 sys.exit(1 if failed else 0)

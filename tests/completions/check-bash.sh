@@ -71,6 +71,7 @@ if command -v virsh >/dev/null; then
     expect "vschan --connect $node list v" vm1
     expect "vschan -c $node remove vm1 " ua-app org.example.app.0 serial0 console0
     expect "vschan -c $node connect vm1 ua" ua-app
+    expect "vschan -c $node remove vm1 ua" ua-app
     reject "vschan -c $node remove vm1 ua" serial0
 else
     echo "virsh is missing: domain completion not checked"

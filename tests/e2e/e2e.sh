@@ -175,10 +175,16 @@ guest_ports() {
 }
 
 # wait_port NAME present|absent: the guest rescans its ports every 0.2 s.
+# Only a real listing counts (the agent answered, and its own port is in
+# it): a failed or empty one proves no absence.
 wait_port() {
   local limit=$((SECONDS + 15)) names
   while :; do
-    names=$(guest_ports) || names="(agent exec failed: $err)"
+    if ! names=$(guest_ports) || ! grep -qx org.qemu.guest_agent.0 <<<"$names"; then
+      [ "$SECONDS" -lt "$limit" ] || { fail "cannot list the guest's ports: agent exec keeps failing"; return 1; }
+      sleep 0.5
+      continue
+    fi
     if grep -qx "$1" <<<"$names"; then
       [ "$2" = present ] && return 0
     else

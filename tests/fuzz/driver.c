@@ -118,5 +118,9 @@ int main(int argc, char **argv)
     }
   }
   printf("%zu inputs replayed\n", count);
+  if (count == 0 && rc == 0) {
+    fprintf(stderr, "no input to replay: the corpus is missing or empty\n");
+    rc = 1;
+  }
   return rc;
 }

@@ -11,7 +11,11 @@
  *   rename=eacces      rename() fails with EACCES (also: exdev)
  *   tmp=eacces         mkostemp() and open(O_CREAT|O_EXCL) fail with EACCES
  *   kill-before-rename the process gets SIGKILL when it calls rename()
- *   kill-after=N       SIGKILL once N bytes were written to regular files */
+ *   kill-after=N       SIGKILL once N bytes were written to regular files
+ *
+ * With VSCHAN_SHIM_LOG=PATH the shim writes to PATH, at exit, how many
+ * writes it cut short or failed with EINTR: a test of a mode the program
+ * survives proves so that the shim was there at all. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -30,6 +34,7 @@ static int fsync_errno, rename_errno, tmp_errno;
 static bool eintr, kill_before_rename;
 static long written;
 static bool eintr_pending = true;
+static long injected; /* short writes and EINTRs */
 
 static int errno_named(const char *name)
 {
@@ -80,6 +85,26 @@ __attribute__((constructor)) static void shim_init(void)
   free(copy);
 }
 
+__attribute__((destructor)) static void shim_report(void)
+{
+  const char *path = getenv("VSCHAN_SHIM_LOG");
+  if (!path)
+    return;
+  /* The real calls: the shim's own write must not be faulted. */
+  int (*real_open)(const char *, int, ...) =
+    (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+  ssize_t (*real_write)(int, const void *, size_t) =
+    (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+  int fd = real_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return;
+  char line[64];
+  int len = snprintf(line, sizeof(line), "injected %ld\n", injected);
+  if (real_write(fd, line, (size_t)len) != len)
+    _exit(125);
+  close(fd);
+}
+
 static bool regular(int fd)
 {
   struct stat st;
@@ -95,6 +120,7 @@ ssize_t write(int fd, const void *buf, size_t n)
     return real(fd, buf, n);
   if (eintr && eintr_pending) {
     eintr_pending = false;
+    injected++;
     errno = EINTR;
     return -1;
   }
@@ -107,8 +133,10 @@ ssize_t write(int fd, const void *buf, size_t n)
     if ((long)n > enospc_after - written)
       n = (size_t)(enospc_after - written);   /* a short write, then ENOSPC */
   }
-  if (short_len > 0 && (long)n > short_len)
+  if (short_len > 0 && (long)n > short_len) {
     n = (size_t)short_len;
+    injected++;
+  }
   if (kill_after >= 0 && written + (long)n >= kill_after) {
     n = (size_t)(kill_after - written);
     if (n > 0)

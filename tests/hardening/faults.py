@@ -77,6 +77,10 @@ def alloc_count(args, prepare=None):
             lo = mid
         else:
             hi = mid
+    # Every command allocates; a count this low means the injection never
+    # fired (VSCHAN_FAIL_ALLOC ignored), and the sweep would prove nothing.
+    if lo < 20:
+        fail("%s: only %d allocations fail on injection: is VSCHAN_FAIL_ALLOC honoured?" % (args, lo))
     return lo
 
 
@@ -125,6 +129,8 @@ def sweep(name, args, ns, reference, out_path=None, original=None, workdir=None)
             counts[rc] = counts.get(rc, 0) + 1
             for pr in problems:
                 fail("%s: VSCHAN_FAIL_ALLOC=%d: %s" % (name, n, pr))
+    if counts.get(4, 0) == 0:
+        fail("%s: no run ended in out-of-memory" % name)
     print("ok %s: %d runs, exits %s" % (name, len(ns), dict(sorted(counts.items(), key=str))), flush=True)
 
 
@@ -186,7 +192,10 @@ def write_case(name, args, target, original, shim, expect_ok, work, want_msg=Non
         f.write(original)
     d = os.path.dirname(target)
     before = listing(d)
-    p = run(args, {"VSCHAN_SHIM": shim, "LD_PRELOAD": SHIM} if shim else None)
+    shim_log = os.path.join(work, "shim.log")
+    if os.path.exists(shim_log):
+        os.unlink(shim_log)
+    p = run(args, {"VSCHAN_SHIM": shim, "LD_PRELOAD": SHIM, "VSCHAN_SHIM_LOG": shim_log} if shim else None)
     with open(target, "rb") as f:
         now = f.read()
     left = sorted(set(listing(d)) - set(before))
@@ -208,6 +217,13 @@ def write_case(name, args, target, original, shim, expect_ok, work, want_msg=Non
     elif expect_ok:
         if p.returncode != 0:
             fail("%s: exit %d: %s" % (where, p.returncode, err))
+        # a mode the program survives: prove the shim cut writes at all
+        try:
+            injected = int(open(shim_log).read().split()[1])
+        except (OSError, IndexError, ValueError):
+            injected = 0
+        if shim and injected == 0:
+            fail("%s: the shim injected nothing (is it loaded?)" % where)
         elif expected_content is not None and now != expected_content:
             fail("%s: the written file differs from a normal run" % where)
         if left:
@@ -272,7 +288,7 @@ def write_tests(work):
     conf_src = os.path.join(TOP, "tests", "pve", "data", "101-pending.conf")
     qspec = os.path.join(TOP, "tests", "qm", "specs", "channels.json")
     if not os.path.exists(conf_src) or not os.path.exists(qspec):
-        print("skip qm --write: test data missing", flush=True)
+        fail("qm --write: test data missing (%s, %s)" % (conf_src, qspec))
         return
     qd = os.path.join(work, "pve")
     os.makedirs(qd)

@@ -15,8 +15,14 @@ for page in "$src"/man/*.[15]; do
 done
 
 man1="$src/man/vschan.1"
-# Commands: the names in the command table.
-for cmd in $(sed -n 's/^VSC_COMMAND([a-z_]*, "\([a-z-]*\)".*/\1/p' "$src/src/cli/commands.def"); do
+# Commands: the names in the command table, both kinds (VSC_COMMAND and
+# VSC_LIBVIRT_COMMAND); all of them, or the checks below check too little.
+def=$src/src/cli/commands.def
+commands=$(sed -n 's/^VSC_\(LIBVIRT_\)\{0,1\}COMMAND([a-z_]*, "\([a-z-]*\)".*/\2/p' "$def")
+declared=$(grep -c '^VSC_[A-Z_]*COMMAND(' "$def")
+if [ "$(echo "$commands" | wc -w)" -eq "$declared" ] && [ "$declared" -ge 12 ]; then ok=$((ok + 1)); else
+  echo "FAIL read $(echo "$commands" | wc -w) command names of $declared declared in commands.def"; fail=$((fail + 1)); fi
+for cmd in $commands; do
   if grep -q "^\.SS vschan $(echo "$cmd" | sed 's/-/\\\\-/g')" "$man1"; then ok=$((ok + 1)); else echo "FAIL command '$cmd' has no section in vschan(1)"; fail=$((fail + 1)); fi
 done
 # Options: every long option of every getopt table in src/cli.
@@ -25,7 +31,7 @@ for opt in $(grep -ho '{ "[a-z][a-z-]*", *\(no\|required\|optional\)_argument' "
   if grep -q "\\\\-\\\\-$pat" "$man1"; then ok=$((ok + 1)); else echo "FAIL option '--$opt' is not in vschan(1)"; fail=$((fail + 1)); fi
 done
 if [ -n "$vschan" ]; then
-  for cmd in $(sed -n 's/^VSC_COMMAND([a-z_]*, "\([a-z-]*\)".*/\1/p' "$src/src/cli/commands.def"); do
+  for cmd in $commands; do
     help=$("$vschan" "$cmd" --help 2>&1)
     for part in '^usage: vschan' '^Options:' '^Examples*:'; do
       if echo "$help" | grep -q "$part"; then ok=$((ok + 1)); else echo "FAIL 'vschan $cmd --help' lacks $part"; fail=$((fail + 1)); fi

@@ -21,8 +21,16 @@ echo "Depends: $depends"
 for bin in "$build/src/vschan" "$build/src/vschan-libvirt"; do
 for needed in $(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
   lib=$(ldd "$bin" | awk -v n="$needed" '$1 == n {print $3}')
+  check "ldd finds $needed" '[ -n "$lib" ]'
   [ -n "$lib" ] || continue
-  pkg=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1)
+  # dpkg knows a file by the path its package ships: with merged /usr that
+  # may be /lib/... or /usr/lib/..., the link or its target.
+  pkg=
+  for p in "$lib" "$(readlink -f "$lib")" "${lib#/usr}" "/usr$lib"; do
+    pkg=$(dpkg -S "$p" 2>/dev/null | head -1 | cut -d: -f1)
+    [ -n "$pkg" ] && break
+  done
+  check "a package owns $lib" '[ -n "$pkg" ]'
   [ -n "$pkg" ] || continue
   check "Depends names $pkg (for $(basename "$lib"))" 'echo "$depends" | grep -q "$pkg"'
 done

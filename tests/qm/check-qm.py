@@ -110,7 +110,9 @@ def qemu_accepts(argv, tmp, machine):
 
 with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
     # 1. The args: value survives shellwords and is the argv QEMU accepts.
-    for spec_name in sorted(os.listdir(os.path.join(here, "specs"))):
+    spec_names = sorted(os.listdir(os.path.join(here, "specs")))
+    check("the specs of section 1 are there", len(spec_names) >= 3, spec_names)
+    for spec_name in spec_names:
         spec = os.path.join(tmp, spec_name)
         text = open(os.path.join(here, "specs", spec_name)).read().replace("@DIR@", tmp)
         open(spec, "w").write(text)

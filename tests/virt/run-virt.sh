@@ -344,7 +344,8 @@ sc_consoles_then_channel() {
   c1=$(qemu_view "$d" ua-vschan-console-virtio-0 | sed -n 's/^nr [^ ]* //p')
   c2=$(qemu_view "$d" ua-vschan-console-virtio-0-2 | sed -n 's/^nr [^ ]* //p')
   ch=$(qemu_view "$d" ua-vschan-org-example-after | sed -n 's/^nr [^ ]* //p')
-  if [ -n "$ch" ] && [ "$ch" != "$c1" ] && [ "$ch" != "$c2" ]; then
+  if [ -n "$c1" ] && [ -n "$c2" ] && [ "$c1" != "$c2" ] && [ -n "$ch" ] &&
+     [ "$ch" != "$c1" ] && [ "$ch" != "$c2" ]; then
     ok "ports: consoles on $c1 and $c2, channel on $ch"
   else
     fail "ports: consoles on '$c1' and '$c2', channel on '$ch'"
@@ -449,7 +450,8 @@ sc_tcp_daemon() {
   tcp_uri=$PRIVATE_LIBVIRTD_TCP
   # A transient domain: nothing is left in the daemon's directories.
   "$VSCT_VIRT" "$VSCT_ROOT" define vt-xmlsrc >/dev/null || exit 1
-  "$VSCT_VIRT" "$VSCT_ROOT" xml vt-xmlsrc --inactive | sed 's|<name>vt-xmlsrc|<name>vt-remote|; /<uuid>/d' >"$tmp/remote.xml"
+  xml=$(virt_says xml vt-xmlsrc --inactive) && [ -n "$xml" ] || { fail "tcp: no XML of vt-xmlsrc"; exit 1; }
+  printf '%s\n' "$xml" | sed 's|<name>vt-xmlsrc|<name>vt-remote|; /<uuid>/d' >"$tmp/remote.xml"
   "$VSCT_VIRT" "$VSCT_ROOT" destroy vt-xmlsrc
   if ! virsh -c "$tcp_uri" create "$tmp/remote.xml" >"$tmp/create.out" 2>&1; then
     skip "libvirtd cannot start a domain here: $(cat "$tmp/create.out")"
@@ -466,7 +468,9 @@ sc_tcp_daemon() {
   "$VSCHAN" -c "$tcp_uri" remove vt-remote org.example.remote >"$tmp/out" 2>"$tmp/err"
   rc=$?; out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
   expect 0 "tcp: remove waits for the event over the remote driver"
-  lacks "$(virsh -c "$tcp_uri" dumpxml vt-remote)" "org.example.remote" "tcp: gone"
+  xml=$(virsh -c "$tcp_uri" dumpxml vt-remote) || fail "tcp: virsh dumpxml vt-remote failed"
+  has "$xml" "<domain" "tcp: libvirtd still describes the domain"
+  lacks "$xml" "org.example.remote" "tcp: gone"
 }
 
 case $scenario in
