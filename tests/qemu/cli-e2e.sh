@@ -83,6 +83,13 @@ echo '{"execute":"qmp_capabilities"}{"execute":"quit"}' |
   cat "$dir/qemu.log" >&2
   exit 1
 }
+# Proxmox VE's QEMU is 'kvm', asked first; it cannot run here, so a stand-in
+# prints what pve-qemu-kvm 9.2 prints.
+mkdir -p "$dir/bin"
+printf '#!/bin/sh\necho "QEMU emulator version 9.2.0 (pve-qemu-kvm_9.2.0-5)"\n' >"$dir/bin/kvm"
+chmod +x "$dir/bin/kvm"
+pve=$(PATH="$dir/bin:$PATH" "$vschan" qm 100 "$rc_opt") || { echo "cli-e2e: qm failed" >&2; exit 1; }
+case $pve in *",reconnect-ms=2000"*) ;; *) echo "cli-e2e: qm with kvm 9.2 installed lacks reconnect-ms=2000: $pve" >&2; exit 1 ;; esac
 for bad in 9 9.x "" 9.2.0.1; do
   if "$vschan" qemu-args --qemu-version "$bad" "$rc_opt" >/dev/null 2>"$dir/err"; then
     echo "cli-e2e: --qemu-version '$bad' was accepted" >&2; exit 1
