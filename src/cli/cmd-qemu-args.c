@@ -11,7 +11,7 @@
 static void usage(FILE *out)
 {
   fputs("usage: vschan qemu-args SPEC.json|- [--argv] [--prefix P] [--bus BUS --addr ADDR]\n"
-        "                        [--socket-dir DIR] [--qemu-version V]\n"
+        "                        [--socket-dir DIR] [--qemu-version V] [--machine TYPE]\n"
         "       vschan qemu-args --template NAME [--set KEY=VALUE]... | --channel OPTS ...\n"
         "\n"
         "Print the QEMU (>= 6) arguments for the devices: -chardev, -device, -netdev and a\n"
@@ -28,6 +28,8 @@ static void usage(FILE *out)
         "  --socket-dir DIR     where unix channels without a path listen (DIR/NAME)\n"
         "  --qemu-version V     the QEMU the arguments are for, e.g. 9.2 (default: the\n"
         "                       installed one); from 9.2 on, reconnect is reconnect-ms\n"
+        "  --machine TYPE       the -machine type, for explicit PCI addresses: bus 0 is\n"
+        "                       pcie.0 on q35 and pci.0 otherwise (default pc)\n"
         "  --template NAME, --set KEY=VALUE, --templates-dir DIR, --channel/--console/\n"
         "  --serial/--parallel OPTS   as for 'vschan xml'\n"
         "  -h, --help           show this help\n"
@@ -40,7 +42,7 @@ static void usage(FILE *out)
 
 int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_SOCKET_DIR, OPT_JSON };
+  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_MACHINE, OPT_SOCKET_DIR, OPT_JSON };
   static const struct option opts[] = {
     { "argv", no_argument, NULL, OPT_ARGV },
     { "json", no_argument, NULL, OPT_JSON },
@@ -48,6 +50,7 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
     { "bus", required_argument, NULL, OPT_BUS },
     { "addr", required_argument, NULL, OPT_ADDR },
     { "qemu-version", required_argument, NULL, OPT_QEMU_VERSION },
+    { "machine", required_argument, NULL, OPT_MACHINE },
     { "socket-dir", required_argument, NULL, OPT_SOCKET_DIR },
     { "help", no_argument, NULL, 'h' },
     VSC_CLI_INPUT_OPTIONS,
@@ -88,6 +91,9 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
     case OPT_QEMU_VERSION:
       if ((rc = vsc_cli_qemu_version_option("qemu-args", optarg, &qopts.qemu_version)))
         goto out;
+      break;
+    case OPT_MACHINE:
+      qopts.machine = optarg;
       break;
     case OPT_SOCKET_DIR:
       qopts.socket_dir = optarg;

@@ -752,8 +752,14 @@ static void pci_address_opts(builder *b, vsc_buf *out, const vsc_chardev *dev)
     dev_error(b, dev, "qemu-address", NULL, "pci address slot '%s' is not valid", s);
   if ((s = vsc_address_get(&dev->address, "function")) && parse_uint(s, 7, &function) < 0)
     dev_error(b, dev, "qemu-address", NULL, "pci address function '%s' is not valid", s);
-  /* libvirt's name for PCI bus N, which is also qemu-server's. */
-  vsc_buf_printf(out, ",bus=pci.%u,addr=0x%x", bus, slot);
+  /* libvirt's names: the root bus is pcie.0 on q35 and pci.0 elsewhere, bus
+   * N its controller pci.N (also qemu-server's names). */
+  const char *m = b->opts->machine;
+  bool q35 = m && (strncmp(m, "q35", 3) == 0 || strncmp(m, "pc-q35", 6) == 0);
+  if (bus == 0 && q35)
+    vsc_buf_printf(out, ",bus=pcie.0,addr=0x%x", slot);
+  else
+    vsc_buf_printf(out, ",bus=pci.%u,addr=0x%x", bus, slot);
   if (function)
     vsc_buf_printf(out, ".0x%x", function);
 }

@@ -35,6 +35,9 @@ typedef struct {
   const char *socket_dir;
   /* The QEMU the arguments are for (VSC_QEMU_VERSION); 0: before 9.2. */
   unsigned qemu_version;
+  /* The machine type (-machine), for the name of the PCI root bus of an
+   * explicit PCI address: pcie.0 on q35, pci.0 otherwise (NULL: pc). */
+  const char *machine;
 } vsc_qemu_opts;
 
 #define VSC_QEMU_VERSION(major, minor) ((major) * 1000u + (minor))

@@ -236,10 +236,14 @@ static void scenario_pc(scenario *s, char **pty_slave)
   source(d, VSC_MODE_ABSENT, *pty_slave);
   target(d, VSC_TARGET_ISA_SERIAL, NULL, 1);
 
+  /* an explicit PCI address on the root bus, pci.0 on pc */
   d = add_dev(s, VSC_KIND_SERIAL, VSC_BACKEND_NULL,
               (expectation){ "vschan-serial", "chardev-null", "pci-serial", NULL, -1, -1, NULL,
                              NULL, NULL });
   target(d, VSC_TARGET_PCI_SERIAL, NULL, -1);
+  d->address.type = vsc_strdup("pci");
+  vsc_address_set(&d->address, "bus", "0");
+  vsc_address_set(&d->address, "slot", "0x0a");
 
   d = add_dev(s, VSC_KIND_SERIAL, VSC_BACKEND_VC,
               (expectation){ "vschan-serial-2", "chardev-vc", "usb-serial", NULL, -1, -1, NULL,
@@ -319,6 +323,15 @@ static void scenario_q35(scenario *s)
   vsc_address_set(&d->address, "controller", "0");
   vsc_address_set(&d->address, "bus", "0");
   vsc_address_set(&d->address, "port", "7");
+
+  /* an explicit PCI address on the root bus, pcie.0 on q35 */
+  d = add_dev(s, VSC_KIND_SERIAL, VSC_BACKEND_NULL,
+              (expectation){ "vsq-serial", "chardev-null", "pci-serial", NULL, -1, -1, NULL,
+                             NULL, NULL });
+  target(d, VSC_TARGET_PCI_SERIAL, NULL, -1);
+  d->address.type = vsc_strdup("pci");
+  vsc_address_set(&d->address, "bus", "0");
+  vsc_address_set(&d->address, "slot", "0x0a");
 
   d = add_dev(s, VSC_KIND_CONSOLE, VSC_BACKEND_FILE,
               (expectation){ "vsq-console", "chardev-file", "virtconsole", NULL, 0, -1, NULL, NULL,
@@ -648,6 +661,7 @@ int main(int argc, char **argv)
   vsc_devset_init(&s.set);
   if (strcmp(machine, "q35") == 0) {
     opts.id_prefix = "vsq-";
+    opts.machine = "q35";
     opts.controller_bus = "pcie.0";
     opts.controller_addr = "0x9";
     scenario_q35(&s);

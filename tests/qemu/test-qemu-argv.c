@@ -350,6 +350,30 @@ static void test_qemu_version(void)
   }
 }
 
+/* An explicit PCI address: the root bus is pcie.0 on q35, pci.0 elsewhere. */
+static void test_machine_root_bus(void)
+{
+  static const char spec[] =
+    "{\"serials\":[{\"type\":\"null\",\"target\":{\"type\":\"pci-serial\"},"
+    "\"address\":{\"type\":\"pci\",\"bus\":\"0\",\"slot\":\"0x0a\"}},"
+    "{\"type\":\"null\",\"target\":{\"type\":\"pci-serial\"},"
+    "\"address\":{\"type\":\"pci\",\"bus\":\"0x02\",\"slot\":\"0x01\"}}]}";
+  static const struct {
+    const char *machine, *root;
+  } cases[] = { { NULL, "pci.0" }, { "pc", "pci.0" }, { "pc-i440fx-7.2", "pci.0" },
+                { "q35", "pcie.0" }, { "pc-q35-7.2", "pcie.0" } };
+  for (size_t i = 0; i < VSC_N_ELEMENTS(cases); i++) {
+    vsc_qemu_opts o = { .machine = cases[i].machine };
+    VSC_AUTOFREE(char) expected = vsc_asprintf(
+      "-chardev\nnull,id=vschan-serial\n"
+      "-device\npci-serial,chardev=vschan-serial,id=vschan-serial,bus=%s,addr=0xa\n"
+      "-chardev\nnull,id=vschan-serial-2\n"
+      "-device\npci-serial,chardev=vschan-serial-2,id=vschan-serial-2,bus=pci.2,addr=0x1\n",
+      cases[i].root);
+    expect_argv_opts(spec, &o, expected);
+  }
+}
+
 static void test_escape_and_values(void)
 {
   VSC_AUTOFREE(char) a = vsc_qemu_escape_value("a,b,,c,");
@@ -583,6 +607,7 @@ int main(void)
   CU_add_test(s, "errors", test_errors);
   CU_add_test(s, "options", test_opts);
   CU_add_test(s, "qemu version", test_qemu_version);
+  CU_add_test(s, "machine root bus", test_machine_root_bus);
   CU_add_test(s, "escaping and values", test_escape_and_values);
   CU_add_test(s, "shell quoting", test_shell);
   CU_add_test(s, "no value adds an option", test_injection_property);
