@@ -19,10 +19,11 @@ static char *conf_value(const vsc_pve_conf *conf, bool pending, const char *key)
   return pending ? vsc_pve_conf_get_effective(conf, key) : vsc_pve_conf_get(conf, false, key);
 }
 
-/* One item of a comma-separated option string ("key=value,key=value"), the
- * first item without '=' standing for first_key.  QEMU's strings escape a
- * comma as ",,", Proxmox's property strings have none: unescape only when
- * asked.  NULL when absent. */
+/* One item of a comma-separated option string ("key=value,key=value"),
+ * an item without '=' standing for first_key: only as the first item in
+ * QEMU's strings, anywhere in Proxmox's property strings (as
+ * parse_property_string reads its default key).  QEMU's strings escape a
+ * comma as ",,", Proxmox's have none.  NULL when absent. */
 static char *opt_get(const char *s, const char *key, const char *first_key, bool qemu)
 {
   size_t klen = strlen(key);
@@ -40,7 +41,7 @@ static char *opt_get(const char *s, const char *key, const char *first_key, bool
       continue;
     if (strncmp(text, key, klen) == 0 && text[klen] == '=')
       return vsc_strdup(text + klen + 1);
-    if (first && first_key && strcmp(key, first_key) == 0 && !strchr(text, '='))
+    if ((first || !qemu) && first_key && strcmp(key, first_key) == 0 && !strchr(text, '='))
       return vsc_steal(&text);
   }
   return NULL;

@@ -677,6 +677,9 @@ static void test_vm_check(void) {
       {"agent: on,type=virtio\nargs: -device "
        "virtserialport,name=org.qemu.guest_agent.0\n",
        "pve-port-name", NULL},
+      {"agent: type=virtio,1\nargs: -device "
+       "virtserialport,name=org.qemu.guest_agent.0\n",
+       "pve-port-name", NULL},
       {"agent: 0\nargs: -device virtserialport,name=org.qemu.guest_agent.0\n",
        NULL, NULL},
       {"agent: enabled=0\nargs: -device "
