@@ -59,7 +59,7 @@ _vschan() {
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --templates-dir|--lock-dir|--schema-dir|--socket-dir)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
-        --set|--channel|--console|--serial|--parallel|--timeout|--prefix|--bus|--addr|--jobs|--max-reply|--qemu-version|--machine)
+        --set|--channel|--console|--serial|--parallel|--timeout|--prefix|--bus|--addr|--jobs|--max-reply|--qemu-version|--machine|--digest)
             return ;;
     esac
     if [[ $cur == -* ]]; then
@@ -72,7 +72,7 @@ _vschan() {
     local npos=0 j
     for ((j = cmd_index + 1; j < COMP_CWORD; j++)); do
         case ${COMP_WORDS[j]} in
-            --template|--set|--into|-o|--output|--conf|--lock-dir|--templates-dir|--timeout|--prefix|--bus|--addr|--socket|--junit|--jobs|--schema-dir|--channel|--console|--serial|--parallel|--socket-dir|--max-reply|--qemu-version|--machine) ((j++)) ;;
+            --template|--set|--into|-o|--output|--conf|--lock-dir|--templates-dir|--timeout|--prefix|--bus|--addr|--socket|--junit|--jobs|--schema-dir|--channel|--console|--serial|--parallel|--socket-dir|--max-reply|--qemu-version|--machine|--digest) ((j++)) ;;
             -*) ;;
             *) ((npos++)) ;;
         esac

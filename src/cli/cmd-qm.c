@@ -6,6 +6,7 @@
 #include "model/rules.h"
 #include "pve/plan.h"
 #include "util/buf.h"
+#include "util/sha1.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@ static void usage(FILE *out)
 {
   fputs("usage: vschan qm VMID SPEC.json|- [--print-command]\n"
         "       vschan qm VMID SPEC.json|- --write [--conf PATH] [--lock-dir DIR] [--pending]\n"
-        "                                  [--force] [--timeout S]\n"
+        "                                  [--force] [--timeout S] [--dry-run] [--digest SHA1]\n"
         "\n"
         "Print the Proxmox VE config lines for the devices: serialN: socket or\n"
         "serialN: /dev/... where qemu-server can create the port itself (a unix listen\n"
@@ -34,6 +35,10 @@ static void usage(FILE *out)
         "                       a result QEMU could not start: five ISA serial ports, a\n"
         "                       port name qemu-server already uses (agent, SPICE, VNC\n"
         "                       clipboard), spiceport without a SPICE display\n"
+        "  --dry-run            with --write: print the diff and the config's digest,\n"
+        "                       take no lock, write nothing\n"
+        "  --digest SHA1        with --write: refuse unless the config is still the one\n"
+        "                       with this digest (as 'qm set --digest'; qm config prints it)\n"
         "  --conf PATH          the config file (default /etc/pve/qemu-server/VMID.conf)\n"
         "  --lock-dir DIR       the lock directory (default /var/lock/qemu-server)\n"
         "  --pending            write under [PENDING], applied at the next start (the\n"
@@ -127,7 +132,8 @@ static int print_json(unsigned vmid, const vsc_pve_plan *plan, const char *args)
 int cmd_qm(vsc_cli *cli, int argc, char **argv)
 {
   enum { OPT_PRINT_COMMAND = 0x2000, OPT_WRITE, OPT_CONF, OPT_LOCK_DIR, OPT_PENDING, OPT_FORCE,
-         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_JSON };
+         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_JSON,
+         OPT_DRY_RUN, OPT_DIGEST };
   static const struct option opts[] = {
     { "print-command", no_argument, NULL, OPT_PRINT_COMMAND },
     { "json", no_argument, NULL, OPT_JSON },
@@ -141,6 +147,8 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     { "bus", required_argument, NULL, OPT_BUS },
     { "addr", required_argument, NULL, OPT_ADDR },
     { "qemu-version", required_argument, NULL, OPT_QEMU_VERSION },
+    { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+    { "digest", required_argument, NULL, OPT_DIGEST },
     { "help", no_argument, NULL, 'h' },
     VSC_CLI_INPUT_OPTIONS,
     { NULL, 0, NULL, 0 },
@@ -185,6 +193,17 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     case OPT_FORCE:
       eopts.force = true;
       break;
+    case OPT_DRY_RUN:
+      eopts.dry_run = true;
+      break;
+    case OPT_DIGEST:
+      if (strlen(optarg) != VSC_SHA1_HEX_LEN || strspn(optarg, "0123456789abcdefABCDEF") != VSC_SHA1_HEX_LEN) {
+        rc = vsc_cli_usage_error("qm", "--digest takes the 40 hex digits of a SHA-1 (qm config prints it), not '%s'",
+                                 optarg);
+        goto out;
+      }
+      eopts.digest = optarg;
+      break;
     case OPT_TIMEOUT: {
       char *end;
       eopts.timeout = strtod(optarg, &end);
@@ -225,6 +244,10 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
   }
   if ((command || json) && write) {
     rc = vsc_cli_usage_error("qm", "--print-command and --json do not go with --write");
+    goto out;
+  }
+  if ((eopts.dry_run || eopts.digest) && !write) {
+    rc = vsc_cli_usage_error("qm", "--dry-run and --digest go with --write");
     goto out;
   }
   if (vsc_pve_vmid_parse(argv[optind], &eopts.vmid, &diags) < 0) {
@@ -281,6 +304,13 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     char *diff = vsc_pve_diff(old_text, new_text, label_old, label_new);
     fputs(diff, stdout);
     free(diff);
+  }
+  if (eopts.dry_run && cli->verbosity >= 0) {
+    /* The config the change was computed from, for --digest. */
+    char digest[VSC_SHA1_HEX_LEN + 1];
+    vsc_sha1_hex(old_text, strlen(old_text), digest);
+    fprintf(stderr, "vschan: dry run, nothing written; to write exactly this change: --digest %s\n",
+            digest);
   }
 
 report:

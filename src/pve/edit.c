@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "pve.h"
 
+#include "util/sha1.h"
+
 #include "util/file.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -231,6 +234,18 @@ int vsc_pve_edit(const vsc_pve_edit_opts *opts, vsc_pve_edit_fn fn, void *opaque
   old_text = vsc_file_read(path, VSC_PVE_MAX_CONF_SIZE, &old_len, diags);
   if (!old_text)
     goto out;
+  if (opts->digest) {
+    /* Proxmox's digest is the SHA-1 of the file as it is stored. */
+    char now[VSC_SHA1_HEX_LEN + 1];
+    vsc_sha1_hex(old_text, old_len, now);
+    if (strcasecmp(now, opts->digest) != 0) {
+      vsc_error(diags, &loc, "pve-digest",
+                "look at the change again (--write --dry-run) and pass the digest it shows",
+                "the config of VM %u changed: its digest is %s, not %s", opts->vmid, now,
+                opts->digest);
+      goto out;
+    }
+  }
   conf = vsc_pve_conf_parse(old_text, old_len, path, diags);
   if (!conf)
     goto out;

@@ -250,9 +250,12 @@ typedef struct {
   double timeout;        /* lock timeout in seconds; <= 0: VSC_PVE_LOCK_TIMEOUT */
   bool force;            /* edit even when the config has a lock: line */
   bool dry_run;          /* compute the new content, take no lock, write nothing */
+  const char *digest;    /* refuse unless the config read has this SHA-1 (hex), as
+                          * 'qm set --digest' does; NULL: any */
 } vsc_pve_edit_opts;
 
 /* The safe edit: lock, read the config under the lock, refuse when its
+ * SHA-1 is not opts->digest (rule "pve-digest") or its
  * main section has "lock:" (rule "pve-locked") unless force, call fn on
  * the parsed config, and when the content changed write it to
  * "PATH.tmp.PID" in the same directory (O_EXCL; a stale one is removed)

@@ -266,5 +266,32 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
         else:
             check(f"qemu-server's ports: {name}: real QEMU starts it", ok, detail)
 
+    # 8. --dry-run shows the change and the config's digest (Proxmox's: the
+    # SHA-1 of the file); --digest writes only onto that same config.
+    import hashlib
+    conf = os.path.join(conf_dir, "digest.conf")
+    shutil.copy(os.path.join(data, "100-snapshots.conf"), conf)
+    before = open(conf, "rb").read()
+    spec = os.path.join(here, "specs", "channels.json")
+    lock_dry = os.path.join(tmp, "lock-dry")
+    r = run("qm", "100", spec, "--write", "--dry-run", "--conf", conf, "--lock-dir", lock_dry)
+    digest = hashlib.sha1(before).hexdigest()
+    check("--dry-run: the diff, the digest, nothing written, no lock taken",
+          r.returncode == 0 and r.stdout.startswith("--- a/100.conf") and f"--digest {digest}" in r.stderr
+          and open(conf, "rb").read() == before and not os.path.exists(lock_dry), r.stdout + r.stderr)
+    with open(conf, "ab") as f:
+        f.write(b"#edited meanwhile\n")
+    edited = open(conf, "rb").read()
+    r = run("qm", "100", spec, "--write", "--digest", digest, "--conf", conf, "--lock-dir", lock_dir)
+    check("--digest of a config that changed since: refused, nothing written",
+          r.returncode == 1 and "pve-digest" in r.stderr and open(conf, "rb").read() == edited, r.stderr)
+    r = run("qm", "100", spec, "--write", "--digest", hashlib.sha1(edited).hexdigest().upper(),
+            "--conf", conf, "--lock-dir", lock_dir)
+    check("--digest of the config as it is: written", r.returncode == 0 and open(conf, "rb").read() != edited
+          and "args: " in open(conf).read(), r.stderr)
+    for bad in (["--digest", "abc", "--write"], ["--digest", "g" * 40, "--write"], ["--dry-run"]):
+        r = run("qm", "100", spec, *bad, "--conf", conf, "--lock-dir", lock_dir)
+        check(f"usage: {' '.join(bad)}", r.returncode == 2, r.stderr)
+
 print(f"{passed} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)

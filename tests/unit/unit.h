@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CASES_DIR VSCHAN_SOURCE_DIR "/tests/cases"
 
