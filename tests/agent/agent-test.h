@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -74,6 +75,8 @@ static inline int proc_spawn(agent_proc *p, char *const argv[])
   if (p->pid < 0)
     return -1;
   if (p->pid == 0) {
+    /* A test that crashes must not leave its agent running. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     execv(argv[0], argv);
     _exit(127);
   }

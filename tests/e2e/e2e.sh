@@ -75,8 +75,8 @@ console_log=$root/console.log
 sock=$root/t0.sock
 # The embedded driver logs to stderr (taint warnings); keep that in the root.
 export LIBVIRT_LOG_OUTPUTS="3:file:$root/libvirt.log"
-# shellcheck source=../lib/embed-virsh.sh
-. "${EMBED_ROOT_SH%/*}/embed-virsh.sh"
+# shellcheck source=../lib/embed.sh
+. "${EMBED_ROOT_SH%/*}/embed.sh"
 bg_pids=""
 
 show_console() {
@@ -92,13 +92,7 @@ cleanup() {
   for p in $bg_pids; do kill "$p" 2>/dev/null; done
   embed_virsh "$root" "destroy $dom" >/dev/null 2>&1
   embed_virsh "$root" "undefine $dom" >/dev/null 2>&1
-  for pidfile in "$root"/run/qemu/*.pid; do
-    [ -f "$pidfile" ] || continue
-    pid=$(cat "$pidfile" 2>/dev/null)
-    case $(readlink "/proc/$pid/exe" 2>/dev/null) in
-    */qemu-system-*) kill "$pid" 2>/dev/null ;;
-    esac
-  done
+  embed_kill_qemus "$root"
   if [ "$status" -ne 0 ] && [ "$status" -ne 77 ] && [ -n "${VSCHAN_E2E_KEEP-}" ]; then
     echo "e2e: kept '$root'" >&2
   else

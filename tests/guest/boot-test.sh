@@ -67,13 +67,10 @@ console_log=$root/console.log
 test_sock=$root/test0.sock
 
 # One virsh process that waits for the driver's reconnection to the
-# running domain before it exits (see embed-virsh.sh); the embedded driver
-# logs to stderr by default, so keep that in the root.
-# shellcheck source=../lib/embed-virsh.sh
-. "$here/../lib/embed-virsh.sh"
-vvirsh() {
-  LIBVIRT_LOG_OUTPUTS="3:file:$root/libvirt.log" embed_virsh "$root" "$*"
-}
+# running domain before it exits, logging into the root (see embed.sh).
+# shellcheck source=../lib/embed.sh
+. "$here/../lib/embed.sh"
+vvirsh() { embed_virsh "$root" "$*"; }
 
 show_console() {
   [ -s "${console_log-}" ] || return 0
@@ -89,11 +86,7 @@ cleanup() {
   trap - EXIT INT TERM
   vvirsh destroy "$dom" >/dev/null 2>&1 || true
   vvirsh undefine "$dom" >/dev/null 2>&1 || true
-  for pidfile in "$root"/run/qemu/*.pid; do
-    [ -f "$pidfile" ] || continue
-    pid=$(cat "$pidfile" 2>/dev/null || true)
-    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
-  done
+  embed_kill_qemus "$root"
   if [ "$status" -ne 0 ] && [ "$status" -ne 77 ] && [ -n "${VSCHAN_GUEST_KEEP-}" ]; then
     echo "boot-test: kept '$root'" >&2
   else

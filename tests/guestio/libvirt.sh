@@ -32,18 +32,12 @@ command -v virsh >/dev/null 2>&1 || skip "'virsh' is missing (libvirt-clients)"
 root=$(mktemp -d /tmp/vsc-gio.XXXXXX) || exit 1
 URI="qemu:///embed?root=$root"
 export LIBVIRT_LOG_OUTPUTS="3:file:$root/libvirt.log"
-# shellcheck source=../lib/embed-virsh.sh
-. "${EMBED_ROOT_SH%/*}/embed-virsh.sh"
+# shellcheck source=../lib/embed.sh
+. "${EMBED_ROOT_SH%/*}/embed.sh"
 evsh() { embed_virsh "$root" "$1"; }
 cleanup() {
   evsh "destroy gio-run; destroy gio-noagent; undefine gio-run; undefine gio-noagent; undefine gio-off" >/dev/null 2>&1
-  for pidfile in "$root"/run/qemu/*.pid; do
-    [ -f "$pidfile" ] || continue
-    pid=$(cat "$pidfile" 2>/dev/null)
-    case $(readlink "/proc/$pid/exe" 2>/dev/null) in
-    */qemu-system-*) kill "$pid" 2>/dev/null ;;
-    esac
-  done
+  embed_kill_qemus "$root"
   rm -rf "$root"
 }
 trap cleanup EXIT
@@ -85,7 +79,7 @@ run_devices="
     <channel type='file'><source path='$root/f.log'/><target type='virtio' name='org.example.file'/></channel>"
 
 # All three are defined, and two started, by one virsh process while no
-# domain runs yet: it has nothing to reconnect to (see embed-virsh.sh).
+# domain runs yet: it has nothing to reconnect to (see embed.sh).
 agent_channel="<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
 domain gio-run "$run_devices" >"$root/gio-run.xml"
 domain gio-noagent "" >"$root/gio-noagent.xml"

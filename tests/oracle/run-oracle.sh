@@ -27,17 +27,10 @@ skip() {
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/vsct-embed.XXXXXX") || exit 1
 # shellcheck disable=SC2317  # called through the trap
+# shellcheck source=../lib/embed.sh
+. "${embed_root_sh%/*}/embed.sh"
 cleanup() {
-  # QEMU pid files of domains; driver.pid names the test process itself.
-  for pidfile in "$root"/run/qemu/*.pid; do
-    if [ ! -f "$pidfile" ] || [ "${pidfile##*/}" = driver.pid ]; then
-      continue
-    fi
-    pid=$(cat "$pidfile")
-    case $(readlink "/proc/$pid/exe" 2>/dev/null) in
-    */qemu-system-*) kill "$pid" ;;
-    esac
-  done
+  embed_kill_qemus "$root"
   rm -rf "$root"
 }
 trap cleanup EXIT

@@ -42,17 +42,8 @@ ok() {
   echo "ok: $*"
 }
 
-# Kill the QEMU processes of the root (a crashed driver leaves them).
-kill_qemus() {
-  for pidfile in "$VSCT_ROOT"/run/qemu/*.pid; do
-    [ -f "$pidfile" ] || continue
-    [ "${pidfile##*/}" = driver.pid ] && continue
-    pid=$(cat "$pidfile" 2>/dev/null) || continue
-    case $(readlink "/proc/$pid/exe" 2>/dev/null) in
-    */qemu-system-*) kill "$pid" 2>/dev/null ;;
-    esac
-  done
-}
+# shellcheck source=../lib/embed.sh
+. "${EMBED_ROOT_SH%/*}/embed.sh"
 
 # shellcheck disable=SC2317  # called through the trap
 finish() {
@@ -155,7 +146,7 @@ sc_cleanup() {
   if [ -d "$VSCT_ROOT/etc" ]; then
     "$VSCT_VIRT" "$VSCT_ROOT" cleanup
   fi
-  kill_qemus
+  embed_kill_qemus "$VSCT_ROOT" # a crashed driver leaves them
   rm -rf "$VSCT_ROOT"
 }
 
