@@ -42,11 +42,6 @@ void vsc_agent_set_timeout(vsc_agent *agent, int timeout_ms)
   agent->timeout_ms = timeout_ms > 0 ? timeout_ms : VSC_AGENT_DEFAULT_TIMEOUT_MS;
 }
 
-int vsc_agent_get_timeout(const vsc_agent *agent)
-{
-  return agent->timeout_ms;
-}
-
 char *vsc_agent_printable(const char *text, size_t max)
 {
   vsc_buf b = { 0 };

@@ -60,7 +60,6 @@ VSC_DEFINE_AUTOPTR(vsc_agent, vsc_agent_free)
 
 /* The deadline of each command from now on (default 5 s). */
 void vsc_agent_set_timeout(vsc_agent *agent, int timeout_ms);
-int vsc_agent_get_timeout(const vsc_agent *agent);
 
 /* The direct transport. */
 typedef struct {

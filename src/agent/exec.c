@@ -3,6 +3,8 @@
  * that reply is the only copy of the result. */
 #define _GNU_SOURCE
 #include "agent.h"
+
+#include "util/clock.h"
 #include "base64.h"
 
 #include <errno.h>
@@ -13,20 +15,6 @@
  * double up to this. */
 #define EXEC_POLL_FIRST_MS 5
 #define EXEC_POLL_MAX_MS 500
-
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-  struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-  }
-}
 
 static void bad_status(vsc_diags *diags, int64_t pid, const char *what)
 {
@@ -118,7 +106,7 @@ int vsc_agent_exec(vsc_agent *agent, const vsc_agent_exec_opts *opts,
   }
   result->pid = (int64_t)json_integer_value(pid);
 
-  int64_t start = now_ms();
+  int64_t start = vsc_now_ms();
   int64_t pause = EXEC_POLL_FIRST_MS;
   for (;;) {
     json_auto_t *status = vsc_agent_call_typed(agent, "guest-exec-status",
@@ -129,7 +117,7 @@ int vsc_agent_exec(vsc_agent *agent, const vsc_agent_exec_opts *opts,
     if (json_is_true(json_object_get(status, "exited")))
       return take_exit_status(status, result, diags);
 
-    int64_t elapsed = now_ms() - start;
+    int64_t elapsed = vsc_now_ms() - start;
     if (opts->timeout_ms > 0 && elapsed >= opts->timeout_ms) {
       VSC_AUTOFREE(char) shown = vsc_agent_printable(opts->argv[0], 200);
       vsc_error(diags, NULL, "agent-exec-timeout",
@@ -142,7 +130,7 @@ int vsc_agent_exec(vsc_agent *agent, const vsc_agent_exec_opts *opts,
     int64_t wait = pause;
     if (opts->timeout_ms > 0 && wait > opts->timeout_ms - elapsed)
       wait = opts->timeout_ms - elapsed;
-    sleep_ms(wait);
+    vsc_sleep_ms(wait);
     pause = pause * 2 > EXEC_POLL_MAX_MS ? EXEC_POLL_MAX_MS : pause * 2;
   }
 }

@@ -10,6 +10,8 @@
  * deadline bounds each command from the lock to the last byte read. */
 #define _GNU_SOURCE
 #include "agent.h"
+
+#include "util/clock.h"
 #include "reply.h"
 
 #include <errno.h>
@@ -36,16 +38,9 @@ typedef struct {
   vsc_agent_stream stream;
 } agent_socket;
 
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int remaining_ms(int64_t deadline)
 {
-  int64_t left = deadline - now_ms();
+  int64_t left = deadline - vsc_now_ms();
   return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
@@ -63,20 +58,13 @@ static int wait_fd(int fd, short events, int64_t deadline)
   }
 }
 
-static void sleep_ms(int ms)
-{
-  struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-  }
-}
-
 /* Random, positive and below 2^53: qemu-ga takes an int64, jansson and
  * JSON clients in other languages stay exact below 2^53. */
 static int64_t random_id(void)
 {
   uint64_t v = 0;
   if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
-    v = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
+    v = (uint64_t)vsc_now_ms() ^ ((uint64_t)getpid() << 32);
   v &= ((uint64_t)1 << 53) - 1;
   return v ? (int64_t)v : 1;
 }
@@ -151,7 +139,7 @@ static int take_lock(agent_socket *s, const struct stat *st, int64_t deadline, i
       close(fd);
       return -1;
     }
-    sleep_ms(left < 20 ? left : 20);
+    vsc_sleep_ms(left < 20 ? left : 20);
   }
   s->lock_fd = fd;
   return 0;
@@ -207,7 +195,7 @@ static int open_connection(agent_socket *s, int64_t deadline, int timeout_ms, vs
         timeout_error(s, "accept the connection", timeout_ms, diags);
         goto fail;
       }
-      sleep_ms(left < 10 ? left : 10);
+      vsc_sleep_ms(left < 10 ? left : 10);
       continue;
     }
     /* An interrupted connect goes on in the background, like EINPROGRESS. */
@@ -247,7 +235,7 @@ static void drop_connection(agent_socket *s)
 {
   if (s->fd >= 0) {
     char buf[4096];
-    int64_t deadline = now_ms() + VSC_AGENT_DRAIN_MS;
+    int64_t deadline = vsc_now_ms() + VSC_AGENT_DRAIN_MS;
     shutdown(s->fd, SHUT_WR);
     while (wait_fd(s->fd, POLLIN, deadline) > 0) {
       ssize_t r = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -472,7 +460,7 @@ static int socket_send(void *opaque, json_t *request, const vsc_agent_call_opts 
 
   if (o.timeout_ms <= 0)
     o.timeout_ms = VSC_AGENT_DEFAULT_TIMEOUT_MS;
-  int64_t deadline = now_ms() + o.timeout_ms;
+  int64_t deadline = vsc_now_ms() + o.timeout_ms;
   *reply = NULL;
   if (s->fd < 0 && open_connection(s, deadline, o.timeout_ms, diags) < 0)
     return -1;

@@ -10,8 +10,7 @@
 #include <stdio.h>
 
 typedef struct {
-  int argc;            /* the whole command line, for running vschan-libvirt */
-  char **argv;
+  char **argv;         /* the whole command line, for running vschan-libvirt */
   const char *uri;     /* -c URI, else NULL (LIBVIRT_DEFAULT_URI, libvirt's default) */
   int verbosity;       /* -q: -1, default 0, -v: 1 and up */
   bool color_stdout;   /* only on a terminal, never with NO_COLOR */
@@ -47,4 +46,3 @@ int vsc_cli_report(vsc_cli *cli, vsc_diags *diags);
 /* "vschan: error: ..." for a usage problem; returns VSC_EXIT_USAGE. */
 int vsc_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print the help of one command to out. */
-void vsc_cli_command_help(const char *name, FILE *out);

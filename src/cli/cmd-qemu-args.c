@@ -112,11 +112,9 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
   }
   if (vsc_cli_input_load(&in, optind < argc ? argv[optind] : NULL, &set, &diags, "qemu-args", &rc) < 0)
     goto report;
-  vsc_rules_check(&set, NULL, &diags);
-  vsc_diags_promote(&diags);
   if (!qopts.qemu_version)
     qopts.qemu_version = vsc_cli_qemu_version_default(&set);
-  if (vsc_diags_has_errors(&diags) || vsc_qemu_build_argv(&set, &qopts, &args, &nargs, &diags) < 0) {
+  if (vsc_rules_require_clean(&set, NULL, &diags) < 0 || vsc_qemu_build_argv(&set, &qopts, &args, &nargs, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;
   }

@@ -111,6 +111,8 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
   if (vsc_cli_input_load(&in, optind < argc ? argv[optind] : NULL, &set, &diags, "xml", &rc) < 0)
     goto report;
 
+  /* vschan writes nothing that libvirt accepts but that will not work. */
+  int clean;
   if (into) {
     vsc_domain_info info;
     doc = vsc_xml_read_file(into, &diags);
@@ -124,14 +126,12 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
     }
     combine(&set, &existing, &combined);
     vsc_xml_domain_info(xmlDocGetRootElement(doc), &info);
-    vsc_rules_check(&combined, &info, &diags);
+    clean = vsc_rules_require_clean(&combined, &info, &diags);
     vsc_domain_info_clear(&info);
   } else {
-    vsc_rules_check(&set, NULL, &diags);
+    clean = vsc_rules_require_clean(&set, NULL, &diags);
   }
-  /* vschan writes nothing that libvirt accepts but that will not work. */
-  vsc_diags_promote(&diags);
-  if (vsc_diags_has_errors(&diags)) {
+  if (clean < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;
   }

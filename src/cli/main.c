@@ -66,14 +66,6 @@ static void print_main_help(FILE *out)
         "See vschan(1) and vschan-spec(5).\n", out);
 }
 
-void vsc_cli_command_help(const char *name, FILE *out)
-{
-  const vsc_command *cmd = find_command(name);
-  if (!cmd)
-    return;
-  fprintf(out, "usage: vschan %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
-}
-
 int vsc_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
   va_list ap;
@@ -141,7 +133,6 @@ int main(int argc, char **argv)
 
   vsc_mem_init();
   xmlInitParser();
-  cli.argc = argc;
   cli.argv = argv;
   cli.uri = NULL;
   cli.color_stdout = want_color(STDOUT_FILENO);

@@ -1,6 +1,8 @@
 /* Shared by the commands that talk to libvirt.  See virt-cmd.h. */
 #include "virt-cmd.h"
 
+#include "util/clock.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -10,7 +12,7 @@
 
 void vsc_virt_session_start_clock(vsc_virt_session *s)
 {
-  s->started = vsc_virt_now();
+  s->started = vsc_now();
 }
 
 int vsc_virt_session_begin(vsc_cli *cli, const char *domain, vsc_virt_session *s,
@@ -33,7 +35,7 @@ void vsc_virt_session_end(vsc_virt_session *s)
   s->virt = NULL;
   const char *timing = getenv("VSCHAN_TIMING");
   if (timing && *timing && strcmp(timing, "0") != 0 && s->started) {
-    double total = vsc_virt_now() - s->started;
+    double total = vsc_now() - s->started;
     double inside = vsc_virt_libvirt_seconds();
     double own = total - inside;
     fprintf(stderr,

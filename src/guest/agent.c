@@ -7,6 +7,8 @@
  * errors alike. */
 #include "guest-priv.h"
 
+#include "util/clock.h"
+
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 #include <string.h>
@@ -127,7 +129,7 @@ static bool is_gone(const char *message)
 static bool reconnecting(virt_agent *a, const virError *err, double deadline)
 {
   if (err->code != VIR_ERR_AGENT_UNRESPONSIVE || !err->message ||
-      !strstr(err->message, "not connected") || vsc_virt_now() + 0.05 >= deadline)
+      !strstr(err->message, "not connected") || vsc_now() + 0.05 >= deadline)
     return false;
   vsc_diags ignored = { 0 };
   vsc_guest_channel_state state = VSC_GUEST_CHANNEL_NONE;
@@ -211,7 +213,7 @@ static int virt_agent_send(void *opaque, json_t *request, const vsc_agent_call_o
   VSC_AUTOFREE(char) text = json_dumps(request, JSON_COMPACT);
   /* Whole seconds, rounded up: a deadline never gets shorter. */
   int seconds = opts->timeout_ms > 0 ? (opts->timeout_ms + 999) / 1000 : 5;
-  double deadline = vsc_virt_now() + (opts->timeout_ms > 0 ? opts->timeout_ms : 5000) / 1000.0;
+  double deadline = vsc_now() + (opts->timeout_ms > 0 ? opts->timeout_ms : 5000) / 1000.0;
   virError err = { 0 };
   char *out;
   for (;;) {

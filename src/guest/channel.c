@@ -278,7 +278,7 @@ static const vsc_chardev *find_live_device(vsc_virt_domain *d, const vsc_virt_st
    * it is the same device, seen twice. */
   size_t kept = 0;
   for (size_t i = 0; i < nidx; i++)
-    if (nidx == 1 || !vsc_virt_is_compat_console(vsc_virt_dev_main(&st->devs[idx[i]])))
+    if (nidx == 1 || !vsc_chardev_is_compat_console(vsc_virt_dev_main(&st->devs[idx[i]])))
       idx[kept++] = idx[i];
   nidx = kept ? kept : nidx;
   if (nidx > 1) {

@@ -10,6 +10,8 @@
 #define _GNU_SOURCE
 #include "guest-priv.h"
 
+#include "util/clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libvirt/virterror.h>
@@ -45,13 +47,6 @@ static size_t room(pump_buf *b)
     b->off = 0;
   }
   return PUMP_BUF_SIZE - b->len;
-}
-
-static double now(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* Pipes and sockets go non-blocking while the pump runs; terminals and
@@ -158,7 +153,7 @@ static void device_read(pump *p)
     }
     p->to_out.len += (size_t)got;
     p->result->received += (uint64_t)got;
-    p->quiet_since = now();
+    p->quiet_since = vsc_now();
   }
 }
 
@@ -191,7 +186,7 @@ static void device_write(pump *p)
     }
     p->to_dev.off += (size_t)put;
     p->result->sent += (uint64_t)put;
-    p->sent_since = now();
+    p->sent_since = vsc_now();
   }
 }
 
@@ -230,7 +225,7 @@ static int in_read(pump *p)
   }
   if (got == 0) {
     p->in_open = false;
-    p->quiet_since = p->sent_since = now();
+    p->quiet_since = p->sent_since = vsc_now();
     return 0;
   }
   if (p->opts->escape >= 0) {
@@ -285,7 +280,7 @@ static int finished(pump *p)
     return 1;
   }
   double deadline = next_deadline(p);
-  if (deadline < 0 || now() < deadline)
+  if (deadline < 0 || vsc_now() < deadline)
     return 0;
   if (pending(&p->to_dev) > 0) {
     vsc_error(p->diags, NULL, "guest-stalled",
@@ -348,7 +343,7 @@ static int run(pump *p)
     int timeout_ms = -1;
     double deadline = next_deadline(p);
     if (deadline >= 0) {
-      double left = deadline - now();
+      double left = deadline - vsc_now();
       timeout_ms = left <= 0 ? 0 : (int)(left * 1000.0) + 1;
     }
     if (poll(fds, (nfds_t)nfds, timeout_ms) < 0 && errno != EINTR) {
@@ -375,7 +370,7 @@ int vsc_guest_pump(vsc_guest_channel *ch, const vsc_guest_pump_opts *opts,
 {
   pump p = {
     .ch = ch, .opts = opts, .result = result, .diags = diags,
-    .in_open = true, .dev_open = true, .quiet_since = now(), .sent_since = now(),
+    .in_open = true, .dev_open = true, .quiet_since = vsc_now(), .sent_since = vsc_now(),
   };
   local_fd in, out;
 

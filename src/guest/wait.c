@@ -7,6 +7,8 @@
  * still starting. */
 #include "guest-priv.h"
 
+#include "util/clock.h"
+
 #include <libvirt/virterror.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -107,7 +109,7 @@ int vsc_guest_wait_agent(vsc_virt_domain *d, double timeout, vsc_guest_wait_resu
                          vsc_diags *diags)
 {
   virConnectPtr conn = vsc_virt_conn(d->virt);
-  double t0 = vsc_virt_now();
+  double t0 = vsc_now();
   double deadline = t0 + timeout;
   vsc_guest_channel_state state = VSC_GUEST_CHANNEL_NONE;
   int agent_cb = -1, life_cb = -1;
@@ -151,12 +153,12 @@ int vsc_guest_wait_agent(vsc_virt_domain *d, double timeout, vsc_guest_wait_resu
   connected = state == VSC_GUEST_CHANNEL_CONNECTED;
   if (connected) {
     result->how = VSC_GUEST_WAIT_STATE;
-    result->connected_after = vsc_virt_now() - t0;
+    result->connected_after = vsc_now() - t0;
   }
 
   agent = vsc_guest_agent_for_domain(d, PING_MAX_MS);
   for (;;) {
-    double now = vsc_virt_now();
+    double now = vsc_now();
     if (now >= deadline)
       break;
     if (!connected) {
@@ -165,7 +167,7 @@ int vsc_guest_wait_agent(vsc_virt_domain *d, double timeout, vsc_guest_wait_resu
       struct timespec ts = abs_time(until);
       bool stopped;
       pthread_mutex_lock(&w->lock);
-      while (!w->connected && !w->stopped && vsc_virt_now() < until)
+      while (!w->connected && !w->stopped && vsc_now() < until)
         pthread_cond_timedwait(&w->cond, &w->lock, &ts);
       connected = w->connected;
       stopped = w->stopped;
@@ -184,20 +186,20 @@ int vsc_guest_wait_agent(vsc_virt_domain *d, double timeout, vsc_guest_wait_resu
       }
       if (!connected)
         continue;
-      result->connected_after = vsc_virt_now() - t0;
+      result->connected_after = vsc_now() - t0;
     }
 
     /* The port is open: does the agent answer? */
-    int left_ms = (int)((deadline - vsc_virt_now()) * 1000.0) + 1;
+    int left_ms = (int)((deadline - vsc_now()) * 1000.0) + 1;
     vsc_agent_set_timeout(agent, left_ms < PING_MAX_MS ? left_ms : PING_MAX_MS);
     vsc_diags_clear(&last);
     result->pings++;
     if (vsc_agent_ping(agent, &last) == 0) {
       if (result->connected_after == 0 && result->how != VSC_GUEST_WAIT_STATE) {
         result->how = VSC_GUEST_WAIT_PING;
-        result->connected_after = vsc_virt_now() - t0;
+        result->connected_after = vsc_now() - t0;
       }
-      result->answered_after = vsc_virt_now() - t0;
+      result->answered_after = vsc_now() - t0;
       rc = 0;
       break;
     }
@@ -217,7 +219,7 @@ int vsc_guest_wait_agent(vsc_virt_domain *d, double timeout, vsc_guest_wait_resu
       vsc_diags_move(diags, &last);
       goto out;
     }
-    sleep_until(earlier(deadline, vsc_virt_now() + PING_RETRY_SECONDS));
+    sleep_until(earlier(deadline, vsc_now() + PING_RETRY_SECONDS));
   }
 
   if (rc < 0) {

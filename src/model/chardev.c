@@ -1,5 +1,7 @@
 #include "chardev.h"
 
+#include "util/str.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,14 +140,6 @@ void vsc_devset_clear(vsc_devset *set)
     vsc_chardev_free(set->devs[i]);
   free(set->devs);
   memset(set, 0, sizeof(*set));
-}
-
-void vsc_devset_free(vsc_devset *set)
-{
-  if (!set)
-    return;
-  vsc_devset_clear(set);
-  free(set);
 }
 
 void vsc_devset_add(vsc_devset *set, vsc_chardev *dev)
@@ -323,15 +317,6 @@ unsigned int vsc_chardev_virtio_port(const vsc_chardev *dev)
   return port ? (unsigned int)strtoul(port, NULL, 0) : 0;
 }
 
-static bool streq(const char *a, const char *b)
-{
-  return a && b && strcmp(a, b) == 0;
-}
-
-static bool streq0(const char *a, const char *b)
-{
-  return (!a && !b) || streq(a, b);
-}
 
 static bool source_equal(const vsc_source *a, const vsc_source *b)
 {
@@ -340,9 +325,9 @@ static bool source_equal(const vsc_source *a, const vsc_source *b)
     a = &none;
   if (!b)
     b = &none;
-  return a->mode == b->mode && streq0(a->path, b->path) && streq0(a->host, b->host) &&
-         streq0(a->service, b->service) && streq0(a->channel, b->channel) &&
-         streq0(a->master, b->master) && streq0(a->slave, b->slave) && a->append == b->append &&
+  return a->mode == b->mode && vsc_streq0(a->path, b->path) && vsc_streq0(a->host, b->host) &&
+         vsc_streq0(a->service, b->service) && vsc_streq0(a->channel, b->channel) &&
+         vsc_streq0(a->master, b->master) && vsc_streq0(a->slave, b->slave) && a->append == b->append &&
          a->has_reconnect == b->has_reconnect && a->reconnect.enabled == b->reconnect.enabled &&
          a->reconnect.timeout == b->reconnect.timeout && a->copypaste == b->copypaste &&
          a->mouse == b->mouse;
@@ -358,20 +343,31 @@ bool vsc_chardev_same_source(const vsc_chardev *a, const vsc_chardev *b)
          (vsc_chardev_backend(a) != VSC_BACKEND_TCP || a->protocol == b->protocol);
 }
 
-/* Aliases compare without libvirt's required prefix: "ua-x" and "x" are
- * the same user alias. */
-static const char *bare_alias(const char *alias)
+bool vsc_chardev_is_compat_console(const vsc_chardev *dev)
 {
-  if (alias && strncmp(alias, VSC_USER_ALIAS_PREFIX, strlen(VSC_USER_ALIAS_PREFIX)) == 0)
-    return alias + strlen(VSC_USER_ALIAS_PREFIX);
-  return alias;
+  return dev->kind == VSC_KIND_CONSOLE && vsc_chardev_target_type(dev) == VSC_TARGET_SERIAL;
+}
+
+bool vsc_alias_is_user(const char *alias)
+{
+  return alias && strncmp(alias, VSC_USER_ALIAS_PREFIX, strlen(VSC_USER_ALIAS_PREFIX)) == 0;
+}
+
+const char *vsc_alias_bare(const char *alias)
+{
+  return vsc_alias_is_user(alias) ? alias + strlen(VSC_USER_ALIAS_PREFIX) : alias;
+}
+
+char *vsc_alias_user(const char *alias)
+{
+  return vsc_alias_is_user(alias) ? vsc_strdup(alias) : vsc_asprintf(VSC_USER_ALIAS_PREFIX "%s", alias);
 }
 
 bool vsc_chardev_same_identity(const vsc_chardev *a, const vsc_chardev *b)
 {
   vsc_target_type ta = vsc_chardev_target_type(a), tb = vsc_chardev_target_type(b);
 
-  if (a->alias && b->alias && streq(bare_alias(a->alias), bare_alias(b->alias)))
+  if (a->alias && b->alias && vsc_streq(vsc_alias_bare(a->alias), vsc_alias_bare(b->alias)))
     return true;
   if (a->kind != b->kind)
     return false;
@@ -380,9 +376,9 @@ bool vsc_chardev_same_identity(const vsc_chardev *a, const vsc_chardev *b)
     if (ta != tb)
       return false;
     if (ta == VSC_TARGET_GUESTFWD)
-      return streq(a->target.address, b->target.address) && a->target.has_port &&
+      return vsc_streq(a->target.address, b->target.address) && a->target.has_port &&
              b->target.has_port && a->target.port == b->target.port;
-    return streq(a->target.name, b->target.name);
+    return vsc_streq(a->target.name, b->target.name);
   case VSC_KIND_CONSOLE:
   case VSC_KIND_SERIAL:
   case VSC_KIND_PARALLEL:

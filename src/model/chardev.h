@@ -212,10 +212,8 @@ void vsc_source_clear(vsc_source *src);
 
 void vsc_devset_init(vsc_devset *set);
 void vsc_devset_clear(vsc_devset *set);
-void vsc_devset_free(vsc_devset *set);
 /* Take ownership of dev. */
 void vsc_devset_add(vsc_devset *set, vsc_chardev *dev);
-VSC_DEFINE_AUTOPTR(vsc_devset, vsc_devset_free)
 
 void vsc_address_set(vsc_address *addr, const char *key, const char *value);
 const char *vsc_address_get(const vsc_address *addr, const char *key);
@@ -264,5 +262,16 @@ bool vsc_chardev_same_source(const vsc_chardev *a, const vsc_chardev *b);
  * remove, list and apply. */
 bool vsc_chardev_same_identity(const vsc_chardev *a, const vsc_chardev *b);
 
+/* A console with a serial target: libvirt's second view of the first
+ * serial port, not a device of its own (it goes with the serial). */
+bool vsc_chardev_is_compat_console(const vsc_chardev *dev);
+
 /* The prefix libvirt requires on user aliases. */
 #define VSC_USER_ALIAS_PREFIX "ua-"
+
+/* alias starts with the prefix (a user alias, not one libvirt chose). */
+bool vsc_alias_is_user(const char *alias);
+/* alias without the prefix: "ua-x" and "x" name the same user alias. */
+const char *vsc_alias_bare(const char *alias);
+/* A user alias for alias, prefixed unless it already is (free it). */
+char *vsc_alias_user(const char *alias);

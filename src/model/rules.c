@@ -2,6 +2,8 @@
  * users see (vschan-spec(5), `vschan validate --list-rules`). */
 #include "rules.h"
 
+#include "util/str.h"
+
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,10 +97,6 @@ report(checker *c, const vsc_chardev *dev, const char *sub, const char *rule,
   c->found++;
 }
 
-static bool streq(const char *a, const char *b)
-{
-  return a && b && strcmp(a, b) == 0;
-}
 
 static bool only_chars(const char *s, const char *extra)
 {
@@ -398,14 +396,11 @@ static void check_source(checker *c, const vsc_chardev *dev)
 
 static void check_alias(checker *c, const vsc_chardev *dev)
 {
-  const char *p = VSC_USER_ALIAS_PREFIX;
-  if (!dev->alias)
-    return;
   /* Live XML carries libvirt's own aliases (channel0, serial0, ...). */
-  if (strncmp(dev->alias, p, strlen(p)) != 0)
+  if (!vsc_alias_is_user(dev->alias))
     return;
   /* libvirt's schema: [a-zA-Z0-9_\-.]+ ; "ua-" alone is accepted and works. */
-  const char *rest = dev->alias + strlen(p);
+  const char *rest = vsc_alias_bare(dev->alias);
   if (!only_chars(rest, "_.-"))
     report(c, dev, "/alias", "alias-format", "use letters, digits, '_' and '-' after 'ua-'",
            "alias '%s' must be 'ua-' followed by [A-Za-z0-9_.-]", dev->alias);
@@ -420,15 +415,10 @@ static void check_alias(checker *c, const vsc_chardev *dev)
 /* In live XML, libvirt shows the first serial port a second time as a
  * <console> with a serial target, carrying the serial's alias and address:
  * a view of the same device, not a second one. */
-static bool is_compat_console(const vsc_chardev *dev)
-{
-  return dev->kind == VSC_KIND_CONSOLE && vsc_chardev_target_type(dev) == VSC_TARGET_SERIAL;
-}
-
 static void check_address(checker *c, const vsc_chardev *dev)
 {
   const char *type = dev->address.type;
-  if (!type || is_compat_console(dev))
+  if (!type || vsc_chardev_is_compat_console(dev))
     return;
   bool virtio = vsc_chardev_is_virtio_serial(dev);
   vsc_target_type tt = vsc_chardev_target_type(dev);
@@ -471,21 +461,21 @@ static void check_set(checker *c)
 
     for (size_t j = 0; j < i; j++) {
       const vsc_chardev *b = set->devs[j];
-      if (a->alias && streq(a->alias, b->alias) && !is_compat_console(a) && !is_compat_console(b))
+      if (a->alias && vsc_streq(a->alias, b->alias) && !vsc_chardev_is_compat_console(a) && !vsc_chardev_is_compat_console(b))
         report(c, a, "/alias", "alias-unique", "give each device its own alias",
                "non unique alias detected: %s; libvirt defines it, but QEMU refuses to start "
                "(duplicate chardev id) and hotplug refuses it", a->alias);
       if (vsc_chardev_is_virtio_serial(a) && vsc_chardev_is_virtio_serial(b) &&
-          streq(a->target.name, b->target.name))
+          vsc_streq(a->target.name, b->target.name))
         report(c, a, "/target/name", "channel-name-unique", "give each port its own name",
                "the port name '%s' is used twice; QEMU refuses to start with duplicate virtserialport names",
                a->target.name);
       const char *pa = vsc_chardev_unix_path(a), *pb = vsc_chardev_unix_path(b);
-      if (streq(pa, pb))
+      if (vsc_streq(pa, pb))
         report(c, a, "/source/path", "unix-path-shared", "give each device its own socket path",
                "socket path '%s' is also used by another device", pa);
       if (vsc_chardev_target_type(a) == VSC_TARGET_GUESTFWD && vsc_chardev_target_type(b) == VSC_TARGET_GUESTFWD &&
-          streq(a->target.address, b->target.address) && a->target.has_port && b->target.has_port &&
+          vsc_streq(a->target.address, b->target.address) && a->target.has_port && b->target.has_port &&
           a->target.port == b->target.port)
         report(c, a, "/target", "guestfwd-unique", "forward each address:port once",
                "guestfwd %s:%u is forwarded twice", a->target.address, a->target.port);
@@ -570,4 +560,12 @@ void vsc_domain_info_clear(vsc_domain_info *info)
   free(info->arch);
   free(info->machine);
   memset(info, 0, sizeof(*info));
+}
+
+int vsc_rules_require_clean(const vsc_devset *set, const vsc_domain_info *domain,
+                            vsc_diags *diags)
+{
+  vsc_rules_check(set, domain, diags);
+  vsc_diags_promote(diags);
+  return vsc_diags_has_errors(diags) ? -1 : 0;
 }

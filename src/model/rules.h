@@ -40,6 +40,11 @@ extern const vsc_rule_info vsc_rules[];
  * warnings found. */
 size_t vsc_rules_check(const vsc_devset *set, const vsc_domain_info *domain, vsc_diags *diags);
 
+/* The generators' policy: vsc_rules_check, then every warning in diags
+ * becomes an error.  Returns -1 when diags holds an error, else 0. */
+int vsc_rules_require_clean(const vsc_devset *set, const vsc_domain_info *domain,
+                            vsc_diags *diags);
+
 /* libvirt's default number of ports on a virtio-serial controller. */
 #define VSC_VIRTIO_SERIAL_DEFAULT_PORTS 31
 /* sizeof(((struct sockaddr_un *)0)->sun_path) - 1 */

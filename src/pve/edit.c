@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "pve.h"
 
+#include "util/clock.h"
 #include "util/sha1.h"
 
 #include "util/file.h"
@@ -39,13 +40,6 @@ static vsc_pve_fault current_fault(void)
   return f < 0 ? VSC_PVE_FAULT_NONE : (vsc_pve_fault)f;
 }
 
-static double now_seconds(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int vsc_pve_lock(const char *lock_dir, unsigned vmid, double timeout, vsc_diags *diags)
 {
   const char *dir = lock_dir ? lock_dir : VSC_PVE_LOCK_DIR;
@@ -67,7 +61,7 @@ int vsc_pve_lock(const char *lock_dir, unsigned vmid, double timeout, vsc_diags 
   }
 
   /* Poll rather than block, so the timeout needs no signal handler. */
-  double deadline = now_seconds() + timeout;
+  double deadline = vsc_now() + timeout;
   for (;;) {
     if (flock(fd, LOCK_EX | LOCK_NB) == 0)
       return fd;
@@ -77,7 +71,7 @@ int vsc_pve_lock(const char *lock_dir, unsigned vmid, double timeout, vsc_diags 
       vsc_error(diags, &loc, "pve-lock", NULL, "cannot lock '%s': %s", path, strerror(errno));
       break;
     }
-    if (now_seconds() >= deadline) {
+    if (vsc_now() >= deadline) {
       vsc_error(diags, &loc, "pve-lock-timeout",
                 "another task (qm, vzdump, the web interface or vschan) is changing this VM; "
                 "retry when it has finished",

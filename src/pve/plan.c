@@ -1,12 +1,9 @@
 #include "plan.h"
 
+#include "util/str.h"
+
 #include <stdio.h>
 #include <string.h>
-
-static bool streq(const char *a, const char *b)
-{
-  return a && b && strcmp(a, b) == 0;
-}
 
 /* Nothing qemu-server's serialN/agent lines could not carry. */
 static bool plain(const vsc_chardev *dev)
@@ -32,7 +29,7 @@ static int native_serial(unsigned vmid, const vsc_chardev *dev, int next_free, c
       char own[128], own_run[128];
       snprintf(own, sizeof(own), "/var/run/qemu-server/%u.serial%d", vmid, n);
       snprintf(own_run, sizeof(own_run), "/run/qemu-server/%u.serial%d", vmid, n);
-      if ((streq(src->path, own) || streq(src->path, own_run)) &&
+      if ((vsc_streq(src->path, own) || vsc_streq(src->path, own_run)) &&
           (!dev->has_target || !dev->target.has_port || (int)dev->target.port == n)) {
         *value = vsc_strdup("socket");
         return n;
@@ -55,9 +52,9 @@ static bool native_agent(unsigned vmid, const vsc_chardev *dev)
   char own[128];
   snprintf(own, sizeof(own), "/var/run/qemu-server/%u.qga", vmid);
   return dev->kind == VSC_KIND_CHANNEL && vsc_chardev_is_virtio_serial(dev) && plain(dev) &&
-         streq(dev->target.name, "org.qemu.guest_agent.0") &&
+         vsc_streq(dev->target.name, "org.qemu.guest_agent.0") &&
          vsc_chardev_backend(dev) == VSC_BACKEND_UNIX && !vsc_chardev_virtio_port(dev) &&
-         (!src || ((!src->path || streq(src->path, own)) && src->mode != VSC_MODE_CONNECT &&
+         (!src || ((!src->path || vsc_streq(src->path, own)) && src->mode != VSC_MODE_CONNECT &&
                    !src->has_reconnect));
 }
 
@@ -146,7 +143,7 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
     }
     /* A <console> with a serial target is libvirt's alias of the first
      * serial port; QEMU has nothing to add for it. */
-    if (dev->kind == VSC_KIND_CONSOLE && vsc_chardev_target_type(dev) == VSC_TARGET_SERIAL)
+    if (vsc_chardev_is_compat_console(dev))
       continue;
     vsc_chardev *copy = vsc_chardev_copy(dev);
     /* QEMU is started with -daemonize: a unix channel without a path listens

@@ -432,10 +432,8 @@ static char *id_base(const vsc_chardev *dev, front_kind front)
   const char *kind = vsc_kind_to_string(dev->kind);
 
   if (dev->alias && *dev->alias) {
-    size_t n = strlen(VSC_USER_ALIAS_PREFIX);
-    if (strncmp(dev->alias, VSC_USER_ALIAS_PREFIX, n) == 0 && dev->alias[n])
-      return vsc_strdup(dev->alias + n);
-    return vsc_strdup(dev->alias);
+    const char *bare = vsc_alias_bare(dev->alias);
+    return vsc_strdup(*bare ? bare : dev->alias);
   }
   if ((front == FRONT_VIRTSERIALPORT || front == FRONT_VIRTCONSOLE) && dev->target.name &&
       *dev->target.name)

@@ -8,22 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const vsc_option_keys[] = {
-  "type", "path", "mode", "host", "service", "bind_host", "bind_service", "name",
-  "target_type", "target.type", "target_name", "target.name", "target_address",
-  "target.address", "target_port", "target.port", "target.model.name", "target_model_name",
-  "protocol", "protocol.type", "log.file", "log_file", "log.append", "log_append",
-  "alias", "alias.name",
-  "source.path", "source.mode", "source.host", "source.service", "source.bind_host",
-  "source.bind_service", "source.tls", "source.append", "source.channel", "source.master",
-  "source.slave", "source.reconnect.enabled", "source.reconnect.timeout",
-  "source.seclabel.model", "source.seclabel.relabel", "source.seclabel.label",
-  "source.clipboard.copypaste", "source.mouse.mode",
-  "address.type", "address.controller", "address.bus", "address.port", "address.domain",
-  "address.slot", "address.function", "address.iobase", "address.irq", "address.reg",
-  NULL,
-};
-
 typedef struct {
   const char *option;
   const char *text;
@@ -261,12 +245,8 @@ static void apply(parser *p, vsc_chardev *dev, const char *key, const char *v)
   } else if (key_is(key, "log.append", "log_append")) {
     parse_bool(p, key, v, &dev->log_append);
   } else if (key_is(key, "alias", "alias.name")) {
-    if (strncmp(v, VSC_USER_ALIAS_PREFIX, strlen(VSC_USER_ALIAS_PREFIX)) == 0)
-      set_str(&dev->alias, v);
-    else {
-      free(dev->alias);
-      dev->alias = vsc_asprintf(VSC_USER_ALIAS_PREFIX "%s", v);
-    }
+    free(dev->alias);
+    dev->alias = vsc_alias_user(v);
   } else if (strncmp(key, "address.", 8) == 0 && key[8]) {
     if (!strcmp(key, "address.type"))
       set_str(&dev->address.type, v);

@@ -18,6 +18,3 @@
  * command-line option for messages ("--channel"). */
 int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
                      vsc_devset *set, vsc_diags *diags);
-
-/* The keys the syntax takes, NULL-terminated (completion, manual, tests). */
-extern const char *const vsc_option_keys[];

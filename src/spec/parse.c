@@ -460,8 +460,8 @@ static vsc_chardev *read_chardev(reader *r, json_t *v, vsc_kind kind)
     pop(r, saved);
   }
   read_string(r, v, "alias", &dev->alias);
-  if (dev->alias && strncmp(dev->alias, VSC_USER_ALIAS_PREFIX, strlen(VSC_USER_ALIAS_PREFIX)) != 0) {
-    char *prefixed = vsc_asprintf(VSC_USER_ALIAS_PREFIX "%s", dev->alias);
+  if (dev->alias) {
+    char *prefixed = vsc_alias_user(dev->alias);
     free(dev->alias);
     dev->alias = prefixed;
   }

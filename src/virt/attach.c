@@ -88,7 +88,7 @@ int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool l
   for (size_t i = 0; i < set->ndevs; i++)
     vsc_devset_add(&combined, vsc_chardev_copy(set->devs[i]));
   for (size_t i = 0; i < existing->ndevs; i++) {
-    bool replaced = vsc_virt_is_compat_console(existing->devs[i]);
+    bool replaced = vsc_chardev_is_compat_console(existing->devs[i]);
     for (size_t j = 0; replacing && j < set->ndevs && !replaced; j++)
       replaced = vsc_chardev_same_identity(existing->devs[i], set->devs[j]);
     if (!replaced)
@@ -139,7 +139,7 @@ vsc_chardev *vsc_virt_restorable(const vsc_chardev *dev)
   c->tty = NULL;
   free(c->target.state);
   c->target.state = NULL;
-  if (c->alias && strncmp(c->alias, VSC_USER_ALIAS_PREFIX, strlen(VSC_USER_ALIAS_PREFIX)) != 0) {
+  if (c->alias && !vsc_alias_is_user(c->alias)) {
     free(c->alias);
     c->alias = NULL;
   }

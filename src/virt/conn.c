@@ -1,6 +1,8 @@
 /* The libvirt connection: event loop thread, errors with hints, and the
  * clock that VSCHAN_TIMING reports. */
 #include "virt.h"
+
+#include "util/clock.h"
 #include "virt-priv.h"
 
 #include <libvirt/virterror.h>
@@ -22,13 +24,6 @@ struct vsc_virt {
 };
 
 static _Atomic long long libvirt_ns;
-
-double vsc_virt_now(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 void vsc_virt_time_add(double seconds)
 {
@@ -172,7 +167,7 @@ static void embed_log_to_root(const char *uri)
 void vsc_virt_embed_settle(virConnectPtr conn)
 {
   virDomainPtr *doms = NULL;
-  double t0 = vsc_virt_now();
+  double t0 = vsc_now();
   int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
   for (int i = 0; i < n; i++) {
     /* Any call that takes the domain job will do; this one changes nothing. */
@@ -182,7 +177,7 @@ void vsc_virt_embed_settle(virConnectPtr conn)
   }
   free(doms);
   virResetLastError();
-  vsc_virt_time_add(vsc_virt_now() - t0);
+  vsc_virt_time_add(vsc_now() - t0);
 }
 
 vsc_virt *vsc_virt_open(const char *uri, vsc_diags *diags)
@@ -194,9 +189,9 @@ vsc_virt *vsc_virt_open(const char *uri, vsc_diags *diags)
   embed_log_to_root(uri ? uri : getenv("LIBVIRT_DEFAULT_URI"));
   virSetErrorFunc(NULL, quiet_error);
   if (!registered) {
-    t0 = vsc_virt_now();
+    t0 = vsc_now();
     int rc = virEventRegisterDefaultImpl();
-    vsc_virt_time_add(vsc_virt_now() - t0);
+    vsc_virt_time_add(vsc_now() - t0);
     if (rc < 0) {
       vsc_virt_error(diags, NULL, "cannot start the libvirt event loop");
       return NULL;
@@ -215,9 +210,9 @@ vsc_virt *vsc_virt_open(const char *uri, vsc_diags *diags)
   }
   v->loop_running = true;
 
-  t0 = vsc_virt_now();
+  t0 = vsc_now();
   v->conn = virConnectOpenAuth(uri, virConnectAuthPtrDefault, 0);
-  vsc_virt_time_add(vsc_virt_now() - t0);
+  vsc_virt_time_add(vsc_now() - t0);
   if (!v->conn) {
     const char *shown = uri ? uri : getenv("LIBVIRT_DEFAULT_URI");
     VSC_AUTOFREE(char) what = vsc_asprintf("cannot connect to '%s'", shown ? shown : "libvirt's default URI");
@@ -244,9 +239,9 @@ void vsc_virt_close(vsc_virt *v)
   if (!v)
     return;
   if (v->conn) {
-    double t0 = vsc_virt_now();
+    double t0 = vsc_now();
     virConnectClose(v->conn);
-    vsc_virt_time_add(vsc_virt_now() - t0);
+    vsc_virt_time_add(vsc_now() - t0);
   }
   if (v->loop_running) {
     atomic_store(&v->quit, true);

@@ -2,6 +2,8 @@
  * deleting the listen socket libvirt leaves behind.  Also the names a
  * user may give a device (remove's IDENT). */
 #include "virt-priv.h"
+
+#include "util/clock.h"
 #include "xml/xml.h"
 
 #include <errno.h>
@@ -208,7 +210,7 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
   }
 
   /* The call returns once QEMU was asked; "removed" means the event. */
-  double t0 = vsc_virt_now();
+  double t0 = vsc_now();
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += (time_t)timeout;
   deadline.tv_nsec += (long)((timeout - (double)(time_t)timeout) * 1e9);
@@ -226,7 +228,7 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
       break;
   }
   pthread_mutex_unlock(&ev->lock);
-  vsc_virt_time_add(vsc_virt_now() - t0);
+  vsc_virt_time_add(vsc_now() - t0);
 
   if (!removed && !refused) {
     /* No event: trust the definition if the device is gone from it. */
@@ -256,7 +258,7 @@ int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const cha
                            vsc_diags *diags)
 {
   int rc;
-  if (dev->alias && strncmp(dev->alias, VSC_USER_ALIAS_PREFIX, strlen(VSC_USER_ALIAS_PREFIX)) == 0) {
+  if (vsc_alias_is_user(dev->alias)) {
     rc = VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,
                      virDomainDetachDeviceAlias(d->dom, dev->alias, VIR_DOMAIN_AFFECT_CONFIG));
   } else {
@@ -284,7 +286,7 @@ static bool alias_is(const vsc_chardev *dev, const char *ident)
     return false;
   if (strcmp(dev->alias, ident) == 0)
     return true;
-  return strncmp(dev->alias, VSC_USER_ALIAS_PREFIX, 3) == 0 && strcmp(dev->alias + 3, ident) == 0;
+  return vsc_alias_is_user(dev->alias) && strcmp(vsc_alias_bare(dev->alias), ident) == 0;
 }
 
 static bool name_is(const vsc_chardev *dev, const char *ident)

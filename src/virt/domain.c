@@ -65,11 +65,6 @@ bool vsc_virt_alias_is_managed(const char *alias)
   return alias && strncmp(alias, VSC_VIRT_MANAGED_PREFIX, strlen(VSC_VIRT_MANAGED_PREFIX)) == 0;
 }
 
-bool vsc_virt_is_compat_console(const vsc_chardev *dev)
-{
-  return dev->kind == VSC_KIND_CONSOLE && vsc_chardev_target_type(dev) == VSC_TARGET_SERIAL;
-}
-
 static int read_definition(vsc_virt_domain *d, bool inactive, vsc_devset *set,
                            vsc_domain_info *info, vsc_diags *diags)
 {
@@ -100,7 +95,7 @@ static bool same_device(const vsc_chardev *live, const vsc_chardev *config)
     return false;
   if (live->alias && config->alias)
     return strcmp(live->alias, config->alias) == 0;
-  if (live->alias && strncmp(live->alias, VSC_USER_ALIAS_PREFIX, 3) == 0)
+  if (vsc_alias_is_user(live->alias))
     return false;  /* a user alias the config lacks: another device */
   vsc_chardev a = *live, b = *config;
   a.alias = b.alias = NULL;

@@ -192,7 +192,7 @@ int vsc_virt_plan(const vsc_virt_state *st, const vsc_devset *set, bool live, bo
                      (e->config && vsc_virt_alias_is_managed(e->config->alias));
       bool on_live = live && e->live, on_config = config && e->config;
       if (taken[i] || !managed || !(on_live || on_config) ||
-          vsc_virt_is_compat_console(vsc_virt_dev_main(e)))
+          vsc_chardev_is_compat_console(vsc_virt_dev_main(e)))
         continue;
       add_item(plan, VSC_PLAN_REMOVE, NULL, e, on_live, on_config, NULL);
     }

@@ -2,14 +2,16 @@
 #pragma once
 
 #include "virt.h"
+#include "util/clock.h"
+#include "util/str.h"
 
 #include <string.h>
 
 /* Evaluate a libvirt call and add its duration to the libvirt clock. */
 #define VIRT_CALL(expr) ({ \
-  double _t0 = vsc_virt_now(); \
+  double _t0 = vsc_now(); \
   __typeof__(expr) _r = (expr); \
-  vsc_virt_time_add(vsc_virt_now() - _t0); \
+  vsc_virt_time_add(vsc_now() - _t0); \
   _r; })
 
 void vsc_virt_time_add(double seconds);
@@ -50,7 +52,3 @@ void vsc_virt_unlink_socket(vsc_virt_domain *d, const char *path);
  * libvirt's own aliases, tty and state dropped. */
 vsc_chardev *vsc_virt_restorable(const vsc_chardev *dev);
 
-static inline bool vsc_streq(const char *a, const char *b)
-{
-  return a && b && strcmp(a, b) == 0;
-}

@@ -57,7 +57,6 @@ void vsc_virt_error(vsc_diags *diags, const char *subject, const char *what);
 /* Time spent inside libvirt calls and waits since the process started, in
  * seconds (for VSCHAN_TIMING). */
 double vsc_virt_libvirt_seconds(void);
-double vsc_virt_now(void);
 
 /* ---- domains and their devices (domain.c) ---- */
 
@@ -96,9 +95,6 @@ void vsc_virt_state_clear(vsc_virt_state *st);
 /* The device of a merged entry to show: the live one, else the config one. */
 const vsc_chardev *vsc_virt_dev_main(const vsc_virt_dev *d);
 bool vsc_virt_alias_is_managed(const char *alias);
-/* A console with a serial target: libvirt's second view of the first
- * serial port, not a device of its own (it goes with the serial). */
-bool vsc_virt_is_compat_console(const vsc_chardev *dev);
 
 /* ---- which definitions to change (virsh's --live/--config/...) ---- */
 

@@ -1,0 +1,25 @@
+#include "clock.h"
+
+#include <errno.h>
+#include <time.h>
+
+double vsc_now(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int64_t vsc_now_ms(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void vsc_sleep_ms(int64_t ms)
+{
+  struct timespec t = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+  while (nanosleep(&t, &t) < 0 && errno == EINTR) {
+  }
+}

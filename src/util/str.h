@@ -1,0 +1,17 @@
+/* Small string predicates used across the modules. */
+#pragma once
+
+#include <stdbool.h>
+#include <string.h>
+
+/* Both there and equal: an absent string equals nothing. */
+static inline bool vsc_streq(const char *a, const char *b)
+{
+  return a && b && strcmp(a, b) == 0;
+}
+
+/* Equal, two absent strings included. */
+static inline bool vsc_streq0(const char *a, const char *b)
+{
+  return (!a && !b) || vsc_streq(a, b);
+}
