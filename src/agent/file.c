@@ -248,6 +248,21 @@ int vsc_agent_file_get(vsc_agent *agent, const char *guest_path, const char *loc
     local_file out = { STDOUT_FILENO, "standard output" };
     return vsc_agent_file_read(agent, guest_path, write_fd, &out, total, diags);
   }
+  /* A device or FIFO is written in place: renaming a file over /dev/null
+   * would replace the device. */
+  struct stat st;
+  if (stat(local_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    int fd = open(local_path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+      vsc_error(diags, &loc, "agent-local-io", NULL, "cannot open '%s': %s", local_path,
+                strerror(errno));
+      return -1;
+    }
+    local_file out = { fd, local_path };
+    int rc = vsc_agent_file_read(agent, guest_path, write_fd, &out, total, diags);
+    close(fd);
+    return rc;
+  }
 
   VSC_AUTOFREE(char) dir_copy = vsc_strdup(local_path);
   VSC_AUTOFREE(char) base_copy = vsc_strdup(local_path);

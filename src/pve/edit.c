@@ -225,6 +225,12 @@ int vsc_pve_edit(const vsc_pve_edit_opts *opts, vsc_pve_edit_fn fn, void *opaque
               "cannot read the config of VM %u '%s': %s", opts->vmid, path, strerror(errno));
     goto out;
   }
+  /* The rename below would put a file where a device or FIFO was. */
+  if (!S_ISREG(st.st_mode)) {
+    vsc_error(diags, &loc, "pve-conf", "give the path of the VM's config file",
+              "the config of VM %u '%s' is not a regular file", opts->vmid, path);
+    goto out;
+  }
   old_text = vsc_file_read(path, VSC_PVE_MAX_CONF_SIZE, &old_len, diags);
   if (!old_text)
     goto out;

@@ -89,6 +89,17 @@ int vsc_file_write_atomic(const char *path, const char *data, size_t len, vsc_di
     }
     return 0;
   }
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 || vsc_write_all(fd, data, len) < 0) {
+      vsc_error(diags, &loc, NULL, NULL, "cannot write '%s': %s", path, strerror(errno));
+      if (fd >= 0)
+        close(fd);
+      return -1;
+    }
+    close(fd);
+    return 0;
+  }
 
   tmp = vsc_asprintf("%s/.%s.vschan-XXXXXX", dirname(dircopy), strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
   fd = mkostemp(tmp, O_CLOEXEC);

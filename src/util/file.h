@@ -15,5 +15,8 @@ int vsc_write_all(int fd, const void *data, size_t len);
 
 /* Write data to PATH through a temporary file in the same directory, fsync
  * and rename, so PATH holds either the old or the new content, never a
- * mix.  The mode of an existing file is kept.  "-" writes to stdout. */
+ * mix.  The mode of an existing file is kept.  "-" writes to stdout; an
+ * existing PATH that is no regular file (/dev/null, a FIFO, a terminal)
+ * is written to in place, as a shell redirection would: a rename would
+ * put a file where the device was. */
 int vsc_file_write_atomic(const char *path, const char *data, size_t len, vsc_diags *diags);

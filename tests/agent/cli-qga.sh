@@ -77,6 +77,14 @@ cmp -s "$DIR/big" "$DIR/big.back" && ok "file round trip: same bytes" || not_ok 
 printf 'a\0b\377c' >"$DIR/small"
 agent file-get "$DIR/small" - 
 cmp -s "$DIR/small" "$DIR/out" && ok "file-get to stdout, binary" || not_ok "file-get to stdout"
+# A FIFO (as /dev/null) is written through, not replaced by a renamed file.
+mkfifo "$DIR/fifo"
+cat "$DIR/fifo" >"$DIR/through-fifo" &
+reader=$!
+agent file-get "$DIR/small" "$DIR/fifo"
+wait "$reader"
+[ -p "$DIR/fifo" ] && cmp -s "$DIR/small" "$DIR/through-fifo" && ok "file-get into a FIFO: written through, still a FIFO" ||
+  not_ok "file-get into a FIFO (rc $rc): $(ls -l "$DIR/fifo")"
 agent file-put - "$DIR/from-stdin" < <(printf 'from stdin')
 [ "$(cat "$DIR/from-stdin")" = "from stdin" ] && ok "file-put from stdin" || not_ok "file-put from stdin"
 agent file-get "$DIR/no-such" "$DIR/x"

@@ -25,9 +25,11 @@ usage: faults.py VSCHAN SHIM.so [alloc|writes]...
 import concurrent.futures
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 
 VSCHAN, SHIM = sys.argv[1], sys.argv[2]
 GROUPS = sys.argv[3:] or ["alloc", "writes"]
@@ -276,6 +278,28 @@ def write_tests(work):
     else:
         print("ok xml -o into a missing directory: exit 2", flush=True)
 
+    # a target that is no regular file is written in place: a rename would
+    # put a file where the FIFO or device node was (seen: /dev/null replaced)
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()), daemon=True)
+    reader.start()
+    p = run(["xml", spec, "-o", fifo])
+    reader.join(timeout=TIMEOUT)
+    if p.returncode != 0 or not stat.S_ISFIFO(os.lstat(fifo).st_mode) or got != [ref.stdout]:
+        fail("xml -o FIFO: exit %d, FIFO kept: %s, read %r" % (p.returncode, stat.S_ISFIFO(os.lstat(fifo).st_mode), got[:1]))
+    else:
+        print("ok xml -o FIFO: written through it, still a FIFO", flush=True)
+    if os.geteuid() == 0:
+        null = os.path.join(d, "null")
+        os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        p = run(["xml", spec, "-o", null])
+        if p.returncode != 0 or not stat.S_ISCHR(os.lstat(null).st_mode):
+            fail("xml -o a copy of /dev/null: exit %d, still a device: %s" % (p.returncode, stat.S_ISCHR(os.lstat(null).st_mode)))
+        else:
+            print("ok xml -o a copy of /dev/null: still the device", flush=True)
+
     # standard output on a full disk
     with open("/dev/full", "wb") as full:
         p = subprocess.run([VSCHAN, "xml", spec], stdout=full, stderr=subprocess.PIPE, timeout=TIMEOUT)
@@ -301,6 +325,11 @@ def write_tests(work):
         fail("qm --write: a normal run exits %d: %r" % (ref.returncode, ref.stderr))
         return
     conf_new = open(conf, "rb").read()
+    p = run(["qm", "100", qspec, "--write", "--conf", fifo, "--lock-dir", os.path.join(work, "lock")])
+    if p.returncode != 1 or b"not a regular file" not in p.stderr or not stat.S_ISFIFO(os.lstat(fifo).st_mode):
+        fail("qm --write --conf FIFO: exit %d: %r" % (p.returncode, p.stderr))
+    else:
+        print("ok qm --write --conf FIFO: refused, still a FIFO", flush=True)
     for shim, msg in failing:
         write_case("qm --write", qm_args, conf, conf_original, shim, False, work, msg)
     for shim in ("short=7", "eintr"):
