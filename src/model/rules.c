@@ -19,6 +19,7 @@ const vsc_rule_info vsc_rules[] = {
   { "tcp-host", VSC_SEV_ERROR, "tcp needs a host" },
   { "tcp-service", VSC_SEV_ERROR, "tcp needs a service (port)" },
   { "udp-service", VSC_SEV_ERROR, "udp needs the service of its connect end" },
+  { "udp-sources", VSC_SEV_WARNING, "two udp sources are one bind and one connect end (libvirt keeps one of two alike)" },
   { "reconnect-mode", VSC_SEV_ERROR, "reconnect only in connect mode" },
   { "reconnect-timeout", VSC_SEV_ERROR, "an enabled reconnect needs a timeout greater than 0" },
   { "source-channel", VSC_SEV_ERROR, "spiceport and dbus need a channel name of [A-Za-z0-9_.-]" },
@@ -340,6 +341,16 @@ static void check_source(checker *c, const vsc_chardev *dev)
       report(c, dev, "/source", "udp-service",
              "give a source in connect mode with the peer's port as service",
              "missing source service for the connect end of a udp backend");
+    if (dev->nsources > 1) {
+      size_t binds = 0;
+      for (size_t i = 0; i < dev->nsources; i++)
+        binds += dev->sources[i].mode == VSC_MODE_BIND;
+      if (binds != 1)
+        report(c, dev, "/source", "udp-sources",
+               "make one source mode bind (the local end) and the other mode connect (the peer)",
+               "a udp backend with %zu sources in %s mode; libvirt keeps only one of them", dev->nsources,
+               binds ? "bind" : "connect");
+    }
     break;
   case VSC_BACKEND_SPICEPORT:
   case VSC_BACKEND_DBUS:
@@ -459,36 +470,52 @@ static void check_set(checker *c)
       report(c, a, NULL, "isa-serial-max", "use pci-serial or usb-serial, or a virtio console",
              "more than 4 ISA serial ports; QEMU supports at most 4");
 
+    /* Each device is reported once per rule, at its first clash: one
+     * message per later duplicate, not one per pair, or a file repeating
+     * a device n times would give n^2/2 of them. */
+    bool alias = false, name = false, path = false, fwd = false, port = false, vport = false;
     for (size_t j = 0; j < i; j++) {
       const vsc_chardev *b = set->devs[j];
-      if (a->alias && vsc_streq(a->alias, b->alias) && !vsc_chardev_is_compat_console(a) && !vsc_chardev_is_compat_console(b))
+      if (!alias && a->alias && vsc_streq(a->alias, b->alias) && !vsc_chardev_is_compat_console(a) && !vsc_chardev_is_compat_console(b)) {
         report(c, a, "/alias", "alias-unique", "give each device its own alias",
                "non unique alias detected: %s; libvirt defines it, but QEMU refuses to start "
                "(duplicate chardev id) and hotplug refuses it", a->alias);
-      if (vsc_chardev_is_virtio_serial(a) && vsc_chardev_is_virtio_serial(b) &&
-          vsc_streq(a->target.name, b->target.name))
+        alias = true;
+      }
+      if (!name && vsc_chardev_is_virtio_serial(a) && vsc_chardev_is_virtio_serial(b) &&
+          vsc_streq(a->target.name, b->target.name)) {
         report(c, a, "/target/name", "channel-name-unique", "give each port its own name",
                "the port name '%s' is used twice; QEMU refuses to start with duplicate virtserialport names",
                a->target.name);
+        name = true;
+      }
       const char *pa = vsc_chardev_unix_path(a), *pb = vsc_chardev_unix_path(b);
-      if (vsc_streq(pa, pb))
+      if (!path && vsc_streq(pa, pb)) {
         report(c, a, "/source/path", "unix-path-shared", "give each device its own socket path",
                "socket path '%s' is also used by another device", pa);
-      if (vsc_chardev_target_type(a) == VSC_TARGET_GUESTFWD && vsc_chardev_target_type(b) == VSC_TARGET_GUESTFWD &&
+        path = true;
+      }
+      if (!fwd && vsc_chardev_target_type(a) == VSC_TARGET_GUESTFWD && vsc_chardev_target_type(b) == VSC_TARGET_GUESTFWD &&
           vsc_streq(a->target.address, b->target.address) && a->target.has_port && b->target.has_port &&
-          a->target.port == b->target.port)
+          a->target.port == b->target.port) {
         report(c, a, "/target", "guestfwd-unique", "forward each address:port once",
                "guestfwd %s:%u is forwarded twice", a->target.address, a->target.port);
-      if (a->kind == VSC_KIND_SERIAL && b->kind == VSC_KIND_SERIAL && a->target.has_port && b->target.has_port &&
-          a->target.port == b->target.port)
+        fwd = true;
+      }
+      if (!port && a->kind == VSC_KIND_SERIAL && b->kind == VSC_KIND_SERIAL && a->target.has_port && b->target.has_port &&
+          a->target.port == b->target.port) {
         report(c, a, "/target/port", "serial-port-unique", "give each serial port its own target port, or leave it out",
                "serial target port %u is used twice; libvirt defines it, but starting fails "
                "('target port already allocated')", a->target.port);
-      if (vsc_chardev_virtio_port(a) && vsc_chardev_virtio_port(a) == vsc_chardev_virtio_port(b) &&
-          addr_uint(a, "controller") == addr_uint(b, "controller") && addr_uint(a, "bus") == addr_uint(b, "bus"))
+        port = true;
+      }
+      if (!vport && vsc_chardev_virtio_port(a) && vsc_chardev_virtio_port(a) == vsc_chardev_virtio_port(b) &&
+          addr_uint(a, "controller") == addr_uint(b, "controller") && addr_uint(a, "bus") == addr_uint(b, "bus")) {
         report(c, a, "/address/port", "virtio-port-unique", "pick another port, or leave the address out",
                "virtio serial port %u on controller %u is already occupied", vsc_chardev_virtio_port(a),
                addr_uint(a, "controller"));
+        vport = true;
+      }
     }
   }
 }
