@@ -9,6 +9,7 @@
 #include "util/sha1.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,7 +208,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     case OPT_TIMEOUT: {
       char *end;
       eopts.timeout = strtod(optarg, &end);
-      if (*end || eopts.timeout <= 0) {
+      if (*end || end == optarg || !isfinite(eopts.timeout) || eopts.timeout <= 0) {
         rc = vsc_cli_usage_error("qm", "--timeout takes a number of seconds, not '%s'", optarg);
         goto out;
       }

@@ -75,8 +75,9 @@ static inline int proc_spawn(agent_proc *p, char *const argv[])
   if (p->pid < 0)
     return -1;
   if (p->pid == 0) {
-    /* A test that crashes must not leave its agent running. */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    /* A test that crashes must not leave its agent running (SIGKILL:
+     * qemu-ga 7.2 can deadlock in its SIGTERM handler). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     execv(argv[0], argv);
     _exit(127);
   }
@@ -101,8 +102,15 @@ static inline int proc_alive(agent_proc *p)
 static inline void proc_stop(agent_proc *p)
 {
   if (p->pid > 0) {
+    /* SIGTERM, then SIGKILL after 2 s: qemu-ga 7.2 was seen to deadlock
+     * in its SIGTERM handler, and the test then never ended. */
     kill(p->pid, SIGTERM);
-    waitpid(p->pid, NULL, 0);
+    for (int i = 0; i < 200 && waitpid(p->pid, NULL, WNOHANG) == 0; i++)
+      usleep(10000);
+    if (waitpid(p->pid, NULL, WNOHANG) == 0) {
+      kill(p->pid, SIGKILL);
+      waitpid(p->pid, NULL, 0);
+    }
   }
   p->pid = 0;
   if (p->dir[0])
@@ -115,6 +123,8 @@ static inline vsc_agent *agent_open(agent_proc *p, int timeout_ms, size_t max_re
   vsc_diags d = { 0 };
   vsc_agent_socket_opts o = { .path = p->sock, .timeout_ms = timeout_ms, .max_reply = max_reply };
   vsc_agent *a = vsc_agent_open_socket(&o, &d);
+  if (!a)
+    vsc_diags_print(&d, stderr, false); /* why, for the test's log */
   vsc_diags_clear(&d);
   return a;
 }

@@ -49,6 +49,10 @@ static int suite_init(void)
     return -1;
   }
   agent = agent_open(&qga, 5000, 0);
+  if (!agent) { /* every test would use it: fail them all instead */
+    proc_stop(&qga);
+    return -1;
+  }
   return 0;
 }
 

@@ -289,7 +289,8 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
             "--conf", conf, "--lock-dir", lock_dir)
     check("--digest of the config as it is: written", r.returncode == 0 and open(conf, "rb").read() != edited
           and "args: " in open(conf).read(), r.stderr)
-    for bad in (["--digest", "abc", "--write"], ["--digest", "g" * 40, "--write"], ["--dry-run"]):
+    for bad in (["--digest", "abc", "--write"], ["--digest", "g" * 40, "--write"], ["--dry-run"],
+                ["--timeout", "nan", "--write"], ["--timeout", "inf", "--write"]):
         r = run("qm", "100", spec, *bad, "--conf", conf, "--lock-dir", lock_dir)
         check(f"usage: {' '.join(bad)}", r.returncode == 2, r.stderr)
 
