@@ -29,6 +29,8 @@ static void usage(FILE *out)
         "  --template NAME        use a shipped template (see 'vschan template list')\n"
         "  --set KEY=VALUE        set a template parameter (repeatable)\n"
         "  --templates-dir DIR    read templates from DIR\n"
+        "  --channel/--console/--serial/--parallel OPTS\n"
+        "                         a device in virt-install's syntax (repeatable)\n"
         "  -h, --help             show this help\n"
         "\n"
         "Exit status: 0 all added, 1 refused before touching the domain (rules, state),\n"

@@ -30,6 +30,8 @@ static void usage(FILE *out)
         "                         (default: live if running, and persistent)\n"
         "  --timeout S            wait at most S seconds for each unplug (default 10)\n"
         "  --template NAME        use a shipped template; --set KEY=VALUE, --templates-dir\n"
+        "  --channel/--console/--serial/--parallel OPTS\n"
+        "                         a device in virt-install's syntax (repeatable)\n"
         "  -h, --help             show this help\n"
         "\n"
         "Exit status: 0 converged (or nothing to do), 1 refused before touching the\n"
