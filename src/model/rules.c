@@ -202,7 +202,8 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
     return;
   }
   if (!vsc_target_type_allowed(dev->kind, tt)) {
-    report(c, dev, "/target/type", "target-type", NULL, "target type '%s' is not valid for a %s",
+    report(c, dev, "/target/type", "target-type", "see vschan-spec(5) for the target types of each element",
+           "target type '%s' is not valid for a %s",
            tts, vsc_kind_to_string(dev->kind));
     return;
   }
@@ -277,9 +278,9 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
     if (!ok)
       report(c, dev, "/target/model", "serial-model",
              want ? "drop the model, or use the one that belongs to the type" : NULL,
-             "target model '%s' does not belong to target type '%s'%s%s",
+             "target model '%s' does not belong to target type '%s'%s%s%s",
              vsc_serial_model_to_string(dev->target.model), tts, want ? "; it takes '" : "",
-             want ? vsc_serial_model_to_string(want) : "");
+             want ? vsc_serial_model_to_string(want) : "", want ? "'" : "");
   }
   if (dev->target.model != VSC_MODEL_ABSENT && dev->kind != VSC_KIND_SERIAL)
     report(c, dev, "/target/model", "target-type", "remove the model", "only serial ports take a target model");

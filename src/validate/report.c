@@ -17,11 +17,12 @@ json_t *vsc_validate_result_to_json(const vsc_validate_result *res)
   json_t *diags = json_array();
   for (size_t i = 0; i < res->diags.n; i++) {
     const vsc_diag *d = &res->diags.items[i];
-    json_array_append_new(diags, json_pack("{s:s, s:o, s:o, s:o, s:o, s:s, s:o}",
+    json_array_append_new(diags, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o}",
                                            "severity", vsc_severity_to_string(d->severity),
                                            "file", string_or_null(d->file),
                                            "line", d->line > 0 ? json_integer(d->line) : json_null(),
                                            "column", d->column > 0 ? json_integer(d->column) : json_null(),
+                                           "pointer", string_or_null(d->pointer && *d->pointer ? d->pointer : NULL),
                                            "rule", string_or_null(d->rule),
                                            "message", d->message ? d->message : "",
                                            "hint", string_or_null(d->hint)));
@@ -38,7 +39,10 @@ static void describe(vsc_buf *b, const vsc_diag *d)
   vsc_buf_printf(b, "%s", d->file ? d->file : "");
   if (d->line > 0)
     vsc_buf_printf(b, ":%d", d->line);
-  vsc_buf_printf(b, ": %s: %s", vsc_severity_to_string(d->severity), d->message ? d->message : "");
+  vsc_buf_printf(b, ": %s: ", vsc_severity_to_string(d->severity));
+  if (d->pointer && *d->pointer)
+    vsc_buf_printf(b, "at %s: ", d->pointer); /* where in a spec file */
+  vsc_buf_add(b, d->message ? d->message : "");
   if (d->rule)
     vsc_buf_printf(b, " [%s]", d->rule);
   vsc_buf_add(b, "\n");

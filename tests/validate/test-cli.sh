@@ -97,6 +97,13 @@ if command -v python3 >/dev/null 2>&1; then
 fi
 has "$dir/out" '"rule":"xml-structure"'
 
+# A spec file's diagnostics (here a warning) carry their JSON pointer in both reports.
+printf '{"channels": [{"type": "pty", "target": {"type": "virtio", "name": "a b"}}]}\n' >"$dir/bad-spec.json"
+run 0 --json "$dir/bad-spec.json"
+has "$dir/out" '"pointer":"/channels/0/target/name"'
+run 0 --junit "$dir/spec-report.xml" "$dir/bad-spec.json"
+has "$dir/spec-report.xml" 'at /channels/0/target/name'
+
 # The order of the results does not depend on --jobs.
 run 1 --jobs 1 "$corpus"/*.xml
 mv "$dir/out" "$dir/out1"
