@@ -58,65 +58,6 @@ static bool native_agent(unsigned vmid, const vsc_chardev *dev)
                    !src->has_reconnect));
 }
 
-/* Ids qemu-server gives its own devices, chardevs and buses: exact names,
- * and names followed by a number (proxmox.md, "IDs already in use"). */
-static bool id_reserved(const char *id)
-{
-  static const char *const exact[] = {
-    "qmp", "qmp-event", "qga0", "vdagent", "foldershare", "tpmchar", "tpmdev", "spice",
-    "pcidmi", "uhci", "xhci", "ehci", "tablet", "keyboard", "vga", "balloon0", "rng0",
-    "audio0", "ivshmem", "virtiofs-mem", NULL,
-  };
-  static const char *const numbered[] = {
-    "serial", "parallel", "pci.", "ich9-pcie-port-", "ehci-", "uhci-", "scsihw", "virtioscsi",
-    "ahci", "scsi", "virtio", "ide", "sata", "net", "hostpci", "usb", "usbredirdev",
-    "usbredirchardev", "cpu", "dimm", "virtiofs", NULL,
-  };
-  for (const char *const *e = exact; *e; e++)
-    if (strcmp(id, *e) == 0)
-      return true;
-  for (const char *const *n = numbered; *n; n++) {
-    size_t len = strlen(*n);
-    if (strncmp(id, *n, len) == 0 && id[len] >= '0' && id[len] <= '9')
-      return true;
-  }
-  return strncmp(id, "drive-", 6) == 0 || strncmp(id, "iothread-", 9) == 0 ||
-         strncmp(id, "mem-", 4) == 0;
-}
-
-/* Every id= and chardev= of the generated arguments must stay clear of
- * qemu-server's own. */
-static int check_ids(char *const *argv, size_t argc, vsc_diags *diags)
-{
-  int rc = 0;
-  char **seen = NULL;
-  size_t nseen = 0;
-  for (size_t i = 0; i < argc; i++) {
-    static const char *const keys[] = { "id=", "chardev=", NULL };
-    for (const char *const *k = keys; *k; k++) {
-      for (const char *p = strstr(argv[i], *k); p; p = strstr(p + 1, *k)) {
-        if (p != argv[i] && p[-1] != ',')
-          continue;
-        const char *v = p + strlen(*k);
-        VSC_AUTOFREE(char) id = vsc_strndup(v, strcspn(v, ","));
-        bool again = false;
-        for (size_t j = 0; j < nseen && !again; j++)
-          again = strcmp(seen[j], id) == 0;
-        if (id_reserved(id) && !again) {
-          *(char **)vsc_append(&seen, &nseen, sizeof(char *)) = vsc_strdup(id);
-          vsc_error(diags, NULL, "pve-id-collision", "choose another --prefix, or another alias",
-                    "id '%s' would collide with one qemu-server uses for its own devices", id);
-          rc = -1;
-        }
-      }
-    }
-  }
-  for (size_t j = 0; j < nseen; j++)
-    free(seen[j]);
-  free(seen);
-  return rc;
-}
-
 int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
                        vsc_pve_plan *plan, vsc_diags *diags)
 {
@@ -175,9 +116,7 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
   }
   if (plan->rest.ndevs == 0)
     return 0;
-  if (vsc_qemu_build_argv(&plan->rest, qopts, &plan->argv, &plan->argc, diags) < 0)
-    return -1;
-  return check_ids(plan->argv, plan->argc, diags);
+  return vsc_qemu_build_argv(&plan->rest, qopts, &plan->argv, &plan->argc, diags);
 }
 
 void vsc_pve_plan_clear(vsc_pve_plan *plan)

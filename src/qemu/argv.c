@@ -685,6 +685,10 @@ static void plan_devices(builder *b)
       continue;
     VSC_AUTOFREE(char) base = id_base(p->dev, p->front);
     p->id = make_id(b, base);
+    if (vsc_qemu_id_reserved(p->id))
+      dev_error(b, p->dev, "qemu-id-collision", "choose another --prefix, or another alias",
+                "id '%s' would collide with one qemu-server or libvirt uses for its own objects",
+                p->id);
     b->nplans++;
     if (is_virtio_port(p->front))
       read_virtio_address(b, p);

@@ -71,6 +71,11 @@ const char *vsc_qemu_value_problem(const char *value);
  * '.' and '_'. */
 bool vsc_qemu_id_valid(const char *id);
 
+/* Whether qemu-server or libvirt use id for an object of their own
+ * (ids.c); vsc_qemu_build_argv refuses to make such an id (rule
+ * "qemu-id-collision"). */
+bool vsc_qemu_id_reserved(const char *id);
+
 /* One line that a POSIX shell, and Perl's Text::ParseWords::shellwords
  * (what Proxmox splits `args:` with), both split back into exactly
  * argv: `eval "set -- $(vschan qemu-args spec.json)"`.  Caller frees. */

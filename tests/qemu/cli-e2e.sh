@@ -96,4 +96,15 @@ for bad in 9 9.x "" 9.2.0.1; do
   fi
   grep -q "qemu-version takes a version" "$dir/err" || { echo "cli-e2e: --qemu-version '$bad': $(cat "$dir/err")" >&2; exit 1; }
 done
+# Ids never collide with qemu-server's or libvirt's, whatever the prefix;
+# a value that merely contains ",,id=qmp" is no id.
+for case in "q:mp:qmp" "s:erial0:serial0" "char:channel0:charchannel0"; do
+  prefix=${case%%:*} rest=${case#*:} name=${rest%%:*} id=${rest#*:}
+  if "$vschan" qemu-args --prefix "$prefix" --channel "unix,path=$dir/x.sock,name=$name" >/dev/null 2>"$dir/err" ||
+     ! grep -q "id '$id' would collide" "$dir/err"; then
+    echo "cli-e2e: --prefix $prefix, name $name: no collision reported: $(cat "$dir/err")" >&2; exit 1
+  fi
+done
+"$vschan" qm 100 --channel "unix,path=$dir/a,,id=qmp.sock,name=org.example.c" >/dev/null 2>"$dir/err" ||
+  { echo "cli-e2e: a path with ',,id=qmp' taken for an id: $(cat "$dir/err")" >&2; exit 1; }
 echo "cli-e2e: ok"
