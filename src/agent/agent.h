@@ -168,8 +168,13 @@ typedef int (*vsc_agent_sink_fn)(void *opaque, const void *data, size_t n, vsc_d
  * -1 with the error recorded. */
 typedef ssize_t (*vsc_agent_source_fn)(void *opaque, void *buf, size_t n, vsc_diags *diags);
 
+/* Stop the file transfer under way after its current chunk, closing the
+ * guest's handle (rule "agent-interrupted").  Async-signal-safe: for a
+ * SIGINT/SIGTERM handler. */
+void vsc_agent_interrupt(void);
+
 /* Read GUEST_PATH from the guest into sink.  The guest's file handle is
- * closed on every path.  *total (may be NULL) gets the bytes read. */
+ * closed on every path, vsc_agent_interrupt() included.  *total (may be NULL) gets the bytes read. */
 int vsc_agent_file_read(vsc_agent *agent, const char *guest_path, vsc_agent_sink_fn sink,
                         void *opaque, uint64_t *total, vsc_diags *diags);
 /* Write what source gives to GUEST_PATH (created or truncated). */

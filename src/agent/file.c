@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +19,24 @@
 /* A guest that answers "0 bytes, not at the end" this many times in a row
  * is not making progress. */
 #define MAX_EMPTY_CHUNKS 3
+
+static volatile sig_atomic_t interrupted;
+
+void vsc_agent_interrupt(void)
+{
+  interrupted = 1;
+}
+
+/* Checked between chunks, so the handle is closed before the process
+ * goes (a handle left open stays open in the guest). */
+static bool stop_requested(vsc_diags *diags)
+{
+  if (!interrupted)
+    return false;
+  vsc_error(diags, NULL, "agent-interrupted", NULL,
+            "interrupted; the copy stopped and the guest's file handle was closed");
+  return true;
+}
 
 static void bad_reply(vsc_diags *diags, const char *command, const char *what)
 {
@@ -65,6 +84,10 @@ int vsc_agent_file_read(vsc_agent *agent, const char *guest_path, vsc_agent_sink
   if (file_open(agent, guest_path, "r", &handle, diags) < 0)
     return -1;
   for (;;) {
+    if (stop_requested(diags)) {
+      rc = -1;
+      break;
+    }
     json_auto_t *chunk = vsc_agent_call_typed(
       agent, "guest-file-read",
       json_pack("{s:I, s:I}", "handle", (json_int_t)handle, "count", (json_int_t)VSC_AGENT_FILE_CHUNK),
@@ -160,6 +183,10 @@ int vsc_agent_file_write(vsc_agent *agent, const char *guest_path, vsc_agent_sou
   if (file_open(agent, guest_path, "w", &handle, diags) < 0)
     return -1;
   for (;;) {
+    if (stop_requested(diags)) {
+      rc = -1;
+      break;
+    }
     ssize_t n = source(opaque, buf, VSC_AGENT_FILE_CHUNK, diags);
     if (n < 0) {
       rc = -1;

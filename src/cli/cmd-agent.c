@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -507,9 +508,27 @@ static int do_exec(agent_ctx *ctx, int argc, char **argv, vsc_diags *diags)
   return rc;
 }
 
+static void on_interrupt(int sig)
+{
+  (void)sig;
+  vsc_agent_interrupt();
+}
+
+/* Ctrl-C or a TERM during a copy stops it between chunks, so the guest's
+ * file handle is closed (see vsc_agent_interrupt). */
+static void interrupt_copies(void)
+{
+  struct sigaction sa = { .sa_handler = on_interrupt, .sa_flags = SA_RESTART };
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+}
+
 static int do_file_get(agent_ctx *ctx, int argc, char **argv, vsc_diags *diags)
 {
   uint64_t total;
+  interrupt_copies();
   if (vsc_agent_file_get(ctx->agent, argv[1], argv[2], &total, diags) < 0)
     return report(ctx, diags);
   if (ctx->json && strcmp(argv[2], "-") != 0)
@@ -522,6 +541,7 @@ static int do_file_get(agent_ctx *ctx, int argc, char **argv, vsc_diags *diags)
 static int do_file_put(agent_ctx *ctx, int argc, char **argv, vsc_diags *diags)
 {
   uint64_t total;
+  interrupt_copies();
   if (vsc_agent_file_put(ctx->agent, argv[1], argv[2], &total, diags) < 0)
     return report(ctx, diags);
   if (ctx->json)

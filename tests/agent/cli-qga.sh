@@ -77,6 +77,22 @@ cmp -s "$DIR/big" "$DIR/big.back" && ok "file round trip: same bytes" || not_ok 
 printf 'a\0b\377c' >"$DIR/small"
 agent file-get "$DIR/small" - 
 cmp -s "$DIR/small" "$DIR/out" && ok "file-get to stdout, binary" || not_ok "file-get to stdout"
+# An interrupted copy closes the guest's file handle; one left open would
+# stay open in qemu-ga until it restarts.  40 MiB take seconds in chunks of
+# 1 MiB, so the INT comes mid-copy.
+head -c $((40 << 20)) /dev/zero >"$DIR/huge.guest"
+"$VSCHAN" agent --socket "$SOCK" file-get "$DIR/huge.guest" "$DIR/huge.back" >"$DIR/out" 2>"$DIR/err" &
+copy=$!
+sleep 0.3
+kill -INT "$copy"
+wait "$copy"
+rc=$?
+open=$(ls -l "/proc/$QPID/fd" 2>/dev/null | grep -c huge.guest)
+grep -q "interrupted.*handle was closed.*\[agent-interrupted\]" "$DIR/err" && [ "$open" -eq 0 ] &&
+  [ ! -e "$DIR/huge.back" ] && ok "file-get interrupted: the guest's handle is closed, nothing left here" ||
+  not_ok "file-get interrupted: rc $rc, $open handle(s) open in qemu-ga, stderr: $(cat "$DIR/err")"
+rm -f "$DIR/huge.guest"
+
 # A FIFO (as /dev/null) is written through, not replaced by a renamed file.
 mkfifo "$DIR/fifo"
 cat "$DIR/fifo" >"$DIR/through-fifo" &
