@@ -44,19 +44,11 @@ static void usage(FILE *out)
         "             --set path=/run/app.sock --into vm.xml -o vm.xml\n", out);
 }
 
-/* The spec's devices plus the domain's devices they do not replace: what
- * the domain will hold, for the rules that look at all devices. */
+/* What the domain will hold after the merge, for the rules that look at
+ * all devices. */
 static void combine(const vsc_devset *spec, const vsc_devset *existing, vsc_devset *out)
 {
-  for (size_t i = 0; i < spec->ndevs; i++)
-    vsc_devset_add(out, vsc_chardev_copy(spec->devs[i]));
-  for (size_t i = 0; i < existing->ndevs; i++) {
-    bool replaced = false;
-    for (size_t j = 0; j < spec->ndevs && !replaced; j++)
-      replaced = vsc_chardev_same_identity(existing->devs[i], spec->devs[j]);
-    if (!replaced)
-      vsc_devset_add(out, vsc_chardev_copy(existing->devs[i]));
-  }
+  vsc_devset_combine(out, existing, spec, true, false);
   out->controller = spec->controller.present ? spec->controller : existing->controller;
   /* The merge adds a controller when virtio devices need one. */
   for (size_t i = 0; i < spec->ndevs && !out->controller.present; i++)

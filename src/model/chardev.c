@@ -343,6 +343,33 @@ bool vsc_chardev_same_source(const vsc_chardev *a, const vsc_chardev *b)
          (vsc_chardev_backend(a) != VSC_BACKEND_TCP || a->protocol == b->protocol);
 }
 
+void vsc_devset_combine(vsc_devset *out, const vsc_devset *existing, const vsc_devset *added,
+                        bool replacing, bool skip_compat_consoles)
+{
+  bool *used = vsc_calloc(added->ndevs ? added->ndevs : 1, sizeof(*used));
+  for (size_t i = 0; i < existing->ndevs; i++) {
+    const vsc_chardev *dev = existing->devs[i];
+    if (skip_compat_consoles && vsc_chardev_is_compat_console(dev))
+      continue;
+    /* Every existing device of an added one's identity goes; the added
+     * one takes the place of the first. */
+    size_t j = 0;
+    while (replacing && j < added->ndevs && !vsc_chardev_same_identity(dev, added->devs[j]))
+      j++;
+    if (replacing && j < added->ndevs) {
+      if (used[j])
+        continue;
+      dev = added->devs[j];
+      used[j] = true;
+    }
+    vsc_devset_add(out, vsc_chardev_copy(dev));
+  }
+  for (size_t j = 0; j < added->ndevs; j++)
+    if (!used[j])
+      vsc_devset_add(out, vsc_chardev_copy(added->devs[j]));
+  free(used);
+}
+
 bool vsc_chardev_is_compat_console(const vsc_chardev *dev)
 {
   return dev->kind == VSC_KIND_CONSOLE && vsc_chardev_target_type(dev) == VSC_TARGET_SERIAL;

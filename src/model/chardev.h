@@ -214,6 +214,15 @@ void vsc_devset_init(vsc_devset *set);
 void vsc_devset_clear(vsc_devset *set);
 /* Take ownership of dev. */
 void vsc_devset_add(vsc_devset *set, vsc_chardev *dev);
+/* What a domain holding existing holds once added is put in, as libvirt
+ * and the XML merge order it: the existing devices in their order, each
+ * replaced in place by an added one of the same identity (when
+ * replacing), then the other added devices.  Copies into out (initialised
+ * by the caller); existing compat consoles are left out when
+ * skip_compat_consoles (they go with their serial port).  The controller
+ * is not set. */
+void vsc_devset_combine(vsc_devset *out, const vsc_devset *existing, const vsc_devset *added,
+                        bool replacing, bool skip_compat_consoles);
 
 void vsc_address_set(vsc_address *addr, const char *key, const char *value);
 const char *vsc_address_get(const vsc_address *addr, const char *key);

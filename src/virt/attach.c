@@ -85,15 +85,7 @@ int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool l
   size_t errors_before = vsc_diags_count(diags, VSC_SEV_ERROR);
 
   vsc_devset_init(&combined);
-  for (size_t i = 0; i < set->ndevs; i++)
-    vsc_devset_add(&combined, vsc_chardev_copy(set->devs[i]));
-  for (size_t i = 0; i < existing->ndevs; i++) {
-    bool replaced = vsc_chardev_is_compat_console(existing->devs[i]);
-    for (size_t j = 0; replacing && j < set->ndevs && !replaced; j++)
-      replaced = vsc_chardev_same_identity(existing->devs[i], set->devs[j]);
-    if (!replaced)
-      vsc_devset_add(&combined, vsc_chardev_copy(existing->devs[i]));
-  }
+  vsc_devset_combine(&combined, existing, set, replacing, true);
   combined.controller = existing->controller;
   /* The persistent definition gets a controller from us when it needs one;
    * a live domain without one is refused before (the controller cannot be
