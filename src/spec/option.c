@@ -13,6 +13,7 @@ typedef struct {
   const char *text;
   vsc_diags *diags;
   int errors;
+  bool bind_keys; /* bind_host or bind_service given: only udp has them */
 } parser;
 
 static void __attribute__((format(printf, 3, 4)))
@@ -173,8 +174,10 @@ static void apply(parser *p, vsc_chardev *dev, const char *key, const char *v)
     set_str(&main_source(dev)->service, v);
   } else if (key_is(key, "bind_host", "source.bind_host")) {
     set_host(bind_source(dev), v);
+    p->bind_keys = true;
   } else if (key_is(key, "bind_service", "source.bind_service")) {
     set_str(&bind_source(dev)->service, v);
+    p->bind_keys = true;
   } else if (key_is(key, "source.tls", NULL)) {
     parse_bool(p, key, v, &main_source(dev)->tls);
   } else if (key_is(key, "source.append", NULL)) {
@@ -339,7 +342,7 @@ int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
   }
   free(items);
   /* The spec reader and libvirt take a second (bind) source only for udp. */
-  if (!p.errors && dev->nsources > 1 && vsc_chardev_backend(dev) != VSC_BACKEND_UDP)
+  if (!p.errors && (dev->nsources > 1 || p.bind_keys) && vsc_chardev_backend(dev) != VSC_BACKEND_UDP)
     fail(&p, "bind_host and bind_service are for udp; use host and mode=bind otherwise",
          "bind_host and bind_service are only allowed for udp, not %s",
          vsc_backend_to_string(vsc_chardev_backend(dev)));
