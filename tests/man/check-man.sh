@@ -30,6 +30,23 @@ for opt in $(grep -ho '{ "[a-z][a-z-]*", *\(no\|required\|optional\)_argument' "
   pat=$(echo "$opt" | sed 's/-/\\\\-/g')
   if grep -q "\\\\-\\\\-$pat" "$man1"; then ok=$((ok + 1)); else echo "FAIL option '--$opt' is not in vschan(1)"; fail=$((fail + 1)); fi
 done
+# The compact option syntax: every key the parser compares against (its
+# key_is/strcmp/strncmp calls in src/spec/option.c) appears as a word in
+# the OPTION SYNTAX section of vschan-spec(5); a prefix key ("address.")
+# appears followed by something.
+man5="$src/man/vschan-spec.5"
+optsec=$(sed -n '/^\.SH OPTION SYNTAX/,/^\.SH /p' "$man5")
+keys=$(grep -o '\(key_is\|strn\{0,1\}cmp\)(key, [^)]*)' "$src/src/spec/option.c" | grep -o '"[^"]*"' | tr -d '"' | sort -u)
+if [ "$(echo "$keys" | wc -w)" -ge 25 ]; then ok=$((ok + 1)); else
+  echo "FAIL read only $(echo "$keys" | wc -w) option keys from src/spec/option.c: the parser changed shape, update this test"; fail=$((fail + 1)); fi
+for key in $keys; do
+  re=$(printf '%s' "$key" | sed 's/\./\\./g')
+  case $key in
+    *.) pat="(^|[^A-Za-z0-9_.])$re[^ ]" ;;
+    *) pat="(^|[^A-Za-z0-9_.])$re([^A-Za-z0-9_.]|\\.([^a-z]|\$)|\$)" ;;
+  esac
+  if echo "$optsec" | grep -Eq "$pat"; then ok=$((ok + 1)); else echo "FAIL option key '$key' is not in the OPTION SYNTAX section of vschan-spec(5)"; fail=$((fail + 1)); fi
+done
 if [ -n "$vschan" ]; then
   for cmd in $commands; do
     help=$("$vschan" "$cmd" --help 2>&1)
