@@ -45,4 +45,8 @@ int vsc_cli_run_libvirt(vsc_cli *cli);
 int vsc_cli_report(vsc_cli *cli, vsc_diags *diags);
 /* "vschan: error: ..." for a usage problem; returns VSC_EXIT_USAGE. */
 int vsc_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The usage error for getopt_long's '?': names the option and says whether
+ * it is unknown, lacks its value or takes none.  getopt's own message is
+ * off (opterr = 0 in main), so this is the only one. */
+int vsc_cli_option_error(const char *cmd, char **argv, const char *optstring);
 /* Print the help of one command to out. */

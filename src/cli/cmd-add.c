@@ -83,7 +83,7 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
       usage(stdout);
       goto out;
     default:
-      rc = vsc_cli_usage_error("add", "unknown option");
+      rc = vsc_cli_option_error("add", argv, "h");
       goto out;
     }
   }

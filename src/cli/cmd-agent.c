@@ -449,7 +449,7 @@ static int do_exec(agent_ctx *ctx, int argc, char **argv, vsc_diags *diags)
       usage(stdout);
       return VSC_EXIT_OK;
     default:
-      return vsc_cli_usage_error("agent", "unknown exec option");
+      return vsc_cli_option_error("agent", argv, "+h");
     }
   }
   if (optind >= argc)
@@ -643,7 +643,7 @@ static int do_set_password(agent_ctx *ctx, int argc, char **argv, vsc_diags *dia
   optind = 0;
   while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
     if (c != 'c')
-      return vsc_cli_usage_error("agent", "unknown set-password option");
+      return vsc_cli_option_error("agent", argv, "+");
     crypted = true;
   }
   if (argc - optind != 1)
@@ -774,7 +774,7 @@ int cmd_agent(vsc_cli *cli, int argc, char **argv)
         usage(stdout);
         return VSC_EXIT_OK;
       default:
-        return vsc_cli_usage_error("agent", "unknown option");
+        return vsc_cli_option_error("agent", argv, "+h");
       }
     }
     /* The first word is a DOMAIN unless it is an agent command (a domain

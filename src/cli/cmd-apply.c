@@ -3,11 +3,12 @@
 #include "input.h"
 #include "virt-cmd.h"
 
+#include <jansson.h>
 #include <string.h>
 
 static void usage(FILE *out)
 {
-  fputs("usage: vschan [-c URI] apply DOMAIN SPEC.json|- [--prune] [--dry-run]\n"
+  fputs("usage: vschan [-c URI] apply DOMAIN SPEC.json|- [--prune] [--dry-run] [--json]\n"
         "                             [--live|--config|--persistent|--current] [--timeout S]\n"
         "       vschan [-c URI] apply DOMAIN --template NAME [--set KEY=VALUE]... [...]\n"
         "\n"
@@ -25,6 +26,11 @@ static void usage(FILE *out)
         "                         starts with 'ua-vschan-' (what it derives for a spec\n"
         "                         device without an alias); others are never removed\n"
         "  --dry-run              print the plan and change nothing\n"
+        "  --json                 print the plan and its outcome as one JSON object:\n"
+        "                         {domain, live, persistent, dry_run, plan: [{action,\n"
+        "                         kind, alias, device, live, persistent, why}], result}\n"
+        "                         with result \"nothing-to-do\", \"dry-run\", \"applied\"\n"
+        "                         or \"failed\" (errors still go to standard error)\n"
         "  --live, --config, --persistent, --current\n"
         "                         which definitions to converge, as for 'vschan add'\n"
         "                         (default: live if running, and persistent)\n"
@@ -40,6 +46,7 @@ static void usage(FILE *out)
         "Examples:\n"
         "  vschan apply vm1 channels.json --dry-run\n"
         "  vschan apply vm1 channels.json --prune\n"
+        "  vschan apply vm1 channels.json --dry-run --json | jq '.plan | length'\n"
         "  vschan -c qemu+ssh://root@host/system apply vm1 --template guest-agent --config\n", out);
 }
 
@@ -72,12 +79,39 @@ static void print_plan(vsc_cli *cli, const vsc_virt_domain *d, const vsc_plan *p
          counts[VSC_PLAN_REPLACE], counts[VSC_PLAN_REMOVE]);
 }
 
+/* The --json document: the plan as print_plan shows it, and what became of
+ * it.  A stable shape: keys are never removed, only added. */
+static void print_json(const vsc_virt_domain *d, const vsc_plan *plan, bool dry_run,
+                       const char *result)
+{
+  static const char *const action[] = { "add", "replace", "remove" };
+  json_t *items = json_array();
+  for (size_t i = 0; i < plan->nitems; i++) {
+    const vsc_plan_item *it = &plan->items[i];
+    const vsc_chardev *dev = it->want ? it->want : vsc_virt_dev_main(it->have);
+    VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);
+    json_array_append_new(items, json_pack("{s:s,s:s,s:s?,s:s,s:b,s:b,s:s?}",
+                                           "action", action[it->action],
+                                           "kind", vsc_kind_to_string(dev->kind),
+                                           "alias", dev->alias, "device", what,
+                                           "live", it->live, "persistent", it->config,
+                                           "why", it->why));
+  }
+  json_t *o = json_pack("{s:s,s:b,s:b,s:b,s:o,s:s}", "domain", d->name, "live", plan->live,
+                        "persistent", plan->config, "dry_run", dry_run, "plan", items,
+                        "result", result);
+  json_dumpf(o, stdout, JSON_INDENT(2));
+  putchar('\n');
+  json_decref(o);
+}
+
 int cmd_apply(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_PRUNE = 0x1200, OPT_DRY_RUN };
+  enum { OPT_PRUNE = 0x1200, OPT_DRY_RUN, OPT_JSON };
   static const struct option opts[] = {
     { "prune", no_argument, NULL, OPT_PRUNE },
     { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+    { "json", no_argument, NULL, OPT_JSON },
     VSC_VIRT_AFFECT_OPTIONS,
     { "timeout", required_argument, NULL, VSC_OPT_TIMEOUT },
     { "help", no_argument, NULL, 'h' },
@@ -93,7 +127,7 @@ int cmd_apply(vsc_cli *cli, int argc, char **argv)
   vsc_devset set;
   vsc_virt_state st = { 0 };
   vsc_plan plan = { 0 };
-  bool live, config, prune = false, dry_run = false;
+  bool live, config, prune = false, dry_run = false, json = false;
   int rc = VSC_EXIT_OK, c;
 
   vsc_virt_session_start_clock(&s);
@@ -113,6 +147,9 @@ int cmd_apply(vsc_cli *cli, int argc, char **argv)
     case OPT_DRY_RUN:
       dry_run = true;
       break;
+    case OPT_JSON:
+      json = true;
+      break;
     case VSC_OPT_TIMEOUT:
       if (vsc_virt_parse_timeout(optarg, "apply", &timeout) < 0) {
         rc = VSC_EXIT_USAGE;
@@ -123,7 +160,7 @@ int cmd_apply(vsc_cli *cli, int argc, char **argv)
       usage(stdout);
       goto out;
     default:
-      rc = vsc_cli_usage_error("apply", "unknown option");
+      rc = vsc_cli_option_error("apply", argv, "h");
       goto out;
     }
   }
@@ -151,23 +188,28 @@ int cmd_apply(vsc_cli *cli, int argc, char **argv)
     goto report;
 
   if (plan.nitems == 0) {
-    if (cli->verbosity >= 0)
+    if (json)
+      print_json(s.dom, &plan, dry_run, "nothing-to-do");
+    else if (cli->verbosity >= 0)
       printf("Nothing to do: domain '%s' matches the spec (%s).\n", s.dom->name,
              vsc_virt_where(live, config));
     goto report;
   }
-  if (cli->verbosity >= 0)
+  if (!json && cli->verbosity >= 0)
     print_plan(cli, s.dom, &plan);
   if (dry_run) {
-    if (cli->verbosity >= 0)
+    if (json)
+      print_json(s.dom, &plan, true, "dry-run");
+    else if (cli->verbosity >= 0)
       puts("Dry run: nothing was changed.");
     goto report;
   }
   fflush(stdout);
   vsc_virt_progress progress = vsc_virt_cli_progress(cli);
-  if (vsc_virt_plan_apply(s.dom, &st, &plan, timeout, &progress, &diags) < 0)
-    goto report;
-  if (cli->verbosity >= 0)
+  bool applied = vsc_virt_plan_apply(s.dom, &st, &plan, timeout, &progress, &diags) == 0;
+  if (json)
+    print_json(s.dom, &plan, false, applied ? "applied" : "failed");
+  else if (applied && cli->verbosity >= 0)
     printf("Applied: domain '%s' matches the spec.\n", s.dom->name);
 
 report: {

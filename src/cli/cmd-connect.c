@@ -310,7 +310,7 @@ int cmd_connect(vsc_cli *cli, int argc, char **argv)
       usage(stdout);
       return VSC_EXIT_OK;
     default:
-      return vsc_cli_usage_error("connect", "unknown option");
+      return vsc_cli_option_error("connect", argv, "h");
     }
   }
   int nargs = argc - optind;

@@ -221,7 +221,7 @@ int cmd_list(vsc_cli *cli, int argc, char **argv)
       usage(stdout);
       goto out;
     default:
-      rc = vsc_cli_usage_error("list", "unknown option");
+      rc = vsc_cli_option_error("list", argv, "h");
       goto out;
     }
   }

@@ -102,7 +102,7 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
       usage(stdout);
       goto out;
     default:
-      rc = vsc_cli_usage_error("qemu-args", "unknown option");
+      rc = vsc_cli_option_error("qemu-args", argv, "h");
       goto out;
     }
   }

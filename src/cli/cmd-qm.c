@@ -231,7 +231,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       usage(stdout);
       goto out;
     default:
-      rc = vsc_cli_usage_error("qm", "unknown option");
+      rc = vsc_cli_option_error("qm", argv, "h");
       goto out;
     }
   }

@@ -68,7 +68,7 @@ int cmd_remove(vsc_cli *cli, int argc, char **argv)
       usage(stdout);
       goto out;
     default:
-      rc = vsc_cli_usage_error("remove", "unknown option");
+      rc = vsc_cli_option_error("remove", argv, "h");
       goto out;
     }
   }

@@ -105,7 +105,7 @@ int cmd_template(vsc_cli *cli, int argc, char **argv)
       usage(stdout);
       return VSC_EXIT_OK;
     default:
-      return vsc_cli_usage_error("template", "unknown option");
+      return vsc_cli_option_error("template", argv, "h");
     }
   }
   const char *verb = optind < argc ? argv[optind] : NULL;

@@ -165,7 +165,7 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
       break;
     }
     case 'h': usage(stdout); return VSC_EXIT_OK;
-    default: return vsc_cli_usage_error("validate", "unknown option; see 'vschan validate --help'");
+    default: return vsc_cli_option_error("validate", argv, "j:h");
     }
   }
   if (list) {

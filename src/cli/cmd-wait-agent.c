@@ -89,7 +89,7 @@ int cmd_wait_agent(vsc_cli *cli, int argc, char **argv)
       usage(stdout);
       return VSC_EXIT_OK;
     default:
-      return vsc_cli_usage_error("wait-agent", "unknown option");
+      return vsc_cli_option_error("wait-agent", argv, "h");
     }
   }
   if (argc - optind != 1)

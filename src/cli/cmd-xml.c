@@ -92,7 +92,7 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
       usage(stdout);
       goto out;
     default:
-      rc = vsc_cli_usage_error("xml", "unknown option");
+      rc = vsc_cli_option_error("xml", argv, "o:h");
       goto out;
     }
   }

@@ -61,6 +61,12 @@ static void print_main_help(FILE *out)
         "  -h, --help         show this help; 'vschan help COMMAND' for a command\n"
         "  -V, --version      print the version\n"
         "\n"
+        "Examples:\n"
+        "  vschan xml --template guest-agent --into vm.xml -o vm.xml\n"
+        "  vschan validate --werror /etc/libvirt/qemu/*.xml\n"
+        "  vschan add vm1 --channel unix,path=/run/app.sock,name=org.example.app.0\n"
+        "  vschan agent vm1 exec -- uname -a\n"
+        "\n"
         "Exit status: 0 success, 1 invalid input or failed operation, 2 usage or\n"
         "I/O error, 3 libvirt/QEMU/agent failure, 4 out of memory.\n"
         "See vschan(1) and vschan-spec(5).\n", out);
@@ -81,6 +87,26 @@ int vsc_cli_usage_error(const char *cmd, const char *fmt, ...)
   else
     fputs("  hint: see 'vschan --help'\n", stderr);
   return VSC_EXIT_USAGE;
+}
+
+int vsc_cli_option_error(const char *cmd, char **argv, const char *optstring)
+{
+  const char *word = optind > 0 ? argv[optind - 1] : "";
+
+  if (strncmp(word, "--", 2) == 0) {
+    int len = (int)strcspn(word, "=");
+    if (optopt == 0)  /* glibc: unknown, or a prefix of several options */
+      return vsc_cli_usage_error(cmd, "unknown option '%.*s'", len, word);
+    if (word[len] == '=')
+      return vsc_cli_usage_error(cmd, "option '%.*s' takes no value", len, word);
+    return vsc_cli_usage_error(cmd, "option '%s' needs a value", word);
+  }
+  const char *spec = optopt ? strchr(optstring, optopt) : NULL;
+  if (spec && spec[1] == ':')
+    return vsc_cli_usage_error(cmd, "option '-%c' needs a value", optopt);
+  if (optopt)
+    return vsc_cli_usage_error(cmd, "unknown option '-%c'", optopt);
+  return vsc_cli_usage_error(cmd, "unknown option '%s'", word);
 }
 
 int vsc_cli_report(vsc_cli *cli, vsc_diags *diags)
@@ -133,6 +159,7 @@ int main(int argc, char **argv)
 
   vsc_mem_init();
   xmlInitParser();
+  opterr = 0;  /* vsc_cli_option_error says it once, with the hint */
   cli.argv = argv;
   cli.uri = NULL;
   cli.color_stdout = want_color(STDOUT_FILENO);
@@ -157,7 +184,7 @@ int main(int argc, char **argv)
       printf("vschan %s\n", vsc_version());
       return finish_stdout(VSC_EXIT_OK);
     default:
-      return vsc_cli_usage_error(NULL, "unknown global option");
+      return vsc_cli_option_error(NULL, argv, "+c:qvhV");
     }
   }
   if (optind >= argc) {

@@ -114,6 +114,16 @@ live_xml() { virt_says xml "$1"; }
 config_xml() { virt_says xml "$1" --inactive; }
 qemu_view() { virt_says qom "$1" "$2"; }
 
+# The last vs's apply --json document on one line: "RESULT live=L
+# persistent=P ACTION:KIND:ALIAS:WHY...", so that a missing key fails.
+json_summary() {
+  printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["result"], "live=%s" % d["live"], "persistent=%s" % d["persistent"],
+      *["%s:%s:%s:%s" % (i["action"], i["kind"], i["alias"], i["why"]) for i in d["plan"]])' || echo "not JSON: $out"
+}
+
 spec() {  # spec FILE JSON-DEVICES: a spec file with version 1
   printf '{"version":1,%s}\n' "$2" >"$tmp/$1"
 }
@@ -290,6 +300,16 @@ sc_apply_idempotent() {
   has "$out" "~ replace  channel 'ua-vschan-org-example-app'" "apply: a changed path is a replace"
   has "$out" "app2.sock" "apply: the plan says what differs"
   has "$(live_xml "$d")" "$tmp/app.sock" "apply: the dry run changed nothing"
+  vs apply "$d" "$tmp/changed.json" --dry-run --json
+  expect 0 "apply --dry-run --json"
+  has "$(json_summary)" "^dry-run live=True persistent=True replace:channel:ua-vschan-org-example-app:has .*spec wants .*app2.sock
+    "apply --json: the dry run's plan, one replace saying what differs"
+  vs apply "$d" "$tmp/changed.json" --json
+  expect 0 "apply --json"
+  has "$(json_summary)" "^applied .*replace:channel:ua-vschan-org-example-app:" "apply --json: applied"
+  has "$(live_xml "$d")" "$tmp/app2.sock" "apply --json: the change was made"
+  vs apply "$d" "$tmp/changed.json" --json
+  has "$(json_summary)" "^nothing-to-do live=True persistent=True$" "apply --json: converged, an empty plan"
 
   spec less.json "\"channels\":[{\"type\":\"unix\",\"target\":{\"type\":\"virtio\",\"name\":\"org.qemu.guest_agent.0\"}}]"
   vs apply "$d" "$tmp/less.json" --prune
