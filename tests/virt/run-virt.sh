@@ -302,7 +302,7 @@ sc_apply_idempotent() {
   has "$(live_xml "$d")" "$tmp/app.sock" "apply: the dry run changed nothing"
   vs apply "$d" "$tmp/changed.json" --dry-run --json
   expect 0 "apply --dry-run --json"
-  has "$(json_summary)" "^dry-run live=True persistent=True replace:channel:ua-vschan-org-example-app:has .*spec wants .*app2.sock
+  has "$(json_summary)" "^dry-run live=True persistent=True replace:channel:ua-vschan-org-example-app:has .*spec wants .*app2.sock" \
     "apply --json: the dry run's plan, one replace saying what differs"
   vs apply "$d" "$tmp/changed.json" --json
   expect 0 "apply --json"
