@@ -30,6 +30,48 @@ for opt in $(grep -ho '{ "[a-z][a-z-]*", *\(no\|required\|optional\)_argument' "
   pat=$(echo "$opt" | sed 's/-/\\\\-/g')
   if grep -q "\\\\-\\\\-$pat" "$man1"; then ok=$((ok + 1)); else echo "FAIL option '--$opt' is not in vschan(1)"; fail=$((fail + 1)); fi
 done
+# Options per command: each option of src/cli/cmd-NAME.c (its getopt
+# tables, with the shared VSC_*_OPTIONS macros of src/cli/*.h expanded, and
+# its short options) appears in the section of that command, so an option
+# of add documented only under xml fails.  The global options belong in
+# GLOBAL OPTIONS.
+long_options() {
+  grep -o '{ "[a-z][a-z-]*", *\(no\|required\|optional\)_argument' "$1" | sed 's/{ "\([^"]*\)".*/\1/'
+  for macro in $(grep -o 'VSC_[A-Z_]*_OPTIONS' "$1" | sort -u); do
+    found=$(sed -s -n "/^#define $macro\\b/,/[^\\\\]\$/p" "$src"/src/cli/*.h | grep -o '{ "[a-z][a-z-]*"' | sed 's/{ "//; s/"//')
+    [ -n "$found" ] || echo "MISSING-MACRO-$macro"
+    echo "$found"
+  done
+}
+short_options() {
+  grep -o 'getopt_long(argc, argv, "[^"]*"' "$1" | sed 's/.*"\(.*\)"/\1/' | tr -d '+:h' | fold -w1
+}
+# section TITLE-REGEX: the lines of the man page from that heading to the next.
+section() {
+  awk -v re="$1" '/^\.S[HS] / { on = ($0 ~ re) } on' "$man1"
+}
+check_section() {  # LABEL SECTION-TEXT OPTION...
+  label=$1 text=$2
+  shift 2
+  for opt in "$@"; do
+    case $opt in
+      help) continue ;;
+      MISSING-MACRO-*) echo "FAIL $label uses ${opt#MISSING-MACRO-}, whose #define is not in src/cli/*.h"; fail=$((fail + 1)); continue ;;
+      ?) dashes='\\-' ;;
+      *) dashes='\\-\\-' ;;
+    esac
+    pat=$(echo "$opt" | sed 's/-/\\\\-/g')
+    if echo "$text" | grep -Eq "$dashes$pat([^a-z\\]|\\\\[^-]|\$)"; then ok=$((ok + 1)); else
+      echo "FAIL option '$(echo "$dashes" | tr -d '\\')$opt' of $label is not in its section of vschan(1)"; fail=$((fail + 1)); fi
+  done
+}
+check_section "the global options" "$(section '^\.SH GLOBAL OPTIONS')" $(long_options "$src/src/cli/main.c") $(short_options "$src/src/cli/main.c")
+for cmd in $commands; do
+  file="$src/src/cli/cmd-$cmd.c"
+  if [ ! -f "$file" ]; then echo "FAIL command '$cmd' has no $file"; fail=$((fail + 1)); continue; fi
+  text=$(section "^\\.SS vschan $(echo "$cmd" | sed 's/-/\\\\\\\\-/g')( |\$)")
+  check_section "'vschan $cmd'" "$text" $(long_options "$file" | sort -u) $(short_options "$file" | sort -u)
+done
 # The compact option syntax: every key the parser compares against (its
 # key_is/strcmp/strncmp calls in src/spec/option.c) appears as a word in
 # the OPTION SYNTAX section of vschan-spec(5); a prefix key ("address.")
