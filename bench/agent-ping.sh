@@ -3,7 +3,8 @@
 # 'virsh qemu-agent-command DOMAIN {"execute":"guest-ping"}', both through
 # libvirt to qemu-ga in the real test guest of tests/guest (booted under
 # libvirt's embedded QEMU driver, so each run of either tool also opens
-# the driver), ratio of medians printed.  Then the direct transport alone:
+# the driver), timed in interleaved pairs (bench/pair.py), the median of
+# the per-pair ratios printed.  Then the direct transport alone:
 # 'vschan agent --socket' against qemu-ga run on the host
 # (qemu-ga -m unix-listen): connect, guest-sync-delimited, ping, drain.
 #
@@ -14,12 +15,12 @@
 # does the same.  On qemu:///system neither is needed.
 #
 # usage: bench/agent-ping.sh [VSCHAN]
-#   RUNS=N                      timed runs per command (default 30)
+#   RUNS=N                      timed pairs (default 30)
 #   IMAGE=DIR                   the guest image (default: BUILD/guest-image
 #                               next to VSCHAN's build tree; built if needed)
 #   VSCHAN_GUEST_ACCEL=kvm|tcg  accelerator (default tcg: some nested KVM
 #                               setups open /dev/kvm but cannot run a guest)
-# Needs hyperfine, virsh, QEMU, qemu-guest-agent and the packages
+# Needs python3, virsh, QEMU, qemu-guest-agent and the packages
 # tests/guest/build-image.sh downloads.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,7 +29,7 @@ runs=${RUNS:-30}
 image=${IMAGE:-$(dirname "$vschan")/../guest-image}
 accel=${VSCHAN_GUEST_ACCEL:-tcg}
 dom=vschan-bench-agent
-for tool in hyperfine virsh python3 qemu-ga; do
+for tool in virsh python3 qemu-ga; do
   command -v "$tool" >/dev/null || { echo "agent-ping: '$tool' is missing" >&2; exit 1; }
 done
 [ -x "$vschan" ] || { echo "agent-ping: '$vschan' is not built (scripts/build)" >&2; exit 1; }
@@ -59,15 +60,17 @@ virsh -q -c "$uri" start "$dom" >/dev/null
 echo "agent-ping: booting the test guest ($accel) ..."
 "$vschan" -c "$uri" wait-agent "$dom" --timeout 180
 
-echo "agent-ping: through libvirt, $runs runs each"
-hyperfine --warmup 3 --runs "$runs" --export-json "$root/libvirt.json" \
+echo "agent-ping: through libvirt, $runs pairs"
+python3 "$here/pair.py" --warmup 3 --runs "$runs" --export-json "$root/libvirt.json" \
   -n "vschan agent DOMAIN ping" "'$vschan' -c '$uri' agent $dom ping" \
   -n "virsh qemu-agent-command" "virsh -q -c '$uri' \"qemu-monitor-command $dom '{\\\"execute\\\":\\\"query-status\\\"}'; qemu-agent-command $dom '{\\\"execute\\\":\\\"guest-ping\\\"}'\""
 python3 - "$root/libvirt.json" <<'EOF'
 import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-v, p = r[0]["median"], r[1]["median"]
-print("agent-ping: vschan %.1f ms, virsh %.1f ms median: virsh/vschan = %.2fx" % (v * 1e3, p * 1e3, p / v))
+d = json.load(open(sys.argv[1]))
+v, p = d["results"][0]["median"], d["results"][1]["median"]
+q = d["ratio"]
+print("agent-ping: vschan %.1f ms, virsh %.1f ms median; virsh/vschan per pair: median %.2fx (IQR %.2f-%.2fx, %d pairs)"
+      % (v * 1e3, p * 1e3, q["median"], q["q1"], q["q3"], len(q["per_pair"])))
 EOF
 
 # The direct transport, against qemu-ga on the host.
@@ -75,7 +78,7 @@ qemu-ga -m unix-listen -p "$root/qga.sock" -t "$root" -l "$root/qga.log" &
 qga_pid=$!
 for _ in $(seq 100); do [ -S "$root/qga.sock" ] && break; sleep 0.05; done
 echo "agent-ping: the direct socket transport against qemu-ga on the host, $runs runs"
-hyperfine --warmup 3 --runs "$runs" --export-json "$root/socket.json" \
+python3 "$here/pair.py" --warmup 3 --runs "$runs" --export-json "$root/socket.json" \
   -n "vschan agent --socket ping" "'$vschan' agent --socket '$root/qga.sock' ping"
 python3 - "$root/socket.json" <<'EOF'
 import json, sys

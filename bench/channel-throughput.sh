@@ -2,8 +2,8 @@
 # Channel throughput: 100 MiB of random bytes through 'vschan connect' and
 # back, MiB/s printed (each MiB travels both ways).
 #   1. --socket against a fast local echo peer (Python, 1 MiB buffers),
-#      against OpenBSD netcat (nc -N -U) on the same peer; hyperfine,
-#      ratio of medians.
+#      against OpenBSD netcat (nc -N -U) on the same peer; timed in
+#      interleaved pairs (bench/pair.py), median of the per-pair ratios.
 #   2. Through the echo service of the real test guest (tests/guest, TCG
 #      by default): a channel hot-plugged with 'vschan add', reached with
 #      'vschan connect DOMAIN IDENT' (a libvirt stream) and with
@@ -14,7 +14,7 @@
 #      of its input, not from the last byte back): what it gets is shown.
 #
 # usage: bench/channel-throughput.sh [VSCHAN]
-#   RUNS=N        timed runs for part 1 (default 10)
+#   RUNS=N        timed pairs for part 1 (default 10)
 #   GUEST=0       skip part 2
 #   IMAGE=DIR     the guest image (default BUILD/guest-image, built if needed)
 #   VSCHAN_GUEST_ACCEL=kvm|tcg  (default tcg)
@@ -23,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 vschan=$(realpath "${1:-$here/../build/src/vschan}")
 runs=${RUNS:-10}
 mib=100
-for tool in hyperfine python3 nc sha256sum; do
+for tool in python3 nc sha256sum; do
   command -v "$tool" >/dev/null || { echo "channel-throughput: '$tool' is missing" >&2; exit 1; }
 done
 [ -x "$vschan" ] || { echo "channel-throughput: '$vschan' is not built (scripts/build)" >&2; exit 1; }
@@ -80,16 +80,18 @@ for _ in $(seq 100); do [ -S "$tmp/echo.sock" ] && break; sleep 0.05; done
 
 check "vschan connect --socket" "'$vschan' connect --socket '$tmp/echo.sock' --half-close < '$tmp/data'"
 check "nc -N -U" "nc -N -U '$tmp/echo.sock' < '$tmp/data'"
-hyperfine --warmup 1 --runs "$runs" --export-json "$tmp/local.json" \
-  -n "vschan connect --socket" "'$vschan' connect --socket '$tmp/echo.sock' --half-close < '$tmp/data' > /dev/null" \
-  -n "nc -N -U" "nc -N -U '$tmp/echo.sock' < '$tmp/data' > /dev/null"
+python3 "$here/pair.py" --warmup 1 --runs "$runs" --input "$tmp/data" --export-json "$tmp/local.json" \
+  -n "vschan connect --socket" "'$vschan' connect --socket '$tmp/echo.sock' --half-close" \
+  -n "nc -N -U" "nc -N -U '$tmp/echo.sock'"
 python3 - "$tmp/local.json" "$mib" <<'EOF'
 import json, sys
-r = json.load(open(sys.argv[1]))["results"]
+d = json.load(open(sys.argv[1]))
 mib = int(sys.argv[2])
-v, n = r[0]["median"], r[1]["median"]
-print("channel-throughput: local echo peer: vschan %.0f MiB/s (%.0f ms), nc %.0f MiB/s (%.0f ms): nc/vschan time = %.2fx"
-      % (mib / v, v * 1e3, mib / n, n * 1e3, n / v))
+v, n = d["results"][0]["median"], d["results"][1]["median"]
+q = d["ratio"]
+print("channel-throughput: local echo peer: vschan %.0f MiB/s (%.0f ms), nc %.0f MiB/s (%.0f ms) median; "
+      "nc/vschan time per pair: median %.2fx (IQR %.2f-%.2fx, %d pairs)"
+      % (mib / v, v * 1e3, mib / n, n * 1e3, q["median"], q["q1"], q["q3"], len(q["per_pair"])))
 EOF
 
 # --- 2. the guest's echo service ------------------------------------------------

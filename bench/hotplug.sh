@@ -3,18 +3,20 @@
 # one 'vschan add' against 16 'virsh attach-device' runs, on the same
 # domain through the same libvirtd (a private one on this machine, see
 # tests/virt/private-libvirtd.sh); the domain is re-created before every
-# timed run.  Then vschan's own overhead: with VSCHAN_TIMING=1 vschan
-# reports the time spent inside libvirt calls against its whole run.
+# timed run.  Timed in interleaved pairs (bench/pair.py): the median of the
+# per-pair ratios is printed.  Then vschan's own overhead: with
+# VSCHAN_TIMING=1 vschan reports the time spent inside libvirt calls
+# against its whole run.
 #
-# Usage: bench/hotplug.sh [VSCHAN]      (RUNS=N to change the run count)
-# Needs root, libvirtd, virtlogd, QEMU and hyperfine; no other libvirt
+# Usage: bench/hotplug.sh [VSCHAN]      (RUNS=N pairs, default 10)
+# Needs root, libvirtd, virtlogd, QEMU and python3; no other libvirt
 # daemon may be running.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 vschan=${1:-$here/../build/src/vschan}
-runs=${RUNS:-5}
+runs=${RUNS:-10}
 n=16
-command -v hyperfine >/dev/null || { echo "hotplug: hyperfine is missing (apt-get install hyperfine)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "hotplug: python3 is missing" >&2; exit 1; }
 [ -x "$vschan" ] || { echo "hotplug: '$vschan' is not built (scripts/build)" >&2; exit 1; }
 
 # Short: libvirt's socket paths must fit 107 bytes.
@@ -79,9 +81,9 @@ EOF
 done
 
 sh "$tmp/recreate.sh"
-hyperfine --runs "$runs" --prepare "sh $tmp/recreate.sh" --export-json "$tmp/r.json" \
-  -n vschan "$vschan -q -c '$uri' add vschan-bench $tmp/spec.json" \
-  -n virsh "sh $tmp/virsh.sh" >/dev/null
+python3 "$here/pair.py" --runs "$runs" --prepare "sh $tmp/recreate.sh" --export-json "$tmp/r.json" \
+  -n vschan "'$vschan' -q -c '$uri' add vschan-bench $tmp/spec.json" \
+  -n virsh "sh $tmp/virsh.sh"
 
 # Overhead: vschan's own time against the time inside libvirt calls.
 : >"$tmp/timing"
@@ -94,14 +96,16 @@ done
 
 python3 - "$tmp/r.json" "$tmp/timing" "$n" <<'PY'
 import json, re, statistics, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-v, p = r["vschan"], r["virsh"]
+d = json.load(open(sys.argv[1]))
+v, p = d["results"]
+q = d["ratio"]
 n = sys.argv[3]
 print(f"hotplug: {n} channels, one 'vschan add': median {v['median']*1e3:.0f} ms "
       f"(min {v['min']*1e3:.0f}, max {v['max']*1e3:.0f}); "
       f"{n} 'virsh attach-device': median {p['median']*1e3:.0f} ms "
       f"(min {p['min']*1e3:.0f}, max {p['max']*1e3:.0f}); "
-      f"ratio {p['median']/v['median']:.1f}x (target >= 3x)")
+      f"ratio {q['median']:.1f}x, median of {len(q['per_pair'])} pairs "
+      f"(IQR {q['q1']:.1f}-{q['q3']:.1f}x) (target >= 3x)")
 rows = [re.search(r"total ([\d.]+) ms, inside libvirt ([\d.]+) ms, vschan ([\d.]+) ms \(([\d.]+)%\)", l)
         for l in open(sys.argv[2])]
 rows = [m for m in rows if m]
