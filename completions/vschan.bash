@@ -28,6 +28,31 @@ _vschan_idents() {
         sed -n 's/.*"\(ident\|name\)": *"\([^"]*\)".*/\2/p' | sort -u
 }
 
+# Whether an option of a command takes a value (as the next word).
+_vschan_takes_value() {
+    case $1 in
+        --template|--set|--templates-dir|--channel|--console|--serial|--parallel|\
+        --into|-o|--output|--conf|--lock-dir|--timeout|--prefix|--bus|--addr|\
+        --socket|--socket-dir|--junit|-j|--jobs|--schema-dir|--max-reply|\
+        --qemu-version|--machine|--digest|--escape|--drain-timeout|--env) return 0 ;;
+    esac
+    return 1
+}
+
+# The positional words of the command starting at index $1, up to the word
+# under the cursor: options are skipped, with their value when they take one.
+_vschan_positionals() {
+    local j
+    for ((j = $1 + 1; j < COMP_CWORD; j++)); do
+        case ${COMP_WORDS[j]} in
+            --) ;;
+            --*=*) ;;
+            -*) _vschan_takes_value "${COMP_WORDS[j]}" && ((j++)) ;;
+            *) printf '%s\n' "${COMP_WORDS[j]}" ;;
+        esac
+    done
+}
+
 _vschan() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local i cmd= cmd_index=0 words
@@ -59,7 +84,7 @@ _vschan() {
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --templates-dir|--lock-dir|--schema-dir|--socket-dir)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
-        --set|--channel|--console|--serial|--parallel|--timeout|--prefix|--bus|--addr|--jobs|--max-reply|--qemu-version|--machine|--digest)
+        --set|--channel|--console|--serial|--parallel|--timeout|--prefix|--bus|--addr|-j|--jobs|--max-reply|--qemu-version|--machine|--digest|--escape|--drain-timeout|--env)
             return ;;
     esac
     if [[ $cur == -* ]]; then
@@ -68,15 +93,11 @@ _vschan() {
         return
     fi
 
-    # Positional arguments: count the ones before the cursor.
-    local npos=0 j
-    for ((j = cmd_index + 1; j < COMP_CWORD; j++)); do
-        case ${COMP_WORDS[j]} in
-            --template|--set|--into|-o|--output|--conf|--lock-dir|--templates-dir|--timeout|--prefix|--bus|--addr|--socket|--junit|--jobs|--schema-dir|--channel|--console|--serial|--parallel|--socket-dir|--max-reply|--qemu-version|--machine|--digest) ((j++)) ;;
-            -*) ;;
-            *) ((npos++)) ;;
-        esac
-    done
+    # Positional arguments before the cursor; the first is the domain.
+    local -a pos=()
+    local line
+    while IFS= read -r line; do pos+=("$line"); done < <(_vschan_positionals "$cmd_index")
+    local npos=${#pos[@]}
     case $cmd in
         help)
             [[ $npos -eq 0 ]] && COMPREPLY=($(compgen -W "$(vschan --help 2>/dev/null | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p')" -- "$cur")) ;;
@@ -86,12 +107,8 @@ _vschan() {
         add|apply|list|remove|connect|wait-agent)
             if [[ $npos -eq 0 ]]; then
                 COMPREPLY=($(compgen -W "$(_vschan_domains)" -- "$cur"))
-            elif [[ $cmd == remove || $cmd == connect ]]; then
-                local domain= k
-                for ((k = cmd_index + 1; k < COMP_CWORD; k++)); do
-                    [[ ${COMP_WORDS[k]} != -* ]] && { domain=${COMP_WORDS[k]}; break; }
-                done
-                COMPREPLY=($(compgen -W "$(_vschan_idents "$domain")" -- "$cur"))
+            elif [[ $cmd == remove || ($cmd == connect && $npos -eq 1) ]]; then
+                COMPREPLY=($(compgen -W "$(_vschan_idents "${pos[0]}")" -- "$cur"))
             else
                 COMPREPLY=($(compgen -f -- "$cur"))
             fi ;;

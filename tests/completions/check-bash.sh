@@ -2,7 +2,7 @@
 # Load the bash completion in a real bash and check what COMPREPLY holds
 # for partial command lines.  Usage: check-bash.sh VSCHAN SOURCE_DIR
 set -u
-vschan_bin=$1
+vschan_bin=$(readlink -f "$1")
 src=$2
 bindir=$(mktemp -d)
 trap 'rm -rf "$bindir"' EXIT
@@ -73,6 +73,16 @@ if command -v virsh >/dev/null; then
     expect "vschan -c $node connect vm1 ua" ua-app
     expect "vschan -c $node remove vm1 ua" ua-app
     reject "vschan -c $node remove vm1 ua" serial0
+    # options before or between the positionals, with and without a value
+    expect "vschan -c $node remove --live vm1 " ua-app serial0
+    expect "vschan -c $node remove --timeout 5 vm1 " ua-app org.example.app.0
+    expect "vschan -c $node remove --timeout=5 --config vm1 ua" ua-app
+    expect "vschan -c $node remove vm1 --timeout 5 ua" ua-app
+    expect "vschan -c $node connect --escape ^A --force vm1 " ua-app serial0
+    expect "vschan -c $node connect --drain-timeout 3 v" vm1
+    reject "vschan -c $node remove --timeout 5 v" 5
+    # connect takes one identifier
+    reject "vschan -c $node connect vm1 ua-app " serial0
 else
     echo "virsh is missing: domain completion not checked"
     [ -n "${CI:-}" ] && fail=$((fail + 1))
