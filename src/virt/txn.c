@@ -305,8 +305,9 @@ int vsc_virt_txn_detach(vsc_virt_txn *txn, const vsc_virt_dev *have, bool live, 
 
 static int undo_one(vsc_virt_txn *txn, const undo *u, vsc_diags *diags)
 {
-  /* Every undo but an unlink names the device it undoes. */
-  if (u->kind != UNDO_UNLINK && u->kind != UNDO_UNLINK_FILE && !u->dev)
+  /* Every undo but an unlink or the controller names the device it undoes. */
+  if (u->kind != UNDO_UNLINK && u->kind != UNDO_UNLINK_FILE && u->kind != UNDO_CONTROLLER &&
+      !u->dev)
     return 0;
   VSC_AUTOFREE(char) what = u->dev ? vsc_chardev_describe(u->dev) : NULL;
 

@@ -437,6 +437,12 @@ sc_no_controller() {
   expect 1 "no controller: refused"
   has "$err" "has no virtio-serial controller" "no controller: the reason"
   has "$err" "hint: add the devices with --config" "no controller: how to add one"
+  # The controller vschan adds is part of the transaction: when the
+  # channel after it fails, the rollback takes the controller back too.
+  VSCHAN_FAIL_LIBVIRT=attach:2 vs add "$d" "$tmp/chan.json" --config
+  expect 3 "no controller: the channel's attach fails after the controller's"
+  has "$err" "injected failure of attach call 2 " "no controller: the failure was the channel's"
+  lacks "$(config_xml "$d")" "<controller type='virtio-serial'" "no controller: the rollback took the controller back"
   vs add "$d" "$tmp/chan.json" --config
   expect 0 "no controller: --config"
   config=$(config_xml "$d")
