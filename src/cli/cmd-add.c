@@ -3,11 +3,12 @@
 #include "input.h"
 #include "virt-cmd.h"
 
+#include <jansson.h>
 #include <string.h>
 
 static void usage(FILE *out)
 {
-  fputs("usage: vschan [-c URI] add DOMAIN SPEC.json|- [--live|--config|--persistent|--current]\n"
+  fputs("usage: vschan [-c URI] add DOMAIN SPEC.json|- [--live|--config|--persistent|--current] [--json]\n"
         "       vschan [-c URI] add DOMAIN --template NAME [--set KEY=VALUE]... [...]\n"
         "\n"
         "Attach the devices of a spec to a domain as one transaction: when one fails,\n"
@@ -29,6 +30,8 @@ static void usage(FILE *out)
         "  --template NAME        use a shipped template (see 'vschan template list')\n"
         "  --set KEY=VALUE        set a template parameter (repeatable)\n"
         "  --templates-dir DIR    read templates from DIR\n"
+        "  --json                 print {domain, added: [{kind, alias, device, live,\n"
+        "                         persistent}]} instead of a line per device\n"
         "  --channel/--console/--serial/--parallel OPTS\n"
         "                         a device in virt-install's syntax (repeatable)\n"
         "  -h, --help             show this help\n"
@@ -48,6 +51,7 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
   static const struct option opts[] = {
     VSC_VIRT_AFFECT_OPTIONS,
     { "timeout", required_argument, NULL, VSC_OPT_TIMEOUT },
+    { "json", no_argument, NULL, VSC_OPT_JSON },
     { "help", no_argument, NULL, 'h' },
     VSC_CLI_INPUT_OPTIONS,
     { NULL, 0, NULL, 0 },
@@ -59,7 +63,7 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
   double timeout = VSC_VIRT_DEFAULT_TIMEOUT;
   vsc_diags diags = { 0 };
   vsc_devset set;
-  bool live, config;
+  bool live, config, json = false;
   int rc = VSC_EXIT_OK, c;
 
   vsc_virt_session_start_clock(&s);
@@ -78,6 +82,9 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
         rc = VSC_EXIT_USAGE;
         goto out;
       }
+      break;
+    case VSC_OPT_JSON:
+      json = true;
       break;
     case 'h':
       usage(stdout);
@@ -113,7 +120,15 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
   vsc_virt_progress progress = vsc_virt_cli_progress(cli);
   if (vsc_virt_add(s.dom, &set, live, config, timeout, &progress, &diags) < 0)
     goto report;
-  if (cli->verbosity >= 0)
+  if (json) {
+    json_t *added = json_array();
+    for (size_t i = 0; i < set.ndevs; i++)
+      json_array_append_new(added, vsc_virt_cli_device_json(set.devs[i], live, config));
+    json_t *o = json_pack("{s:s,s:o}", "domain", s.dom->name, "added", added);
+    json_dumpf(o, stdout, JSON_INDENT(2));
+    putchar('\n');
+    json_decref(o);
+  } else if (cli->verbosity >= 0)
     for (size_t i = 0; i < set.ndevs; i++) {
       VSC_AUTOFREE(char) what = vsc_chardev_describe(set.devs[i]);
       printf("added %s to the %s definition of '%s'\n", what, vsc_virt_where(live, config),

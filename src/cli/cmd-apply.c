@@ -89,13 +89,10 @@ static void print_json(const vsc_virt_domain *d, const vsc_plan *plan, bool dry_
   for (size_t i = 0; i < plan->nitems; i++) {
     const vsc_plan_item *it = &plan->items[i];
     const vsc_chardev *dev = it->want ? it->want : vsc_virt_dev_main(it->have);
-    VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);
-    json_array_append_new(items, json_pack("{s:s,s:s,s:s?,s:s,s:b,s:b,s:s?}",
-                                           "action", action[it->action],
-                                           "kind", vsc_kind_to_string(dev->kind),
-                                           "alias", dev->alias, "device", what,
-                                           "live", it->live, "persistent", it->config,
-                                           "why", it->why));
+    json_t *item = vsc_virt_cli_device_json(dev, it->live, it->config);
+    json_object_set_new(item, "action", json_string(action[it->action]));
+    json_object_set_new(item, "why", it->why ? json_string(it->why) : json_null());
+    json_array_append_new(items, item);
   }
   json_t *o = json_pack("{s:s,s:b,s:b,s:b,s:o,s:s}", "domain", d->name, "live", plan->live,
                         "persistent", plan->config, "dry_run", dry_run, "plan", items,

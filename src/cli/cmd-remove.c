@@ -3,11 +3,12 @@
 #include "virt-cmd.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <string.h>
 
 static void usage(FILE *out)
 {
-  fputs("usage: vschan [-c URI] remove DOMAIN IDENT... [--timeout S]\n"
+  fputs("usage: vschan [-c URI] remove DOMAIN IDENT... [--timeout S] [--json]\n"
         "                              [--live|--config|--persistent|--current]\n"
         "\n"
         "Detach character devices.  IDENT is an alias (ua-... or libvirt's channel0),\n"
@@ -24,6 +25,8 @@ static void usage(FILE *out)
         "  --persistent           the persistent definition, and the running domain if it\n"
         "                         runs (the default)\n"
         "  --current              the running domain if it runs, else the definition\n"
+        "  --json                 print {domain, removed: [{kind, alias, device, live,\n"
+        "                         persistent}]} instead of a line per device\n"
         "  -h, --help             show this help\n"
         "\n"
         "Exit status: 0 all removed, 1 unknown IDENT or wrong definition (nothing\n"
@@ -40,6 +43,7 @@ int cmd_remove(vsc_cli *cli, int argc, char **argv)
   static const struct option opts[] = {
     VSC_VIRT_AFFECT_OPTIONS,
     { "timeout", required_argument, NULL, VSC_OPT_TIMEOUT },
+    { "json", no_argument, NULL, VSC_OPT_JSON },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -50,7 +54,7 @@ int cmd_remove(vsc_cli *cli, int argc, char **argv)
   vsc_diags diags = { 0 };
   vsc_virt_state st = { 0 };
   size_t *idx = NULL, nidx = 0;
-  bool live, config;
+  bool live, config, json = false;
   int rc = VSC_EXIT_OK, c;
 
   vsc_virt_session_start_clock(&s);
@@ -63,6 +67,9 @@ int cmd_remove(vsc_cli *cli, int argc, char **argv)
         rc = VSC_EXIT_USAGE;
         goto out;
       }
+      break;
+    case VSC_OPT_JSON:
+      json = true;
       break;
     case 'h':
       usage(stdout);
@@ -96,7 +103,18 @@ int cmd_remove(vsc_cli *cli, int argc, char **argv)
   vsc_virt_progress progress = vsc_virt_cli_progress(cli);
   if (vsc_virt_remove(s.dom, &st, idx, nidx, live, config, timeout, &progress, &diags) < 0)
     goto report;
-  if (cli->verbosity >= 0)
+  if (json) {
+    json_t *removed = json_array();
+    for (size_t k = 0; k < nidx; k++) {
+      const vsc_virt_dev *e = &st.devs[idx[k]];
+      json_array_append_new(removed, vsc_virt_cli_device_json(vsc_virt_dev_main(e), live && e->live,
+                                                               config && e->config));
+    }
+    json_t *o = json_pack("{s:s,s:o}", "domain", s.dom->name, "removed", removed);
+    json_dumpf(o, stdout, JSON_INDENT(2));
+    putchar('\n');
+    json_decref(o);
+  } else if (cli->verbosity >= 0)
     for (size_t k = 0; k < nidx; k++) {
       const vsc_virt_dev *e = &st.devs[idx[k]];
       VSC_AUTOFREE(char) what = vsc_chardev_describe(vsc_virt_dev_main(e));

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,4 +169,11 @@ const char *vsc_virt_where(bool live, bool config)
   if (live && config)
     return "live and persistent";
   return live ? "live" : "persistent";
+}
+
+json_t *vsc_virt_cli_device_json(const vsc_chardev *dev, bool live, bool persistent)
+{
+  VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);
+  return json_pack("{s:s,s:s?,s:s,s:b,s:b}", "kind", vsc_kind_to_string(dev->kind), "alias",
+                   dev->alias, "device", what, "live", live, "persistent", persistent);
 }

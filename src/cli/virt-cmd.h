@@ -35,6 +35,7 @@ enum {
   VSC_OPT_PERSISTENT,
   VSC_OPT_CURRENT,
   VSC_OPT_TIMEOUT,
+  VSC_OPT_JSON,
 };
 #define VSC_VIRT_AFFECT_OPTIONS \
   { "live", no_argument, NULL, VSC_OPT_LIVE }, \
@@ -53,6 +54,11 @@ int vsc_virt_affect_from_opts(const vsc_virt_affect_opts *o, const char *cmd,
                               vsc_virt_affect *out);
 /* --timeout SECONDS; usage error printed when not a positive number. */
 int vsc_virt_parse_timeout(const char *arg, const char *cmd, double *out);
+
+/* A device as add, remove and apply print it with --json: {kind, alias,
+ * device (the one-line description), live, persistent}. */
+struct json_t;
+struct json_t *vsc_virt_cli_device_json(const vsc_chardev *dev, bool live, bool persistent);
 
 /* "live and persistent", "live", "persistent" */
 const char *vsc_virt_where(bool live, bool config);

@@ -124,6 +124,16 @@ print(d["result"], "live=%s" % d["live"], "persistent=%s" % d["persistent"],
       *["%s:%s:%s:%s" % (i["action"], i["kind"], i["alias"], i["why"]) for i in d["plan"]])' || echo "not JSON: $out"
 }
 
+# The last vs's add/remove --json document on one line: "DOMAIN
+# KIND:ALIAS:live=L:persistent=P..." (KEY is added or removed).
+json_devices() {
+  printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["domain"], *["%s:%s:live=%s:persistent=%s" % (i["kind"], i["alias"], i["live"], i["persistent"])
+                     for i in d[sys.argv[1]]])' "$1" || echo "not JSON: $out"
+}
+
 spec() {  # spec FILE JSON-DEVICES: a spec file with version 1
   printf '{"version":1,%s}\n' "$2" >"$tmp/$1"
 }
@@ -398,14 +408,18 @@ sc_live_stopped() {
   expect 1 "stopped: --live is refused"
   has "$err" "domain '$d' is not running" "stopped: the reason"
   has "$err" "hint: .*--config" "stopped: the hint offers --config"
-  vs add "$d" "$tmp/chan.json"
+  vs add "$d" "$tmp/chan.json" --json
   expect 0 "stopped: the default changes the persistent definition"
+  has "$(json_devices added)" "^$d channel:ua-vschan-org-example-s:live=False:persistent=True$" \
+    "stopped: add --json names the device and the definition"
   vs list "$d" --inactive
   has "$out" "ua-vschan-org-example-s .* persistent\$" "stopped: listed as persistent"
   vs remove "$d" org.example.s --live
   expect 1 "stopped: remove --live is refused"
-  vs remove "$d" org.example.s
+  vs remove "$d" org.example.s --json
   expect 0 "stopped: remove from the persistent definition"
+  has "$(json_devices removed)" "^$d channel:ua-vschan-org-example-s:live=False:persistent=True$" \
+    "stopped: remove --json names the device and the definition"
   lacks "$(config_xml "$d")" "org.example.s" "stopped: gone"
 }
 
