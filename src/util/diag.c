@@ -1,8 +1,21 @@
 #include "diag.h"
 #include "mem.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <string.h>
+
+/* Messages quote input (libxml2 and jansson quote bytes of the document
+ * as they are): printed, they must not reach a terminal or a report as
+ * raw control characters or invalid UTF-8. */
+static void escape_unprintable(char **text)
+{
+  char *escaped = *text ? vsc_text_printable(*text) : NULL;
+  if (escaped) {
+    free(*text);
+    *text = escaped;
+  }
+}
 
 void vsc_diag_add(vsc_diags *d, vsc_severity sev, const vsc_loc *loc,
                   const char *rule, const char *hint, const char *fmt, ...)
@@ -19,6 +32,7 @@ void vsc_diag_add(vsc_diags *d, vsc_severity sev, const vsc_loc *loc,
   }
   item->rule = vsc_strdup(rule);
   item->hint = vsc_strdup(hint);
+  escape_unprintable(&item->hint);
 
   va_start(ap, fmt);
   int len = vsnprintf(NULL, 0, fmt, ap);
@@ -28,6 +42,7 @@ void vsc_diag_add(vsc_diags *d, vsc_severity sev, const vsc_loc *loc,
   va_start(ap, fmt);
   vsnprintf(item->message, (size_t)(len < 0 ? 0 : len) + 1, fmt, ap);
   va_end(ap);
+  escape_unprintable(&item->message);
 }
 
 size_t vsc_diags_count(const vsc_diags *d, vsc_severity sev)

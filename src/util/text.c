@@ -1,5 +1,7 @@
 #include "text.h"
 
+#include "buf.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -68,4 +70,39 @@ bool vsc_text_is_name(const char *s)
           *p == '_' || *p == '-'))
       return false;
   return true;
+}
+
+/* Shown as it is in a message: XML can carry it, a terminal does not
+ * act on it. */
+static bool printable(uint32_t c)
+{
+  return c == '\t' || c == '\n' || (xml_char(c) && c >= 0x20 && c != 0x7F && !(c >= 0x80 && c <= 0x9F));
+}
+
+char *vsc_text_printable(const char *s)
+{
+  const unsigned char *p = (const unsigned char *)s;
+  uint32_t c;
+  size_t n;
+  while (*p && (n = utf8_decode(p, &c)) > 0 && printable(c))
+    p += n;
+  if (!*p)
+    return NULL;
+  vsc_buf b = { 0 };
+  vsc_buf_addn(&b, s, (size_t)(p - (const unsigned char *)s));
+  while (*p) {
+    n = utf8_decode(p, &c);
+    if (n == 0) {
+      vsc_buf_printf(&b, "\\x%02X", *p);
+      n = 1;
+    } else if (printable(c)) {
+      vsc_buf_addn(&b, (const char *)p, n);
+    } else if (c < 0x80) {
+      vsc_buf_printf(&b, "\\x%02X", (unsigned)c);
+    } else {
+      vsc_buf_printf(&b, "\\u%04X", (unsigned)c);
+    }
+    p += n;
+  }
+  return vsc_buf_steal(&b);
 }

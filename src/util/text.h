@@ -18,3 +18,10 @@ const char *vsc_text_problem(const char *s, char *buf, size_t size);
  * then letters, digits, '_' or '-'.  Anything else would change the
  * element ('bus="0" x' adds an attribute) or make it unreadable. */
 bool vsc_text_is_name(const char *s);
+
+/* Text for a message that quotes what a user or guest wrote: NULL when s
+ * can be shown as it is, otherwise a copy (caller frees) in which every
+ * byte of invalid UTF-8 and every control character but tab and newline
+ * is written as \xHH (\u00HH for C1 controls, \uFFFE and \uFFFF), so
+ * that no terminal, JSON or JUnit report gets bytes it cannot carry. */
+char *vsc_text_printable(const char *s);

@@ -19,6 +19,8 @@ const vsc_rule_info vsc_validate_input_rules[] = {
   { "schema", VSC_SEV_ERROR, "libvirt's RNG schema (or the bundled one) rejects the element" },
   { "xml-structure", VSC_SEV_ERROR, "libvirt's parser rejects the structure (e.g. two <source> elements)" },
   { "xml-bad-value", VSC_SEV_ERROR, "libvirt's parser rejects the value" },
+  { "spec-syntax", VSC_SEV_ERROR, "the vschan spec is not JSON, or has a key or value the spec does not take "
+                                  "(see vschan-spec(5))" },
   { "spec", VSC_SEV_ERROR, "the vschan spec is not valid (see vschan-spec(5))" },
   { NULL, VSC_SEV_ERROR, NULL },
 };
