@@ -36,8 +36,10 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-VSCHAN = sys.argv[1]
-COUNT = int(sys.argv[2]) if len(sys.argv) > 2 else 1500
+# Set by main(); injection-real.py imports this file for its pieces and
+# its reference of QEMU's option parser.
+VSCHAN = None
+COUNT = 1500
 # A fixed seed keeps CI reproducible; VSCHAN_PROPERTY_SEED explores others.
 SEED = int(os.environ.get("VSCHAN_PROPERTY_SEED", "20261121"))
 failures = []
@@ -333,6 +335,9 @@ while (my $hex = <STDIN>) {
 
 
 def main():
+    global VSCHAN, COUNT
+    VSCHAN = sys.argv[1]
+    COUNT = int(sys.argv[2]) if len(sys.argv) > 2 else 1500
     if not shutil.which("perl") or subprocess.run(["perl", "-MText::ParseWords", "-e1"]).returncode:
         print("perl with Text::ParseWords is missing (apt-get install perl)")
         return 1 if os.environ.get("CI") else 77
