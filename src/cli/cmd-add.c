@@ -94,20 +94,9 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
       goto out;
     }
   }
-  if (vsc_virt_affect_from_opts(&aff, "add", &affect) < 0) {
-    rc = VSC_EXIT_USAGE;
-    goto out;
-  }
-  if (optind >= argc) {
-    rc = vsc_cli_usage_error("add", "name the domain");
-    goto out;
-  }
-  const char *domain = argv[optind++];
-  if (argc - optind > 1) {
-    rc = vsc_cli_usage_error("add", "too many arguments: give one spec file");
-    goto out;
-  }
-  if (vsc_cli_input_load(&in, optind < argc ? argv[optind] : NULL, &set, &diags, "add", &rc) < 0)
+  const char *domain = NULL;
+  if (vsc_virt_cli_domain_and_spec("add", argc, argv, &aff, &in, &domain, &affect, &set, &diags,
+                                   &rc) < 0)
     goto report;
   if (set.ndevs == 0) {
     rc = vsc_cli_usage_error("add", "the spec has no devices to add");
@@ -124,10 +113,7 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
     json_t *added = json_array();
     for (size_t i = 0; i < set.ndevs; i++)
       json_array_append_new(added, vsc_virt_cli_device_json(set.devs[i], live, config));
-    json_t *o = json_pack("{s:s,s:o}", "domain", s.dom->name, "added", added);
-    json_dumpf(o, stdout, JSON_INDENT(2));
-    putchar('\n');
-    json_decref(o);
+    vsc_virt_cli_print_json(json_pack("{s:s,s:o}", "domain", s.dom->name, "added", added));
   } else if (cli->verbosity >= 0)
     for (size_t i = 0; i < set.ndevs; i++) {
       VSC_AUTOFREE(char) what = vsc_chardev_describe(set.devs[i]);

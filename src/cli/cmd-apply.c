@@ -94,12 +94,9 @@ static void print_json(const vsc_virt_domain *d, const vsc_plan *plan, bool dry_
     json_object_set_new(item, "why", it->why ? json_string(it->why) : json_null());
     json_array_append_new(items, item);
   }
-  json_t *o = json_pack("{s:s,s:b,s:b,s:b,s:o,s:s}", "domain", d->name, "live", plan->live,
-                        "persistent", plan->config, "dry_run", dry_run, "plan", items,
-                        "result", result);
-  json_dumpf(o, stdout, JSON_INDENT(2));
-  putchar('\n');
-  json_decref(o);
+  vsc_virt_cli_print_json(json_pack("{s:s,s:b,s:b,s:b,s:o,s:s}", "domain", d->name, "live",
+                                    plan->live, "persistent", plan->config, "dry_run", dry_run,
+                                    "plan", items, "result", result));
 }
 
 int cmd_apply(vsc_cli *cli, int argc, char **argv)
@@ -161,20 +158,9 @@ int cmd_apply(vsc_cli *cli, int argc, char **argv)
       goto out;
     }
   }
-  if (vsc_virt_affect_from_opts(&aff, "apply", &affect) < 0) {
-    rc = VSC_EXIT_USAGE;
-    goto out;
-  }
-  if (optind >= argc) {
-    rc = vsc_cli_usage_error("apply", "name the domain");
-    goto out;
-  }
-  const char *domain = argv[optind++];
-  if (argc - optind > 1) {
-    rc = vsc_cli_usage_error("apply", "too many arguments: give one spec file");
-    goto out;
-  }
-  if (vsc_cli_input_load(&in, optind < argc ? argv[optind] : NULL, &set, &diags, "apply", &rc) < 0)
+  const char *domain = NULL;
+  if (vsc_virt_cli_domain_and_spec("apply", argc, argv, &aff, &in, &domain, &affect, &set, &diags,
+                                   &rc) < 0)
     goto report;
   vsc_virt_derive_aliases(&set, NULL);
 

@@ -110,10 +110,7 @@ int cmd_remove(vsc_cli *cli, int argc, char **argv)
       json_array_append_new(removed, vsc_virt_cli_device_json(vsc_virt_dev_main(e), live && e->live,
                                                                config && e->config));
     }
-    json_t *o = json_pack("{s:s,s:o}", "domain", s.dom->name, "removed", removed);
-    json_dumpf(o, stdout, JSON_INDENT(2));
-    putchar('\n');
-    json_decref(o);
+    vsc_virt_cli_print_json(json_pack("{s:s,s:o}", "domain", s.dom->name, "removed", removed));
   } else if (cli->verbosity >= 0)
     for (size_t k = 0; k < nidx; k++) {
       const vsc_virt_dev *e = &st.devs[idx[k]];

@@ -177,3 +177,31 @@ json_t *vsc_virt_cli_device_json(const vsc_chardev *dev, bool live, bool persist
   return json_pack("{s:s,s:s?,s:s,s:b,s:b}", "kind", vsc_kind_to_string(dev->kind), "alias",
                    dev->alias, "device", what, "live", live, "persistent", persistent);
 }
+
+int vsc_virt_cli_domain_and_spec(const char *cmd, int argc, char **argv,
+                                 const vsc_virt_affect_opts *aff, vsc_cli_input *in,
+                                 const char **domain, vsc_virt_affect *affect, vsc_devset *set,
+                                 vsc_diags *diags, int *rc)
+{
+  if (vsc_virt_affect_from_opts(aff, cmd, affect) < 0) {
+    *rc = VSC_EXIT_USAGE;
+    return -1;
+  }
+  if (optind >= argc) {
+    *rc = vsc_cli_usage_error(cmd, "name the domain");
+    return -1;
+  }
+  *domain = argv[optind++];
+  if (argc - optind > 1) {
+    *rc = vsc_cli_usage_error(cmd, "too many arguments: give one spec file");
+    return -1;
+  }
+  return vsc_cli_input_load(in, optind < argc ? argv[optind] : NULL, set, diags, cmd, rc);
+}
+
+void vsc_virt_cli_print_json(json_t *doc)
+{
+  json_dumpf(doc, stdout, JSON_INDENT(2));
+  putchar('\n');
+  json_decref(doc);
+}

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "cli.h"
+#include "input.h"
 #include "virt/virt.h"
 
 typedef struct {
@@ -54,6 +55,18 @@ int vsc_virt_affect_from_opts(const vsc_virt_affect_opts *o, const char *cmd,
                               vsc_virt_affect *out);
 /* --timeout SECONDS; usage error printed when not a positive number. */
 int vsc_virt_parse_timeout(const char *arg, const char *cmd, double *out);
+
+/* What add and apply take after their options: DOMAIN [SPEC], and the
+ * --live family.  Sets *domain, *affect and the devices from the spec
+ * and/or the input options; -1 with *rc set (usage or I/O) or with the
+ * error in diags (bad spec, *rc then left for the report). */
+int vsc_virt_cli_domain_and_spec(const char *cmd, int argc, char **argv,
+                                 const vsc_virt_affect_opts *aff, vsc_cli_input *in,
+                                 const char **domain, vsc_virt_affect *affect, vsc_devset *set,
+                                 vsc_diags *diags, int *rc);
+
+/* Print a --json document (indented, a newline after it) and free it. */
+void vsc_virt_cli_print_json(struct json_t *doc);
 
 /* A device as add, remove and apply print it with --json: {kind, alias,
  * device (the one-line description), live, persistent}. */
