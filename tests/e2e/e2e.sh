@@ -257,7 +257,14 @@ printf 'hello through %s\n' "$port" >"$root/line"
 "$VSCHAN" -c "$URI" connect "$dom" "$port" --drain-timeout 5 <"$root/line" >"$root/echo" 2>"$root/err"
 rc=$? ms=0
 expect 0 "connect by virtio name: a line" && cmp -s "$root/line" "$root/echo" &&
-  ok "the line came back echoed" || fail "the line did not come back: '$(cat "$root/echo")'"
+  ok "the line came back echoed" || {
+  # Keep the evidence: the exact bytes both ways, and whether the empty
+  # input of the connect before really was empty.
+  fail "the line did not come back: '$(cat "$root/echo")'"
+  od -A d -c "$root/line" | sed 's/^/  sent: /' >&2
+  od -A d -c "$root/echo" | sed 's/^/  back: /' >&2
+  printf '  /dev/null: %s\n' "$(ls -l /dev/null)" >&2
+}
 
 head -c $((4 << 20)) /dev/urandom >"$root/random"
 t0=$(date +%s%N)
