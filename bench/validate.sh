@@ -13,6 +13,7 @@ vschan=${1:-$here/../build/src/vschan}
 n=${N:-1000}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+trap 'exit 130' INT TERM
 command -v python3 >/dev/null || { echo "validate: python3 is missing" >&2; exit 1; }
 command -v virt-xml-validate >/dev/null || { echo "validate: virt-xml-validate is missing (apt-get install libvirt-clients)" >&2; exit 1; }
 
