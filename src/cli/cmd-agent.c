@@ -10,6 +10,7 @@
 #include "guest/guest.h"
 #endif
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/file.h"
 
 #include <errno.h>
@@ -143,13 +144,8 @@ static const char *str(json_t *object, const char *key)
 /* Parse seconds ("5", "0.5") into milliseconds. */
 static int parse_seconds(const char *text, bool allow_zero, int *ms)
 {
-  char *end;
-  if (!text)
-    return -1;
-  errno = 0;
-  double s = strtod(text, &end);
-  if (errno || end == text || *end || !isfinite(s) || s < 0 || (!allow_zero && s == 0) ||
-      s > 86400 * 7)
+  double s;
+  if (vsc_seconds_parse(text, allow_zero, 86400 * 7, &s) < 0)
     return -1;
   *ms = (int)(s * 1000 + 0.5);
   if (*ms == 0 && !allow_zero)

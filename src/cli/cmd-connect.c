@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "guest/guest.h"
 #include "virt-cmd.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -168,17 +169,11 @@ static void show_escape(int escape, char *out, size_t n)
 
 static int parse_drain(const char *text, double *seconds)
 {
-  char *end;
   if (strcmp(text, "forever") == 0) {
     *seconds = -1;
     return 0;
   }
-  errno = 0;
-  double v = strtod(text, &end);
-  if (!*text || *end || errno || !isfinite(v) || v < 0 || v > 86400)
-    return -1;
-  *seconds = v;
-  return 0;
+  return vsc_seconds_parse(text, true, 86400, seconds);
 }
 
 /* 3 for failures of libvirt, QEMU or the guest; 1 for refusals; 2 for

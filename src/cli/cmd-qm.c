@@ -5,6 +5,7 @@
 #include "qemu-version.h"
 #include "model/rules.h"
 #include "pve/plan.h"
+#include "util/clock.h"
 #include "util/buf.h"
 #include "util/sha1.h"
 
@@ -205,15 +206,13 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       }
       eopts.digest = optarg;
       break;
-    case OPT_TIMEOUT: {
-      char *end;
-      eopts.timeout = strtod(optarg, &end);
-      if (*end || end == optarg || !isfinite(eopts.timeout) || eopts.timeout <= 0) {
-        rc = vsc_cli_usage_error("qm", "--timeout takes a number of seconds, not '%s'", optarg);
+    case OPT_TIMEOUT:
+      if (vsc_seconds_parse(optarg, false, 86400, &eopts.timeout) < 0) {
+        rc = vsc_cli_usage_error("qm", "--timeout takes a number of seconds greater than 0, not '%s'",
+                                 optarg);
         goto out;
       }
       break;
-    }
     case OPT_PREFIX:
       qopts.id_prefix = optarg;
       break;

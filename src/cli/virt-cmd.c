@@ -153,14 +153,10 @@ int vsc_virt_affect_from_opts(const vsc_virt_affect_opts *o, const char *cmd,
 
 int vsc_virt_parse_timeout(const char *arg, const char *cmd, double *out)
 {
-  char *end;
-  errno = 0;
-  double v = strtod(arg, &end);
-  if (!*arg || *end || errno || !isfinite(v) || v <= 0 || v > 86400) {
+  if (vsc_seconds_parse(arg, false, 86400, out) < 0) {
     vsc_cli_usage_error(cmd, "--timeout takes a number of seconds greater than 0, not '%s'", arg);
     return -1;
   }
-  *out = v;
   return 0;
 }
 

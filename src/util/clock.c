@@ -1,6 +1,8 @@
 #include "clock.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <time.h>
 
 double vsc_now(void)
@@ -22,4 +24,17 @@ void vsc_sleep_ms(int64_t ms)
   struct timespec t = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
   while (nanosleep(&t, &t) < 0 && errno == EINTR) {
   }
+}
+
+int vsc_seconds_parse(const char *text, bool allow_zero, double max, double *seconds)
+{
+  char *end;
+  if (!text || !*text)
+    return -1;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (*end || errno || !isfinite(v) || v < 0 || (v == 0 && !allow_zero) || v > max)
+    return -1;
+  *seconds = v;
+  return 0;
 }

@@ -2,11 +2,15 @@
  * which NTP or an administrator may step. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Seconds since an arbitrary start. */
 double vsc_now(void);
 /* Milliseconds since the same start. */
 int64_t vsc_now_ms(void);
+/* A duration given by a user, in seconds ("5", "0.5"): a finite number,
+ * not negative, 0 only with allow_zero, at most max.  -1 otherwise. */
+int vsc_seconds_parse(const char *text, bool allow_zero, double max, double *seconds);
 /* Sleep ms milliseconds, resuming after signals. */
 void vsc_sleep_ms(int64_t ms);

@@ -1,6 +1,7 @@
 /* src/util pieces that stand on their own: SHA-1 (Proxmox's config digest)
- * against FIPS 180's vectors and the system's sha1sum. */
+ * against FIPS 180's vectors and the system's sha1sum; durations. */
 #include "unit.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/sha1.h"
 
@@ -58,11 +59,41 @@ static void test_sha1_vs_sha1sum(void)
   CU_ASSERT_EQUAL(compared, 201);
 }
 
+static void test_seconds_parse(void)
+{
+  static const struct {
+    const char *text;
+    bool allow_zero;
+    int rc;
+    double want;
+  } cases[] = {
+    { "5", false, 0, 5 },         { "0.25", false, 0, 0.25 },  { "1e1", false, 0, 10 },
+    { "86400", false, 0, 86400 }, { "0", true, 0, 0 },         { "0", false, -1, 0 },
+    { "-1", true, -1, 0 },        { "86400.5", false, -1, 0 }, { "nan", true, -1, 0 },
+    { "inf", true, -1, 0 },       { "", true, -1, 0 },         { "5s", false, -1, 0 },
+    { " ", true, -1, 0 },         { "1e999", false, -1, 0 },   { "0x10", false, 0, 16 },
+  };
+  for (size_t i = 0; i < VSC_N_ELEMENTS(cases); i++) {
+    double got = -42;
+    int rc = vsc_seconds_parse(cases[i].text, cases[i].allow_zero, 86400, &got);
+    if (rc != cases[i].rc || (rc == 0 && got != cases[i].want))
+      fprintf(stderr, "\nseconds '%s': rc %d value %g\n", cases[i].text, rc, got);
+    CU_ASSERT_EQUAL(rc, cases[i].rc);
+    if (rc == 0) {
+      CU_ASSERT_DOUBLE_EQUAL(got, cases[i].want, 1e-9);
+    } else {
+      CU_ASSERT_DOUBLE_EQUAL(got, -42, 0);  /* untouched on error */
+    }
+  }
+  CU_ASSERT_EQUAL(vsc_seconds_parse(NULL, true, 1, &(double){ 0 }), -1);
+}
+
 int main(void)
 {
   static const CU_TestInfo tests[] = {
     { "sha1 vectors", test_sha1_vectors },
     { "sha1 vs sha1sum", test_sha1_vs_sha1sum },
+    { "seconds parse", test_seconds_parse },
     CU_TEST_INFO_NULL,
   };
   return unit_run("util", tests);
