@@ -28,7 +28,7 @@ libvirt  'vschan xml --into' one domain per spec, defined in a hermetic
 
 Fixed edge cases run every time: paths of 107 and 108 bytes (sun_path), a
 255-byte file name and a 4,000-byte path, 4,000-byte hosts and names,
-non-UTF-8 bytes, newline, ',', '=', quotes, '<', '&' and ']]>'.
+non-UTF-8 bytes, newline, ',', '=', quotes, '<', '&', ']]>' and "".
 
 usage: injection-real.py VSCHAN qemu|libvirt [COUNT]
 Environment: VSCHAN_PROPERTY_SEED=N repeats a run; EMBED_ROOT_SH
@@ -188,7 +188,7 @@ def edge_cases(vdir):
         ("unix-path", vdir + "/e ,,'\"<&>]]>=;$`|", ok),
         ("unix-path", vdir + "/e-é☃\U0001F600", ok),
         ("unix-path", vdir + "/e,", ok),
-        ("unix-path", vdir + "/e-nl\nx", refused("qemu-value", ("qemu-args", "qm"))),
+        ("unix-path", vdir + "/e-nl\nx", refused("refused", ("qemu-args", "qm"))),
         ("unix-path", (vdir + "/e-\xff").encode("latin-1"), refused("option-syntax")),
         ("unix-path", (vdir + "/e-\xc3(").encode("latin-1"), refused("option-syntax")),
         ("file-path", vdir + "/e-" + "n" * 252, ok),
@@ -206,6 +206,12 @@ def edge_cases(vdir):
         ("tcp-host", "h" * 4000, ok),
         ("tcp-host", "a b'\"<&>]]>=", {"qemu-args": "ok", "qm": "ok"}),
         ("tcp-service", "1,logfile=" + vdir + "/injected-port", {"xml": "refused"}),
+        # "" is no value: the XML writer leaves an empty attribute out.
+        ("unix-path", "", refused("refused")),
+        ("file-path", "", refused("refused")),
+        ("log-file", "", refused("refused")),
+        ("tcp-host", "", refused("refused")),
+        ("tcp-service", "", refused("refused")),
         ("channel-name", "org.e." + "a" * 3000, ok),
         ("channel-name", "org.e,x", refused("channel-name-chars")),
         ("channel-name", "org.e.]]>", refused("channel-name-chars")),
@@ -232,7 +238,7 @@ def make_values(vdir):
 def directories_for(values):
     """Parent directories the path values need (the deep edge case)."""
     return sorted({os.path.dirname(v["v"]) for v in values
-                   if v["field"] in PATH_FIELDS and isinstance(v["v"], str)})
+                   if v["field"] in PATH_FIELDS and isinstance(v["v"], str) and v["v"]})
 
 
 # ----------------------------------------------------------------- vschan
@@ -322,8 +328,10 @@ class Qemu:
         self.greeting = self.io.readline()
 
     def stderr(self):
+        """QEMU's last message, which says what it refused."""
         self.errfile.seek(0)
-        return self.errfile.read().decode("utf-8", "replace")[-1500:]
+        lines = self.errfile.read().decode("utf-8", "replace").strip().splitlines()
+        return short(lines[-1], 300) if lines else ""
 
     def started(self):
         if self.greeting:
@@ -439,15 +447,17 @@ def read_back_qemu(q, specs, vdir, label):
         fail("%s: QEMU made a file nobody asked for: %s" % (label, short(extra)))
 
 
-def run_qemu(label, machine, argv, specs, workdir, vdir, values):
+def run_qemu(label, machine, argv, specs, workdir, vdir, values, argv_of_spec):
     reset_vdir(vdir, values)
     t = time.monotonic()
     q = Qemu(machine, argv, workdir, label)
     try:
-        if not q.started():
-            fail("%s: QEMU did not start (exit %s): %s" % (label, q.proc.returncode, q.stderr()))
-            return
-        read_back_qemu(q, specs, vdir, label)
+        if q.started():
+            read_back_qemu(q, specs, vdir, label)
+        else:
+            fail("%s: QEMU refused the arguments (exit %s): %s"
+                 % (label, q.proc.returncode, q.stderr()))
+            refused_specs(label, machine, specs, workdir, vdir, values, argv_of_spec)
     except (RuntimeError, OSError, ValueError) as e:
         fail("%s: %s" % (label, e))
     finally:
@@ -455,6 +465,20 @@ def run_qemu(label, machine, argv, specs, workdir, vdir, values):
     n = sum(len(v) for _, v in specs)
     print("%s: %d channels in %d specs, one QEMU, read back in %.1f s"
           % (label, n, len(specs), time.monotonic() - t), flush=True)
+
+
+def refused_specs(label, machine, specs, workdir, vdir, values, argv_of_spec):
+    """Which specs QEMU refuses, one QEMU each (only after a refusal)."""
+    for k, (prefix, vals) in enumerate(specs):
+        reset_vdir(vdir, values)
+        q = Qemu(machine, argv_of_spec(k), workdir, "%s-%d" % (label, k))
+        try:
+            if not q.started():
+                fail("%s: QEMU refuses spec %d (%s): %s" % (label, k, ", ".join(
+                    "%s %s" % (v["field"], short(v["v"], 30)) for v in vals[:4]) + ", ...",
+                    q.stderr()))
+        finally:
+            q.stop()
 
 
 def reset_vdir(vdir, values):
@@ -466,7 +490,7 @@ def reset_vdir(vdir, values):
 
 def stage_qemu(values, accepted, workdir, vdir):
     # vschan qemu-args: every spec's argv, in one QEMU
-    specs, argv = [], []
+    specs, argvs = [], []
     for k, vals in enumerate(groups([v for v in values if accepted[v["i"]]["qemu-args"]])):
         prefix = "i%d-" % k
         args, stdin = invocation(vals)
@@ -475,8 +499,8 @@ def stage_qemu(values, accepted, workdir, vdir):
             fail("qemu-args of spec %d (%d channels): %s" % (k, len(vals), p.stderr[-400:]))
             continue
         specs.append((prefix, vals))
-        argv += p.stdout.split(b"\n")[:-1]
-    run_qemu("qemu-args", "q35", argv, specs, workdir, vdir, values)
+        argvs.append(p.stdout.split(b"\n")[:-1])
+    run_qemu("qemu-args", "q35", sum(argvs, []), specs, workdir, vdir, values, lambda k: argvs[k])
 
     # vschan qm: args: split as qemu-server splits it, in another QEMU
     specs, lines = [], []
@@ -490,10 +514,10 @@ def stage_qemu(values, accepted, workdir, vdir):
             continue
         specs.append((prefix, vals))
         lines.append(out[0][len(b"args: "):])
-    argv = ["-device", "pci-bridge,id=pci.2,chassis_nr=2"]
-    for words in model.shellwords(lines):
-        argv += words
-    run_qemu("qm args", "pc", argv, specs, workdir, vdir, values)
+    bridge = ["-device", "pci-bridge,id=pci.2,chassis_nr=2"]
+    argvs = model.shellwords(lines)
+    run_qemu("qm args", "pc", bridge + sum(argvs, []), specs, workdir, vdir, values,
+             lambda k: bridge + argvs[k])
 
 
 # ---------------------------------------------------------------- libvirt
@@ -596,7 +620,8 @@ def stage_libvirt(values, accepted, workdir):
     for name, vals in doms:
         dump, native = parts.get(name + "-dump", ""), parts.get(name + "-native", "")
         if not dump.strip():
-            fail("libvirt %s: define or dumpxml failed: %s" % (name, err[-600:]))
+            fail("libvirt %s: define or dumpxml failed: %s" % (name, err[-300:]))
+            refused_values(root, workdir, vals)
             continue
         check_dumpxml(name, vals, dump)
         chardevs, ports = native_chardevs(native)
@@ -605,6 +630,21 @@ def stage_libvirt(values, accepted, workdir):
           "in %.1f s" % (sum(len(v) for _, v in doms[1:]), len(doms) - 1, time.monotonic() - t),
           flush=True)
     return 0
+
+
+def refused_values(root, workdir, vals):
+    """Which values libvirt refuses, one virsh each (only after a refusal)."""
+    base = os.path.join(workdir, "one-base.xml")
+    with open(base, "w") as f:
+        f.write(BASE % "inj-one")
+    for val in vals:
+        args, stdin = invocation([val])
+        xml = os.path.join(workdir, "one.xml")
+        if vschan(["xml", "--into", base, "-o", xml] + args, stdin).returncode != 0:
+            continue
+        _, err = embed_virsh(root, "define %s; undefine inj-one" % xml)
+        if "error" in err:
+            fail("libvirt refuses %s %s: %s" % (val["field"], short(val["v"]), err.strip()[:200]))
 
 
 def check_dumpxml(name, vals, dump):
