@@ -14,6 +14,7 @@
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/paths.h"
+#include "xml/xml.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -61,14 +62,6 @@ static bool is_rng(xmlNodePtr n, const char *name)
          xmlStrEqual(n->name, BAD_CAST name);
 }
 
-static char *prop(xmlNodePtr n, const char *name)
-{
-  xmlChar *v = xmlGetNoNsProp(n, BAD_CAST name);
-  char *copy = v ? vsc_strdup((const char *)v) : NULL;
-  xmlFree(v);
-  return copy;
-}
-
 /* --- reading the grammar documents ------------------------------------ */
 
 typedef struct {
@@ -92,7 +85,7 @@ static void load_docs(grammar_docs *g, const char *path)
   for (xmlNodePtr n = xmlDocGetRootElement(doc) ? xmlDocGetRootElement(doc)->children : NULL; n; n = n->next) {
     if (!is_rng(n, "include"))
       continue;
-    VSC_AUTOFREE(char) href = prop(n, "href");
+    VSC_AUTOFREE(char) href = vsc_xml_attr(n, "href");
     if (!href)
       continue;
     xmlChar *full = xmlBuildURI(BAD_CAST href, BAD_CAST path);
@@ -118,7 +111,7 @@ static void collect_defines(const grammar_docs *g, const char *name, xmlNodePtr 
     for (xmlNodePtr d = xmlDocGetRootElement(g->docs[i])->children; d; d = d->next) {
       if (!is_rng(d, "define"))
         continue;
-      VSC_AUTOFREE(char) dn = prop(d, "name");
+      VSC_AUTOFREE(char) dn = vsc_xml_attr(d, "name");
       if (dn && strcmp(dn, name) == 0)
         *(xmlNodePtr *)vsc_append(out, n, sizeof(xmlNodePtr)) = d;
     }
@@ -142,7 +135,7 @@ static void collect_refs(xmlNodePtr node, char ***refs, size_t *n)
     if (is_rng(c, "element"))
       continue;  /* a nested element's refs belong to it */
     if (is_rng(c, "ref")) {
-      VSC_AUTOFREE(char) name = prop(c, "name");
+      VSC_AUTOFREE(char) name = vsc_xml_attr(c, "name");
       if (name)
         add_unique(refs, n, name);
     }
@@ -162,7 +155,7 @@ static void collect_values(const grammar_docs *g, xmlNodePtr node, int depth, at
         add_unique(&out->values, &out->nvalues, (const char *)v);
       xmlFree(v);
     } else if (is_rng(c, "ref") && depth < 3) {
-      VSC_AUTOFREE(char) name = prop(c, "name");
+      VSC_AUTOFREE(char) name = vsc_xml_attr(c, "name");
       xmlNodePtr *defs = NULL;
       size_t ndefs = 0;
       if (name)
@@ -196,11 +189,11 @@ static void collect_element_attributes(vsc_schema *s, const grammar_docs *g, con
     if (c->type != XML_ELEMENT_NODE || is_rng(c, "element"))
       continue;
     if (is_rng(c, "attribute")) {
-      VSC_AUTOFREE(char) name = prop(c, "name");
+      VSC_AUTOFREE(char) name = vsc_xml_attr(c, "name");
       if (name)
         collect_values(g, c, 0, attr_entry(s, element, name));
     } else if (is_rng(c, "ref") && depth < 6) {
-      VSC_AUTOFREE(char) name = prop(c, "name");
+      VSC_AUTOFREE(char) name = vsc_xml_attr(c, "name");
       xmlNodePtr *defs = NULL;
       size_t ndefs = 0;
       if (name)
@@ -220,7 +213,7 @@ static void collect_attributes(vsc_schema *s, const grammar_docs *g, xmlNodePtr 
     if (c->type != XML_ELEMENT_NODE)
       continue;
     if (is_rng(c, "element")) {
-      VSC_AUTOFREE(char) name = prop(c, "name");
+      VSC_AUTOFREE(char) name = vsc_xml_attr(c, "name");
       if (name)
         collect_element_attributes(s, g, name, c, 0);
     }
@@ -793,14 +786,6 @@ static void explain(explainer *x)
   rng_errors_clear(&x->errs);
 }
 
-static xmlNodePtr find_child(xmlNodePtr parent, const char *name)
-{
-  for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
-    if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST name))
-      return c;
-  return NULL;
-}
-
 static size_t explain_copy(const vsc_schema *schema, xmlRelaxNGPtr grammar, xmlDocPtr copy, const char *file,
                            vsc_diags *diags)
 {
@@ -836,7 +821,7 @@ size_t vsc_schema_check(const vsc_schema *schema, xmlDocPtr doc, const char *fil
     return 1;
   }
 
-  xmlNodePtr devices = is_domain ? find_child(root, "devices")
+  xmlNodePtr devices = is_domain ? vsc_xml_child(root, "devices")
                                  : xmlStrEqual(root->name, BAD_CAST "devices") ? root : NULL;
   if (!devices) {
     VSC_AUTOPTR(xmlDoc) copy = xmlCopyDoc(doc, 1);
@@ -862,7 +847,7 @@ size_t vsc_schema_check(const vsc_schema *schema, xmlDocPtr doc, const char *fil
 
   /* The rest of the document without the devices already explained. */
   VSC_AUTOPTR(xmlDoc) copy = xmlCopyDoc(doc, 1);
-  xmlNodePtr copy_devices = is_domain ? find_child(xmlDocGetRootElement(copy), "devices")
+  xmlNodePtr copy_devices = is_domain ? vsc_xml_child(xmlDocGetRootElement(copy), "devices")
                                       : xmlDocGetRootElement(copy);
   for (xmlNodePtr o = devices->children, c = copy_devices->children; o && c;) {
     xmlNodePtr onext = o->next, cnext = c->next;

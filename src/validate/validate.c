@@ -46,11 +46,6 @@ static vsc_input_kind kind_of_root(xmlNodePtr root)
   return VSC_INPUT_UNKNOWN;
 }
 
-static bool is_element(xmlNodePtr n, const char *name)
-{
-  return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name);
-}
-
 static bool listed(const xmlNodePtr *nodes, size_t n, xmlNodePtr node)
 {
   for (size_t i = 0; i < n; i++)
@@ -65,7 +60,7 @@ static void add_device(xmlNodePtr node, const char *file, vsc_devset *set, vsc_d
     vsc_chardev *dev = vsc_xml_parse_chardev(node, file, diags);
     if (dev)
       vsc_devset_add(set, dev);
-  } else if (is_element(node, "controller") && !set->controller.present) {
+  } else if (vsc_xml_is_element(node, "controller") && !set->controller.present) {
     xmlChar *type = xmlGetNoNsProp(node, BAD_CAST "type");
     if (type && xmlStrEqual(type, BAD_CAST "virtio-serial"))
       vsc_xml_parse_controller(node, &set->controller);
@@ -101,7 +96,7 @@ static void validate_xml(const char *text, size_t len, const vsc_validate_opts *
   xmlNodePtr devices = res->kind == VSC_INPUT_DOMAIN ? NULL : root;
   if (res->kind == VSC_INPUT_DOMAIN)
     for (xmlNodePtr c = root->children; c && !devices; c = c->next)
-      if (is_element(c, "devices"))
+      if (vsc_xml_is_element(c, "devices"))
         devices = c;
   if (devices && res->kind != VSC_INPUT_DOMAIN && res->kind != VSC_INPUT_DEVICES) {
     if (!listed(bad, nbad, devices))

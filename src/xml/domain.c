@@ -8,25 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool is_element(xmlNodePtr n, const char *name)
+/* libxml2 reports some errors (the encoding of a document that starts
+ * with NUL bytes is taken for UCS-4) to no parser context, only to the
+ * generic handler, which prints on stderr: the parse result says enough. */
+static void ignore_generic_error(void *ctx, const char *msg, ...)
 {
-  return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
-static bool attr_is(xmlNodePtr n, const char *name, const char *value)
-{
-  xmlChar *v = xmlGetNoNsProp(n, BAD_CAST name);
-  bool eq = v && strcmp((const char *)v, value) == 0;
-  xmlFree(v);
-  return eq;
-}
-
-static char *attr_dup(xmlNodePtr n, const char *name)
-{
-  xmlChar *v = xmlGetNoNsProp(n, BAD_CAST name);
-  char *copy = v ? vsc_strdup((const char *)v) : NULL;
-  xmlFree(v);
-  return copy;
+  (void)ctx;
+  (void)msg;
 }
 
 xmlDocPtr vsc_xml_read(const char *text, size_t len, const char *file, vsc_diags *diags)
@@ -47,8 +35,12 @@ xmlDocPtr vsc_xml_read(const char *text, size_t len, const char *file, vsc_diags
   ctxt = xmlNewParserCtxt();
   /* No network, no external DTD or entities, no entity substitution; the
    * error goes to diags rather than stderr. */
+  xmlGenericErrorFunc generic = xmlGenericError;   /* this thread's */
+  void *generic_ctx = xmlGenericErrorContext;
+  xmlSetGenericErrorFunc(NULL, ignore_generic_error);
   doc = xmlCtxtReadMemory(ctxt, text, (int)len, file, NULL,
                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES);
+  xmlSetGenericErrorFunc(generic_ctx, generic);
   if (!doc) {
     const xmlError *err = xmlCtxtGetLastError(ctxt);
     char msg[512] = "not well-formed XML";
@@ -91,20 +83,12 @@ xmlDocPtr vsc_xml_read_file(const char *path, vsc_diags *diags)
   return vsc_xml_read(text, len, strcmp(path, "-") == 0 ? "<stdin>" : path, diags);
 }
 
-static xmlNodePtr find_child(xmlNodePtr parent, const char *name)
-{
-  for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
-    if (is_element(c, name))
-      return c;
-  return NULL;
-}
-
 int vsc_xml_collect(xmlNodePtr node, const char *file, vsc_devset *set, vsc_diags *diags)
 {
   int rc = 0;
 
-  if (is_element(node, "domain"))
-    node = find_child(node, "devices");
+  if (vsc_xml_is_element(node, "domain"))
+    node = vsc_xml_child(node, "devices");
   if (!node)
     return 0;
   if (vsc_xml_is_chardev_name((const char *)node->name, NULL)) {
@@ -123,7 +107,7 @@ int vsc_xml_collect(xmlNodePtr node, const char *file, vsc_devset *set, vsc_diag
         vsc_devset_add(set, dev);
       else
         rc = -1;
-    } else if (is_element(c, "controller") && attr_is(c, "type", "virtio-serial") && !set->controller.present) {
+    } else if (vsc_xml_is_element(c, "controller") && vsc_xml_attr_is(c, "type", "virtio-serial") && !set->controller.present) {
       vsc_xml_parse_controller(c, &set->controller);
     }
   }
@@ -132,28 +116,28 @@ int vsc_xml_collect(xmlNodePtr node, const char *file, vsc_devset *set, vsc_diag
 
 void vsc_xml_domain_info(xmlNodePtr domain, vsc_domain_info *info)
 {
-  xmlNodePtr devices = find_child(domain, "devices");
-  xmlNodePtr os = find_child(domain, "os");
-  xmlNodePtr type = find_child(os, "type");
+  xmlNodePtr devices = vsc_xml_child(domain, "devices");
+  xmlNodePtr os = vsc_xml_child(domain, "os");
+  xmlNodePtr type = vsc_xml_child(os, "type");
   bool usb_none = false;
 
   memset(info, 0, sizeof(*info));
   info->known = true;
   if (type) {
-    info->arch = attr_dup(type, "arch");
-    info->machine = attr_dup(type, "machine");
+    info->arch = vsc_xml_attr(type, "arch");
+    info->machine = vsc_xml_attr(type, "machine");
   }
   for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
-    if (is_element(c, "graphics") && attr_is(c, "type", "spice"))
+    if (vsc_xml_is_element(c, "graphics") && vsc_xml_attr_is(c, "type", "spice"))
       info->has_spice_graphics = true;
-    if (is_element(c, "controller") && attr_is(c, "type", "virtio-serial")) {
+    if (vsc_xml_is_element(c, "controller") && vsc_xml_attr_is(c, "type", "virtio-serial")) {
       vsc_controller ctl = { 0 };
       vsc_xml_parse_controller(c, &ctl);
       if (ctl.index < VSC_N_ELEMENTS(info->ports))
         info->ports[ctl.index] = ctl.has_ports ? ctl.ports : 0;
       info->nvirtio_serial++;
     }
-    if (is_element(c, "controller") && attr_is(c, "type", "usb") && attr_is(c, "model", "none"))
+    if (vsc_xml_is_element(c, "controller") && vsc_xml_attr_is(c, "type", "usb") && vsc_xml_attr_is(c, "model", "none"))
       usb_none = true;
   }
   /* libvirt adds a USB controller to x86 machines unless told model='none'. */
@@ -270,12 +254,12 @@ int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *d
   xmlNodePtr devices;
   vsc_loc loc = { .file = doc->URL ? (const char *)doc->URL : NULL };
 
-  if (!is_element(domain, "domain")) {
+  if (!vsc_xml_is_element(domain, "domain")) {
     vsc_error(diags, &loc, "xml-structure", "give a whole <domain> document to --into",
               "root element is <%s>, not <domain>", domain ? (const char *)domain->name : "");
     return -1;
   }
-  devices = find_child(domain, "devices");
+  devices = vsc_xml_child(domain, "devices");
   if (!devices) {
     devices = xmlNewDocNode(doc, NULL, BAD_CAST "devices", NULL);
     xmlAddChild(domain, xmlNewText(BAD_CAST "  "));
@@ -311,7 +295,7 @@ int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *d
   unsigned int want_index = set->controller.has_index ? set->controller.index : 0;
   bool any_ctl = false;
   for (xmlNodePtr c = devices->children; c; c = c->next) {
-    if (is_element(c, "controller") && attr_is(c, "type", "virtio-serial")) {
+    if (vsc_xml_is_element(c, "controller") && vsc_xml_attr_is(c, "type", "virtio-serial")) {
       vsc_controller ctl = { 0 };
       vsc_xml_parse_controller(c, &ctl);
       any_ctl = true;

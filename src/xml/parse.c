@@ -40,27 +40,10 @@ bool vsc_xml_is_chardev_name(const char *name, vsc_kind *kind)
   return true;
 }
 
-static bool is_element(xmlNodePtr n, const char *name)
-{
-  return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
-/* A copy of the attribute, or NULL when absent. */
-static char *attr(xmlNodePtr node, const char *name)
-{
-  xmlChar *v = xmlGetNoNsProp(node, BAD_CAST name);
-  char *copy;
-  if (!v)
-    return NULL;
-  copy = vsc_strdup((const char *)v);
-  xmlFree(v);
-  return copy;
-}
-
 static void read_enum(reader *r, xmlNodePtr node, const char *name,
                       const char *const *table, int n, int *out)
 {
-  VSC_AUTOFREE(char) v = attr(node, name);
+  VSC_AUTOFREE(char) v = vsc_xml_attr(node, name);
   if (!v)
     return;
   int e = vsc_enum_from_string(table, n, v);
@@ -76,7 +59,7 @@ static void read_enum(reader *r, xmlNodePtr node, const char *name,
 /* yes/no or on/off, as the attribute's grammar says. */
 static void read_tristate(reader *r, xmlNodePtr node, const char *name, bool onoff, vsc_tristate *out)
 {
-  VSC_AUTOFREE(char) v = attr(node, name);
+  VSC_AUTOFREE(char) v = vsc_xml_attr(node, name);
   const char *yes = onoff ? "on" : "yes", *no = onoff ? "off" : "no";
   if (!v)
     return;
@@ -91,7 +74,7 @@ static void read_tristate(reader *r, xmlNodePtr node, const char *name, bool ono
 
 static void read_uint(reader *r, xmlNodePtr node, const char *name, unsigned int *out, bool *has)
 {
-  VSC_AUTOFREE(char) v = attr(node, name);
+  VSC_AUTOFREE(char) v = vsc_xml_attr(node, name);
   char *end;
   if (!v)
     return;
@@ -109,34 +92,34 @@ static void read_uint(reader *r, xmlNodePtr node, const char *name, unsigned int
 static void read_source(reader *r, xmlNodePtr node, vsc_source *src)
 {
   READ_ENUM(r, node, "mode", vsc_mode, VSC_MODE_LAST, &src->mode);
-  src->path = attr(node, "path");
-  src->host = attr(node, "host");
-  src->service = attr(node, "service");
-  src->channel = attr(node, "channel");
-  src->master = attr(node, "master");
-  src->slave = attr(node, "slave");
+  src->path = vsc_xml_attr(node, "path");
+  src->host = vsc_xml_attr(node, "host");
+  src->service = vsc_xml_attr(node, "service");
+  src->channel = vsc_xml_attr(node, "channel");
+  src->master = vsc_xml_attr(node, "master");
+  src->slave = vsc_xml_attr(node, "slave");
   read_tristate(r, node, "append", true, &src->append);
   read_tristate(r, node, "tls", false, &src->tls);
   for (xmlNodePtr c = node->children; c; c = c->next) {
-    if (is_element(c, "reconnect")) {
+    if (vsc_xml_is_element(c, "reconnect")) {
       src->has_reconnect = true;
       read_tristate(r, c, "enabled", false, &src->reconnect.enabled);
       read_uint(r, c, "timeout", &src->reconnect.timeout, &src->reconnect.has_timeout);
-    } else if (is_element(c, "seclabel")) {
+    } else if (vsc_xml_is_element(c, "seclabel")) {
       vsc_seclabel *s = vsc_append(&src->seclabels, &src->nseclabels, sizeof(*s));
-      s->model = attr(c, "model");
+      s->model = vsc_xml_attr(c, "model");
       read_tristate(r, c, "relabel", false, &s->relabel);
       /* Only the first <label> counts, as libvirt's string(./label). */
       for (xmlNodePtr l = c->children; l && !s->label; l = l->next) {
-        if (is_element(l, "label")) {
+        if (vsc_xml_is_element(l, "label")) {
           xmlChar *text = xmlNodeGetContent(l);
           s->label = vsc_strdup((const char *)text);
           xmlFree(text);
         }
       }
-    } else if (is_element(c, "clipboard")) {
+    } else if (vsc_xml_is_element(c, "clipboard")) {
       read_tristate(r, c, "copypaste", false, &src->copypaste);
-    } else if (is_element(c, "mouse")) {
+    } else if (vsc_xml_is_element(c, "mouse")) {
       READ_ENUM(r, c, "mode", vsc_mouse_mode, VSC_MOUSE_LAST, &src->mouse);
     }
   }
@@ -146,21 +129,21 @@ static void read_target(reader *r, xmlNodePtr node, vsc_chardev *dev)
 {
   dev->has_target = true;
   READ_ENUM(r, node, "type", vsc_target_type, VSC_TARGET_LAST, &dev->target.type);
-  dev->target.name = attr(node, "name");
-  dev->target.address = attr(node, "address");
+  dev->target.name = vsc_xml_attr(node, "name");
+  dev->target.address = vsc_xml_attr(node, "address");
   /* port='-1' asks libvirt to pick one, as if it were absent. */
-  VSC_AUTOFREE(char) port = attr(node, "port");
+  VSC_AUTOFREE(char) port = vsc_xml_attr(node, "port");
   if (!port || strcmp(port, "-1") != 0)
     read_uint(r, node, "port", &dev->target.port, &dev->target.has_port);
-  dev->target.state = attr(node, "state");
+  dev->target.state = vsc_xml_attr(node, "state");
   for (xmlNodePtr c = node->children; c; c = c->next)
-    if (is_element(c, "model"))
+    if (vsc_xml_is_element(c, "model"))
       READ_ENUM(r, c, "name", vsc_serial_model, VSC_MODEL_LAST, &dev->target.model);
 }
 
 static void read_address(xmlNodePtr node, vsc_address *addr)
 {
-  addr->type = attr(node, "type");
+  addr->type = vsc_xml_attr(node, "type");
   if (!addr->type)
     addr->type = vsc_strdup("");
   for (xmlAttrPtr a = node->properties; a; a = a->next) {
@@ -186,7 +169,7 @@ vsc_chardev *vsc_xml_parse_chardev(xmlNodePtr node, const char *file, vsc_diags 
   dev->origin.file = vsc_strdup(file);
   dev->origin.line = (int)xmlGetLineNo(node);
 
-  VSC_AUTOFREE(char) type = attr(node, "type");
+  VSC_AUTOFREE(char) type = vsc_xml_attr(node, "type");
   if (type) {
     int b = vsc_backend_from_string(type);
     if (b < 0)
@@ -197,32 +180,32 @@ vsc_chardev *vsc_xml_parse_chardev(xmlNodePtr node, const char *file, vsc_diags 
       dev->has_backend = true;
     }
   }
-  dev->tty = attr(node, "tty");
+  dev->tty = vsc_xml_attr(node, "tty");
 
   for (xmlNodePtr c = node->children; c; c = c->next) {
     if (c->type != XML_ELEMENT_NODE)
       continue;
-    if (is_element(c, "source")) {
+    if (vsc_xml_is_element(c, "source")) {
       read_source(&r, c, vsc_chardev_add_source(dev));
-    } else if (is_element(c, "target")) {
+    } else if (vsc_xml_is_element(c, "target")) {
       if (ntarget++ == 0)
         read_target(&r, c, dev);
-    } else if (is_element(c, "protocol")) {
+    } else if (vsc_xml_is_element(c, "protocol")) {
       nprotocol++;
       READ_ENUM(&r, c, "type", vsc_protocol, VSC_PROTOCOL_LAST, &dev->protocol);
-    } else if (is_element(c, "log")) {
+    } else if (vsc_xml_is_element(c, "log")) {
       if (nlog++ == 0) {   /* more than one is an error below */
-        dev->log_file = attr(c, "file");
+        dev->log_file = vsc_xml_attr(c, "file");
         read_tristate(&r, c, "append", true, &dev->log_append);
       }
-    } else if (is_element(c, "alias")) {
+    } else if (vsc_xml_is_element(c, "alias")) {
       /* libvirt reads the first <alias> and <address> and ignores the rest. */
       if (nalias++ == 0)
-        dev->alias = attr(c, "name");
-    } else if (is_element(c, "address")) {
+        dev->alias = vsc_xml_attr(c, "name");
+    } else if (vsc_xml_is_element(c, "address")) {
       if (naddress++ == 0)
         read_address(c, &dev->address);
-    } else if (is_element(c, "acpi")) {
+    } else if (vsc_xml_is_element(c, "acpi")) {
       read_uint(&r, c, "index", &dev->acpi_index, &dev->has_acpi_index);
     }
   }

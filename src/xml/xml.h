@@ -11,6 +11,14 @@
 
 #define VSC_XML_MAX_SIZE (64 * 1024 * 1024)
 
+/* dom.c: whether n (may be NULL) is an element of that name; its first
+ * child element of that name; a copy of an attribute (NULL when absent,
+ * caller frees); whether an attribute has that value. */
+bool vsc_xml_is_element(xmlNodePtr n, const char *name);
+xmlNodePtr vsc_xml_child(xmlNodePtr parent, const char *name);
+char *vsc_xml_attr(xmlNodePtr node, const char *name);
+bool vsc_xml_attr_is(xmlNodePtr node, const char *name, const char *value);
+
 /* Whether an element name is one of ours: channel, console, serial, parallel. */
 bool vsc_xml_is_chardev_name(const char *name, vsc_kind *kind);
 
