@@ -51,6 +51,9 @@ const vsc_rule_info vsc_rules[] = {
   { "console-compat", VSC_SEV_WARNING, "a serial console differs from the serial port it aliases" },
   { "virtio-serial-controller", VSC_SEV_WARNING, "virtio ports need a virtio-serial controller in the domain" },
   { "alias-dropped", VSC_SEV_WARNING, "an alias with '.', which libvirt drops from the persistent definition" },
+  { "value-empty", VSC_SEV_ERROR, "a path, host, service or log file is not \"\": the XML writer drops an empty attribute, so it would read back as absent" },
+  { "value-whitespace", VSC_SEV_WARNING, "no tab, newline or carriage return in a value: libvirt writes them raw into its XML, where they read back as spaces" },
+  { "host-comma", VSC_SEV_WARNING, "no ',' in a tcp or udp host or service: libvirt passes them to QEMU without doubling it, as a new option" },
   { NULL, VSC_SEV_ERROR, NULL },
 };
 
@@ -424,6 +427,46 @@ static void check_alias(checker *c, const vsc_chardev *dev)
            "libvirt accepts alias '%s' but drops it from the persistent definition", dev->alias);
 }
 
+/* Values libvirt keeps but does not give back.  Its XML writer escapes
+ * only <>&'" in attributes, so a tab, newline or CR comes back as a space
+ * the next time the XML is read (libvirtd restart, dumpxml, vschan list);
+ * and libvirt 9.0 writes a chardev's host= and port= into QEMU's command
+ * line with a single ',' left as it is (path= and logfile= are escaped). */
+static void check_values(checker *c, const vsc_chardev *dev)
+{
+  struct { const char *sub, *name, *value; } fields[] = {
+    { "/target/name", "target name", dev->target.name },
+    { "/log/file", "log file", dev->log_file },
+    { "/alias", "alias", dev->alias },
+  };
+  for (size_t f = 0; f < VSC_N_ELEMENTS(fields); f++)
+    if (fields[f].value && strpbrk(fields[f].value, "\t\n\r"))
+      report(c, dev, fields[f].sub, "value-whitespace", "remove the character from the value",
+             "the %s holds a tab, newline or carriage return, which libvirt reads back as a space",
+             fields[f].name);
+  if (dev->log_file && !*dev->log_file)
+    report(c, dev, "/log/file", "value-empty", "give the log a file, or leave the log out",
+           "the log file is \"\"");
+  for (size_t i = 0; i < dev->nsources; i++) {
+    const vsc_source *s = &dev->sources[i];
+    if ((s->path && !*s->path) || (s->host && !*s->host) || (s->service && !*s->service))
+      report(c, dev, "/source", "value-empty", "give the value, or leave the key out",
+             "source %s is \"\"", s->path && !*s->path ? "path" : s->host && !*s->host ? "host" : "service");
+    const char *values[] = { s->path, s->host, s->service, s->channel, s->master, s->slave };
+    for (size_t v = 0; v < VSC_N_ELEMENTS(values); v++)
+      if (values[v] && strpbrk(values[v], "\t\n\r")) {
+        report(c, dev, "/source", "value-whitespace", "remove the character from the value",
+               "a source value holds a tab, newline or carriage return, which libvirt reads back as a space");
+        break;
+      }
+    if ((s->host && strchr(s->host, ',')) || (s->service && strchr(s->service, ',')))
+      report(c, dev, "/source", "host-comma", "give a host name, an IP address and a port number",
+             "source %s '%s' has a ',', which libvirt passes on to QEMU as the start of another option",
+             s->host && strchr(s->host, ',') ? "host" : "service",
+             s->host && strchr(s->host, ',') ? s->host : s->service);
+  }
+}
+
 /* In live XML, libvirt shows the first serial port a second time as a
  * <console> with a serial target, carrying the serial's alias and address:
  * a view of the same device, not a second one. */
@@ -575,6 +618,7 @@ size_t vsc_rules_check(const vsc_devset *set, const vsc_domain_info *domain, vsc
     check_target(&c, dev, dev->kind == VSC_KIND_CONSOLE ? console_index++ : 0);
     check_source(&c, dev);
     check_alias(&c, dev);
+    check_values(&c, dev);
     check_address(&c, dev);
   }
   check_set(&c);

@@ -89,6 +89,16 @@ for key in $keys; do
   esac
   if echo "$optsec" | grep -Eq "$pat"; then ok=$((ok + 1)); else echo "FAIL option key '$key' is not in the OPTION SYNTAX section of vschan-spec(5)"; fail=$((fail + 1)); fi
 done
+# Every rule of the model (its table in src/model/rules.c) has an entry
+# in the RULES section of vschan-spec(5): messages name rules by id.
+rulesec=$(sed -n '/^\.SH RULES/,/^\.SH /p' "$man5")
+rules=$(sed -n 's/^  { "\([a-z0-9-]*\)", VSC_SEV_[A-Z]*,.*/\1/p' "$src/src/model/rules.c")
+if [ "$(echo "$rules" | wc -w)" -ge 40 ]; then ok=$((ok + 1)); else
+  echo "FAIL read only $(echo "$rules" | wc -w) rules from src/model/rules.c: the table changed shape, update this test"; fail=$((fail + 1)); fi
+for rule in $rules; do
+  if echo "$rulesec" | grep -Eq "^\.BR? (.*[ \"])?$rule([ ,\"]|\$)"; then ok=$((ok + 1)); else
+    echo "FAIL rule '$rule' has no entry in the RULES section of vschan-spec(5)"; fail=$((fail + 1)); fi
+done
 if [ -n "$vschan" ]; then
   for cmd in $commands; do
     help=$("$vschan" "$cmd" --help 2>&1)

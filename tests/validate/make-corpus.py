@@ -269,6 +269,12 @@ case("err-guestfwd-no-port", "guestfwd-port", "guestfwd without a port",
      chan("<source mode='bind' path='/run/vm/gf.sock'/><target type='guestfwd' address='10.0.2.1'/>"))
 case("warn-guestfwd-port-0", "guestfwd-port-zero", "guestfwd on port 0",
      chan("<source mode='bind' path='/run/vm/gf.sock'/><target type='guestfwd' address='10.0.2.1' port='0'/>"))
+case("warn-host-comma", "host-comma", "a tcp host with a comma, passed on to QEMU as another option",
+     "<serial type='tcp'><source mode='connect' host='localhost,logfile=/tmp/x' service='4555'/><protocol type='raw'/></serial>")
+case("warn-udp-service-comma", "host-comma", "a udp service with a comma",
+     "<serial type='udp'><source mode='connect' host='127.0.0.1' service='4555,reconnect=1'/></serial>")
+case("warn-value-newline", "value-whitespace", "a socket path with a newline, read back as a space",
+     chan("<source mode='bind' path='/run/vm/a&#10;b.sock'/>" + GA))
 case("err-file-no-path", "source-path", "file serial without a path", "<serial type='file'/>")
 case("err-file-source-no-path", "source-path", "file serial with an empty source", "<serial type='file'><source/></serial>")
 case("err-pipe-no-path", "source-path", "pipe serial without a path", "<serial type='pipe'/>")
