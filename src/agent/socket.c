@@ -34,6 +34,7 @@ typedef struct {
   size_t max_reply;
   int fd;
   int lock_fd;
+  char *lock_path;      /* while lock_fd is held: removed when released */
   bool synced;
   vsc_agent_stream stream;
 } agent_socket;
@@ -97,7 +98,9 @@ static const char *lock_dir(agent_socket *s)
 
 /* One lock file per socket (by device and inode, so two paths to the same
  * socket share it): two vschan processes on one socket would read each
- * other's replies. */
+ * other's replies.  The holder removes the file when it lets go, so lock
+ * files do not pile up; a waiter that then gets the lock on the removed
+ * file sees that the path no longer names it and starts again. */
 static int take_lock(agent_socket *s, const struct stat *st, int64_t deadline, int timeout_ms,
                      vsc_diags *diags)
 {
@@ -105,6 +108,7 @@ static int take_lock(agent_socket *s, const struct stat *st, int64_t deadline, i
                                          (uintmax_t)st->st_dev, (uintmax_t)st->st_ino);
   int fd;
 
+again:
   /* Open before create: in a sticky directory (protected_regular) root may
    * not O_CREAT a file another user made, but may open it. */
   for (;;) {
@@ -141,15 +145,28 @@ static int take_lock(agent_socket *s, const struct stat *st, int64_t deadline, i
     }
     vsc_sleep_ms(left < 20 ? left : 20);
   }
+  struct stat held, named;
+  if (fstat(fd, &held) < 0 || stat(path, &named) < 0 || held.st_dev != named.st_dev ||
+      held.st_ino != named.st_ino) {
+    close(fd);  /* the previous holder removed it: lock the current file */
+    goto again;
+  }
   s->lock_fd = fd;
+  s->lock_path = vsc_steal(&path);
   return 0;
 }
 
 static void release_lock(agent_socket *s)
 {
-  if (s->lock_fd >= 0)
+  if (s->lock_fd >= 0) {
+    /* Remove before unlocking, so nobody can lock a file on its way out
+     * without noticing.  Another user's file in a sticky directory stays. */
+    unlink(s->lock_path);
     close(s->lock_fd);
+  }
   s->lock_fd = -1;
+  free(s->lock_path);
+  s->lock_path = NULL;
 }
 
 static int open_connection(agent_socket *s, int64_t deadline, int timeout_ms, vsc_diags *diags)

@@ -86,6 +86,24 @@ expect "a second process waits for the lock, within its deadline" 3 '' \
   'another vschan process is using' 1000
 wait $FIRST
 
+# Processes queueing on one socket all get through in turn, and each
+# holder removes its lock file when done: none is left behind.
+fake good
+pids=
+for i in 1 2 3 4 5 6; do
+  "$VSCHAN" agent --socket "$SOCK" --timeout 5 ping >"$DIR/queue$i" 2>&1 &
+  pids="$pids $!"
+done
+failed=0
+for pid in $pids; do wait "$pid" || failed=$((failed + 1)); done
+if [ $failed -eq 0 ] && [ "$(cat "$DIR"/queue* | grep -c answers)" -eq 6 ]; then
+  ok "six processes queueing on one socket: each answered"
+else
+  not_ok "six processes queueing on one socket: $failed failed: $(cat "$DIR"/queue*)"
+fi
+left=$(find "$DIR" -name 'vschan-agent-*.lock')
+if [ -z "$left" ]; then ok "no lock file is left behind"; else not_ok "lock files left: $left"; fi
+
 rm -f "$SOCK"
 agent --timeout 0.5 ping
 expect "no socket" 3 '' 'No such file or directory'
