@@ -57,6 +57,14 @@ skip() {
 
 [ -x "$VSCHAN" ] || skip "'$VSCHAN' is not built"
 command -v virsh >/dev/null 2>&1 || skip "'virsh' is missing (libvirt-clients); it defines and starts the domain"
+# Sessions below read '</dev/null' as "no input".  When /dev/null was once
+# a regular file here (replaced by a rename; see d2f6723), concurrent
+# '>/dev/null' writers left NUL-filled holes in it, and those bytes went
+# through the channel and came back: say so instead of blaming the channel.
+if [ ! -c /dev/null ]; then
+  echo "FAIL: /dev/null is not a character device on this machine: $(ls -l /dev/null)"
+  exit 1
+fi
 
 # --- the image ------------------------------------------------------------------
 sh "$BUILD_IMAGE_SH" "$image" >/dev/null
