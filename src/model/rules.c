@@ -39,6 +39,7 @@ const vsc_rule_info vsc_rules[] = {
   { "alias-unique", VSC_SEV_WARNING, "aliases are unique; libvirt defines duplicates, QEMU refuses to start" },
   { "system-serial-arch", VSC_SEV_WARNING, "system-serial is for machines with a platform serial port; libvirt defines it on x86, starting fails" },
   { "virtio-address", VSC_SEV_WARNING, "virtio channels and consoles take a virtio-serial address; libvirt defines others" },
+  { "address-attr", VSC_SEV_WARNING, "an address attribute its type does not have; libvirt drops it" },
   { "channel-name-unique", VSC_SEV_WARNING, "two virtio ports with the same name (QEMU refuses to start)" },
   { "channel-name-chars", VSC_SEV_WARNING, "virtio port names use [A-Za-z0-9_.-]" },
   { "unix-path-shared", VSC_SEV_WARNING, "two devices on the same unix socket path" },
@@ -475,6 +476,35 @@ static void check_address(checker *c, const vsc_chardev *dev)
   const char *type = dev->address.type;
   if (!type || vsc_chardev_is_compat_console(dev))
     return;
+  /* The types of libvirt's schema (domaincommon.rng, "address") and the
+   * attributes of each; libvirt's parser ignores any other attribute. */
+  static const struct { const char *type, *attrs[6]; } known[] = {
+    { "ccid", { "controller", "slot" } },       { "ccw", { "cssid", "ssid", "devno" } },
+    { "dimm", { "slot", "base" } },             { "drive", { "controller", "bus", "target", "unit" } },
+    { "isa", { "iobase", "irq" } },             { "pci", { "domain", "bus", "slot", "function", "multifunction" } },
+    { "spapr-vio", { "reg" } },                 { "unassigned", { NULL } },
+    { "usb", { "bus", "port" } },               { "virtio-mmio", { NULL } },
+    { "virtio-serial", { "controller", "bus", "port" } },
+  };
+  size_t k = 0;
+  while (k < VSC_N_ELEMENTS(known) && strcmp(type, known[k].type) != 0)
+    k++;
+  if (k == VSC_N_ELEMENTS(known)) {
+    report(c, dev, "/address/type", "address-type", "remove the address and let libvirt assign one",
+           "libvirt has no address type '%s'", type);
+    return;
+  }
+  for (size_t a = 0; a < dev->address.nattrs; a++) {
+    const char *key = dev->address.attrs[a].key;
+    bool has = false;
+    for (size_t i = 0; i < VSC_N_ELEMENTS(known[k].attrs) && known[k].attrs[i] && !has; i++)
+      has = strcmp(key, known[k].attrs[i]) == 0;
+    if (!has) {
+      VSC_AUTOFREE(char) sub = vsc_asprintf("/address/%s", key);
+      report(c, dev, sub, "address-attr", "remove it, or check its spelling",
+             "an address of type '%s' has no attribute '%s'; libvirt drops it", type, key);
+    }
+  }
   bool virtio = vsc_chardev_is_virtio_serial(dev);
   vsc_target_type tt = vsc_chardev_target_type(dev);
   bool ok;
