@@ -1,17 +1,26 @@
 #!/usr/bin/env python3
 """Fault injection through the vschan binary.
 
-alloc:  VSCHAN_FAIL_ALLOC=n fails the n-th allocation.  For every n along a
-        render ('vschan xml' of a spec with several devices; and --into a
-        domain with -o over an existing file) and along 'vschan validate' of a
-        domain (rules only: every n; with libvirt's RNG schema, whose
-        compilation alone takes tens of thousands of allocations: every n of
-        the first and last 500 and 300 spread in between, or every n with
-        VSCHAN_FAULT_EVERY=1; libxml2 seeds its hash tables at random, so the
-        count varies by a few dozen between runs and near the end either
-        outcome is right), the run ends with exit 0 and the normal output,
-        or exit 4 and "vschan: error: out of memory" -- never a signal, never
-        a hang -- and -o leaves the old file as it was and no temporary file.
+alloc:  VSCHAN_FAIL_ALLOC=n fails the n-th allocation.  For every n along
+        renders ('vschan xml' of a spec with several devices; --into a domain
+        with -o over an existing file; specs and options that fail to read
+        or break rules) and along 'vschan validate' (rules only, of a valid
+        domain and of files with findings: every n; with libvirt's RNG
+        schema, whose compilation alone takes tens of thousands of
+        allocations: every n of the first and last 500 and 300 spread in
+        between, or every n with VSCHAN_FAULT_EVERY=1; libxml2 seeds its hash
+        tables at random, so the count varies by a few dozen between runs and
+        near the end either outcome is right), the run ends with the normal
+        exit and output, or exit 4 and "vschan: error: out of memory" --
+        never a signal, never a hang -- and -o leaves the old file as it was
+        and no temporary file.
+leaks:  nothing may be lost when a run dies at the n-th allocation, nor when
+        it does not.  An ASan build (the OOM path calls LeakSanitizer before
+        _exit) is checked at every n; otherwise valgrind memcheck checks
+        VSCHAN_LEAK_SAMPLES n per sweep (default 32, spread over the whole
+        range from a random start; VSCHAN_FAULT_SEED repeats one; "all" for
+        every n), n past the end and the normal run: 0 errors, 0 bytes
+        definitely lost.  No suppressions.
 writes: an LD_PRELOAD shim (fault-shim.c) makes write() hit ENOSPC, short
         writes and EINTR happen, fsync/rename/mkostemp fail, and SIGKILL
         arrive before the rename or half way through the write, for
@@ -24,12 +33,15 @@ usage: faults.py VSCHAN SHIM.so [alloc|writes]...
 """
 import concurrent.futures
 import os
+import random
+import re
 import shutil
 import stat
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 VSCHAN, SHIM = sys.argv[1], sys.argv[2]
 GROUPS = sys.argv[3:] or ["alloc", "writes"]
@@ -37,7 +49,17 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CASES = os.path.join(TOP, "tests", "cases")
 OOM = "vschan: error: out of memory\n"
 TIMEOUT = 20
+VALGRIND_TIMEOUT = 120
 failures = []
+
+with open(VSCHAN, "rb") as _f:
+    ASAN = b"__asan_init" in _f.read()
+VALGRIND = None if ASAN else shutil.which("valgrind")
+LEAK_CHECKER = "LeakSanitizer" if ASAN else "valgrind" if VALGRIND else None
+_samples = os.environ.get("VSCHAN_LEAK_SAMPLES", "32")
+LEAK_SAMPLES = None if _samples == "all" else int(_samples)
+SEED = int(os.environ.get("VSCHAN_FAULT_SEED") or random.randrange(1 << 30))
+rng = random.Random(SEED)
 
 
 def fail(msg):
@@ -45,19 +67,60 @@ def fail(msg):
     print("FAIL " + msg, flush=True)
 
 
-def run(args, env_extra=None, cwd=None):
+def run(args, env_extra=None, cwd=None, leak_log=None, strict=False):
+    """Run vschan; with leak_log (a file name), under the leak checker;
+    strict: valgrind counts every block left at exit (a self-test)."""
     env = dict(os.environ)
     env.pop("VSCHAN_FAIL_ALLOC", None)
     env.pop("VSCHAN_SHIM", None)
     env["NO_COLOR"] = "1"
     # ASan builds: no leak report at exit, and the shim may come first.
     env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0:verify_asan_link_order=0"
+    cmd = [VSCHAN] + args
+    timeout = TIMEOUT
+    if leak_log and ASAN:
+        # checked at exit, and by the OOM path before its _exit (src/util/mem.c)
+        env["ASAN_OPTIONS"] += ":detect_leaks=1:exitcode=99"
+    elif leak_log:
+        cmd = [VALGRIND, "--leak-check=full", "--show-leak-kinds=definite",
+               "--errors-for-leak-kinds=" + ("all" if strict else "definite"),
+               "--error-exitcode=99", "--num-callers=30", "--read-inline-info=no",
+               "--log-file=" + leak_log] + cmd
+        timeout = VALGRIND_TIMEOUT
     env.update(env_extra or {})
     try:
-        p = subprocess.run([VSCHAN] + args, env=env, cwd=cwd, capture_output=True, timeout=TIMEOUT)
+        p = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None
     return p
+
+
+def leak_problems(p, leak_log):
+    """What the leak checker of a run found: a list of messages."""
+    if p is None:
+        return []
+    if ASAN:
+        err = p.stderr.decode(errors="replace")
+        m = re.search(r"==\d+==ERROR: (LeakSanitizer|AddressSanitizer).*", err, re.S)
+        if m or p.returncode == 99:
+            return ["%s:\n%s" % ("LeakSanitizer" if m is None else m.group(1),
+                                  (m.group(0) if m else err)[:3000])]
+        return []
+    try:
+        with open(leak_log, errors="replace") as f:
+            log = f.read()
+    except OSError:
+        return ["valgrind wrote no log (%s)" % leak_log]
+    os.unlink(leak_log)
+    clean_errors = re.search(r"ERROR SUMMARY: 0 errors", log)
+    clean_leaks = (re.search(r"definitely lost: 0 bytes", log)
+                   or "All heap blocks were freed" in log)
+    if p.returncode == 99 or not clean_errors or not clean_leaks:
+        # the report without the banner and the summaries
+        body = [l for l in log.splitlines() if not re.match(r"==\d+== ?$", l)]
+        start = next((i for i, l in enumerate(body) if "Command:" in l), 0) + 1
+        return ["valgrind (exit %d):\n%s" % (p.returncode, "\n".join(body[start:start + 60]))]
+    return []
 
 
 def alloc_count(args, prepare=None):
@@ -86,71 +149,108 @@ def alloc_count(args, prepare=None):
     return lo
 
 
-def sweep(name, args, ns, reference, out_path=None, original=None, workdir=None):
-    """Run with VSCHAN_FAIL_ALLOC=n for each n; check every outcome."""
+def leak_sample(ns, count):
+    """The n of a sweep checked for leaks: every one with LeakSanitizer;
+    under valgrind, LEAK_SAMPLES spread evenly over 1..count from a random
+    start, the last n that fails and the first that does not."""
+    if ASAN or LEAK_SAMPLES is None or LEAK_SAMPLES >= count:
+        return set(ns)
+    step = count / LEAK_SAMPLES
+    start = rng.random() * step
+    return {1 + int(start + i * step) for i in range(LEAK_SAMPLES)} | {count, count + 1}
+
+
+def sweep(name, args, ns, reference, count, out_path=None, original=None, workdir=None):
+    """Run with VSCHAN_FAIL_ALLOC=n for each n; check every outcome.
+
+    reference is (exit status, stdout, stderr) of a normal run; a run whose
+    allocation did not fail must give exactly that.  The normal run, a run
+    whose n never comes, and leak_sample(count) run under the leak checker."""
+    checked = leak_sample(ns, count) if LEAK_CHECKER else set()
+    ns = sorted(set(ns) | checked)
+    # none of these fails: the normal run (None) and one far past the end
+    extra = [None, 1 << 40] if LEAK_CHECKER else []
+
     def one(n):
-        env = {"VSCHAN_FAIL_ALLOC": str(n)}
+        env = {"VSCHAN_FAIL_ALLOC": str(n)} if n is not None else {}
         a = list(args)
-        private = None
+        private = tempfile.mkdtemp(dir=workdir)
         if out_path:
             # each run writes its own copy of the original, in its own directory
-            private = tempfile.mkdtemp(dir=workdir)
             target = os.path.join(private, os.path.basename(out_path))
             with open(target, "wb") as f:
                 f.write(original)
             a = [target if x == out_path else x for x in a]
-        p = run(a, env)
-        problems = []
-        if p is None:
-            problems.append("hung (no exit within %d s)" % TIMEOUT)
+        leak_log = os.path.join(private, "leak.log") if n is None or n in checked or n in extra else None
+        p = run(a, env, leak_log=leak_log)
+        problems = leak_problems(p, leak_log) if leak_log else []
+        if problems:
+            pass  # the checker's report replaces the exit status and stderr
+        elif p is None:
+            problems.append("hung (no exit within %d s)" % (VALGRIND_TIMEOUT if leak_log else TIMEOUT))
         elif p.returncode < 0:
             problems.append("killed by signal %d" % -p.returncode)
         elif p.returncode == 4:
             if p.stderr.decode(errors="replace") != OOM:
                 problems.append("exit 4 but stderr is %r" % p.stderr[-300:])
-        elif p.returncode == 0:
-            if (p.stdout, p.stderr) != reference:
-                problems.append("exit 0 but the output differs from a normal run")
+        elif p.returncode == reference[0]:
+            if (p.stdout, p.stderr) != reference[1:]:
+                problems.append("exit %d but the output differs from a normal run" % p.returncode)
         else:
             problems.append("exit %d: %r" % (p.returncode, p.stderr[-300:]))
-        if private:
+        if out_path:
             target = os.path.join(private, os.path.basename(out_path))
             with open(target, "rb") as f:
                 now = f.read()
             if p is not None and p.returncode == 4 and now != original:
                 problems.append("-o file changed although the run failed")
-            left = sorted(set(os.listdir(private)) - {os.path.basename(out_path)})
-            if left:
-                problems.append("left behind: %s" % left)
-            shutil.rmtree(private)
+        left = sorted(set(os.listdir(private)) - {os.path.basename(out_path or "")})
+        if left:
+            problems.append("left behind: %s" % left)
+        shutil.rmtree(private)
         return n, (p.returncode if p else None), problems
 
+    started = time.monotonic()
     counts = {}
+    # the slow runs (under valgrind) first, so that the pool ends evenly
+    order = [n for n in extra + ns if n is None or n in checked or n in extra] + \
+            [n for n in ns if n not in checked]
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        for n, rc, problems in pool.map(one, ns):
-            counts[rc] = counts.get(rc, 0) + 1
+        for n, rc, problems in pool.map(one, order):
+            if n is not None and n not in extra:
+                counts[rc] = counts.get(rc, 0) + 1
             for pr in problems:
-                fail("%s: VSCHAN_FAIL_ALLOC=%d: %s" % (name, n, pr))
+                fail("%s: %s: %s" % (name, "a normal run" if n is None else "VSCHAN_FAIL_ALLOC=%d" % n, pr))
     if counts.get(4, 0) == 0:
         fail("%s: no run ended in out-of-memory" % name)
-    print("ok %s: %d runs, exits %s" % (name, len(ns), dict(sorted(counts.items(), key=str))), flush=True)
+    leaks = "" if not LEAK_CHECKER else ", %d of them and 2 that do not fail checked by %s" % (
+        len(checked), LEAK_CHECKER)
+    print("ok %s: %d runs, exits %s%s (%.0f s)" % (name, len(ns), dict(sorted(counts.items(), key=str)),
+                                                  leaks, time.monotonic() - started), flush=True)
 
 
-def alloc_tests(work):
+def leak_checker_works(work):
+    """The leak check must be able to fail, or every clean result proves
+    nothing.  A run that dies at an allocation holds plenty of memory that
+    its callers still reach; told to count that as lost (LeakSanitizer: do
+    not scan stacks, registers or globals; valgrind: every leak kind is an
+    error), the checker must report it and leak_problems() must see that."""
     spec = os.path.join(CASES, "channel-many", "spec.json")
-    into_dir = os.path.join(CASES, "into-keeps-everything")
-    domain = os.path.join(into_dir, "domain.xml")
-    merged = os.path.join(into_dir, "expected.xml")
-    every = os.environ.get("VSCHAN_FAULT_EVERY") == "1"
+    log = os.path.join(work, "canary.log")
+    p = run(["xml", spec], {"VSCHAN_FAIL_ALLOC": "100",
+                            "LSAN_OPTIONS": "use_stacks=0:use_registers=0:use_globals=0:use_tls=0"},
+            leak_log=log, strict=True)
+    if not leak_problems(p, log):
+        fail("%s never reports a loss, even when told to count reachable memory: %r"
+             % (LEAK_CHECKER, p.stderr[-500:] if p else "hung"))
+    else:
+        print("ok %s reports memory that is counted as lost" % LEAK_CHECKER, flush=True)
+    if os.path.exists(log):
+        os.unlink(log)
 
-    # 1. render a spec with several devices to standard output
-    args = ["xml", spec]
-    ref = run(args)
-    assert ref.returncode == 0, ref.stderr
-    n = alloc_count(args)
-    sweep("xml SPEC", args, list(range(1, n + 2)), (ref.stdout, ref.stderr))
 
-    # 2. render --into a domain, -o over an existing file
+def into_sweep(work, into_dir, domain, merged):
+    """Render --into a domain, -o over an existing file."""
     out = os.path.join(work, "vm.xml")
     original = b"<domain>the old file, to be kept on failure</domain>\n"
     def prepare():
@@ -163,23 +263,74 @@ def alloc_tests(work):
     with open(out, "rb") as f:
         assert f.read() == open(merged, "rb").read(), "--into -o wrote something else than the golden case"
     n = alloc_count(args, prepare)
-    sweep("xml --into -o", args, list(range(1, n + 2)), (ref.stdout, ref.stderr),
-          out_path=out, original=original, workdir=work)
+    sweep("xml --into -o (%d allocations)" % n, args, list(range(1, n + 2)),
+          (ref.returncode, ref.stdout, ref.stderr), n, out_path=out, original=original, workdir=work)
 
-    # 3. validate a domain: rules only, then with libvirt's schema
-    for label, extra in (("validate --no-schema", ["--no-schema"]), ("validate", [])):
-        args = ["validate", "-j", "1"] + extra + [merged]
+
+def wanted(label):
+    """VSCHAN_FAULT_ONLY=REGEX runs only the sweeps whose name matches."""
+    only = os.environ.get("VSCHAN_FAULT_ONLY")
+    return not only or re.search(only, label) is not None
+
+
+def alloc_tests(work):
+    spec = os.path.join(CASES, "channel-many", "spec.json")
+    into_dir = os.path.join(CASES, "into-keeps-everything")
+    domain = os.path.join(into_dir, "domain.xml")
+    merged = os.path.join(into_dir, "expected.xml")
+    inputs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fault-inputs")
+    corpus = os.path.join(TOP, "tests", "validate", "corpus")
+    every = os.environ.get("VSCHAN_FAULT_EVERY") == "1"
+
+    if LEAK_CHECKER:
+        print("leak checks by %s; VSCHAN_FAULT_SEED=%d" % (LEAK_CHECKER, SEED), flush=True)
+        leak_checker_works(work)
+    elif os.environ.get("CI"):
+        fail("neither valgrind nor an ASan build: the leak checks cannot run")
+    else:
+        print("SKIP leak checks: valgrind is not installed and %s is no ASan build" % VSCHAN, flush=True)
+
+    def simple(label, args, expect_rc):
+        if not wanted(label):
+            return
         ref = run(args)
-        if ref.returncode not in (0, 1):
-            fail("%s: a normal run exits %d: %r" % (label, ref.returncode, ref.stderr[-300:]))
-            continue
+        if ref is None or ref.returncode != expect_rc:
+            fail("%s: a normal run exits %s, not %d: %r"
+                 % (label, ref and ref.returncode, expect_rc, ref and ref.stderr[-300:]))
+            return
         n = alloc_count(args)
         if every or n <= 1300:
             ns = list(range(1, n + 2))
         else:
             step = (n - 1000) // 300 + 1
             ns = sorted(set(range(1, 501)) | set(range(501, n - 500, step)) | set(range(n - 500, n + 2)))
-        sweep("%s (%d allocations)" % (label, n), args, ns, (ref.stdout, ref.stderr))
+        sweep("%s (%d allocations)" % (label, n), args, ns, (ref.returncode, ref.stdout, ref.stderr), n)
+
+    # 1. render a spec with several devices to standard output
+    simple("xml SPEC", ["xml", spec], 0)
+
+    # 2. render --into a domain, -o over an existing file
+    if wanted("xml --into -o"):
+        into_sweep(work, into_dir, domain, merged)
+
+    # 3. the error paths: a spec the reader refuses, one that breaks rules,
+    #    options that break rules; each diagnostic is built, kept and freed
+    simple("xml reader errors", ["xml", os.path.join(inputs, "reader-errors.json")], 1)
+    simple("xml rule errors", ["xml", os.path.join(inputs, "rule-errors.json")], 1)
+    simple("xml option errors", ["xml", "--channel", "pty,target_type=guestfwd,target_address=fe80::1",
+                                 "--channel", "unix,path=/run/x.sock,name=org.example.a",
+                                 "--channel", "unix,path=/run/x.sock,name=org.example.a",
+                                 "--serial", "tcp,host=example.org,service=4000,protocol=telnet"], 1)
+
+    # 4. validate: rules only, of a valid domain and of files with findings
+    #    (JSON report), then with libvirt's schema
+    simple("validate --no-schema", ["validate", "-j", "1", "--no-schema", merged], 0)
+    findings = [os.path.join(corpus, f) for f in ("err-channel-target-notype.xml",
+                                                   "err-console-serial-second.xml",
+                                                   "warn-protocol-unix.xml")]
+    findings += [os.path.join(inputs, f) for f in ("broken.xml", "rule-errors.json", "reader-errors.json")]
+    simple("validate --no-schema --json findings", ["validate", "-j", "1", "--no-schema", "--json"] + findings, 1)
+    simple("validate", ["validate", "-j", "1", merged], 0)
 
 
 # ---------------------------------------------------------------- writes
@@ -352,6 +503,8 @@ def main():
     if failures:
         print("%d failures" % len(failures))
         return 1
+    if "alloc" in GROUPS and not LEAK_CHECKER:
+        return 77
     return 0
 
 
