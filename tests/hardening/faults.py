@@ -97,9 +97,9 @@ def run(args, env_extra=None, cwd=None, leak_log=None, strict=False):
 
 def leak_problems(p, leak_log):
     """What the leak checker of a run found: a list of messages."""
-    if p is None:
-        return []
     if ASAN:
+        if p is None:
+            return []  # hung: outcome_problems() says so
         err = p.stderr.decode(errors="replace")
         m = re.search(r"==\d+==ERROR: (LeakSanitizer|AddressSanitizer).*", err, re.S)
         if m or p.returncode == 99:
@@ -109,16 +109,20 @@ def leak_problems(p, leak_log):
     try:
         with open(leak_log, errors="replace") as f:
             log = f.read()
+        os.unlink(leak_log)
     except OSError:
+        log = None
+    if p is None:
+        return []  # hung: outcome_problems() says so
+    if log is None:
         return ["valgrind wrote no log (%s)" % leak_log]
-    os.unlink(leak_log)
     clean_errors = re.search(r"ERROR SUMMARY: 0 errors", log)
     clean_leaks = (re.search(r"definitely lost: 0 bytes", log)
                    or "All heap blocks were freed" in log)
     if p.returncode == 99 or not clean_errors or not clean_leaks:
         # the report without the banner and the summaries
         body = [l for l in log.splitlines() if not re.match(r"==\d+== ?$", l)]
-        start = next((i for i, l in enumerate(body) if "Command:" in l), 0) + 1
+        start = next((i for i, l in enumerate(body) if "Parent PID:" in l), 0) + 1
         return ["valgrind (exit %d):\n%s" % (p.returncode, "\n".join(body[start:start + 60]))]
     return []
 
@@ -160,6 +164,24 @@ def leak_sample(ns, count):
     return {1 + int(start + i * step) for i in range(LEAK_SAMPLES)} | {count, count + 1}
 
 
+def outcome_problems(p, reference):
+    """What is wrong with how a run ended: exit 4 and the out-of-memory
+    message, or the exit status and output of the normal run."""
+    if p is None:
+        return ["hung (no exit within %d s)" % TIMEOUT]
+    if p.returncode < 0:
+        return ["killed by signal %d" % -p.returncode]
+    if p.returncode == 4:
+        if p.stderr.decode(errors="replace") != OOM:
+            return ["exit 4 but stderr is %r" % p.stderr[-300:]]
+    elif p.returncode == reference[0]:
+        if (p.stdout, p.stderr) != reference[1:]:
+            return ["exit %d but the output differs from a normal run" % p.returncode]
+    else:
+        return ["exit %d: %r" % (p.returncode, p.stderr[-300:])]
+    return []
+
+
 def sweep(name, args, ns, reference, count, out_path=None, original=None, workdir=None):
     """Run with VSCHAN_FAIL_ALLOC=n for each n; check every outcome.
 
@@ -183,21 +205,8 @@ def sweep(name, args, ns, reference, count, out_path=None, original=None, workdi
             a = [target if x == out_path else x for x in a]
         leak_log = os.path.join(private, "leak.log") if n is None or n in checked or n in extra else None
         p = run(a, env, leak_log=leak_log)
-        problems = leak_problems(p, leak_log) if leak_log else []
-        if problems:
-            pass  # the checker's report replaces the exit status and stderr
-        elif p is None:
-            problems.append("hung (no exit within %d s)" % (VALGRIND_TIMEOUT if leak_log else TIMEOUT))
-        elif p.returncode < 0:
-            problems.append("killed by signal %d" % -p.returncode)
-        elif p.returncode == 4:
-            if p.stderr.decode(errors="replace") != OOM:
-                problems.append("exit 4 but stderr is %r" % p.stderr[-300:])
-        elif p.returncode == reference[0]:
-            if (p.stdout, p.stderr) != reference[1:]:
-                problems.append("exit %d but the output differs from a normal run" % p.returncode)
-        else:
-            problems.append("exit %d: %r" % (p.returncode, p.stderr[-300:]))
+        # a checker's report says more than the exit status it caused
+        problems = (leak_problems(p, leak_log) if leak_log else []) or outcome_problems(p, reference)
         if out_path:
             target = os.path.join(private, os.path.basename(out_path))
             with open(target, "rb") as f:
@@ -211,6 +220,7 @@ def sweep(name, args, ns, reference, count, out_path=None, original=None, workdi
         return n, (p.returncode if p else None), problems
 
     started = time.monotonic()
+    failed_before = len(failures)
     counts = {}
     # the slow runs (under valgrind) first, so that the pool ends evenly
     order = [n for n in extra + ns if n is None or n in checked or n in extra] + \
@@ -225,8 +235,9 @@ def sweep(name, args, ns, reference, count, out_path=None, original=None, workdi
         fail("%s: no run ended in out-of-memory" % name)
     leaks = "" if not LEAK_CHECKER else ", %d of them and 2 that do not fail checked by %s" % (
         len(checked), LEAK_CHECKER)
-    print("ok %s: %d runs, exits %s%s (%.0f s)" % (name, len(ns), dict(sorted(counts.items(), key=str)),
-                                                  leaks, time.monotonic() - started), flush=True)
+    print("%s %s: %d runs, exits %s%s (%.0f s)"
+          % ("ok" if len(failures) == failed_before else "FAILED", name, len(ns),
+             dict(sorted(counts.items(), key=str)), leaks, time.monotonic() - started), flush=True)
 
 
 def leak_checker_works(work):
