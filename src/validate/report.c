@@ -3,13 +3,25 @@
 
 #include "util/buf.h"
 #include "util/mem.h"
+#include "util/text.h"
 
 #include <libxml/tree.h>
 #include <string.h>
 
+/* A file name is bytes, JSON and XML text are UTF-8: the name as given
+ * when it is valid text, escaped (\xHH) when not.  Caller frees. */
+static char *shown(const char *s)
+{
+  char *escaped = vsc_text_printable(s);
+  return escaped ? escaped : vsc_strdup(s);
+}
+
 static json_t *string_or_null(const char *s)
 {
-  return s ? json_string(s) : json_null();
+  if (!s)
+    return json_null();
+  VSC_AUTOFREE(char) text = shown(s);
+  return json_string(text);
 }
 
 json_t *vsc_validate_result_to_json(const vsc_validate_result *res)
@@ -27,7 +39,7 @@ json_t *vsc_validate_result_to_json(const vsc_validate_result *res)
                                            "message", d->message ? d->message : "",
                                            "hint", string_or_null(d->hint)));
   }
-  return json_pack("{s:s, s:s, s:b, s:I, s:I, s:o}", "file", res->file, "kind",
+  return json_pack("{s:o, s:s, s:b, s:I, s:I, s:o}", "file", string_or_null(res->file), "kind",
                    vsc_input_kind_to_string(res->kind), "valid", vsc_validate_result_valid(res),
                    "errors", (json_int_t)vsc_diags_count(&res->diags, VSC_SEV_ERROR),
                    "warnings", (json_int_t)vsc_diags_count(&res->diags, VSC_SEV_WARNING),
@@ -36,7 +48,8 @@ json_t *vsc_validate_result_to_json(const vsc_validate_result *res)
 
 static void describe(vsc_buf *b, const vsc_diag *d)
 {
-  vsc_buf_printf(b, "%s", d->file ? d->file : "");
+  VSC_AUTOFREE(char) file = shown(d->file ? d->file : "");
+  vsc_buf_add(b, file);
   if (d->line > 0)
     vsc_buf_printf(b, ":%d", d->line);
   vsc_buf_printf(b, ": %s: ", vsc_severity_to_string(d->severity));
@@ -55,9 +68,10 @@ char *vsc_validate_result_to_junit(const vsc_validate_result *res)
   xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
   xmlNodePtr tc = xmlNewDocNode(doc, NULL, BAD_CAST "testcase", NULL);
   xmlDocSetRootElement(doc, tc);
+  VSC_AUTOFREE(char) file = shown(res->file);
   xmlNewProp(tc, BAD_CAST "classname", BAD_CAST "vschan.validate");
-  xmlNewProp(tc, BAD_CAST "name", BAD_CAST res->file);
-  xmlNewProp(tc, BAD_CAST "file", BAD_CAST res->file);
+  xmlNewProp(tc, BAD_CAST "name", BAD_CAST file);
+  xmlNewProp(tc, BAD_CAST "file", BAD_CAST file);
 
   vsc_buf errors = { 0 }, others = { 0 };
   size_t nerr = 0;
