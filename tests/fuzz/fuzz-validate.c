@@ -15,7 +15,8 @@
  *    has character-device elements; a valid spec parses; without
  *    warnings, what vschan writes for those devices is valid too,
  *    libvirt's schema included;
- *  - the JSON report exists and the JUnit report is well-formed XML. */
+ *  - the JSON report holds every diagnostic and the JUnit report is
+ *    well-formed XML, also for a file name that is not UTF-8. */
 #include "fuzz.h"
 #include "spec/spec.h"
 #include "util/mem.h"
@@ -180,10 +181,13 @@ static void check_valid_reads(const char *text, size_t len, const vsc_validate_r
   vsc_diags_clear(&diags);
 }
 
-static void check_reports(const vsc_validate_result *res)
+static void check_reports_named(const vsc_validate_result *res)
 {
   json_t *j = vsc_validate_result_to_json(res);
   FUZZ_CHECK(j != NULL, "no JSON report for %zu diagnostics", res->diags.n);
+  FUZZ_CHECK(json_array_size(json_object_get(j, "diagnostics")) == res->diags.n,
+             "the JSON report has %zu of %zu diagnostics", json_array_size(json_object_get(j, "diagnostics")),
+             res->diags.n);
   char *s = json_dumps(j, JSON_COMPACT);
   FUZZ_CHECK(s != NULL, "the JSON report does not serialize");
   free(s);
@@ -195,6 +199,26 @@ static void check_reports(const vsc_validate_result *res)
   FUZZ_CHECK(doc != NULL, "the JUnit report is not well-formed:\n%s", junit);
   xmlFreeDoc(doc);
   free(junit);
+}
+
+/* The reports of the verdict, for this file and for a file whose name is
+ * not text (a path is bytes). */
+static void check_reports(vsc_validate_result *res)
+{
+  static char odd_name[] = "odd\xff\x01\"'<&>.xml";
+  check_reports_named(res);
+  char *file = res->file;
+  char **files = vsc_calloc(res->diags.n + 1, sizeof(char *));
+  res->file = odd_name;
+  for (size_t i = 0; i < res->diags.n; i++) {
+    files[i] = res->diags.items[i].file;
+    res->diags.items[i].file = odd_name;
+  }
+  check_reports_named(res);
+  res->file = file;
+  for (size_t i = 0; i < res->diags.n; i++)
+    res->diags.items[i].file = files[i];
+  free(files);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
