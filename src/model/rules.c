@@ -47,6 +47,7 @@ const vsc_rule_info vsc_rules[] = {
   { "protocol-ignored", VSC_SEV_WARNING, "telnets/tls protocols, or a protocol on a non-tcp backend, are ignored by libvirt" },
   { "xen-target", VSC_SEV_WARNING, "xen channel targets do not work on QEMU" },
   { "source-unused", VSC_SEV_WARNING, "a source field the backend does not read" },
+  { "target-unused", VSC_SEV_WARNING, "a target field the target type does not have (a port on a virtio channel)" },
   { "serial-port-unique", VSC_SEV_WARNING, "serial target ports are unique; libvirt defines duplicates, starting fails" },
   { "guestfwd-unique", VSC_SEV_WARNING, "guestfwd address:port pairs are unique" },
   { "console-compat", VSC_SEV_WARNING, "a serial console differs from the serial port it aliases" },
@@ -288,6 +289,20 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
   }
   if (dev->target.model != VSC_MODEL_ABSENT && dev->kind != VSC_KIND_SERIAL)
     report(c, dev, "/target/model", "target-type", "remove the model", "only serial ports take a target model");
+
+  /* What libvirt reads of a target besides its type: the name of a virtio
+   * or xen channel, the address and port of guestfwd, the port of the
+   * others.  It ignores the rest, and its schema refuses it. */
+  bool named = dev->kind == VSC_KIND_CHANNEL && (tt == VSC_TARGET_VIRTIO || tt == VSC_TARGET_XEN);
+  const char *unused = dev->target.name && !named                        ? "name"
+                       : dev->target.address && tt != VSC_TARGET_GUESTFWD ? "address"
+                       : dev->target.has_port && named                     ? "port"
+                                                                           : NULL;
+  if (unused) {
+    VSC_AUTOFREE(char) sub = vsc_asprintf("/target/%s", unused);
+    report(c, dev, sub, "target-unused", "remove it, or pick the target type that uses it",
+           "a '%s' target does not use %s; libvirt ignores it", tts, unused);
+  }
 
   if (tt == VSC_TARGET_VIRTIO && dev->target.name &&
       !only_chars(dev->target.name, "_.-"))
