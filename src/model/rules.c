@@ -5,8 +5,10 @@
 #include "util/str.h"
 
 #include <arpa/inet.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const vsc_rule_info vsc_rules[] = {
@@ -40,6 +42,7 @@ const vsc_rule_info vsc_rules[] = {
   { "system-serial-arch", VSC_SEV_WARNING, "system-serial is for machines with a platform serial port; libvirt defines it on x86, starting fails" },
   { "virtio-address", VSC_SEV_WARNING, "virtio channels and consoles take a virtio-serial address; libvirt defines others" },
   { "address-attr", VSC_SEV_WARNING, "an address attribute its type does not have; libvirt drops it" },
+  { "address-value", VSC_SEV_ERROR, "an address attribute's value has the form libvirt's schema gives it" },
   { "channel-name-unique", VSC_SEV_WARNING, "two virtio ports with the same name (QEMU refuses to start)" },
   { "channel-name-chars", VSC_SEV_WARNING, "virtio port names use [A-Za-z0-9_.-]" },
   { "unix-path-shared", VSC_SEV_WARNING, "two devices on the same unix socket path" },
@@ -486,20 +489,55 @@ static void check_values(checker *c, const vsc_chardev *dev)
 /* In live XML, libvirt shows the first serial port a second time as a
  * <console> with a serial target, carrying the serial's alias and address:
  * a view of the same device, not a second one. */
+/* Whether value is all of the extended regular expression pattern, or a
+ * decimal number up to max (when max is not 0). */
+static bool value_has_form(const char *value, const char *pattern, unsigned long max)
+{
+  if (max && *value && strspn(value, "0123456789") == strlen(value) && strlen(value) <= 10)
+    return strtoul(value, NULL, 10) <= max;
+  VSC_AUTOFREE(char) anchored = vsc_asprintf("^(%s)$", pattern);
+  regex_t re;
+  if (regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB) != 0)
+    return false;
+  bool ok = regexec(&re, value, 0, NULL, 0) == 0;
+  regfree(&re);
+  return ok;
+}
+
 static void check_address(checker *c, const vsc_chardev *dev)
 {
   const char *type = dev->address.type;
   if (!type || vsc_chardev_is_compat_console(dev))
     return;
-  /* The types of libvirt's schema (domaincommon.rng, "address") and the
-   * attributes of each; libvirt's parser ignores any other attribute. */
-  static const struct { const char *type, *attrs[6]; } known[] = {
-    { "ccid", { "controller", "slot" } },       { "ccw", { "cssid", "ssid", "devno" } },
-    { "dimm", { "slot", "base" } },             { "drive", { "controller", "bus", "target", "unit" } },
-    { "isa", { "iobase", "irq" } },             { "pci", { "domain", "bus", "slot", "function", "multifunction" } },
-    { "spapr-vio", { "reg" } },                 { "unassigned", { NULL } },
-    { "usb", { "bus", "port" } },               { "virtio-mmio", { NULL } },
-    { "virtio-serial", { "controller", "bus", "port" } },
+  /* The types of libvirt's schema (domaincommon.rng, "address"), the
+   * attributes of each and the form of their values (the schema's pattern,
+   * or a decimal number up to max where it also takes one); libvirt's
+   * parser ignores any other attribute. */
+  typedef struct {
+    const char *name, *pattern;
+    unsigned long max;
+  } attr_form;
+  static const struct {
+    const char *type;
+    attr_form attrs[6];
+  } known[] = {
+    { "ccid", { { "controller", "[0-9]{1,2}", 0 }, { "slot", "[0-9]{1,2}", 0 } } },
+    { "ccw", { { "cssid", "0x[0-9a-eA-E][0-9a-fA-F]?|0x[fF][0-9a-eA-E]?", 0 },
+               { "ssid", "(0x)?[0-3]", 0 }, { "devno", "0x[0-9a-fA-F]{1,4}", 65535 } } },
+    { "dimm", { { "slot", "[0-9]+", 0 }, { "base", "(0x)?[0-9a-f]+", 0 } } },
+    { "drive", { { "controller", "[0-9]{1,2}", 0 }, { "bus", "[0-9]{1,2}", 0 },
+                 { "target", "[0-9]{1,2}", 0 }, { "unit", "[0-9]{1,5}", 0 } } },
+    { "isa", { { "iobase", "0x[a-fA-F0-9]{1,4}", 0 }, { "irq", "0x[a-fA-F0-9]", 0 } } },
+    { "pci", { { "domain", "(0x)?[0-9a-fA-F]{1,8}", 4294967295UL }, { "bus", "0x[0-9a-fA-F]{1,2}", 255 },
+               { "slot", "(0x)?[0-1]?[0-9a-fA-F]", 31 }, { "function", "(0x)?[0-7]", 7 },
+               { "multifunction", "on|off", 0 } } },
+    { "spapr-vio", { { "reg", "(0x)?[0-9a-fA-F]{1,8}", 0 } } },
+    { "unassigned", { { NULL, NULL, 0 } } },
+    { "usb", { { "bus", "(0x)?[0-9a-fA-F]{1,3}", 0 },
+               { "port", "((0x)?[0-9a-fA-F]{1,3}[.]){0,3}(0x)?[0-9a-fA-F]{1,3}", 0 } } },
+    { "virtio-mmio", { { NULL, NULL, 0 } } },
+    { "virtio-serial", { { "controller", "[0-9]{1,2}", 0 }, { "bus", "[0-9]{1,2}", 0 },
+                         { "port", "[0-9]{1,2}", 0 } } },
   };
   size_t k = 0;
   while (k < VSC_N_ELEMENTS(known) && strcmp(type, known[k].type) != 0)
@@ -510,15 +548,19 @@ static void check_address(checker *c, const vsc_chardev *dev)
     return;
   }
   for (size_t a = 0; a < dev->address.nattrs; a++) {
-    const char *key = dev->address.attrs[a].key;
-    bool has = false;
-    for (size_t i = 0; i < VSC_N_ELEMENTS(known[k].attrs) && known[k].attrs[i] && !has; i++)
-      has = strcmp(key, known[k].attrs[i]) == 0;
-    if (!has) {
-      VSC_AUTOFREE(char) sub = vsc_asprintf("/address/%s", key);
+    const char *key = dev->address.attrs[a].key, *value = dev->address.attrs[a].value;
+    const attr_form *form = NULL;
+    for (size_t i = 0; i < VSC_N_ELEMENTS(known[k].attrs) && known[k].attrs[i].name && !form; i++)
+      if (strcmp(key, known[k].attrs[i].name) == 0)
+        form = &known[k].attrs[i];
+    VSC_AUTOFREE(char) sub = vsc_asprintf("/address/%s", key);
+    if (!form)
       report(c, dev, sub, "address-attr", "remove it, or check its spelling",
              "an address of type '%s' has no attribute '%s'; libvirt drops it", type, key);
-    }
+    else if (value && !value_has_form(value, form->pattern, form->max))
+      report(c, dev, sub, "address-value", "write it in the form shown, as libvirt's schema does",
+             "address %s='%s' is not of the form libvirt takes (%s%s)", key, value, form->pattern,
+             form->max ? ", or a decimal number" : "");
   }
   bool virtio = vsc_chardev_is_virtio_serial(dev);
   vsc_target_type tt = vsc_chardev_target_type(dev);
