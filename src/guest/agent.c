@@ -226,15 +226,14 @@ static int virt_agent_send(void *opaque, json_t *request, const vsc_agent_call_o
       break;
   }
   /* Owns out: freed by the cleanup attribute on every return below. */
-  // cppcheck-suppress unreadVariable
   VSC_AUTOFREE(char) reply_text = out;
-  if (out) {
+  if (reply_text) {
     json_error_t jerr;
-    *reply = json_loads(out, 0, &jerr);
+    *reply = json_loads(reply_text, 0, &jerr);
     if (!json_is_object(*reply)) {
       json_decref(*reply);
       *reply = NULL;
-      VSC_AUTOFREE(char) shown = vsc_agent_printable(out, 80);
+      VSC_AUTOFREE(char) shown = vsc_agent_printable(reply_text, 80);
       vsc_error(diags, NULL, "agent-bad-reply", "the guest agent may be broken or not qemu-ga",
                 "libvirt passed on a reply to '%s' from the guest agent of domain '%s' that is "
                 "not a JSON object: %s", opts->command, a->dom->name, shown);

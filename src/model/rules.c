@@ -297,10 +297,13 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
    * or xen channel, the address and port of guestfwd, the port of the
    * others.  It ignores the rest, and its schema refuses it. */
   bool named = dev->kind == VSC_KIND_CHANNEL && (tt == VSC_TARGET_VIRTIO || tt == VSC_TARGET_XEN);
-  const char *unused = dev->target.name && !named                        ? "name"
-                       : dev->target.address && tt != VSC_TARGET_GUESTFWD ? "address"
-                       : dev->target.has_port && named                     ? "port"
-                                                                           : NULL;
+  const char *unused = NULL;
+  if (!named && dev->target.name)
+    unused = "name";
+  else if (dev->target.address && tt != VSC_TARGET_GUESTFWD)
+    unused = "address";
+  else if (named && dev->target.has_port)
+    unused = "port";
   if (unused) {
     VSC_AUTOFREE(char) sub = vsc_asprintf("/target/%s", unused);
     report(c, dev, sub, "target-unused", "remove it, or pick the target type that uses it",
