@@ -87,7 +87,7 @@ typedef struct {
   bool in_open;          /* in_fd has not ended */
   bool escaped;          /* the escape byte was read */
   bool dev_open;         /* the device has not closed */
-  bool half_closed;
+  bool half_closed;      /* no more writes to the device: --half-close shut it, or its peer closed */
   bool out_closed;
   double quiet_since;    /* the drain clock: input end, or the last byte received */
   double sent_since;     /* the stall clock: input end, or the last byte sent */
@@ -157,9 +157,20 @@ static void device_read(pump *p)
   }
 }
 
+/* The peer of a socket closed its end: it takes no more input, but what it
+ * sent before may still wait in our receive queue and must reach the
+ * output, so only the input side ends here; reading goes on to the EOF. */
+static void device_refuses_input(pump *p)
+{
+  p->to_dev.off = p->to_dev.len;
+  p->in_open = false;
+  p->half_closed = true;
+  p->quiet_since = p->sent_since = vsc_now();
+}
+
 static void device_write(pump *p)
 {
-  while (p->dev_open && pending(&p->to_dev) > 0) {
+  while (p->dev_open && !p->half_closed && pending(&p->to_dev) > 0) {
     size_t n = pending(&p->to_dev);
     ssize_t put;
     if (p->ch->stream) {
@@ -178,9 +189,12 @@ static void device_write(pump *p)
         put = write(p->ch->fd, p->to_dev.data + p->to_dev.off, n);
       if (put < 0 && would_block(errno))
         return;
+      if (put < 0 && p->ch->is_socket && (errno == EPIPE || errno == ECONNRESET)) {
+        device_refuses_input(p);
+        return;
+      }
       if (put < 0) {
-        device_closed(p, errno == EPIPE || errno == ECONNRESET || errno == EIO ? NULL
-                                                                                : strerror(errno));
+        device_closed(p, errno == EPIPE || errno == EIO ? NULL : strerror(errno));
         return;
       }
     }
