@@ -100,7 +100,7 @@ reader=$!
 agent file-get "$DIR/small" "$DIR/fifo"
 wait "$reader"
 [ -p "$DIR/fifo" ] && cmp -s "$DIR/small" "$DIR/through-fifo" && ok "file-get into a FIFO: written through, still a FIFO" ||
-  not_ok "file-get into a FIFO (rc $rc): $(ls -l "$DIR/fifo")"
+  not_ok "file-get into a FIFO (rc $RC): $(ls -l "$DIR/fifo")"
 agent file-put - "$DIR/from-stdin" < <(printf 'from stdin')
 [ "$(cat "$DIR/from-stdin")" = "from stdin" ] && ok "file-put from stdin" || not_ok "file-put from stdin"
 agent file-get "$DIR/no-such" "$DIR/x"

@@ -381,6 +381,8 @@ def write_case(name, args, target, original, shim, expect_ok, work, want_msg=Non
     elif expect_ok:
         if p.returncode != 0:
             fail("%s: exit %d: %s" % (where, p.returncode, err))
+        elif expected_content is not None and now != expected_content:
+            fail("%s: the written file differs from a normal run" % where)
         # a mode the program survives: prove the shim cut writes at all
         try:
             injected = int(open(shim_log).read().split()[1])
@@ -388,8 +390,6 @@ def write_case(name, args, target, original, shim, expect_ok, work, want_msg=Non
             injected = 0
         if shim and injected == 0:
             fail("%s: the shim injected nothing (is it loaded?)" % where)
-        elif expected_content is not None and now != expected_content:
-            fail("%s: the written file differs from a normal run" % where)
         if left:
             fail("%s: left behind %s" % (where, left))
     else:
