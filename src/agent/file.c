@@ -7,10 +7,10 @@
 #define _GNU_SOURCE
 #include "agent.h"
 #include "base64.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -256,72 +256,18 @@ static ssize_t read_fd(void *opaque, void *buf, size_t n, vsc_diags *diags)
   return (ssize_t)got;
 }
 
-static mode_t new_file_mode(const char *path)
-{
-  struct stat st;
-  if (stat(path, &st) == 0)
-    return st.st_mode & 07777;
-  mode_t mask = umask(0);
-  umask(mask);
-  return 0666 & ~mask;
-}
-
 int vsc_agent_file_get(vsc_agent *agent, const char *guest_path, const char *local_path,
                        uint64_t *total, vsc_diags *diags)
 {
-  vsc_loc loc = { .file = local_path };
-
-  if (strcmp(local_path, "-") == 0) {
-    local_file out = { STDOUT_FILENO, "standard output" };
-    return vsc_agent_file_read(agent, guest_path, write_fd, &out, total, diags);
-  }
-  /* A device or FIFO is written in place: renaming a file over /dev/null
-   * would replace the device. */
-  struct stat st;
-  if (stat(local_path, &st) == 0 && !S_ISREG(st.st_mode)) {
-    int fd = open(local_path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-      vsc_error(diags, &loc, "agent-local-io", NULL, "cannot open '%s': %s", local_path,
-                strerror(errno));
-      return -1;
-    }
-    local_file out = { fd, local_path };
-    int rc = vsc_agent_file_read(agent, guest_path, write_fd, &out, total, diags);
-    close(fd);
-    return rc;
-  }
-
-  VSC_AUTOFREE(char) dir_copy = vsc_strdup(local_path);
-  VSC_AUTOFREE(char) base_copy = vsc_strdup(local_path);
-  VSC_AUTOFREE(char) tmp = vsc_asprintf("%s/.%s.vschan-XXXXXX", dirname(dir_copy),
-                                        basename(base_copy));
-  mode_t mode = new_file_mode(local_path);
-  int fd = mkostemp(tmp, O_CLOEXEC);
-  if (fd < 0) {
-    vsc_error(diags, &loc, "agent-local-io", "check that the directory exists and is writable",
-              "cannot create a file next to '%s': %s", local_path, strerror(errno));
+  vsc_file_replace r;
+  if (vsc_file_replace_begin(&r, local_path, "agent-local-io", diags) < 0)
+    return -1;
+  local_file out = { r.fd, r.fd == STDOUT_FILENO ? "standard output" : local_path };
+  if (vsc_agent_file_read(agent, guest_path, write_fd, &out, total, diags) < 0) {
+    vsc_file_replace_abort(&r);
     return -1;
   }
-  local_file out = { fd, local_path };
-  int rc = vsc_agent_file_read(agent, guest_path, write_fd, &out, total, diags);
-  if (rc == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0)) {
-    vsc_error(diags, &loc, "agent-local-io", NULL, "cannot write '%s': %s", local_path,
-              strerror(errno));
-    rc = -1;
-  }
-  if (close(fd) < 0 && rc == 0) {
-    vsc_error(diags, &loc, "agent-local-io", NULL, "cannot write '%s': %s", local_path,
-              strerror(errno));
-    rc = -1;
-  }
-  if (rc == 0 && rename(tmp, local_path) < 0) {
-    vsc_error(diags, &loc, "agent-local-io", NULL, "cannot rename '%s' to '%s': %s", tmp,
-              local_path, strerror(errno));
-    rc = -1;
-  }
-  if (rc < 0)
-    unlink(tmp);
-  return rc;
+  return vsc_file_replace_commit(&r, "agent-local-io", diags);
 }
 
 int vsc_agent_file_put(vsc_agent *agent, const char *local_path, const char *guest_path,

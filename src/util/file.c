@@ -3,6 +3,7 @@
 #include "mem.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <string.h>
@@ -74,66 +75,106 @@ int vsc_write_all(int fd, const void *buf, size_t len)
   return 0;
 }
 
-int vsc_file_write_atomic(const char *path, const char *data, size_t len, vsc_diags *diags)
+int vsc_file_replace_begin(vsc_file_replace *r, const char *path, const char *rule,
+                           vsc_diags *diags)
 {
   vsc_loc loc = { .file = path };
-  VSC_AUTOFREE(char) dircopy = vsc_strdup(path);
-  VSC_AUTOFREE(char) tmp = NULL;
   struct stat st;
-  int fd;
+  bool exists = stat(path, &st) == 0;
 
-  if (strcmp(path, "-") == 0) {
-    if (vsc_write_all(STDOUT_FILENO, data, len) < 0) {
-      vsc_error(diags, NULL, NULL, NULL, "cannot write to standard output: %s", strerror(errno));
+  *r = (vsc_file_replace){ .fd = STDOUT_FILENO, .path = path };
+  if (strcmp(path, "-") == 0)
+    return 0;
+  if (exists && !S_ISREG(st.st_mode)) {
+    r->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (r->fd < 0) {
+      vsc_error(diags, &loc, rule, NULL, "cannot write '%s': %s", path, strerror(errno));
       return -1;
     }
     return 0;
   }
-  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-    fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0 || vsc_write_all(fd, data, len) < 0) {
-      vsc_error(diags, &loc, NULL, NULL, "cannot write '%s': %s", path, strerror(errno));
-      if (fd >= 0)
-        close(fd);
-      return -1;
-    }
-    close(fd);
-    return 0;
-  }
-
-  tmp = vsc_asprintf("%s/.%s.vschan-XXXXXX", dirname(dircopy), strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
-  fd = mkostemp(tmp, O_CLOEXEC);
-  if (fd < 0) {
-    vsc_error(diags, &loc, NULL, "check that the directory exists and is writable",
+  VSC_AUTOFREE(char) dircopy = vsc_strdup(path);
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  r->tmp = vsc_asprintf("%s/.%s.vschan-XXXXXX", dirname(dircopy), base);
+  r->fd = mkostemp(r->tmp, O_CLOEXEC);
+  if (r->fd < 0) {
+    vsc_error(diags, &loc, rule, "check that the directory exists and is writable",
               "cannot create a temporary file next to '%s': %s", path, strerror(errno));
+    free(r->tmp);
+    r->tmp = NULL;
     return -1;
   }
-  /* Keep the mode of the file being replaced; a new file gets 0644 less umask. */
-  if (stat(path, &st) == 0) {
-    if (fchmod(fd, st.st_mode & 07777) < 0)
-      goto fail;
+  mode_t mode;
+  if (exists) {
+    mode = st.st_mode & 07777;
   } else {
     mode_t mask = umask(0);
     umask(mask);
-    if (fchmod(fd, 0666 & ~mask) < 0)
-      goto fail;
+    mode = 0666 & ~mask;
   }
-  if (vsc_write_all(fd, data, len) < 0 || fsync(fd) < 0)
-    goto fail;
-  if (close(fd) < 0) {
-    fd = -1;
-    goto fail;
+  if (fchmod(r->fd, mode) < 0) {
+    vsc_error(diags, &loc, rule, "the original file was left unchanged", "cannot write '%s': %s",
+              path, strerror(errno));
+    vsc_file_replace_abort(r);
+    return -1;
   }
-  fd = -1;
-  if (rename(tmp, path) < 0)
-    goto fail;
   return 0;
+}
 
-fail:
-  vsc_error(diags, &loc, NULL, "the original file was left unchanged",
-            "cannot write '%s': %s", path, strerror(errno));
-  if (fd >= 0)
-    close(fd);
-  unlink(tmp);
-  return -1;
+int vsc_file_replace_commit(vsc_file_replace *r, const char *rule, vsc_diags *diags)
+{
+  vsc_loc loc = { .file = r->path };
+  int rc = 0;
+
+  if (r->fd == STDOUT_FILENO)
+    return 0;
+  if (!r->tmp) {
+    rc = close(r->fd);
+    r->fd = -1;
+  } else {
+    rc = fsync(r->fd);
+    if (close(r->fd) < 0)
+      rc = -1;
+    r->fd = -1;
+    if (rc == 0)
+      rc = rename(r->tmp, r->path);
+  }
+  if (rc < 0) {
+    vsc_error(diags, &loc, rule, r->tmp ? "the original file was left unchanged" : NULL,
+              "cannot write '%s': %s", r->path, strerror(errno));
+    vsc_file_replace_abort(r);
+    return -1;
+  }
+  free(r->tmp);
+  r->tmp = NULL;
+  return 0;
+}
+
+void vsc_file_replace_abort(vsc_file_replace *r)
+{
+  if (r->fd >= 0 && r->fd != STDOUT_FILENO)
+    close(r->fd);
+  r->fd = -1;
+  if (r->tmp)
+    unlink(r->tmp);
+  free(r->tmp);
+  r->tmp = NULL;
+}
+
+int vsc_file_write_atomic(const char *path, const char *data, size_t len, vsc_diags *diags)
+{
+  vsc_file_replace r;
+  if (vsc_file_replace_begin(&r, path, NULL, diags) < 0)
+    return -1;
+  if (vsc_write_all(r.fd, data, len) < 0) {
+    vsc_loc loc = { .file = path };
+    if (r.fd == STDOUT_FILENO)
+      vsc_error(diags, NULL, NULL, NULL, "cannot write to standard output: %s", strerror(errno));
+    else
+      vsc_error(diags, &loc, NULL, r.tmp ? "the original file was left unchanged" : NULL,
+                "cannot write '%s': %s", path, strerror(errno));
+    vsc_file_replace_abort(&r);
+    return -1;
+  }
+  return vsc_file_replace_commit(&r, NULL, diags);
 }

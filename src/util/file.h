@@ -13,10 +13,26 @@ char *vsc_file_read(const char *path, size_t max_size, size_t *len, vsc_diags *d
  * for a write that makes no progress). */
 int vsc_write_all(int fd, const void *data, size_t len);
 
-/* Write data to PATH through a temporary file in the same directory, fsync
- * and rename, so PATH holds either the old or the new content, never a
- * mix.  The mode of an existing file is kept.  "-" writes to stdout; an
- * existing PATH that is no regular file (/dev/null, a FIFO, a terminal)
- * is written to in place, as a shell redirection would: a rename would
- * put a file where the device was. */
+/* Replacing a file by writing into it, for writers that stream: begin
+ * gives the descriptor to write (stdout for "-"; the path itself when it
+ * exists and is no regular file -- /dev/null, a FIFO, a terminal -- as a
+ * shell redirection would, since a rename would put a file where the
+ * device was; otherwise a temporary file in the same directory with the
+ * mode of the file it replaces, or 0666 less umask).  commit fsyncs and
+ * renames it over the path, so the path holds either the old or the new
+ * content, never a mix; abort removes it and leaves the path as it was.
+ * Errors go to diags with rule (may be NULL); after a failed commit the
+ * temporary file is gone. */
+typedef struct {
+  int fd;
+  const char *path;
+  char *tmp;          /* NULL when writing in place or to stdout */
+} vsc_file_replace;
+
+int vsc_file_replace_begin(vsc_file_replace *r, const char *path, const char *rule,
+                           vsc_diags *diags);
+int vsc_file_replace_commit(vsc_file_replace *r, const char *rule, vsc_diags *diags);
+void vsc_file_replace_abort(vsc_file_replace *r);
+
+/* The whole of data through vsc_file_replace. */
 int vsc_file_write_atomic(const char *path, const char *data, size_t len, vsc_diags *diags);
