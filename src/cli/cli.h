@@ -6,6 +6,7 @@
 #include "util/diag.h"
 #include "util/exitcode.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -49,4 +50,10 @@ int vsc_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((fo
  * it is unknown, lacks its value or takes none.  getopt's own message is
  * off (opterr = 0 in main), so this is the only one. */
 int vsc_cli_option_error(const char *cmd, char **argv, const char *optstring);
+/* Print a --json document to stdout (indented, jansson flags added, a
+ * newline after it) and free it. */
+void vsc_cli_print_json(json_t *doc, size_t flags);
+/* --timeout SECONDS: more than 0, at most a day; usage error printed and
+ * -1 otherwise. */
+int vsc_cli_parse_timeout(const char *arg, const char *cmd, double *out);
 /* Print the help of one command to out. */

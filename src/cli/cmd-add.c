@@ -78,7 +78,7 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
       continue;
     switch (c) {
     case VSC_OPT_TIMEOUT:
-      if (vsc_virt_parse_timeout(optarg, "add", &timeout) < 0) {
+      if (vsc_cli_parse_timeout(optarg, "add", &timeout) < 0) {
         rc = VSC_EXIT_USAGE;
         goto out;
       }
@@ -113,7 +113,7 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
     json_t *added = json_array();
     for (size_t i = 0; i < set.ndevs; i++)
       json_array_append_new(added, vsc_virt_cli_device_json(set.devs[i], live, config));
-    vsc_virt_cli_print_json(json_pack("{s:s,s:o}", "domain", s.dom->name, "added", added));
+    vsc_cli_print_json(json_pack("{s:s,s:o}", "domain", s.dom->name, "added", added), 0);
   } else if (cli->verbosity >= 0)
     for (size_t i = 0; i < set.ndevs; i++) {
       VSC_AUTOFREE(char) what = vsc_chardev_describe(set.devs[i]);

@@ -123,10 +123,10 @@ static int report(agent_ctx *ctx, vsc_diags *diags)
   return vsc_diags_has_errors(diags) ? rc : VSC_EXIT_OK;
 }
 
+/* value stays the caller's. */
 static void print_json(json_t *value)
 {
-  json_dumpf(value, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
-  fputc('\n', stdout);
+  vsc_cli_print_json(json_incref(value), JSON_ENCODE_ANY);
 }
 
 /* Strings from the guest are untrusted: never let them reach the terminal

@@ -55,22 +55,26 @@ static const char *where(const vsc_plan_item *it)
   return vsc_virt_where(it->live, it->config);
 }
 
+/* The device an item is about: the spec's, or for a removal the domain's. */
+static const vsc_chardev *item_dev(const vsc_plan_item *it)
+{
+  return it->want ? it->want : vsc_virt_dev_main(it->have);
+}
+
 static void print_plan(vsc_cli *cli, const vsc_virt_domain *d, const vsc_plan *plan)
 {
-  size_t counts[3] = { 0, 0, 0 };
+  size_t counts[VSC_PLAN_LAST] = { 0 };
   bool color = cli->color_stdout;
 
   printf("Plan for domain '%s' (%s):\n", d->name, vsc_virt_where(plan->live, plan->config));
   for (size_t i = 0; i < plan->nitems; i++) {
     const vsc_plan_item *it = &plan->items[i];
-    const vsc_chardev *dev = it->want ? it->want : vsc_virt_dev_main(it->have);
-    VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);
+    VSC_AUTOFREE(char) what = vsc_chardev_describe(item_dev(it));
     static const char *const sign[] = { "+", "~", "-" };
-    static const char *const verb[] = { "add", "replace", "remove" };
     static const char *const col[] = { "\033[32m", "\033[33m", "\033[31m" };
     counts[it->action]++;
     printf("  %s%s %-8s%s %s [%s]", color ? col[it->action] : "", sign[it->action],
-           verb[it->action], color ? "\033[0m" : "", what, where(it));
+           vsc_plan_action_to_string(it->action), color ? "\033[0m" : "", what, where(it));
     if (it->why)
       printf(": %s", it->why);
     putchar('\n');
@@ -84,28 +88,26 @@ static void print_plan(vsc_cli *cli, const vsc_virt_domain *d, const vsc_plan *p
 static void print_json(const vsc_virt_domain *d, const vsc_plan *plan, bool dry_run,
                        const char *result)
 {
-  static const char *const action[] = { "add", "replace", "remove" };
   json_t *items = json_array();
   for (size_t i = 0; i < plan->nitems; i++) {
     const vsc_plan_item *it = &plan->items[i];
-    const vsc_chardev *dev = it->want ? it->want : vsc_virt_dev_main(it->have);
-    json_t *item = vsc_virt_cli_device_json(dev, it->live, it->config);
-    json_object_set_new(item, "action", json_string(action[it->action]));
+    json_t *item = vsc_virt_cli_device_json(item_dev(it), it->live, it->config);
+    json_object_set_new(item, "action", json_string(vsc_plan_action_to_string(it->action)));
     json_object_set_new(item, "why", it->why ? json_string(it->why) : json_null());
     json_array_append_new(items, item);
   }
-  vsc_virt_cli_print_json(json_pack("{s:s,s:b,s:b,s:b,s:o,s:s}", "domain", d->name, "live",
+  vsc_cli_print_json(json_pack("{s:s,s:b,s:b,s:b,s:o,s:s}", "domain", d->name, "live",
                                     plan->live, "persistent", plan->config, "dry_run", dry_run,
-                                    "plan", items, "result", result));
+                                    "plan", items, "result", result), 0);
 }
 
 int cmd_apply(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_PRUNE = 0x1200, OPT_DRY_RUN, OPT_JSON };
+  enum { OPT_PRUNE = 0x1200, OPT_DRY_RUN };
   static const struct option opts[] = {
     { "prune", no_argument, NULL, OPT_PRUNE },
     { "dry-run", no_argument, NULL, OPT_DRY_RUN },
-    { "json", no_argument, NULL, OPT_JSON },
+    { "json", no_argument, NULL, VSC_OPT_JSON },
     VSC_VIRT_AFFECT_OPTIONS,
     { "timeout", required_argument, NULL, VSC_OPT_TIMEOUT },
     { "help", no_argument, NULL, 'h' },
@@ -141,11 +143,11 @@ int cmd_apply(vsc_cli *cli, int argc, char **argv)
     case OPT_DRY_RUN:
       dry_run = true;
       break;
-    case OPT_JSON:
+    case VSC_OPT_JSON:
       json = true;
       break;
     case VSC_OPT_TIMEOUT:
-      if (vsc_virt_parse_timeout(optarg, "apply", &timeout) < 0) {
+      if (vsc_cli_parse_timeout(optarg, "apply", &timeout) < 0) {
         rc = VSC_EXIT_USAGE;
         goto out;
       }

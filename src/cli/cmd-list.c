@@ -250,10 +250,7 @@ int cmd_list(vsc_cli *cli, int argc, char **argv)
       VSC_AUTOFREE(char) ident = vsc_virt_dev_ident(&st, i);
       json_array_append_new(arr, to_json(&view, ident));
     }
-    char *text = json_dumps(arr, JSON_INDENT(2));
-    puts(text);
-    free(text);
-    json_decref(arr);
+    vsc_cli_print_json(arr, 0);
   } else {
     print_table(&st, inactive);
   }

@@ -122,10 +122,7 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
     json_t *arr = json_array();
     for (size_t i = 0; i < nargs; i++)
       json_array_append_new(arr, json_string(args[i]));
-    char *text = json_dumps(arr, JSON_INDENT(2));
-    puts(text);
-    free(text);
-    json_decref(arr);
+    vsc_cli_print_json(arr, 0);
   } else if (one_per_line) {
     char *text = vsc_qemu_argv_to_lines(args, nargs, &diags);
     if (!text) {

@@ -124,10 +124,7 @@ static int print_json(unsigned vmid, const vsc_pve_plan *plan, const char *args)
     json_array_append_new(argv, json_string(plan->argv[i]));
   json_t *o = json_pack("{s:I, s:b, s:o, s:s?, s:o}", "vmid", (json_int_t)vmid, "agent", plan->agent,
                         "serial", serial, "args", args, "argv", argv);
-  char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  puts(text);
-  free(text);
-  json_decref(o);
+  vsc_cli_print_json(o, JSON_PRESERVE_ORDER);
   return VSC_EXIT_OK;
 }
 
@@ -207,9 +204,8 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       eopts.digest = optarg;
       break;
     case OPT_TIMEOUT:
-      if (vsc_seconds_parse(optarg, false, 86400, &eopts.timeout) < 0) {
-        rc = vsc_cli_usage_error("qm", "--timeout takes a number of seconds greater than 0, not '%s'",
-                                 optarg);
+      if (vsc_cli_parse_timeout(optarg, "qm", &eopts.timeout) < 0) {
+        rc = VSC_EXIT_USAGE;
         goto out;
       }
       break;

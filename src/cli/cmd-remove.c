@@ -63,7 +63,7 @@ int cmd_remove(vsc_cli *cli, int argc, char **argv)
       continue;
     switch (c) {
     case VSC_OPT_TIMEOUT:
-      if (vsc_virt_parse_timeout(optarg, "remove", &timeout) < 0) {
+      if (vsc_cli_parse_timeout(optarg, "remove", &timeout) < 0) {
         rc = VSC_EXIT_USAGE;
         goto out;
       }
@@ -110,7 +110,7 @@ int cmd_remove(vsc_cli *cli, int argc, char **argv)
       json_array_append_new(removed, vsc_virt_cli_device_json(vsc_virt_dev_main(e), live && e->live,
                                                                config && e->config));
     }
-    vsc_virt_cli_print_json(json_pack("{s:s,s:o}", "domain", s.dom->name, "removed", removed));
+    vsc_cli_print_json(json_pack("{s:s,s:o}", "domain", s.dom->name, "removed", removed), 0);
   } else if (cli->verbosity >= 0)
     for (size_t k = 0; k < nidx; k++) {
       const vsc_virt_dev *e = &st.devs[idx[k]];

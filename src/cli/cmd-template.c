@@ -33,9 +33,7 @@ static int show(const char *dir, const char *name, bool json, vsc_diags *diags)
   if (!tmpl)
     return VSC_EXIT_FAILURE;
   if (json) {
-    json_dumpf(tmpl, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    fputc('\n', stdout);
-    json_decref(tmpl);
+    vsc_cli_print_json(tmpl, JSON_PRESERVE_ORDER);
     return VSC_EXIT_OK;
   }
   printf("%s: %s\n\nParameters:\n", name, json_string_value(json_object_get(tmpl, "description")) ?: "");
@@ -47,8 +45,7 @@ static int show(const char *dir, const char *name, bool json, vsc_diags *diags)
     free(defs);
   }
   printf("\nSpec:\n");
-  json_dumpf(json_object_get(tmpl, "spec"), stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  fputc('\n', stdout);
+  vsc_cli_print_json(json_incref(json_object_get(tmpl, "spec")), JSON_PRESERVE_ORDER);
   json_decref(tmpl);
   return VSC_EXIT_OK;
 }
@@ -72,9 +69,7 @@ static int list(const char *dir, bool json, vsc_diags *diags)
     vsc_diags_clear(&ignored);
   }
   if (json) {
-    json_dumpf(arr, stdout, JSON_INDENT(2));
-    fputc('\n', stdout);
-    json_decref(arr);
+    vsc_cli_print_json(arr, 0);
   }
   vsc_strv_free(names);
   return VSC_EXIT_OK;

@@ -94,10 +94,7 @@ static void list_rules(bool json)
     }
   }
   if (json) {
-    char *text = json_dumps(all, JSON_INDENT(2));
-    printf("%s\n", text);
-    free(text);
-    json_decref(all);
+    vsc_cli_print_json(all, 0);
   }
 }
 

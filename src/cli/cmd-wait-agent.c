@@ -79,7 +79,7 @@ int cmd_wait_agent(vsc_cli *cli, int argc, char **argv)
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (c) {
     case OPT_TIMEOUT:
-      if (vsc_virt_parse_timeout(optarg, "wait-agent", &timeout) < 0)
+      if (vsc_cli_parse_timeout(optarg, "wait-agent", &timeout) < 0)
         return VSC_EXIT_USAGE;
       break;
     case OPT_JSON:
@@ -109,9 +109,7 @@ int cmd_wait_agent(vsc_cli *cli, int argc, char **argv)
       json_t *o = json_pack("{s:s,s:s,s:f,s:f,s:i}", "domain", s.dom->name, "how",
                             how_name(r.how), "connected_after", r.connected_after,
                             "answered_after", r.answered_after, "pings", (int)r.pings);
-      json_dumpf(o, stdout, JSON_INDENT(2));
-      fputc('\n', stdout);
-      json_decref(o);
+      vsc_cli_print_json(o, 0);
     } else if (cli->verbosity >= 0) {
       printf("the guest agent of domain '%s' answers (after %.2f s)\n", s.dom->name,
              r.answered_after);

@@ -3,6 +3,7 @@
  * main() parses the global options, finds the command in the table
  * (commands.def) and hands over.  Each command lives in cmd-<name>.c. */
 #include "cli.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/paths.h"
 
@@ -107,6 +108,22 @@ int vsc_cli_option_error(const char *cmd, char **argv, const char *optstring)
   if (optopt)
     return vsc_cli_usage_error(cmd, "unknown option '-%c'", optopt);
   return vsc_cli_usage_error(cmd, "unknown option '%s'", word);
+}
+
+void vsc_cli_print_json(json_t *doc, size_t flags)
+{
+  json_dumpf(doc, stdout, JSON_INDENT(2) | flags);
+  putchar('\n');
+  json_decref(doc);
+}
+
+int vsc_cli_parse_timeout(const char *arg, const char *cmd, double *out)
+{
+  if (vsc_seconds_parse(arg, false, 86400, out) < 0) {
+    vsc_cli_usage_error(cmd, "--timeout takes a number of seconds greater than 0, not '%s'", arg);
+    return -1;
+  }
+  return 0;
 }
 
 int vsc_cli_report(vsc_cli *cli, vsc_diags *diags)

@@ -151,15 +151,6 @@ int vsc_virt_affect_from_opts(const vsc_virt_affect_opts *o, const char *cmd,
   return 0;
 }
 
-int vsc_virt_parse_timeout(const char *arg, const char *cmd, double *out)
-{
-  if (vsc_seconds_parse(arg, false, 86400, out) < 0) {
-    vsc_cli_usage_error(cmd, "--timeout takes a number of seconds greater than 0, not '%s'", arg);
-    return -1;
-  }
-  return 0;
-}
-
 const char *vsc_virt_where(bool live, bool config)
 {
   if (live && config)
@@ -193,11 +184,4 @@ int vsc_virt_cli_domain_and_spec(const char *cmd, int argc, char **argv,
     return -1;
   }
   return vsc_cli_input_load(in, optind < argc ? argv[optind] : NULL, set, diags, cmd, rc);
-}
-
-void vsc_virt_cli_print_json(json_t *doc)
-{
-  json_dumpf(doc, stdout, JSON_INDENT(2));
-  putchar('\n');
-  json_decref(doc);
 }

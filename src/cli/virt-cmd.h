@@ -53,8 +53,6 @@ bool vsc_virt_affect_option(vsc_virt_affect_opts *o, int opt);
 /* Combine them as virsh does; -1 (usage error printed) for a bad mix. */
 int vsc_virt_affect_from_opts(const vsc_virt_affect_opts *o, const char *cmd,
                               vsc_virt_affect *out);
-/* --timeout SECONDS; usage error printed when not a positive number. */
-int vsc_virt_parse_timeout(const char *arg, const char *cmd, double *out);
 
 /* What add and apply take after their options: DOMAIN [SPEC], and the
  * --live family.  Sets *domain, *affect and the devices from the spec
@@ -65,13 +63,9 @@ int vsc_virt_cli_domain_and_spec(const char *cmd, int argc, char **argv,
                                  const char **domain, vsc_virt_affect *affect, vsc_devset *set,
                                  vsc_diags *diags, int *rc);
 
-/* Print a --json document (indented, a newline after it) and free it. */
-void vsc_virt_cli_print_json(struct json_t *doc);
-
 /* A device as add, remove and apply print it with --json: {kind, alias,
  * device (the one-line description), live, persistent}. */
-struct json_t;
-struct json_t *vsc_virt_cli_device_json(const vsc_chardev *dev, bool live, bool persistent);
+json_t *vsc_virt_cli_device_json(const vsc_chardev *dev, bool live, bool persistent);
 
 /* "live and persistent", "live", "persistent" */
 const char *vsc_virt_where(bool live, bool config);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+VSC_ENUM_IMPL(vsc_plan_action, VSC_PLAN_LAST, "add", "replace", "remove");
+
 static void clear_str(char **s)
 {
   free(*s);

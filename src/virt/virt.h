@@ -18,6 +18,7 @@
 #include "model/chardev.h"
 #include "model/rules.h"
 #include "util/diag.h"
+#include "util/enum.h"
 
 #include <libvirt/libvirt.h>
 #include <stdbool.h>
@@ -177,7 +178,8 @@ int vsc_virt_remove(vsc_virt_domain *d, const vsc_virt_state *st, const size_t *
 
 /* ---- plan and apply (plan.c) ---- */
 
-typedef enum { VSC_PLAN_ADD, VSC_PLAN_REPLACE, VSC_PLAN_REMOVE } vsc_plan_action;
+typedef enum { VSC_PLAN_ADD, VSC_PLAN_REPLACE, VSC_PLAN_REMOVE, VSC_PLAN_LAST } vsc_plan_action;
+VSC_ENUM_DECL(vsc_plan_action);   /* "add", "replace", "remove" */
 
 typedef struct {
   vsc_plan_action action;
