@@ -7,9 +7,7 @@
 #include "util/clock.h"
 #include "base64.h"
 
-#include <errno.h>
 #include <string.h>
-#include <time.h>
 
 /* The first poll comes soon (most commands are quick), then the pauses
  * double up to this. */

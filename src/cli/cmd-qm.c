@@ -10,7 +10,6 @@
 #include "util/sha1.h"
 
 #include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,10 +3,8 @@
 
 #include "util/clock.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

@@ -138,8 +138,7 @@ static bool reconnecting(virt_agent *a, const virError *err, double deadline)
   virResetLastError();
   if (rc < 0 || state != VSC_GUEST_CHANNEL_CONNECTED)
     return false;
-  struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
-  nanosleep(&pause, NULL);
+  vsc_sleep_ms(50);
   return true;
 }
 

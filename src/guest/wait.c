@@ -66,14 +66,6 @@ static void on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int de
   pthread_mutex_unlock(&w->lock);
 }
 
-static struct timespec abs_time(double t)
-{
-  struct timespec ts;
-  ts.tv_sec = (time_t)t;
-  ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-  return ts;
-}
-
 static double earlier(double a, double b)
 {
   return a < b ? a : b;
@@ -81,7 +73,7 @@ static double earlier(double a, double b)
 
 static void sleep_until(double t)
 {
-  struct timespec ts = abs_time(t);
+  struct timespec ts = vsc_timespec_at(t);
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
   }
 }
@@ -164,7 +156,7 @@ int vsc_guest_wait_agent(vsc_virt_domain *d, double timeout, vsc_guest_wait_resu
     if (!connected) {
       /* Sleep until an event, the next look at the XML, or the deadline. */
       double until = earlier(deadline, now + STATE_POLL_SECONDS);
-      struct timespec ts = abs_time(until);
+      struct timespec ts = vsc_timespec_at(until);
       bool stopped;
       pthread_mutex_lock(&w->lock);
       while (!w->connected && !w->stopped && vsc_now() < until)

@@ -489,9 +489,6 @@ static void check_values(checker *c, const vsc_chardev *dev)
   }
 }
 
-/* In live XML, libvirt shows the first serial port a second time as a
- * <console> with a serial target, carrying the serial's alias and address:
- * a view of the same device, not a second one. */
 /* Whether value is all of the extended regular expression pattern, or a
  * decimal number up to max (when max is not 0). */
 static bool value_has_form(const char *value, const char *pattern, unsigned long max)

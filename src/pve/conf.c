@@ -277,6 +277,11 @@ char *vsc_pve_conf_get_effective(const vsc_pve_conf *conf, const char *key)
   return vsc_pve_conf_get(conf, false, key);
 }
 
+char *vsc_pve_conf_get_for(const vsc_pve_conf *conf, bool pending, const char *key)
+{
+  return pending ? vsc_pve_conf_get_effective(conf, key) : vsc_pve_conf_get(conf, false, key);
+}
+
 static bool key_valid(const char *key)
 {
   VSC_AUTOFREE(char) probe = vsc_asprintf("%s:", key);
@@ -517,8 +522,7 @@ int vsc_pve_conf_set_serial(vsc_pve_conf *conf, bool pending, int index, const c
 
 int vsc_pve_conf_set_agent(vsc_pve_conf *conf, bool pending, vsc_diags *diags)
 {
-  VSC_AUTOFREE(char) old = pending ? vsc_pve_conf_get_effective(conf, "agent")
-                                   : vsc_pve_conf_get(conf, false, "agent");
+  VSC_AUTOFREE(char) old = vsc_pve_conf_get_for(conf, pending, "agent");
   size_t n = 0;
   char **items = NULL;
   vsc_buf b = { 0 };
@@ -562,8 +566,7 @@ int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_dia
   bool pending = ch->pending;
 
   if (ch->merge_args) {
-    VSC_AUTOFREE(char) base = pending ? vsc_pve_conf_get_effective(conf, "args")
-                                      : vsc_pve_conf_get(conf, false, "args");
+    VSC_AUTOFREE(char) base = vsc_pve_conf_get_for(conf, pending, "args");
     VSC_AUTOFREE(char) merged =
       vsc_pve_args_merge(base, ch->args, ch->n_args, ch->id_prefix, diags);
     if (!merged)

@@ -79,7 +79,7 @@ int vsc_pve_lock(const char *lock_dir, unsigned vmid, double timeout, vsc_diags 
                 vmid, path, timeout);
       break;
     }
-    nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+    vsc_sleep_ms(20);
   }
   close(fd);
   return -1;

@@ -155,6 +155,10 @@ char *vsc_pve_conf_get(const vsc_pve_conf *conf, bool pending, const char *key);
  * nothing if [PENDING] deletes it, else the main value.  Caller frees. */
 char *vsc_pve_conf_get_effective(const vsc_pve_conf *conf, const char *key);
 
+/* The value a change is made against: the effective one when the change
+ * goes to [PENDING], else the main value.  Caller frees. */
+char *vsc_pve_conf_get_for(const vsc_pve_conf *conf, bool pending, const char *key);
+
 /* Is key listed in the "delete:" line of [PENDING]? */
 bool vsc_pve_conf_pending_deletes(const vsc_pve_conf *conf, const char *key);
 

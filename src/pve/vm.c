@@ -13,12 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* The value the VM starts with: the pending one in pending mode. */
-static char *conf_value(const vsc_pve_conf *conf, bool pending, const char *key)
-{
-  return pending ? vsc_pve_conf_get_effective(conf, key) : vsc_pve_conf_get(conf, false, key);
-}
-
 /* One item of a comma-separated option string ("key=value,key=value"),
  * an item without '=' standing for first_key: only as the first item in
  * QEMU's strings, anywhere in Proxmox's property strings (as
@@ -37,8 +31,6 @@ static char *opt_get(const char *s, const char *key, const char *first_key, bool
     }
     p += *p == ',';
     VSC_AUTOFREE(char) text = vsc_buf_steal(&item);
-    if (!text)
-      continue;
     if (strncmp(text, key, klen) == 0 && text[klen] == '=')
       return vsc_strdup(text + klen + 1);
     if ((first || !qemu) && first_key && strcmp(key, first_key) == 0 && !strchr(text, '='))
@@ -63,13 +55,12 @@ typedef struct {
   int nserial;           /* serialN lines */
   char **argv;           /* args:, split as qemu-server splits it */
   size_t argc;
-  bool args_unbalanced;  /* qemu-server drops such an args: line whole */
 } vm_view;
 
 static void vm_view_read(const vsc_pve_conf *conf, bool pending, vm_view *vm)
 {
   memset(vm, 0, sizeof(*vm));
-  VSC_AUTOFREE(char) agent = conf_value(conf, pending, "agent");
+  VSC_AUTOFREE(char) agent = vsc_pve_conf_get_for(conf, pending, "agent");
   VSC_AUTOFREE(char) enabled = opt_get(agent, "enabled", "enabled", false);
   VSC_AUTOFREE(char) atype = opt_get(agent, "type", NULL, false);
   if (prop_true(enabled)) {
@@ -78,35 +69,33 @@ static void vm_view_read(const vsc_pve_conf *conf, bool pending, vm_view *vm)
   }
 
   /* qemu-server's vga_conf_has_spice: type qxl, qxl2, qxl3 or qxl4. */
-  VSC_AUTOFREE(char) vga = conf_value(conf, pending, "vga");
+  VSC_AUTOFREE(char) vga = vsc_pve_conf_get_for(conf, pending, "vga");
   VSC_AUTOFREE(char) vtype = opt_get(vga, "type", "type", false);
   VSC_AUTOFREE(char) clipboard = opt_get(vga, "clipboard", NULL, false);
   vm->spice = vtype && strncmp(vtype, "qxl", 3) == 0 &&
               (vtype[3] == '\0' || (vtype[3] >= '2' && vtype[3] <= '4' && vtype[4] == '\0'));
   vm->vnc_clipboard = clipboard && strcmp(clipboard, "vnc") == 0;
-  VSC_AUTOFREE(char) enh = conf_value(conf, pending, "spice_enhancements");
+  VSC_AUTOFREE(char) enh = vsc_pve_conf_get_for(conf, pending, "spice_enhancements");
   VSC_AUTOFREE(char) folders = opt_get(enh, "foldersharing", NULL, false);
   vm->foldersharing = vm->spice && prop_true(folders);
 
   for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
     VSC_AUTOFREE(char) key = vsc_asprintf("serial%d", i);
-    VSC_AUTOFREE(char) v = conf_value(conf, pending, key);
+    VSC_AUTOFREE(char) v = vsc_pve_conf_get_for(conf, pending, key);
     vm->nserial += v != NULL;
   }
 
-  VSC_AUTOFREE(char) args = conf_value(conf, pending, "args");
+  VSC_AUTOFREE(char) args = vsc_pve_conf_get_for(conf, pending, "args");
   vsc_diags split_diags = { 0 };
   vm->argv = vsc_pve_args_split(args, &vm->argc, NULL, &split_diags);
   vsc_diags_clear(&split_diags);
-  vm->args_unbalanced = !vm->argv;
   if (!vm->argv)
     vm->argc = 0;
 }
 
 static void vm_view_clear(vm_view *vm)
 {
-  if (vm->argv)
-    vsc_pve_argv_free(vm->argv);
+  vsc_pve_argv_free(vm->argv);
   memset(vm, 0, sizeof(*vm));
 }
 
@@ -234,7 +223,7 @@ int vsc_pve_vm_check(const vsc_pve_conf *conf, bool pending, vsc_diags *diags)
   int rc = 0;
 
   vm_view_read(conf, pending, &vm);
-  if (vm.args_unbalanced)
+  if (!vm.argv)  /* unbalanced quotes: qemu-server drops the args: line whole */
     vsc_warning(diags, NULL, "pve-args-quotes",
                 "fix the quoting of args by hand; qemu-server currently ignores all of it",
                 "the quotes of args do not balance");

@@ -99,7 +99,7 @@ unsigned vsc_qemu_version_detect(void)
 {
   /* Proxmox VE installs its QEMU as kvm; elsewhere it is qemu-system-x86_64. */
   static const char *const programs[] = { "kvm", "qemu-system-x86_64" };
-  for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+  for (size_t i = 0; i < VSC_N_ELEMENTS(programs); i++) {
     char line[256];
     first_line(programs[i], line, sizeof(line));
     /* "QEMU emulator version 9.2.0 (pve-qemu-kvm_9.2.0-5)" */

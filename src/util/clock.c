@@ -12,6 +12,14 @@ double vsc_now(void)
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+struct timespec vsc_timespec_at(double t)
+{
+  struct timespec ts;
+  ts.tv_sec = (time_t)t;
+  ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+  return ts;
+}
+
 int64_t vsc_now_ms(void)
 {
   struct timespec t;

@@ -4,9 +4,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Seconds since an arbitrary start. */
 double vsc_now(void);
+/* A time on vsc_now()'s clock as a timespec, for waits on a condition
+ * variable set to CLOCK_MONOTONIC. */
+struct timespec vsc_timespec_at(double t);
 /* Milliseconds since the same start. */
 int64_t vsc_now_ms(void);
 /* A duration given by a user, in seconds ("5", "0.5"): a finite number,

@@ -822,7 +822,7 @@ size_t vsc_schema_check(const vsc_schema *schema, xmlDocPtr doc, const char *fil
   }
 
   xmlNodePtr devices = is_domain ? vsc_xml_child(root, "devices")
-                                 : xmlStrEqual(root->name, BAD_CAST "devices") ? root : NULL;
+                                 : vsc_xml_is_element(root, "devices") ? root : NULL;
   if (!devices) {
     VSC_AUTOPTR(xmlDoc) copy = xmlCopyDoc(doc, 1);
     reported += explain_copy(schema, whole, copy, file, diags);

@@ -54,20 +54,6 @@ static bool listed(const xmlNodePtr *nodes, size_t n, xmlNodePtr node)
   return false;
 }
 
-static void add_device(xmlNodePtr node, const char *file, vsc_devset *set, vsc_diags *diags)
-{
-  if (vsc_xml_is_chardev_name((const char *)node->name, NULL)) {
-    vsc_chardev *dev = vsc_xml_parse_chardev(node, file, diags);
-    if (dev)
-      vsc_devset_add(set, dev);
-  } else if (vsc_xml_is_element(node, "controller") && !set->controller.present) {
-    xmlChar *type = xmlGetNoNsProp(node, BAD_CAST "type");
-    if (type && xmlStrEqual(type, BAD_CAST "virtio-serial"))
-      vsc_xml_parse_controller(node, &set->controller);
-    xmlFree(type);
-  }
-}
-
 static void validate_xml(const char *text, size_t len, const vsc_validate_opts *opts, vsc_validate_result *res)
 {
   const char *file = res->file;
@@ -93,18 +79,14 @@ static void validate_xml(const char *text, size_t len, const vsc_validate_opts *
   /* The rules, on the devices the schema let through. */
   vsc_devset set;
   vsc_devset_init(&set);
-  xmlNodePtr devices = res->kind == VSC_INPUT_DOMAIN ? NULL : root;
-  if (res->kind == VSC_INPUT_DOMAIN)
-    for (xmlNodePtr c = root->children; c && !devices; c = c->next)
-      if (vsc_xml_is_element(c, "devices"))
-        devices = c;
+  xmlNodePtr devices = res->kind == VSC_INPUT_DOMAIN ? vsc_xml_child(root, "devices") : root;
   if (devices && res->kind != VSC_INPUT_DOMAIN && res->kind != VSC_INPUT_DEVICES) {
     if (!listed(bad, nbad, devices))
-      add_device(devices, file, &set, &res->diags);
+      vsc_xml_collect_element(devices, file, &set, &res->diags);
   } else if (devices) {
     for (xmlNodePtr c = devices->children; c; c = c->next)
-      if (c->type == XML_ELEMENT_NODE && !listed(bad, nbad, c))
-        add_device(c, file, &set, &res->diags);
+      if (!listed(bad, nbad, c))
+        vsc_xml_collect_element(c, file, &set, &res->diags);
   }
   /* Only a whole domain says what surrounds the devices; a fragment
    * will be merged into a domain we cannot see. */

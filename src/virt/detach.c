@@ -211,13 +211,7 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
 
   /* The call returns once QEMU was asked; "removed" means the event. */
   double t0 = vsc_now();
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  deadline.tv_sec += (time_t)timeout;
-  deadline.tv_nsec += (long)((timeout - (double)(time_t)timeout) * 1e9);
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  deadline = vsc_timespec_at(t0 + timeout);
   pthread_mutex_lock(&ev->lock);
   for (;;) {
     removed = contains(ev->removed, ev->nremoved, alias);
@@ -280,13 +274,11 @@ int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const cha
 
 /* ---- IDENT ---- */
 
+/* The alias as libvirt shows it, or without its ua- prefix. */
 static bool alias_is(const vsc_chardev *dev, const char *ident)
 {
-  if (!dev || !dev->alias)
-    return false;
-  if (strcmp(dev->alias, ident) == 0)
-    return true;
-  return vsc_alias_is_user(dev->alias) && strcmp(vsc_alias_bare(dev->alias), ident) == 0;
+  return dev && dev->alias &&
+         (vsc_streq(dev->alias, ident) || vsc_streq(vsc_alias_bare(dev->alias), ident));
 }
 
 static bool name_is(const vsc_chardev *dev, const char *ident)

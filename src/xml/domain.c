@@ -83,6 +83,22 @@ xmlDocPtr vsc_xml_read_file(const char *path, vsc_diags *diags)
   return vsc_xml_read(text, len, strcmp(path, "-") == 0 ? "<stdin>" : path, diags);
 }
 
+int vsc_xml_collect_element(xmlNodePtr node, const char *file, vsc_devset *set, vsc_diags *diags)
+{
+  if (node->type != XML_ELEMENT_NODE)
+    return 0;
+  if (vsc_xml_is_chardev_name((const char *)node->name, NULL)) {
+    vsc_chardev *dev = vsc_xml_parse_chardev(node, file, diags);
+    if (!dev)
+      return -1;
+    vsc_devset_add(set, dev);
+  } else if (vsc_xml_is_element(node, "controller") && vsc_xml_attr_is(node, "type", "virtio-serial") &&
+             !set->controller.present) {
+    vsc_xml_parse_controller(node, &set->controller);
+  }
+  return 0;
+}
+
 int vsc_xml_collect(xmlNodePtr node, const char *file, vsc_devset *set, vsc_diags *diags)
 {
   int rc = 0;
@@ -91,26 +107,11 @@ int vsc_xml_collect(xmlNodePtr node, const char *file, vsc_devset *set, vsc_diag
     node = vsc_xml_child(node, "devices");
   if (!node)
     return 0;
-  if (vsc_xml_is_chardev_name((const char *)node->name, NULL)) {
-    vsc_chardev *dev = vsc_xml_parse_chardev(node, file, diags);
-    if (!dev)
-      return -1;
-    vsc_devset_add(set, dev);
-    return 0;
-  }
-  for (xmlNodePtr c = node->children; c; c = c->next) {
-    if (c->type != XML_ELEMENT_NODE)
-      continue;
-    if (vsc_xml_is_chardev_name((const char *)c->name, NULL)) {
-      vsc_chardev *dev = vsc_xml_parse_chardev(c, file, diags);
-      if (dev)
-        vsc_devset_add(set, dev);
-      else
-        rc = -1;
-    } else if (vsc_xml_is_element(c, "controller") && vsc_xml_attr_is(c, "type", "virtio-serial") && !set->controller.present) {
-      vsc_xml_parse_controller(c, &set->controller);
-    }
-  }
+  if (vsc_xml_is_chardev_name((const char *)node->name, NULL))
+    return vsc_xml_collect_element(node, file, set, diags);
+  for (xmlNodePtr c = node->children; c; c = c->next)
+    if (vsc_xml_collect_element(c, file, set, diags) < 0)
+      rc = -1;
   return rc;
 }
 

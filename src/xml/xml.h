@@ -57,6 +57,10 @@ xmlDocPtr vsc_xml_read_file(const char *path, vsc_diags *diags);
  * element) into set, and the virtio-serial controller(s).  Returns -1 on
  * errors. */
 int vsc_xml_collect(xmlNodePtr node, const char *file, vsc_devset *set, vsc_diags *diags);
+/* One child of <devices>: a chardev into set, the first virtio-serial
+ * controller into set->controller, anything else ignored.  -1 when the
+ * chardev does not read (the error is in diags). */
+int vsc_xml_collect_element(xmlNodePtr node, const char *file, vsc_devset *set, vsc_diags *diags);
 
 /* Fill info from a <domain> element. */
 void vsc_xml_domain_info(xmlNodePtr domain, vsc_domain_info *info);
