@@ -471,21 +471,36 @@ static void check_values(checker *c, const vsc_chardev *dev)
            "the log file is \"\"");
   for (size_t i = 0; i < dev->nsources; i++) {
     const vsc_source *s = &dev->sources[i];
-    if ((s->path && !*s->path) || (s->host && !*s->host) || (s->service && !*s->service))
-      report(c, dev, "/source", "value-empty", "give the value, or leave the key out",
-             "source %s is \"\"", s->path && !*s->path ? "path" : s->host && !*s->host ? "host" : "service");
-    const char *values[] = { s->path, s->host, s->service, s->channel, s->master, s->slave };
-    for (size_t v = 0; v < VSC_N_ELEMENTS(values); v++)
-      if (values[v] && strpbrk(values[v], "\t\n\r")) {
-        report(c, dev, "/source", "value-whitespace", "remove the character from the value",
-               "a source value holds a tab, newline or carriage return, which libvirt reads back as a space");
-        break;
+    /* Each rule reports a source once, at its first field in this order. */
+    const struct { const char *name, *value; bool may_be_empty, inline_host; } vals[] = {
+      { "path", s->path, false, false },       { "host", s->host, false, true },
+      { "service", s->service, false, true },  { "channel", s->channel, true, false },
+      { "master", s->master, true, false },    { "slave", s->slave, true, false },
+    };
+    const char *empty = NULL, *comma = NULL, *comma_value = NULL;
+    bool whitespace = false;
+    for (size_t f = 0; f < VSC_N_ELEMENTS(vals); f++) {
+      const char *v = vals[f].value;
+      if (!v)
+        continue;
+      if (!*v && !vals[f].may_be_empty && !empty)
+        empty = vals[f].name;
+      whitespace |= strpbrk(v, "\t\n\r") != NULL;
+      if (vals[f].inline_host && strchr(v, ',') && !comma) {
+        comma = vals[f].name;
+        comma_value = v;
       }
-    if ((s->host && strchr(s->host, ',')) || (s->service && strchr(s->service, ',')))
+    }
+    if (empty)
+      report(c, dev, "/source", "value-empty", "give the value, or leave the key out",
+             "source %s is \"\"", empty);
+    if (whitespace)
+      report(c, dev, "/source", "value-whitespace", "remove the character from the value",
+             "a source value holds a tab, newline or carriage return, which libvirt reads back as a space");
+    if (comma)
       report(c, dev, "/source", "host-comma", "give a host name, an IP address and a port number",
              "source %s '%s' has a ',', which libvirt passes on to QEMU as the start of another option",
-             s->host && strchr(s->host, ',') ? "host" : "service",
-             s->host && strchr(s->host, ',') ? s->host : s->service);
+             comma, comma_value);
   }
 }
 
