@@ -84,9 +84,9 @@ _vschan() {
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --templates-dir|--lock-dir|--schema-dir|--socket-dir)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
-        --set|--channel|--console|--serial|--parallel|--timeout|--prefix|--bus|--addr|-j|--jobs|--max-reply|--qemu-version|--machine|--digest|--escape|--drain-timeout|--env)
-            return ;;
     esac
+    # Any other option with a value: nothing to offer for free text.
+    _vschan_takes_value "$prev" && return
     if [[ $cur == -* ]]; then
         words=$(vschan "$cmd" --help 2>/dev/null | grep -o -- '--[a-z][a-z-]*' | sort -u)
         COMPREPLY=($(compgen -W "$words" -- "$cur"))

@@ -17,7 +17,8 @@ expect() {  # WHAT EXPECTED-ERROR HINT-COMMAND ARGS...
   hint: see '"'"'vschan $hint--help'"'"'" ]'
 }
 
-commands=$(sed -n 's/^VSC_\(LIBVIRT_\)\{0,1\}COMMAND([a-z_]*, "\([a-z-]*\)".*/\2/p' "$src/src/cli/commands.def")
+. "$src/tests/lib/commands.sh"
+commands=$(vsct_commands "$src")
 n=$(echo "$commands" | wc -w)
 check "commands.def lists the 12 commands ($n found)" '[ "$n" -eq 12 ]'
 for cmd in $commands; do

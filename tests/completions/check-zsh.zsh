@@ -6,6 +6,8 @@
 emulate -L zsh
 setopt err_return no_unset
 vschan_bin=${1:A} src=${2:A}
+# The file parses, with or without zpty to drive it.
+zsh -n $src/completions/_vschan || { print "FAIL completions/_vschan does not parse"; exit 1 }
 zmodload zsh/zpty 2>/dev/null || {
   print "zsh/zpty is missing"
   [[ -n ${CI:-} ]] && exit 1

@@ -17,9 +17,9 @@ done
 man1="$src/man/vschan.1"
 # Commands: the names in the command table, both kinds (VSC_COMMAND and
 # VSC_LIBVIRT_COMMAND); all of them, or the checks below check too little.
-def=$src/src/cli/commands.def
-commands=$(sed -n 's/^VSC_\(LIBVIRT_\)\{0,1\}COMMAND([a-z_]*, "\([a-z-]*\)".*/\2/p' "$def")
-declared=$(grep -c '^VSC_[A-Z_]*COMMAND(' "$def")
+. "$src/tests/lib/commands.sh"
+commands=$(vsct_commands "$src")
+declared=$(vsct_commands_declared "$src")
 if [ "$(echo "$commands" | wc -w)" -eq "$declared" ] && [ "$declared" -ge 12 ]; then ok=$((ok + 1)); else
   echo "FAIL read $(echo "$commands" | wc -w) command names of $declared declared in commands.def"; fail=$((fail + 1)); fi
 for cmd in $commands; do
