@@ -20,6 +20,7 @@
 #include "fuzz.h"
 #include "spec/spec.h"
 #include "util/mem.h"
+#include "util/str.h"
 #include "validate/validate.h"
 #include "xml/xml.h"
 
@@ -93,11 +94,6 @@ static void check_locations(const vsc_validate_result *res)
   }
 }
 
-static bool same_text(const char *a, const char *b)
-{
-  return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 static void check_same(const vsc_validate_result *a, const vsc_validate_result *b, bool promoted, const char *what)
 {
   FUZZ_CHECK(a->kind == b->kind, "%s: kind %d, then %d", what, (int)a->kind, (int)b->kind);
@@ -106,8 +102,8 @@ static void check_same(const vsc_validate_result *a, const vsc_validate_result *
     const vsc_diag *x = &a->diags.items[i], *y = &b->diags.items[i];
     vsc_severity expected = promoted && x->severity == VSC_SEV_WARNING ? VSC_SEV_ERROR : x->severity;
     FUZZ_CHECK(y->severity == expected && x->line == y->line && x->column == y->column &&
-                 same_text(x->rule, y->rule) && same_text(x->message, y->message) &&
-                 same_text(x->hint, y->hint) && same_text(x->pointer, y->pointer),
+                 vsc_streq0(x->rule, y->rule) && vsc_streq0(x->message, y->message) &&
+                 vsc_streq0(x->hint, y->hint) && vsc_streq0(x->pointer, y->pointer),
                "%s: diagnostic %zu differs:\n  %d:%s %s\n  %d:%s %s", what, i, x->line,
                x->rule ? x->rule : "", x->message, y->line, y->rule ? y->rule : "", y->message);
   }

@@ -114,24 +114,21 @@ live_xml() { virt_says xml "$1"; }
 config_xml() { virt_says xml "$1" --inactive; }
 qemu_view() { virt_says qom "$1" "$2"; }
 
-# The last vs's apply --json document on one line: "RESULT live=L
-# persistent=P ACTION:KIND:ALIAS:WHY...", so that a missing key fails.
-json_summary() {
+# The last vs's --json document on one line, so that a missing key fails:
+#   json_line plan            "RESULT live=L persistent=P ACTION:KIND:ALIAS:WHY..." (apply)
+#   json_line added|removed   "DOMAIN KIND:ALIAS:live=L:persistent=P..." (add, remove)
+json_line() {
   printf '%s' "$out" | python3 -c '
 import json, sys
-d = json.load(sys.stdin)
-print(d["result"], "live=%s" % d["live"], "persistent=%s" % d["persistent"],
-      *["%s:%s:%s:%s" % (i["action"], i["kind"], i["alias"], i["why"]) for i in d["plan"]])' || echo "not JSON: $out"
-}
-
-# The last vs's add/remove --json document on one line: "DOMAIN
-# KIND:ALIAS:live=L:persistent=P..." (KEY is added or removed).
-json_devices() {
-  printf '%s' "$out" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(d["domain"], *["%s:%s:live=%s:persistent=%s" % (i["kind"], i["alias"], i["live"], i["persistent"])
-                     for i in d[sys.argv[1]]])' "$1" || echo "not JSON: $out"
+d, key = json.load(sys.stdin), sys.argv[1]
+if key == "plan":
+    head = [d["result"], "live=%s" % d["live"], "persistent=%s" % d["persistent"]]
+    items = ["%s:%s:%s:%s" % (i["action"], i["kind"], i["alias"], i["why"]) for i in d[key]]
+else:
+    head = [d["domain"]]
+    items = ["%s:%s:live=%s:persistent=%s" % (i["kind"], i["alias"], i["live"], i["persistent"])
+             for i in d[key]]
+print(*head, *items)' "$1" || echo "not JSON: $out"
 }
 
 spec() {  # spec FILE JSON-DEVICES: a spec file with version 1
@@ -312,14 +309,14 @@ sc_apply_idempotent() {
   has "$(live_xml "$d")" "$tmp/app.sock" "apply: the dry run changed nothing"
   vs apply "$d" "$tmp/changed.json" --dry-run --json
   expect 0 "apply --dry-run --json"
-  has "$(json_summary)" "^dry-run live=True persistent=True replace:channel:ua-vschan-org-example-app:has .*spec wants .*app2.sock" \
+  has "$(json_line plan)" "^dry-run live=True persistent=True replace:channel:ua-vschan-org-example-app:has .*spec wants .*app2.sock" \
     "apply --json: the dry run's plan, one replace saying what differs"
   vs apply "$d" "$tmp/changed.json" --json
   expect 0 "apply --json"
-  has "$(json_summary)" "^applied .*replace:channel:ua-vschan-org-example-app:" "apply --json: applied"
+  has "$(json_line plan)" "^applied .*replace:channel:ua-vschan-org-example-app:" "apply --json: applied"
   has "$(live_xml "$d")" "$tmp/app2.sock" "apply --json: the change was made"
   vs apply "$d" "$tmp/changed.json" --json
-  has "$(json_summary)" "^nothing-to-do live=True persistent=True$" "apply --json: converged, an empty plan"
+  has "$(json_line plan)" "^nothing-to-do live=True persistent=True$" "apply --json: converged, an empty plan"
 
   spec less.json "\"channels\":[{\"type\":\"unix\",\"target\":{\"type\":\"virtio\",\"name\":\"org.qemu.guest_agent.0\"}}]"
   vs apply "$d" "$tmp/less.json" --prune
@@ -410,7 +407,7 @@ sc_live_stopped() {
   has "$err" "hint: .*--config" "stopped: the hint offers --config"
   vs add "$d" "$tmp/chan.json" --json
   expect 0 "stopped: the default changes the persistent definition"
-  has "$(json_devices added)" "^$d channel:ua-vschan-org-example-s:live=False:persistent=True$" \
+  has "$(json_line added)" "^$d channel:ua-vschan-org-example-s:live=False:persistent=True$" \
     "stopped: add --json names the device and the definition"
   vs list "$d" --inactive
   has "$out" "ua-vschan-org-example-s .* persistent\$" "stopped: listed as persistent"
@@ -418,7 +415,7 @@ sc_live_stopped() {
   expect 1 "stopped: remove --live is refused"
   vs remove "$d" org.example.s --json
   expect 0 "stopped: remove from the persistent definition"
-  has "$(json_devices removed)" "^$d channel:ua-vschan-org-example-s:live=False:persistent=True$" \
+  has "$(json_line removed)" "^$d channel:ua-vschan-org-example-s:live=False:persistent=True$" \
     "stopped: remove --json names the device and the definition"
   lacks "$(config_xml "$d")" "org.example.s" "stopped: gone"
 }
