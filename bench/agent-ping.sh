@@ -36,14 +36,16 @@ done
 
 sh "$here/../tests/guest/build-image.sh" "$image" >/dev/null
 image=$(cd "$image" && pwd)
+. "$here/../tests/lib/embed.sh"
 root=$(mktemp -d /tmp/vsbench.XXXXXX)
 uri="qemu:///embed?root=$root"
 export LIBVIRT_LOG_OUTPUTS="3:file:$root/libvirt.log"
 qga_pid=
 cleanup() {
   [ -n "$qga_pid" ] && kill "$qga_pid" 2>/dev/null
-  virsh -q -c "$uri" destroy "$dom" >/dev/null 2>&1 || true
-  virsh -q -c "$uri" undefine "$dom" >/dev/null 2>&1 || true
+  # One settled virsh on a root with a running domain (tests/lib/embed.sh).
+  embed_virsh "$root" "destroy $dom; undefine $dom" >/dev/null 2>&1
+  embed_kill_qemus "$root"
   rm -rf "$root"
 }
 trap cleanup EXIT

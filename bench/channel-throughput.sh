@@ -28,6 +28,7 @@ for tool in python3 nc sha256sum; do
 done
 [ -x "$vschan" ] || { echo "channel-throughput: '$vschan' is not built (scripts/build)" >&2; exit 1; }
 
+. "$here/../tests/lib/embed.sh"
 tmp=$(mktemp -d /tmp/vsbench.XXXXXX)
 uri="qemu:///embed?root=$tmp/root"
 dom=vschan-bench-chan
@@ -35,8 +36,9 @@ peer_pid=
 cleanup() {
   [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null
   if [ -d "$tmp/root" ]; then
-    virsh -q -c "$uri" destroy "$dom" >/dev/null 2>&1 || true
-    virsh -q -c "$uri" undefine "$dom" >/dev/null 2>&1 || true
+    # One settled virsh on a root with a running domain (tests/lib/embed.sh).
+    embed_virsh "$tmp/root" "destroy $dom; undefine $dom" >/dev/null 2>&1
+    embed_kill_qemus "$tmp/root"
   fi
   rm -rf "$tmp"
 }
