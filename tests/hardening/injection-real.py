@@ -57,7 +57,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import injection as model  # noqa: E402  (pieces, QEMU option reference, shellwords)
 
-VSCHAN = sys.argv[1] if len(sys.argv) > 1 else None
+VSCHAN = model.VSCHAN = sys.argv[1] if len(sys.argv) > 1 else None
 STAGE = sys.argv[2] if len(sys.argv) > 2 else None
 COUNT = int(sys.argv[3]) if len(sys.argv) > 3 else 300
 SEED = int(os.environ.get("VSCHAN_PROPERTY_SEED", "20261122"))
@@ -66,13 +66,7 @@ QEMU = "qemu-system-x86_64"
 PER_SPEC = 30           # a virtio-serial controller has 31 ports; port 0 is the console's
 OUTPUTS = ("qemu-args", "qm", "xml")
 STAGE_OUTPUTS = {"qemu": ("qemu-args", "qm"), "libvirt": ("xml",)}
-failures = []
-
-
-def fail(msg):
-    if len(failures) < 60:
-        print("FAIL " + msg, flush=True)
-    failures.append(msg)
+fail, failures = model.fail, model.failures
 
 
 def short(v, n=70):
@@ -243,9 +237,7 @@ def directories_for(values):
 
 # ----------------------------------------------------------------- vschan
 
-def vschan(args, stdin=None):
-    return subprocess.run([VSCHAN] + args, input=stdin, capture_output=True, timeout=60,
-                          env=dict(os.environ, NO_COLOR="1"))
+vschan = model.run
 
 
 def invocation(vals):
@@ -584,7 +576,6 @@ def stage_libvirt(values, accepted, workdir):
     if r.returncode != 0:
         fail("embed-root.sh: %s" % r.stderr.strip())
         return 1
-    os.environ["LIBVIRT_LOG_OUTPUTS"] = "3:file:%s/libvirt.log" % root
     doms, commands = [], []
     # A reference domain: one plain channel per field gives each field's
     # -chardev keys in libvirt's command line.
