@@ -55,6 +55,7 @@ typedef struct {
   int nserial;           /* serialN lines */
   char **argv;           /* args:, split as qemu-server splits it */
   size_t argc;
+  bool args_unbalanced;  /* qemu-server drops such an args: line whole */
 } vm_view;
 
 static void vm_view_read(const vsc_pve_conf *conf, bool pending, vm_view *vm)
@@ -89,6 +90,9 @@ static void vm_view_read(const vsc_pve_conf *conf, bool pending, vm_view *vm)
   vsc_diags split_diags = { 0 };
   vm->argv = vsc_pve_args_split(args, &vm->argc, NULL, &split_diags);
   vsc_diags_clear(&split_diags);
+  /* Said once here rather than as !argv, so that the readers below need no
+   * NULL check of their own (clang's analyzer cannot tie argv to argc). */
+  vm->args_unbalanced = !vm->argv;
   if (!vm->argv)
     vm->argc = 0;
 }
@@ -223,7 +227,7 @@ int vsc_pve_vm_check(const vsc_pve_conf *conf, bool pending, vsc_diags *diags)
   int rc = 0;
 
   vm_view_read(conf, pending, &vm);
-  if (!vm.argv)  /* unbalanced quotes: qemu-server drops the args: line whole */
+  if (vm.args_unbalanced)
     vsc_warning(diags, NULL, "pve-args-quotes",
                 "fix the quoting of args by hand; qemu-server currently ignores all of it",
                 "the quotes of args do not balance");
