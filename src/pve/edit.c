@@ -107,9 +107,11 @@ bool vsc_pve_vm_running(const char *run_dir, unsigned vmid)
 }
 
 
-/* Replace path by data: "PATH.tmp.PID" (O_EXCL), one write, fsync, rename.
- * On failure path is untouched and the temporary file is gone. */
-static int replace_file(const char *path, mode_t mode, const char *data, size_t len,
+/* Replace path by data: "PATH.tmp.PID" (O_EXCL) with the owner, group and
+ * mode of the old file (st), one write, fsync, rename.  On failure path is
+ * untouched and the temporary file is gone, also after SIGINT, SIGTERM or
+ * SIGHUP. */
+static int replace_file(const char *path, const struct stat *st, const char *data, size_t len,
                         vsc_diags *diags)
 {
   VSC_AUTOFREE(char) tmp = vsc_asprintf("%s.tmp.%d", path, (int)getpid());
@@ -119,17 +121,25 @@ static int replace_file(const char *path, mode_t mode, const char *data, size_t 
   bool failed_on_tmp = true;   /* only creating the temp file names it */
   int fd;
 
-  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  vsc_file_tmp_track(tmp);
+  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0 && errno == EEXIST) {
     /* A left-over of an earlier run with our pid: nobody else uses it. */
     unlink(tmp);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   }
-  if (fd < 0)
+  if (fd < 0) {
+    vsc_file_tmp_untrack(tmp);
     goto fail_noclean;
+  }
 
-  step = "write";
+  /* The umask must not narrow who may read the config (qemu-server's
+   * www-data group, a backup user). */
+  step = "keep the owner and mode of";
   failed_on_tmp = false;
+  if (vsc_file_keep_attrs(fd, st) < 0)
+    goto fail;
+  step = "write";
   if (fault == VSC_PVE_FAULT_WRITE_HALF) {
     if (vsc_write_all(fd, data, len / 2) == 0)
       errno = ENOSPC;
@@ -154,6 +164,7 @@ static int replace_file(const char *path, mode_t mode, const char *data, size_t 
   }
   if (rename(tmp, path) < 0)
     goto fail;
+  vsc_file_tmp_untrack(tmp);
   return 0;
 
 fail:
@@ -162,6 +173,7 @@ fail:
     if (fd >= 0)
       close(fd);
     unlink(tmp);
+    vsc_file_tmp_untrack(tmp);
     errno = saved;
   }
 fail_noclean:
@@ -273,7 +285,7 @@ int vsc_pve_edit(const vsc_pve_edit_opts *opts, vsc_pve_edit_fn fn, void *opaque
     goto out;
   }
   if (!opts->dry_run && (old_len != new_len || memcmp(old_text, new_text, old_len) != 0) &&
-      replace_file(path, st.st_mode & 0777, new_text, new_len, diags) < 0)
+      replace_file(path, &st, new_text, new_len, diags) < 0)
     goto out;
 
   if (old_out)

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -75,6 +77,76 @@ int vsc_write_all(int fd, const void *buf, size_t len)
   return 0;
 }
 
+/* Temporary files that a signal must not leave behind: set before the
+ * file exists, cleared after its rename or unlink, read by the handler. */
+static char *volatile pending_tmp[4];
+
+static void remove_pending_and_die(int sig)
+{
+  for (size_t i = 0; i < VSC_N_ELEMENTS(pending_tmp); i++) {
+    char *tmp = pending_tmp[i];
+    if (tmp)
+      unlink(tmp);
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+/* Once per process: SIGINT, SIGTERM and SIGHUP remove the pending
+ * temporary files, unless the program (or whoever started it) set its own
+ * disposition; SIGXFSZ (ulimit -f) is ignored, so that a write past the
+ * limit fails with EFBIG like any other write error instead of killing
+ * the process between the write and the clean-up. */
+static void handle_signals_once(void)
+{
+  static bool done;
+  static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+  if (done)
+    return;
+  done = true;
+  signal(SIGXFSZ, SIG_IGN);
+  for (size_t i = 0; i < VSC_N_ELEMENTS(sigs); i++) {
+    struct sigaction old;
+    if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+      struct sigaction sa = { .sa_handler = remove_pending_and_die };
+      sigemptyset(&sa.sa_mask);
+      sigaction(sigs[i], &sa, NULL);
+    }
+  }
+}
+
+void vsc_file_tmp_track(char *tmp)
+{
+  handle_signals_once();
+  for (size_t i = 0; i < VSC_N_ELEMENTS(pending_tmp); i++) {
+    if (!pending_tmp[i]) {
+      pending_tmp[i] = tmp;
+      return;
+    }
+  }
+}
+
+void vsc_file_tmp_untrack(const char *tmp)
+{
+  for (size_t i = 0; i < VSC_N_ELEMENTS(pending_tmp); i++)
+    if (pending_tmp[i] == tmp)
+      pending_tmp[i] = NULL;
+}
+
+int vsc_file_keep_attrs(int fd, const struct stat *st)
+{
+  struct stat now;
+
+  if (fstat(fd, &now) < 0)
+    return -1;
+  /* Owner first: chown clears the set-id bits that fchmod then restores. */
+  if ((now.st_uid != st->st_uid || now.st_gid != st->st_gid) &&
+      fchown(fd, st->st_uid, st->st_gid) < 0)
+    return -1;
+  return fchmod(fd, st->st_mode & 07777);
+}
+
 int vsc_file_replace_begin(vsc_file_replace *r, const char *path, const char *rule,
                            vsc_diags *diags)
 {
@@ -96,27 +168,33 @@ int vsc_file_replace_begin(vsc_file_replace *r, const char *path, const char *ru
   VSC_AUTOFREE(char) dircopy = vsc_strdup(path);
   const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
   r->tmp = vsc_asprintf("%s/.%s.vschan-XXXXXX", dirname(dircopy), base);
+  vsc_file_tmp_track(r->tmp);
   r->fd = mkostemp(r->tmp, O_CLOEXEC);
   if (r->fd < 0) {
     vsc_error(diags, &loc, rule, "check that the directory exists and is writable",
               "cannot create a temporary file next to '%s': %s", path, strerror(errno));
+    vsc_file_tmp_untrack(r->tmp);
     free(r->tmp);
     r->tmp = NULL;
     return -1;
   }
-  mode_t mode;
   if (exists) {
-    mode = st.st_mode & 07777;
+    if (vsc_file_keep_attrs(r->fd, &st) < 0) {
+      vsc_error(diags, &loc, rule, "the original file was left unchanged",
+                "cannot give the new '%s' the owner %ju:%ju and mode %04o of the old one: %s",
+                path, (uintmax_t)st.st_uid, (uintmax_t)st.st_gid, (unsigned)(st.st_mode & 07777),
+                strerror(errno));
+      vsc_file_replace_abort(r);
+      return -1;
+    }
   } else {
     mode_t mask = umask(0);
     umask(mask);
-    mode = 0666 & ~mask;
-  }
-  if (fchmod(r->fd, mode) < 0) {
-    vsc_error(diags, &loc, rule, "the original file was left unchanged", "cannot write '%s': %s",
-              path, strerror(errno));
-    vsc_file_replace_abort(r);
-    return -1;
+    if (fchmod(r->fd, 0666 & ~mask) < 0) {
+      vsc_error(diags, &loc, rule, NULL, "cannot write '%s': %s", path, strerror(errno));
+      vsc_file_replace_abort(r);
+      return -1;
+    }
   }
   return 0;
 }
@@ -138,6 +216,8 @@ int vsc_file_replace_commit(vsc_file_replace *r, const char *rule, vsc_diags *di
     r->fd = -1;
     if (rc == 0)
       rc = rename(r->tmp, r->path);
+    if (rc == 0)
+      vsc_file_tmp_untrack(r->tmp);
   }
   if (rc < 0) {
     vsc_error(diags, &loc, rule, r->tmp ? "the original file was left unchanged" : NULL,
@@ -155,8 +235,10 @@ void vsc_file_replace_abort(vsc_file_replace *r)
   if (r->fd >= 0 && r->fd != STDOUT_FILENO)
     close(r->fd);
   r->fd = -1;
-  if (r->tmp)
+  if (r->tmp) {
     unlink(r->tmp);
+    vsc_file_tmp_untrack(r->tmp);
+  }
   free(r->tmp);
   r->tmp = NULL;
 }

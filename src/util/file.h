@@ -4,6 +4,7 @@
 #include "diag.h"
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* Read PATH ("-" is stdin) into a NUL-terminated buffer of *len bytes.
  * Files larger than max_size are refused (0: no limit). */
@@ -36,3 +37,14 @@ void vsc_file_replace_abort(vsc_file_replace *r);
 
 /* The whole of data through vsc_file_replace. */
 int vsc_file_write_atomic(const char *path, const char *data, size_t len, vsc_diags *diags);
+
+/* Give the file open on fd the owner, group and mode of st (the file it is
+ * about to replace); -1 with errno where that is not allowed. */
+int vsc_file_keep_attrs(int fd, const struct stat *st);
+
+/* A temporary file that SIGINT, SIGTERM or SIGHUP must not leave behind:
+ * track it before it is created, untrack it once renamed or removed (the
+ * pointer is kept, not copied).  The first call also makes SIGXFSZ an
+ * ordinary write error (EFBIG). */
+void vsc_file_tmp_track(char *tmp);
+void vsc_file_tmp_untrack(const char *tmp);

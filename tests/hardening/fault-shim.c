@@ -12,6 +12,8 @@
  *   tmp=eacces         mkostemp() and open(O_CREAT|O_EXCL) fail with EACCES
  *   kill-before-rename the process gets SIGKILL when it calls rename()
  *   kill-after=N       SIGKILL once N bytes were written to regular files
+ *   raise=SIG@N        signal SIG (a number) once N bytes were written to
+ *                      regular files, then go on: the program's handler runs
  *
  * With VSCHAN_SHIM_LOG=PATH the shim writes to PATH, at exit, how many
  * writes it cut short or failed with EINTR: a test of a mode the program
@@ -29,7 +31,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static long enospc_after = -1, short_len = -1, kill_after = -1;
+static long enospc_after = -1, short_len = -1, kill_after = -1, raise_after = -1;
+static int raise_sig;
 static int fsync_errno, rename_errno, tmp_errno;
 static bool eintr, kill_before_rename;
 static long written;
@@ -77,6 +80,10 @@ __attribute__((constructor)) static void shim_init(void)
       kill_before_rename = true;
     else if (strcmp(tok, "kill-after") == 0)
       kill_after = atol(val);
+    else if (strcmp(tok, "raise") == 0 && strchr(val, '@')) {
+      raise_sig = atoi(val);
+      raise_after = atol(strchr(val, '@') + 1);
+    }
     else {
       fprintf(stderr, "fault-shim: unknown directive '%s'\n", tok);
       _exit(125);
@@ -142,6 +149,18 @@ ssize_t write(int fd, const void *buf, size_t n)
     if (n > 0)
       real(fd, buf, n);
     raise(SIGKILL);
+  }
+  if (raise_after >= 0 && written + (long)n >= raise_after) {
+    long first = raise_after - written;
+    raise_after = -1;
+    if (first > 0) {
+      ssize_t w = real(fd, buf, (size_t)first);
+      if (w > 0)
+        written += w;
+      raise(raise_sig);
+      return w;
+    }
+    raise(raise_sig);
   }
   ssize_t w = real(fd, buf, n);
   if (w > 0)

@@ -67,9 +67,10 @@ def fail(msg):
     print("FAIL " + msg, flush=True)
 
 
-def run(args, env_extra=None, cwd=None, leak_log=None, strict=False):
+def run(args, env_extra=None, cwd=None, leak_log=None, strict=False, umask=-1, preexec=None):
     """Run vschan; with leak_log (a file name), under the leak checker;
-    strict: valgrind counts every block left at exit (a self-test)."""
+    strict: valgrind counts every block left at exit (a self-test); umask
+    and preexec as subprocess takes them."""
     env = dict(os.environ)
     env.pop("VSCHAN_FAIL_ALLOC", None)
     env.pop("VSCHAN_SHIM", None)
@@ -89,7 +90,8 @@ def run(args, env_extra=None, cwd=None, leak_log=None, strict=False):
         timeout = VALGRIND_TIMEOUT
     env.update(env_extra or {})
     try:
-        p = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, timeout=timeout)
+        p = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, timeout=timeout,
+                           umask=umask, preexec_fn=preexec)
     except subprocess.TimeoutExpired:
         return None
     return p
@@ -351,7 +353,7 @@ def listing(d):
 
 
 def write_case(name, args, target, original, shim, expect_ok, work, want_msg=None, killed=False,
-               expected_content=None):
+               expected_content=None, signalled=None, preexec=None):
     with open(target, "wb") as f:
         f.write(original)
     d = os.path.dirname(target)
@@ -359,7 +361,8 @@ def write_case(name, args, target, original, shim, expect_ok, work, want_msg=Non
     shim_log = os.path.join(work, "shim.log")
     if os.path.exists(shim_log):
         os.unlink(shim_log)
-    p = run(args, {"VSCHAN_SHIM": shim, "LD_PRELOAD": SHIM, "VSCHAN_SHIM_LOG": shim_log} if shim else None)
+    p = run(args, {"VSCHAN_SHIM": shim, "LD_PRELOAD": SHIM, "VSCHAN_SHIM_LOG": shim_log} if shim else None,
+            preexec=preexec)
     with open(target, "rb") as f:
         now = f.read()
     left = sorted(set(listing(d)) - set(before))
@@ -378,6 +381,15 @@ def write_case(name, args, target, original, shim, expect_ok, work, want_msg=Non
                 fail("%s: a crash left %s, not a temporary name" % (where, f))
         for f in left:
             os.unlink(os.path.join(d, f))
+    elif signalled:
+        # the handler removed the temporary file, then the signal ended
+        # the process as it would have without one
+        if p.returncode != -signalled:
+            fail("%s: expected death by signal %d, got exit %d: %s" % (where, signalled, p.returncode, err))
+        if now != original:
+            fail("%s: the original changed" % where)
+        if left:
+            fail("%s: left behind %s" % (where, left))
     elif expect_ok:
         if p.returncode != 0:
             fail("%s: exit %d: %s" % (where, p.returncode, err))
@@ -405,6 +417,47 @@ def write_case(name, args, target, original, shim, expect_ok, work, want_msg=Non
           flush=True)
 
 
+def keeps_attrs(name, args, target, original):
+    """The replaced file keeps its mode, owner and group, whatever the
+    umask (seen: a 664 root:daemon config became 600 root:root under
+    umask 077)."""
+    with open(target, "wb") as f:
+        f.write(original)
+    group = 1 if os.geteuid() == 0 else os.getgid()  # daemon, where root may choose
+    os.chown(target, -1, group)
+    os.chmod(target, 0o664)
+    before = os.stat(target)
+    p = run(args, umask=0o077)
+    st = os.stat(target)
+    if p is None or p.returncode != 0:
+        fail("%s under umask 077: exit %s: %r" % (name, p and p.returncode, p and p.stderr))
+    elif open(target, "rb").read() == original:
+        fail("%s under umask 077: the file was not rewritten" % name)
+    elif st.st_ino == before.st_ino:
+        fail("%s under umask 077: written in place, not replaced" % name)
+    elif (st.st_mode & 0o7777, st.st_uid, st.st_gid) != (0o664, before.st_uid, group):
+        fail("%s under umask 077: now %04o %d:%d, was 0664 %d:%d"
+             % (name, st.st_mode & 0o7777, st.st_uid, st.st_gid, before.st_uid, group))
+    else:
+        print("ok %s under umask 077: a new file, still 0664 %d:%d" % (name, st.st_uid, group), flush=True)
+
+
+def no_file_size(name, args, target, original, work):
+    """ulimit -f 0: SIGXFSZ is an ordinary write error, not a death that
+    leaves the temporary file."""
+    import resource
+    write_case(name + " (ulimit -f 0)", args, target, original, None, False, work, "File too large",
+               preexec=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0)))
+
+
+def signal_cases(name, args, target, original, work):
+    """SIGINT, SIGTERM and SIGHUP half way through the write: the temporary
+    file goes, the original stays."""
+    import signal
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        write_case(name, args, target, original, "raise=%d@50" % sig, False, work, signalled=sig)
+
+
 def write_tests(work):
     spec = os.path.join(CASES, "channel-many", "spec.json")
     d = os.path.join(work, "out")
@@ -429,6 +482,9 @@ def write_tests(work):
         write_case("xml -o", xml_args, target, original, shim, True, work, expected_content=ref.stdout)
     for shim in ("kill-before-rename", "kill-after=50"):
         write_case("xml -o", xml_args, target, original, shim, False, work, killed=True)
+    signal_cases("xml -o", xml_args, target, original, work)
+    no_file_size("xml -o", xml_args, target, original, work)
+    keeps_attrs("xml -o", xml_args, target, original)
 
     # a directory that does not exist: nothing created anywhere
     missing = os.path.join(d, "no-such-dir", "vm.xml")
@@ -498,6 +554,9 @@ def write_tests(work):
         write_case("qm --write", qm_args, conf, conf_original, shim, True, work, expected_content=conf_new)
     for shim in ("kill-before-rename", "kill-after=50"):
         write_case("qm --write", qm_args, conf, conf_original, shim, False, work, killed=True)
+    signal_cases("qm --write", qm_args, conf, conf_original, work)
+    no_file_size("qm --write", qm_args, conf, conf_original, work)
+    keeps_attrs("qm --write", qm_args, conf, conf_original)
 
 
 def main():
