@@ -29,6 +29,8 @@
 /* How long closing waits for the agent's side to close after ours: qemu-ga
  * 7.2 in unix-listen mode exits when the client leaves unread data. */
 #define VSC_AGENT_DRAIN_MS 500
+/* ...and how much it reads that was queued already, however late. */
+#define VSC_AGENT_DRAIN_MAX_BYTES ((size_t)1 << 20)
 
 typedef struct {
   const char *command;  /* "guest-ping": for messages */

@@ -35,6 +35,7 @@ typedef struct {
   int lock_fd;
   char *lock_path;      /* while lock_fd is held: removed when released */
   bool synced;
+  int64_t deadline;     /* of the command under way or last run; 0 before */
   vsc_agent_stream stream;
 } agent_socket;
 
@@ -245,15 +246,27 @@ fail:
   return -1;
 }
 
-/* Close our side, read what is left until the agent closes too (bounded),
- * then close: qemu-ga 7.2 exits when a client leaves unread data behind. */
+/* Close our side, read what is left until the agent closes too, then
+ * close: qemu-ga 7.2 exits when a client leaves unread data behind.  The
+ * wait is bounded by VSC_AGENT_DRAIN_MS and by the deadline of the last
+ * command, which --timeout promises to cover; what is queued already is
+ * read in any case, without waiting, up to VSC_AGENT_DRAIN_MAX_BYTES. */
 static void drop_connection(agent_socket *s)
 {
   if (s->fd >= 0) {
     char buf[4096];
     int64_t deadline = vsc_now_ms() + VSC_AGENT_DRAIN_MS;
+    if (s->deadline && s->deadline < deadline)
+      deadline = s->deadline;
+    /* What is queued: read without waiting, but not forever (a flood). */
+    for (size_t got = 0; got < VSC_AGENT_DRAIN_MAX_BYTES;) {
+      ssize_t r = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+      if (r <= 0)
+        break;
+      got += (size_t)r;
+    }
     shutdown(s->fd, SHUT_WR);
-    while (wait_fd(s->fd, POLLIN, deadline) > 0) {
+    while (remaining_ms(deadline) > 0 && wait_fd(s->fd, POLLIN, deadline) > 0) {
       ssize_t r = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
       if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
         break;
@@ -304,11 +317,16 @@ static int write_all(agent_socket *s, const char *data, size_t len, const char *
 
 typedef enum { FILL_OK, FILL_EOF, FILL_TIMEOUT, FILL_ERROR } fill_result;
 
-/* Read once what the agent has sent, waiting until the deadline. */
+/* Read once what the agent has sent, waiting until the deadline.  The
+ * clock is asked first: a peer that keeps the socket full (a flood of
+ * 0xFF, stale replies) makes every poll return at once, so poll alone
+ * would never see the deadline pass. */
 static fill_result fill(agent_socket *s, int64_t deadline)
 {
   char buf[65536];
   for (;;) {
+    if (remaining_ms(deadline) == 0)
+      return FILL_TIMEOUT;
     int w = wait_fd(s->fd, POLLIN, deadline);
     if (w == 0)
       return FILL_TIMEOUT;
@@ -477,6 +495,7 @@ static int socket_send(void *opaque, json_t *request, const vsc_agent_call_opts 
   if (o.timeout_ms <= 0)
     o.timeout_ms = VSC_AGENT_DEFAULT_TIMEOUT_MS;
   int64_t deadline = vsc_now_ms() + o.timeout_ms;
+  s->deadline = deadline;
   *reply = NULL;
   if (s->fd < 0 && open_connection(s, deadline, o.timeout_ms, diags) < 0)
     return -1;

@@ -96,6 +96,35 @@ static void send_error(const char *cls, const char *desc)
 static const char stray_error[] =
   "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray '\\uFFFD'\"}}\n";
 
+/* "flood-ff" and "flood-stale": data as fast as the client takes it,
+ * never the sync reply, until the client goes or FLOOD_S pass (so that a
+ * client that ignores its deadline ends with "closed", not a hang). */
+#define FLOOD_S 30
+static void flood(void)
+{
+  static char chunk[65536];
+  static const char stale[] = "\xff{\"return\": 1}\n";
+  size_t n = 0;
+  time_t end = time(NULL) + FLOOD_S;
+  /* A deep queue (root may force it), so that the client finds data
+   * waiting at every read however fast it is. */
+  int size = 64 << 20;
+  if (setsockopt(client, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+    setsockopt(client, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+
+  if (is("flood-ff")) {
+    memset(chunk, 0xff, sizeof(chunk));
+    n = sizeof(chunk);
+  } else {
+    while (n + sizeof(stale) - 1 <= sizeof(chunk)) {
+      memcpy(chunk + n, stale, sizeof(stale) - 1);
+      n += sizeof(stale) - 1;
+    }
+  }
+  while (time(NULL) < end && send_bytes(chunk, n) == 0) {
+  }
+}
+
 /* Returns false to close the connection. */
 static bool handle_sync(json_int_t id, bool saw_ff)
 {
@@ -104,6 +133,10 @@ static bool handle_sync(json_int_t id, bool saw_ff)
 
   if (is("silence") || is("deaf") || is("trickle"))
     return true;
+  if (is("flood-ff") || is("flood-stale")) {
+    flood();
+    return false;
+  }
   if (saw_ff)
     n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", stray_error);
   if (is("garbage-before-sync")) {
@@ -350,11 +383,15 @@ int main(int argc, char **argv)
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   signal(SIGPIPE, SIG_IGN);
 
+  /* Listen under a temporary name, then rename: the socket appears under
+   * its name only once it takes connections (tests wait for the name). */
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[1]);
+  snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.tmp", argv[1]);
   int srv = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   unlink(argv[1]);
-  if (srv < 0 || bind(srv, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(srv, 4) < 0) {
+  unlink(sa.sun_path);
+  if (srv < 0 || bind(srv, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(srv, 4) < 0 ||
+      rename(sa.sun_path, argv[1]) < 0) {
     perror("fake agent: listen");
     return 2;
   }
