@@ -187,7 +187,7 @@ static int report(vsc_cli *cli, vsc_diags *diags)
     const char *rule = diags->items[i].rule ? diags->items[i].rule : "";
     if (diags->items[i].severity != VSC_SEV_ERROR)
       continue;
-    if (strcmp(rule, "guest-io-local") == 0)
+    if (strcmp(rule, "guest-io-local") == 0 || strcmp(rule, "guest-output-closed") == 0)
       return VSC_EXIT_USAGE;
     if (!vsc_guest_rule_is_refusal(rule))
       refusal = false;

@@ -133,7 +133,10 @@ typedef struct {
 typedef struct {
   vsc_guest_end end;
   uint64_t sent;              /* bytes from in_fd delivered to the device */
-  uint64_t received;          /* bytes from the device written to out_fd */
+  uint64_t received;          /* bytes read from the device */
+  uint64_t undelivered;       /* bytes read from in_fd the device never took */
+  bool input_left;            /* ...and in_fd (no terminal) had more */
+  uint64_t unwritten;         /* bytes of the device not written: out_fd was closed */
 } vsc_guest_pump_result;
 
 /* Move bytes both ways until the session ends, in order and without loss:
@@ -141,8 +144,11 @@ typedef struct {
  * closed), what the device sent is written out.  in_fd and out_fd may be
  * pipes, files or terminals; pipes are switched to non-blocking mode for
  * the duration.  Returns 0 (result->end says why), or -1 with the error
- * in diags: rule guest-io-local when reading in_fd or writing out_fd
- * failed (exit 2), guest-stalled when the input has ended and the device
- * took none of the rest for max(drain_timeout, 5) s (exit 3). */
+ * in diags, and nothing is lost silently: rule guest-io-local when
+ * reading in_fd or writing out_fd failed, guest-output-closed when the
+ * reader of out_fd went away with bytes of the device unwritten (exit 2);
+ * guest-stalled when input waited and the device took none of it for
+ * max(drain_timeout, 5) s, guest-input-lost when the device closed with
+ * input read and not sent, or more waiting in in_fd (exit 3). */
 int vsc_guest_pump(vsc_guest_channel *ch, const vsc_guest_pump_opts *opts,
                    vsc_guest_pump_result *result, vsc_diags *diags);

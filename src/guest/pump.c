@@ -156,13 +156,40 @@ static void device_read(pump *p)
   }
 }
 
+/* How long the input may take to show whether it had more, once the
+ * device takes no more: a writer such as cat, between its read and its
+ * write, leaves the pipe empty for a moment. */
+#define INPUT_GRACE_MS 500
+
+/* The device takes no more input: count what was read and not sent, and
+ * whether the input (a pipe or file; a terminal ends with the session)
+ * had more to give.  An input that is open but idle (a held FIFO) loses
+ * nothing. */
+static void count_undelivered(pump *p)
+{
+  p->result->undelivered += pending(&p->to_dev);
+  if (p->in_open && !p->escaped && !isatty(p->opts->in_fd)) {
+    struct pollfd in = { .fd = p->opts->in_fd, .events = POLLIN };
+    if (poll(&in, 1, INPUT_GRACE_MS) > 0) {
+      ssize_t got = read(p->opts->in_fd, p->to_dev.data, PUMP_BUF_SIZE);
+      if (got > 0) {
+        p->result->undelivered += (uint64_t)got;
+        p->result->input_left = true;
+      }
+    }
+  }
+  p->to_dev.off = p->to_dev.len = 0;
+  p->in_open = false;
+}
+
 /* The peer of a socket closed its end: it takes no more input, but what it
  * sent before may still wait in our receive queue and must reach the
- * output, so only the input side ends here; reading goes on to the EOF. */
+ * output, so only the input side ends here; reading goes on to the EOF.
+ * Input read but not delivered is counted (the error comes when the
+ * session ends, after the output is written). */
 static void device_refuses_input(pump *p)
 {
-  p->to_dev.off = p->to_dev.len;
-  p->in_open = false;
+  count_undelivered(p);
   p->half_closed = true;
   p->quiet_since = p->sent_since = vsc_now();
 }
@@ -210,7 +237,9 @@ static int out_write(pump *p)
     if (put < 0 && would_block(errno))
       return 0;
     if (put < 0 && errno == EPIPE) {
+      /* The reader went away (| head): what the device sent is lost. */
       p->out_closed = true;
+      p->result->unwritten = pending(&p->to_out);
       return 0;
     }
     if (put < 0) {
@@ -241,6 +270,9 @@ static int in_read(pump *p)
     p->quiet_since = p->sent_since = vsc_now();
     return 0;
   }
+  /* The stall clock runs while input waits for the device. */
+  if (pending(&p->to_dev) == 0)
+    p->sent_since = vsc_now();
   if (p->opts->escape >= 0) {
     unsigned char *hit = memchr(p->to_dev.data + p->to_dev.len, p->opts->escape, (size_t)got);
     if (hit) {
@@ -253,8 +285,8 @@ static int in_read(pump *p)
   return 0;
 }
 
-/* How long a device may refuse the rest of the input once the input has
- * ended (a guest that does not read its port); never less than this. */
+/* How long a device may take none of the input that waits for it (a guest
+ * that does not read its port); never less than this. */
 #define STALL_SECONDS 5.0
 
 static double stall_limit(const pump *p)
@@ -265,20 +297,41 @@ static double stall_limit(const pump *p)
 /* When finished() may next change its mind by the clock alone; < 0 never. */
 static double next_deadline(const pump *p)
 {
-  if (p->in_open || p->escaped || p->opts->drain_timeout < 0 || pending(&p->to_out) > 0)
+  if (p->escaped || pending(&p->to_out) > 0)
     return -1;
-  if (pending(&p->to_dev) > 0)
+  if (pending(&p->to_dev) > 0 && p->dev_open && !p->half_closed)
     return p->sent_since + stall_limit(p);
+  if (p->in_open || p->opts->drain_timeout < 0)
+    return -1;
   return p->quiet_since + p->opts->drain_timeout;
 }
 
+/* At the end, after the output is written: 1, or -1 when the peer of a
+ * socket closed with input undelivered. */
+static int input_lost(pump *p)
+{
+  if (p->result->undelivered == 0 && !p->result->input_left)
+    return 1;
+  vsc_error(p->diags, NULL, "guest-input-lost",
+            "the other end stopped reading: check that it takes all it is sent",
+            "%s closed before the input ended: %ju bytes were sent, %ju read but not sent%s",
+            p->ch->what, (uintmax_t)p->result->sent, (uintmax_t)p->result->undelivered,
+            p->result->input_left ? ", and the rest of the input was not read" : "");
+  return -1;
+}
+
 /* Whether the session is over (result->end says why); -1 when it ends
- * with input the device would not take. */
+ * with input the device would not take, or output nobody read. */
 static int finished(pump *p)
 {
   if (p->out_closed) {
     p->result->end = VSC_GUEST_END_OUTPUT_CLOSED;
-    return 1;
+    vsc_error(p->diags, NULL, "guest-output-closed",
+              "read the whole output, or end the session from the guest's side",
+              "the output was closed after %ju bytes: %ju bytes from %s were not written",
+              (uintmax_t)(p->result->received - p->result->unwritten),
+              (uintmax_t)p->result->unwritten, p->ch->what);
+    return -1;
   }
   if (p->escaped) {
     /* Someone at the keyboard wants out: what the device has not taken
@@ -290,7 +343,8 @@ static int finished(pump *p)
     return 0;   /* what the device sent is written out first */
   if (!p->dev_open) {
     p->result->end = VSC_GUEST_END_PEER_CLOSED;
-    return 1;
+    count_undelivered(p);
+    return input_lost(p);
   }
   double deadline = next_deadline(p);
   if (deadline < 0 || vsc_now() < deadline)
@@ -299,12 +353,13 @@ static int finished(pump *p)
     vsc_error(p->diags, NULL, "guest-stalled",
               "is a program in the guest reading the port?  A guest that does not read stops "
               "the device from taking more",
-              "%s took no input for %.0f s: %zu bytes of the input were not delivered",
-              p->ch->what, stall_limit(p), pending(&p->to_dev));
+              "%s took no input for %.0f s: %zu bytes of the input were not delivered%s",
+              p->ch->what, stall_limit(p), pending(&p->to_dev),
+              p->in_open ? ", nor the rest of the input" : "");
     return -1;
   }
   p->result->end = VSC_GUEST_END_DRAINED;
-  return 1;
+  return input_lost(p);
 }
 
 static int run(pump *p)

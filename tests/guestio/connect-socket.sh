@@ -68,14 +68,16 @@ python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 64)' >>"$dir
 # --- both ways ----------------------------------------------------------------
 peer echo
 t0=$(now_ms)
-cat "$dir/random" | "$VSCHAN" connect --socket "$SOCK" --half-close 2>"$dir/err" | cat >"$dir/back"
+cat "$dir/random" | "$VSCHAN" connect --socket "$SOCK" --half-close --drain-timeout 60 2>"$dir/err" | cat >"$dir/back"
 rc=${PIPESTATUS[1]}
 took=$(($(now_ms) - t0))
 peer_done
 [ "$rc" -eq 0 ] && ok "echo through pipes, --half-close: exit 0 in $took ms" ||
   not_ok "echo through pipes: exit $rc: $(cat "$dir/err")"
 same "echo through pipes" "$dir/random" "$dir/back"
-[ "$took" -lt 5000 ] || not_ok "echo through pipes took $took ms: the peer's close should end it at once"
+# The peer's close ends it at once, not the drain timeout of 60 s: only
+# waiting for that takes half of it.
+[ "$took" -lt 30000 ] || not_ok "echo through pipes took $took ms: the peer's close should end it at once"
 
 peer echo
 "$VSCHAN" connect --socket "$SOCK" --drain-timeout 0.5 <"$dir/random" >"$dir/back" 2>"$dir/err"
@@ -109,11 +111,31 @@ cat "$dir/random" | "$VSCHAN" connect --socket "$SOCK" --drain-timeout forever >
 rc=${PIPESTATUS[1]}
 took=$(($(now_ms) - t0))
 peer_done
-[ "$rc" -eq 0 ] && ok "the peer closes after 100000 bytes: exit 0 in $took ms" ||
+# The rest of the input never reaches it: an error that says how much.
+if [ "$rc" -eq 3 ] &&
+   grep -Eq "closed before the input ended: [0-9]+ bytes were sent, [0-9]+ read but not sent, and the rest of the input was not read \[guest-input-lost\]" "$dir/err"; then
+  ok "the peer closes after 100000 bytes: exit 3 in $took ms, the input left is counted"
+else
   not_ok "peer closes half way: exit $rc: $(cat "$dir/err")"
+fi
 head -c 100000 "$dir/random" >"$dir/first"
 same "what came before the peer closed" "$dir/first" "$dir/back"
-[ "$took" -lt 5000 ] || not_ok "the peer's close took $took ms to end the session"
+# --drain-timeout forever: only the peer's close ends it (a hang shows here)
+[ "$took" -lt 30000 ] || not_ok "the peer's close took $took ms to end the session"
+
+# An input that is open but idle (a FIFO nobody writes) loses nothing when
+# the peer closes: a clean end.
+mkfifo "$dir/idle"
+sleep 60 >"$dir/idle" &
+idle_writer=$!
+peer close-after 0
+"$VSCHAN" connect --socket "$SOCK" --drain-timeout forever <"$dir/idle" >"$dir/back" 2>"$dir/err"
+rc=$?
+peer_done
+kill "$idle_writer" 2>/dev/null
+wait "$idle_writer" 2>/dev/null
+[ "$rc" -eq 0 ] && [ ! -s "$dir/err" ] && ok "the peer closes, the input is open but idle: exit 0" ||
+  not_ok "peer closes, idle input: exit $rc: $(cat "$dir/err")"
 
 # --- the reader of our output goes away -------------------------------------------
 peer send "$dir/random"
@@ -122,9 +144,27 @@ t0=$(now_ms)
 rc=${PIPESTATUS[0]}
 took=$(($(now_ms) - t0))
 peer_done
-[ "$rc" -eq 0 ] && [ "$(wc -c <"$dir/back")" -eq 10 ] && [ "$took" -lt 5000 ] &&
-  ok "output closed early (| head -c 10): exit 0 in $took ms" ||
+# What the peer sent and nobody read: an error that says how much; and at
+# once (--drain-timeout forever: a hang shows here).
+[ "$rc" -eq 2 ] && [ "$(wc -c <"$dir/back")" -eq 10 ] && [ "$took" -lt 30000 ] &&
+  grep -Eq "the output was closed after [0-9]+ bytes: [1-9][0-9]* bytes from .* were not written \[guest-output-closed\]" "$dir/err" &&
+  ok "output closed early (| head -c 10): exit 2 in $took ms, the bytes not written are counted" ||
   not_ok "output closed early: exit $rc, $(wc -c <"$dir/back") bytes, $took ms: $(cat "$dir/err")"
+
+# --- a peer that never reads ------------------------------------------------------
+# The input waits for it while stdin is still open: bounded by the stall
+# timeout (5 s), with the count, not a hang.  The long 'timeout' only
+# catches a hang; the message says the bound was the 5 s.
+peer deaf
+timeout 120 "$VSCHAN" connect --socket "$SOCK" --drain-timeout forever <"$dir/random" >"$dir/back" 2>"$dir/err"
+rc=$?
+peer_done
+if [ "$rc" -eq 3 ] &&
+   grep -Eq "took no input for 5 s: [1-9][0-9]* bytes of the input were not delivered, nor the rest of the input \[guest-stalled\]" "$dir/err"; then
+  ok "a peer that never reads: exit 3 after the stall timeout, the input left is counted"
+else
+  not_ok "a peer that never reads: exit $rc: $(cat "$dir/err")"
+fi
 
 # --- a signal ends the session ------------------------------------------------------
 peer echo

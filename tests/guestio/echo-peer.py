@@ -9,10 +9,13 @@ usage: echo-peer.py SOCKET MODE [ARG]
   send FILE     send FILE, then close; discard what the client sends
   sink FILE     write what the client sends to FILE, send nothing; close
                 after the client's EOF
+  deaf          read nothing, send nothing; close when the client hangs up
+                (or after 60 s)
 
 Serves one connection, then exits.  Writes 'ready' to stdout once listening.
 """
 import os
+import select
 import socket
 import sys
 
@@ -37,6 +40,13 @@ def main():
                 conn.sendall(f.read())
             except (BrokenPipeError, ConnectionResetError):
                 pass   # the client went away first: some tests do that
+        conn.close()
+        return
+    if mode == "deaf":
+        # POLLRDHUP without reading: the client's data stays queued
+        poller = select.poll()
+        poller.register(conn, select.POLLRDHUP)
+        poller.poll(60000)
         conn.close()
         return
     if mode == "sink":
