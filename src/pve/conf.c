@@ -561,9 +561,46 @@ static void warn_pending_override(const vsc_pve_conf *conf, const char *key, vsc
                 key);
 }
 
+/* A key vschan is about to change must stand once in its section: with two
+ * lines qemu-server reads only one, and rewriting one would drop the
+ * other.  The user decides which; 0 when unique. */
+static int unique_key(const vsc_pve_conf *conf, bool pending, const char *key, vsc_diags *diags)
+{
+  const vsc_pve_section *s = section_of(conf, pending);
+  size_t first_line = 1, found = 0;
+  vsc_buf where = { 0 };
+
+  for (size_t i = 0; s && &conf->sections[i] != s; i++)
+    first_line += conf->sections[i].n_lines;
+  for (size_t j = 0; s && j < s->n_lines; j++)
+    if (line_has_key(s->lines[j].text, key))
+      vsc_buf_printf(&where, "%s%zu", found++ ? ", " : "", first_line + j);
+  if (found > 1)
+    vsc_error(diags, NULL, "pve-duplicate-key",
+              "keep one of them (qemu-server reads only the last), then run vschan again",
+              "the %sconfig has %zu '%s:' lines (lines %s)", pending ? "pending " : "", found, key,
+              where.data);
+  vsc_buf_clear(&where);
+  return found > 1 ? -1 : 0;
+}
+
 int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_diags *diags)
 {
   bool pending = ch->pending;
+  int dup = 0;
+
+  if (ch->merge_args)
+    dup |= unique_key(conf, pending, "args", diags);
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
+    if (ch->serial[i]) {
+      VSC_AUTOFREE(char) key = vsc_asprintf("serial%d", i);
+      dup |= unique_key(conf, pending, key, diags);
+    }
+  }
+  if (ch->agent)
+    dup |= unique_key(conf, pending, "agent", diags);
+  if (dup)
+    return -1;
 
   if (ch->merge_args) {
     VSC_AUTOFREE(char) base = vsc_pve_conf_get_for(conf, pending, "args");

@@ -563,7 +563,8 @@ int vsc_spec_parse(const char *text, size_t len, const char *filename,
   if (!root) {
     vsc_loc loc = { .file = filename, .line = err.line > 0 ? err.line : 0,
                     .column = err.column > 0 ? err.column : 0 };
-    vsc_error(diags, &loc, "spec-syntax", "fix the JSON syntax at that place", "%s", err.text);
+    vsc_error(diags, &loc, "spec-syntax", "fix the JSON syntax at that place", "%s",
+              vsc_json_load_message(&err));
     return -1;
   }
   int rc = vsc_spec_parse_json(root, filename, set, diags);

@@ -2,6 +2,7 @@
 #include "spec.h"
 #include "util/file.h"
 #include "util/buf.h"
+#include "util/json.h"
 #include "util/paths.h"
 
 #include <dirent.h>
@@ -97,7 +98,7 @@ json_t *vsc_template_load(const char *dir, const char *name, vsc_diags *diags)
   json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
   if (!root) {
     vsc_loc loc = { .file = path, .line = err.line, .column = err.column };
-    vsc_error(diags, &loc, "spec-syntax", NULL, "%s", err.text);
+    vsc_error(diags, &loc, "spec-syntax", NULL, "%s", vsc_json_load_message(&err));
     return NULL;
   }
   if (!json_is_object(root) || !json_is_object(json_object_get(root, "spec"))) {

@@ -39,8 +39,9 @@ char *vsc_file_read(const char *path, size_t max_size, size_t *len, vsc_diags *d
       break;
     n += (size_t)r;
     if (max_size && n > max_size) {
-      vsc_error(diags, &loc, NULL, "split the input or raise the limit",
-                "'%s' is larger than %zu bytes", path, max_size);
+      vsc_error(diags, &loc, NULL, "check that this is the file you meant",
+                "'%s' is larger than %zu bytes, the most vschan reads of such a file", path,
+                max_size);
       goto fail;
     }
   }

@@ -17,6 +17,38 @@ static void ignore_generic_error(void *ctx, const char *msg, ...)
   (void)msg;
 }
 
+/* libxml2's message, unless it speaks of libxml2 itself (its options) or
+ * hides what the document did: then the document's terms. */
+static const char *syntax_message(const xmlError *err, char *buf, size_t size, const char **hint)
+{
+  *hint = "fix the XML at that place";
+  switch (err->code) {
+  case XML_ERR_ENTITY_LOOP:
+  case XML_ERR_ENTITY_BOUNDARY:
+  case XML_ERR_UNDECLARED_ENTITY:
+  case XML_WAR_UNDECLARED_ENTITY:
+    *hint = "remove the <!DOCTYPE> declaration and the entity references";
+    return "the document uses entities (an entity that expands into itself or into "
+           "millions of characters is an attack), which domain XML never does";
+  case XML_ERR_INTERNAL_ERROR:
+    /* In libxml2 2.9 the nesting limit is reported as an internal error,
+     * and only its text tells it from the others. */
+    if (err->message && strstr(err->message, "depth"))
+      return "the document nests elements more than 256 levels deep; a domain is a few "
+             "levels deep";
+    break;
+  default:
+    break;
+  }
+  if (!err->message)
+    return "not well-formed XML";
+  snprintf(buf, size, "%s", err->message);
+  size_t n = strlen(buf);
+  while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+    buf[--n] = '\0';
+  return buf;
+}
+
 xmlDocPtr vsc_xml_read(const char *text, size_t len, const char *file, vsc_diags *diags)
 {
   vsc_loc loc = { .file = file };
@@ -43,16 +75,14 @@ xmlDocPtr vsc_xml_read(const char *text, size_t len, const char *file, vsc_diags
   xmlSetGenericErrorFunc(generic_ctx, generic);
   if (!doc) {
     const xmlError *err = xmlCtxtGetLastError(ctxt);
-    char msg[512] = "not well-formed XML";
-    if (err && err->message) {
-      snprintf(msg, sizeof(msg), "%s", err->message);
-      size_t n = strlen(msg);
-      while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        msg[--n] = '\0';
+    char buf[512];
+    const char *msg = "not well-formed XML", *hint = "fix the XML at that place";
+    if (err) {
+      msg = syntax_message(err, buf, sizeof(buf), &hint);
       loc.line = err->line;
       loc.column = err->int2;
     }
-    vsc_error(diags, &loc, "xml-syntax", "fix the XML at that place", "%s", msg);
+    vsc_error(diags, &loc, "xml-syntax", hint, "%s", msg);
     xmlFreeParserCtxt(ctxt);
     return NULL;
   }

@@ -175,6 +175,16 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
     r = run("qm", "102", spec, "--write", "--conf", conf, "--lock-dir", lock_dir, "--force")
     check("--force edits a locked config", r.returncode == 0 and open(conf, "rb").read() != before, r.stderr)
 
+    # 3b. Two lines of a key vschan changes: qemu-server reads one, a
+    #     rewrite would drop the other; refused with both line numbers.
+    conf = os.path.join(conf_dir, "two-args.conf")
+    open(conf, "wb").write(b"boot: order=scsi0\nargs: -a\nmemory: 2048\nargs: -b\n")
+    before = open(conf, "rb").read()
+    r = run("qm", "100", spec, "--write", "--conf", conf, "--lock-dir", lock_dir)
+    check("two args: lines are refused, naming both, nothing written",
+          r.returncode == 1 and "has 2 'args:' lines (lines 2, 4)" in r.stderr and "[pve-duplicate-key]" in r.stderr
+          and open(conf, "rb").read() == before, r.stderr)
+
     # 4. A failed write leaves the original intact.
     for fault in ("write-half", "before-rename"):
         conf = os.path.join(conf_dir, f"fault-{fault}.conf")

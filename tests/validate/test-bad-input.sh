@@ -112,6 +112,23 @@ rc=$?
 [ $rc -eq 1 ] || fail "stdin: exit status $rc, expected 1"
 grep -q "<stdin>:.*\[xml-\(doctype\|syntax\)\]" "$dir/out.txt" || fail "stdin: $(cat "$dir/out.txt")"
 
+# Messages in the document's terms, never the parser libraries' own words
+# (their option names, "entity reference loop").
+grep -q "nests elements more than 256 levels deep" "$dir/out.json" || fail "deep: $(grep deep.xml "$dir/out.json")"
+grep -q "the document uses entities" "$dir/out.json" || fail "laughs: $(grep laughs.xml "$dir/out.json")"
+printf '{"channels":[{"type":"pty","target":{"type":"virtio","name":"a\\u0000b"}}]}\n' >"$dir/nul.json"
+printf '%s' "$(printf '[%.0s' $(seq 3000))" >"$dir/deep.json"
+for spec in nul deep; do
+  timeout 60 "$vschan" xml "$dir/$spec.json" >/dev/null 2>>"$dir/specs.txt"
+  rc=$?
+  [ $rc -eq 1 ] || fail "$spec.json: exit status $rc, expected 1"
+done
+grep -q "a string holds \\\\u0000 (a NUL character)" "$dir/specs.txt" || fail "nul.json: $(cat "$dir/specs.txt")"
+grep -q "nests arrays and objects too deeply" "$dir/specs.txt" || fail "deep.json: $(cat "$dir/specs.txt")"
+if grep -E "XML_PARSE|JSON_ALLOW|entity reference loop|raise the limit" "$dir/out.json" "$dir/specs.txt"; then
+  fail "a message speaks of the parser library, not of the document"
+fi
+
 if [ $failures -ne 0 ]; then
   echo "test-bad-input: $failures failure(s); vschan said:"
   cat "$dir/out.json" "$dir/err.txt"
