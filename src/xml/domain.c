@@ -75,14 +75,16 @@ xmlDocPtr vsc_xml_read(const char *text, size_t len, const char *file, vsc_diags
   xmlSetGenericErrorFunc(generic_ctx, generic);
   if (!doc) {
     const xmlError *err = xmlCtxtGetLastError(ctxt);
-    char buf[512];
-    const char *msg = "not well-formed XML", *hint = "fix the XML at that place";
     if (err) {
-      msg = syntax_message(err, buf, sizeof(buf), &hint);
+      char buf[512];
+      const char *hint;
+      const char *msg = syntax_message(err, buf, sizeof(buf), &hint);
       loc.line = err->line;
       loc.column = err->int2;
+      vsc_error(diags, &loc, "xml-syntax", hint, "%s", msg);
+    } else {
+      vsc_error(diags, &loc, "xml-syntax", "fix the XML at that place", "not well-formed XML");
     }
-    vsc_error(diags, &loc, "xml-syntax", hint, "%s", msg);
     xmlFreeParserCtxt(ctxt);
     return NULL;
   }
