@@ -9,8 +9,8 @@
 # against its whole run.
 #
 # Usage: bench/hotplug.sh [VSCHAN]      (RUNS=N pairs, default 10)
-# Needs root, libvirtd, virtlogd, QEMU and python3; no other libvirt
-# daemon may be running.
+# Needs root, libvirtd, QEMU and python3 (scripts/install-deps); a system
+# libvirtd may run, the private one shares nothing with it.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 vschan=${1:-$here/../build/src/vschan}
@@ -25,7 +25,7 @@ tmp=$(mktemp -d /tmp/vsbench.XXXXXX)
 . "$here/../tests/virt/private-libvirtd.sh"
 cleanup() {
   private_libvirtd_stop
-  rm -rf "$tmp"
+  rm -rf "${tmp:?}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -35,8 +35,10 @@ if ! private_libvirtd_start "$tmp/daemon"; then
 fi
 uri=$PRIVATE_LIBVIRTD_UNIX
 
+# KVM when the daemon offers it (its QEMU runs as root), TCG otherwise.
 accel=qemu
-if [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; then accel=kvm; fi
+if private_libvirtd_kvm; then accel=kvm; fi
+echo "hotplug: domain type '$accel'" >&2
 cat >"$tmp/domain.xml" <<EOF
 <domain type='$accel'>
   <name>vschan-bench</name>
