@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 vschan=${1:-$here/../build/src/vschan}
 runs=${RUNS:-10}
 n=16
-command -v python3 >/dev/null || { echo "hotplug: python3 is missing" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "hotplug: python3 is missing (scripts/install-deps)" >&2; exit 1; }
 [ -x "$vschan" ] || { echo "hotplug: '$vschan' is not built (scripts/build)" >&2; exit 1; }
 
 # Short: libvirt's socket paths must fit 107 bytes.
