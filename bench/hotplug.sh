@@ -38,7 +38,7 @@ uri=$PRIVATE_LIBVIRTD_UNIX
 # KVM when the daemon offers it (its QEMU runs as root), TCG otherwise.
 accel=qemu
 if private_libvirtd_kvm; then accel=kvm; fi
-echo "hotplug: domain type '$accel'" >&2
+[ "$accel" = kvm ] && echo "hotplug: the domain runs under KVM" || echo "hotplug: the domain runs under TCG (the daemon offers no KVM)"
 cat >"$tmp/domain.xml" <<EOF
 <domain type='$accel'>
   <name>vschan-bench</name>
