@@ -30,7 +30,7 @@ image=${IMAGE:-$(dirname "$vschan")/../guest-image}
 accel=${VSCHAN_GUEST_ACCEL:-tcg}
 dom=vschan-bench-agent
 for tool in virsh python3 qemu-ga; do
-  command -v "$tool" >/dev/null || { echo "agent-ping: '$tool' is missing" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "agent-ping: '$tool' is missing (scripts/install-deps)" >&2; exit 1; }
 done
 [ -x "$vschan" ] || { echo "agent-ping: '$vschan' is not built (scripts/build)" >&2; exit 1; }
 
@@ -46,7 +46,7 @@ cleanup() {
   # One settled virsh on a root with a running domain (tests/lib/embed.sh).
   embed_virsh "$root" "destroy $dom; undefine $dom" >/dev/null 2>&1
   embed_kill_qemus "$root"
-  rm -rf "$root"
+  rm -rf "${root:?}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -78,6 +78,7 @@ EOF
 # The direct transport, against qemu-ga on the host.
 qemu-ga -m unix-listen -p "$root/qga.sock" -t "$root" -l "$root/qga.log" &
 qga_pid=$!
+# qemu-ga tells nobody when it listens: wait for its socket, at most 5 s.
 for _ in $(seq 100); do [ -S "$root/qga.sock" ] && break; sleep 0.05; done
 echo "agent-ping: the direct socket transport against qemu-ga on the host, $runs runs"
 python3 "$here/pair.py" --warmup 3 --runs "$runs" --export-json "$root/socket.json" \

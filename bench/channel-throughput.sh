@@ -24,7 +24,7 @@ vschan=$(realpath "${1:-$here/../build/src/vschan}")
 runs=${RUNS:-10}
 mib=100
 for tool in python3 nc sha256sum; do
-  command -v "$tool" >/dev/null || { echo "channel-throughput: '$tool' is missing" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "channel-throughput: '$tool' is missing (scripts/install-deps)" >&2; exit 1; }
 done
 [ -x "$vschan" ] || { echo "channel-throughput: '$vschan' is not built (scripts/build)" >&2; exit 1; }
 
@@ -40,7 +40,7 @@ cleanup() {
     embed_virsh "$tmp/root" "destroy $dom; undefine $dom" >/dev/null 2>&1
     embed_kill_qemus "$tmp/root"
   fi
-  rm -rf "$tmp"
+  rm -rf "${tmp:?}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -78,6 +78,7 @@ while True:
     conn.close()
 EOF
 peer_pid=$!
+# Bounded wait for the peer's socket (at most 5 s).
 for _ in $(seq 100); do [ -S "$tmp/echo.sock" ] && break; sleep 0.05; done
 
 check "vschan connect --socket" "'$vschan' connect --socket '$tmp/echo.sock' --half-close < '$tmp/data'"
@@ -115,6 +116,8 @@ echo "channel-throughput: booting the test guest ($type) ..."
 "$vschan" -c "$uri" wait-agent "$dom" --timeout 180 >/dev/null
 "$vschan" -c "$uri" add "$dom" --template app-channel --set name=org.vschan.test.0 \
   --set "path=$tmp/chan.sock" --live >/dev/null
+# The guest's udev creates the port's name a moment after the hot-plug and
+# tells nobody: ask the guest agent, at most 60 times in 30 s.
 for _ in $(seq 60); do
   "$vschan" -c "$uri" agent "$dom" exec -- /bin/ls /dev/virtio-ports 2>/dev/null |
     grep -qx org.vschan.test.0 && break

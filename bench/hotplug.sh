@@ -9,14 +9,14 @@
 # against its whole run.
 #
 # Usage: bench/hotplug.sh [VSCHAN]      (RUNS=N pairs, default 10)
-# Needs root, libvirtd, virtlogd, QEMU and python3; no other libvirt
-# daemon may be running.
+# Needs root, libvirtd, QEMU and python3 (scripts/install-deps); a system
+# libvirtd may run, the private one shares nothing with it.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 vschan=${1:-$here/../build/src/vschan}
 runs=${RUNS:-10}
 n=16
-command -v python3 >/dev/null || { echo "hotplug: python3 is missing" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "hotplug: python3 is missing (scripts/install-deps)" >&2; exit 1; }
 [ -x "$vschan" ] || { echo "hotplug: '$vschan' is not built (scripts/build)" >&2; exit 1; }
 
 # Short: libvirt's socket paths must fit 107 bytes.
@@ -25,7 +25,7 @@ tmp=$(mktemp -d /tmp/vsbench.XXXXXX)
 . "$here/../tests/virt/private-libvirtd.sh"
 cleanup() {
   private_libvirtd_stop
-  rm -rf "$tmp"
+  rm -rf "${tmp:?}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -35,8 +35,10 @@ if ! private_libvirtd_start "$tmp/daemon"; then
 fi
 uri=$PRIVATE_LIBVIRTD_UNIX
 
+# KVM when the daemon offers it (its QEMU runs as root), TCG otherwise.
 accel=qemu
-if [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; then accel=kvm; fi
+if private_libvirtd_kvm; then accel=kvm; fi
+[ "$accel" = kvm ] && echo "hotplug: the domain runs under KVM" || echo "hotplug: the domain runs under TCG (the daemon offers no KVM)"
 cat >"$tmp/domain.xml" <<EOF
 <domain type='$accel'>
   <name>vschan-bench</name>

@@ -12,10 +12,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 vschan=${1:-$here/../build/src/vschan}
 n=${N:-1000}
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+trap 'rm -rf "${out:?}"' EXIT
 trap 'exit 130' INT TERM
-command -v python3 >/dev/null || { echo "validate: python3 is missing" >&2; exit 1; }
-command -v virt-xml-validate >/dev/null || { echo "validate: virt-xml-validate is missing (apt-get install libvirt-clients)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "validate: python3 is missing (scripts/install-deps)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "validate: /usr/bin/time is missing (scripts/install-deps)" >&2; exit 1; }
+command -v virt-xml-validate >/dev/null || { echo "validate: virt-xml-validate is missing (scripts/install-deps)" >&2; exit 1; }
 
 mkdir "$out/docs"
 set -- "$here"/../tests/validate/corpus/*.xml

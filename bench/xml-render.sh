@@ -7,10 +7,10 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 vschan=${1:-$here/../build/src/vschan}
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+trap 'rm -rf "${out:?}"' EXIT
 trap 'exit 130' INT TERM
-command -v python3 >/dev/null || { echo "xml-render: python3 is missing" >&2; exit 1; }
-command -v virt-xml >/dev/null || { echo "xml-render: virt-xml is missing (apt-get install virtinst)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "xml-render: python3 is missing (scripts/install-deps)" >&2; exit 1; }
+command -v virt-xml >/dev/null || { echo "xml-render: virt-xml is missing (scripts/install-deps)" >&2; exit 1; }
 
 python3 "$here/pair.py" --warmup 3 --runs "${RUNS:-30}" --export-json "$out/r.json" \
   -n vschan "$vschan xml --template app-channel --set name=org.foo.0" \

@@ -156,7 +156,7 @@ sc_setup() {
     fi
     skip "a minimal domain does not start on this machine (see $VSCT_ROOT/log)"
   fi
-  "$VSCT_VIRT" "$VSCT_ROOT" destroy vt-probe
+  "$VSCT_VIRT" "$VSCT_ROOT" destroy vt-probe || { echo "FAIL: cannot destroy vt-probe" >&2; exit 1; }
 }
 
 sc_cleanup() {
@@ -164,7 +164,7 @@ sc_cleanup() {
     "$VSCT_VIRT" "$VSCT_ROOT" cleanup
   fi
   embed_kill_qemus "$VSCT_ROOT" # a crashed driver leaves them
-  rm -rf "$VSCT_ROOT"
+  rm -rf "${VSCT_ROOT:?}"
 }
 
 # ---- scenarios ----
@@ -462,8 +462,11 @@ sc_no_controller() {
   lacks "$(live_xml "$d")" "org.example.n" "no controller: live is unchanged"
 }
 
-# A libvirtd on loopback TCP (auth none, everything in a temp dir) and the
-# remote driver: qemu+tcp://127.0.0.1:PORT/system.
+# A libvirtd on loopback TCP (auth none, everything in a temp dir, see
+# private-libvirtd.sh) and the remote driver: qemu+tcp://127.0.0.1:PORT/system.
+# The domain runs under KVM and under TCG when the daemon offers KVM, under
+# TCG alone when it does not; when root may open /dev/kvm, the daemon must
+# offer KVM (its QEMU runs as root).
 sc_tcp_daemon() {
   begin
   # shellcheck source=tests/virt/private-libvirtd.sh
@@ -476,29 +479,55 @@ sc_tcp_daemon() {
   trap stop_daemon EXIT
   private_libvirtd_start "$tmp/daemon" || skip "$PRIVATE_LIBVIRTD_WHY"
   tcp_uri=$PRIVATE_LIBVIRTD_TCP
-  # A transient domain: nothing is left in the daemon's directories.
-  "$VSCT_VIRT" "$VSCT_ROOT" define vt-xmlsrc >/dev/null || exit 1
-  xml=$(virt_says xml vt-xmlsrc --inactive) && [ -n "$xml" ] || { fail "tcp: no XML of vt-xmlsrc"; exit 1; }
-  printf '%s\n' "$xml" | sed 's|<name>vt-xmlsrc|<name>vt-remote|; /<uuid>/d' >"$tmp/remote.xml"
-  "$VSCT_VIRT" "$VSCT_ROOT" destroy vt-xmlsrc
-  if ! virsh -c "$tcp_uri" create "$tmp/remote.xml" >"$tmp/create.out" 2>&1; then
-    skip "libvirtd cannot start a domain here: $(cat "$tmp/create.out")"
+  if private_libvirtd_kvm; then
+    types="kvm qemu"
+    ok "tcp: the daemon offers KVM; the domain runs under KVM, then TCG"
+  elif [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; then
+    fail "tcp: root may open /dev/kvm, but the daemon offers no KVM (see $tmp/daemon/libvirtd.log)"
+    types=qemu
+  else
+    types=qemu
+    ok "tcp: no usable /dev/kvm on this machine: the domain runs under TCG only"
   fi
+  # The domain vsct-virt builds, as libvirt completes it, under another name.
+  "$VSCT_VIRT" "$VSCT_ROOT" define vt-xmlsrc >/dev/null || exit 1
+  xml=$(virt_says xml vt-xmlsrc --inactive)
+  "$VSCT_VIRT" "$VSCT_ROOT" destroy vt-xmlsrc
+  [ -n "$xml" ] || { fail "tcp: no XML of vt-xmlsrc"; exit 1; }
   spec chan.json "\"channels\":[{\"type\":\"pty\",\"target\":{\"type\":\"virtio\",\"name\":\"org.example.remote\"}}]"
-  "$VSCHAN" -c "$tcp_uri" add vt-remote "$tmp/chan.json" >"$tmp/out" 2>"$tmp/err"
+  for type in $types; do
+    tcp_domain "$type"
+  done
+}
+
+# tcp_domain TYPE: a transient domain of that type (nothing is left in the
+# daemon's directories) through add, list and remove over TCP.
+tcp_domain() {
+  d=vt-remote-$1
+  printf '%s\n' "$xml" | sed "s|<domain type='[a-z]*'|<domain type='$1'|; s|<name>vt-xmlsrc|<name>$d|; /<uuid>/d" \
+    >"$tmp/$d.xml"
+  if ! virsh -c "$tcp_uri" create "$tmp/$d.xml" >"$tmp/create.out" 2>&1; then
+    fail "tcp: libvirtd cannot start a domain of type $1: $(cat "$tmp/create.out")"
+    return
+  fi
+  kvm=$(virsh -c "$tcp_uri" qemu-monitor-command "$d" '{"execute":"query-kvm"}')
+  [ "$1" = kvm ] && want=true || want=false
+  has "$kvm" "\"enabled\":$want" "tcp $1: QEMU runs with KVM enabled=$want"
+  "$VSCHAN" -c "$tcp_uri" add "$d" "$tmp/chan.json" >"$tmp/out" 2>"$tmp/err"
   rc=$?; out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
-  expect 0 "tcp: add through qemu+tcp"
-  has "$out" "live definition of 'vt-remote'" "tcp: a transient domain is changed live"
-  LIBVIRT_DEFAULT_URI=$tcp_uri "$VSCHAN" list vt-remote >"$tmp/out" 2>"$tmp/err"
+  expect 0 "tcp $1: add through qemu+tcp"
+  has "$out" "live definition of '$d'" "tcp $1: a transient domain is changed live"
+  LIBVIRT_DEFAULT_URI=$tcp_uri "$VSCHAN" list "$d" >"$tmp/out" 2>"$tmp/err"
   rc=$?; out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
-  expect 0 "tcp: list through LIBVIRT_DEFAULT_URI"
-  has "$out" "ua-vschan-org-example-remote .* live\$" "tcp: the channel is listed"
-  "$VSCHAN" -c "$tcp_uri" remove vt-remote org.example.remote >"$tmp/out" 2>"$tmp/err"
+  expect 0 "tcp $1: list through LIBVIRT_DEFAULT_URI"
+  has "$out" "ua-vschan-org-example-remote .* live\$" "tcp $1: the channel is listed"
+  "$VSCHAN" -c "$tcp_uri" remove "$d" org.example.remote >"$tmp/out" 2>"$tmp/err"
   rc=$?; out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
-  expect 0 "tcp: remove waits for the event over the remote driver"
-  xml=$(virsh -c "$tcp_uri" dumpxml vt-remote) || fail "tcp: virsh dumpxml vt-remote failed"
-  has "$xml" "<domain" "tcp: libvirtd still describes the domain"
-  lacks "$xml" "org.example.remote" "tcp: gone"
+  expect 0 "tcp $1: remove waits for the event over the remote driver"
+  live=$(virsh -c "$tcp_uri" dumpxml "$d") || fail "tcp $1: virsh dumpxml $d failed"
+  has "$live" "<domain type='$1'" "tcp $1: libvirtd still describes the domain"
+  lacks "$live" "org.example.remote" "tcp $1: gone"
+  virsh -c "$tcp_uri" destroy "$d" >/dev/null || fail "tcp $1: cannot destroy $d"
 }
 
 case $scenario in

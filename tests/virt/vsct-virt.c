@@ -13,6 +13,13 @@
  *                            /machine/peripheral/<ALIAS> exists
  *                            and "nr <ALIAS> N", its virtio-serial port
  *   hmp NAME COMMAND         a human monitor command ("info network"); the reply
+ *   snapshot NAME [LIST]     what a vschan run may change, one fact a line
+ *                            (unsorted): each device of the live and of the
+ *                            persistent XML and the rest of both, QEMU's
+ *                            peripherals and chardevs, and each device of
+ *                            LIST ('vschan list --json' output); pty numbers
+ *                            masked (QEMU picks new ones when a device comes
+ *                            back)
  *   state NAME               running / shut off / missing
  *   destroy NAME             stop (if running) and undefine
  *   cleanup                  stop and undefine every domain of the root
@@ -155,6 +162,120 @@ static int qom(virDomainPtr dom, const char *alias)
   return 0;
 }
 
+/* One fact a line: /dev/pts/N for any pty, no line breaks. */
+static void print_fact(const char *prefix, const char *text)
+{
+  static const char pts[] = "/dev/pts/";
+  fputs(prefix, stdout);
+  for (const char *p = text; *p;) {
+    if (strncmp(p, pts, sizeof(pts) - 1) == 0 && p[sizeof(pts) - 1] >= '0' &&
+        p[sizeof(pts) - 1] <= '9') {
+      fputs("/dev/pts/N", stdout);
+      for (p += sizeof(pts) - 1; *p >= '0' && *p <= '9'; p++)
+        ;
+      continue;
+    }
+    putchar(*p == '\n' ? ' ' : *p);
+    p++;
+  }
+  putchar('\n');
+}
+
+static void print_node(const char *prefix, xmlNodePtr node)
+{
+  xmlBufferPtr buf = xmlBufferCreate();
+  xmlNodeDump(buf, node->doc, node, 0, 0);
+  print_fact(prefix, (const char *)xmlBufferContent(buf));
+  xmlBufferFree(buf);
+}
+
+/* "WHICH device <...>" for each device, then "WHICH domain <...>" for the
+ * rest; blank text dropped, so only what libvirt changed differs. */
+static int snapshot_xml(virDomainPtr dom, const char *which, unsigned int flags)
+{
+  VSC_AUTOFREE(char) xml = virDomainGetXMLDesc(dom, flags);
+  xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), which, NULL,
+                                      XML_PARSE_NONET | XML_PARSE_NOBLANKS) : NULL;
+  if (!doc) {
+    fprintf(stderr, "vsct-virt: no %s XML: %s\n", which, virGetLastErrorMessage());
+    return 1;
+  }
+  xmlNodePtr root = xmlDocGetRootElement(doc);
+  VSC_AUTOFREE(char) device = vsc_asprintf("%s device ", which);
+  VSC_AUTOFREE(char) domain = vsc_asprintf("%s domain ", which);
+  for (xmlNodePtr n = root->children; n; n = n->next) {
+    if (n->type != XML_ELEMENT_NODE || !xmlStrEqual(n->name, BAD_CAST "devices"))
+      continue;
+    for (xmlNodePtr d = n->children; d; d = d->next)
+      if (d->type == XML_ELEMENT_NODE)
+        print_node(device, d);
+    xmlUnlinkNode(n);
+    xmlFreeNode(n);
+    break;
+  }
+  print_node(domain, root);
+  xmlFreeDoc(doc);
+  return 0;
+}
+
+/* The "return" array of a QMP command, or NULL (reported). */
+static json_t *qmp_list(virDomainPtr dom, const char *cmd)
+{
+  VSC_AUTOFREE(char) reply = monitor(dom, cmd);
+  json_t *root = reply ? json_loads(reply, 0, NULL) : NULL;
+  json_t *list = json_incref(json_object_get(root, "return"));
+  json_decref(root);
+  if (reply && !json_is_array(list))
+    fprintf(stderr, "vsct-virt: '%s': no list in the reply\n", cmd);
+  if (!json_is_array(list)) {
+    json_decref(list);
+    return NULL;
+  }
+  return list;
+}
+
+static const char *str(json_t *obj, const char *key)
+{
+  const char *s = json_string_value(json_object_get(obj, key));
+  return s ? s : "?";
+}
+
+static int snapshot(virDomainPtr dom, const char *list_file)
+{
+  size_t i;
+  json_t *item;
+  if (snapshot_xml(dom, "live", 0) != 0 || snapshot_xml(dom, "config", VIR_DOMAIN_XML_INACTIVE) != 0)
+    return 1;
+  json_t *peripherals = qmp_list(
+    dom, "{\"execute\":\"qom-list\",\"arguments\":{\"path\":\"/machine/peripheral\"}}");
+  json_t *chardevs = qmp_list(dom, "{\"execute\":\"query-chardev\"}");
+  int rc = peripherals && chardevs ? 0 : 1;
+  json_array_foreach(peripherals, i, item) {
+    VSC_AUTOFREE(char) fact = vsc_asprintf("%s %s", str(item, "name"), str(item, "type"));
+    print_fact("qemu device ", fact);
+  }
+  json_array_foreach(chardevs, i, item) {
+    VSC_AUTOFREE(char) fact = vsc_asprintf("%s %s", str(item, "label"), str(item, "filename"));
+    print_fact("qemu chardev ", fact);
+  }
+  json_decref(peripherals);
+  json_decref(chardevs);
+  if (list_file) {
+    json_error_t error;
+    json_t *list = json_load_file(list_file, 0, &error);
+    if (!json_is_array(list)) {
+      fprintf(stderr, "vsct-virt: '%s' is no JSON list: %s\n", list_file, error.text);
+      rc = 1;
+    }
+    json_array_foreach(list, i, item) {
+      VSC_AUTOFREE(char) fact = json_dumps(item, JSON_SORT_KEYS | JSON_COMPACT);
+      print_fact("list ", fact);
+    }
+    json_decref(list);
+  }
+  return rc;
+}
+
 static int cleanup_all(void)
 {
   virDomainPtr *doms = NULL;
@@ -218,6 +339,8 @@ static int run(int argc, char **argv)
     free(reply);
   } else if (strcmp(cmd, "qom") == 0 && argc == 3) {
     rc = qom(dom, argv[2]);
+  } else if (strcmp(cmd, "snapshot") == 0 && argc <= 3) {
+    rc = snapshot(dom, argc == 3 ? argv[2] : NULL);
   } else if (strcmp(cmd, "destroy") == 0) {
     return vsct_embed_destroy_undefine(e, dom) < 0 ? fail("destroy") : 0;
   } else {
