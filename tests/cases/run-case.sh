@@ -1,5 +1,5 @@
 #!/bin/bash
-# Run one golden case: tests/cases/NAME/ holds
+# Run one golden case: tests/cases/AREA/NAME/ holds
 #   spec.json      the input (optional when args names a template)
 #   args           extra arguments for 'vschan xml', whitespace separated (optional)
 #   domain.xml     merged into with --into (optional)
@@ -10,7 +10,7 @@
 set -u
 vschan=$1
 dir=$2
-name=$(basename "$dir")
+name=$(basename "$(dirname "$dir")")/$(basename "$dir")
 
 args=()
 [ -f "$dir/spec.json" ] && args+=(spec.json)
