@@ -248,7 +248,7 @@ def leak_checker_works(work):
     its callers still reach; told to count that as lost (LeakSanitizer: do
     not scan stacks, registers or globals; valgrind: every leak kind is an
     error), the checker must report it and leak_problems() must see that."""
-    spec = os.path.join(CASES, "channel-many", "spec.json")
+    spec = os.path.join(CASES, "channel", "many", "spec.json")
     log = os.path.join(work, "canary.log")
     p = run(["xml", spec], {"VSCHAN_FAIL_ALLOC": "100",
                             "LSAN_OPTIONS": "use_stacks=0:use_registers=0:use_globals=0:use_tls=0"},
@@ -287,8 +287,8 @@ def wanted(label):
 
 
 def alloc_tests(work):
-    spec = os.path.join(CASES, "channel-many", "spec.json")
-    into_dir = os.path.join(CASES, "into-keeps-everything")
+    spec = os.path.join(CASES, "channel", "many", "spec.json")
+    into_dir = os.path.join(CASES, "into", "keeps-everything")
     domain = os.path.join(into_dir, "domain.xml")
     merged = os.path.join(into_dir, "expected.xml")
     inputs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fault-inputs")
@@ -459,7 +459,7 @@ def signal_cases(name, args, target, original, work):
 
 
 def write_tests(work):
-    spec = os.path.join(CASES, "channel-many", "spec.json")
+    spec = os.path.join(CASES, "channel", "many", "spec.json")
     d = os.path.join(work, "out")
     os.makedirs(d)
     target = os.path.join(d, "vm.xml")

@@ -1,11 +1,11 @@
 /* Tests of src/pve: shellwords splitting and quoting (against real Perl),
- * the byte-preserving config model, the args merge, golden edits of
- * realistic configs, the diff, and the locked atomic edit (lock timeout,
- * concurrent editors, injected write failures).
+ * the byte-preserving config model, the args merge, the diff, and the
+ * locked atomic edit (lock timeout, concurrent editors, injected write
+ * failures); and the golden edits of realistic configs, tests/cases/pve/.
  *
- *   test-pve GROUP     GROUP: split quote conf merge golden diff edit perl
- *   VSCHAN_REGENERATE=1 test-pve golden   rewrites data/expected/
- *   VSCHAN_TEST_SEED=N                    seed of the generated cases */
+ *   test-pve GROUP     GROUP: split quote conf merge apply diff edit perl
+ *   test-pve case FILE a golden edit (tests/cases/run-case.sh runs it)
+ *   VSCHAN_TEST_SEED=N seed of the generated cases */
 #define _GNU_SOURCE
 #include "pve/pve.h"
 #include "util/buf.h"
@@ -31,6 +31,12 @@
 static char *data_path(const char *name)
 {
   return vsc_asprintf("%s/%s", PVE_TEST_DATA, name);
+}
+
+/* The config golden case NAME expects, tests/cases/pve/NAME/expected.pve */
+static char *golden_path(const char *name)
+{
+  return vsc_asprintf("%s/%s/expected.pve", PVE_TEST_CASES, name);
 }
 
 static char *read_data(const char *name, size_t *len)
@@ -570,94 +576,128 @@ static void test_merge_errors(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* golden: realistic configs edited, compared with data/expected/       */
+/* case: a golden edit of a realistic config, tests/cases/pve/NAME/     */
 
+/* The case's changes file, one change a line:
+ *   conf NAME       the config edited, tests/pve/data/NAME
+ *   args vschan     replace vschan's arguments in args: by vschan_argv
+ *   args none       remove vschan's arguments
+ *   serialN VALUE   serialN: VALUE (socket or /dev/...)
+ *   agent           enable the guest agent
+ *   pending         write to [PENDING] (the VM is running) */
 typedef struct {
-  const char *name;
-  const char *input;
-  bool merge_args;
-  bool no_args; /* merge an empty argv (remove vschan's) */
-  const char *serial[4];
-  bool agent;
-  bool pending;
+  char *conf;
+  vsc_pve_changes changes;
 } golden_case;
 
-static const golden_case golden_cases[] = {
-  { "100-main", "100-snapshots.conf", true, false, { "socket" }, true, false },
-  { "100-pending", "100-snapshots.conf", true, false, { "socket" }, false, true },
-  { "101-pending", "101-pending.conf", true, false, { NULL, "socket" }, true, true },
-  { "101-main", "101-pending.conf", true, false, { NULL, "/dev/ttyS1" }, false, false },
-  { "103-replace", "103-vschan.conf", true, false, { 0 }, false, false },
-  { "103-remove", "103-vschan.conf", true, true, { 0 }, false, false },
-  { "103-remove-pending", "103-vschan.conf", true, true, { 0 }, false, true },
-  { "104-noeol", "104-noeol.conf", true, false, { 0 }, false, false },
-  { "105-crlf", "105-crlf.conf", false, false, { "socket" }, false, false },
-  { "107-empty", "107-empty.conf", true, false, { "socket" }, true, false },
-  { "108-odd-pending", "108-odd.conf", true, false, { 0 }, false, true },
-};
-
-static void fill_changes(const golden_case *g, vsc_pve_changes *ch)
+static void golden_case_clear(golden_case *g)
 {
-  *ch = (vsc_pve_changes){ .merge_args = g->merge_args, .agent = g->agent, .pending = g->pending };
-  if (g->merge_args && !g->no_args) {
-    ch->args = vschan_argv;
-    ch->n_args = VSCHAN_ARGC;
-  }
-  for (int i = 0; i < 4; i++)
-    ch->serial[i] = g->serial[i];
+  free(g->conf);
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
+    free((char *)g->changes.serial[i]);
 }
 
-static void test_golden(void)
+static int golden_case_read(const char *path, golden_case *g)
 {
-  bool regen = getenv("VSCHAN_REGENERATE") && *getenv("VSCHAN_REGENERATE");
-  for (size_t i = 0; i < VSC_N_ELEMENTS(golden_cases); i++) {
-    const golden_case *g = &golden_cases[i];
-    size_t len;
-    VSC_AUTOFREE(char) text = read_data(g->input, &len);
-    vsc_diags d = { 0 };
-    VSC_AUTOPTR(vsc_pve_conf) conf = vsc_pve_conf_parse(text, len, g->input, &d);
-    vsc_pve_changes ch;
-    fill_changes(g, &ch);
-    int rc = vsc_pve_changes_apply(conf, &ch, &d);
-    if (rc < 0)
-      vsc_diags_print(&d, stderr, false);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    VSC_AUTOFREE(char) out = vsc_pve_conf_format(conf, NULL);
-
-    VSC_AUTOFREE(char) rel = vsc_asprintf("expected/%s.conf", g->name);
-    VSC_AUTOFREE(char) path = data_path(rel);
-    if (regen) {
-      write_text(path, out);
-    } else {
-      VSC_AUTOFREE(char) want = slurp(path);
-      CU_ASSERT_PTR_NOT_NULL(want);
-      if (!want || strcmp(want, out) != 0) {
-        VSC_AUTOFREE(char) diff = vsc_pve_diff(want ? want : "", out, rel, "got");
-        fprintf(stderr, "golden case %s differs:\n%s", g->name, diff);
-        CU_FAIL("golden output");
-      }
-    }
-
-    /* applying the same changes again changes nothing */
-    CU_ASSERT_EQUAL(vsc_pve_changes_apply(conf, &ch, &d), 0);
-    VSC_AUTOFREE(char) out2 = vsc_pve_conf_format(conf, NULL);
-    if (strcmp(out, out2) != 0) {
-      fprintf(stderr, "golden case %s is not idempotent\n", g->name);
-      CU_FAIL("idempotent");
-    }
-    /* the written args split (shellwords) into the user's plus vschan's */
-    VSC_AUTOFREE(char) args = vsc_pve_conf_get_effective(conf, "args");
-    size_t n = 0;
-    char **w = vsc_pve_args_split(args, &n, NULL, &d);
-    CU_ASSERT_PTR_NOT_NULL(w);
-    if (g->merge_args && !g->no_args && w) {
-      CU_ASSERT_TRUE(n >= VSCHAN_ARGC);
-      for (size_t k = 0; n >= VSCHAN_ARGC && k < VSCHAN_ARGC; k++)
-        CU_ASSERT_STRING_EQUAL(w[n - VSCHAN_ARGC + k], vschan_argv[k]);
-    }
-    vsc_pve_argv_free(w);
-    vsc_diags_clear(&d);
+  VSC_AUTOFREE(char) text = slurp(path);
+  int rc = 0;
+  *g = (golden_case){ 0 };
+  if (!text) {
+    fprintf(stderr, "cannot read '%s'\n", path);
+    return -1;
   }
+  for (char *line = strtok(text, "\n"); line && rc == 0; line = strtok(NULL, "\n")) {
+    char *value = strchr(line, ' ');
+    int n;
+    if (value)
+      *value++ = '\0';
+    if (strcmp(line, "conf") == 0 && value && !g->conf) {
+      g->conf = vsc_strdup(value);
+    } else if (strcmp(line, "args") == 0 && value && !g->changes.merge_args &&
+               (strcmp(value, "vschan") == 0 || strcmp(value, "none") == 0)) {
+      g->changes.merge_args = true;
+      if (strcmp(value, "vschan") == 0) {
+        g->changes.args = vschan_argv;
+        g->changes.n_args = VSCHAN_ARGC;
+      }
+    } else if (sscanf(line, "serial%d", &n) == 1 && n >= 0 && n < VSC_PVE_MAX_SERIAL && value &&
+               !g->changes.serial[n]) {
+      g->changes.serial[n] = vsc_strdup(value);
+    } else if (strcmp(line, "agent") == 0 && !value) {
+      g->changes.agent = true;
+    } else if (strcmp(line, "pending") == 0 && !value) {
+      g->changes.pending = true;
+    } else {
+      fprintf(stderr, "%s: cannot read the change '%s%s%s'\n", path, line, value ? " " : "",
+              value ? value : "");
+      rc = -1;
+    }
+  }
+  if (rc == 0 && !g->conf) {
+    fprintf(stderr, "%s: no 'conf NAME' line\n", path);
+    rc = -1;
+  }
+  return rc;
+}
+
+/* Apply the changes to conf and print the result, as it would be written.
+ * Exit status as run_case's. */
+static int edit_and_print(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_diags *d)
+{
+  if (vsc_pve_changes_apply(conf, ch, d) < 0) {
+    vsc_diags_print(d, stderr, false);
+    return 1;
+  }
+  size_t out_len, out2_len, n = 0;
+  VSC_AUTOFREE(char) out = vsc_pve_conf_format(conf, &out_len);
+
+  /* applying the same changes again changes nothing */
+  int again = vsc_pve_changes_apply(conf, ch, d);
+  VSC_AUTOFREE(char) out2 = vsc_pve_conf_format(conf, &out2_len);
+  if (again < 0 || out_len != out2_len || memcmp(out, out2, out_len) != 0) {
+    vsc_diags_print(d, stderr, false);
+    fprintf(stderr, "the same changes again change the config: not idempotent\n");
+    return 3;
+  }
+  /* the written args split (shellwords) into the user's plus vschan's */
+  VSC_AUTOFREE(char) args = vsc_pve_conf_get_effective(conf, "args");
+  char **w = vsc_pve_args_split(args, &n, NULL, d);
+  if (!w) {
+    vsc_diags_print(d, stderr, false);
+    fprintf(stderr, "the args written do not split into words\n");
+    return 3;
+  }
+  bool ends_with_ours = n >= ch->n_args;
+  for (size_t k = 0; ends_with_ours && k < ch->n_args; k++)
+    ends_with_ours = strcmp(w[n - ch->n_args + k], ch->args[k]) == 0;
+  vsc_pve_argv_free(w);
+  if (!ends_with_ours) {
+    fprintf(stderr, "the args written do not end with vschan's arguments: %s\n", args);
+    return 3;
+  }
+  return fwrite(out, 1, out_len, stdout) == out_len && fflush(stdout) == 0 ? 0 : 3;
+}
+
+/* Print the config the case's changes make.  Exit 0; 1 when vschan
+ * refuses the changes (its diagnostics on stderr); 3 when the case cannot
+ * be read or the edit breaks a property every edit must have. */
+static int run_case(const char *path)
+{
+  golden_case g;
+  vsc_diags d = { 0 };
+  int rc = 3;
+  if (golden_case_read(path, &g) == 0) {
+    size_t len;
+    VSC_AUTOFREE(char) text = read_data(g.conf, &len);
+    VSC_AUTOPTR(vsc_pve_conf) conf = text ? vsc_pve_conf_parse(text, len, g.conf, &d) : NULL;
+    if (conf)
+      rc = edit_and_print(conf, &g.changes, &d);
+    else
+      vsc_diags_print(&d, stderr, false);
+  }
+  vsc_diags_clear(&d);
+  golden_case_clear(&g);
+  return rc;
 }
 
 /* vsc_pve_vm_check on whole configs: what qemu-server adds itself and
@@ -841,31 +881,34 @@ static void test_diff_vs_gnu(void)
     return;
   }
   char *dir = tmpdir_make();
-  const char *pairs[][2] = {
-    { "100-snapshots.conf", "expected/100-main.conf" },
-    { "100-snapshots.conf", "expected/100-pending.conf" },
-    { "101-pending.conf", "expected/101-pending.conf" },
-    { "103-vschan.conf", "expected/103-remove.conf" },
-    { "104-noeol.conf", "expected/104-noeol.conf" },
-    { "107-empty.conf", "expected/107-empty.conf" },
-    { "100-snapshots.conf", "101-pending.conf" },
+  /* a config against an edit of it (a golden case), or another config */
+  const struct {
+    const char *a, *golden, *b;
+  } pairs[] = {
+    { "100-snapshots.conf", "100-main", NULL },
+    { "100-snapshots.conf", "100-pending", NULL },
+    { "101-pending.conf", "101-pending", NULL },
+    { "103-vschan.conf", "103-remove", NULL },
+    { "104-noeol.conf", "104-noeol", NULL },
+    { "107-empty.conf", "107-empty", NULL },
+    { "100-snapshots.conf", NULL, "101-pending.conf" },
   };
   for (size_t i = 0; i < VSC_N_ELEMENTS(pairs); i++) {
-    VSC_AUTOFREE(char) a = read_data(pairs[i][0], NULL);
-    VSC_AUTOFREE(char) b = read_data(pairs[i][1], NULL);
+    VSC_AUTOFREE(char) pa = data_path(pairs[i].a);
+    VSC_AUTOFREE(char) pb = pairs[i].golden ? golden_path(pairs[i].golden) : data_path(pairs[i].b);
+    VSC_AUTOFREE(char) a = slurp(pa);
+    VSC_AUTOFREE(char) b = slurp(pb);
     CU_ASSERT_PTR_NOT_NULL_FATAL(a);
     CU_ASSERT_PTR_NOT_NULL_FATAL(b);
     VSC_AUTOFREE(char) mine = vsc_pve_diff(a, b, "A", "B");
-    VSC_AUTOFREE(char) pa = data_path(pairs[i][0]);
-    VSC_AUTOFREE(char) pb = data_path(pairs[i][1]);
     VSC_AUTOFREE(char) out = vsc_asprintf("%s/gnu.diff", dir);
     VSC_AUTOFREE(char) cmd = vsc_asprintf("diff -u --label A --label B '%s' '%s' > '%s'", pa, pb, out);
     int rc = system(cmd);
     (void)rc;
     VSC_AUTOFREE(char) gnu = slurp(out);
     if (!gnu || strcmp(gnu, mine) != 0) {
-      fprintf(stderr, "diff %s %s differs from diff -u:\n--- mine\n%s--- gnu\n%s", pairs[i][0],
-              pairs[i][1], mine, gnu ? gnu : "(none)");
+      fprintf(stderr, "diff %s %s differs from diff -u:\n--- mine\n%s--- gnu\n%s", pa, pb, mine,
+              gnu ? gnu : "(none)");
       CU_FAIL("diff -u");
     }
   }
@@ -922,7 +965,8 @@ static void test_edit_ok(void)
   CU_ASSERT_EQUAL(vsc_pve_edit_changes(&o, &ch, &old, &new, &d), 0);
   vsc_diags_print(&d, stderr, false);
   VSC_AUTOFREE(char) orig = read_data("100-snapshots.conf", NULL);
-  VSC_AUTOFREE(char) want = read_data("expected/100-main.conf", NULL);
+  VSC_AUTOFREE(char) want_path = golden_path("100-main");
+  VSC_AUTOFREE(char) want = slurp(want_path);
   VSC_AUTOFREE(char) now = slurp(e.conf);
   CU_ASSERT_STRING_EQUAL(old, orig);
   CU_ASSERT_STRING_EQUAL(new, want);
@@ -1459,9 +1503,8 @@ static const test_entry tests[] = {
   { "merge", "merge", test_merge },
   { "merge", "requote", test_merge_requote },
   { "merge", "errors", test_merge_errors },
-  { "golden", "golden", test_golden },
-  { "golden", "apply errors", test_apply_errors },
-  { "golden", "vm check", test_vm_check },
+  { "apply", "apply errors", test_apply_errors },
+  { "apply", "vm check", test_vm_check },
   { "diff", "basic", test_diff_basic },
   { "diff", "vs diff -u", test_diff_vs_gnu },
   { "edit", "ok", test_edit_ok },
@@ -1481,6 +1524,13 @@ int main(int argc, char **argv)
 {
   const char *group = argc > 1 ? argv[1] : NULL;
 
+  if (group && strcmp(group, "case") == 0) {
+    if (argc != 3) {
+      fprintf(stderr, "usage: test-pve case FILE\n");
+      return 2;
+    }
+    return run_case(argv[2]);
+  }
   if ((!group || strcmp(group, "perl") == 0) && !perl_available()) {
     fprintf(stderr, "perl with Text::ParseWords is not available: the perl group cannot run\n");
     if (getenv("CI"))

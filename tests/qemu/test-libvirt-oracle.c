@@ -5,11 +5,12 @@
  *   test-libvirt-oracle QEMU_TESTS_DIR CASES_DIR
  *
  * Compared: every QEMU_TESTS_DIR/libvirt/NAME.xml (read with the XML
- * reader) against libvirt/NAME.chardev, and every golden case with an
- * expected.xml against libvirt/cases/NAME.chardev: its spec.json (read
- * with the spec reader) when that is the case's whole input, else the
- * devices of expected.xml.  --into cases (domain.xml) are left out.  A
- * golden case without a record fails: run record-libvirt.sh NAME. */
+ * reader) against libvirt/NAME.chardev, and every golden case
+ * CASES_DIR/AREA/NAME with an expected.xml against its libvirt.chardev:
+ * its spec.json (read with the spec reader) when that is the case's whole
+ * input, else the devices of expected.xml.  --into cases (domain.xml) are
+ * left out.  A golden case without a record fails (run record-libvirt.sh
+ * AREA/NAME), and so does a record in a case that should have none. */
 #include "qemu-test-util.h"
 
 #include "spec/spec.h"
@@ -33,7 +34,7 @@ static const struct {
   const char *error;
 } deliberate[] = {
   /* libvirt adds a tls-creds-x509 object from qemu.conf's chardev_tls */
-  { "serial-tcp-tls", "TLS needs credentials" },
+  { "serial/tcp-tls", "TLS needs credentials" },
 };
 
 static int failures, compared, refused;
@@ -220,6 +221,30 @@ static char **list_dir(const char *dir, const char *suffix, size_t *n)
   return v;
 }
 
+/* The golden cases under dir as AREA/NAME, area by area, each sorted. */
+static char **list_cases(const char *dir, size_t *n)
+{
+  size_t n_areas;
+  char **areas = list_dir(dir, "", &n_areas);
+  char **v = NULL;
+  size_t nv = 0;
+
+  for (size_t i = 0; i < n_areas; i++) {
+    VSC_AUTOFREE(char) area = vsc_asprintf("%s/%s", dir, areas[i]);
+    size_t n_names;
+    char **names = list_dir(area, "", &n_names); /* NULL for a file */
+    for (size_t j = 0; j < n_names; j++) {
+      *(char **)vsc_append(&v, &nv, sizeof(char *)) = vsc_asprintf("%s/%s", areas[i], names[j]);
+      free(names[j]);
+    }
+    free(names);
+    free(areas[i]);
+  }
+  free(areas);
+  *n = nv;
+  return v;
+}
+
 static bool exists(const char *path)
 {
   struct stat st;
@@ -250,32 +275,27 @@ int main(int argc, char **argv)
   free(names);
 
   /* the golden cases */
-  DIR *dir = opendir(cases);
-  struct dirent *e;
-  names = NULL;
-  n = 0;
-  while (dir && (e = readdir(dir))) {
-    VSC_AUTOFREE(char) domain = vsc_asprintf("%s/%s/domain.xml", cases, e->d_name);
-    VSC_AUTOFREE(char) expected = vsc_asprintf("%s/%s/expected.xml", cases, e->d_name);
-    /* --into cases describe a merge, not the devices alone */
-    if (e->d_name[0] != '.' && exists(expected) && !exists(domain))
-      *(char **)vsc_append(&names, &n, sizeof(char *)) = vsc_strdup(e->d_name);
-  }
-  if (dir)
-    closedir(dir);
-  if (names)
-    qsort(names, n, sizeof(char *), cmp_str);
+  names = list_cases(cases, &n);
   for (size_t i = 0; i < n; i++) {
     VSC_AUTOFREE(char) spec = vsc_asprintf("%s/%s/spec.json", cases, names[i]);
     VSC_AUTOFREE(char) args = vsc_asprintf("%s/%s/args", cases, names[i]);
+    VSC_AUTOFREE(char) domain = vsc_asprintf("%s/%s/domain.xml", cases, names[i]);
     VSC_AUTOFREE(char) expected = vsc_asprintf("%s/%s/expected.xml", cases, names[i]);
-    VSC_AUTOFREE(char) record = vsc_asprintf("%s/cases/%s.chardev", xml_dir, names[i]);
-    /* the spec when it is the whole input (what `vschan qemu-args
-     * spec.json` reads); otherwise the devices of expected.xml */
-    if (exists(spec) && !exists(args))
+    VSC_AUTOFREE(char) record = vsc_asprintf("%s/%s/libvirt.chardev", cases, names[i]);
+    /* --into cases describe a merge, not the devices alone */
+    if (!exists(expected) || exists(domain)) {
+      if (exists(record)) {
+        printf("FAIL %s: has a libvirt.chardev but no devices of its own to compare; remove it\n",
+               names[i]);
+        failures++;
+      }
+    } else if (exists(spec) && !exists(args)) {
+      /* the spec when it is the whole input (what `vschan qemu-args
+       * spec.json` reads); otherwise the devices of expected.xml */
       compare_spec(names[i], spec, record);
-    else
+    } else {
       compare_xml(names[i], expected, record);
+    }
     free(names[i]);
   }
   free(names);

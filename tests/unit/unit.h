@@ -12,28 +12,41 @@
 
 #define CASES_DIR VSCHAN_SOURCE_DIR "/tests/cases"
 
+/* name is the case's AREA/NAME */
 typedef void (*unit_case_fn)(const char *dir, const char *name);
 
-/* Call fn for every case directory that has file. Returns the count. */
+/* Call fn for every case directory CASES_DIR/AREA/NAME that has file.
+ * Returns the count. */
 static inline int unit_each_case(const char *file, unit_case_fn fn)
 {
-  DIR *d = opendir(CASES_DIR);
-  struct dirent *e;
+  DIR *areas = opendir(CASES_DIR);
+  struct dirent *a, *e;
   int n = 0;
-  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-  while ((e = readdir(d))) {
+  CU_ASSERT_PTR_NOT_NULL_FATAL(areas);
+  while ((a = readdir(areas))) {
     char path[4096];
-    struct stat st;
-    if (e->d_name[0] == '.')
+    if (a->d_name[0] == '.')
       continue;
-    snprintf(path, sizeof(path), "%s/%s/%s", CASES_DIR, e->d_name, file);
-    if (stat(path, &st) != 0)
-      continue;
-    snprintf(path, sizeof(path), "%s/%s", CASES_DIR, e->d_name);
-    fn(path, e->d_name);
-    n++;
+    snprintf(path, sizeof(path), "%s/%s", CASES_DIR, a->d_name);
+    DIR *d = opendir(path);
+    if (!d)
+      continue; /* a file: the driver, CMakeLists.txt */
+    while ((e = readdir(d))) {
+      char name[1024];
+      struct stat st;
+      if (e->d_name[0] == '.')
+        continue;
+      snprintf(name, sizeof(name), "%s/%s", a->d_name, e->d_name);
+      snprintf(path, sizeof(path), "%s/%s/%s", CASES_DIR, name, file);
+      if (stat(path, &st) != 0)
+        continue;
+      snprintf(path, sizeof(path), "%s/%s", CASES_DIR, name);
+      fn(path, name);
+      n++;
+    }
+    closedir(d);
   }
-  closedir(d);
+  closedir(areas);
   return n;
 }
 
