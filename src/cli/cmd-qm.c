@@ -8,6 +8,7 @@
 #include "util/clock.h"
 #include "util/buf.h"
 #include "util/sha1.h"
+#include "util/shell.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -61,19 +62,6 @@ static void usage(FILE *out)
         "  vschan qm 100 spec.json --write\n", out);
 }
 
-/* Single-quote for a POSIX shell. */
-static void shell_quote(vsc_buf *b, const char *s)
-{
-  vsc_buf_addc(b, '\'');
-  for (; *s; s++) {
-    if (*s == '\'')
-      vsc_buf_add(b, "'\\''");
-    else
-      vsc_buf_addc(b, *s);
-  }
-  vsc_buf_addc(b, '\'');
-}
-
 static int print_lines(unsigned vmid, const vsc_pve_plan *plan, const char *args, bool command)
 {
   vsc_buf b = { 0 };
@@ -87,7 +75,7 @@ static int print_lines(unsigned vmid, const vsc_pve_plan *plan, const char *args
       continue;
     if (command) {
       vsc_buf_printf(&b, " --serial%d ", i);
-      shell_quote(&b, plan->serial[i]);
+      vsc_shell_quote(&b, plan->serial[i]);
     } else {
       vsc_buf_printf(&b, "serial%d: %s\n", i, plan->serial[i]);
     }
@@ -95,7 +83,7 @@ static int print_lines(unsigned vmid, const vsc_pve_plan *plan, const char *args
   if (args && *args) {
     if (command) {
       vsc_buf_add(&b, " --args ");
-      shell_quote(&b, args);
+      vsc_shell_quote(&b, args);
     } else {
       vsc_buf_printf(&b, "args: %s\n", args);
     }
