@@ -115,6 +115,31 @@ static int print_json(unsigned vmid, const vsc_pve_plan *plan, const char *args)
   return VSC_EXIT_OK;
 }
 
+/* --write: the diff of the config, or that nothing changed; with
+ * --dry-run the digest that makes the same change. */
+static void print_change(vsc_cli *cli, const vsc_pve_edit_opts *eopts, const char *old_text,
+                         const char *new_text)
+{
+  if (strcmp(old_text, new_text) == 0) {
+    if (cli->verbosity >= 0)
+      fprintf(stderr, "vschan: VM %u already has these devices; nothing changed\n", eopts->vmid);
+  } else {
+    char label_old[64], label_new[64];
+    snprintf(label_old, sizeof(label_old), "a/%u.conf", eopts->vmid);
+    snprintf(label_new, sizeof(label_new), "b/%u.conf", eopts->vmid);
+    char *diff = vsc_pve_diff(old_text, new_text, label_old, label_new);
+    fputs(diff, stdout);
+    free(diff);
+  }
+  if (eopts->dry_run && cli->verbosity >= 0) {
+    /* The config the change was computed from, for --digest. */
+    char digest[VSC_SHA1_HEX_LEN + 1];
+    vsc_sha1_hex(old_text, strlen(old_text), digest);
+    fprintf(stderr, "vschan: dry run, nothing written; to write exactly this change: --digest %s\n",
+            digest);
+  }
+}
+
 int cmd_qm(vsc_cli *cli, int argc, char **argv)
 {
   enum { OPT_PRINT_COMMAND = 0x2000, OPT_WRITE, OPT_CONF, OPT_LOCK_DIR, OPT_PENDING, OPT_FORCE,
@@ -255,44 +280,11 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     goto report;
   }
 
-  if (!pending && vsc_pve_vm_running(VSC_PVE_RUN_DIR, eopts.vmid)) {
-    vsc_loc loc = { 0 };
-    vsc_diag_add(&diags, VSC_SEV_NOTE, &loc, NULL, "the change applies at the next start of the VM",
-                 "VM %u is running: writing under [PENDING], as 'qm set' does", eopts.vmid);
-    pending = true;
-  }
-  vsc_pve_changes changes = {
-    .id_prefix = qopts.id_prefix,
-    .merge_args = true,
-    .args = plan.argv,
-    .n_args = plan.argc,
-    .agent = plan.agent,
-    .pending = pending,
-  };
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
-    changes.serial[i] = plan.serial[i];
-  if (vsc_pve_edit_changes(&eopts, &changes, &old_text, &new_text, &diags) < 0) {
+  if (vsc_pve_plan_write(&eopts, &plan, qopts.id_prefix, pending, &old_text, &new_text, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;
   }
-  if (strcmp(old_text, new_text) == 0) {
-    if (cli->verbosity >= 0)
-      fprintf(stderr, "vschan: VM %u already has these devices; nothing changed\n", eopts.vmid);
-  } else {
-    char label_old[64], label_new[64];
-    snprintf(label_old, sizeof(label_old), "a/%u.conf", eopts.vmid);
-    snprintf(label_new, sizeof(label_new), "b/%u.conf", eopts.vmid);
-    char *diff = vsc_pve_diff(old_text, new_text, label_old, label_new);
-    fputs(diff, stdout);
-    free(diff);
-  }
-  if (eopts.dry_run && cli->verbosity >= 0) {
-    /* The config the change was computed from, for --digest. */
-    char digest[VSC_SHA1_HEX_LEN + 1];
-    vsc_sha1_hex(old_text, strlen(old_text), digest);
-    fprintf(stderr, "vschan: dry run, nothing written; to write exactly this change: --digest %s\n",
-            digest);
-  }
+  print_change(cli, &eopts, old_text, new_text);
 
 report:
   vsc_cli_report(cli, &diags);

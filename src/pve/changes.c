@@ -1,6 +1,6 @@
 /* A change set: what "vschan qm --write" does to a config, applied with
  * the setters of conf.c and checked with the VM rules of vm.c. */
-#include "pve.h"
+#include "plan.h"
 
 static void warn_pending_override(const vsc_pve_conf *conf, const char *key, vsc_diags *diags)
 {
@@ -78,4 +78,27 @@ int vsc_pve_edit_changes(const vsc_pve_edit_opts *opts, const vsc_pve_changes *c
                          char **old_out, char **new_out, vsc_diags *diags)
 {
   return vsc_pve_edit(opts, apply_changes_cb, (void *)changes, old_out, new_out, diags);
+}
+
+int vsc_pve_plan_write(const vsc_pve_edit_opts *opts, const vsc_pve_plan *plan,
+                       const char *id_prefix, bool pending, char **old_out, char **new_out,
+                       vsc_diags *diags)
+{
+  if (!pending && vsc_pve_vm_running(VSC_PVE_RUN_DIR, opts->vmid)) {
+    vsc_loc loc = { 0 };
+    vsc_diag_add(diags, VSC_SEV_NOTE, &loc, NULL, "the change applies at the next start of the VM",
+                 "VM %u is running: writing under [PENDING], as 'qm set' does", opts->vmid);
+    pending = true;
+  }
+  vsc_pve_changes changes = {
+    .id_prefix = id_prefix,
+    .merge_args = true,
+    .args = plan->argv,
+    .n_args = plan->argc,
+    .agent = plan->agent,
+    .pending = pending,
+  };
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
+    changes.serial[i] = plan->serial[i];
+  return vsc_pve_edit_changes(opts, &changes, old_out, new_out, diags);
 }
