@@ -82,6 +82,9 @@ same "qm --print-command" 0 '^qm set 100 ' "qm --print-command 100 $spec" "qm 10
 same "qm --json" 0 '"vmid": 100' "qm --json 100 $spec" "qm 100 $spec --json"
 same "qm --write --dry-run" 0 '^\+args: ' "qm --write --dry-run --conf $dir/100.conf --lock-dir $dir 100 $spec" \
   "qm 100 $spec --write --dry-run --conf $dir/100.conf --lock-dir $dir"
+same "agent --timeout (a bad value is read)" 2 "invalid timeout '0'" \
+  "agent --socket $dir/none --timeout 0 ping" "agent ping --socket $dir/none --timeout 0"
+same "agent --socket" 3 "$dir/none" "agent --socket $dir/none ping" "agent ping --socket $dir/none"
 
 # The libvirt commands, on the test driver.
 same "list --json" 0 '"ident": "ua-app"' "-c $node list --json vm1" "-c $node list vm1 --json"
@@ -109,7 +112,6 @@ same "connect --socket" 2 "not both" "-c $node connect --socket $dir/s vm1 seria
 # Every command was tried.
 . "$src/tests/lib/commands.sh"
 for cmd in $(vsct_commands "$src"); do
-  [ "$cmd" = agent ] && continue  # its verbs read their options themselves, for now
   if grep -Eq "^same \"$cmd " "$0"; then ok; else not_ok "no check of options after the operands for '$cmd'"; fi
 done
 
@@ -129,7 +131,8 @@ dash "xml -- -FILE: an operand" 2 "cannot (open|read) '-x.json'" xml -- -x.json
 dash "validate -- -FILE: an operand" 2 "-x.xml" validate -- -x.xml
 dash "qm -- VMID -FILE" 2 "-x.json" qm -- 100 -x.json
 dash "template show -- -NAME" 1 "-x" template show -- -x
+dash "agent -- VERB" 3 "$dir/none" agent --socket "$dir/none" -- ping
 
-if [ "$pairs" -lt 23 ]; then not_ok "only $pairs pairs ran"; else ok; fi
+if [ "$pairs" -lt 25 ]; then not_ok "only $pairs pairs ran"; else ok; fi
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
