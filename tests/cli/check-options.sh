@@ -11,7 +11,7 @@
 set -u
 vschan=$1 src=$2
 dir=$(mktemp -d /tmp/vschan-options-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+trap 'rm -rf "${dir:?}"' EXIT
 pass=0 fail=0 pairs=0
 node="test://$src/tests/completions/testnode.xml"
 spec=$src/tests/cases/channel-unix-bind/spec.json
