@@ -40,12 +40,14 @@ _vschan_takes_value() {
 }
 
 # The positional words of the command starting at index $1, up to the word
-# under the cursor: options are skipped, with their value when they take one.
+# under the cursor: options (anywhere) are skipped, with their value when
+# they take one; after "--" every word is positional.
 _vschan_positionals() {
-    local j
+    local j dashdash=
     for ((j = $1 + 1; j < COMP_CWORD; j++)); do
+        [[ -n $dashdash ]] && { printf '%s\n' "${COMP_WORDS[j]}"; continue; }
         case ${COMP_WORDS[j]} in
-            --) ;;
+            --) dashdash=1 ;;
             --*=*) ;;
             -*) _vschan_takes_value "${COMP_WORDS[j]}" && ((j++)) ;;
             *) printf '%s\n' "${COMP_WORDS[j]}" ;;

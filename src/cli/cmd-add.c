@@ -1,6 +1,5 @@
 /* vschan add: attach the devices of a spec to a domain, all or nothing. */
 #include "cli.h"
-#include "input.h"
 #include "virt-cmd.h"
 
 #include <jansson.h>
@@ -46,90 +45,51 @@ static void usage(FILE *out)
         "             --set path=/run/app.sock\n", out);
 }
 
+/* The devices added, as --json or a line each. */
+static void print_added(vsc_cli *cli, const vsc_virt_change *ch, const vsc_devset *set)
+{
+  const char *name = ch->session.dom->name;
+  if (ch->args.json) {
+    json_t *added = json_array();
+    for (size_t i = 0; i < set->ndevs; i++)
+      json_array_append_new(added, vsc_virt_cli_device_json(set->devs[i], ch->live, ch->config));
+    vsc_cli_print_json(json_pack("{s:s,s:o}", "domain", name, "added", added), 0);
+  } else if (cli->verbosity >= 0) {
+    for (size_t i = 0; i < set->ndevs; i++) {
+      VSC_AUTOFREE(char) what = vsc_chardev_describe(set->devs[i]);
+      printf("added %s to the %s definition of '%s'\n", what, vsc_virt_where(ch->live, ch->config),
+             name);
+    }
+  }
+}
+
 int cmd_add(vsc_cli *cli, int argc, char **argv)
 {
   static const struct option opts[] = {
-    VSC_VIRT_AFFECT_OPTIONS,
-    { "timeout", required_argument, NULL, VSC_OPT_TIMEOUT },
-    { "json", no_argument, NULL, VSC_OPT_JSON },
-    { "help", no_argument, NULL, 'h' },
-    VSC_CLI_INPUT_OPTIONS,
+    VSC_VIRT_CHANGE_OPTIONS,
     { NULL, 0, NULL, 0 },
   };
-  vsc_virt_session s = { 0 };
-  vsc_cli_input in = { 0 };
-  vsc_virt_affect_opts aff = { 0 };
-  vsc_virt_affect affect;
-  double timeout = VSC_VIRT_DEFAULT_TIMEOUT;
-  vsc_diags diags = { 0 };
+  vsc_virt_change ch;
   vsc_devset set;
-  bool live, config, json = false;
-  int rc = VSC_EXIT_OK, c;
+  int c;
 
-  vsc_virt_session_start_clock(&s);
   vsc_devset_init(&set);
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    if (vsc_cli_input_option(&in, c, optarg, "add", &rc)) {
-      if (rc)
-        goto out;
-      continue;
-    }
-    if (vsc_virt_affect_option(&aff, c))
-      continue;
-    switch (c) {
-    case VSC_OPT_TIMEOUT:
-      if (vsc_cli_parse_timeout(optarg, "add", &timeout) < 0) {
-        rc = VSC_EXIT_USAGE;
-        goto out;
-      }
-      break;
-    case VSC_OPT_JSON:
-      json = true;
-      break;
-    case 'h':
-      usage(stdout);
-      goto out;
-    default:
-      rc = vsc_cli_option_error("add", argv, "h");
-      goto out;
-    }
-  }
-  const char *domain = NULL;
-  if (vsc_virt_cli_domain_and_spec("add", argc, argv, &aff, &in, &domain, &affect, &set, &diags,
-                                   &rc) < 0)
-    goto report;
+  vsc_virt_change_init(&ch, cli, argc, argv, usage, opts);
+  while ((c = vsc_virt_change_next(&ch)) > 0)
+    ;
+  if (c < 0 || vsc_virt_change_read(&ch, &set) < 0)
+    goto out;
   if (set.ndevs == 0) {
-    rc = vsc_cli_usage_error("add", "the spec has no devices to add");
+    ch.rc = vsc_cli_usage_error("add", "the spec has no devices to add");
     goto out;
   }
-
-  if (vsc_virt_session_begin(cli, domain, &s, &diags) < 0 ||
-      vsc_virt_affect_resolve(s.dom, affect, &live, &config, &diags) < 0)
-    goto report;
+  if (vsc_virt_change_connect(&ch) < 0)
+    goto out;
   vsc_virt_progress progress = vsc_virt_cli_progress(cli);
-  if (vsc_virt_add(s.dom, &set, live, config, timeout, &progress, &diags) < 0)
-    goto report;
-  if (json) {
-    json_t *added = json_array();
-    for (size_t i = 0; i < set.ndevs; i++)
-      json_array_append_new(added, vsc_virt_cli_device_json(set.devs[i], live, config));
-    vsc_cli_print_json(json_pack("{s:s,s:o}", "domain", s.dom->name, "added", added), 0);
-  } else if (cli->verbosity >= 0)
-    for (size_t i = 0; i < set.ndevs; i++) {
-      VSC_AUTOFREE(char) what = vsc_chardev_describe(set.devs[i]);
-      printf("added %s to the %s definition of '%s'\n", what, vsc_virt_where(live, config),
-             s.dom->name);
-    }
-
-report: {
-  int reported = vsc_virt_cli_report(cli, &diags);
-  if (rc == VSC_EXIT_OK)
-    rc = reported;
-}
+  if (vsc_virt_add(ch.session.dom, &set, ch.live, ch.config, ch.opts.timeout, &progress,
+                   &ch.diags) == 0)
+    print_added(cli, &ch, &set);
 out:
-  vsc_virt_session_end(&s);
   vsc_devset_clear(&set);
-  vsc_diags_clear(&diags);
-  vsc_cli_input_clear(&in);
-  return rc;
+  return vsc_virt_change_finish(&ch);
 }

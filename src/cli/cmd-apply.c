@@ -1,6 +1,5 @@
 /* vschan apply: converge a domain to a spec, with a plan first. */
 #include "cli.h"
-#include "input.h"
 #include "virt-cmd.h"
 
 #include <jansson.h>
@@ -101,113 +100,75 @@ static void print_json(const vsc_virt_domain *d, const vsc_plan *plan, bool dry_
                                     "plan", items, "result", result), 0);
 }
 
+/* Plan, print, and unless --dry-run carry it out. */
+static void converge(vsc_cli *cli, vsc_virt_change *ch, const vsc_devset *set, bool prune,
+                     bool dry_run)
+{
+  const vsc_virt_domain *d = ch->session.dom;
+  bool json = ch->args.json;
+  vsc_virt_state st = { 0 };
+  vsc_plan plan = { 0 };
+
+  if (vsc_virt_state_read(ch->session.dom, &st, &ch->diags) < 0 ||
+      vsc_virt_plan(&st, set, ch->live, ch->config, prune, &plan, &ch->diags) < 0)
+    goto out;
+  if (plan.nitems == 0) {
+    if (json)
+      print_json(d, &plan, dry_run, "nothing-to-do");
+    else if (cli->verbosity >= 0)
+      printf("Nothing to do: domain '%s' matches the spec (%s).\n", d->name,
+             vsc_virt_where(ch->live, ch->config));
+    goto out;
+  }
+  if (!json && cli->verbosity >= 0)
+    print_plan(cli, d, &plan);
+  if (dry_run) {
+    if (json)
+      print_json(d, &plan, true, "dry-run");
+    else if (cli->verbosity >= 0)
+      puts("Dry run: nothing was changed.");
+    goto out;
+  }
+  fflush(stdout);
+  vsc_virt_progress progress = vsc_virt_cli_progress(cli);
+  bool applied = vsc_virt_plan_apply(ch->session.dom, &st, &plan, ch->opts.timeout, &progress,
+                                     &ch->diags) == 0;
+  if (json)
+    print_json(d, &plan, false, applied ? "applied" : "failed");
+  else if (applied && cli->verbosity >= 0)
+    printf("Applied: domain '%s' matches the spec.\n", d->name);
+out:
+  vsc_plan_clear(&plan);
+  vsc_virt_state_clear(&st);
+}
+
 int cmd_apply(vsc_cli *cli, int argc, char **argv)
 {
   enum { OPT_PRUNE = 0x1200, OPT_DRY_RUN };
   static const struct option opts[] = {
     { "prune", no_argument, NULL, OPT_PRUNE },
     { "dry-run", no_argument, NULL, OPT_DRY_RUN },
-    { "json", no_argument, NULL, VSC_OPT_JSON },
-    VSC_VIRT_AFFECT_OPTIONS,
-    { "timeout", required_argument, NULL, VSC_OPT_TIMEOUT },
-    { "help", no_argument, NULL, 'h' },
-    VSC_CLI_INPUT_OPTIONS,
+    VSC_VIRT_CHANGE_OPTIONS,
     { NULL, 0, NULL, 0 },
   };
-  vsc_virt_session s = { 0 };
-  vsc_cli_input in = { 0 };
-  vsc_virt_affect_opts aff = { 0 };
-  vsc_virt_affect affect;
-  double timeout = VSC_VIRT_DEFAULT_TIMEOUT;
-  vsc_diags diags = { 0 };
+  vsc_virt_change ch;
   vsc_devset set;
-  vsc_virt_state st = { 0 };
-  vsc_plan plan = { 0 };
-  bool live, config, prune = false, dry_run = false, json = false;
-  int rc = VSC_EXIT_OK, c;
+  bool prune = false, dry_run = false;
+  int c;
 
-  vsc_virt_session_start_clock(&s);
   vsc_devset_init(&set);
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    if (vsc_cli_input_option(&in, c, optarg, "apply", &rc)) {
-      if (rc)
-        goto out;
-      continue;
-    }
-    if (vsc_virt_affect_option(&aff, c))
-      continue;
-    switch (c) {
-    case OPT_PRUNE:
+  vsc_virt_change_init(&ch, cli, argc, argv, usage, opts);
+  while ((c = vsc_virt_change_next(&ch)) > 0) {
+    if (c == OPT_PRUNE)
       prune = true;
-      break;
-    case OPT_DRY_RUN:
+    else if (c == OPT_DRY_RUN)
       dry_run = true;
-      break;
-    case VSC_OPT_JSON:
-      json = true;
-      break;
-    case VSC_OPT_TIMEOUT:
-      if (vsc_cli_parse_timeout(optarg, "apply", &timeout) < 0) {
-        rc = VSC_EXIT_USAGE;
-        goto out;
-      }
-      break;
-    case 'h':
-      usage(stdout);
-      goto out;
-    default:
-      rc = vsc_cli_option_error("apply", argv, "h");
-      goto out;
-    }
   }
-  const char *domain = NULL;
-  if (vsc_virt_cli_domain_and_spec("apply", argc, argv, &aff, &in, &domain, &affect, &set, &diags,
-                                   &rc) < 0)
-    goto report;
-  vsc_virt_derive_aliases(&set, NULL);
-
-  if (vsc_virt_session_begin(cli, domain, &s, &diags) < 0 ||
-      vsc_virt_affect_resolve(s.dom, affect, &live, &config, &diags) < 0 ||
-      vsc_virt_state_read(s.dom, &st, &diags) < 0 ||
-      vsc_virt_plan(&st, &set, live, config, prune, &plan, &diags) < 0)
-    goto report;
-
-  if (plan.nitems == 0) {
-    if (json)
-      print_json(s.dom, &plan, dry_run, "nothing-to-do");
-    else if (cli->verbosity >= 0)
-      printf("Nothing to do: domain '%s' matches the spec (%s).\n", s.dom->name,
-             vsc_virt_where(live, config));
-    goto report;
+  if (c == 0 && vsc_virt_change_read(&ch, &set) == 0) {
+    vsc_virt_derive_aliases(&set, NULL);
+    if (vsc_virt_change_connect(&ch) == 0)
+      converge(cli, &ch, &set, prune, dry_run);
   }
-  if (!json && cli->verbosity >= 0)
-    print_plan(cli, s.dom, &plan);
-  if (dry_run) {
-    if (json)
-      print_json(s.dom, &plan, true, "dry-run");
-    else if (cli->verbosity >= 0)
-      puts("Dry run: nothing was changed.");
-    goto report;
-  }
-  fflush(stdout);
-  vsc_virt_progress progress = vsc_virt_cli_progress(cli);
-  bool applied = vsc_virt_plan_apply(s.dom, &st, &plan, timeout, &progress, &diags) == 0;
-  if (json)
-    print_json(s.dom, &plan, false, applied ? "applied" : "failed");
-  else if (applied && cli->verbosity >= 0)
-    printf("Applied: domain '%s' matches the spec.\n", s.dom->name);
-
-report: {
-  int reported = vsc_virt_cli_report(cli, &diags);
-  if (rc == VSC_EXIT_OK)
-    rc = reported;
-}
-out:
-  vsc_plan_clear(&plan);
-  vsc_virt_state_clear(&st);
-  vsc_virt_session_end(&s);
   vsc_devset_clear(&set);
-  vsc_diags_clear(&diags);
-  vsc_cli_input_clear(&in);
-  return rc;
+  return vsc_virt_change_finish(&ch);
 }

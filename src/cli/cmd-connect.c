@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,7 +266,6 @@ int cmd_connect(vsc_cli *cli, int argc, char **argv)
     { "drain-timeout", required_argument, NULL, OPT_DRAIN },
     { "half-close", no_argument, NULL, OPT_HALF_CLOSE },
     { "force", no_argument, NULL, OPT_FORCE },
-    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   vsc_guest_pump_opts po = {
@@ -276,22 +274,24 @@ int cmd_connect(vsc_cli *cli, int argc, char **argv)
   };
   vsc_guest_open_opts oo = { 0 };
   const char *socket_path = NULL;
+  vsc_cli_args a;
   int c;
 
-  optind = 0;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  vsc_cli_args_init(&a, cli, argc, argv, usage);
+  vsc_cli_args_options(&a, opts, NULL);
+  while ((c = vsc_cli_args_next(&a)) > 0) {
     switch (c) {
     case OPT_SOCKET:
       socket_path = optarg;
       break;
     case OPT_ESCAPE:
       if (parse_escape(optarg, &po.escape) < 0)
-        return vsc_cli_usage_error("connect", "invalid escape character '%s': give ^X, one "
+        a.rc = vsc_cli_usage_error("connect", "invalid escape character '%s': give ^X, one "
                                    "character, or 'none'", optarg);
       break;
     case OPT_DRAIN:
       if (parse_drain(optarg, &po.drain_timeout) < 0)
-        return vsc_cli_usage_error("connect", "invalid drain timeout '%s': give seconds (0 or "
+        a.rc = vsc_cli_usage_error("connect", "invalid drain timeout '%s': give seconds (0 or "
                                    "more) or 'forever'", optarg);
       break;
     case OPT_HALF_CLOSE:
@@ -300,14 +300,14 @@ int cmd_connect(vsc_cli *cli, int argc, char **argv)
     case OPT_FORCE:
       oo.force = true;
       break;
-    case 'h':
-      usage(stdout);
-      return VSC_EXIT_OK;
-    default:
-      return vsc_cli_option_error("connect", argv, "h");
     }
   }
-  int nargs = argc - optind;
+  /* DOMAIN IDENT, or none with --socket. */
+  size_t nargs = a.noperands;
+  char *domain = nargs > 0 ? a.operands[0] : NULL, *ident = nargs > 1 ? a.operands[1] : NULL;
+  vsc_cli_args_clear(&a);
+  if (c < 0)
+    return a.rc;
   if (socket_path && nargs != 0)
     return vsc_cli_usage_error("connect", "give either --socket PATH or DOMAIN IDENT, not both");
   if (!socket_path && nargs != 2)
@@ -332,8 +332,8 @@ int cmd_connect(vsc_cli *cli, int argc, char **argv)
 
   if (socket_path)
     ch = vsc_guest_channel_open_socket(socket_path, &diags);
-  else if (vsc_virt_session_begin(cli, argv[optind], &s, &diags) == 0)
-    ch = vsc_guest_channel_open_domain(s.dom, argv[optind + 1], &oo, &diags);
+  else if (vsc_virt_session_begin(cli, domain, &s, &diags) == 0)
+    ch = vsc_guest_channel_open_domain(s.dom, ident, &oo, &diags);
   if (!ch) {
     rc = report(cli, &diags);
   } else {

@@ -2,7 +2,6 @@
 #include "cli.h"
 #include "virt-cmd.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -196,40 +195,29 @@ static void print_table(const vsc_virt_state *st, bool inactive)
 
 int cmd_list(vsc_cli *cli, int argc, char **argv)
 {
+  enum { OPT_INACTIVE = 0x100 };
   static const struct option opts[] = {
-    { "json", no_argument, NULL, 'j' },
-    { "inactive", no_argument, NULL, 'i' },
-    { "help", no_argument, NULL, 'h' },
+    { "inactive", no_argument, NULL, OPT_INACTIVE },
     { NULL, 0, NULL, 0 },
   };
   vsc_virt_session s = { 0 };
+  vsc_cli_args a;
   vsc_diags diags = { 0 };
   vsc_virt_state st = { 0 };
-  bool json = false, inactive = false;
+  bool inactive = false;
   int rc = VSC_EXIT_OK, c;
 
   vsc_virt_session_start_clock(&s);
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'j':
-      json = true;
-      break;
-    case 'i':
+  vsc_cli_args_init(&a, cli, argc, argv, usage);
+  vsc_cli_args_options(&a, opts, NULL);
+  while ((c = vsc_cli_args_next(&a)) > 0)
+    if (c == OPT_INACTIVE)
       inactive = true;
-      break;
-    case 'h':
-      usage(stdout);
-      goto out;
-    default:
-      rc = vsc_cli_option_error("list", argv, "h");
-      goto out;
-    }
-  }
-  if (argc - optind != 1) {
-    rc = vsc_cli_usage_error("list", "name one domain");
+  if (c < 0) {
+    rc = a.rc;
     goto out;
   }
-  if (vsc_virt_session_begin(cli, argv[optind], &s, &diags) < 0)
+  if (vsc_virt_session_begin(cli, a.operands[0], &s, &diags) < 0)
     goto report;
   if (inactive && !s.dom->persistent) {
     vsc_error(&diags, NULL, "virt-transient", "leave out --inactive",
@@ -239,7 +227,7 @@ int cmd_list(vsc_cli *cli, int argc, char **argv)
   if (vsc_virt_state_read(s.dom, &st, &diags) < 0)
     goto report;
 
-  if (json) {
+  if (a.json) {
     json_t *arr = json_array();
     for (size_t i = 0; i < st.ndevs; i++) {
       if (inactive && !st.devs[i].config)
@@ -264,5 +252,6 @@ out:
   vsc_virt_state_clear(&st);
   vsc_virt_session_end(&s);
   vsc_diags_clear(&diags);
+  vsc_cli_args_clear(&a);
   return rc;
 }

@@ -1,6 +1,5 @@
 /* vschan qemu-args: the QEMU command-line arguments for a spec. */
 #include "cli.h"
-#include "input.h"
 #include "qemu-version.h"
 #include "model/rules.h"
 #include "qemu/qemu.h"
@@ -42,42 +41,33 @@ static void usage(FILE *out)
 
 int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_MACHINE, OPT_SOCKET_DIR, OPT_JSON };
+  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_MACHINE, OPT_SOCKET_DIR };
   static const struct option opts[] = {
     { "argv", no_argument, NULL, OPT_ARGV },
-    { "json", no_argument, NULL, OPT_JSON },
     { "prefix", required_argument, NULL, OPT_PREFIX },
     { "bus", required_argument, NULL, OPT_BUS },
     { "addr", required_argument, NULL, OPT_ADDR },
     { "qemu-version", required_argument, NULL, OPT_QEMU_VERSION },
     { "machine", required_argument, NULL, OPT_MACHINE },
     { "socket-dir", required_argument, NULL, OPT_SOCKET_DIR },
-    { "help", no_argument, NULL, 'h' },
-    VSC_CLI_INPUT_OPTIONS,
     { NULL, 0, NULL, 0 },
   };
-  vsc_cli_input in = { 0 };
+  vsc_cli_args a;
   vsc_qemu_opts qopts = { 0 };
   vsc_diags diags = { 0 };
   vsc_devset set;
-  bool one_per_line = false, json = false;
+  bool one_per_line = false;
   char **args = NULL;
   size_t nargs = 0;
   int rc = VSC_EXIT_OK, c;
 
   vsc_devset_init(&set);
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    if (vsc_cli_input_option(&in, c, optarg, "qemu-args", &rc)) {
-      if (rc)
-        goto out;
-      continue;
-    }
+  vsc_cli_args_init(&a, cli, argc, argv, usage);
+  vsc_cli_args_options(&a, opts, NULL);
+  while ((c = vsc_cli_args_next(&a)) > 0) {
     switch (c) {
     case OPT_ARGV:
       one_per_line = true;
-      break;
-    case OPT_JSON:
-      json = true;
       break;
     case OPT_PREFIX:
       qopts.id_prefix = optarg;
@@ -89,8 +79,7 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
       qopts.controller_addr = *optarg ? optarg : NULL;
       break;
     case OPT_QEMU_VERSION:
-      if ((rc = vsc_cli_qemu_version_option("qemu-args", optarg, &qopts.qemu_version)))
-        goto out;
+      a.rc = vsc_cli_qemu_version_option("qemu-args", optarg, &qopts.qemu_version);
       break;
     case OPT_MACHINE:
       qopts.machine = optarg;
@@ -98,27 +87,19 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
     case OPT_SOCKET_DIR:
       qopts.socket_dir = optarg;
       break;
-    case 'h':
-      usage(stdout);
-      goto out;
-    default:
-      rc = vsc_cli_option_error("qemu-args", argv, "h");
-      goto out;
     }
   }
-  if (argc - optind > 1) {
-    rc = vsc_cli_usage_error("qemu-args", "too many arguments: give one spec file");
-    goto out;
-  }
-  if (vsc_cli_input_load(&in, optind < argc ? argv[optind] : NULL, &set, &diags, "qemu-args", &rc) < 0)
+  if (c < 0 || vsc_cli_args_devices(&a, &set, &diags) < 0) {
+    rc = a.rc;
     goto report;
+  }
   if (!qopts.qemu_version)
     qopts.qemu_version = vsc_cli_qemu_version_default(&set);
   if (vsc_rules_require_clean(&set, NULL, &diags) < 0 || vsc_qemu_build_argv(&set, &qopts, &args, &nargs, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;
   }
-  if (json) {
+  if (a.json) {
     json_t *arr = json_array();
     for (size_t i = 0; i < nargs; i++)
       json_array_append_new(arr, json_string(args[i]));
@@ -139,11 +120,10 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
 
 report:
   vsc_cli_report(cli, &diags);
-out:
   if (args)
     vsc_qemu_argv_free(args, nargs);
   vsc_devset_clear(&set);
   vsc_diags_clear(&diags);
-  vsc_cli_input_clear(&in);
+  vsc_cli_args_clear(&a);
   return rc;
 }

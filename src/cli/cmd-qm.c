@@ -1,13 +1,12 @@
 /* vschan qm: the Proxmox VE config lines for a spec, printed, as a 'qm set'
  * command, or written into /etc/pve/qemu-server/VMID.conf. */
 #include "cli.h"
-#include "input.h"
 #include "qemu-version.h"
 #include "model/rules.h"
 #include "pve/plan.h"
-#include "util/clock.h"
 #include "util/buf.h"
 #include "util/sha1.h"
+#include "util/shell.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -61,20 +60,7 @@ static void usage(FILE *out)
         "  vschan qm 100 spec.json --write\n", out);
 }
 
-/* Single-quote for a POSIX shell. */
-static void shell_quote(vsc_buf *b, const char *s)
-{
-  vsc_buf_addc(b, '\'');
-  for (; *s; s++) {
-    if (*s == '\'')
-      vsc_buf_add(b, "'\\''");
-    else
-      vsc_buf_addc(b, *s);
-  }
-  vsc_buf_addc(b, '\'');
-}
-
-static int print_lines(unsigned vmid, const vsc_pve_plan *plan, const char *args, bool command)
+static void print_lines(unsigned vmid, const vsc_pve_plan *plan, const char *args, bool command)
 {
   vsc_buf b = { 0 };
 
@@ -87,7 +73,7 @@ static int print_lines(unsigned vmid, const vsc_pve_plan *plan, const char *args
       continue;
     if (command) {
       vsc_buf_printf(&b, " --serial%d ", i);
-      shell_quote(&b, plan->serial[i]);
+      vsc_shell_quote(&b, plan->serial[i]);
     } else {
       vsc_buf_printf(&b, "serial%d: %s\n", i, plan->serial[i]);
     }
@@ -95,7 +81,7 @@ static int print_lines(unsigned vmid, const vsc_pve_plan *plan, const char *args
   if (args && *args) {
     if (command) {
       vsc_buf_add(&b, " --args ");
-      shell_quote(&b, args);
+      vsc_shell_quote(&b, args);
     } else {
       vsc_buf_printf(&b, "args: %s\n", args);
     }
@@ -105,12 +91,11 @@ static int print_lines(unsigned vmid, const vsc_pve_plan *plan, const char *args
   char *text = vsc_buf_steal(&b);
   fputs(text, stdout);
   free(text);
-  return VSC_EXIT_OK;
 }
 
 /* {"vmid": N, "agent": BOOL, "serial": {"serial0": "socket", ...},
  *  "args": "the args: value" | null, "argv": [the arguments in it]} */
-static int print_json(unsigned vmid, const vsc_pve_plan *plan, const char *args)
+static void print_json(unsigned vmid, const vsc_pve_plan *plan, const char *args)
 {
   json_t *serial = json_object(), *argv = json_array();
   for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
@@ -124,17 +109,39 @@ static int print_json(unsigned vmid, const vsc_pve_plan *plan, const char *args)
   json_t *o = json_pack("{s:I, s:b, s:o, s:s?, s:o}", "vmid", (json_int_t)vmid, "agent", plan->agent,
                         "serial", serial, "args", args, "argv", argv);
   vsc_cli_print_json(o, JSON_PRESERVE_ORDER);
-  return VSC_EXIT_OK;
+}
+
+/* --write: the diff of the config, or that nothing changed; with
+ * --dry-run the digest that makes the same change. */
+static void print_change(vsc_cli *cli, const vsc_pve_edit_opts *eopts, const char *old_text,
+                         const char *new_text)
+{
+  if (strcmp(old_text, new_text) == 0) {
+    if (cli->verbosity >= 0)
+      fprintf(stderr, "vschan: VM %u already has these devices; nothing changed\n", eopts->vmid);
+  } else {
+    char label_old[64], label_new[64];
+    snprintf(label_old, sizeof(label_old), "a/%u.conf", eopts->vmid);
+    snprintf(label_new, sizeof(label_new), "b/%u.conf", eopts->vmid);
+    char *diff = vsc_pve_diff(old_text, new_text, label_old, label_new);
+    fputs(diff, stdout);
+    free(diff);
+  }
+  if (eopts->dry_run && cli->verbosity >= 0) {
+    /* The config the change was computed from, for --digest. */
+    char digest[VSC_SHA1_HEX_LEN + 1];
+    vsc_sha1_hex(old_text, strlen(old_text), digest);
+    fprintf(stderr, "vschan: dry run, nothing written; to write exactly this change: --digest %s\n",
+            digest);
+  }
 }
 
 int cmd_qm(vsc_cli *cli, int argc, char **argv)
 {
   enum { OPT_PRINT_COMMAND = 0x2000, OPT_WRITE, OPT_CONF, OPT_LOCK_DIR, OPT_PENDING, OPT_FORCE,
-         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_JSON,
-         OPT_DRY_RUN, OPT_DIGEST };
+         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_DRY_RUN, OPT_DIGEST };
   static const struct option opts[] = {
     { "print-command", no_argument, NULL, OPT_PRINT_COMMAND },
-    { "json", no_argument, NULL, OPT_JSON },
     { "write", no_argument, NULL, OPT_WRITE },
     { "conf", required_argument, NULL, OPT_CONF },
     { "lock-dir", required_argument, NULL, OPT_LOCK_DIR },
@@ -147,34 +154,26 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     { "qemu-version", required_argument, NULL, OPT_QEMU_VERSION },
     { "dry-run", no_argument, NULL, OPT_DRY_RUN },
     { "digest", required_argument, NULL, OPT_DIGEST },
-    { "help", no_argument, NULL, 'h' },
-    VSC_CLI_INPUT_OPTIONS,
     { NULL, 0, NULL, 0 },
   };
-  vsc_cli_input in = { 0 };
+  vsc_cli_args a;
   vsc_qemu_opts qopts = { .controller_bus = "pci.2", .controller_addr = "0x1f" };
   vsc_pve_edit_opts eopts = { 0 };
   vsc_diags diags = { 0 };
   vsc_pve_plan plan = { 0 };
   vsc_devset set;
-  bool command = false, write = false, pending = false, json = false;
+  bool command = false, write = false, pending = false;
   char *args = NULL, *old_text = NULL, *new_text = NULL;
   int rc = VSC_EXIT_OK, c;
 
   vsc_devset_init(&set);
   vsc_devset_init(&plan.rest);
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    if (vsc_cli_input_option(&in, c, optarg, "qm", &rc)) {
-      if (rc)
-        goto out;
-      continue;
-    }
+  vsc_cli_args_init(&a, cli, argc, argv, usage);
+  vsc_cli_args_options(&a, opts, NULL);
+  while ((c = vsc_cli_args_next(&a)) > 0) {
     switch (c) {
     case OPT_PRINT_COMMAND:
       command = true;
-      break;
-    case OPT_JSON:
-      json = true;
       break;
     case OPT_WRITE:
       write = true;
@@ -195,18 +194,14 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       eopts.dry_run = true;
       break;
     case OPT_DIGEST:
-      if (strlen(optarg) != VSC_SHA1_HEX_LEN || strspn(optarg, "0123456789abcdefABCDEF") != VSC_SHA1_HEX_LEN) {
-        rc = vsc_cli_usage_error("qm", "--digest takes the 40 hex digits of a SHA-1 (qm config prints it), not '%s'",
-                                 optarg);
-        goto out;
-      }
+      if (strlen(optarg) != VSC_SHA1_HEX_LEN || strspn(optarg, "0123456789abcdefABCDEF") != VSC_SHA1_HEX_LEN)
+        a.rc = vsc_cli_usage_error("qm", "--digest takes the 40 hex digits of a SHA-1 (qm config prints it), not '%s'",
+                                   optarg);
       eopts.digest = optarg;
       break;
     case OPT_TIMEOUT:
-      if (vsc_cli_parse_timeout(optarg, "qm", &eopts.timeout) < 0) {
-        rc = VSC_EXIT_USAGE;
-        goto out;
-      }
+      if (vsc_cli_parse_timeout(optarg, "qm", &eopts.timeout) < 0)
+        a.rc = VSC_EXIT_USAGE;
       break;
     case OPT_PREFIX:
       qopts.id_prefix = optarg;
@@ -218,39 +213,30 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       qopts.controller_addr = *optarg ? optarg : NULL;
       break;
     case OPT_QEMU_VERSION:
-      if ((rc = vsc_cli_qemu_version_option("qm", optarg, &qopts.qemu_version)))
-        goto out;
+      a.rc = vsc_cli_qemu_version_option("qm", optarg, &qopts.qemu_version);
       break;
-    case 'h':
-      usage(stdout);
-      goto out;
-    default:
-      rc = vsc_cli_option_error("qm", argv, "h");
-      goto out;
     }
   }
-  if (optind >= argc) {
-    rc = vsc_cli_usage_error("qm", "give the VMID, then the devices");
-    goto out;
+  if (c < 0) {
+    rc = a.rc;
+    goto report;
   }
-  if (argc - optind > 2) {
-    rc = vsc_cli_usage_error("qm", "too many arguments: give a VMID and one spec file");
-    goto out;
-  }
-  if ((command || json) && write) {
+  if ((command || a.json) && write) {
     rc = vsc_cli_usage_error("qm", "--print-command and --json do not go with --write");
-    goto out;
+    goto report;
   }
   if ((eopts.dry_run || eopts.digest) && !write) {
     rc = vsc_cli_usage_error("qm", "--dry-run and --digest go with --write");
-    goto out;
+    goto report;
   }
-  if (vsc_pve_vmid_parse(argv[optind], &eopts.vmid, &diags) < 0) {
+  if (vsc_pve_vmid_parse(a.operands[0], &eopts.vmid, &diags) < 0) {
     rc = VSC_EXIT_USAGE;
     goto report;
   }
-  if (vsc_cli_input_load(&in, optind + 1 < argc ? argv[optind + 1] : NULL, &set, &diags, "qm", &rc) < 0)
+  if (vsc_cli_args_devices(&a, &set, &diags) < 0) {
+    rc = a.rc;
     goto report;
+  }
   if (!qopts.qemu_version)
     qopts.qemu_version = vsc_cli_qemu_version_default(&set);
   if (vsc_rules_require_clean(&set, NULL, &diags) < 0 || vsc_pve_plan_build(eopts.vmid, &set, &qopts, &plan, &diags) < 0) {
@@ -263,58 +249,27 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       rc = VSC_EXIT_FAILURE;
       goto report;
     }
-    rc = json ? print_json(eopts.vmid, &plan, args) : print_lines(eopts.vmid, &plan, args, command);
+    if (a.json)
+      print_json(eopts.vmid, &plan, args);
+    else
+      print_lines(eopts.vmid, &plan, args, command);
     goto report;
   }
 
-  if (!pending && vsc_pve_vm_running(VSC_PVE_RUN_DIR, eopts.vmid)) {
-    vsc_loc loc = { 0 };
-    vsc_diag_add(&diags, VSC_SEV_NOTE, &loc, NULL, "the change applies at the next start of the VM",
-                 "VM %u is running: writing under [PENDING], as 'qm set' does", eopts.vmid);
-    pending = true;
-  }
-  vsc_pve_changes changes = {
-    .id_prefix = qopts.id_prefix,
-    .merge_args = true,
-    .args = plan.argv,
-    .n_args = plan.argc,
-    .agent = plan.agent,
-    .pending = pending,
-  };
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
-    changes.serial[i] = plan.serial[i];
-  if (vsc_pve_edit_changes(&eopts, &changes, &old_text, &new_text, &diags) < 0) {
+  if (vsc_pve_plan_write(&eopts, &plan, qopts.id_prefix, pending, &old_text, &new_text, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;
   }
-  if (strcmp(old_text, new_text) == 0) {
-    if (cli->verbosity >= 0)
-      fprintf(stderr, "vschan: VM %u already has these devices; nothing changed\n", eopts.vmid);
-  } else {
-    char label_old[64], label_new[64];
-    snprintf(label_old, sizeof(label_old), "a/%u.conf", eopts.vmid);
-    snprintf(label_new, sizeof(label_new), "b/%u.conf", eopts.vmid);
-    char *diff = vsc_pve_diff(old_text, new_text, label_old, label_new);
-    fputs(diff, stdout);
-    free(diff);
-  }
-  if (eopts.dry_run && cli->verbosity >= 0) {
-    /* The config the change was computed from, for --digest. */
-    char digest[VSC_SHA1_HEX_LEN + 1];
-    vsc_sha1_hex(old_text, strlen(old_text), digest);
-    fprintf(stderr, "vschan: dry run, nothing written; to write exactly this change: --digest %s\n",
-            digest);
-  }
+  print_change(cli, &eopts, old_text, new_text);
 
 report:
   vsc_cli_report(cli, &diags);
-out:
   free(args);
   free(old_text);
   free(new_text);
   vsc_pve_plan_clear(&plan);
   vsc_devset_clear(&set);
   vsc_diags_clear(&diags);
-  vsc_cli_input_clear(&in);
+  vsc_cli_args_clear(&a);
   return rc;
 }

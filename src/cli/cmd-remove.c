@@ -2,7 +2,6 @@
 #include "cli.h"
 #include "virt-cmd.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -38,96 +37,58 @@ static void usage(FILE *out)
         "  vschan remove vm1 ua-vschan-org-example-app-0 --config\n", out);
 }
 
+/* The devices removed, as --json or a line each. */
+static void print_removed(vsc_cli *cli, const vsc_virt_change *ch, const vsc_virt_state *st,
+                          const size_t *idx, size_t nidx)
+{
+  const char *name = ch->session.dom->name;
+  json_t *removed = json_array();
+  for (size_t k = 0; k < nidx; k++) {
+    const vsc_virt_dev *e = &st->devs[idx[k]];
+    bool live = ch->live && e->live, config = ch->config && e->config;
+    if (ch->args.json) {
+      json_array_append_new(removed, vsc_virt_cli_device_json(vsc_virt_dev_main(e), live, config));
+    } else if (cli->verbosity >= 0) {
+      VSC_AUTOFREE(char) what = vsc_chardev_describe(vsc_virt_dev_main(e));
+      printf("removed %s from the %s definition of '%s'\n", what, vsc_virt_where(live, config), name);
+    }
+  }
+  if (ch->args.json)
+    vsc_cli_print_json(json_pack("{s:s,s:o}", "domain", name, "removed", removed), 0);
+  else
+    json_decref(removed);
+}
+
 int cmd_remove(vsc_cli *cli, int argc, char **argv)
 {
   static const struct option opts[] = {
-    VSC_VIRT_AFFECT_OPTIONS,
-    { "timeout", required_argument, NULL, VSC_OPT_TIMEOUT },
-    { "json", no_argument, NULL, VSC_OPT_JSON },
-    { "help", no_argument, NULL, 'h' },
+    VSC_VIRT_CHANGE_OPTIONS,
     { NULL, 0, NULL, 0 },
   };
-  vsc_virt_session s = { 0 };
-  vsc_virt_affect_opts aff = { 0 };
-  vsc_virt_affect affect;
-  double timeout = VSC_VIRT_DEFAULT_TIMEOUT;
-  vsc_diags diags = { 0 };
+  vsc_virt_change ch;
   vsc_virt_state st = { 0 };
   size_t *idx = NULL, nidx = 0;
-  bool live, config, json = false;
-  int rc = VSC_EXIT_OK, c;
+  int c;
 
-  vsc_virt_session_start_clock(&s);
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    if (vsc_virt_affect_option(&aff, c))
-      continue;
-    switch (c) {
-    case VSC_OPT_TIMEOUT:
-      if (vsc_cli_parse_timeout(optarg, "remove", &timeout) < 0) {
-        rc = VSC_EXIT_USAGE;
-        goto out;
-      }
-      break;
-    case VSC_OPT_JSON:
-      json = true;
-      break;
-    case 'h':
-      usage(stdout);
-      goto out;
-    default:
-      rc = vsc_cli_option_error("remove", argv, "h");
-      goto out;
-    }
-  }
-  if (vsc_virt_affect_from_opts(&aff, "remove", &affect) < 0) {
-    rc = VSC_EXIT_USAGE;
+  vsc_virt_change_init(&ch, cli, argc, argv, usage, opts);
+  while ((c = vsc_virt_change_next(&ch)) > 0)
+    ;
+  if (c < 0 || vsc_virt_change_read(&ch, NULL) < 0 || vsc_virt_change_connect(&ch) < 0 ||
+      vsc_virt_state_read(ch.session.dom, &st, &ch.diags) < 0)
     goto out;
-  }
-  if (argc - optind < 2) {
-    rc = vsc_cli_usage_error("remove", "name the domain and at least one device");
-    goto out;
-  }
-  const char *domain = argv[optind++];
-
-  if (vsc_virt_session_begin(cli, domain, &s, &diags) < 0 ||
-      vsc_virt_affect_resolve(s.dom, affect, &live, &config, &diags) < 0 ||
-      vsc_virt_state_read(s.dom, &st, &diags) < 0)
-    goto report;
   /* Every IDENT must name something before anything is detached. */
   bool unknown = false;
-  for (int i = optind; i < argc; i++)
-    if (vsc_virt_resolve_ident(&st, argv[i], &idx, &nidx, &diags) < 0)
+  for (size_t i = 1; i < ch.args.noperands; i++)
+    if (vsc_virt_resolve_ident(&st, ch.args.operands[i], &idx, &nidx, &ch.diags) < 0)
       unknown = true;
   if (unknown)
-    goto report;
+    goto out;
   vsc_virt_progress progress = vsc_virt_cli_progress(cli);
-  if (vsc_virt_remove(s.dom, &st, idx, nidx, live, config, timeout, &progress, &diags) < 0)
-    goto report;
-  if (json) {
-    json_t *removed = json_array();
-    for (size_t k = 0; k < nidx; k++) {
-      const vsc_virt_dev *e = &st.devs[idx[k]];
-      json_array_append_new(removed, vsc_virt_cli_device_json(vsc_virt_dev_main(e), live && e->live,
-                                                               config && e->config));
-    }
-    vsc_cli_print_json(json_pack("{s:s,s:o}", "domain", s.dom->name, "removed", removed), 0);
-  } else if (cli->verbosity >= 0)
-    for (size_t k = 0; k < nidx; k++) {
-      const vsc_virt_dev *e = &st.devs[idx[k]];
-      VSC_AUTOFREE(char) what = vsc_chardev_describe(vsc_virt_dev_main(e));
-      printf("removed %s from the %s definition of '%s'\n", what,
-             vsc_virt_where(live && e->live, config && e->config), s.dom->name);
-    }
-
-report: {
-  int reported = vsc_virt_cli_report(cli, &diags);
-  if (rc == VSC_EXIT_OK)
-    rc = reported;
-}
+  if (vsc_virt_remove(ch.session.dom, &st, idx, nidx, ch.live, ch.config, ch.opts.timeout,
+                      &progress, &ch.diags) == 0)
+    print_removed(cli, &ch, &st, idx, nidx);
 out:
   free(idx);
   vsc_virt_state_clear(&st);
-  vsc_virt_session_end(&s);
-  vsc_diags_clear(&diags);
-  return rc;
+  return vsc_virt_change_finish(&ch);
 }

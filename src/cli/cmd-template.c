@@ -1,6 +1,5 @@
 /* vschan template: list and show the shipped templates. */
 #include "cli.h"
-#include "input.h"
 #include "spec/template.h"
 
 #include <jansson.h>
@@ -77,45 +76,39 @@ static int list(const char *dir, bool json, vsc_diags *diags)
 
 int cmd_template(vsc_cli *cli, int argc, char **argv)
 {
+  enum { OPT_TEMPLATES_DIR = 0x100 };
   static const struct option opts[] = {
-    { "json", no_argument, NULL, 'j' },
-    { "templates-dir", required_argument, NULL, 'd' },
-    { "help", no_argument, NULL, 'h' },
+    { "templates-dir", required_argument, NULL, OPT_TEMPLATES_DIR },
     { NULL, 0, NULL, 0 },
   };
+  vsc_cli_args a;
   const char *dirarg = NULL;
-  bool json = false;
   vsc_diags diags = { 0 };
   int rc, c;
 
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'j':
-      json = true;
-      break;
-    case 'd':
+  vsc_cli_args_init(&a, cli, argc, argv, usage);
+  vsc_cli_args_options(&a, opts, NULL);
+  while ((c = vsc_cli_args_next(&a)) > 0)
+    if (c == OPT_TEMPLATES_DIR)
       dirarg = optarg;
-      break;
-    case 'h':
-      usage(stdout);
-      return VSC_EXIT_OK;
-    default:
-      return vsc_cli_option_error("template", argv, "h");
-    }
+  if (c < 0) {
+    rc = a.rc;
+    goto out;
   }
-  const char *verb = optind < argc ? argv[optind] : NULL;
-  if (!verb)
-    return vsc_cli_usage_error("template", "say 'list' or 'show NAME'");
-  if (strcmp(verb, "list") == 0 && argc - optind == 1) {
+  const char *verb = a.operands[0];
+  if (strcmp(verb, "list") == 0 && a.noperands == 1) {
     VSC_AUTOFREE(char) dir = vsc_template_dir(dirarg, &diags);
-    rc = dir ? list(dir, json, &diags) : VSC_EXIT_USAGE;
-  } else if (strcmp(verb, "show") == 0 && argc - optind == 2) {
+    rc = dir ? list(dir, a.json, &diags) : VSC_EXIT_USAGE;
+  } else if (strcmp(verb, "show") == 0 && a.noperands == 2) {
     VSC_AUTOFREE(char) dir = vsc_template_dir(dirarg, &diags);
-    rc = dir ? show(dir, argv[optind + 1], json, &diags) : VSC_EXIT_USAGE;
+    rc = dir ? show(dir, a.operands[1], a.json, &diags) : VSC_EXIT_USAGE;
   } else {
-    return vsc_cli_usage_error("template", "say 'list' or 'show NAME'");
+    rc = vsc_cli_usage_error("template", "say 'list' or 'show NAME'");
+    goto out;
   }
   vsc_cli_report(cli, &diags);
+out:
   vsc_diags_clear(&diags);
+  vsc_cli_args_clear(&a);
   return rc;
 }

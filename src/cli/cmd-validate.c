@@ -122,69 +122,28 @@ static int write_junit(const char *path, const output *o)
   return fclose(f) == 0 ? 0 : -1;
 }
 
-int cmd_validate(vsc_cli *cli, int argc, char **argv)
-{
-  enum { OPT_JSON = 0x100, OPT_JUNIT, OPT_WERROR, OPT_SCHEMA_DIR, OPT_BUNDLED, OPT_NO_SCHEMA, OPT_LIST };
-  static const struct option opts[] = {
-    { "json", no_argument, NULL, OPT_JSON },
-    { "junit", required_argument, NULL, OPT_JUNIT },
-    { "werror", no_argument, NULL, OPT_WERROR },
-    { "strict", no_argument, NULL, OPT_WERROR },
-    { "jobs", required_argument, NULL, 'j' },
-    { "schema-dir", required_argument, NULL, OPT_SCHEMA_DIR },
-    { "bundled-schema", no_argument, NULL, OPT_BUNDLED },
-    { "no-schema", no_argument, NULL, OPT_NO_SCHEMA },
-    { "list-rules", no_argument, NULL, OPT_LIST },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  const char *junit = NULL, *schema_dir = NULL;
-  bool json = false, werror = false, bundled = false, no_schema = false, list = false;
-  unsigned int jobs = 0;
-  int c;
+typedef struct {
+  const char *junit, *schema_dir;
+  bool json, werror, bundled, no_schema;
+  unsigned int jobs;
+} options;
 
-  while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
-    switch (c) {
-    case OPT_JSON: json = true; break;
-    case OPT_JUNIT: junit = optarg; break;
-    case OPT_WERROR: werror = true; break;
-    case OPT_SCHEMA_DIR: schema_dir = optarg; break;
-    case OPT_BUNDLED: bundled = true; break;
-    case OPT_NO_SCHEMA: no_schema = true; break;
-    case OPT_LIST: list = true; break;
-    case 'j': {
-      char *end;
-      errno = 0;
-      unsigned long n = strtoul(optarg, &end, 10);
-      if (!*optarg || *end || errno || n == 0 || n > 1024 || optarg[0] == '-')
-        return vsc_cli_usage_error("validate", "--jobs takes a number from 1 to 1024, not '%s'", optarg);
-      jobs = (unsigned int)n;
-      break;
-    }
-    case 'h': usage(stdout); return VSC_EXIT_OK;
-    default: return vsc_cli_option_error("validate", argv, "j:h");
-    }
-  }
-  if (list) {
-    list_rules(json);
-    return VSC_EXIT_OK;
-  }
-  if (optind >= argc)
-    return vsc_cli_usage_error("validate", "give one or more files, or '-' for standard input");
-  if (no_schema && (bundled || schema_dir))
+static int run(vsc_cli *cli, const options *opt, char **files, size_t nfiles)
+{
+  if (opt->no_schema && (opt->bundled || opt->schema_dir))
     return vsc_cli_usage_error("validate", "--no-schema cannot be combined with --schema-dir or --bundled-schema");
-  if (bundled && schema_dir)
+  if (opt->bundled && opt->schema_dir)
     return vsc_cli_usage_error("validate", "--schema-dir and --bundled-schema exclude each other");
   size_t nstdin = 0;
-  for (int i = optind; i < argc; i++)
-    nstdin += strcmp(argv[i], "-") == 0;
+  for (size_t i = 0; i < nfiles; i++)
+    nstdin += strcmp(files[i], "-") == 0;
   if (nstdin > 1)
     return vsc_cli_usage_error("validate", "standard input ('-') can be given only once");
 
   vsc_schema *schema = NULL;
-  if (!no_schema) {
+  if (!opt->no_schema) {
     vsc_diags diags = { 0 };
-    schema = vsc_schema_load(schema_dir, bundled, &diags);
+    schema = vsc_schema_load(opt->schema_dir, opt->bundled, &diags);
     if (!schema) {
       vsc_diags_print(&diags, stderr, cli->color_stderr);
       vsc_diags_clear(&diags);
@@ -193,17 +152,17 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
     if (vsc_schema_get_origin(schema) == VSC_SCHEMA_BUNDLED && cli->verbosity >= 0)
       fprintf(stderr, "vschan: note: %s; using vschan's bundled schema '%s', which checks the character "
                       "devices (<channel>, <console>, <serial>, <parallel>) and little else\n",
-              bundled ? "--bundled-schema given" : "libvirt's schemas are not installed (" VSC_LIBVIRT_SCHEMA_DIR ")",
+              opt->bundled ? "--bundled-schema given" : "libvirt's schemas are not installed (" VSC_LIBVIRT_SCHEMA_DIR ")",
               vsc_schema_get_path(schema));
   }
 
-  output o = { .cli = cli, .json = json };
-  if (junit && !(o.junit_cases = tmpfile())) {
+  output o = { .cli = cli, .json = opt->json };
+  if (opt->junit && !(o.junit_cases = tmpfile())) {
     fprintf(stderr, "vschan: error: cannot create a temporary file for the JUnit report: %s\n", strerror(errno));
     vsc_schema_free(schema);
     return VSC_EXIT_USAGE;
   }
-  if (json) {
+  if (opt->json) {
     json_t *s = json_pack("{s:s, s:o}", "origin",
                           !schema ? "none" : vsc_schema_get_origin(schema) == VSC_SCHEMA_LIBVIRT ? "libvirt" : "bundled",
                           "path", schema ? json_string(vsc_schema_get_path(schema)) : json_null());
@@ -213,12 +172,12 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
     json_decref(s);
   }
 
-  vsc_validate_opts vopts = { .schema = schema, .werror = werror };
-  vsc_validate_run(argv + optind, (size_t)(argc - optind), jobs, &vopts, on_result, &o);
+  vsc_validate_opts vopts = { .schema = schema, .werror = opt->werror };
+  vsc_validate_run(files, nfiles, opt->jobs, &vopts, on_result, &o);
 
   size_t nvalid = o.nfiles - o.ninvalid - o.nio;
   fflush(stdout);
-  if (json)
+  if (opt->json)
     printf("\n],\"summary\":{\"files\":%zu,\"valid\":%zu,\"invalid\":%zu,\"unreadable\":%zu,"
            "\"errors\":%zu,\"warnings\":%zu}}\n",
            o.nfiles, nvalid, o.ninvalid, o.nio, o.nerrors, o.nwarnings);
@@ -229,8 +188,8 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
 
   int rc = o.nio ? VSC_EXIT_USAGE : o.ninvalid ? VSC_EXIT_FAILURE : VSC_EXIT_OK;
   if (o.junit_cases) {
-    if (write_junit(junit, &o) < 0) {
-      fprintf(stderr, "vschan: error: cannot write '%s': %s\n", junit, strerror(errno));
+    if (write_junit(opt->junit, &o) < 0) {
+      fprintf(stderr, "vschan: error: cannot write '%s': %s\n", opt->junit, strerror(errno));
       rc = VSC_EXIT_USAGE;
     }
     fclose(o.junit_cases);
@@ -240,5 +199,61 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
     rc = VSC_EXIT_USAGE;
   }
   vsc_schema_free(schema);
+  return rc;
+}
+
+int cmd_validate(vsc_cli *cli, int argc, char **argv)
+{
+  enum { OPT_JUNIT = 0x100, OPT_WERROR, OPT_SCHEMA_DIR, OPT_BUNDLED, OPT_NO_SCHEMA, OPT_LIST };
+  static const struct option opts[] = {
+    { "junit", required_argument, NULL, OPT_JUNIT },
+    { "werror", no_argument, NULL, OPT_WERROR },
+    { "strict", no_argument, NULL, OPT_WERROR },
+    { "jobs", required_argument, NULL, 'j' },
+    { "schema-dir", required_argument, NULL, OPT_SCHEMA_DIR },
+    { "bundled-schema", no_argument, NULL, OPT_BUNDLED },
+    { "no-schema", no_argument, NULL, OPT_NO_SCHEMA },
+    { "list-rules", no_argument, NULL, OPT_LIST },
+    { NULL, 0, NULL, 0 },
+  };
+  vsc_cli_args a;
+  options opt = { 0 };
+  bool list = false;
+  int rc, c;
+
+  vsc_cli_args_init(&a, cli, argc, argv, usage);
+  vsc_cli_args_options(&a, opts, "j:");
+  while ((c = vsc_cli_args_next(&a)) > 0) {
+    switch (c) {
+    case OPT_JUNIT: opt.junit = optarg; break;
+    case OPT_WERROR: opt.werror = true; break;
+    case OPT_SCHEMA_DIR: opt.schema_dir = optarg; break;
+    case OPT_BUNDLED: opt.bundled = true; break;
+    case OPT_NO_SCHEMA: opt.no_schema = true; break;
+    case OPT_LIST: list = true; break;
+    case 'j': {
+      char *end;
+      errno = 0;
+      unsigned long n = strtoul(optarg, &end, 10);
+      if (!*optarg || *end || errno || n == 0 || n > 1024 || optarg[0] == '-')
+        a.rc = vsc_cli_usage_error("validate", "--jobs takes a number from 1 to 1024, not '%s'", optarg);
+      opt.jobs = (unsigned int)n;
+      break;
+    }
+    }
+  }
+  opt.json = a.json;
+  if (c < 0) {
+    rc = a.rc;
+  } else if (list) {
+    list_rules(opt.json);
+    rc = VSC_EXIT_OK;
+  } else if (a.noperands == 0) {
+    /* --list-rules takes no files, so the table cannot ask for one. */
+    rc = vsc_cli_usage_error("validate", "give one or more files, or '-' for standard input");
+  } else {
+    rc = run(cli, &opt, a.operands, a.noperands);
+  }
+  vsc_cli_args_clear(&a);
   return rc;
 }

@@ -3,7 +3,6 @@
 #include "guest/guest.h"
 #include "virt-cmd.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -64,37 +63,27 @@ static int report(vsc_cli *cli, vsc_diags *diags)
 
 int cmd_wait_agent(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_TIMEOUT = 0x100, OPT_JSON };
+  enum { OPT_TIMEOUT = 0x100 };
   static const struct option opts[] = {
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
-    { "json", no_argument, NULL, OPT_JSON },
-    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
+  vsc_cli_args a;
   double timeout = WAIT_DEFAULT_TIMEOUT;
-  bool json = false;
   int c;
 
-  optind = 0;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-    case OPT_TIMEOUT:
-      if (vsc_cli_parse_timeout(optarg, "wait-agent", &timeout) < 0)
-        return VSC_EXIT_USAGE;
-      break;
-    case OPT_JSON:
-      json = true;
-      break;
-    case 'h':
-      usage(stdout);
-      return VSC_EXIT_OK;
-    default:
-      return vsc_cli_option_error("wait-agent", argv, "h");
-    }
+  vsc_cli_args_init(&a, cli, argc, argv, usage);
+  vsc_cli_args_options(&a, opts, NULL);
+  while ((c = vsc_cli_args_next(&a)) > 0)
+    if (c == OPT_TIMEOUT && vsc_cli_parse_timeout(optarg, "wait-agent", &timeout) < 0)
+      a.rc = VSC_EXIT_USAGE;
+  if (c < 0) {
+    vsc_cli_args_clear(&a);
+    return a.rc;
   }
-  if (argc - optind != 1)
-    return vsc_cli_usage_error("wait-agent", "name one domain: 'vschan wait-agent DOMAIN'");
-  const char *domain = argv[optind];
+  const char *domain = a.operands[0];
+  bool json = a.json;
+  vsc_cli_args_clear(&a);
 
   vsc_virt_session s = { 0 };
   vsc_diags diags = { 0 };

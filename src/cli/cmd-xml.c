@@ -1,7 +1,6 @@
 /* vschan xml: render a spec as libvirt domain XML, alone or merged into a
  * domain document. */
 #include "cli.h"
-#include "input.h"
 #include "model/rules.h"
 #include "util/file.h"
 #include "xml/xml.h"
@@ -57,14 +56,13 @@ static void combine(const vsc_devset *spec, const vsc_devset *existing, vsc_devs
 
 int cmd_xml(vsc_cli *cli, int argc, char **argv)
 {
+  enum { OPT_INTO = 0x100 };
   static const struct option opts[] = {
-    { "into", required_argument, NULL, 'i' },
+    { "into", required_argument, NULL, OPT_INTO },
     { "output", required_argument, NULL, 'o' },
-    { "help", no_argument, NULL, 'h' },
-    VSC_CLI_INPUT_OPTIONS,
     { NULL, 0, NULL, 0 },
   };
-  vsc_cli_input in = { 0 };
+  vsc_cli_args a;
   const char *into = NULL, *output = NULL;
   vsc_diags diags = { 0 };
   vsc_devset set, existing, combined;
@@ -75,33 +73,18 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
   vsc_devset_init(&set);
   vsc_devset_init(&existing);
   vsc_devset_init(&combined);
-  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-    if (vsc_cli_input_option(&in, c, optarg, "xml", &rc)) {
-      if (rc)
-        goto out;
-      continue;
-    }
-    switch (c) {
-    case 'i':
+  vsc_cli_args_init(&a, cli, argc, argv, usage);
+  vsc_cli_args_options(&a, opts, "o:");
+  while ((c = vsc_cli_args_next(&a)) > 0) {
+    if (c == OPT_INTO)
       into = optarg;
-      break;
-    case 'o':
+    else if (c == 'o')
       output = optarg;
-      break;
-    case 'h':
-      usage(stdout);
-      goto out;
-    default:
-      rc = vsc_cli_option_error("xml", argv, "o:h");
-      goto out;
-    }
   }
-  if (argc - optind > 1) {
-    rc = vsc_cli_usage_error("xml", "too many arguments: give one spec file");
-    goto out;
-  }
-  if (vsc_cli_input_load(&in, optind < argc ? argv[optind] : NULL, &set, &diags, "xml", &rc) < 0)
+  if (c < 0 || vsc_cli_args_devices(&a, &set, &diags) < 0) {
+    rc = a.rc;
     goto report;
+  }
 
   /* vschan writes nothing that libvirt accepts but that will not work. */
   int clean;
@@ -142,13 +125,12 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
 
 report:
   vsc_cli_report(cli, &diags);
-out:
   if (doc)
     xmlFreeDoc(doc);
   vsc_devset_clear(&set);
   vsc_devset_clear(&existing);
   vsc_devset_clear(&combined);
   vsc_diags_clear(&diags);
-  vsc_cli_input_clear(&in);
+  vsc_cli_args_clear(&a);
   return rc;
 }

@@ -24,11 +24,14 @@ static int cmd_via_libvirt(vsc_cli *cli, int argc, char **argv)
 #endif
 
 static const vsc_command commands[] = {
-#define VSC_COMMAND(id, name, summary, usage) { name, cmd_##id, summary, usage },
+#define VSC_COMMAND(id, name, needs, min, max, too_few, too_many, summary, usage) \
+  { name, cmd_##id, needs, min, max, too_few, too_many, summary, usage },
 #ifdef VSCHAN_WITH_LIBVIRT
 #define VSC_LIBVIRT_COMMAND VSC_COMMAND
 #else
-#define VSC_LIBVIRT_COMMAND(id, name, summary, usage) { name, cmd_via_libvirt, summary, usage },
+/* Read in vschan-libvirt, which gets the whole command line. */
+#define VSC_LIBVIRT_COMMAND(id, name, needs, min, max, too_few, too_many, summary, usage) \
+  { name, cmd_via_libvirt, 0, 0, -1, NULL, NULL, summary, usage },
 #endif
 #include "commands.def"
 #undef VSC_COMMAND
@@ -61,6 +64,8 @@ static void print_main_help(FILE *out)
         "  -v, --verbose      say more (repeatable)\n"
         "  -h, --help         show this help; 'vschan help COMMAND' for a command\n"
         "  -V, --version      print the version\n"
+        "\n"
+        "A command's options may stand anywhere after its name; '--' ends them.\n"
         "\n"
         "Examples:\n"
         "  vschan xml --template guest-agent --into vm.xml -o vm.xml\n"
@@ -220,17 +225,15 @@ int main(int argc, char **argv)
       return vsc_cli_usage_error(NULL, "unknown command '%s'", name);
     /* The command prints its full help itself. */
     char *help_argv[] = { (char *)name, (char *)"--help", NULL };
-    optind = 0;
-    return finish_stdout(find_command(name)->fn(&cli, 2, help_argv));
+    cli.cmd = find_command(name);
+    return finish_stdout(cli.cmd->fn(&cli, 2, help_argv));
   }
 
   const vsc_command *cmd = find_command(name);
   if (!cmd)
     return vsc_cli_usage_error(NULL, "unknown command '%s'", name);
 
-  int cmd_argc = argc - optind;
-  char **cmd_argv = argv + optind;
-  optind = 0;  /* reset getopt for the command's own parsing */
-  int rc = cmd->fn(&cli, cmd_argc, cmd_argv);
+  cli.cmd = cmd;
+  int rc = cmd->fn(&cli, argc - optind, argv + optind);
   return finish_stdout(rc);
 }

@@ -3,7 +3,6 @@
 
 #include "util/clock.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,27 +102,80 @@ vsc_virt_progress vsc_virt_cli_progress(vsc_cli *cli)
   return p;
 }
 
-bool vsc_virt_affect_option(vsc_virt_affect_opts *o, int opt)
+void vsc_virt_change_init(vsc_virt_change *ch, vsc_cli *cli, int argc, char **argv,
+                          void (*usage)(FILE *out), const struct option *opts)
 {
-  switch (opt) {
-  case VSC_OPT_LIVE:
-    o->live = true;
-    return true;
-  case VSC_OPT_CONFIG:
-    o->config = true;
-    return true;
-  case VSC_OPT_PERSISTENT:
-    o->persistent = true;
-    return true;
-  case VSC_OPT_CURRENT:
-    o->current = true;
-    return true;
-  default:
-    return false;
-  }
+  memset(ch, 0, sizeof(*ch));
+  ch->cli = cli;
+  ch->opts.timeout = VSC_VIRT_DEFAULT_TIMEOUT;
+  vsc_virt_session_start_clock(&ch->session);
+  vsc_cli_args_init(&ch->args, cli, argc, argv, usage);
+  vsc_cli_args_options(&ch->args, opts, NULL);
 }
 
-int vsc_virt_affect_from_opts(const vsc_virt_affect_opts *o, const char *cmd,
+int vsc_virt_change_next(vsc_virt_change *ch)
+{
+  vsc_virt_change_opts *o = &ch->opts;
+  int c;
+
+  while ((c = vsc_cli_args_next(&ch->args)) > 0) {
+    switch (c) {
+    case VSC_OPT_LIVE:
+      o->live = true;
+      break;
+    case VSC_OPT_CONFIG:
+      o->config = true;
+      break;
+    case VSC_OPT_PERSISTENT:
+      o->persistent = true;
+      break;
+    case VSC_OPT_CURRENT:
+      o->current = true;
+      break;
+    case VSC_OPT_TIMEOUT:
+      if (vsc_cli_parse_timeout(optarg, ch->cli->cmd->name, &o->timeout) < 0)
+        ch->args.rc = VSC_EXIT_USAGE;
+      break;
+    default:
+      return c;
+    }
+  }
+  if (c < 0)
+    ch->rc = ch->args.rc;
+  return c;
+}
+
+int vsc_virt_change_read(vsc_virt_change *ch, vsc_devset *set)
+{
+  if (vsc_virt_affect_from_opts(&ch->opts, ch->cli->cmd->name, &ch->affect) < 0) {
+    ch->rc = VSC_EXIT_USAGE;
+    return -1;
+  }
+  if (set && vsc_cli_args_devices(&ch->args, set, &ch->diags) < 0) {
+    ch->rc = ch->args.rc;
+    return -1;
+  }
+  return 0;
+}
+
+int vsc_virt_change_connect(vsc_virt_change *ch)
+{
+  if (vsc_virt_session_begin(ch->cli, ch->args.operands[0], &ch->session, &ch->diags) < 0)
+    return -1;
+  return vsc_virt_affect_resolve(ch->session.dom, ch->affect, &ch->live, &ch->config, &ch->diags);
+}
+
+int vsc_virt_change_finish(vsc_virt_change *ch)
+{
+  int reported = vsc_virt_cli_report(ch->cli, &ch->diags);
+  int rc = ch->rc ? ch->rc : reported;
+  vsc_virt_session_end(&ch->session);
+  vsc_diags_clear(&ch->diags);
+  vsc_cli_args_clear(&ch->args);
+  return rc;
+}
+
+int vsc_virt_affect_from_opts(const vsc_virt_change_opts *o, const char *cmd,
                               vsc_virt_affect *out)
 {
   if (o->current && (o->live || o->config || o->persistent)) {
@@ -161,25 +213,4 @@ json_t *vsc_virt_cli_device_json(const vsc_chardev *dev, bool live, bool persist
   VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);
   return json_pack("{s:s,s:s?,s:s,s:b,s:b}", "kind", vsc_kind_to_string(dev->kind), "alias",
                    dev->alias, "device", what, "live", live, "persistent", persistent);
-}
-
-int vsc_virt_cli_domain_and_spec(const char *cmd, int argc, char **argv,
-                                 const vsc_virt_affect_opts *aff, vsc_cli_input *in,
-                                 const char **domain, vsc_virt_affect *affect, vsc_devset *set,
-                                 vsc_diags *diags, int *rc)
-{
-  if (vsc_virt_affect_from_opts(aff, cmd, affect) < 0) {
-    *rc = VSC_EXIT_USAGE;
-    return -1;
-  }
-  if (optind >= argc) {
-    *rc = vsc_cli_usage_error(cmd, "name the domain");
-    return -1;
-  }
-  *domain = argv[optind++];
-  if (argc - optind > 1) {
-    *rc = vsc_cli_usage_error(cmd, "too many arguments: give one spec file");
-    return -1;
-  }
-  return vsc_cli_input_load(in, optind < argc ? argv[optind] : NULL, set, diags, cmd, rc);
 }

@@ -1,6 +1,6 @@
-/* What add, remove, list and apply share: the connection and domain,
- * the --live/--config family, --timeout, per-device progress on a
- * terminal, exit codes and VSCHAN_TIMING. */
+/* What the libvirt commands share: the connection and domain, the
+ * --live/--config family and --timeout of those that change a domain,
+ * per-device progress on a terminal, exit codes and VSCHAN_TIMING. */
 #pragma once
 
 #include "cli.h"
@@ -29,39 +29,68 @@ int vsc_virt_cli_report(vsc_cli *cli, vsc_diags *diags);
 /* Per-device progress on stderr when it is a terminal (or with -v). */
 vsc_virt_progress vsc_virt_cli_progress(vsc_cli *cli);
 
-/* Options shared by add and apply (and remove for --live/--config). */
+/* The options of the commands that change a domain (add, apply, remove):
+ * which definitions, as virsh has them, and how long an unplug may take. */
 enum {
   VSC_OPT_LIVE = 0x1100,
   VSC_OPT_CONFIG,
   VSC_OPT_PERSISTENT,
   VSC_OPT_CURRENT,
   VSC_OPT_TIMEOUT,
-  VSC_OPT_JSON,
 };
-#define VSC_VIRT_AFFECT_OPTIONS \
+#define VSC_VIRT_CHANGE_OPTIONS \
   { "live", no_argument, NULL, VSC_OPT_LIVE }, \
   { "config", no_argument, NULL, VSC_OPT_CONFIG }, \
   { "persistent", no_argument, NULL, VSC_OPT_PERSISTENT }, \
-  { "current", no_argument, NULL, VSC_OPT_CURRENT }
+  { "current", no_argument, NULL, VSC_OPT_CURRENT }, \
+  { "timeout", required_argument, NULL, VSC_OPT_TIMEOUT }
 
 typedef struct {
   bool live, config, persistent, current;
-} vsc_virt_affect_opts;
+  double timeout;   /* seconds for each unplug */
+} vsc_virt_change_opts;
 
-/* Feed one option; true if it was one of the four. */
-bool vsc_virt_affect_option(vsc_virt_affect_opts *o, int opt);
-/* Combine them as virsh does; -1 (usage error printed) for a bad mix. */
-int vsc_virt_affect_from_opts(const vsc_virt_affect_opts *o, const char *cmd,
+/* One run of add, apply or remove, start to end:
+ *
+ *   vsc_virt_change ch;
+ *   vsc_virt_change_init(&ch, cli, argc, argv, usage, opts);
+ *   while ((c = vsc_virt_change_next(&ch)) > 0)
+ *     ... the command's own options ...
+ *   if (c == 0 && vsc_virt_change_read(&ch, &set) == 0 &&
+ *       vsc_virt_change_connect(&ch) == 0)
+ *     ... the work, on ch.session.dom, ch.live, ch.config ...
+ *   return vsc_virt_change_finish(&ch);
+ *
+ * opts holds VSC_VIRT_CHANGE_OPTIONS, read by vsc_virt_change_next. */
+typedef struct {
+  vsc_cli *cli;
+  vsc_cli_args args;
+  vsc_virt_change_opts opts;
+  vsc_virt_session session;
+  vsc_diags diags;
+  vsc_virt_affect affect;
+  bool live, config;        /* the definitions, once connected */
+  int rc;                   /* an exit status set before the report, or 0 */
+} vsc_virt_change;
+
+void vsc_virt_change_init(vsc_virt_change *ch, vsc_cli *cli, int argc, char **argv,
+                          void (*usage)(FILE *out), const struct option *opts);
+/* As vsc_cli_args_next, with the --live family and --timeout taken. */
+int vsc_virt_change_next(vsc_virt_change *ch);
+/* The --live family combined, then the devices (set NULL for a command
+ * without).  -1 with ch->rc or the error in ch->diags. */
+int vsc_virt_change_read(vsc_virt_change *ch, vsc_devset *set);
+/* Connect, find the domain (the first operand) and which definitions to
+ * change.  -1 with the error in ch->diags. */
+int vsc_virt_change_connect(vsc_virt_change *ch);
+/* Print the diagnostics, close, free; the exit status (ch->rc when set,
+ * else what the diagnostics mean). */
+int vsc_virt_change_finish(vsc_virt_change *ch);
+
+/* Combine --live and the others as virsh does; -1 (usage error printed)
+ * for a bad mix. */
+int vsc_virt_affect_from_opts(const vsc_virt_change_opts *o, const char *cmd,
                               vsc_virt_affect *out);
-
-/* What add and apply take after their options: DOMAIN [SPEC], and the
- * --live family.  Sets *domain, *affect and the devices from the spec
- * and/or the input options; -1 with *rc set (usage or I/O) or with the
- * error in diags (bad spec, *rc then left for the report). */
-int vsc_virt_cli_domain_and_spec(const char *cmd, int argc, char **argv,
-                                 const vsc_virt_affect_opts *aff, vsc_cli_input *in,
-                                 const char **domain, vsc_virt_affect *affect, vsc_devset *set,
-                                 vsc_diags *diags, int *rc);
 
 /* A device as add, remove and apply print it with --json: {kind, alias,
  * device (the one-line description), live, persistent}. */

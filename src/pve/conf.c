@@ -548,23 +548,8 @@ int vsc_pve_conf_set_agent(vsc_pve_conf *conf, bool pending, vsc_diags *diags)
   return vsc_pve_conf_set(conf, pending, "agent", value, diags);
 }
 
-/* ------------------------------------------------------------------ */
-/* A change set                                                         */
-
-static void warn_pending_override(const vsc_pve_conf *conf, const char *key, vsc_diags *diags)
-{
-  VSC_AUTOFREE(char) pend = vsc_pve_conf_get(conf, true, key);
-  if (pend || vsc_pve_conf_pending_deletes(conf, key))
-    vsc_warning(diags, NULL, "pve-pending",
-                "write with --pending, or apply or revert the pending changes first (qm pending)",
-                "[PENDING] also changes '%s' and will override this change at the next start",
-                key);
-}
-
-/* A key vschan is about to change must stand once in its section: with two
- * lines qemu-server reads only one, and rewriting one would drop the
- * other.  The user decides which; 0 when unique. */
-static int unique_key(const vsc_pve_conf *conf, bool pending, const char *key, vsc_diags *diags)
+int vsc_pve_conf_check_unique(const vsc_pve_conf *conf, bool pending, const char *key,
+                              vsc_diags *diags)
 {
   const vsc_pve_section *s = section_of(conf, pending);
   size_t first_line = 1, found = 0;
@@ -582,61 +567,4 @@ static int unique_key(const vsc_pve_conf *conf, bool pending, const char *key, v
               where.data);
   vsc_buf_clear(&where);
   return found > 1 ? -1 : 0;
-}
-
-int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_diags *diags)
-{
-  bool pending = ch->pending;
-  int dup = 0;
-
-  if (ch->merge_args)
-    dup |= unique_key(conf, pending, "args", diags);
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
-    if (ch->serial[i]) {
-      VSC_AUTOFREE(char) key = vsc_asprintf("serial%d", i);
-      dup |= unique_key(conf, pending, key, diags);
-    }
-  }
-  if (ch->agent)
-    dup |= unique_key(conf, pending, "agent", diags);
-  if (dup)
-    return -1;
-
-  if (ch->merge_args) {
-    VSC_AUTOFREE(char) base = vsc_pve_conf_get_for(conf, pending, "args");
-    VSC_AUTOFREE(char) merged =
-      vsc_pve_args_merge(base, ch->args, ch->n_args, ch->id_prefix, diags);
-    if (!merged)
-      return -1;
-    if (*merged) {
-      if (vsc_pve_conf_set(conf, pending, "args", merged, diags) < 0)
-        return -1;
-    } else if (!pending) {
-      vsc_pve_conf_delete(conf, false, "args");
-    } else {
-      VSC_AUTOFREE(char) cur = vsc_pve_conf_get(conf, false, "args");
-      if (cur)
-        vsc_pve_conf_pending_delete(conf, "args");
-      else
-        vsc_pve_conf_delete(conf, true, "args");
-    }
-    if (!pending)
-      warn_pending_override(conf, "args", diags);
-  }
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
-    if (!ch->serial[i])
-      continue;
-    VSC_AUTOFREE(char) key = vsc_asprintf("serial%d", i);
-    if (vsc_pve_conf_set_serial(conf, pending, i, ch->serial[i], diags) < 0)
-      return -1;
-    if (!pending)
-      warn_pending_override(conf, key, diags);
-  }
-  if (ch->agent) {
-    if (vsc_pve_conf_set_agent(conf, pending, diags) < 0)
-      return -1;
-    if (!pending)
-      warn_pending_override(conf, "agent", diags);
-  }
-  return vsc_pve_vm_check(conf, pending, diags);
 }

@@ -299,14 +299,3 @@ out:
     close(lock_fd);
   return ret;
 }
-
-static int apply_changes_cb(vsc_pve_conf *conf, void *opaque, vsc_diags *diags)
-{
-  return vsc_pve_changes_apply(conf, opaque, diags);
-}
-
-int vsc_pve_edit_changes(const vsc_pve_edit_opts *opts, const vsc_pve_changes *changes,
-                         char **old_out, char **new_out, vsc_diags *diags)
-{
-  return vsc_pve_edit(opts, apply_changes_cb, (void *)changes, old_out, new_out, diags);
-}

@@ -24,3 +24,13 @@ typedef struct {
 int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
                        vsc_pve_plan *plan, vsc_diags *diags);
 void vsc_pve_plan_clear(vsc_pve_plan *plan);
+
+/* vschan qm --write: put the plan into the VM's config with the safe edit
+ * (vsc_pve_edit): vschan's arguments in args: replaced, the user's kept,
+ * serialN: and agent: set.  A running VM gets the change under [PENDING]
+ * as 'qm set' does (with a note saying so); pending asks for it anyway.
+ * id_prefix NULL: VSC_PVE_ID_PREFIX.  old_out and new_out (optional) get
+ * the content before and after. */
+int vsc_pve_plan_write(const vsc_pve_edit_opts *opts, const vsc_pve_plan *plan,
+                       const char *id_prefix, bool pending, char **old_out, char **new_out,
+                       vsc_diags *diags);

@@ -191,6 +191,13 @@ void vsc_pve_conf_pending_delete(vsc_pve_conf *conf, const char *key);
  * ...), or NULL.  Caller frees. */
 char *vsc_pve_conf_lock(const vsc_pve_conf *conf);
 
+/* A key vschan is about to change must stand once in its section (main or
+ * [PENDING]): with two lines qemu-server reads only one, and rewriting one
+ * would drop the other.  The user decides which: -1 with rule
+ * "pve-duplicate-key" naming the lines, 0 when it is there once or not. */
+int vsc_pve_conf_check_unique(const vsc_pve_conf *conf, bool pending, const char *key,
+                              vsc_diags *diags);
+
 /* serialN: socket or serialN: /dev/..., N 0..3 (rule "pve-serial"). */
 int vsc_pve_conf_set_serial(vsc_pve_conf *conf, bool pending, int index, const char *value,
                             vsc_diags *diags);

@@ -5,9 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Decode one UTF-8 sequence strictly (no overlong forms, no surrogates,
- * nothing past U+10FFFF); returns its length, or 0 when invalid. */
-static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+size_t vsc_utf8_decode(const unsigned char *s, uint32_t *cp)
 {
   size_t len;
   uint32_t c, min;
@@ -46,7 +44,7 @@ const char *vsc_text_problem(const char *s, char *buf, size_t size)
   const unsigned char *p = (const unsigned char *)s;
   while (*p) {
     uint32_t c;
-    size_t n = utf8_decode(p, &c);
+    size_t n = vsc_utf8_decode(p, &c);
     if (n == 0) {
       snprintf(buf, size, "is not valid UTF-8 (byte 0x%02X at offset %zu)", *p,
                (size_t)(p - (const unsigned char *)s));
@@ -84,14 +82,14 @@ char *vsc_text_printable(const char *s)
   const unsigned char *p = (const unsigned char *)s;
   uint32_t c;
   size_t n;
-  while (*p && (n = utf8_decode(p, &c)) > 0 && printable(c))
+  while (*p && (n = vsc_utf8_decode(p, &c)) > 0 && printable(c))
     p += n;
   if (!*p)
     return NULL;
   vsc_buf b = { 0 };
   vsc_buf_addn(&b, s, (size_t)(p - (const unsigned char *)s));
   while (*p) {
-    n = utf8_decode(p, &c);
+    n = vsc_utf8_decode(p, &c);
     if (n == 0) {
       vsc_buf_printf(&b, "\\x%02X", *p);
       n = 1;

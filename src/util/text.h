@@ -7,6 +7,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* The one UTF-8 decoder: the sequence at s, strictly (no overlong forms,
+ * no surrogates, nothing past U+10FFFF).  Returns its length with the
+ * code point in *cp, or 0 when s does not start with a valid sequence (a
+ * NUL inside a sequence ends it too). */
+size_t vsc_utf8_decode(const unsigned char *s, uint32_t *cp);
 
 /* NULL when s is valid UTF-8 made only of characters XML 1.0 allows (tab,
  * newline and carriage return are fine: they are escaped); otherwise why

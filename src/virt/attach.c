@@ -1,4 +1,5 @@
-/* Before attaching: derived aliases, the rules with the domain, device XML. */
+/* Adding devices: derived aliases, the rules with the domain, then one
+ * transaction (txn.c). */
 #include "virt-priv.h"
 #include "txn.h"
 #include "xml/xml.h"
@@ -108,44 +109,6 @@ int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool l
   }
   vsc_diags_clear(&found);
   return vsc_diags_count(diags, VSC_SEV_ERROR) > errors_before ? -1 : 0;
-}
-
-int vsc_virt_attach_xml(vsc_virt_domain *d, const vsc_chardev *dev, unsigned int flags,
-                        const char *what, vsc_diags *diags)
-{
-  VSC_AUTOFREE(char) xml = vsc_xml_chardev_to_string(dev);
-  if (VIRT_CHANGE(VSC_VIRT_FAULT_ATTACH, virDomainAttachDeviceFlags(d->dom, xml, flags)) < 0) {
-    VSC_AUTOFREE(char) msg = vsc_asprintf("cannot attach %s to the %s definition of '%s'", what,
-                                          flags & VIR_DOMAIN_AFFECT_LIVE ? "live" : "persistent",
-                                          d->name);
-    vsc_virt_error(diags, dev->origin.pointer, msg);
-    return -1;
-  }
-  return 0;
-}
-
-vsc_chardev *vsc_virt_restorable(const vsc_chardev *dev)
-{
-  vsc_chardev *c = vsc_chardev_copy(dev);
-  free(c->tty);
-  c->tty = NULL;
-  free(c->target.state);
-  c->target.state = NULL;
-  if (c->alias && !vsc_alias_is_user(c->alias)) {
-    free(c->alias);
-    c->alias = NULL;
-  }
-  /* libvirt chooses PCI and USB addresses again; a virtio-serial port is
-   * kept so the device comes back where it was. */
-  if (c->address.type && strcmp(c->address.type, "virtio-serial") != 0)
-    vsc_address_clear(&c->address);
-  /* A pty path is QEMU's choice of the moment. */
-  if (vsc_chardev_backend(c) == VSC_BACKEND_PTY)
-    for (size_t i = 0; i < c->nsources; i++) {
-      free(c->sources[i].path);
-      c->sources[i].path = NULL;
-    }
-  return c;
 }
 
 static bool needs_controller(const vsc_devset *set)

@@ -3,127 +3,13 @@
  * user may give a device (remove's IDENT). */
 #include "virt-priv.h"
 
-#include "util/clock.h"
 #include "xml/xml.h"
 
-#include <errno.h>
 #include <libvirt/virterror.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-struct vsc_virt_events {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  char **removed;       /* aliases libvirt reported removed */
-  size_t nremoved;
-  char **failed;        /* aliases whose removal the guest refused */
-  size_t nfailed;
-  int removed_id, failed_id;
-};
-
-static void push(struct vsc_virt_events *ev, char ***list, size_t *n, const char *alias)
-{
-  pthread_mutex_lock(&ev->lock);
-  *(char **)vsc_append(list, n, sizeof(char *)) = vsc_strdup(alias);
-  pthread_cond_broadcast(&ev->cond);
-  pthread_mutex_unlock(&ev->lock);
-}
-
-static void on_removed(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque)
-{
-  struct vsc_virt_events *ev = opaque;
-  push(ev, &ev->removed, &ev->nremoved, alias);
-}
-
-static void on_removal_failed(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque)
-{
-  struct vsc_virt_events *ev = opaque;
-  push(ev, &ev->failed, &ev->nfailed, alias);
-}
-
-static void drop(char ***list, size_t *n, const char *alias)
-{
-  size_t j = 0;
-  for (size_t i = 0; i < *n; i++) {
-    if (strcmp((*list)[i], alias) == 0)
-      free((*list)[i]);
-    else
-      (*list)[j++] = (*list)[i];
-  }
-  *n = j;
-}
-
-static bool contains(char **list, size_t n, const char *alias)
-{
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(list[i], alias) == 0)
-      return true;
-  return false;
-}
-
-static void events_free(void *opaque)
-{
-  struct vsc_virt_events *ev = opaque;
-  for (size_t i = 0; i < ev->nremoved; i++)
-    free(ev->removed[i]);
-  for (size_t i = 0; i < ev->nfailed; i++)
-    free(ev->failed[i]);
-  free(ev->removed);
-  free(ev->failed);
-  pthread_mutex_destroy(&ev->lock);
-  pthread_cond_destroy(&ev->cond);
-  free(ev);
-}
-
-void vsc_virt_events_release(vsc_virt_domain *d)
-{
-  struct vsc_virt_events *ev = d->events;
-  virConnectPtr conn = vsc_virt_conn(d->virt);
-  if (!ev)
-    return;
-  int removed_id = ev->removed_id, failed_id = ev->failed_id;
-  if (failed_id >= 0)
-    VIRT_CALL(virConnectDomainEventDeregisterAny(conn, failed_id));
-  /* The last deregistration frees ev (through its free callback). */
-  VIRT_CALL(virConnectDomainEventDeregisterAny(conn, removed_id));
-  d->events = NULL;
-}
-
-static int events_register(vsc_virt_domain *d, vsc_diags *diags)
-{
-  virConnectPtr conn = vsc_virt_conn(d->virt);
-  struct vsc_virt_events *ev;
-  pthread_condattr_t attr;
-
-  if (d->events)
-    return 0;
-  ev = vsc_calloc(1, sizeof(*ev));
-  pthread_mutex_init(&ev->lock, NULL);
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&ev->cond, &attr);
-  pthread_condattr_destroy(&attr);
-  ev->failed_id = -1;
-  ev->removed_id = VIRT_CALL(virConnectDomainEventRegisterAny(
-    conn, d->dom, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_removed), ev,
-    events_free));
-  if (ev->removed_id < 0) {
-    vsc_virt_error(diags, NULL, "cannot listen for libvirt's device-removed events");
-    events_free(ev);
-    return -1;
-  }
-  d->events = ev;
-  /* Optional: without it a refused unplug shows as a timeout. */
-  ev->failed_id = VIRT_CALL(virConnectDomainEventRegisterAny(
-    conn, d->dom, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
-    VIR_DOMAIN_EVENT_CALLBACK(on_removal_failed), ev, NULL));
-  virResetLastError();
-  return 0;
-}
 
 const char *vsc_virt_listen_socket(const vsc_chardev *dev)
 {
@@ -184,22 +70,16 @@ static void persist_live_state(vsc_virt_domain *d)
 int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what,
                          double timeout, vsc_diags *diags)
 {
-  struct vsc_virt_events *ev;
-  struct timespec deadline;
   bool removed = false, refused = false;
 
-  if (events_register(d, diags) < 0)
+  if (vsc_virt_events_watch(d, diags) < 0)
     return -1;
-  ev = d->events;
   /* Remember the socket now: after the unplug the XML no longer says. */
   VSC_AUTOPTR(vsc_chardev) before = live_device(d, alias);
   VSC_AUTOFREE(char) sock = before && vsc_virt_listen_socket(before)
                               ? vsc_strdup(vsc_virt_listen_socket(before)) : NULL;
 
-  pthread_mutex_lock(&ev->lock);
-  drop(&ev->removed, &ev->nremoved, alias);
-  drop(&ev->failed, &ev->nfailed, alias);
-  pthread_mutex_unlock(&ev->lock);
+  vsc_virt_events_forget(d, alias);
 
   if (VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,
                   virDomainDetachDeviceAlias(d->dom, alias, VIR_DOMAIN_AFFECT_LIVE)) < 0) {
@@ -210,19 +90,7 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
   }
 
   /* The call returns once QEMU was asked; "removed" means the event. */
-  double t0 = vsc_now();
-  deadline = vsc_timespec_at(t0 + timeout);
-  pthread_mutex_lock(&ev->lock);
-  for (;;) {
-    removed = contains(ev->removed, ev->nremoved, alias);
-    refused = contains(ev->failed, ev->nfailed, alias);
-    if (removed || refused)
-      break;
-    if (pthread_cond_timedwait(&ev->cond, &ev->lock, &deadline) == ETIMEDOUT)
-      break;
-  }
-  pthread_mutex_unlock(&ev->lock);
-  vsc_virt_time_add(vsc_now() - t0);
+  vsc_virt_events_wait(d, alias, timeout, &removed, &refused);
 
   if (!removed && !refused) {
     /* No event: trust the definition if the device is gone from it. */

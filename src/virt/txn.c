@@ -44,6 +44,47 @@ struct vsc_virt_txn {
   size_t live_consoles;
 };
 
+/* Attach dev's XML with the given flags; -1 with libvirt's error. */
+static int attach_xml(vsc_virt_domain *d, const vsc_chardev *dev, unsigned int flags,
+                      const char *what, vsc_diags *diags)
+{
+  VSC_AUTOFREE(char) xml = vsc_xml_chardev_to_string(dev);
+  if (VIRT_CHANGE(VSC_VIRT_FAULT_ATTACH, virDomainAttachDeviceFlags(d->dom, xml, flags)) < 0) {
+    VSC_AUTOFREE(char) msg = vsc_asprintf("cannot attach %s to the %s definition of '%s'", what,
+                                          flags & VIR_DOMAIN_AFFECT_LIVE ? "live" : "persistent",
+                                          d->name);
+    vsc_virt_error(diags, dev->origin.pointer, msg);
+    return -1;
+  }
+  return 0;
+}
+
+/* The device libvirt would re-create from a live or config definition:
+ * libvirt's own aliases, tty and state dropped. */
+static vsc_chardev *restorable(const vsc_chardev *dev)
+{
+  vsc_chardev *c = vsc_chardev_copy(dev);
+  free(c->tty);
+  c->tty = NULL;
+  free(c->target.state);
+  c->target.state = NULL;
+  if (c->alias && !vsc_alias_is_user(c->alias)) {
+    free(c->alias);
+    c->alias = NULL;
+  }
+  /* libvirt chooses PCI and USB addresses again; a virtio-serial port is
+   * kept so the device comes back where it was. */
+  if (c->address.type && strcmp(c->address.type, "virtio-serial") != 0)
+    vsc_address_clear(&c->address);
+  /* A pty path is QEMU's choice of the moment. */
+  if (vsc_chardev_backend(c) == VSC_BACKEND_PTY)
+    for (size_t i = 0; i < c->nsources; i++) {
+      free(c->sources[i].path);
+      c->sources[i].path = NULL;
+    }
+  return c;
+}
+
 static void mark(vsc_virt_txn *txn, unsigned int ctrl, unsigned int port)
 {
   if (ctrl < MAX_CONTROLLERS && port < MAX_PORTS)
@@ -211,7 +252,7 @@ static int attach_live(vsc_virt_txn *txn, vsc_chardev *dev, bool chose_port, con
 {
   for (int attempt = 0;; attempt++) {
     vsc_diags tmp = { 0 };
-    if (vsc_virt_attach_xml(txn->d, dev, VIR_DOMAIN_AFFECT_LIVE, what, &tmp) == 0) {
+    if (attach_xml(txn->d, dev, VIR_DOMAIN_AFFECT_LIVE, what, &tmp) == 0) {
       vsc_diags_clear(&tmp);
       return 0;
     }
@@ -268,7 +309,7 @@ int vsc_virt_txn_attach(vsc_virt_txn *txn, const vsc_chardev *want, bool live, b
       mark(txn, txn->controller, lowest_free(txn));
   }
   if (config) {
-    if (vsc_virt_attach_xml(txn->d, dev, VIR_DOMAIN_AFFECT_CONFIG, what, diags) < 0) {
+    if (attach_xml(txn->d, dev, VIR_DOMAIN_AFFECT_CONFIG, what, diags) < 0) {
       report(txn, step, what, true, false);
       return -1;
     }
@@ -290,14 +331,14 @@ int vsc_virt_txn_detach(vsc_virt_txn *txn, const vsc_virt_dev *have, bool live, 
       report(txn, step, what, true, false);
       return -1;
     }
-    record(txn, UNDO_ATTACH_LIVE, vsc_virt_restorable(have->live), NULL);
+    record(txn, UNDO_ATTACH_LIVE, restorable(have->live), NULL);
   }
   if (config && have->config) {
     if (vsc_virt_detach_config(txn->d, have->config, what, diags) < 0) {
       report(txn, step, what, true, false);
       return -1;
     }
-    record(txn, UNDO_ATTACH_CONFIG, vsc_virt_restorable(have->config), NULL);
+    record(txn, UNDO_ATTACH_CONFIG, restorable(have->config), NULL);
   }
   report(txn, step, what, true, true);
   return 0;
@@ -317,9 +358,9 @@ static int undo_one(vsc_virt_txn *txn, const undo *u, vsc_diags *diags)
   case UNDO_DETACH_CONFIG:
     return vsc_virt_detach_config(txn->d, u->dev, what, diags);
   case UNDO_ATTACH_LIVE:
-    return vsc_virt_attach_xml(txn->d, u->dev, VIR_DOMAIN_AFFECT_LIVE, what, diags);
+    return attach_xml(txn->d, u->dev, VIR_DOMAIN_AFFECT_LIVE, what, diags);
   case UNDO_ATTACH_CONFIG:
-    return vsc_virt_attach_xml(txn->d, u->dev, VIR_DOMAIN_AFFECT_CONFIG, what, diags);
+    return attach_xml(txn->d, u->dev, VIR_DOMAIN_AFFECT_CONFIG, what, diags);
   case UNDO_UNLINK:
     vsc_virt_unlink_socket(txn->d, u->text);
     return 0;

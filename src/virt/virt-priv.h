@@ -36,19 +36,19 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
  * there (ua-...), else by the device's XML. */
 int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const char *what,
                            vsc_diags *diags);
-/* Attach dev's XML with the given flags; -1 with libvirt's error. */
-int vsc_virt_attach_xml(vsc_virt_domain *d, const vsc_chardev *dev, unsigned int flags,
-                        const char *what, vsc_diags *diags);
 
-/* Stop listening for device events of d (vsc_virt_domain_free). */
+/* Device events of d (events.c).  Start listening (once per domain);
+ * forget what was heard about alias before detaching it; wait up to
+ * timeout seconds until libvirt says alias was removed or that the guest
+ * refused; stop listening (vsc_virt_domain_free). */
+int vsc_virt_events_watch(vsc_virt_domain *d, vsc_diags *diags);
+void vsc_virt_events_forget(vsc_virt_domain *d, const char *alias);
+void vsc_virt_events_wait(vsc_virt_domain *d, const char *alias, double timeout, bool *removed,
+                          bool *refused);
 void vsc_virt_events_release(vsc_virt_domain *d);
 
 /* The listen socket a live unix device in bind mode uses, or NULL. */
 const char *vsc_virt_listen_socket(const vsc_chardev *dev);
 /* Delete path if it is a socket (what libvirt leaves after an unplug). */
 void vsc_virt_unlink_socket(vsc_virt_domain *d, const char *path);
-
-/* The device libvirt would re-create from a live or config definition:
- * libvirt's own aliases, tty and state dropped. */
-vsc_chardev *vsc_virt_restorable(const vsc_chardev *dev);
 

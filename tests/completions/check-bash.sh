@@ -78,6 +78,9 @@ if command -v virsh >/dev/null; then
     expect "vschan -c $node remove --timeout 5 vm1 " ua-app org.example.app.0
     expect "vschan -c $node remove --timeout=5 --config vm1 ua" ua-app
     expect "vschan -c $node remove vm1 --timeout 5 ua" ua-app
+    # after "--" every word is an operand, even one that starts with '-'
+    expect "vschan -c $node remove -- vm1 " ua-app serial0
+    reject "vschan -c $node remove -- -x " vm1
     expect "vschan -c $node connect --escape ^A --force vm1 " ua-app serial0
     expect "vschan -c $node connect --drain-timeout 3 v" vm1
     reject "vschan -c $node remove --timeout 5 v" 5

@@ -32,19 +32,28 @@ for opt in $(grep -ho '{ "[a-z][a-z-]*", *\(no\|required\|optional\)_argument' "
 done
 # Options per command: each option of src/cli/cmd-NAME.c (its getopt
 # tables, with the shared VSC_*_OPTIONS macros of src/cli/*.h expanded, and
-# its short options) appears in the section of that command, so an option
-# of add documented only under xml fails.  The global options belong in
-# GLOBAL OPTIONS.
+# its short options; for agent also its verbs' files, agent-*.c), and those
+# its entry in commands.def asks src/cli/args.c to read (--json, the device
+# options), appears in the section of that command, so an option of add
+# documented only under xml fails.  The global options belong in GLOBAL
+# OPTIONS.
+macro_options() {
+  found=$(sed -s -n "/^#define $1\\b/,/[^\\\\]\$/p" "$src"/src/cli/*.h | grep -o '{ "[a-z][a-z-]*"' | sed 's/{ "//; s/"//')
+  [ -n "$found" ] || echo "MISSING-MACRO-$1"
+  echo "$found"
+}
 long_options() {
-  grep -o '{ "[a-z][a-z-]*", *\(no\|required\|optional\)_argument' "$1" | sed 's/{ "\([^"]*\)".*/\1/'
-  for macro in $(grep -o 'VSC_[A-Z_]*_OPTIONS' "$1" | sort -u); do
-    found=$(sed -s -n "/^#define $macro\\b/,/[^\\\\]\$/p" "$src"/src/cli/*.h | grep -o '{ "[a-z][a-z-]*"' | sed 's/{ "//; s/"//')
-    [ -n "$found" ] || echo "MISSING-MACRO-$macro"
-    echo "$found"
+  grep -ho '{ "[a-z][a-z-]*", *\(no\|required\|optional\)_argument' "$@" | sed 's/{ "\([^"]*\)".*/\1/'
+  for macro in $(grep -ho 'VSC_[A-Z_]*_OPTIONS' "$@" | sort -u); do
+    macro_options "$macro"
   done
 }
+needed_options() {
+  case $(vsct_command_needs "$src" "$1") in *VSC_CMD_JSON*) echo json ;; esac
+  case $(vsct_command_needs "$src" "$1") in *VSC_CMD_DEVICES*) macro_options VSC_CLI_INPUT_OPTIONS ;; esac
+}
 short_options() {
-  grep -o 'getopt_long(argc, argv, "[^"]*"' "$1" | sed 's/.*"\(.*\)"/\1/' | tr -d '+:h' | fold -w1
+  grep -ho '\(getopt_long(argc, argv\|vsc_cli_args_options(&a, [a-z_]*\), "[^"]*"' "$@" | sed 's/.*"\(.*\)"/\1/' | tr -d '+:h' | fold -w1
 }
 # section TITLE-REGEX: the lines of the man page from that heading to the next.
 section() {
@@ -69,8 +78,14 @@ check_section "the global options" "$(section '^\.SH GLOBAL OPTIONS')" $(long_op
 for cmd in $commands; do
   file="$src/src/cli/cmd-$cmd.c"
   if [ ! -f "$file" ]; then echo "FAIL command '$cmd' has no $file"; fail=$((fail + 1)); continue; fi
+  files=$file
+  [ "$cmd" = agent ] && files="$file $(ls "$src"/src/cli/agent-*.c 2>/dev/null)"
+  if [ -n "$(vsct_command_needs "$src" "$cmd")" ]; then ok=$((ok + 1)); else
+    echo "FAIL read no needs of '$cmd' from commands.def"; fail=$((fail + 1)); fi
   text=$(section "^\\.SS vschan $(echo "$cmd" | sed 's/-/\\\\\\\\-/g')( |\$)")
-  check_section "'vschan $cmd'" "$text" $(long_options "$file" | sort -u) $(short_options "$file" | sort -u)
+  # shellcheck disable=SC2086
+  check_section "'vschan $cmd'" "$text" $( (long_options $files; needed_options "$cmd") | sort -u) \
+    $(short_options $files | sort -u)
 done
 # The compact option syntax: every key the parser compares against (its
 # key_is/strcmp/strncmp calls in src/spec/option.c) appears as a word in
