@@ -9,12 +9,27 @@ usage: echo-peer.py SOCKET MODE [ARG]
   send FILE     send FILE, then close; discard what the client sends
   sink FILE     write what the client sends to FILE, send nothing; close
                 after the client's EOF
+  chatter       send a byte every 50 ms and discard what the client sends,
+                until the client closes: a device that never goes quiet
 
 Serves one connection, then exits.  Writes 'ready' to stdout once listening.
 """
 import os
+import select
 import socket
 import sys
+
+
+def chatter(conn):
+    try:
+        while True:
+            readable, _, _ = select.select([conn], [], [], 0.05)
+            if readable and not conn.recv(1 << 16):
+                break
+            conn.sendall(b".")
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    conn.close()
 
 
 def main():
@@ -47,6 +62,9 @@ def main():
                     break
                 f.write(data)
         conn.close()
+        return
+    if mode == "chatter":
+        chatter(conn)
         return
     limit = int(arg) if mode == "close-after" else None
     done = 0
