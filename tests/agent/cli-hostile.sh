@@ -6,15 +6,16 @@ VSCHAN=$1
 FAKE=$2
 . "$(dirname "$0")/cli-lib.sh"
 
-[ -x "$VSCHAN" ] || skip_or_fail "'$VSCHAN' is not built yet"
-[ -x "$FAKE" ] || skip_or_fail "'$FAKE' is not built yet"
+[ -x "$VSCHAN" ] || skip "'$VSCHAN' is not built yet"
+[ -x "$FAKE" ] || skip "'$FAKE' is not built yet"
 
 DIR=$(mktemp -d /tmp/vschan-agent-cli-XXXXXX)
+TEST_TMP=$DIR
 SOCK=$DIR/fake.sock
 export VSCHAN_LOCK_DIR=$DIR
 FPID=
 stop_fake() { [ -n "$FPID" ] && kill "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null; FPID=; rm -f "$SOCK"; }
-trap 'stop_fake; rm -rf "$DIR"' EXIT
+trap 'stop_fake; rm -rf "${DIR:?}"' EXIT
 fake() {
   stop_fake
   "$FAKE" "$SOCK" "$1" "$DIR/log" &
@@ -23,67 +24,73 @@ fake() {
 }
 
 # The deadline is 0.5 s; a failure may take it plus the 0.5 s drain.
-LIMIT=2000
+LIMIT=$(deadline_ms 1)
 
 fake good
-agent --timeout 0.5 ping;    expect "good: ping" 0 'answers' '' $LIMIT
+agent --timeout 0.5 ping;    expect 0 "good: ping" 'answers' '' $LIMIT
 agent --timeout 0.5 shutdown
-expect "shutdown: silence until the deadline is success" 0 'shutdown requested' '' $LIMIT
+expect 0 "shutdown: silence until the deadline is success" 'shutdown requested' '' $LIMIT
 agent set-password alice < <(printf 's3cret pass\n')
-expect "set-password: the password from stdin, base64" 0 "password of 'alice' set"
+expect 0 "set-password: the password from stdin, base64" "password of 'alice' set"
 agent exec -- /bin/sh -c x
-expect "exec: output, exit status and truncation" 3 '^out$' 'cut the program.s standard output'
+expect 3 "exec: output, exit status and truncation" '^out$' 'cut the program.s standard output'
 fake shutdown-close
-agent --timeout 5 reboot;    expect "reboot: a hang-up is success, at once" 0 'reboot requested' '' 1000
+agent --timeout "$TEST_LONG_S" reboot
+expect 0 "reboot: a hang-up is success, at once" 'reboot requested' '' "$AT_ONCE_MS"
 fake disabled
-agent exec -- /bin/true;     expect "disabled exec" 3 '' "'guest-exec' is not allowed by guest policy"
+agent exec -- /bin/true;     expect 3 "disabled exec" '' "'guest-exec' is not allowed by guest policy"
 fake stale
-agent hostname;              expect "stale replies skipped" 0 '^fake$'
+agent hostname;              expect 0 "stale replies skipped" '^fake$'
 fake batch
-agent hostname;              expect "several replies in one write" 0 '^fake$'
+agent hostname;              expect 0 "several replies in one write" '^fake$'
 fake split
-agent info;                  expect "a reply split over many writes" 0 '^guest-ping +yes +yes$'
+agent info;                  expect 0 "a reply split over many writes" '^guest-ping +yes +yes$'
 fake garbage-before-sync
-agent ping;                  expect "garbage, NULs and high bytes before the sentinel" 0 'answers'
+agent ping;                  expect 0 "garbage, NULs and high bytes before the sentinel" 'answers'
 fake garbage-reply
-agent --timeout 0.5 ping;    expect "garbage reply" 3 '' 'a line that is not JSON' $LIMIT
+agent --timeout 0.5 ping;    expect 3 "garbage reply" '' 'a line that is not JSON' $LIMIT
 fake nul-reply
-agent --timeout 0.5 ping;    expect "NUL in a reply" 3 '' '\\x00' $LIMIT
+agent --timeout 0.5 ping;    expect 3 "NUL in a reply" '' '\\x00' $LIMIT
 fake highbytes-reply
-agent --timeout 0.5 ping;    expect "high bytes in a reply" 3 '' '\\x80\\x81' $LIMIT
+agent --timeout 0.5 ping;    expect 3 "high bytes in a reply" '' '\\x80\\x81' $LIMIT
 fake error-reply
-agent --timeout 0.5 ping;    expect "agent error with its desc" 3 '' 'boom \\x1b\[31mred' $LIMIT
-grep -q $'\x1b' "$DIR/err" && not_ok "a raw escape reached stderr" || ok "no raw escape on stderr"
+agent --timeout 0.5 ping;    expect 3 "agent error with its desc" '' 'boom \\x1b\[31mred' $LIMIT
+grep -q $'\x1b' "$DIR/err" && fail "a raw escape reached stderr" || ok "no raw escape on stderr"
 fake oversize
 agent --timeout 0.5 --max-reply 1M ping
-expect "oversized reply" 3 '' 'larger than 1048576 bytes' $LIMIT
+expect 3 "oversized reply" '' 'larger than 1048576 bytes' $LIMIT
 fake endless
 agent --timeout 0.5 --max-reply 1M ping
-expect "endless reply" 3 '' 'larger than 1048576 bytes' $LIMIT
+expect 3 "endless reply" '' 'larger than 1048576 bytes' $LIMIT
 fake silence
 agent --timeout 0.5 ping
-expect "silence" 3 '' 'did not answer guest-sync-delimited within 0.500 s' $LIMIT
+expect 3 "silence" '' 'did not answer guest-sync-delimited within 0.500 s' $LIMIT
 fake trickle
 agent --timeout 0.5 ping
-expect "trickle before the sentinel" 3 '' 'did not answer guest-sync-delimited within 0.500 s' $LIMIT
+expect 3 "trickle before the sentinel" '' 'did not answer guest-sync-delimited within 0.500 s' $LIMIT
 fake silent-command
 agent --timeout 0.5 hostname
-expect "silent on a command" 3 '' "did not answer 'guest-get-host-name' within 0.500 s" $LIMIT
+expect 3 "silent on a command" '' "did not answer 'guest-get-host-name' within 0.500 s" $LIMIT
 fake close-half
 agent --timeout 0.5 ping
-expect "closed half way" 3 '' 'in the middle of the reply' $LIMIT
+expect 3 "closed half way" '' 'in the middle of the reply' $LIMIT
 fake close-immediately
 agent --timeout 0.5 ping
-expect "closed at once" 3 '' 'closed the connection before' $LIMIT
+expect 3 "closed at once" '' 'closed the connection before' $LIMIT
 
-# Two processes on one socket: the second waits for the lock, then gives up.
+# Two processes on one socket: the second waits for the lock, then gives
+# up at its own deadline, long before the first lets go.  The first holds
+# the lock once the fake has its command; it ends when the fake goes.
 fake silent-command
-"$VSCHAN" agent --socket "$SOCK" --timeout 1.5 ping >/dev/null 2>&1 &
+pings=$(grep -c '^guest-ping' "$DIR/log")
+"$VSCHAN" agent --socket "$SOCK" --timeout "$TEST_LONG_S" ping >/dev/null 2>&1 &
 FIRST=$!
-sleep 0.3
+wait_for "$TEST_LONG_S" eval '[ "$(grep -c "^guest-ping" "$DIR/log")" -gt "$pings" ]' ||
+  fail "the first process did not send its command"
 agent --timeout 0.3 ping
-expect "a second process waits for the lock, within its deadline" 3 '' \
-  'another vschan process is using' 1000
+expect 3 "a second process waits for the lock, within its deadline" '' \
+  'another vschan process is using' "$(deadline_ms 0.3)"
+stop_fake
 wait $FIRST
 
 # Processes queueing on one socket all get through in turn, and each
@@ -99,12 +106,12 @@ for pid in $pids; do wait "$pid" || failed=$((failed + 1)); done
 if [ $failed -eq 0 ] && [ "$(cat "$DIR"/queue* | grep -c answers)" -eq 6 ]; then
   ok "six processes queueing on one socket: each answered"
 else
-  not_ok "six processes queueing on one socket: $failed failed: $(cat "$DIR"/queue*)"
+  fail "six processes queueing on one socket: $failed failed: $(cat "$DIR"/queue*)"
 fi
 left=$(find "$DIR" -name 'vschan-agent-*.lock')
-if [ -z "$left" ]; then ok "no lock file is left behind"; else not_ok "lock files left: $left"; fi
+if [ -z "$left" ]; then ok "no lock file is left behind"; else fail "lock files left: $left"; fi
 
 rm -f "$SOCK"
 agent --timeout 0.5 ping
-expect "no socket" 3 '' 'No such file or directory'
-finish
+expect 3 "no socket" '' 'No such file or directory'
+summary

@@ -8,10 +8,10 @@
 VSCHAN=$1
 . "$(dirname "$0")/cli-lib.sh"
 
-[ -x "$VSCHAN" ] || skip_or_fail "'$VSCHAN' is not built yet"
+[ -x "$VSCHAN" ] || skip "'$VSCHAN' is not built yet"
 QGA=
 for q in /usr/sbin/qemu-ga /usr/bin/qemu-ga; do [ -x "$q" ] && QGA=$q && break; done
-[ -n "$QGA" ] || skip_or_fail "qemu-ga not found (install Debian's qemu-guest-agent)"
+[ -n "$QGA" ] || skip "qemu-ga not found (install Debian's qemu-guest-agent)"
 
 BLOCKED=guest-shutdown,guest-suspend-disk,guest-suspend-ram,guest-suspend-hybrid
 BLOCKED=$BLOCKED,guest-fsfreeze-freeze,guest-fsfreeze-freeze-list,guest-fsfreeze-thaw,guest-fstrim
@@ -19,78 +19,80 @@ BLOCKED=$BLOCKED,guest-set-user-password,guest-set-time,guest-set-vcpus,guest-se
 BLOCKED=$BLOCKED,guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys
 
 DIR=$(mktemp -d /tmp/vschan-agent-cli-XXXXXX)
+TEST_TMP=$DIR
 SOCK=$DIR/qga.sock
 export VSCHAN_LOCK_DIR=$DIR
 mkdir "$DIR/state"
 "$QGA" -m unix-listen -p "$SOCK" -t "$DIR/state" -f "$DIR/qga.pid" -l "$DIR/qga.log" -b "$BLOCKED" &
 QPID=$!
-trap 'kill $QPID 2>/dev/null; wait $QPID 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'kill $QPID 2>/dev/null; wait $QPID 2>/dev/null; rm -rf "${DIR:?}"' EXIT
 wait_socket || { echo "FAIL: qemu-ga did not start"; cat "$DIR/qga.log"; exit 1; }
 
-agent ping;                 expect "ping" 0 '^the guest agent answers$'
-agent --json ping;          expect "ping --json" 0 '^\{\}$'
-agent info;                 expect "info table" 0 '^COMMAND +ENABLED +REPLIES'
+agent ping;                 expect 0 "ping" '^the guest agent answers$'
+agent --json ping;          expect 0 "ping --json" '^\{\}$'
+agent info;                 expect 0 "info table" '^COMMAND +ENABLED +REPLIES'
 grep -Eq '^guest-shutdown +no +no$' "$DIR/out" && ok "info: blocked guest-shutdown is disabled, no reply" \
-  || not_ok "info: guest-shutdown row"
-agent --json info;          expect "info --json" 0 '"supported_commands"'
-agent osinfo;               expect "osinfo" 0 '^kernel-release +'
-agent hostname;             expect "hostname" 0 "^$(hostname)\$"
-agent time;                 expect "time" 0 '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z$'
-agent --json time;          expect "time --json" 0 '^[0-9]{19}$'
-agent interfaces;           expect "interfaces" 0 '^lo +00:00:00:00:00:00 +127\.0\.0\.1/8'
-agent --json interfaces;    expect "interfaces --json" 0 '"ip-address-type"'
-agent fsinfo;               expect "fsinfo" 0 '^MOUNTPOINT +TYPE'
-agent users;                expect "users" 0 '^USER +DOMAIN +LOGIN-TIME'
-agent fsfreeze status;      expect "fsfreeze status" 0 '^thawed$'
-agent fsfreeze freeze;      expect "fsfreeze freeze blocked" 3 '' "'guest-fsfreeze-freeze' is not allowed by guest policy"
-agent fsfreeze melt;        expect "fsfreeze bad action" 2 '' "unknown fsfreeze action 'melt'"
-agent shutdown;             expect "shutdown blocked: the error comes back at once" 3 '' \
-                              "Command guest-shutdown has been disabled" 3000
-agent reboot;               expect "reboot blocked" 3 '' "not allowed by guest policy"
+  || { fail "info: guest-shutdown row"; show_run; }
+agent --json info;          expect 0 "info --json" '"supported_commands"'
+agent osinfo;               expect 0 "osinfo" '^kernel-release +'
+agent hostname;             expect 0 "hostname" "^$(hostname)\$"
+agent time;                 expect 0 "time" '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z$'
+agent --json time;          expect 0 "time --json" '^[0-9]{19}$'
+agent interfaces;           expect 0 "interfaces" '^lo +00:00:00:00:00:00 +127\.0\.0\.1/8'
+agent --json interfaces;    expect 0 "interfaces --json" '"ip-address-type"'
+agent fsinfo;               expect 0 "fsinfo" '^MOUNTPOINT +TYPE'
+agent users;                expect 0 "users" '^USER +DOMAIN +LOGIN-TIME'
+agent fsfreeze status;      expect 0 "fsfreeze status" '^thawed$'
+agent fsfreeze freeze;      expect 3 "fsfreeze freeze blocked" '' "'guest-fsfreeze-freeze' is not allowed by guest policy"
+agent fsfreeze melt;        expect 2 "fsfreeze bad action" '' "unknown fsfreeze action 'melt'"
+agent --timeout "$TEST_LONG_S" shutdown
+expect 3 "shutdown blocked: the error comes back at once" '' "Command guest-shutdown has been disabled" "$AT_ONCE_MS"
+agent reboot;               expect 3 "reboot blocked" '' "not allowed by guest policy"
 agent set-password nobody < <(echo pw)
-expect "set-password blocked" 3 '' "guest-set-user-password' is not allowed by guest policy"
+expect 3 "set-password blocked" '' "guest-set-user-password' is not allowed by guest policy"
 
 agent exec -- /bin/sh -c 'echo out; echo err >&2; exit 3'
-expect "exec: exit status 3" 3 '^out$' '^err$'
-[ "$OUT" = out ] && ok "exec: stdout exactly" || not_ok "exec: stdout exactly"
+expect 3 "exec: exit status 3" '^out$' '^err$'
+[ "$out" = out ] && ok "exec: stdout exactly" || { fail "exec: stdout exactly"; show_run; }
 agent exec --stdin -- /bin/cat < <(echo hello)
-expect "exec --stdin" 0 '^hello$'
+expect 0 "exec --stdin" '^hello$'
 agent exec --env VSCHAN_T=env-ok -- /bin/sh -c 'echo $VSCHAN_T'
-expect "exec --env" 0 '^env-ok$'
+expect 0 "exec --env" '^env-ok$'
 agent --json exec -- /bin/sh -c 'echo hi; exit 5'
-expect "exec --json" 5 '"out-data": "aGkK"'
+expect 5 "exec --json" '"out-data": "aGkK"'
 agent exec -- /bin/sh -c 'kill -TERM $$'
-expect "exec: killed by a signal" 143 '' 'killed by signal 15'
+expect 143 "exec: killed by a signal" '' 'killed by signal 15'
 agent exec --timeout 0.2 -- /bin/sleep 2
-expect "exec --timeout" 3 '' 'has not exited after 0.200 s' 3000
+expect 3 "exec --timeout" '' 'has not exited after 0.200 s' "$(deadline_ms 0.2)"
 agent exec -- /no/such/program
-expect "exec: missing program" 3 '' '/no/such/program'
+expect 3 "exec: missing program" '' '/no/such/program'
 agent exec
-expect "exec without program" 2 '' 'exec needs a program'
+expect 2 "exec without program" '' 'exec needs a program'
 
 head -c 6000123 /dev/urandom >"$DIR/big"
 agent file-put "$DIR/big" "$DIR/big.guest"
-expect "file-put 6 MB" 0 '^copied 6000123 bytes'
+expect 0 "file-put 6 MB" '^copied 6000123 bytes'
 agent file-get "$DIR/big.guest" "$DIR/big.back"
-expect "file-get 6 MB" 0 '^copied 6000123 bytes'
-cmp -s "$DIR/big" "$DIR/big.back" && ok "file round trip: same bytes" || not_ok "file round trip: bytes differ"
+expect 0 "file-get 6 MB" '^copied 6000123 bytes'
+cmp -s "$DIR/big" "$DIR/big.back" && ok "file round trip: same bytes" || fail "file round trip: bytes differ"
 printf 'a\0b\377c' >"$DIR/small"
 agent file-get "$DIR/small" - 
-cmp -s "$DIR/small" "$DIR/out" && ok "file-get to stdout, binary" || not_ok "file-get to stdout"
+cmp -s "$DIR/small" "$DIR/out" && ok "file-get to stdout, binary" || { fail "file-get to stdout"; show_run; }
 # An interrupted copy closes the guest's file handle; one left open would
 # stay open in qemu-ga until it restarts.  40 MiB take seconds in chunks of
-# 1 MiB, so the INT comes mid-copy.
+# 1 MiB, so the INT comes mid-copy: as soon as qemu-ga has the file open.
 head -c $((40 << 20)) /dev/zero >"$DIR/huge.guest"
 "$VSCHAN" agent --socket "$SOCK" file-get "$DIR/huge.guest" "$DIR/huge.back" >"$DIR/out" 2>"$DIR/err" &
 copy=$!
-sleep 0.3
+wait_for "$TEST_LONG_S" eval 'ls -l "/proc/$QPID/fd" 2>/dev/null | grep -q huge.guest' ||
+  fail "file-get: qemu-ga never opened the file"
 kill -INT "$copy"
 wait "$copy"
 rc=$?
 open=$(ls -l "/proc/$QPID/fd" 2>/dev/null | grep -c huge.guest)
 grep -q "interrupted.*handle was closed.*\[agent-interrupted\]" "$DIR/err" && [ "$open" -eq 0 ] &&
   [ ! -e "$DIR/huge.back" ] && ok "file-get interrupted: the guest's handle is closed, nothing left here" ||
-  not_ok "file-get interrupted: rc $rc, $open handle(s) open in qemu-ga, stderr: $(cat "$DIR/err")"
+  fail "file-get interrupted: rc $rc, $open handle(s) open in qemu-ga, stderr: $(cat "$DIR/err")"
 rm -f "$DIR/huge.guest"
 
 # A FIFO (as /dev/null) is written through, not replaced by a renamed file.
@@ -100,32 +102,32 @@ reader=$!
 agent file-get "$DIR/small" "$DIR/fifo"
 wait "$reader"
 [ -p "$DIR/fifo" ] && cmp -s "$DIR/small" "$DIR/through-fifo" && ok "file-get into a FIFO: written through, still a FIFO" ||
-  not_ok "file-get into a FIFO (rc $RC): $(ls -l "$DIR/fifo")"
+  fail "file-get into a FIFO (rc $rc): $(ls -l "$DIR/fifo")"
 agent file-put - "$DIR/from-stdin" < <(printf 'from stdin')
-[ "$(cat "$DIR/from-stdin")" = "from stdin" ] && ok "file-put from stdin" || not_ok "file-put from stdin"
+[ "$(cat "$DIR/from-stdin")" = "from stdin" ] && ok "file-put from stdin" || { fail "file-put from stdin"; show_run; }
 agent file-get "$DIR/no-such" "$DIR/x"
-expect "file-get of a missing file" 3 '' "'guest-file-open' failed.*No such file"
-[ ! -e "$DIR/x" ] && ok "file-get: nothing left behind" || not_ok "file-get left a file"
+expect 3 "file-get of a missing file" '' "'guest-file-open' failed.*No such file"
+[ ! -e "$DIR/x" ] && ok "file-get: nothing left behind" || fail "file-get left a file"
 agent file-put "$DIR/no-such" "$DIR/y"
-expect "file-put of a missing local file" 2 '' "cannot open"
+expect 2 "file-put of a missing local file" '' "cannot open"
 
 agent raw '{"execute":"guest-get-timezone"}'
-expect "raw" 0 '"offset"'
+expect 0 "raw" '"offset"'
 agent raw '{"execute":'
-expect "raw: bad JSON" 2 '' 'not valid JSON'
+expect 2 "raw: bad JSON" '' 'not valid JSON'
 agent raw '{"execute":"guest-no-such"}'
-expect "raw: unknown command" 3 '' "'guest-no-such' is not allowed by guest policy"
+expect 3 "raw: unknown command" '' "'guest-no-such' is not allowed by guest policy"
 
-"$VSCHAN" agent ping >"$DIR/out" 2>"$DIR/err"; RC=$?
-expect "no --socket and no DOMAIN: usage error naming both" 2 '' "name a DOMAIN"
-"$VSCHAN" -c test:///default agent no-such-vm --json ping >"$DIR/out" 2>"$DIR/err"; RC=$?
-expect "DOMAIN form, options after the domain: libvirt's error for an unknown domain" 3 '' "no-such-vm"
-agent frobnicate;           expect "unknown command" 2 '' "unknown agent command 'frobnicate'"
-agent ping extra;           expect "extra argument" 2 '' "wrong number of arguments"
-"$VSCHAN" agent --socket "$SOCK" --timeout 0 ping >"$DIR/out" 2>"$DIR/err"; RC=$?
-expect "bad timeout" 2 '' "invalid timeout '0'"
-"$VSCHAN" agent --help >"$DIR/out" 2>"$DIR/err"; RC=$?
-expect "--help" 0 '^Examples:'
+run "$VSCHAN" agent ping
+expect 2 "no --socket and no DOMAIN: usage error naming both" '' "name a DOMAIN"
+run "$VSCHAN" -c test:///default agent no-such-vm --json ping
+expect 3 "DOMAIN form, options after the domain: libvirt's error for an unknown domain" '' "no-such-vm"
+agent frobnicate;           expect 2 "unknown command" '' "unknown agent command 'frobnicate'"
+agent ping extra;           expect 2 "extra argument" '' "wrong number of arguments"
+agent --timeout 0 ping
+expect 2 "bad timeout" '' "invalid timeout '0'"
+run "$VSCHAN" agent --help
+expect 0 "--help" '^Examples:'
 
 # Options anywhere: every verb with its options after its operands (and
 # --socket after the verb) exits and prints as with them before.  Verbs
@@ -200,5 +202,5 @@ agent file-get -no-such "$DIR/x"
 expect "file-get -PATH: an option" 2 '' "unknown option '-n'"
 
 kill -0 $QPID 2>/dev/null && ok "qemu-ga is still running (every connection drained)" \
-  || not_ok "qemu-ga exited"
-finish
+  || fail "qemu-ga exited"
+summary

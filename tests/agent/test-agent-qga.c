@@ -135,10 +135,13 @@ static void test_queries(void)
 static void test_blocked(void)
 {
   vsc_diags d = { 0 };
-  /* A no-reply command still gets its error back, at once. */
+  /* A no-reply command still gets its error back, at once: long before
+   * the deadline that ends the wait for a reply that never comes. */
+  vsc_agent_set_timeout(agent, VSCT_LONG_S * 1000);
   double t0 = now_s();
   CU_ASSERT_EQUAL(vsc_agent_power(agent, VSC_AGENT_POWER_SHUTDOWN, &d), -1);
-  CU_ASSERT_TRUE(now_s() - t0 < 2.0);
+  CU_ASSERT_TRUE(now_s() - t0 < VSCT_AT_ONCE_S);
+  vsc_agent_set_timeout(agent, 5000);
   CU_ASSERT_TRUE(diags_have(&d, "'guest-shutdown' is not allowed by guest policy"));
   vsc_diags_clear(&d);
   CU_ASSERT_PTR_NULL(vsc_agent_fsfreeze(agent, VSC_AGENT_FSFREEZE_FREEZE, &d));
@@ -339,7 +342,7 @@ int main(void)
 {
   qga_path = find_qga();
   if (!qga_path)
-    return missing_dependency("qemu-ga not found (install Debian's qemu-guest-agent)");
+    return vsct_skip("qemu-ga not found (install Debian's qemu-guest-agent)");
 
   static CU_TestInfo tests[] = {
     { "ping and info", test_ping_info },

@@ -3,10 +3,9 @@
 # A real pseudo-terminal comes from script(1).  Usage: check-color.sh VSCHAN
 set -u
 vschan=$1
-pass=0 fail=0
-command -v script >/dev/null || { echo "script is missing (Debian package bsdutils)"; [ -n "${CI:-}" ] && exit 1; exit 77; }
+. "$(dirname "$0")/../lib/test.sh"
+command -v script >/dev/null || skip "script is missing (Debian package bsdutils)"
 esc=$(printf '\033[')
-check() { if eval "$2"; then pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi; }
 
 bad='{"serials":[{"type":"tcp"}]}'
 tty_out=$(env -u NO_COLOR TERM=xterm script -qec "echo '$bad' | $vschan xml -" /dev/null 2>&1)
@@ -17,5 +16,4 @@ dumb=$(env -u NO_COLOR TERM=dumb script -qec "echo '$bad' | $vschan xml -" /dev/
 check "TERM=dumb turns colour off" 'case "$dumb" in *"${esc}"*) false;; *error:*) true;; *) false;; esac'
 piped=$(echo "$bad" | env -u NO_COLOR TERM=xterm "$vschan" xml - 2>&1)
 check "an error into a pipe is not coloured" 'case "$piped" in *"${esc}"*) false;; *error:*) true;; *) false;; esac'
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary

@@ -10,7 +10,7 @@ ln -s "$vschan_bin" "$bindir/vschan"
 export PATH="$bindir:$PATH"
 # shellcheck source=/dev/null
 . "$src/completions/vschan.bash"
-pass=0 fail=0
+. "$src/tests/lib/test.sh"
 
 # complete LINE: split LINE into words; the cursor is at its end.
 complete_line() {
@@ -22,73 +22,70 @@ complete_line() {
     _vschan
 }
 
-# expect LINE WORD...: every WORD is among the completions of LINE.
-expect() {
+# offers LINE WORD...: every WORD is among the completions of LINE.
+offers() {
     local line=$1 w
     shift
     complete_line "$line"
     for w in "$@"; do
         if printf '%s\n' "${COMPREPLY[@]}" | grep -qx -- "$w"; then
-            pass=$((pass + 1))
+            ok "'$line' offers '$w'"
         else
-            echo "FAIL '$line' should offer '$w'; got: ${COMPREPLY[*]}"
-            fail=$((fail + 1))
+            fail "'$line' should offer '$w'; got: ${COMPREPLY[*]}"
         fi
     done
 }
 
-# reject LINE WORD: WORD is not offered.
-reject() {
+# refuses LINE WORD: WORD is not offered.
+refuses() {
     complete_line "$1"
     if printf '%s\n' "${COMPREPLY[@]}" | grep -qx -- "$2"; then
-        echo "FAIL '$1' should not offer '$2'"
-        fail=$((fail + 1))
+        fail "'$1' should not offer '$2'"
     else
-        pass=$((pass + 1))
+        ok "'$1' does not offer '$2'"
     fi
 }
 
-expect "vschan te" template
-expect "vschan q" qemu-args qm
-reject "vschan q" xml
-expect "vschan " xml template qemu-args qm agent help
-expect "vschan --ver" --version --verbose
-expect "vschan xml --tem" --template --templates-dir
-expect "vschan xml --template gu" guest-agent guestfwd
-reject "vschan xml --template gu" app-channel
-expect "vschan template " list show
-expect "vschan template show se" serial-pty serial-telnet
-expect "vschan qm 100 --print-c" --print-command
-expect "vschan qemu-args --ar" --argv
-expect "vschan help q" qemu-args qm
-expect "vschan xml --channel x --in" --into
+offers "vschan te" template
+offers "vschan q" qemu-args qm
+refuses "vschan q" xml
+offers "vschan " xml template qemu-args qm agent help
+offers "vschan --ver" --version --verbose
+offers "vschan xml --tem" --template --templates-dir
+offers "vschan xml --template gu" guest-agent guestfwd
+refuses "vschan xml --template gu" app-channel
+offers "vschan template " list show
+offers "vschan template show se" serial-pty serial-telnet
+offers "vschan qm 100 --print-c" --print-command
+offers "vschan qemu-args --ar" --argv
+offers "vschan help q" qemu-args qm
+offers "vschan xml --channel x --in" --into
 if command -v virsh >/dev/null; then
     # libvirt's test driver always has a domain named 'test'
-    expect "vschan -c test:///default agent te" test
+    offers "vschan -c test:///default agent te" test
     # a test node with a domain that has character devices
     node="test://$src/tests/completions/testnode.xml"
-    expect "vschan -c $node remove " vm1
-    expect "vschan --connect $node list v" vm1
-    expect "vschan -c $node remove vm1 " ua-app org.example.app.0 serial0 console0
-    expect "vschan -c $node connect vm1 ua" ua-app
-    expect "vschan -c $node remove vm1 ua" ua-app
-    reject "vschan -c $node remove vm1 ua" serial0
+    offers "vschan -c $node remove " vm1
+    offers "vschan --connect $node list v" vm1
+    offers "vschan -c $node remove vm1 " ua-app org.example.app.0 serial0 console0
+    offers "vschan -c $node connect vm1 ua" ua-app
+    offers "vschan -c $node remove vm1 ua" ua-app
+    refuses "vschan -c $node remove vm1 ua" serial0
     # options before or between the positionals, with and without a value
-    expect "vschan -c $node remove --live vm1 " ua-app serial0
-    expect "vschan -c $node remove --timeout 5 vm1 " ua-app org.example.app.0
-    expect "vschan -c $node remove --timeout=5 --config vm1 ua" ua-app
-    expect "vschan -c $node remove vm1 --timeout 5 ua" ua-app
+    offers "vschan -c $node remove --live vm1 " ua-app serial0
+    offers "vschan -c $node remove --timeout 5 vm1 " ua-app org.example.app.0
+    offers "vschan -c $node remove --timeout=5 --config vm1 ua" ua-app
+    offers "vschan -c $node remove vm1 --timeout 5 ua" ua-app
     # after "--" every word is an operand, even one that starts with '-'
-    expect "vschan -c $node remove -- vm1 " ua-app serial0
-    reject "vschan -c $node remove -- -x " vm1
-    expect "vschan -c $node connect --escape ^A --force vm1 " ua-app serial0
-    expect "vschan -c $node connect --drain-timeout 3 v" vm1
-    reject "vschan -c $node remove --timeout 5 v" 5
+    offers "vschan -c $node remove -- vm1 " ua-app serial0
+    refuses "vschan -c $node remove -- -x " vm1
+    offers "vschan -c $node connect --escape ^A --force vm1 " ua-app serial0
+    offers "vschan -c $node connect --drain-timeout 3 v" vm1
+    refuses "vschan -c $node remove --timeout 5 v" 5
     # connect takes one identifier
-    reject "vschan -c $node connect vm1 ua-app " serial0
+    refuses "vschan -c $node connect vm1 ua-app " serial0
 else
     echo "virsh is missing: domain completion not checked"
-    [ -n "${CI:-}" ] && fail=$((fail + 1))
+    [ -n "${CI:-}" ] && fail "virsh is required in CI"
 fi
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary

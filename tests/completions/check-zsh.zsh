@@ -8,11 +8,9 @@ setopt err_return no_unset
 vschan_bin=${1:A} src=${2:A}
 # The file parses, with or without zpty to drive it.
 zsh -n $src/completions/_vschan || { print "FAIL completions/_vschan does not parse"; exit 1 }
-zmodload zsh/zpty 2>/dev/null || {
-  print "zsh/zpty is missing"
-  [[ -n ${CI:-} ]] && exit 1
-  exit 77
-}
+# ok, fail, skip, summary (POSIX sh: sourced as such).
+emulate sh -c '. "$src/tests/lib/test.sh"'
+zmodload zsh/zpty 2>/dev/null || skip "zsh/zpty is missing"
 tmp=$(mktemp -d)
 cleanup() {
   zpty -d vsc 2>/dev/null
@@ -23,16 +21,15 @@ mkdir $tmp/bin
 ln -s $vschan_bin $tmp/bin/vschan
 export PATH=$tmp/bin:$PATH HOME=$tmp TERM=dumb
 cd $tmp   # so that file completion lists nothing of the caller
-pass=0 fail=0
 log=$tmp/log
 
 zpty vsc zsh -f -i
 # Drain what the shell prints, so it never blocks on a full terminal.
 drain() { local out; while zpty -r -t vsc out 2>/dev/null; do :; done; return 0 }
-# wait_file FILE: until FILE exists (10 s at most).
+# wait_file FILE: until FILE exists (TEST_LONG_S at most).
 wait_file() {
   local n
-  for n in {1..200}; do
+  for n in {1..$(( TEST_LONG_S * 20 ))}; do
     drain
     [[ -e $1 ]] && return 0
     sleep 0.05
@@ -70,82 +67,79 @@ complete_line() {
   got=(${(f)"$(<$log)"})
 }
 
-# expect LINE WORD...: every WORD is among the completions of LINE.
-expect() {
+# offers LINE WORD...: every WORD is among the completions of LINE.
+offers() {
   local line=$1 w
   shift
   complete_line $line
   for w in "$@"; do
     if (( ${got[(Ie)$w]} )); then
-      (( ++pass ))
+      ok "'$line' offers '$w'"
     else
-      print -r -- "FAIL '$line' should offer '$w'; got: $got"
-      (( ++fail ))
+      fail "'$line' should offer '$w'; got: $got"
     fi
   done
   return 0
 }
 
-# reject LINE WORD: WORD is not offered.
-reject() {
+# refuses LINE WORD: WORD is not offered.
+refuses() {
   complete_line $1
   if (( ${got[(Ie)$2]} )); then
-    print -r -- "FAIL '$1' should not offer '$2'"
-    (( ++fail ))
+    fail "'$1' should not offer '$2'"
   else
-    (( ++pass ))
+    ok "'$1' does not offer '$2'"
   fi
   return 0
 }
 
-expect "vschan te" template
-expect "vschan q" qemu-args qm
-reject "vschan q" xml
-expect "vschan " xml template validate qemu-args qm agent add remove list apply wait-agent connect help
-expect "vschan --ver" --version --verbose
-expect "vschan xml --tem" --template --templates-dir
-reject "vschan xml --tem" --timeout
-expect "vschan add vm1 --ti" --timeout
-expect "vschan apply vm1 --j" --json
-expect "vschan connect --dr" --drain-timeout
-reject "vschan xml --" --drain-timeout
-expect "vschan xml --template gu" guest-agent guestfwd
-reject "vschan xml --template gu" app-channel
-expect "vschan add vm1 --template se" serial-pty serial-telnet
-expect "vschan template " list show
-expect "vschan template show se" serial-pty serial-telnet
-expect "vschan qm 100 --print-c" --print-command
-expect "vschan help q" qemu-args qm
-expect "vschan xml --channel x --in" --into
+offers "vschan te" template
+offers "vschan q" qemu-args qm
+refuses "vschan q" xml
+offers "vschan " xml template validate qemu-args qm agent add remove list apply wait-agent connect help
+offers "vschan --ver" --version --verbose
+offers "vschan xml --tem" --template --templates-dir
+refuses "vschan xml --tem" --timeout
+offers "vschan add vm1 --ti" --timeout
+offers "vschan apply vm1 --j" --json
+offers "vschan connect --dr" --drain-timeout
+refuses "vschan xml --" --drain-timeout
+offers "vschan xml --template gu" guest-agent guestfwd
+refuses "vschan xml --template gu" app-channel
+offers "vschan add vm1 --template se" serial-pty serial-telnet
+offers "vschan template " list show
+offers "vschan template show se" serial-pty serial-telnet
+offers "vschan qm 100 --print-c" --print-command
+offers "vschan help q" qemu-args qm
+offers "vschan xml --channel x --in" --into
 if (( $+commands[virsh] )); then
   # libvirt's test driver always has a domain named 'test'
-  expect "vschan -c test:///default agent te" test
-  expect "vschan -c test:///default agent test " ping osinfo file-get
-  expect "vschan --connect test:///default wait-agent te" test
+  offers "vschan -c test:///default agent te" test
+  offers "vschan -c test:///default agent test " ping osinfo file-get
+  offers "vschan --connect test:///default wait-agent te" test
   node="test://$src/tests/completions/testnode.xml"
   for cmd in add apply list remove connect wait-agent agent; do
-    expect "vschan -c $node $cmd " vm1
+    offers "vschan -c $node $cmd " vm1
   done
-  reject "vschan -c $node remove " test
-  expect "vschan --connect $node list v" vm1
-  expect "vschan -c $node remove vm1 " ua-app org.example.app.0 serial0 console0
-  expect "vschan -c $node connect vm1 ua" ua-app
-  expect "vschan -c $node remove vm1 ua" ua-app
-  reject "vschan -c $node remove vm1 ua" serial0
-  expect "vschan -c $node remove vm1 ua-app " serial0
-  reject "vschan -c $node connect vm1 ua-app " serial0
+  refuses "vschan -c $node remove " test
+  offers "vschan --connect $node list v" vm1
+  offers "vschan -c $node remove vm1 " ua-app org.example.app.0 serial0 console0
+  offers "vschan -c $node connect vm1 ua" ua-app
+  offers "vschan -c $node remove vm1 ua" ua-app
+  refuses "vschan -c $node remove vm1 ua" serial0
+  offers "vschan -c $node remove vm1 ua-app " serial0
+  refuses "vschan -c $node connect vm1 ua-app " serial0
   # options before or between the positionals, with and without a value
-  expect "vschan -c $node remove --live vm1 " ua-app serial0
-  expect "vschan -c $node remove --timeout 5 vm1 " ua-app org.example.app.0
-  expect "vschan -c $node remove --timeout=5 --config vm1 ua" ua-app
-  expect "vschan -c $node remove vm1 --timeout 5 ua" ua-app
+  offers "vschan -c $node remove --live vm1 " ua-app serial0
+  offers "vschan -c $node remove --timeout 5 vm1 " ua-app org.example.app.0
+  offers "vschan -c $node remove --timeout=5 --config vm1 ua" ua-app
+  offers "vschan -c $node remove vm1 --timeout 5 ua" ua-app
   # after "--" every word is an operand, even one that starts with '-'
-  expect "vschan -c $node remove -- vm1 " ua-app serial0
-  reject "vschan -c $node remove -- -x " vm1
-  expect "vschan -c $node connect --escape ^A --force vm1 " ua-app serial0
+  offers "vschan -c $node remove -- vm1 " ua-app serial0
+  refuses "vschan -c $node remove -- -x " vm1
+  offers "vschan -c $node connect --escape ^A --force vm1 " ua-app serial0
 else
   print "virsh is missing: domain completion not checked"
-  [[ -n ${CI:-} ]] && (( ++fail ))
+  [[ -n ${CI:-} ]] && fail "virsh is required in CI"
 fi
-print "$pass passed, $fail failed"
-(( fail == 0 ))
+summary

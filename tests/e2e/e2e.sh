@@ -33,26 +33,14 @@ port=org.vschan.test.0
 alias=ua-vschan-org-vschan-test-0
 
 started=$SECONDS
-failures=0
 say() { echo "e2e: [$((SECONDS - started))s] $*"; }
-ok() { echo "ok: $*"; }
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
+# shellcheck source=../lib/test.sh
+. "${EMBED_ROOT_SH%/*}/test.sh"
 # A failure after which the rest cannot run.
 die() {
   fail "$*"
   show_console >&2
   exit 1
-}
-skip() {
-  echo "SKIP: $*" >&2
-  if [ -n "${CI-}" ]; then
-    echo "CI is set, so a skip is a failure" >&2
-    exit 1
-  fi
-  exit 77
 }
 
 [ -x "$VSCHAN" ] || skip "'$VSCHAN' is not built"
@@ -78,6 +66,7 @@ initrd=$(cd "$image" && pwd)/initrd.img
 # libvirt puts the agent socket 68 characters below the root and a unix
 # socket path has at most 107: keep the root short.
 root=$(mktemp -d /tmp/vsc-e2e.XXXXXX) || exit 1
+TEST_TMP=$root
 URI="qemu:///embed?root=$root"
 console_log=$root/console.log
 sock=$root/t0.sock
@@ -104,7 +93,7 @@ cleanup() {
   if [ "$status" -ne 0 ] && [ "$status" -ne 77 ] && [ -n "${VSCHAN_E2E_KEEP-}" ]; then
     echo "e2e: kept '$root'" >&2
   else
-    rm -rf "$root"
+    rm -rf "${root:?}"
   fi
   exit "$status"
 }
@@ -123,35 +112,9 @@ kvm | tcg) accel=$VSCHAN_GUEST_ACCEL forced=1 ;;
 esac
 
 # --- helpers ------------------------------------------------------------------
-# vs ARGS...: run vschan on the root; $out, $err, $rc, $ms hold what happened.
+# vs ARGS...: run vschan on the root (see run in tests/lib/test.sh).
 vs() {
-  local t0
-  t0=$(date +%s%N)
-  "$VSCHAN" -c "$URI" "$@" >"$root/out" 2>"$root/err"
-  rc=$?
-  ms=$((($(date +%s%N) - t0) / 1000000))
-  out=$(cat "$root/out")
-  err=$(cat "$root/err")
-}
-
-# expect RC WHAT [STDOUT-REGEX [STDERR-REGEX]]
-expect() {
-  if [ "$rc" -ne "$1" ]; then
-    fail "$2: exit $rc, expected $1"
-    printf '  stdout: %s\n  stderr: %s\n' "$(head -c 600 "$root/out")" "$(head -c 600 "$root/err")" >&2
-    return 1
-  fi
-  if [ -n "${3-}" ] && ! grep -Eq -- "$3" "$root/out"; then
-    fail "$2: stdout lacks /$3/"
-    printf '  stdout: %s\n' "$(head -c 600 "$root/out")" >&2
-    return 1
-  fi
-  if [ -n "${4-}" ] && ! grep -Eq -- "$4" "$root/err"; then
-    fail "$2: stderr lacks /$4/"
-    printf '  stderr: %s\n' "$(head -c 600 "$root/err")" >&2
-    return 1
-  fi
-  ok "$2 (${ms} ms)"
+  run "$VSCHAN" -c "$URI" "$@"
 }
 
 domain_xml() {
@@ -180,7 +143,7 @@ guest_ports() {
 # Only a real listing counts (the agent answered, and its own port is in
 # it): a failed or empty one proves no absence.
 wait_port() {
-  local limit=$((SECONDS + 15)) names
+  local limit=$((SECONDS + TEST_LONG_S)) names
   while :; do
     if ! names=$(guest_ports) || ! grep -qx org.qemu.guest_agent.0 <<<"$names"; then
       [ "$SECONDS" -lt "$limit" ] || { fail "cannot list the guest's ports: agent exec keeps failing"; return 1; }
@@ -192,7 +155,7 @@ wait_port() {
     else
       [ "$2" = absent ] && return 0
     fi
-    [ "$SECONDS" -lt "$limit" ] || { fail "'$1' is not $2 in the guest after 15 s (it has: $(paste -sd ' ' <<<"$names"))"; return 1; }
+    [ "$SECONDS" -lt "$limit" ] || { fail "'$1' is not $2 in the guest after $TEST_LONG_S s (it has: $(paste -sd ' ' <<<"$names"))"; return 1; }
     sleep 0.5
   done
 }
@@ -221,15 +184,15 @@ if [ "$accel" = kvm ]; then
   fi
 fi
 [ "$accel" = tcg ] && boot qemu
-if [ "$accel" = kvm ]; then agent_limit=60; else agent_limit=150; fi
+# Waits for the guest to boot; TCG on a busy machine is slow.
+if [ "$accel" = kvm ]; then agent_limit=$TEST_LONG_S; else agent_limit=300; fi
 
 # --- the agent ----------------------------------------------------------------
 vs wait-agent "$dom" --timeout "$agent_limit" --json
 expect 0 "wait-agent: the agent answers" '"answered_after"' || die "the guest agent never answered"
 say "agent answered: $(tr -d ' \n' <<<"$out")"
-vs wait-agent "$dom" --timeout 10
-expect 0 "wait-agent on a connected agent returns at once" "answers" &&
-  [ "$ms" -lt 5000 ] || fail "wait-agent on a connected agent took $ms ms"
+vs wait-agent "$dom" --timeout "$TEST_LONG_S"
+expect 0 "wait-agent on a connected agent returns at once" "answers" "" "$AT_ONCE_MS"
 
 vs agent "$dom" ping
 expect 0 "agent ping" "the guest agent answers"
@@ -242,8 +205,7 @@ expect 0 "agent hostname" "^vschan-guest$"
 vs agent "$dom" exec -- /bin/sh -c 'echo to-stdout; echo to-stderr >&2; exit 7'
 expect 7 "agent exec: the program's exit status, stdout and stderr" "^to-stdout$" "to-stderr"
 printf 'piped input\n' >"$root/in"
-"$VSCHAN" -c "$URI" agent "$dom" exec --stdin -- /bin/cat <"$root/in" >"$root/out" 2>"$root/err"
-rc=$? ms=0
+vs agent "$dom" exec --stdin -- /bin/cat <"$root/in"
 expect 0 "agent exec --stdin" "^piped input$"
 vs agent "$dom" raw '{"execute":"guest-no-such-command"}'
 expect 3 "agent raw: an unknown command is reported with the agent's desc" "" "not allowed by guest policy.*has not been found"
@@ -262,23 +224,22 @@ vs connect "$dom" "$port" --drain-timeout 0 </dev/null
 expect 0 "connect: stdin at EOF at once, --drain-timeout 0: clean exit"
 
 printf 'hello through %s\n' "$port" >"$root/line"
-"$VSCHAN" -c "$URI" connect "$dom" "$port" --drain-timeout 5 <"$root/line" >"$root/echo" 2>"$root/err"
-rc=$? ms=0
-expect 0 "connect by virtio name: a line" && cmp -s "$root/line" "$root/echo" &&
+vs connect "$dom" "$port" --drain-timeout 5 <"$root/line"
+expect 0 "connect by virtio name: a line" && cmp -s "$root/line" "$root/out" &&
   ok "the line came back echoed" || {
   # Keep the evidence: the exact bytes both ways, and whether the empty
   # input of the connect before really was empty.
-  fail "the line did not come back: '$(cat "$root/echo")'"
+  fail "the line did not come back: '$out'"
   od -A d -c "$root/line" | sed 's/^/  sent: /' >&2
-  od -A d -c "$root/echo" | sed 's/^/  back: /' >&2
+  od -A d -c "$root/out" | sed 's/^/  back: /' >&2
   printf '  /dev/null: %s\n' "$(ls -l /dev/null)" >&2
 }
 
 head -c $((4 << 20)) /dev/urandom >"$root/random"
-t0=$(date +%s%N)
+t0=$(test_now_ms)
 cat "$root/random" | "$VSCHAN" -c "$URI" connect "$dom" "$alias" --drain-timeout 5 2>"$root/err" | cat >"$root/random.back"
 rc=${PIPESTATUS[1]}
-took=$((($(date +%s%N) - t0) / 1000000))
+took=$(($(test_now_ms) - t0)) ms=$took out='' err=$(cat "$root/err")
 expect 0 "connect by alias, through pipes: 4 MiB of random bytes"
 if cmp -s "$root/random" "$root/random.back"; then
   ok "4 MiB came back byte for byte (${took} ms including the 5 s drain)"
@@ -288,28 +249,37 @@ fi
 
 # The same device through the socket QEMU listens on, without libvirt;
 # the echo service in the guest survives the host side reconnecting.
-printf 'direct\n' | "$VSCHAN" connect --socket "$sock" --drain-timeout 5 >"$root/echo" 2>"$root/err"
-rc=$? ms=0
-expect 0 "connect --socket to the channel's socket" && [ "$(cat "$root/echo")" = direct ] &&
-  ok "echoed through the socket" || fail "through the socket: got '$(cat "$root/echo")'"
+printf 'direct\n' >"$root/direct"
+run "$VSCHAN" connect --socket "$sock" --drain-timeout 5 <"$root/direct"
+expect 0 "connect --socket to the channel's socket" && [ "$out" = direct ] &&
+  ok "echoed through the socket" || fail "through the socket: got '$out'"
+
+# hold FIFO LINE: a writer that sends LINE into FIFO, then keeps it open;
+# its pid in $holder.
+hold() {
+  mkfifo "$1"
+  { printf '%s\n' "$2"; exec sleep 600; } >"$1" &
+  holder=$!
+  bg_pids="$bg_pids $holder"
+}
+
+# session_ended: the session in the background is over.
+session_ended() { ! kill -0 "$session" 2>/dev/null; }
 
 # Unplugged under a connected session: the session ends cleanly.  (The
 # embedded driver admits one process at a time, so the session goes
-# through the socket while vschan remove holds the root.)
-mkfifo "$root/hold"
-sleep 60 >"$root/hold" &
-holder=$!
-bg_pids="$bg_pids $holder"
+# through the socket while vschan remove holds the root.)  It is
+# connected once its first line has come back.
+hold "$root/hold" "before the unplug"
 "$VSCHAN" connect --socket "$sock" --drain-timeout forever <"$root/hold" >"$root/unplug.out" 2>"$root/unplug.err" &
 session=$!
 bg_pids="$bg_pids $session"
-sleep 1
+wait_for "$TEST_LONG_S" grep -q "before the unplug" "$root/unplug.out" ||
+  fail "the session through the socket did not echo its line: $(cat "$root/unplug.err")"
 vs remove "$dom" "$port"
 expect 0 "remove '$port' while a session is connected"
-limit=$((SECONDS + 10))
-while kill -0 "$session" 2>/dev/null && [ "$SECONDS" -lt "$limit" ]; do sleep 0.1; done
-if kill -0 "$session" 2>/dev/null; then
-  fail "the session did not end within 10 s of the unplug"
+if ! wait_for "$TEST_LONG_S" session_ended; then
+  fail "the session did not end within $TEST_LONG_S s of the unplug"
 else
   wait "$session"
   src=$?
@@ -328,21 +298,17 @@ expect 1 "connect to the removed device: unknown device" "" "no character device
 vs add "$dom" --template app-channel --set "name=$port" --set "path=$sock" --live
 expect 0 "add '$port' again"
 wait_port "$port" present
-mkfifo "$root/hold2"
-sleep 60 >"$root/hold2" &
-holder=$!
-bg_pids="$bg_pids $holder"
+hold "$root/hold2" "through the stream"
 "$VSCHAN" -c "$URI" connect "$dom" "$port" --drain-timeout forever <"$root/hold2" >"$root/kill.out" 2>"$root/kill.err" &
 session=$!
 bg_pids="$bg_pids $session"
-sleep 2
+wait_for "$TEST_LONG_S" grep -q "through the stream" "$root/kill.out" ||
+  fail "the libvirt stream session did not echo its line: $(cat "$root/kill.err")"
 kill -0 "$session" 2>/dev/null || fail "the libvirt stream session ended early: $(cat "$root/kill.err")"
 qemu_pid=$(cat "$root/run/qemu/$dom.pid" 2>/dev/null)
 [ -n "$qemu_pid" ] && kill "$qemu_pid"
-limit=$((SECONDS + 15))
-while kill -0 "$session" 2>/dev/null && [ "$SECONDS" -lt "$limit" ]; do sleep 0.1; done
-if kill -0 "$session" 2>/dev/null; then
-  fail "the libvirt stream session did not end within 15 s of QEMU going away"
+if ! wait_for "$TEST_LONG_S" session_ended; then
+  fail "the libvirt stream session did not end within $TEST_LONG_S s of QEMU going away"
 else
   wait "$session"
   src=$?
@@ -352,5 +318,4 @@ fi
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 
-say "$failures failure(s)"
-[ "$failures" -eq 0 ]
+summary

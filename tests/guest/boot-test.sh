@@ -35,19 +35,13 @@ test_alias=ua-vschan-test-0
 
 started=$SECONDS
 say() { echo "boot-test: [$((SECONDS - started))s] $*"; }
-fail() {
-  echo "boot-test: FAIL: $*" >&2
+# shellcheck source=../lib/test.sh
+. "$here/../lib/test.sh"
+# A failure ends the test.
+die() {
+  fail "$*"
   show_console >&2
   exit 1
-}
-skip() {
-  echo "boot-test: $*" >&2
-  if [ -n "${CI-}" ]; then
-    echo "boot-test: FAIL (CI is set)" >&2
-    exit 1
-  fi
-  echo "boot-test: SKIPPED" >&2
-  exit 77
 }
 
 for f in "$kernel" "$initrd"; do
@@ -90,7 +84,7 @@ cleanup() {
   if [ "$status" -ne 0 ] && [ "$status" -ne 77 ] && [ -n "${VSCHAN_GUEST_KEEP-}" ]; then
     echo "boot-test: kept '$root'" >&2
   else
-    rm -rf "$root"
+    rm -rf "${root:?}"
   fi
   exit "$status"
 }
@@ -103,21 +97,21 @@ accel_line=$(sh "$here/../lib/embed-root.sh" "$root")
 rc=$?
 set -e
 [ "$rc" -eq 77 ] && skip "libvirt's embedded QEMU driver cannot run here (see above)"
-[ "$rc" -eq 0 ] || fail "embed-root.sh failed ($rc)"
+[ "$rc" -eq 0 ] || die "embed-root.sh failed ($rc)"
 case ${VSCHAN_GUEST_ACCEL-} in
   kvm|tcg) accel=$VSCHAN_GUEST_ACCEL; accel_forced=1 ;;
   "") case $accel_line in "accel: kvm"*) accel=kvm ;; *) accel=tcg ;; esac; accel_forced= ;;
   *) echo "boot-test: VSCHAN_GUEST_ACCEL must be 'kvm' or 'tcg'" >&2; exit 2 ;;
 esac
 
-# Under TCG everything is several times slower.
-if [ "$accel" = kvm ]; then agent_limit=60; else agent_limit=150; fi
+# Waits for the guest to boot: under TCG on a busy machine it is slow.
+if [ "$accel" = kvm ]; then agent_limit=$TEST_LONG_S; else agent_limit=300; fi
 
 # --- helpers ------------------------------------------------------------------
 # domain_xml TYPE: the domain of domain.xml.in for this run.
 domain_xml() {
   for p in "$kernel" "$initrd" "$console_log"; do
-    case $p in *[\'\"\<\>\&\|]*) fail "path '$p' has characters this test does not escape" ;; esac
+    case $p in *[\'\"\<\>\&\|]*) die "path '$p' has characters this test does not escape" ;; esac
   done
   sed -e "s|@TYPE@|$1|" -e "s|@NAME@|$dom|" -e "s|@KERNEL@|$kernel|" \
       -e "s|@INITRD@|$initrd|" -e "s|@CONSOLE_LOG@|$console_log|" \
@@ -133,8 +127,8 @@ oneline() { paste -sd ' ' <<<"$1"; }
 console_has() { [ -f "$console_log" ] && grep -q "$1" "$console_log"; }
 
 check_no_panic() {
-  if console_has 'Kernel panic'; then fail "the guest kernel panicked"; fi
-  domain_running || fail "the guest stopped"
+  if console_has 'Kernel panic'; then die "the guest kernel panicked"; fi
+  domain_running || die "the guest stopped"
 }
 
 # agent_cmd JSON: one guest agent command through libvirt; prints the reply.
@@ -142,7 +136,7 @@ check_no_panic() {
 # vvirsh's settling query it could run before the reconnection has seen the
 # agent channel open, and fail with "agent is not connected".
 agent_cmd() {
-  case $1 in *"'"*) fail "agent command with a single quote: $1" ;; esac
+  case $1 in *"'"*) die "agent command with a single quote: $1" ;; esac
   vvirsh "qemu-agent-command $dom --timeout 10 '$1'"
 }
 
@@ -168,8 +162,8 @@ else:
 # from the kernel and fall back to TCG if there is none.
 step_boot() {
   domain_xml "$1" >"$root/domain.xml"
-  vvirsh define "$root/domain.xml" >/dev/null || fail "cannot define the domain"
-  vvirsh start "$dom" >/dev/null || fail "cannot start the domain"
+  vvirsh define "$root/domain.xml" >/dev/null || die "cannot define the domain"
+  vvirsh start "$dom" >/dev/null || die "cannot start the domain"
   say "started '$dom' ($accel)"
 }
 
@@ -182,14 +176,14 @@ boot_with_fallback() {
       sleep 0.5
     done
     if [ -n "$accel_forced" ]; then
-      fail "no kernel output within 20 s under KVM"
+      die "no kernel output within 20 s under KVM"
     fi
     say "no kernel output within 20 s under KVM; this machine's KVM cannot run the guest, retrying under TCG"
     vvirsh destroy "$dom" >/dev/null 2>&1 || true
-    vvirsh undefine "$dom" >/dev/null || fail "cannot undefine the domain"
+    vvirsh undefine "$dom" >/dev/null || die "cannot undefine the domain"
     rm -f "$console_log"
     accel=tcg
-    agent_limit=150
+    agent_limit=300
   fi
   step_boot qemu
 }
@@ -205,7 +199,7 @@ step_wait_agent() {
     fi
     sleep 1
   done
-  fail "the guest agent did not answer within ${agent_limit} s"
+  die "the guest agent did not answer within ${agent_limit} s"
 }
 
 # step_agent_exec SHELL-COMMAND: run it in the guest with guest-exec, poll
@@ -217,19 +211,19 @@ import json, sys
 print(json.dumps({"execute": "guest-exec", "arguments": {
     "path": "/bin/sh", "arg": ["-c", sys.argv[1]], "capture-output": True}}))
 ' "$1")
-  reply=$(agent_cmd "$req") || fail "guest-exec of '$1' failed"
+  reply=$(agent_cmd "$req") || die "guest-exec of '$1' failed"
   pid=$(json_get return pid <<<"$reply")
-  limit=$((SECONDS + 30))
+  limit=$((SECONDS + TEST_LONG_S))
   while :; do
     status=$(agent_cmd "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}") ||
-      fail "guest-exec-status for '$1' failed"
+      die "guest-exec-status for '$1' failed"
     [ "$(json_get return exited <<<"$status")" = true ] && break
-    [ "$SECONDS" -lt "$limit" ] || fail "'$1' did not finish in the guest within 30 s"
+    [ "$SECONDS" -lt "$limit" ] || die "'$1' did not finish in the guest within $TEST_LONG_S s"
     sleep 0.2
   done
   local code
   code=$(json_get return exitcode <<<"$status")
-  [ "$code" = 0 ] || fail "'$1' exited with $code in the guest: $(json_get return err-data <<<"$status" 2>/dev/null)"
+  [ "$code" = 0 ] || die "'$1' exited with $code in the guest: $(json_get return err-data <<<"$status" 2>/dev/null)"
   json_get return out-data <<<"$status" 2>/dev/null || true
 }
 
@@ -239,7 +233,7 @@ step_guest_ports() { step_agent_exec 'ls /dev/virtio-ports'; }
 # step_wait_port NAME present|absent: the guest's port supervisor rescans
 # every 0.2 s, so allow it a few seconds.
 step_wait_port() {
-  local limit=$((SECONDS + 15)) names
+  local limit=$((SECONDS + TEST_LONG_S)) names
   while :; do
     names=$(step_guest_ports)
     if grep -qx "$1" <<<"$names"; then
@@ -247,7 +241,7 @@ step_wait_port() {
     else
       [ "$2" = absent ] && return 0
     fi
-    [ "$SECONDS" -lt "$limit" ] || fail "'$1' is not $2 in the guest's /dev/virtio-ports after 15 s (it has: $(oneline "$names"))"
+    [ "$SECONDS" -lt "$limit" ] || die "'$1' is not $2 in the guest's /dev/virtio-ports after $TEST_LONG_S s (it has: $(oneline "$names"))"
     sleep 0.5
   done
 }
@@ -262,7 +256,7 @@ step_add_channel() {
 </channel>
 EOF
   vvirsh attach-device "$dom" "$root/channel.xml" --live >/dev/null ||
-    fail "cannot hot-plug '$test_port'"
+    die "cannot hot-plug '$test_port'"
   say "hot-plugged '$test_port' on '$test_sock'"
 }
 
@@ -271,14 +265,14 @@ EOF
 # new connection (the echo must survive the host side reconnecting).
 # (vschan connect)
 step_echo() {
-  python3 - "$test_sock" <<'EOF' || fail "the echo through '$test_port' failed"
+  python3 - "$test_sock" "$TEST_LONG_S" <<'EOF' || die "the echo through '$test_port' failed"
 import os, socket, sys, threading, time
 
-path = sys.argv[1]
+path, patience = sys.argv[1], float(sys.argv[2])
 
 def roundtrip(data, what):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(30)
+    s.settimeout(patience)
     s.connect(path)
     sent_at = time.monotonic()
     error = []
@@ -318,7 +312,7 @@ EOF
 # Unplug the test channel by its alias.  (vschan remove)
 step_remove_channel() {
   vvirsh detach-device-alias "$dom" "$test_alias" --live >/dev/null ||
-    fail "cannot unplug '$test_port'"
+    die "cannot unplug '$test_port'"
   say "unplugged '$test_port'"
 }
 
@@ -329,7 +323,7 @@ say "kernel and init: $(grep -c 'vschan-guest:' "$console_log" 2>/dev/null || ec
 
 names=$(step_guest_ports)
 grep -qx org.qemu.guest_agent.0 <<<"$names" ||
-  fail "the guest's /dev/virtio-ports does not list the agent port (it has: $(oneline "$names"))"
+  die "the guest's /dev/virtio-ports does not list the agent port (it has: $(oneline "$names"))"
 say "the guest sees: $(oneline "$names")"
 
 # Twice: the second plug reuses the guest's device name (vport0pN) of the

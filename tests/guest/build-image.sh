@@ -30,13 +30,9 @@ say() { echo "build-image: $*"; }
 die() { echo "build-image: $*" >&2; exit 1; }
 
 # A missing package archive is the one reason to skip rather than fail.
+. "$here/../lib/test.sh"
 cannot_download() {
-  echo "build-image: $*" >&2
-  if [ -n "${CI-}" ]; then
-    exit 1
-  fi
-  echo "build-image: skipping (set CI to make this a failure)" >&2
-  exit 77
+  skip "build-image: $*"
 }
 
 # newer FILE THAN: FILE exists and was modified after THAN.

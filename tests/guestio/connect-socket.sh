@@ -11,23 +11,18 @@ set -uo pipefail
 VSCHAN=${1:?usage: connect-socket.sh VSCHAN}
 here=$(cd "$(dirname "$0")" && pwd)
 PEER=$here/echo-peer.py
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-not_ok() { failed=$((failed + 1)); echo "FAIL: $*"; }
-skip() {
-  echo "SKIP: $*"
-  if [ -n "${CI-}" ]; then echo "CI is set, so a skip is a failure"; exit 1; fi
-  exit 77
-}
+# shellcheck source=../lib/test.sh
+. "$here/../lib/test.sh"
 [ -x "$VSCHAN" ] || skip "'$VSCHAN' is not built"
 command -v python3 >/dev/null 2>&1 || skip "python3 is missing"
 
 dir=$(mktemp -d /tmp/vsc-conn.XXXXXX) || exit 1
-peer_pid=
+TEST_TMP=$dir
+peer_pid= holder=
 cleanup() {
   [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null
-  rm -rf "$dir"
+  [ -n "$holder" ] && kill "$holder" 2>/dev/null
+  rm -rf "${dir:?}"
 }
 trap cleanup EXIT
 SOCK=$dir/peer.sock
@@ -37,12 +32,10 @@ peer() {
   rm -f "$dir/ready"
   python3 "$PEER" "$SOCK" "$@" >"$dir/ready" &
   peer_pid=$!
-  for _ in $(seq 100); do
-    [ -s "$dir/ready" ] && return 0
-    sleep 0.05
-  done
-  not_ok "the peer did not start ($*)"
-  return 1
+  if ! wait_for "$TEST_LONG_S" test -s "$dir/ready"; then
+    fail "the peer did not start ($*)"
+    return 1
+  fi
 }
 
 peer_done() {
@@ -50,14 +43,13 @@ peer_done() {
   peer_pid=
 }
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # same WHAT A B: files A and B are equal.
 same() {
   if cmp -s "$2" "$3"; then
     ok "$1 ($(wc -c <"$2") bytes, byte for byte)"
   else
-    not_ok "$1: sent $(wc -c <"$2") bytes, got $(wc -c <"$3"); $(cmp "$2" "$3" 2>&1 | head -n 1)"
+    fail "$1: sent $(wc -c <"$2") bytes, got $(wc -c <"$3"); $(cmp "$2" "$3" 2>&1 | head -n 1)"
   fi
 }
 
@@ -66,26 +58,44 @@ head -c $((12 << 20)) /dev/urandom >"$dir/random"
 python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 64)' >>"$dir/random"
 
 # --- both ways ----------------------------------------------------------------
+# The peer's close ends the session at once: a drain as long as
+# TEST_LONG_S would otherwise be waited for.
 peer echo
-t0=$(now_ms)
-cat "$dir/random" | "$VSCHAN" connect --socket "$SOCK" --half-close --drain-timeout 60 2>"$dir/err" | cat >"$dir/back"
+t0=$(test_now_ms)
+cat "$dir/random" | "$VSCHAN" connect --socket "$SOCK" --half-close --drain-timeout "$TEST_LONG_S" 2>"$dir/err" |
+  cat >"$dir/back"
 rc=${PIPESTATUS[1]}
-took=$(($(now_ms) - t0))
+took=$(($(test_now_ms) - t0))
 peer_done
 [ "$rc" -eq 0 ] && ok "echo through pipes, --half-close: exit 0 in $took ms" ||
-  not_ok "echo through pipes: exit $rc: $(cat "$dir/err")"
+  fail "echo through pipes: exit $rc: $(cat "$dir/err")"
 same "echo through pipes" "$dir/random" "$dir/back"
-# The peer's close ends it at once, not the drain timeout of 60 s: only
-# waiting for that takes half of it.
-[ "$took" -lt 30000 ] || not_ok "echo through pipes took $took ms: the peer's close should end it at once"
+# The peer's close ends it at once, not the drain timeout: only waiting for
+# that takes half of it.
+[ "$took" -lt "$AT_ONCE_MS" ] || fail "echo through pipes took $took ms: the peer's close should end it at once"
 
 peer echo
 "$VSCHAN" connect --socket "$SOCK" --drain-timeout 0.5 <"$dir/random" >"$dir/back" 2>"$dir/err"
 rc=$?
 peer_done
 [ "$rc" -eq 0 ] && ok "echo from and to files, no half-close: ends after the drain timeout" ||
-  not_ok "echo with drain: exit $rc: $(cat "$dir/err")"
+  fail "echo with drain: exit $rc: $(cat "$dir/err")"
 same "echo with drain" "$dir/random" "$dir/back"
+
+# --drain-timeout 0 ends once the input is sent, even while the device
+# still talks; any other drain waits until the device is quiet.
+peer chatter
+timeout -k 5 "$TEST_LONG_S" "$VSCHAN" connect --socket "$SOCK" --drain-timeout 0 </dev/null >"$dir/back" 2>"$dir/err"
+rc=$?
+peer_done
+[ "$rc" -eq 0 ] && ok "a device that keeps talking, --drain-timeout 0: ends all the same" ||
+  fail "a device that keeps talking, --drain-timeout 0: exit $rc$([ "$rc" -eq 124 ] && echo ", killed after $TEST_LONG_S s"): $(cat "$dir/err")"
+peer chatter
+timeout -k 5 8 "$VSCHAN" connect --socket "$SOCK" --drain-timeout 5 </dev/null >"$dir/back" 2>"$dir/err"
+rc=$?
+peer_done
+[ "$rc" -eq 124 ] && [ -s "$dir/back" ] && ok "a device that keeps talking, --drain-timeout 5: still connected after 8 s" ||
+  fail "a device that keeps talking, --drain-timeout 5: exit $rc within 8 s, $(wc -c <"$dir/back") bytes: $(cat "$dir/err")"
 
 # --- one way --------------------------------------------------------------------
 peer send "$dir/random"
@@ -93,35 +103,36 @@ peer send "$dir/random"
 rc=${PIPESTATUS[0]}
 peer_done
 [ "$rc" -eq 0 ] && ok "peer to stdout, stdin empty, --drain-timeout forever: ends when the peer closes" ||
-  not_ok "peer to stdout: exit $rc: $(cat "$dir/err")"
+  fail "peer to stdout: exit $rc: $(cat "$dir/err")"
 same "peer to stdout" "$dir/random" "$dir/back"
 
 peer sink "$dir/sunk"
 cat "$dir/random" | "$VSCHAN" connect --socket "$SOCK" --half-close >"$dir/back" 2>"$dir/err"
 rc=$?
 peer_done
-[ "$rc" -eq 0 ] && ok "stdin to peer, --half-close" || not_ok "stdin to peer: exit $rc: $(cat "$dir/err")"
+[ "$rc" -eq 0 ] && ok "stdin to peer, --half-close" || fail "stdin to peer: exit $rc: $(cat "$dir/err")"
 same "stdin to peer" "$dir/random" "$dir/sunk"
-[ -s "$dir/back" ] && not_ok "stdin to peer: unexpected output"
+[ -s "$dir/back" ] && fail "stdin to peer: unexpected output"
 
 # --- the peer closes half way ---------------------------------------------------
 peer close-after 100000
-t0=$(now_ms)
-cat "$dir/random" | "$VSCHAN" connect --socket "$SOCK" --drain-timeout forever >"$dir/back" 2>"$dir/err"
+t0=$(test_now_ms)
+cat "$dir/random" | timeout -k 5 "$TEST_LONG_S" "$VSCHAN" connect --socket "$SOCK" --drain-timeout forever \
+  >"$dir/back" 2>"$dir/err"
 rc=${PIPESTATUS[1]}
-took=$(($(now_ms) - t0))
+took=$(($(test_now_ms) - t0))
 peer_done
 # The rest of the input never reaches it: an error that says how much.
 if [ "$rc" -eq 3 ] &&
    grep -Eq "closed before the input ended: [0-9]+ bytes were sent, [0-9]+ read but not sent, and the rest of the input was not read \[guest-input-lost\]" "$dir/err"; then
   ok "the peer closes after 100000 bytes: exit 3 in $took ms, the input left is counted"
 else
-  not_ok "peer closes half way: exit $rc: $(cat "$dir/err")"
+  fail "peer closes half way: exit $rc: $(cat "$dir/err")"
 fi
 head -c 100000 "$dir/random" >"$dir/first"
 same "what came before the peer closed" "$dir/first" "$dir/back"
 # --drain-timeout forever: only the peer's close ends it (a hang shows here)
-[ "$took" -lt 30000 ] || not_ok "the peer's close took $took ms to end the session"
+[ "$took" -lt "$AT_ONCE_MS" ] || fail "the peer's close took $took ms to end the session"
 
 # An input that is open but idle (a FIFO nobody writes) loses nothing when
 # the peer closes: a clean end.
@@ -135,21 +146,22 @@ peer_done
 kill "$idle_writer" 2>/dev/null
 wait "$idle_writer" 2>/dev/null
 [ "$rc" -eq 0 ] && [ ! -s "$dir/err" ] && ok "the peer closes, the input is open but idle: exit 0" ||
-  not_ok "peer closes, idle input: exit $rc: $(cat "$dir/err")"
+  fail "peer closes, idle input: exit $rc: $(cat "$dir/err")"
 
 # --- the reader of our output goes away -------------------------------------------
 peer send "$dir/random"
-t0=$(now_ms)
-"$VSCHAN" connect --socket "$SOCK" --drain-timeout forever </dev/null 2>"$dir/err" | head -c 10 >"$dir/back"
+t0=$(test_now_ms)
+timeout -k 5 "$TEST_LONG_S" "$VSCHAN" connect --socket "$SOCK" --drain-timeout forever </dev/null 2>"$dir/err" |
+  head -c 10 >"$dir/back"
 rc=${PIPESTATUS[0]}
-took=$(($(now_ms) - t0))
+took=$(($(test_now_ms) - t0))
 peer_done
 # What the peer sent and nobody read: an error that says how much; and at
 # once (--drain-timeout forever: a hang shows here).
-[ "$rc" -eq 2 ] && [ "$(wc -c <"$dir/back")" -eq 10 ] && [ "$took" -lt 30000 ] &&
+[ "$rc" -eq 2 ] && [ "$(wc -c <"$dir/back")" -eq 10 ] && [ "$took" -lt "$AT_ONCE_MS" ] &&
   grep -Eq "the output was closed after [0-9]+ bytes: [1-9][0-9]* bytes from .* were not written \[guest-output-closed\]" "$dir/err" &&
   ok "output closed early (| head -c 10): exit 2 in $took ms, the bytes not written are counted" ||
-  not_ok "output closed early: exit $rc, $(wc -c <"$dir/back") bytes, $took ms: $(cat "$dir/err")"
+  fail "output closed early: exit $rc, $(wc -c <"$dir/back") bytes, $took ms: $(cat "$dir/err")"
 
 # --- a peer that never reads ------------------------------------------------------
 # The input waits for it while stdin is still open: bounded by the stall
@@ -163,44 +175,46 @@ if [ "$rc" -eq 3 ] &&
    grep -Eq "took no input for 5 s: [1-9][0-9]* bytes of the input were not delivered, nor the rest of the input \[guest-stalled\]" "$dir/err"; then
   ok "a peer that never reads: exit 3 after the stall timeout, the input left is counted"
 else
-  not_ok "a peer that never reads: exit $rc: $(cat "$dir/err")"
+  fail "a peer that never reads: exit $rc: $(cat "$dir/err")"
 fi
 
 # --- a signal ends the session ------------------------------------------------------
 peer echo
 mkfifo "$dir/hold"
-sleep 30 >"$dir/hold" &
+sleep 600 >"$dir/hold" &
 holder=$!
 "$VSCHAN" connect --socket "$SOCK" <"$dir/hold" >/dev/null 2>"$dir/err" &
 session=$!
-sleep 0.5
+# The peer removes its socket once it has accepted the connection.
+wait_for "$TEST_LONG_S" test ! -e "$SOCK" || fail "SIGTERM: the session did not connect"
 kill -TERM "$session"
 wait "$session"
 rc=$?
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
+holder=
 peer_done
 [ "$rc" -eq 143 ] && ok "SIGTERM ends the session: exit 128+15" ||
-  not_ok "SIGTERM: exit $rc: $(cat "$dir/err")"
+  fail "SIGTERM: exit $rc: $(cat "$dir/err")"
 
 # --- errors ----------------------------------------------------------------------------
 "$VSCHAN" connect --socket "$dir/none.sock" </dev/null >"$dir/out" 2>"$dir/err"
 rc=$?
 [ "$rc" -eq 3 ] && grep -q "cannot connect to socket '$dir/none.sock'" "$dir/err" &&
-  ok "no such socket: exit 3, '$(head -n 1 "$dir/err")'" || not_ok "no such socket: exit $rc: $(cat "$dir/err")"
+  ok "no such socket: exit 3, '$(head -n 1 "$dir/err")'" || fail "no such socket: exit $rc: $(cat "$dir/err")"
 
 long=/tmp/$(printf 'x%.0s' $(seq 120))
 "$VSCHAN" connect --socket "$long" </dev/null >"$dir/out" 2>"$dir/err"
 rc=$?
 [ "$rc" -eq 1 ] && grep -q "longer than" "$dir/err" && ok "socket path too long: exit 1" ||
-  not_ok "socket path too long: exit $rc: $(cat "$dir/err")"
+  fail "socket path too long: exit $rc: $(cat "$dir/err")"
 
 usage_case() {
   local what=$1
   shift
   "$VSCHAN" connect "$@" </dev/null >"$dir/out" 2>"$dir/err"
   local rc=$?
-  [ "$rc" -eq 2 ] && ok "usage: $what: exit 2" || not_ok "usage: $what: exit $rc: $(cat "$dir/err")"
+  [ "$rc" -eq 2 ] && ok "usage: $what: exit 2" || fail "usage: $what: exit $rc: $(cat "$dir/err")"
 }
 usage_case "no arguments"
 usage_case "--socket and a domain" --socket "$SOCK" vm1 serial0
@@ -209,11 +223,10 @@ usage_case "--force with --socket" --socket "$SOCK" --force
 usage_case "bad escape" --socket "$SOCK" --escape '^1'
 usage_case "bad drain timeout" --socket "$SOCK" --drain-timeout -1
 "$VSCHAN" connect --help >"$dir/out" 2>&1 && grep -q -- "--drain-timeout" "$dir/out" &&
-  ok "connect --help" || not_ok "connect --help"
+  ok "connect --help" || fail "connect --help"
 
 # --- a terminal: raw mode, escape key, restored on every way out --------------------
 python3 "$here/tty-session.py" "$VSCHAN" "$PEER" "$dir" && ok "terminal sessions (tty-session.py)" ||
-  not_ok "terminal sessions (tty-session.py)"
+  fail "terminal sessions (tty-session.py)"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

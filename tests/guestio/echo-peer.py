@@ -11,6 +11,8 @@ usage: echo-peer.py SOCKET MODE [ARG]
                 after the client's EOF
   deaf          read nothing, send nothing; close when the client hangs up
                 (or after 60 s)
+  chatter       send a byte every 50 ms and discard what the client sends,
+                until the client closes: a device that never goes quiet
 
 Serves one connection, then exits.  Writes 'ready' to stdout once listening.
 """
@@ -18,6 +20,18 @@ import os
 import select
 import socket
 import sys
+
+
+def chatter(conn):
+    try:
+        while True:
+            readable, _, _ = select.select([conn], [], [], 0.05)
+            if readable and not conn.recv(1 << 16):
+                break
+            conn.sendall(b".")
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    conn.close()
 
 
 def main():
@@ -57,6 +71,9 @@ def main():
                     break
                 f.write(data)
         conn.close()
+        return
+    if mode == "chatter":
+        chatter(conn)
         return
     limit = int(arg) if mode == "close-after" else None
     done = 0

@@ -34,7 +34,7 @@ def start_peer(*args):
     return p
 
 
-def read_until(fd, want, timeout=5.0):
+def read_until(fd, want, timeout=60.0):
     """Read from the pty master until want (bytes) shows up."""
     got = b""
     end = time.monotonic() + timeout
@@ -73,7 +73,7 @@ def session(extra, peer_args, drive, what):
               what + ": raw mode while connected (no echo, no line editing)")
         want_rc = drive(master, proc)
         try:
-            rc = proc.wait(timeout=10)
+            rc = proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
             rc = proc.wait()
@@ -111,7 +111,7 @@ def other_escape(master, proc):
 
 
 def sigterm(master, proc):
-    time.sleep(0.2)
+    # The banner has come: vschan catches signals before it connects.
     proc.send_signal(signal.SIGTERM)
     return 128 + signal.SIGTERM
 

@@ -56,6 +56,7 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import injection as model  # noqa: E402  (pieces, QEMU option reference, shellwords)
+from testlib import LONG_S, skip  # noqa: E402  (injection put tests/lib on the path)
 
 VSCHAN = model.VSCHAN = sys.argv[1] if len(sys.argv) > 1 else None
 STAGE = sys.argv[2] if len(sys.argv) > 2 else None
@@ -314,7 +315,7 @@ class Qemu:
                                      stdout=self.errfile, stderr=self.errfile,
                                      preexec_fn=die_with_parent)
         theirs.close()
-        ours.settimeout(60)
+        ours.settimeout(LONG_S)
         self.sock = ours
         self.io = ours.makefile("rwb")
         self.greeting = self.io.readline()
@@ -329,7 +330,7 @@ class Qemu:
         if self.greeting:
             self.cmd("qmp_capabilities")
             return True
-        self.proc.wait(timeout=30)
+        self.proc.wait(timeout=LONG_S)
         return False
 
     def cmd(self, execute, **arguments):
@@ -691,14 +692,6 @@ def check_native(name, vals, chardevs, ports, keys_of):
 
 
 # ------------------------------------------------------------------- main
-
-def skip(reason):
-    print("SKIP: " + reason)
-    if os.environ.get("CI"):
-        print("CI is set, so a skip is a failure")
-        return 1
-    return 77
-
 
 def main():
     if STAGE not in ("qemu", "libvirt") or not VSCHAN:

@@ -36,6 +36,9 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testlib import LONG_S, skip  # noqa: E402
+
 # Set by main(); injection-real.py imports this file for its pieces and
 # its reference of QEMU's option parser.
 VSCHAN = None
@@ -203,7 +206,7 @@ def tree_shape(elem, skip):
 # ------------------------------------------------------------------ runs
 
 def run(args, stdin=None):
-    p = subprocess.run([VSCHAN] + args, input=stdin, capture_output=True, timeout=60,
+    p = subprocess.run([VSCHAN] + args, input=stdin, capture_output=True, timeout=LONG_S,
                        env=dict(os.environ, NO_COLOR="1"))
     return p
 
@@ -339,8 +342,7 @@ def main():
     VSCHAN = sys.argv[1]
     COUNT = int(sys.argv[2]) if len(sys.argv) > 2 else 1500
     if not shutil.which("perl") or subprocess.run(["perl", "-MText::ParseWords", "-e1"]).returncode:
-        print("perl with Text::ParseWords is missing (apt-get install perl)")
-        return 1 if os.environ.get("CI") else 77
+        return skip("perl with Text::ParseWords is missing (apt-get install perl)")
     print("seed %d (VSCHAN_PROPERTY_SEED=%d repeats this run), %d values" % (SEED, SEED, COUNT), flush=True)
     rng = random.Random(SEED)
     references()

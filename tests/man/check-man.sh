@@ -5,13 +5,13 @@
 set -u
 src=$1
 vschan=${2:-}
-fail=0 ok=0
+. "$src/tests/lib/test.sh"
 for tool in mandoc groff; do
-  command -v $tool >/dev/null || { echo "$tool is missing (Debian packages mandoc, groff-base)"; [ -n "${CI:-}" ] && exit 1; exit 77; }
+  command -v $tool >/dev/null || skip "$tool is missing (Debian packages mandoc, groff-base)"
 done
 for page in "$src"/man/*.[15]; do
   out=$(mandoc -Tlint -W warning "$page" 2>&1; groff -ww -man -z "$page" 2>&1)
-  if [ -n "$out" ]; then echo "FAIL $(basename "$page") has warnings:"; echo "$out"; fail=$((fail + 1)); else ok=$((ok + 1)); fi
+  if [ -n "$out" ]; then fail "$(basename "$page") has warnings:"; test_quote "$out"; else ok "$(basename "$page") renders without warnings"; fi
 done
 
 man1="$src/man/vschan.1"
@@ -20,15 +20,15 @@ man1="$src/man/vschan.1"
 . "$src/tests/lib/commands.sh"
 commands=$(vsct_commands "$src")
 declared=$(vsct_commands_declared "$src")
-if [ "$(echo "$commands" | wc -w)" -eq "$declared" ] && [ "$declared" -ge 12 ]; then ok=$((ok + 1)); else
-  echo "FAIL read $(echo "$commands" | wc -w) command names of $declared declared in commands.def"; fail=$((fail + 1)); fi
+check "read $(echo "$commands" | wc -w) command names of $declared declared in commands.def" \
+  '[ "$(echo "$commands" | wc -w)" -eq "$declared" ] && [ "$declared" -ge 12 ]'
 for cmd in $commands; do
-  if grep -q "^\.SS vschan $(echo "$cmd" | sed 's/-/\\\\-/g')" "$man1"; then ok=$((ok + 1)); else echo "FAIL command '$cmd' has no section in vschan(1)"; fail=$((fail + 1)); fi
+  if grep -q "^\.SS vschan $(echo "$cmd" | sed 's/-/\\\\-/g')" "$man1"; then ok "command '$cmd' has a section in vschan(1)"; else fail "command '$cmd' has no section in vschan(1)"; fi
 done
 # Options: every long option of every getopt table in src/cli.
 for opt in $(grep -ho '{ "[a-z][a-z-]*", *\(no\|required\|optional\)_argument' "$src"/src/cli/*.c "$src"/src/cli/*.h | sed 's/{ "\([^"]*\)".*/\1/' | sort -u); do
   pat=$(echo "$opt" | sed 's/-/\\\\-/g')
-  if grep -q "\\\\-\\\\-$pat" "$man1"; then ok=$((ok + 1)); else echo "FAIL option '--$opt' is not in vschan(1)"; fail=$((fail + 1)); fi
+  if grep -q "\\\\-\\\\-$pat" "$man1"; then ok "option '--$opt' is in vschan(1)"; else fail "option '--$opt' is not in vschan(1)"; fi
 done
 # Options per command: each option of src/cli/cmd-NAME.c (its getopt
 # tables, with the shared VSC_*_OPTIONS macros of src/cli/*.h expanded, and
@@ -65,23 +65,24 @@ check_section() {  # LABEL SECTION-TEXT OPTION...
   for opt in "$@"; do
     case $opt in
       help) continue ;;
-      MISSING-MACRO-*) echo "FAIL $label uses ${opt#MISSING-MACRO-}, whose #define is not in src/cli/*.h"; fail=$((fail + 1)); continue ;;
+      MISSING-MACRO-*) fail "$label uses ${opt#MISSING-MACRO-}, whose #define is not in src/cli/*.h"; continue ;;
       ?) dashes='\\-' ;;
       *) dashes='\\-\\-' ;;
     esac
     pat=$(echo "$opt" | sed 's/-/\\\\-/g')
-    if echo "$text" | grep -Eq "$dashes$pat([^a-z\\]|\\\\[^-]|\$)"; then ok=$((ok + 1)); else
-      echo "FAIL option '$(echo "$dashes" | tr -d '\\')$opt' of $label is not in its section of vschan(1)"; fail=$((fail + 1)); fi
+    if echo "$text" | grep -Eq "$dashes$pat([^a-z\\]|\\\\[^-]|\$)"; then
+      ok "option '$(echo "$dashes" | tr -d '\\')$opt' of $label is in its section of vschan(1)"; else
+      fail "option '$(echo "$dashes" | tr -d '\\')$opt' of $label is not in its section of vschan(1)"; fi
   done
 }
 check_section "the global options" "$(section '^\.SH GLOBAL OPTIONS')" $(long_options "$src/src/cli/main.c") $(short_options "$src/src/cli/main.c")
 for cmd in $commands; do
   file="$src/src/cli/cmd-$cmd.c"
-  if [ ! -f "$file" ]; then echo "FAIL command '$cmd' has no $file"; fail=$((fail + 1)); continue; fi
+  if [ ! -f "$file" ]; then fail "command '$cmd' has no $file"; continue; fi
   files=$file
   [ "$cmd" = agent ] && files="$file $(ls "$src"/src/cli/agent-*.c 2>/dev/null)"
-  if [ -n "$(vsct_command_needs "$src" "$cmd")" ]; then ok=$((ok + 1)); else
-    echo "FAIL read no needs of '$cmd' from commands.def"; fail=$((fail + 1)); fi
+  if [ -n "$(vsct_command_needs "$src" "$cmd")" ]; then ok "read the needs of '$cmd' from commands.def"; else
+    fail "read no needs of '$cmd' from commands.def"; fi
   text=$(section "^\\.SS vschan $(echo "$cmd" | sed 's/-/\\\\\\\\-/g')( |\$)")
   # shellcheck disable=SC2086
   check_section "'vschan $cmd'" "$text" $( (long_options $files; needed_options "$cmd") | sort -u) \
@@ -94,34 +95,34 @@ done
 man5="$src/man/vschan-spec.5"
 optsec=$(sed -n '/^\.SH OPTION SYNTAX/,/^\.SH /p' "$man5")
 keys=$(grep -o '\(key_is\|strn\{0,1\}cmp\)(key, [^)]*)' "$src/src/spec/option.c" | grep -o '"[^"]*"' | tr -d '"' | sort -u)
-if [ "$(echo "$keys" | wc -w)" -ge 25 ]; then ok=$((ok + 1)); else
-  echo "FAIL read only $(echo "$keys" | wc -w) option keys from src/spec/option.c: the parser changed shape, update this test"; fail=$((fail + 1)); fi
+if [ "$(echo "$keys" | wc -w)" -ge 25 ]; then ok "read $(echo "$keys" | wc -w) option keys from src/spec/option.c"; else
+  fail "read only $(echo "$keys" | wc -w) option keys from src/spec/option.c: the parser changed shape, update this test"; fi
 for key in $keys; do
   re=$(printf '%s' "$key" | sed 's/\./\\./g')
   case $key in
     *.) pat="(^|[^A-Za-z0-9_.])$re[^ ]" ;;
     *) pat="(^|[^A-Za-z0-9_.])$re([^A-Za-z0-9_.]|\\.([^a-z]|\$)|\$)" ;;
   esac
-  if echo "$optsec" | grep -Eq "$pat"; then ok=$((ok + 1)); else echo "FAIL option key '$key' is not in the OPTION SYNTAX section of vschan-spec(5)"; fail=$((fail + 1)); fi
+  if echo "$optsec" | grep -Eq "$pat"; then ok "option key '$key' is in the OPTION SYNTAX section of vschan-spec(5)"; else
+    fail "option key '$key' is not in the OPTION SYNTAX section of vschan-spec(5)"; fi
 done
 # Every rule of the model (its table in src/model/rules.c) has an entry
 # in the RULES section of vschan-spec(5): messages name rules by id.
 rulesec=$(sed -n '/^\.SH RULES/,/^\.SH /p' "$man5")
 rules=$(sed -n 's/^  { "\([a-z0-9-]*\)", VSC_SEV_[A-Z]*,.*/\1/p' "$src/src/model/rules.c")
-if [ "$(echo "$rules" | wc -w)" -ge 40 ]; then ok=$((ok + 1)); else
-  echo "FAIL read only $(echo "$rules" | wc -w) rules from src/model/rules.c: the table changed shape, update this test"; fail=$((fail + 1)); fi
+if [ "$(echo "$rules" | wc -w)" -ge 40 ]; then ok "read $(echo "$rules" | wc -w) rules from src/model/rules.c"; else
+  fail "read only $(echo "$rules" | wc -w) rules from src/model/rules.c: the table changed shape, update this test"; fi
 for rule in $rules; do
-  if echo "$rulesec" | grep -Eq "^\.BR? (.*[ \"])?$rule([ ,\"]|\$)"; then ok=$((ok + 1)); else
-    echo "FAIL rule '$rule' has no entry in the RULES section of vschan-spec(5)"; fail=$((fail + 1)); fi
+  if echo "$rulesec" | grep -Eq "^\.BR? (.*[ \"])?$rule([ ,\"]|\$)"; then ok "rule '$rule' has an entry in the RULES section of vschan-spec(5)"; else
+    fail "rule '$rule' has no entry in the RULES section of vschan-spec(5)"; fi
 done
 if [ -n "$vschan" ]; then
   for cmd in $commands; do
     help=$("$vschan" "$cmd" --help 2>&1)
     for part in '^usage: vschan' '^Options:' '^Examples*:'; do
-      if echo "$help" | grep -q "$part"; then ok=$((ok + 1)); else echo "FAIL 'vschan $cmd --help' lacks $part"; fail=$((fail + 1)); fi
+      if echo "$help" | grep -q "$part"; then ok "'vschan $cmd --help' has $part"; else fail "'vschan $cmd --help' lacks $part"; fi
     done
-    if [ "$("$vschan" help "$cmd" 2>&1)" = "$help" ]; then ok=$((ok + 1)); else echo "FAIL 'vschan help $cmd' differs from 'vschan $cmd --help'"; fail=$((fail + 1)); fi
+    if [ "$("$vschan" help "$cmd" 2>&1)" = "$help" ]; then ok "'vschan help $cmd' is 'vschan $cmd --help'"; else fail "'vschan help $cmd' differs from 'vschan $cmd --help'"; fi
   done
 fi
-echo "$ok passed, $fail failed"
-[ $fail -eq 0 ]
+summary

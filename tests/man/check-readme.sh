@@ -3,18 +3,16 @@
 # README.md (the table under "## Commands").  Usage: check-readme.sh SOURCE_DIR
 set -u
 src=$1
-fail=0 ok=0
+. "$src/tests/lib/test.sh"
 . "$src/tests/lib/commands.sh"
 commands=$(vsct_commands "$src")
 declared=$(vsct_commands_declared "$src")
-if [ "$(echo "$commands" | wc -w)" -eq "$declared" ] && [ "$declared" -ge 12 ]; then ok=$((ok + 1)); else
-  echo "FAIL read $(echo "$commands" | wc -w) command names of $declared declared in commands.def"; fail=$((fail + 1)); fi
+check "read $(echo "$commands" | wc -w) command names of $declared declared in commands.def" \
+  '[ "$(echo "$commands" | wc -w)" -eq "$declared" ] && [ "$declared" -ge 12 ]'
 # The table: the lines starting with '|' after the heading, up to the next heading.
 table=$(sed -n '/^## Commands/,/^#/p' "$src/README.md" | grep '^|')
-if [ -n "$table" ]; then ok=$((ok + 1)); else echo "FAIL README.md has no table under '## Commands'"; fail=$((fail + 1)); fi
+check "README.md has a table under '## Commands'" '[ -n "$table" ]'
 for cmd in $commands; do
-  if echo "$table" | grep -q "^| \`vschan $cmd[\` ]"; then ok=$((ok + 1)); else
-    echo "FAIL command '$cmd' has no row in the command table of README.md"; fail=$((fail + 1)); fi
+  check "command '$cmd' has a row in the command table of README.md" 'echo "$table" | grep -q "^| \`vschan $cmd[\` ]"'
 done
-echo "$ok passed, $fail failed"
-[ $fail -eq 0 ]
+summary

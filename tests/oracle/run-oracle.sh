@@ -16,14 +16,8 @@ mode=$1 prog=$2 embed_root_sh=$3
 dir=${4:-}
 case $prog in /*) ;; *) prog=$PWD/$prog ;; esac  # the modes below cd
 
-skip() {
-  echo "run-oracle: $*" >&2
-  if [ -n "${CI:-}" ]; then
-    echo "run-oracle: CI is set, so this is a failure, not a skip" >&2
-    exit 1
-  fi
-  exit 77
-}
+# shellcheck source=../lib/test.sh
+. "${embed_root_sh%/*}/test.sh"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/vsct-embed.XXXXXX") || exit 1
 # shellcheck disable=SC2317  # called through the trap
@@ -31,7 +25,7 @@ root=$(mktemp -d "${TMPDIR:-/tmp}/vsct-embed.XXXXXX") || exit 1
 . "${embed_root_sh%/*}/embed.sh"
 cleanup() {
   embed_kill_qemus "$root"
-  rm -rf "$root"
+  rm -rf "${root:?}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

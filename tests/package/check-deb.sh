@@ -11,8 +11,7 @@ build=$1
 src=${2:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi; }
+. "$(dirname "$0")/../lib/test.sh"
 
 (cd "$build" && cpack -G DEB -B "$work/out" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log"; echo "FAIL cpack"; exit 1; }
 deb=$(ls "$work"/out/vschan_*.deb 2>/dev/null | head -1)
@@ -82,7 +81,7 @@ if command -v lintian >/dev/null; then
   check "lintian reports no errors (besides: $allowed)" '[ -z "$errors" ]'
 else
   echo "lintian is missing (Debian package lintian): not run"
-  [ -n "${CI:-}" ] && { echo "FAIL lintian is required in CI"; fail=$((fail + 1)); }
+  [ -n "${CI:-}" ] && fail "lintian is required in CI"
 fi
 # Nothing of the source or build tree may be found: the installed copy only.
 out=$(env -u VSCHAN_DATADIR -u VSCHAN_TEMPLATES_DIR "$root/usr/bin/vschan" --version)
@@ -94,5 +93,4 @@ check "installed template list has the seven templates" '[ "$(echo "$out" | wc -
 # The libvirt commands run through the installed libexec helper.
 out=$(env -u VSCHAN_DATADIR "$root/usr/bin/vschan" -c test:///default list test 2>&1)
 check "installed vschan runs a libvirt command through its libexec helper" 'echo "$out" | grep -q "^KIND"'
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary

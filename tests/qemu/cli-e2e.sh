@@ -8,13 +8,10 @@
 set -eu
 
 vschan=${1:?usage: cli-e2e.sh VSCHAN}
-if ! command -v qemu-system-x86_64 >/dev/null; then
-  echo "cli-e2e: qemu-system-x86_64 not found; install qemu-system-x86" >&2
-  [ -n "${CI:-}" ] && exit 1
-  exit 77
-fi
+. "$(dirname "$0")/../lib/test.sh"
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not found; install qemu-system-x86"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/vsqe.XXXXXX")
-trap 'rm -rf "$dir"' EXIT INT TERM
+trap 'rm -rf "${dir:?}"' EXIT INT TERM
 weird="$dir/w,e i'r\"d"
 mkdir "$weird"
 weird_json=$(printf '%s' "$weird" | sed 's/"/\\"/g')   # as JSON writes it
@@ -41,28 +38,28 @@ out=$(printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-chardev"
         '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/vschan-serial1","property":"index"}}' \
         '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/vschan-console","property":"nr"}}' \
         '{"execute":"quit"}' |
-      timeout 30 qemu-system-x86_64 -machine pc -nodefaults -display none -S -accel tcg \
+      timeout "$TEST_LONG_S" qemu-system-x86_64 -machine pc -nodefaults -display none -S -accel tcg \
         -qmp stdio "$@" 2>"$dir/qemu.log") || {
   echo "cli-e2e: QEMU refused the arguments:" >&2
   cat "$dir/qemu.log" >&2
   exit 1
 }
 
-fail=0
-expect() {
+# qmp_says TEXT: QEMU's QMP output has TEXT.
+qmp_says() {
   case $out in
-    *"$1"*) ;;
-    *) echo "cli-e2e: QMP output lacks: $1" >&2; fail=1 ;;
+    *"$1"*) ok "QMP output has $1" ;;
+    *) fail "QMP output lacks: $1" ;;
   esac
 }
-expect "\"filename\": \"disconnected:unix:$weird_json/a,b 'c\\\".sock,server=on\""
-expect "\"label\": \"vschan-org.example.e2e\""
-expect "\"filename\": \"disconnected:unix:$weird_json/org.qemu.guest_agent.0,server=on\""
-expect '{"return": "org.example.e2e"}'
-expect '{"return": 1}'
-expect '{"return": 0}'
-[ -f "$weird/s,1.log" ] || { echo "cli-e2e: no file '$weird/s,1.log'" >&2; fail=1; }
-if [ $fail -ne 0 ]; then
+qmp_says "\"filename\": \"disconnected:unix:$weird_json/a,b 'c\\\".sock,server=on\""
+qmp_says "\"label\": \"vschan-org.example.e2e\""
+qmp_says "\"filename\": \"disconnected:unix:$weird_json/org.qemu.guest_agent.0,server=on\""
+qmp_says '{"return": "org.example.e2e"}'
+qmp_says '{"return": 1}'
+qmp_says '{"return": 0}'
+[ -f "$weird/s,1.log" ] || fail "no file '$weird/s,1.log'"
+if [ "$TEST_FAILED" -ne 0 ]; then
   printf 'vschan qemu-args: %s\nQMP:\n%s\n' "$line" "$out" >&2
   exit 1
 fi
@@ -77,7 +74,7 @@ case $old in *",reconnect=2"*) ;; *) echo "cli-e2e: 9.1 lacks reconnect=2: $old"
 line=$("$vschan" qemu-args "$rc_opt") || { echo "cli-e2e: qemu-args with reconnect failed" >&2; exit 1; }
 eval "set -- $line"
 echo '{"execute":"qmp_capabilities"}{"execute":"quit"}' |
-  timeout 30 qemu-system-x86_64 -machine pc -nodefaults -display none -S -accel tcg -qmp stdio "$@" \
+  timeout "$TEST_LONG_S" qemu-system-x86_64 -machine pc -nodefaults -display none -S -accel tcg -qmp stdio "$@" \
     >/dev/null 2>"$dir/qemu.log" || {
   echo "cli-e2e: the installed QEMU refused the default reconnect syntax ($line):" >&2
   cat "$dir/qemu.log" >&2
@@ -107,4 +104,4 @@ for case in "q:mp:qmp" "s:erial0:serial0" "char:channel0:charchannel0"; do
 done
 "$vschan" qm 100 --channel "unix,path=$dir/a,,id=qmp.sock,name=org.example.c" >/dev/null 2>"$dir/err" ||
   { echo "cli-e2e: a path with ',,id=qmp' taken for an id: $(cat "$dir/err")" >&2; exit 1; }
-echo "cli-e2e: ok"
+summary

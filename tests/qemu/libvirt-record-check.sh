@@ -7,14 +7,12 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/test.sh"
 status=0
 for name; do
   got=$("$here/libvirt-argv.sh" "$here/libvirt/$name.xml")
   rc=$?
-  if [ $rc -eq 77 ]; then
-    [ -n "${CI:-}" ] && exit 1
-    exit 77
-  fi
+  [ $rc -eq 77 ] && skip "libvirt-argv.sh cannot run here (see above)"
   want=$(grep -v '^#' "$here/libvirt/$name.chardev")
   if [ $rc -ne 0 ] || [ "$got" != "$want" ]; then
     echo "libvirt-record-check: '$name' differs from its record; run tests/qemu/record-libvirt.sh $name" >&2

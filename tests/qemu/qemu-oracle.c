@@ -11,6 +11,7 @@
  * Exit 0 pass, 1 fail, 77 skip (no QEMU; a failure when CI is set). */
 #define _GNU_SOURCE  /* nftw, posix_openpt */
 #include "qemu/qemu.h"
+#include "test.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -367,7 +368,7 @@ static int qmp_connect(qmp_conn *q, const char *path)
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
   snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-  for (int i = 0; i < 200; i++) {
+  for (int i = 0; i < VSCT_LONG_S * 20; i++) {
     int status;
     if (waitpid(qemu_pid, &status, WNOHANG) == qemu_pid) {
       qemu_pid = -1;
@@ -383,7 +384,8 @@ static int qmp_connect(qmp_conn *q, const char *path)
   return -1;
 }
 
-/* The next message that is not an event; NULL on EOF or after 10 s. */
+/* The next message that is not an event; NULL on EOF or after
+ * VSCT_LONG_S. */
 static json_t *qmp_read(qmp_conn *q)
 {
   for (;;) {
@@ -403,7 +405,7 @@ static json_t *qmp_read(qmp_conn *q)
     }
     struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
     char chunk[4096];
-    if (poll(&pfd, 1, 10000) <= 0)
+    if (poll(&pfd, 1, VSCT_LONG_S * 1000) <= 0)
       return NULL;
     ssize_t got = read(q->fd, chunk, sizeof(chunk));
     if (got <= 0)
@@ -637,8 +639,7 @@ int main(int argc, char **argv)
 
   vsc_mem_init();
   if (!have_qemu()) {
-    fprintf(stderr, "qemu-oracle: qemu-system-x86_64 not found; install qemu-system-x86\n");
-    return getenv("CI") ? 1 : 77;
+    return vsct_skip("qemu-oracle: qemu-system-x86_64 not found; install qemu-system-x86");
   }
   /* The arguments for the QEMU that runs them, as 'vschan qemu-args' writes
    * them by default (the syntax of reconnect depends on it). */

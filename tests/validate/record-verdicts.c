@@ -19,6 +19,7 @@
  * 2 on usage errors, 77 when libvirt's driver cannot run here (1 with CI
  * set). */
 #include "embed.h"
+#include "test.h"
 
 #include "util/buf.h"
 #include "util/mem.h"
@@ -129,11 +130,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "usage: vsct-verdict --root DIR [--rng PATH] FILE...\n");
     return 2;
   }
-  int skip = getenv("CI") ? 1 : 77;
-  if (!getpwnam("libvirt-qemu") || access(rng_path, R_OK) != 0) {
-    fprintf(stderr, "vsct-verdict: libvirt-daemon-system or '%s' is missing\n", rng_path);
-    return skip;
-  }
+  if (!getpwnam("libvirt-qemu") || access(rng_path, R_OK) != 0)
+    return vsct_skip("vsct-verdict: libvirt-daemon-system or '%s' is missing", rng_path);
   xmlRelaxNGParserCtxtPtr p = xmlRelaxNGNewParserCtxt(rng_path);
   xmlRelaxNGPtr rng = xmlRelaxNGParse(p);
   xmlRelaxNGFreeParserCtxt(p);
@@ -144,10 +142,10 @@ int main(int argc, char **argv)
   char *error = NULL;
   vsct_embed *e = vsct_embed_open(root, &error);
   if (!e) {
-    fprintf(stderr, "vsct-verdict: %s\n", error);
+    int rc = vsct_skip("vsct-verdict: %s", error);
     free(error);
     xmlRelaxNGFree(rng);
-    return skip;
+    return rc;
   }
   int rc = 0;
   for (int i = optind; i < argc; i++)

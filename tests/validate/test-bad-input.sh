@@ -7,9 +7,8 @@
 set -u
 vschan=$1
 dir=$(mktemp -d "${TMPDIR:-/tmp}/vschan-bad-input.XXXXXX")
-trap 'rm -rf "$dir"' EXIT INT TERM
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+trap 'rm -rf "${dir:?}"' EXIT INT TERM
+. "$(dirname "$0")/../lib/test.sh"
 
 cat >"$dir/good.xml" <<'XML'
 <channel type='unix'>
@@ -63,51 +62,51 @@ args=""
 for f in $files; do args="$args $dir/$f.xml"; done
 
 # shellcheck disable=SC2086
-timeout 60 "$vschan" validate --json $args >"$dir/out.json" 2>"$dir/err.txt"
+timeout "$TEST_LONG_S" "$vschan" validate --json $args >"$dir/out.json" 2>"$dir/err.txt"
 rc=$?
 [ $rc -eq 1 ] || fail "exit status $rc, expected 1 (invalid files, all readable)"
 
-# The rule id each file must get (one of those given), in the JSON line
-# of that file.  libxml2 itself stops entity loops and external entities
-# before vschan sees the DOCTYPE, so those may come as either.
-expect() {
+# errs_with NAME RULE...: the JSON line of NAME.xml has an error of one
+# of the rules given.  libxml2 itself stops entity loops and external
+# entities before vschan sees the DOCTYPE, so those may come as either.
+errs_with() {
   name=$1
   shift
   line=$(grep "\"file\":\"$dir/$name.xml\"" "$dir/out.json")
   [ -n "$line" ] || { fail "$name: no result"; return; }
   for rule in "$@"; do
     case "$line" in
-      *"\"severity\":\"error\""*"\"rule\":\"$rule\""*) return ;;
+      *"\"severity\":\"error\""*"\"rule\":\"$rule\""*) ok "$name: an error [$rule]"; return ;;
     esac
   done
   fail "$name: expected an error [$*], got: $line"
 }
 grep -q "\"file\":\"$dir/good.xml\",\"kind\":\"channel\",\"valid\":true" "$dir/out.json" ||
   fail "good.xml was not validated as valid among the bad ones"
-expect malformed xml-syntax
-expect not-utf8 xml-syntax
-expect empty xml-syntax
-expect binary xml-syntax
-expect laughs xml-doctype xml-syntax
-expect xxe xml-doctype xml-syntax
-expect dtd xml-doctype
-expect xinclude schema
-expect deep xml-syntax
-expect huge input-size
-expect unknown-root input-kind
+errs_with malformed xml-syntax
+errs_with not-utf8 xml-syntax
+errs_with empty xml-syntax
+errs_with binary xml-syntax
+errs_with laughs xml-doctype xml-syntax
+errs_with xxe xml-doctype xml-syntax
+errs_with dtd xml-doctype
+errs_with xinclude schema
+errs_with deep xml-syntax
+errs_with huge input-size
+errs_with unknown-root input-kind
 if grep -q 'root:' "$dir/out.json"; then fail "the content of /etc/passwd leaked into the output"; fi
 grep -q '"summary":{"files":12,"valid":1,"invalid":11,"unreadable":0' "$dir/out.json" ||
   fail "summary: $(tail -1 "$dir/out.json")"
 
 # Unreadable files: exit status 2, the others still validated.
-timeout 60 "$vschan" validate "$dir/good.xml" "$dir/missing.xml" "$dir/a-directory.xml" >"$dir/out.txt" 2>&1
+timeout "$TEST_LONG_S" "$vschan" validate "$dir/good.xml" "$dir/missing.xml" "$dir/a-directory.xml" >"$dir/out.txt" 2>&1
 rc=$?
 [ $rc -eq 2 ] || fail "unreadable files: exit status $rc, expected 2"
 grep -q "missing.xml: error: cannot open" "$dir/out.txt" || fail "missing.xml: $(cat "$dir/out.txt")"
 grep -q "a-directory.xml: error" "$dir/out.txt" || fail "a directory: $(cat "$dir/out.txt")"
 
 # Standard input.
-timeout 60 "$vschan" validate - <"$dir/laughs.xml" >"$dir/out.txt" 2>&1
+timeout "$TEST_LONG_S" "$vschan" validate - <"$dir/laughs.xml" >"$dir/out.txt" 2>&1
 rc=$?
 [ $rc -eq 1 ] || fail "stdin: exit status $rc, expected 1"
 grep -q "<stdin>:.*\[xml-\(doctype\|syntax\)\]" "$dir/out.txt" || fail "stdin: $(cat "$dir/out.txt")"
@@ -129,9 +128,8 @@ if grep -E "XML_PARSE|JSON_ALLOW|entity reference loop|raise the limit" "$dir/ou
   fail "a message speaks of the parser library, not of the document"
 fi
 
-if [ $failures -ne 0 ]; then
-  echo "test-bad-input: $failures failure(s); vschan said:"
+if [ "$TEST_FAILED" -ne 0 ]; then
+  echo "vschan said:"
   cat "$dir/out.json" "$dir/err.txt"
-  exit 1
 fi
-echo "test-bad-input: ok"
+summary

@@ -18,29 +18,13 @@ set -u
 : "${VSCHAN:?}" "${VSCT_VIRT:?}" "${EMBED_ROOT_SH:?}" "${VSCT_ROOT:?}"
 URI="qemu:///embed?root=$VSCT_ROOT"
 scenario=${1:?usage: run-virt.sh setup|cleanup|SCENARIO}
-failures=0
 domains=""
 tmp=""
 
-skip() {
-  echo "SKIP: $*" >&2
-  if [ -n "${CI:-}" ]; then
-    echo "CI is set, so a skip is a failure" >&2
-    exit 1
-  fi
-  exit 77
-}
-
-# A failure inside $(...) happens in a subshell: the file counts it too.
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-  [ -n "$tmp" ] && echo "$*" >>"$tmp/failures"
-}
-
-ok() {
-  echo "ok: $*"
-}
+# ok, fail, skip, has, lacks, expect, summary; a failure inside $(...)
+# happens in a subshell, and $TEST_TMP/failures counts it too.
+# shellcheck source=../lib/test.sh
+. "${EMBED_ROOT_SH%/*}/test.sh"
 
 # shellcheck source=../lib/embed.sh
 . "${EMBED_ROOT_SH%/*}/embed.sh"
@@ -56,6 +40,7 @@ finish() {
 begin() {
   [ -d "$VSCT_ROOT/etc" ] || skip "the embed root was not set up (virt/setup skipped or failed)"
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/vsct-virt.XXXXXX") || exit 1
+  TEST_TMP=$tmp
   trap finish EXIT
   trap 'exit 130' INT TERM
 }
@@ -75,34 +60,13 @@ define() {
   "$VSCT_VIRT" "$VSCT_ROOT" define "$name" "$@" || { fail "cannot define domain '$name'"; exit 1; }
 }
 
-# vs ARGS...: run vschan; $out, $err and $rc hold what happened.
+# vs ARGS...: run vschan; $out, $err, $rc and $ms hold what happened.
 vs() {
-  "$VSCHAN" -c "$URI" "$@" >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  out=$(cat "$tmp/out")
-  err=$(cat "$tmp/err")
-}
-
-# expect RC WHAT: the last vs exited with RC.
-expect() {
-  if [ "$rc" -eq "$1" ]; then
-    ok "$2"
-  else
-    fail "$2: exit $rc, expected $1"
-    printf '  stdout: %s\n  stderr: %s\n' "$out" "$err" >&2
-  fi
-}
-
-has() {   # has TEXT PATTERN WHAT
-  if printf '%s\n' "$1" | grep -q -- "$2"; then ok "$3"; else fail "$3: no '$2' in:"; printf '%s\n' "$1" | sed 's/^/  | /' >&2; fi
+  run "$VSCHAN" -c "$URI" "$@"
 }
 
 absent() { # absent PATH WHAT: no such file (a socket left behind fails)
   if [ -e "$1" ]; then fail "$2: '$1' was left behind"; else ok "$2"; fi
-}
-
-lacks() { # lacks TEXT PATTERN WHAT
-  if printf '%s\n' "$1" | grep -q -- "$2"; then fail "$3: '$2' is still in:"; printf '%s\n' "$1" | sed 's/^/  | /' >&2; else ok "$3"; fi
 }
 
 # What libvirt and QEMU say; a helper that fails (or crashes) fails the
@@ -547,11 +511,4 @@ cleanup) sc_cleanup ;;
   "$fn"
   ;;
 esac
-if [ -n "$tmp" ] && [ -s "$tmp/failures" ]; then
-  failures=$(wc -l <"$tmp/failures")
-fi
-if [ "$failures" -gt 0 ]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-exit 0
+summary
