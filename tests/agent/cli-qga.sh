@@ -143,16 +143,18 @@ anywhere() {  # NAME STDOUT-REGEX VERB [ARG]...: --json before, then after
   rc_before=$?
   "$VSCHAN" agent "$@" --json --socket "$SOCK" >"$DIR/out" 2>"$DIR/err" < <(echo pw)
   RC=$?
-  if [ "$RC" != "$rc_before" ]; then not_ok "$name after the operands: exit $RC, before them $rc_before"; return; fi
+  if [ "$RC" != "$rc_before" ]; then fail "$name after the operands: exit $RC, before them $rc_before"; return; fi
   if [ -z "$re" ]; then
     cmp -s "$DIR/before" "$DIR/out" && cmp -s "$DIR/before.err" "$DIR/err" ||
-      { not_ok "$name after the operands: printed other than before them"; return; }
-    grep -q . "$DIR/out" "$DIR/err" || { not_ok "$name: printed nothing"; return; }
+      { fail "$name after the operands: printed other than before them"; return; }
+    grep -q . "$DIR/out" "$DIR/err" || { fail "$name: printed nothing"; return; }
   elif ! grep -Eq -- "$re" "$DIR/before" || ! grep -Eq -- "$re" "$DIR/out"; then
-    not_ok "$name: stdout lacks /$re/ before or after the operands"; return
+    fail "$name: stdout lacks /$re/ before or after the operands"; return
   fi
   ok "$name: options after the operands (exit $RC)"
 }
+# loaded: the last run wrote $DIR/out and $DIR/err; take them as run would.
+loaded() { rc=$?; out=$(cat "$DIR/out"); err=$(cat "$DIR/err"); ms=; }
 anywhere "ping" '' ping
 anywhere "info" '' info
 anywhere "osinfo" '' osinfo
@@ -163,11 +165,12 @@ anywhere "fsinfo" '"mountpoint"' fsinfo
 anywhere "users" '' users
 # exec: what follows PROGRAM is the program's, so its options go between.
 "$VSCHAN" agent --socket "$SOCK" --json exec -- /bin/echo hi >"$DIR/before" 2>&1
-"$VSCHAN" agent exec --json --socket "$SOCK" -- /bin/echo hi >"$DIR/out" 2>"$DIR/err"; RC=$?
+"$VSCHAN" agent exec --json --socket "$SOCK" -- /bin/echo hi >"$DIR/out" 2>"$DIR/err"; rc=$?
+out=$(cat "$DIR/out") err=$(cat "$DIR/err") ms=
 tried="$tried exec"
-expect "exec: options between the verb and PROGRAM" 0 '"out-data": "aGkK"'
+expect 0 "exec: options between the verb and PROGRAM" '"out-data": "aGkK"'
 [ "$(grep -v '"pid"' "$DIR/before")" = "$(grep -v '"pid"' "$DIR/out")" ] && ok "exec: the same status, the pid aside" ||
-  not_ok "exec: the same status, the pid aside"
+  fail "exec: the same status, the pid aside"
 anywhere "file-get" '' file-get "$DIR/anywhere" "$DIR/anywhere.back"
 anywhere "file-put" '' file-put "$DIR/anywhere" "$DIR/anywhere.guest"
 anywhere "fsfreeze" '' fsfreeze status
@@ -177,29 +180,29 @@ anywhere "set-password (blocked)" '' set-password nobody
 anywhere "raw" '' raw '{"execute":"guest-get-timezone"}'
 verbs=$("$VSCHAN" agent --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\)\( | \([a-z]*\)\)\{0,1\}.*/\1 \3/p')
 [ "$(echo "$verbs" | wc -w)" -ge 16 ] && ok "agent --help lists $(echo "$verbs" | wc -w) verbs" ||
-  not_ok "read only '$verbs' from agent --help"
+  fail "read only '$verbs' from agent --help"
 for verb in $verbs; do
   case " $tried " in *" $verb "*) ok "$verb: tried with options after its operands" ;;
-    *) not_ok "$verb: not tried with options after its operands" ;; esac
+    *) fail "$verb: not tried with options after its operands" ;; esac
 done
 # The verbs' own options after their operands too, and the agent's after
 # the verb.
 agent exec --env VSCHAN_T=env-ok -- /bin/sh -c 'echo $VSCHAN_T'
-before=$OUT
-"$VSCHAN" agent exec --socket "$SOCK" --env VSCHAN_T=env-ok /bin/sh -c 'echo $VSCHAN_T' >"$DIR/out" 2>"$DIR/err"; RC=$?
-expect "exec: its options and the agent's between the verb and PROGRAM" 0 '^env-ok$'
-[ "$(cat "$DIR/out")" = "$before" ] && ok "exec --env: the same output" || not_ok "exec --env: the same output"
-"$VSCHAN" agent --socket "$SOCK" exec /bin/echo --json -n x >"$DIR/out" 2>"$DIR/err"; RC=$?
-expect "exec: what follows PROGRAM is the program's, options too" 0 '^--json -n x$'
+before=$out
+"$VSCHAN" agent exec --socket "$SOCK" --env VSCHAN_T=env-ok /bin/sh -c 'echo $VSCHAN_T' >"$DIR/out" 2>"$DIR/err"; loaded
+expect 0 "exec: its options and the agent's between the verb and PROGRAM" '^env-ok$'
+[ "$(cat "$DIR/out")" = "$before" ] && ok "exec --env: the same output" || fail "exec --env: the same output"
+"$VSCHAN" agent --socket "$SOCK" exec /bin/echo --json -n x >"$DIR/out" 2>"$DIR/err"; loaded
+expect 0 "exec: what follows PROGRAM is the program's, options too" '^--json -n x$'
 agent set-password nobody --crypted < <(echo pw)
-expect "set-password USER --crypted" 3 '' "guest-set-user-password' is not allowed by guest policy"
-"$VSCHAN" agent --socket "$SOCK" ping --timeout 0 >"$DIR/out" 2>"$DIR/err"; RC=$?
-expect "--timeout after the verb is the agent's" 2 '' "invalid timeout '0'"
+expect 3 "set-password USER --crypted" '' "guest-set-user-password' is not allowed by guest policy"
+"$VSCHAN" agent --socket "$SOCK" ping --timeout 0 >"$DIR/out" 2>"$DIR/err"; loaded
+expect 2 "--timeout after the verb is the agent's" '' "invalid timeout '0'"
 # "--" ends the options: a guest path that starts with '-'.
 agent file-get -- -no-such "$DIR/x"
-expect "file-get -- -PATH: a path, not an option" 3 '' "'guest-file-open' failed.*No such file"
+expect 3 "file-get -- -PATH: a path, not an option" '' "'guest-file-open' failed.*No such file"
 agent file-get -no-such "$DIR/x"
-expect "file-get -PATH: an option" 2 '' "unknown option '-n'"
+expect 2 "file-get -PATH: an option" '' "unknown option '-n'"
 
 kill -0 $QPID 2>/dev/null && ok "qemu-ga is still running (every connection drained)" \
   || fail "qemu-ga exited"

@@ -14,7 +14,7 @@ dir=$(mktemp -d /tmp/vschan-options-XXXXXX)
 trap 'rm -rf "${dir:?}"' EXIT
 pass=0 fail=0 pairs=0
 node="test://$src/tests/completions/testnode.xml"
-spec=$src/tests/cases/channel-unix-bind/spec.json
+spec=$src/tests/cases/channel/unix-bind/spec.json
 dom=$src/examples/vm.xml
 printf '<devices/>\n' >"$dir/empty.xml"
 printf 'memory: 512\n' >"$dir/100.conf"
