@@ -5,7 +5,7 @@ set -u
 vschan_bin=$(readlink -f "$1")
 src=$2
 bindir=$(mktemp -d)
-trap 'rm -rf "$bindir"' EXIT
+trap 'rm -rf "${bindir:?}"' EXIT
 ln -s "$vschan_bin" "$bindir/vschan"
 export PATH="$bindir:$PATH"
 # shellcheck source=/dev/null

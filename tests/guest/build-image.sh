@@ -31,6 +31,8 @@ die() { echo "build-image: $*" >&2; exit 1; }
 
 # A missing package archive is the one reason to skip rather than fail.
 . "$here/../lib/test.sh"
+# Everything below is deleted and rebuilt under OUTDIR: never a system path.
+case $out in "" | / | /work | /tmp | /root | /usr | /var) die "refusing OUTDIR '$out'" ;; esac
 cannot_download() {
   skip "build-image: $*"
 }
@@ -77,11 +79,11 @@ fetch() {
   say "downloading $pkg"
   tmp=$(mktemp -d "$debs/.dl.XXXXXX")
   if ! (cd "$tmp" && apt-get -q -o APT::Sandbox::User=root download "$pkg" >&2); then
-    rm -rf "$tmp"
+    rm -rf "${tmp:?}"
     cannot_download "cannot download '$pkg' with apt-get; check the network and the Debian mirror"
   fi
   mv "$tmp"/*.deb "$debs/"
-  rm -rf "$tmp"
+  rm -rf "${tmp:?}"
 }
 for pkg in "$kpkg" busybox-static qemu-guest-agent; do
   fetch "$pkg"
@@ -93,7 +95,7 @@ done
 
 # --- unpack -----------------------------------------------------------------
 work=$out/work
-rm -rf "$work"
+rm -rf "${work:?}"
 mkdir -p "$work"
 unpack() {
   say "unpacking $1"
@@ -206,5 +208,5 @@ say "packing '$out/initrd.img'"
 mv "$out/initrd.img.tmp" "$out/initrd.img"
 cp "$work/kernel/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
 mv "$out/vmlinuz.tmp" "$out/vmlinuz"
-rm -rf "$work"
+rm -rf "${work:?}"
 say "done: '$out/vmlinuz' ($kver), '$out/initrd.img' ($(wc -c <"$out/initrd.img") bytes)"

@@ -24,7 +24,7 @@ for tool in virsh xmllint; do
 done
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/vschan-libvirt.XXXXXX")
-trap 'rm -rf "$root"' EXIT INT TERM
+trap 'rm -rf "${root:?}"' EXIT INT TERM
 mkdir -p "$root/etc"
 {
   echo 'stdio_handler = "file"'

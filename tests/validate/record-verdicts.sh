@@ -19,7 +19,7 @@ verdict=$1 embed_root=$2 corpus=$3 out=$4
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/vsct-verdict.XXXXXX")
 tmp_out=$(mktemp "${TMPDIR:-/tmp}/vsct-verdict-out.XXXXXX")
-trap 'rm -rf "$root" "$tmp_out"' EXIT INT TERM
+trap 'rm -rf "${root:?}" "$tmp_out"' EXIT INT TERM
 
 set +e
 "$embed_root" "$root" >/dev/null

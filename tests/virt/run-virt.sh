@@ -34,7 +34,7 @@ finish() {
   for d in $domains; do
     "$VSCT_VIRT" "$VSCT_ROOT" destroy "$d" >/dev/null 2>&1
   done
-  [ -n "$tmp" ] && rm -rf "$tmp"
+  [ -n "$tmp" ] && rm -rf "${tmp:?}"
 }
 
 begin() {
