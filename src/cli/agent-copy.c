@@ -25,7 +25,7 @@ static void interrupt_copies(void)
 static int copy(agent_call *call, bool into_guest)
 {
   const char *from = call->argv[0], *to = call->argv[1];
-  uint64_t total;
+  uint64_t total = 0;
 
   interrupt_copies();
   if ((into_guest ? vsc_agent_file_put : vsc_agent_file_get)(call->agent, from, to, &total,

@@ -239,7 +239,7 @@ static int verb_position(int argc, char **argv)
       return at;
   }
   /* After "--", operands only. */
-  for (; c == -1 && n < VSC_N_ELEMENTS(words) && optind < argc; optind++)
+  for (; n < VSC_N_ELEMENTS(words) && optind < argc; optind++)
     words[n++] = argv[optind];
   return decide(words, n, socket, true);
 }
