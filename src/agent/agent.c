@@ -13,6 +13,7 @@ struct vsc_agent {
   void *opaque;
   char *where;
   int timeout_ms;
+  vsc_agent_failure last_failure;
 };
 
 vsc_agent *vsc_agent_new(vsc_agent_send_fn send, vsc_agent_close_fn close, void *opaque,
@@ -35,6 +36,11 @@ void vsc_agent_free(vsc_agent *agent)
     agent->close(agent->opaque);
   free(agent->where);
   free(agent);
+}
+
+vsc_agent_failure vsc_agent_last_failure(const vsc_agent *agent)
+{
+  return agent->last_failure;
 }
 
 void vsc_agent_set_timeout(vsc_agent *agent, int timeout_ms)
@@ -102,18 +108,18 @@ static void record_agent_error(vsc_agent *agent, const char *command,
     500);
 
   if (is_disabled(reply)) {
-    vsc_error(diags, NULL, "agent-command-disabled",
-              "the guest's qemu-ga policy blocks it (--block-rpcs, or block-rpcs/allow-rpcs in "
-              "/etc/qemu/qemu-ga.conf), or the agent is too old to know it; "
-              "'vschan agent info' lists the commands it allows",
-              "'%s' is not allowed by guest policy on %s: %s", command, agent->where, desc);
+    vsc_error_peer(diags, NULL, "agent-command-disabled",
+                   "the guest's qemu-ga policy blocks it (--block-rpcs, or block-rpcs/allow-rpcs in "
+                   "/etc/qemu/qemu-ga.conf), or the agent is too old to know it; "
+                   "'vschan agent info' lists the commands it allows",
+                   "'%s' is not allowed by guest policy on %s: %s", command, agent->where, desc);
   } else if (strstr(desc, "frozen state")) {
-    vsc_error(diags, NULL, "agent-frozen",
-              "the guest's file systems are frozen; thaw them with 'vschan agent fsfreeze thaw'",
-              "'%s' refused by %s: %s", command, agent->where, desc);
+    vsc_error_peer(diags, NULL, "agent-frozen",
+                   "the guest's file systems are frozen; thaw them with 'vschan agent fsfreeze thaw'",
+                   "'%s' refused by %s: %s", command, agent->where, desc);
   } else {
-    vsc_error(diags, NULL, "agent-error", "the message comes from qemu-ga in the guest",
-              "'%s' failed on %s: %s", command, agent->where, desc);
+    vsc_error_peer(diags, NULL, "agent-error", "the message comes from qemu-ga in the guest",
+                   "'%s' failed on %s: %s", command, agent->where, desc);
   }
 }
 
@@ -129,11 +135,13 @@ static int call(vsc_agent *agent, const char *command, json_t *args, bool no_rep
     .command = command,
     .timeout_ms = agent->timeout_ms,
     .no_reply = no_reply,
+    .failure = &agent->last_failure,
   };
 
   *value = NULL;
   if (args)
     json_object_set_new(request, "arguments", args);
+  agent->last_failure = VSC_AGENT_FAILED;
   int rc = agent->send(agent->opaque, request, &opts, &reply, diags);
   json_decref(request);
   if (rc < 0)
@@ -172,10 +180,10 @@ json_t *vsc_agent_call_typed(vsc_agent *agent, const char *command, json_t *args
   if (json_typeof(value) != type) {
     VSC_AUTOFREE(char) text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
     VSC_AUTOFREE(char) shown = vsc_agent_printable(text ? text : "", 80);
-    vsc_error(diags, NULL, "agent-bad-reply",
-              "the agent in the guest does not speak the qemu-ga protocol as expected",
-              "'%s' on %s returned %s where %s was expected: %s", command, agent->where,
-              vsc_json_type_name(json_typeof(value)), vsc_json_type_name(type), shown);
+    vsc_error_peer(diags, NULL, "agent-bad-reply",
+                   "the agent in the guest does not speak the qemu-ga protocol as expected",
+                   "'%s' on %s returned %s where %s was expected: %s", command, agent->where,
+                   vsc_json_type_name(json_typeof(value)), vsc_json_type_name(type), shown);
     json_decref(value);
     return NULL;
   }
@@ -200,22 +208,22 @@ json_t *vsc_agent_raw(vsc_agent *agent, const char *text, vsc_diags *diags)
   json_t *value;
 
   if (!request) {
-    vsc_error(diags, NULL, "agent-raw-json", "write the command as one JSON object",
-              "the raw command is not valid JSON: %s (column %d)", error.text, error.column);
+    vsc_error_usage(diags, NULL, "agent-raw-json", "write the command as one JSON object",
+                    "the raw command is not valid JSON: %s (column %d)", error.text, error.column);
     return NULL;
   }
   if (json_unpack_ex(request, &error, JSON_STRICT, "{s:s, s?o}", "execute", &command,
                      "arguments", &args) < 0) {
-    vsc_error(diags, NULL, "agent-raw-json",
-              "example: '{\"execute\": \"guest-get-time\"}'; \"arguments\" is optional",
-              "the raw command must be {\"execute\": NAME, \"arguments\": {...}}: %s",
-              error.text);
+    vsc_error_usage(diags, NULL, "agent-raw-json",
+                    "example: '{\"execute\": \"guest-get-time\"}'; \"arguments\" is optional",
+                    "the raw command must be {\"execute\": NAME, \"arguments\": {...}}: %s",
+                    error.text);
     return NULL;
   }
   if (args && !json_is_object(args)) {
-    vsc_error(diags, NULL, "agent-raw-json", "example: '{\"execute\": \"guest-file-close\", "
-              "\"arguments\": {\"handle\": 1000}}'",
-              "the \"arguments\" of the raw command must be an object");
+    vsc_error_usage(diags, NULL, "agent-raw-json", "example: '{\"execute\": \"guest-file-close\", "
+                    "\"arguments\": {\"handle\": 1000}}'",
+                    "the \"arguments\" of the raw command must be an object");
     return NULL;
   }
   bool no_reply = vsc_agent_command_has_no_reply(command);
@@ -235,8 +243,8 @@ json_t *vsc_agent_info(vsc_agent *agent, vsc_diags *diags)
 {
   json_t *info = vsc_agent_call_typed(agent, "guest-info", NULL, JSON_OBJECT, diags);
   if (info && !json_is_array(json_object_get(info, "supported_commands"))) {
-    vsc_error(diags, NULL, "agent-bad-reply", "the agent in the guest may not be qemu-ga",
-              "'guest-info' on %s has no \"supported_commands\" list", agent->where);
+    vsc_error_peer(diags, NULL, "agent-bad-reply", "the agent in the guest may not be qemu-ga",
+                   "'guest-info' on %s has no \"supported_commands\" list", agent->where);
     json_decref(info);
     return NULL;
   }
@@ -269,8 +277,8 @@ char *vsc_agent_hostname(vsc_agent *agent, vsc_diags *diags)
     return NULL;
   const char *name = json_string_value(json_object_get(value, "host-name"));
   if (!name) {
-    vsc_error(diags, NULL, "agent-bad-reply", "the agent in the guest may not be qemu-ga",
-              "'guest-get-host-name' on %s returned no \"host-name\" string", agent->where);
+    vsc_error_peer(diags, NULL, "agent-bad-reply", "the agent in the guest may not be qemu-ga",
+                   "'guest-get-host-name' on %s returned no \"host-name\" string", agent->where);
     return NULL;
   }
   return vsc_strdup(name);

@@ -32,6 +32,14 @@
 /* ...and how much it reads that was queued already, however late. */
 #define VSC_AGENT_DRAIN_MAX_BYTES ((size_t)1 << 20)
 
+/* Why a command got no reply, for callers that wait for the agent
+ * (wait-agent): its port is not open, or it did not answer in time. */
+typedef enum {
+  VSC_AGENT_FAILED,
+  VSC_AGENT_NOT_CONNECTED,
+  VSC_AGENT_TIMED_OUT,
+} vsc_agent_failure;
+
 typedef struct {
   const char *command;  /* "guest-ping": for messages */
   int timeout_ms;       /* the deadline of this command; > 0 */
@@ -39,6 +47,8 @@ typedef struct {
    * guest-suspend-*): silence until the deadline, or the connection
    * closing, counts as success. */
   bool no_reply;
+  /* Where a transport that fails says why (VSC_AGENT_FAILED unless set). */
+  vsc_agent_failure *failure;
 } vsc_agent_call_opts;
 
 /* A transport: send request ({"execute": ..., "arguments": ...}) and wait
@@ -59,6 +69,9 @@ vsc_agent *vsc_agent_new(vsc_agent_send_fn send, vsc_agent_close_fn close, void 
                          const char *where);
 void vsc_agent_free(vsc_agent *agent);
 VSC_DEFINE_AUTOPTR(vsc_agent, vsc_agent_free)
+
+/* Why the last command that failed got no reply. */
+vsc_agent_failure vsc_agent_last_failure(const vsc_agent *agent);
 
 /* The deadline of each command from now on (default 5 s). */
 void vsc_agent_set_timeout(vsc_agent *agent, int timeout_ms);

@@ -16,9 +16,9 @@
 
 static void bad_status(vsc_diags *diags, int64_t pid, const char *what)
 {
-  vsc_error(diags, NULL, "agent-bad-reply",
-            "the agent in the guest does not speak the qemu-ga protocol as expected",
-            "'guest-exec-status' for pid %jd returned %s", (intmax_t)pid, what);
+  vsc_error_peer(diags, NULL, "agent-bad-reply",
+                 "the agent in the guest does not speak the qemu-ga protocol as expected",
+                 "'guest-exec-status' for pid %jd returned %s", (intmax_t)pid, what);
 }
 
 /* Decode "out-data"/"err-data"; absent means empty. */
@@ -70,8 +70,8 @@ int vsc_agent_exec(vsc_agent *agent, const vsc_agent_exec_opts *opts,
   memset(result, 0, sizeof(*result));
   result->pid = -1;
   if (!opts->argv || !opts->argv[0] || !*opts->argv[0]) {
-    vsc_error(diags, NULL, "agent-exec", "give the program and its arguments after '--'",
-              "no command to run in the guest");
+    vsc_error_usage(diags, NULL, "agent-exec", "give the program and its arguments after '--'",
+                    "no command to run in the guest");
     return -1;
   }
 
@@ -97,9 +97,9 @@ int vsc_agent_exec(vsc_agent *agent, const vsc_agent_exec_opts *opts,
     return -1;
   json_t *pid = json_object_get(started, "pid");
   if (!json_is_integer(pid)) {
-    vsc_error(diags, NULL, "agent-bad-reply",
-              "the agent in the guest does not speak the qemu-ga protocol as expected",
-              "'guest-exec' returned no \"pid\"");
+    vsc_error_peer(diags, NULL, "agent-bad-reply",
+                   "the agent in the guest does not speak the qemu-ga protocol as expected",
+                   "'guest-exec' returned no \"pid\"");
     return -1;
   }
   result->pid = (int64_t)json_integer_value(pid);
@@ -118,11 +118,11 @@ int vsc_agent_exec(vsc_agent *agent, const vsc_agent_exec_opts *opts,
     int64_t elapsed = vsc_now_ms() - start;
     if (opts->timeout_ms > 0 && elapsed >= opts->timeout_ms) {
       VSC_AUTOFREE(char) shown = vsc_agent_printable(opts->argv[0], 200);
-      vsc_error(diags, NULL, "agent-exec-timeout",
-                "it keeps running in the guest; raise 'exec --timeout', or give 0 to wait "
-                "without a limit",
-                "'%s' (pid %jd in the guest) has not exited after %d.%03d s", shown,
-                (intmax_t)result->pid, opts->timeout_ms / 1000, opts->timeout_ms % 1000);
+      vsc_error_peer(diags, NULL, "agent-exec-timeout",
+                     "it keeps running in the guest; raise 'exec --timeout', or give 0 to wait "
+                     "without a limit",
+                     "'%s' (pid %jd in the guest) has not exited after %d.%03d s", shown,
+                     (intmax_t)result->pid, opts->timeout_ms / 1000, opts->timeout_ms % 1000);
       return -1;
     }
     int64_t wait = pause;

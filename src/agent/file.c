@@ -33,16 +33,16 @@ static bool stop_requested(vsc_diags *diags)
 {
   if (!interrupted)
     return false;
-  vsc_error(diags, NULL, "agent-interrupted", NULL,
-            "interrupted; the copy stopped and the guest's file handle was closed");
+  vsc_error_peer(diags, NULL, "agent-interrupted", NULL,
+                 "interrupted; the copy stopped and the guest's file handle was closed");
   return true;
 }
 
 static void bad_reply(vsc_diags *diags, const char *command, const char *what)
 {
-  vsc_error(diags, NULL, "agent-bad-reply",
-            "the agent in the guest does not speak the qemu-ga protocol as expected",
-            "'%s' returned %s", command, what);
+  vsc_error_peer(diags, NULL, "agent-bad-reply",
+                 "the agent in the guest does not speak the qemu-ga protocol as expected",
+                 "'%s' returned %s", command, what);
 }
 
 static int file_open(vsc_agent *agent, const char *path, const char *mode, int64_t *handle,
@@ -160,8 +160,8 @@ static int write_chunk(vsc_agent *agent, int64_t handle, const unsigned char *da
     }
     size_t written = (size_t)json_integer_value(count);
     if (written == 0 && ++empty >= MAX_EMPTY_CHUNKS) {
-      vsc_error(diags, NULL, "agent-file", "is the guest's file system full?",
-                "the guest agent writes nothing more to the file");
+      vsc_error_peer(diags, NULL, "agent-file", "is the guest's file system full?",
+                     "the guest agent writes nothing more to the file");
       return -1;
     }
     data += written;
@@ -223,8 +223,8 @@ static int write_fd(void *opaque, const void *data, size_t n, vsc_diags *diags)
       continue;
     if (w < 0) {
       vsc_loc loc = { .file = f->path };
-      vsc_error(diags, &loc, "agent-local-io", "check free space and permissions",
-                "cannot write '%s': %s", f->path, strerror(errno));
+      vsc_error_io(diags, &loc, "agent-local-io", "check free space and permissions",
+                   "cannot write '%s': %s", f->path, strerror(errno));
       return -1;
     }
     p += w;
@@ -245,8 +245,8 @@ static ssize_t read_fd(void *opaque, void *buf, size_t n, vsc_diags *diags)
       continue;
     if (r < 0) {
       vsc_loc loc = { .file = f->path };
-      vsc_error(diags, &loc, "agent-local-io", NULL, "cannot read '%s': %s", f->path,
-                strerror(errno));
+      vsc_error_io(diags, &loc, "agent-local-io", NULL, "cannot read '%s': %s", f->path,
+                   strerror(errno));
       return -1;
     }
     if (r == 0)
@@ -279,14 +279,14 @@ int vsc_agent_file_put(vsc_agent *agent, const char *local_path, const char *gue
   struct stat st;
 
   if (fd < 0) {
-    vsc_error(diags, &loc, "agent-local-io", errno == ENOENT ? "check the path" : NULL,
-              "cannot open '%s': %s", local_path, strerror(errno));
+    vsc_error_io(diags, &loc, "agent-local-io", errno == ENOENT ? "check the path" : NULL,
+                 "cannot open '%s': %s", local_path, strerror(errno));
     return -1;
   }
   /* Refuse before the guest file is truncated. */
   if (!use_stdin && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    vsc_error(diags, &loc, "agent-local-io", "give a regular file", "'%s' is a directory",
-              local_path);
+    vsc_error_io(diags, &loc, "agent-local-io", "give a regular file", "'%s' is a directory",
+                 local_path);
     close(fd);
     return -1;
   }

@@ -164,10 +164,10 @@ char *vsc_agent_quote_bytes(const void *bytes, size_t n, size_t max)
 static void garbage(vsc_diags *diags, const char *line, size_t len, const char *why)
 {
   VSC_AUTOFREE(char) q = vsc_agent_quote_bytes(line, len, 60);
-  vsc_error(diags, NULL, "agent-garbage",
-            "check that the socket is the host end of the org.qemu.guest_agent.0 "
-            "channel and that qemu-ga runs in the guest, then retry",
-            "the guest agent sent %s: %s", why, q);
+  vsc_error_peer(diags, NULL, "agent-garbage",
+                 "check that the socket is the host end of the org.qemu.guest_agent.0 "
+                 "channel and that qemu-ga runs in the guest, then retry",
+                 "the guest agent sent %s: %s", why, q);
 }
 
 static int classify(json_t *object, vsc_agent_reply *reply, const char *line, size_t len,

@@ -82,8 +82,8 @@ static void timeout_error(agent_socket *s, const char *what, int timeout_ms, vsc
       "through libvirt instead"
     : "is qemu-ga running in the guest?  An agent that is down, or busy with a long "
       "fsfreeze or fstrim, stays silent; raise --timeout for slow commands";
-  vsc_error(diags, NULL, "agent-timeout", hint, "%s did not %s within %d.%03d s", s->where, what,
-            timeout_ms / 1000, timeout_ms % 1000);
+  vsc_error_peer(diags, NULL, "agent-timeout", hint, "%s did not %s within %d.%03d s", s->where, what,
+                 timeout_ms / 1000, timeout_ms % 1000);
 }
 
 static const char *lock_dir(agent_socket *s)
@@ -120,8 +120,8 @@ again:
       break;
   }
   if (fd < 0) {
-    vsc_error(diags, NULL, "agent-lock", "set VSCHAN_LOCK_DIR to a writable directory",
-              "cannot open the lock file '%s' for %s: %s", path, s->where, strerror(errno));
+    vsc_error_io(diags, NULL, "agent-lock", "set VSCHAN_LOCK_DIR to a writable directory",
+                 "cannot open the lock file '%s' for %s: %s", path, s->where, strerror(errno));
     return -1;
   }
   for (;;) {
@@ -130,16 +130,16 @@ again:
     if (errno == EINTR)
       continue;
     if (errno != EWOULDBLOCK) {
-      vsc_error(diags, NULL, "agent-lock", NULL, "cannot lock '%s': %s", path, strerror(errno));
+      vsc_error_io(diags, NULL, "agent-lock", NULL, "cannot lock '%s': %s", path, strerror(errno));
       close(fd);
       return -1;
     }
     int left = remaining_ms(deadline);
     if (left == 0) {
-      vsc_error(diags, NULL, "agent-busy",
-                "wait until the other command finishes, or raise --timeout",
-                "another vschan process is using %s (lock file '%s' held for %d.%03d s)",
-                s->where, path, timeout_ms / 1000, timeout_ms % 1000);
+      vsc_error_peer(diags, NULL, "agent-busy",
+                     "wait until the other command finishes, or raise --timeout",
+                     "another vschan process is using %s (lock file '%s' held for %d.%03d s)",
+                     s->where, path, timeout_ms / 1000, timeout_ms % 1000);
       close(fd);
       return -1;
     }
@@ -175,20 +175,20 @@ static int open_connection(agent_socket *s, int64_t deadline, int timeout_ms, vs
   struct stat st;
 
   if (strlen(s->path) >= sizeof(sa.sun_path)) {
-    vsc_error(diags, NULL, "agent-connect", "use a shorter path, or a symbolic link to the socket",
-              "the socket path '%s' is longer than %zu bytes", s->path, sizeof(sa.sun_path) - 1);
+    vsc_error_peer(diags, NULL, "agent-connect", "use a shorter path, or a symbolic link to the socket",
+                   "the socket path '%s' is longer than %zu bytes", s->path, sizeof(sa.sun_path) - 1);
     return -1;
   }
   if (stat(s->path, &st) < 0) {
-    vsc_error(diags, NULL, "agent-connect",
-              "give the host end of the guest's org.qemu.guest_agent.0 channel; is the domain running?",
-              "cannot reach %s: %s", s->where, strerror(errno));
+    vsc_error_peer(diags, NULL, "agent-connect",
+                   "give the host end of the guest's org.qemu.guest_agent.0 channel; is the domain running?",
+                   "cannot reach %s: %s", s->where, strerror(errno));
     return -1;
   }
   if (!S_ISSOCK(st.st_mode)) {
-    vsc_error(diags, NULL, "agent-connect",
-              "give the host end of the guest's org.qemu.guest_agent.0 channel",
-              "'%s' is not a unix socket", s->path);
+    vsc_error_peer(diags, NULL, "agent-connect",
+                   "give the host end of the guest's org.qemu.guest_agent.0 channel",
+                   "'%s' is not a unix socket", s->path);
     return -1;
   }
   if (take_lock(s, &st, deadline, timeout_ms, diags) < 0)
@@ -197,7 +197,7 @@ static int open_connection(agent_socket *s, int64_t deadline, int timeout_ms, vs
   memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    vsc_error(diags, NULL, "agent-connect", NULL, "cannot create a socket: %s", strerror(errno));
+    vsc_error_peer(diags, NULL, "agent-connect", NULL, "cannot create a socket: %s", strerror(errno));
     release_lock(s);
     return -1;
   }
@@ -230,9 +230,9 @@ static int open_connection(agent_socket *s, int64_t deadline, int timeout_ms, vs
         break;
       errno = err;
     }
-    vsc_error(diags, NULL, "agent-connect",
-              errno == ECONNREFUSED ? "nothing listens on it: is the domain running?" : NULL,
-              "cannot connect to %s: %s", s->where, strerror(errno));
+    vsc_error_peer(diags, NULL, "agent-connect",
+                   errno == ECONNREFUSED ? "nothing listens on it: is the domain running?" : NULL,
+                   "cannot connect to %s: %s", s->where, strerror(errno));
     goto fail;
   }
   s->fd = fd;
@@ -303,13 +303,13 @@ static int write_all(agent_socket *s, const char *data, size_t len, const char *
         continue;
     }
     if (errno == EPIPE || errno == ECONNRESET) {
-      vsc_error(diags, NULL, "agent-closed",
-                "the domain or the agent may be shutting down; check it and retry",
-                "%s closed the connection before taking '%s'", s->where, command);
+      vsc_error_peer(diags, NULL, "agent-closed",
+                     "the domain or the agent may be shutting down; check it and retry",
+                     "%s closed the connection before taking '%s'", s->where, command);
       return -1;
     }
-    vsc_error(diags, NULL, "agent-io", "retry; if it keeps failing, check the domain",
-              "cannot send '%s' to %s: %s", command, s->where, strerror(errno));
+    vsc_error_peer(diags, NULL, "agent-io", "retry; if it keeps failing, check the domain",
+                   "cannot send '%s' to %s: %s", command, s->where, strerror(errno));
     return -1;
   }
   return 0;
@@ -395,12 +395,12 @@ static int sync_agent(agent_socket *s, int64_t deadline, int timeout_ms, vsc_dia
       timeout_error(s, "answer guest-sync-delimited", timeout_ms, diags);
       return -1;
     case FILL_EOF:
-      vsc_error(diags, NULL, "agent-closed",
-                "the domain or the agent may be shutting down; check it and retry",
-                "%s closed the connection before answering guest-sync-delimited", s->where);
+      vsc_error_peer(diags, NULL, "agent-closed",
+                     "the domain or the agent may be shutting down; check it and retry",
+                     "%s closed the connection before answering guest-sync-delimited", s->where);
       return -1;
     case FILL_ERROR:
-      vsc_error(diags, NULL, "agent-io", NULL, "cannot read from %s: %s", s->where, strerror(errno));
+      vsc_error_peer(diags, NULL, "agent-io", NULL, "cannot read from %s: %s", s->where, strerror(errno));
       return -1;
     }
   }
@@ -426,10 +426,10 @@ static int read_reply(agent_socket *s, const vsc_agent_call_opts *opts, int64_t 
       /* Someone else's sync: it reset the line, not our request. */
       continue;
     case VSC_AGENT_TOKEN_OVERSIZE:
-      vsc_error(diags, NULL, "agent-reply-too-large",
-                "raise --max-reply, or move big data with file-get instead",
-                "the reply of %s to '%s' is larger than %zu bytes", s->where, opts->command,
-                s->max_reply);
+      vsc_error_peer(diags, NULL, "agent-reply-too-large",
+                     "raise --max-reply, or move big data with file-get instead",
+                     "the reply of %s to '%s' is larger than %zu bytes", s->where, opts->command,
+                     s->max_reply);
       return -1;
     case VSC_AGENT_TOKEN_LINE: {
       vsc_agent_reply parsed;
@@ -458,17 +458,17 @@ static int read_reply(agent_socket *s, const vsc_agent_call_opts *opts, int64_t 
       if (opts->no_reply && vsc_agent_stream_pending(&s->stream) == 0)
         return 0;
       if (vsc_agent_stream_pending(&s->stream) > 0)
-        vsc_error(diags, NULL, "agent-closed",
-                  "the domain or the agent may have stopped; check it and retry",
-                  "%s closed the connection in the middle of the reply to '%s' (%zu bytes received)",
-                  s->where, opts->command, vsc_agent_stream_pending(&s->stream));
+        vsc_error_peer(diags, NULL, "agent-closed",
+                       "the domain or the agent may have stopped; check it and retry",
+                       "%s closed the connection in the middle of the reply to '%s' (%zu bytes received)",
+                       s->where, opts->command, vsc_agent_stream_pending(&s->stream));
       else
-        vsc_error(diags, NULL, "agent-closed",
-                  "the domain or the agent may have stopped; check it and retry",
-                  "%s closed the connection without answering '%s'", s->where, opts->command);
+        vsc_error_peer(diags, NULL, "agent-closed",
+                       "the domain or the agent may have stopped; check it and retry",
+                       "%s closed the connection without answering '%s'", s->where, opts->command);
       return -1;
     case FILL_ERROR:
-      vsc_error(diags, NULL, "agent-io", NULL, "cannot read from %s: %s", s->where, strerror(errno));
+      vsc_error_peer(diags, NULL, "agent-io", NULL, "cannot read from %s: %s", s->where, strerror(errno));
       return -1;
     }
   }
@@ -524,8 +524,8 @@ static void socket_close(void *opaque)
 vsc_agent *vsc_agent_open_socket(const vsc_agent_socket_opts *opts, vsc_diags *diags)
 {
   if (!opts->path || !*opts->path) {
-    vsc_error(diags, NULL, "agent-connect", "give the socket with --socket PATH",
-              "no agent socket given");
+    vsc_error_peer(diags, NULL, "agent-connect", "give the socket with --socket PATH",
+                   "no agent socket given");
     return NULL;
   }
   agent_socket *s = vsc_calloc(1, sizeof(*s));

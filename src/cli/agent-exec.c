@@ -84,16 +84,16 @@ int agent_run_exec(agent_call *call)
     }
   }
   if (r.out_truncated)
-    vsc_warning(diags, NULL, "agent-exec-truncated",
-                "write big output to a file in the guest and copy it with file-get",
-                "the guest agent cut the program's standard output at %zu bytes", r.out_len);
+    vsc_warning_peer(diags, NULL, "agent-exec-truncated",
+                     "write big output to a file in the guest and copy it with file-get",
+                     "the guest agent cut the program's standard output at %zu bytes", r.out_len);
   if (r.err_truncated)
-    vsc_warning(diags, NULL, "agent-exec-truncated",
-                "write big output to a file in the guest and copy it with file-get",
-                "the guest agent cut the program's standard error at %zu bytes", r.err_len);
+    vsc_warning_peer(diags, NULL, "agent-exec-truncated",
+                     "write big output to a file in the guest and copy it with file-get",
+                     "the guest agent cut the program's standard error at %zu bytes", r.err_len);
   if (r.has_signal && !call->json)
-    vsc_warning(diags, NULL, "agent-exec-signal", NULL,
-                "the program was killed by signal %d in the guest", r.signal);
+    vsc_warning_peer(diags, NULL, "agent-exec-signal", NULL,
+                     "the program was killed by signal %d in the guest", r.signal);
   vsc_cli_report(call->cli, diags);
 
   int rc;

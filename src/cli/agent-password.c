@@ -44,8 +44,8 @@ static char *read_password(const char *user, vsc_diags *diags)
   }
   if (n <= 0) {
     free(line);
-    vsc_error(diags, NULL, "agent-local-io", "write the password as one line on standard input",
-              "no password on standard input");
+    vsc_error_io(diags, NULL, "agent-local-io", "write the password as one line on standard input",
+                 "no password on standard input");
     return NULL;
   }
   while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))

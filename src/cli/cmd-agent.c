@@ -96,18 +96,10 @@ static void usage(FILE *out)
         out);
 }
 
+/* Print the diagnostics; the exit status follows from their class. */
 int agent_report(agent_call *call)
 {
-  vsc_diags *diags = call->diags;
-  int rc = VSC_EXIT_RUNTIME;
-  for (size_t i = 0; i < diags->n; i++) {
-    const char *rule = diags->items[i].rule ? diags->items[i].rule : "";
-    if (diags->items[i].severity == VSC_SEV_ERROR &&
-        (strcmp(rule, "agent-local-io") == 0 || strcmp(rule, "agent-raw-json") == 0))
-      rc = VSC_EXIT_USAGE;
-  }
-  vsc_cli_report(call->cli, diags);
-  return vsc_diags_has_errors(diags) ? rc : VSC_EXIT_OK;
+  return vsc_cli_report(call->cli, call->diags);
 }
 
 int agent_parse_seconds(const char *text, bool allow_zero, int *ms)

@@ -174,26 +174,6 @@ static int parse_drain(const char *text, double *seconds)
   return vsc_seconds_parse(text, true, 86400, seconds);
 }
 
-/* 3 for failures of libvirt, QEMU or the guest; 1 for refusals; 2 for
- * our own input and output. */
-static int report(vsc_cli *cli, vsc_diags *diags)
-{
-  int rc = vsc_cli_report(cli, diags);
-  if (rc == VSC_EXIT_OK)
-    return rc;
-  bool refusal = true;
-  for (size_t i = 0; i < diags->n; i++) {
-    const char *rule = diags->items[i].rule ? diags->items[i].rule : "";
-    if (diags->items[i].severity != VSC_SEV_ERROR)
-      continue;
-    if (strcmp(rule, "guest-io-local") == 0 || strcmp(rule, "guest-output-closed") == 0)
-      return VSC_EXIT_USAGE;
-    if (!vsc_guest_rule_is_refusal(rule))
-      refusal = false;
-  }
-  return refusal ? VSC_EXIT_FAILURE : VSC_EXIT_RUNTIME;
-}
-
 static const char *end_name(vsc_guest_end end)
 {
   switch (end) {
@@ -224,8 +204,8 @@ static int session(vsc_cli *cli, vsc_guest_channel *ch, vsc_guest_pump_opts *po,
     /* Raw before the banner: keys typed once it shows go through as
      * they are (and the banner needs its own carriage returns). */
     if (make_raw() < 0) {
-      vsc_error(diags, NULL, "guest-io-local", "run it with standard input redirected",
-                "cannot put the terminal in raw mode: %s", strerror(errno));
+      vsc_error_io(diags, NULL, "guest-io-local", "run it with standard input redirected",
+                   "cannot put the terminal in raw mode: %s", strerror(errno));
       return -1;
     }
     if (cli->verbosity >= 0) {
@@ -335,10 +315,10 @@ int cmd_connect(vsc_cli *cli, int argc, char **argv)
   else if (vsc_virt_session_begin(cli, domain, &s, &diags) == 0)
     ch = vsc_guest_channel_open_domain(s.dom, ident, &oo, &diags);
   if (!ch) {
-    rc = report(cli, &diags);
+    rc = vsc_cli_report(cli, &diags);
   } else {
     rc = session(cli, ch, &po, &diags);
-    int reported = report(cli, &diags);
+    int reported = vsc_cli_report(cli, &diags);
     if (rc < 0)
       rc = reported;
   }

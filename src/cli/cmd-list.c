@@ -1,6 +1,7 @@
 /* vschan list: the character devices of a domain, live and persistent. */
 #include "cli.h"
 #include "virt-cmd.h"
+#include "model/backend.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -24,58 +25,6 @@ static void usage(FILE *out)
         "  vschan list vm1\n"
         "  vschan list vm1 --json | jq '.[] | select(.state == \"connected\")'\n"
         "  vschan -c qemu+tcp://host/system list vm1 --inactive\n", out);
-}
-
-static const char *mode_name(vsc_mode m, const char *deflt)
-{
-  return m ? vsc_mode_to_string(m) : deflt;
-}
-
-/* The host side as one line of text.  Caller frees. */
-static char *host_side(const vsc_chardev *dev)
-{
-  const vsc_source *src = vsc_chardev_main_source(dev);
-  const vsc_source *local = vsc_chardev_udp_bind_source(dev);
-  vsc_backend b = vsc_chardev_backend(dev);
-
-  switch (b) {
-  case VSC_BACKEND_PTY:
-    if (src && src->path)
-      return vsc_strdup(src->path);
-    return vsc_strdup(dev->tty ? dev->tty : "-");
-  case VSC_BACKEND_UNIX:
-    if (!src || !src->path)
-      return vsc_strdup("(path chosen at start)");
-    return vsc_asprintf("%s (%s)", src->path, mode_name(src->mode, "connect"));
-  case VSC_BACKEND_TCP:
-    return vsc_asprintf("%s:%s (%s%s)", src && src->host ? src->host : "",
-                        src && src->service ? src->service : "",
-                        mode_name(src ? src->mode : 0, "connect"),
-                        dev->protocol == VSC_PROTOCOL_TELNET ? ", telnet" : "");
-  case VSC_BACKEND_UDP:
-    if (local)
-      return vsc_asprintf("%s:%s from %s:%s", src && src->host ? src->host : "",
-                          src && src->service ? src->service : "", local->host ? local->host : "",
-                          local->service ? local->service : "");
-    return vsc_asprintf("%s:%s", src && src->host ? src->host : "",
-                        src && src->service ? src->service : "");
-  case VSC_BACKEND_FILE:
-  case VSC_BACKEND_PIPE:
-  case VSC_BACKEND_DEV:
-    return vsc_strdup(src && src->path ? src->path : "-");
-  case VSC_BACKEND_SPICEPORT:
-  case VSC_BACKEND_DBUS:
-    return vsc_strdup(src && src->channel ? src->channel : "-");
-  case VSC_BACKEND_NULL:
-  case VSC_BACKEND_VC:
-  case VSC_BACKEND_STDIO:
-  case VSC_BACKEND_SPICEVMC:
-  case VSC_BACKEND_NMDM:
-  case VSC_BACKEND_QEMU_VDAGENT:
-  case VSC_BACKEND_LAST:
-    break;
-  }
-  return vsc_strdup("-");
 }
 
 static char *target_text(const vsc_chardev *dev)
@@ -111,7 +60,7 @@ static json_t *to_json(const vsc_virt_dev *e, const char *ident)
   vsc_target_type tt = vsc_chardev_target_type(dev);
   json_t *o = json_object();
   json_t *target = json_object();
-  VSC_AUTOFREE(char) host = host_side(dev);
+  VSC_AUTOFREE(char) host = vsc_chardev_host_side(dev);
 
   json_object_set_new(o, "kind", json_string(vsc_kind_to_string(dev->kind)));
   json_object_set_new(o, "ident", json_string(ident));
@@ -173,7 +122,7 @@ static void print_table(const vsc_virt_state *st, bool inactive)
     row[0] = vsc_strdup(vsc_kind_to_string(dev->kind));
     row[1] = vsc_strdup(dev->alias ? dev->alias : "-");
     row[2] = vsc_strdup(vsc_backend_to_string(vsc_chardev_backend(dev)));
-    row[3] = host_side(dev);
+    row[3] = vsc_chardev_host_side(dev);
     row[4] = target_text(dev);
     row[5] = vsc_strdup(dev->target.state ? dev->target.state : "-");
     row[6] = vsc_strdup(inactive ? "persistent" : where(e));
@@ -244,7 +193,7 @@ int cmd_list(vsc_cli *cli, int argc, char **argv)
   }
 
 report: {
-  int reported = vsc_virt_cli_report(cli, &diags);
+  int reported = vsc_cli_report(cli, &diags);
   if (rc == VSC_EXIT_OK)
     rc = reported;
 }

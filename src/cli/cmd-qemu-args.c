@@ -1,7 +1,6 @@
 /* vschan qemu-args: the QEMU command-line arguments for a spec. */
 #include "cli.h"
 #include "qemu-version.h"
-#include "model/rules.h"
 #include "qemu/qemu.h"
 
 #include <jansson.h>
@@ -95,7 +94,7 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
   }
   if (!qopts.qemu_version)
     qopts.qemu_version = vsc_cli_qemu_version_default(&set);
-  if (vsc_rules_require_clean(&set, NULL, &diags) < 0 || vsc_qemu_build_argv(&set, &qopts, &args, &nargs, &diags) < 0) {
+  if (vsc_qemu_build_argv(&set, &qopts, &args, &nargs, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;
   }

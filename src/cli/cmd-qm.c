@@ -2,7 +2,6 @@
  * command, or written into /etc/pve/qemu-server/VMID.conf. */
 #include "cli.h"
 #include "qemu-version.h"
-#include "model/rules.h"
 #include "pve/plan.h"
 #include "util/buf.h"
 #include "util/sha1.h"
@@ -239,7 +238,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
   }
   if (!qopts.qemu_version)
     qopts.qemu_version = vsc_cli_qemu_version_default(&set);
-  if (vsc_rules_require_clean(&set, NULL, &diags) < 0 || vsc_pve_plan_build(eopts.vmid, &set, &qopts, &plan, &diags) < 0) {
+  if (vsc_pve_plan_build(eopts.vmid, &set, &qopts, &plan, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;
   }

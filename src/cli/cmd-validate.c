@@ -80,15 +80,17 @@ static void on_result(size_t index, const vsc_validate_result *res, void *opaque
 
 static void list_rules(bool json)
 {
-  const vsc_rule_info *tables[] = { vsc_validate_input_rules, vsc_rules };
-  const char *layers[] = { "input", "rules" };
+  /* What validate reports: the input layer, then the device model's rules. */
+  static const vsc_rule_layer layers[] = { VSC_LAYER_INPUT, VSC_LAYER_RULES };
   json_t *all = json ? json_array() : NULL;
-  for (size_t t = 0; t < VSC_N_ELEMENTS(tables); t++) {
-    for (const vsc_rule_info *r = tables[t]; r->id; r++) {
+  for (size_t t = 0; t < VSC_N_ELEMENTS(layers); t++) {
+    for (const vsc_rule_info *r = vsc_rules; r->id; r++) {
+      if (r->layer != layers[t])
+        continue;
       if (json)
         json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s}", "id", r->id, "severity",
-                                             vsc_severity_to_string(r->severity), "layer", layers[t],
-                                             "summary", r->summary));
+                                             vsc_severity_to_string(r->severity), "layer",
+                                             vsc_rule_layer_to_string(r->layer), "summary", r->summary));
       else
         printf("%-26s %-8s %s\n", r->id, vsc_severity_to_string(r->severity), r->summary);
     }

@@ -48,19 +48,6 @@ static const char *how_name(vsc_guest_wait_how how)
   return "";
 }
 
-/* 3 for failures of libvirt, QEMU or the guest; 1 for refusals. */
-static int report(vsc_cli *cli, vsc_diags *diags)
-{
-  int rc = vsc_cli_report(cli, diags);
-  if (rc == VSC_EXIT_OK)
-    return rc;
-  for (size_t i = 0; i < diags->n; i++)
-    if (diags->items[i].severity == VSC_SEV_ERROR &&
-        !vsc_guest_rule_is_refusal(diags->items[i].rule))
-      return VSC_EXIT_RUNTIME;
-  return VSC_EXIT_FAILURE;
-}
-
 int cmd_wait_agent(vsc_cli *cli, int argc, char **argv)
 {
   enum { OPT_TIMEOUT = 0x100 };
@@ -92,7 +79,7 @@ int cmd_wait_agent(vsc_cli *cli, int argc, char **argv)
 
   if (vsc_virt_session_begin(cli, domain, &s, &diags) < 0 ||
       vsc_guest_wait_agent(s.dom, timeout, &r, &diags) < 0) {
-    rc = report(cli, &diags);
+    rc = vsc_cli_report(cli, &diags);
   } else {
     if (json) {
       json_t *o = json_pack("{s:s,s:s,s:f,s:f,s:i}", "domain", s.dom->name, "how",
@@ -103,7 +90,7 @@ int cmd_wait_agent(vsc_cli *cli, int argc, char **argv)
       printf("the guest agent of domain '%s' answers (after %.2f s)\n", s.dom->name,
              r.answered_after);
     }
-    rc = report(cli, &diags);
+    rc = vsc_cli_report(cli, &diags);
   }
   vsc_virt_session_end(&s);
   vsc_diags_clear(&diags);

@@ -43,17 +43,6 @@ static void usage(FILE *out)
         "             --set path=/run/app.sock --into vm.xml -o vm.xml\n", out);
 }
 
-/* What the domain will hold after the merge, for the rules that look at
- * all devices. */
-static void combine(const vsc_devset *spec, const vsc_devset *existing, vsc_devset *out)
-{
-  vsc_devset_combine(out, existing, spec, true, false);
-  out->controller = spec->controller.present ? spec->controller : existing->controller;
-  /* The merge adds a controller when virtio devices need one. */
-  for (size_t i = 0; i < spec->ndevs && !out->controller.present; i++)
-    out->controller.present = vsc_chardev_is_virtio_serial(spec->devs[i]);
-}
-
 int cmd_xml(vsc_cli *cli, int argc, char **argv)
 {
   enum { OPT_INTO = 0x100 };
@@ -65,14 +54,13 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
   vsc_cli_args a;
   const char *into = NULL, *output = NULL;
   vsc_diags diags = { 0 };
-  vsc_devset set, existing, combined;
+  vsc_devset set, existing;
   xmlDocPtr doc = NULL;
   VSC_AUTOFREE(char) text = NULL;
   int rc = VSC_EXIT_OK, c;
 
   vsc_devset_init(&set);
   vsc_devset_init(&existing);
-  vsc_devset_init(&combined);
   vsc_cli_args_init(&a, cli, argc, argv, usage);
   vsc_cli_args_options(&a, opts, "o:");
   while ((c = vsc_cli_args_next(&a)) > 0) {
@@ -81,13 +69,12 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
     else if (c == 'o')
       output = optarg;
   }
+  a.input.into_domain = into != NULL;
   if (c < 0 || vsc_cli_args_devices(&a, &set, &diags) < 0) {
     rc = a.rc;
     goto report;
   }
 
-  /* vschan writes nothing that libvirt accepts but that will not work. */
-  int clean;
   if (into) {
     vsc_domain_info info;
     doc = vsc_xml_read_file(into, &diags);
@@ -99,20 +86,13 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
       rc = VSC_EXIT_FAILURE;
       goto report;
     }
-    combine(&set, &existing, &combined);
+    /* vschan writes nothing that libvirt accepts but that will not work,
+     * in what the domain will hold. */
     vsc_xml_domain_info(xmlDocGetRootElement(doc), &info);
-    clean = vsc_rules_require_clean(&combined, &info, &diags);
+    int clean = vsc_rules_require_clean_in(&set, &existing, &info,
+                                           VSC_RULES_REPLACE | VSC_RULES_ADDS_CONTROLLER, &diags);
     vsc_domain_info_clear(&info);
-  } else {
-    clean = vsc_rules_require_clean(&set, NULL, &diags);
-  }
-  if (clean < 0) {
-    rc = VSC_EXIT_FAILURE;
-    goto report;
-  }
-
-  if (into) {
-    if (vsc_xml_merge_into_domain(doc, &set, &diags) < 0) {
+    if (clean < 0 || vsc_xml_merge_into_domain(doc, &set, &diags) < 0) {
       rc = VSC_EXIT_FAILURE;
       goto report;
     }
@@ -129,7 +109,6 @@ report:
     xmlFreeDoc(doc);
   vsc_devset_clear(&set);
   vsc_devset_clear(&existing);
-  vsc_devset_clear(&combined);
   vsc_diags_clear(&diags);
   vsc_cli_args_clear(&a);
   return rc;

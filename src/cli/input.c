@@ -1,5 +1,6 @@
 #include "input.h"
 #include "cli.h"
+#include "model/rules.h"
 #include "spec/spec.h"
 #include "util/file.h"
 
@@ -51,12 +52,14 @@ bool vsc_cli_input_option(vsc_cli_input *in, int opt, const char *arg, const cha
   }
 }
 
+/* The compact options, then the rule pass every front end runs before a
+ * generator. */
 static int load_compact(vsc_cli_input *in, vsc_devset *set, vsc_diags *diags, int *rc)
 {
   int failed = 0;
   for (size_t i = 0; i < in->ncompact; i++)
     failed |= vsc_option_parse(in->compact[i].kind, in->compact[i].text, in->compact[i].option, set, diags) < 0;
-  if (failed) {
+  if (failed || (!in->into_domain && vsc_rules_require_clean(set, NULL, diags) < 0)) {
     *rc = VSC_EXIT_FAILURE;
     return -1;
   }

@@ -25,6 +25,9 @@ typedef struct {
   size_t nsettings;
   vsc_cli_compact *compact;
   size_t ncompact;
+  /* The devices go into a domain, and the rule pass runs there with the
+   * domain's devices (xml --into, add, apply); otherwise loading runs it. */
+  bool into_domain;
 } vsc_cli_input;
 
 enum {
@@ -52,8 +55,9 @@ enum {
 bool vsc_cli_input_option(vsc_cli_input *in, int opt, const char *arg, const char *cmd, int *rc);
 
 /* Read the devices: from spec_path or the template (at most one of them),
- * then the compact options.  At least one source of devices must be given
- * (usage error otherwise, returned as VSC_EXIT_USAGE through *rc). */
+ * then the compact options, and run the rule pass on them (unless
+ * into_domain).  At least one source of devices must be given (usage
+ * error otherwise, returned as VSC_EXIT_USAGE through *rc). */
 int vsc_cli_input_load(vsc_cli_input *in, const char *spec_path, vsc_devset *set,
                        vsc_diags *diags, const char *cmd, int *rc);
 

@@ -133,7 +133,7 @@ int vsc_cli_parse_timeout(const char *arg, const char *cmd, double *out)
 
 int vsc_cli_report(vsc_cli *cli, vsc_diags *diags)
 {
-  int rc = vsc_diags_has_errors(diags) ? VSC_EXIT_FAILURE : VSC_EXIT_OK;
+  int rc = vsc_diags_exit_code(diags);
   if (cli->verbosity < 0) {
     /* -q: errors only */
     vsc_diags quiet = { 0 };

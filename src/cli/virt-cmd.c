@@ -42,19 +42,6 @@ void vsc_virt_session_end(vsc_virt_session *s)
   }
 }
 
-int vsc_virt_cli_report(vsc_cli *cli, vsc_diags *diags)
-{
-  bool libvirt_failed = false;
-  for (size_t i = 0; i < diags->n; i++)
-    if (diags->items[i].severity == VSC_SEV_ERROR && diags->items[i].rule &&
-        strncmp(diags->items[i].rule, "libvirt", 7) == 0)
-      libvirt_failed = true;
-  int rc = vsc_cli_report(cli, diags);
-  if (rc == VSC_EXIT_FAILURE && libvirt_failed)
-    rc = VSC_EXIT_RUNTIME;
-  return rc;
-}
-
 static const char *step_verb(vsc_virt_step step, bool done)
 {
   switch (step) {
@@ -167,7 +154,7 @@ int vsc_virt_change_connect(vsc_virt_change *ch)
 
 int vsc_virt_change_finish(vsc_virt_change *ch)
 {
-  int reported = vsc_virt_cli_report(ch->cli, &ch->diags);
+  int reported = vsc_cli_report(ch->cli, &ch->diags);
   int rc = ch->rc ? ch->rc : reported;
   vsc_virt_session_end(&ch->session);
   vsc_diags_clear(&ch->diags);

@@ -22,10 +22,6 @@ void vsc_virt_session_end(vsc_virt_session *s);
 /* Note the start of the run for VSCHAN_TIMING. */
 void vsc_virt_session_start_clock(vsc_virt_session *s);
 
-/* Print the diagnostics; exit code 3 when libvirt or QEMU failed, 1 when
- * vschan refused, 0 without errors. */
-int vsc_virt_cli_report(vsc_cli *cli, vsc_diags *diags);
-
 /* Per-device progress on stderr when it is a terminal (or with -v). */
 vsc_virt_progress vsc_virt_cli_progress(vsc_cli *cli);
 

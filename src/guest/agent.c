@@ -6,6 +6,7 @@
  * turned back into an error reply here, so both transports report agent
  * errors alike. */
 #include "guest-priv.h"
+#include "model/backend.h"
 
 #include "util/clock.h"
 
@@ -54,7 +55,7 @@ int vsc_guest_agent_channel_state(vsc_virt_domain *d, vsc_guest_channel_state *s
                 "qemu-ga running",
                 "domain '%s' has no guest agent channel ('%s')", d->name, VSC_GUEST_AGENT_CHANNEL);
     rc = -1;
-  } else if (vsc_chardev_backend(live) != VSC_BACKEND_UNIX) {
+  } else if (!(vsc_chardev_backend_info(live)->flags & VSC_BF_SOCKET_PATH)) {
     vsc_error(diags, NULL, "guest-agent-channel-type",
               "libvirt talks to the agent only over a unix socket: replace the channel with "
               "'vschan add DOMAIN --template guest-agent'",
@@ -167,34 +168,39 @@ static int send_failed(virt_agent *a, const vsc_agent_call_opts *opts, const vir
     return 0;
   }
   switch (code) {
-  case VIR_ERR_AGENT_UNRESPONSIVE:
-    if (strstr(msg, "not connected"))
-      vsc_error(diags, NULL, "agent-not-connected",
-                "qemu-ga is not running in the guest (yet); 'vschan wait-agent DOMAIN' waits "
-                "until it answers",
-                "the guest agent of domain '%s' is not connected: %s", a->dom->name, msg);
+  case VIR_ERR_AGENT_UNRESPONSIVE: {
+    /* libvirt has one code for both; only its message tells them apart. */
+    bool closed = strstr(msg, "not connected") != NULL;
+    if (opts->failure)
+      *opts->failure = closed ? VSC_AGENT_NOT_CONNECTED : VSC_AGENT_TIMED_OUT;
+    if (closed)
+      vsc_error_peer(diags, NULL, "agent-not-connected",
+                     "qemu-ga is not running in the guest (yet); 'vschan wait-agent DOMAIN' waits "
+                     "until it answers",
+                     "the guest agent of domain '%s' is not connected: %s", a->dom->name, msg);
     else
-      vsc_error(diags, NULL, "agent-timeout",
-                "is qemu-ga running in the guest?  An agent that is busy (fsfreeze, fstrim) "
-                "stays silent; raise --timeout for slow commands",
-                "the guest agent of domain '%s' did not answer '%s' within %d s: %s",
-                a->dom->name, opts->command, seconds, msg);
+      vsc_error_peer(diags, NULL, "agent-timeout",
+                     "is qemu-ga running in the guest?  An agent that is busy (fsfreeze, fstrim) "
+                     "stays silent; raise --timeout for slow commands",
+                     "the guest agent of domain '%s' did not answer '%s' within %d s: %s",
+                     a->dom->name, opts->command, seconds, msg);
     break;
+  }
   case VIR_ERR_ARGUMENT_UNSUPPORTED:
-    vsc_error(diags, NULL, "agent-not-configured",
-              "add the agent's channel with 'vschan add DOMAIN --template guest-agent' (the "
-              "guest then needs qemu-ga running)",
-              "domain '%s' has no guest agent channel: %s", a->dom->name, msg);
+    vsc_error_peer(diags, NULL, "agent-not-configured",
+                   "add the agent's channel with 'vschan add DOMAIN --template guest-agent' (the "
+                   "guest then needs qemu-ga running)",
+                   "domain '%s' has no guest agent channel: %s", a->dom->name, msg);
     break;
   case VIR_ERR_OPERATION_INVALID:
-    vsc_error(diags, NULL, "libvirt-not-running", "start the domain first ('virsh start DOMAIN')",
-              "cannot reach the guest agent of domain '%s': %s", a->dom->name, msg);
+    vsc_error_peer(diags, NULL, "libvirt-not-running", "start the domain first ('virsh start DOMAIN')",
+                   "cannot reach the guest agent of domain '%s': %s", a->dom->name, msg);
     break;
   default:
-    vsc_error(diags, NULL, "libvirt",
-              "see the domain's QEMU log (/var/log/libvirt/qemu/DOMAIN.log) and libvirt's log",
-              "cannot run '%s' on the guest agent of domain '%s': %s", opts->command,
-              a->dom->name, msg);
+    vsc_error_peer(diags, NULL, "libvirt",
+                   "see the domain's QEMU log (/var/log/libvirt/qemu/DOMAIN.log) and libvirt's log",
+                   "cannot run '%s' on the guest agent of domain '%s': %s", opts->command,
+                   a->dom->name, msg);
     break;
   }
   virResetLastError();
@@ -233,9 +239,9 @@ static int virt_agent_send(void *opaque, json_t *request, const vsc_agent_call_o
       json_decref(*reply);
       *reply = NULL;
       VSC_AUTOFREE(char) shown = vsc_agent_printable(reply_text, 80);
-      vsc_error(diags, NULL, "agent-bad-reply", "the guest agent may be broken or not qemu-ga",
-                "libvirt passed on a reply to '%s' from the guest agent of domain '%s' that is "
-                "not a JSON object: %s", opts->command, a->dom->name, shown);
+      vsc_error_peer(diags, NULL, "agent-bad-reply", "the guest agent may be broken or not qemu-ga",
+                     "libvirt passed on a reply to '%s' from the guest agent of domain '%s' that is "
+                     "not a JSON object: %s", opts->command, a->dom->name, shown);
       return -1;
     }
     return 0;

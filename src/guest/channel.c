@@ -10,6 +10,7 @@
  * serial port on a unix socket that QEMU listens on. */
 #define _GNU_SOURCE
 #include "guest-priv.h"
+#include "model/backend.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,7 +69,7 @@ static int connect_unix(const char *path, const char *what, vsc_diags *diags)
   memcpy(addr.sun_path, path, strlen(path) + 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
-    vsc_error(diags, NULL, "guest-io", NULL, "cannot create a socket: %s", strerror(errno));
+    vsc_error_io(diags, NULL, "guest-io", NULL, "cannot create a socket: %s", strerror(errno));
     return -1;
   }
   /* A unix connect completes at once or fails (EAGAIN: backlog full). */
@@ -80,7 +81,7 @@ static int connect_unix(const char *path, const char *what, vsc_diags *diags)
       : e == EACCES ? "run vschan as a user who may open the socket (root, or the socket's group)"
       : e == EAGAIN ? "QEMU accepts one client per chardev: another program holds it"
       : NULL;
-    vsc_error(diags, NULL, "guest-connect", hint, "cannot connect to %s: %s", what, strerror(e));
+    vsc_error_peer(diags, NULL, "guest-connect", hint, "cannot connect to %s: %s", what, strerror(e));
     close(fd);
     return -1;
   }
@@ -105,9 +106,9 @@ static int open_pty(const char *path, const char *what, vsc_diags *diags)
 {
   int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
-    vsc_error(diags, NULL, "guest-connect",
-              errno == EACCES ? "run vschan as a user who may open the pty (root)" : NULL,
-              "cannot open %s: %s", what, strerror(errno));
+    vsc_error_peer(diags, NULL, "guest-connect",
+                   errno == EACCES ? "run vschan as a user who may open the pty (root)" : NULL,
+                   "cannot open %s: %s", what, strerror(errno));
     return -1;
   }
   struct termios t;
@@ -143,19 +144,6 @@ void vsc_guest_stream_arm(vsc_guest_channel *ch, int events)
   virStreamEventUpdateCallback(ch->stream, events);
 }
 
-static const char *open_error_hint(const char *msg)
-{
-  if (strstr(msg, "Active console session") || strstr(msg, "already in use") ||
-      strstr(msg, "Active channel stream"))
-    return "another session (virsh console, vschan connect) has the device open; --force takes "
-           "it over";
-  if (strstr(msg, "not using a PTY") || strstr(msg, "not using a UNIX socket") ||
-      strstr(msg, "unsupported"))
-    return "libvirt opens consoles and serial ports on a pty backend, channels on a unix or pty "
-           "backend";
-  return "see 'vschan list DOMAIN' for the devices and their backends";
-}
-
 static int open_stream(vsc_guest_channel *ch, vsc_virt_domain *d, const vsc_chardev *dev,
                        bool force, vsc_diags *diags)
 {
@@ -173,23 +161,20 @@ static int open_stream(vsc_guest_channel *ch, vsc_virt_domain *d, const vsc_char
   else
     rc = virDomainOpenConsole(d->dom, name, ch->stream, force ? VIR_DOMAIN_CONSOLE_FORCE : 0);
   if (rc < 0) {
-    virErrorPtr err = virGetLastError();
-    const char *msg = err && err->message ? err->message : "unknown libvirt error";
-    vsc_error(diags, NULL, "libvirt-open", open_error_hint(msg), "cannot open %s: %s", ch->what,
-              msg);
-    virResetLastError();
+    VSC_AUTOFREE(char) what = vsc_asprintf("cannot open %s", ch->what);
+    vsc_virt_error_in(diags, VSC_VIRT_CALL_OPEN, "libvirt-open", NULL, what);
     virStreamFree(ch->stream);
     ch->stream = NULL;
     return -1;
   }
   if (pipe2(ch->notify, O_CLOEXEC | O_NONBLOCK) < 0) {
-    vsc_error(diags, NULL, "guest-io", NULL, "cannot create a pipe: %s", strerror(errno));
+    vsc_error_io(diags, NULL, "guest-io", NULL, "cannot create a pipe: %s", strerror(errno));
     return -1;
   }
   int *fd = vsc_malloc(sizeof(*fd));
   *fd = fcntl(ch->notify[1], F_DUPFD_CLOEXEC, 0);
   if (*fd < 0) {
-    vsc_error(diags, NULL, "guest-io", NULL, "cannot duplicate a pipe: %s", strerror(errno));
+    vsc_error_io(diags, NULL, "guest-io", NULL, "cannot duplicate a pipe: %s", strerror(errno));
     free(fd);
     return -1;
   }
@@ -202,66 +187,26 @@ static int open_stream(vsc_guest_channel *ch, vsc_virt_domain *d, const vsc_char
   return 0;
 }
 
-/* Whether libvirt can open dev, or vschan can open it directly; the
- * error says what to do otherwise. */
-static int check_openable(vsc_virt_domain *d, const vsc_chardev *dev, const char *what,
-                          bool *direct, vsc_diags *diags)
+/* How dev is reached (its backend's row says), the error saying what to
+ * do otherwise. */
+static vsc_reach check_openable(vsc_virt_domain *d, const vsc_chardev *dev, const char *what,
+                                vsc_diags *diags)
 {
-  vsc_backend backend = vsc_chardev_backend(dev);
-  const vsc_source *src = vsc_chardev_main_source(dev);
-  *direct = false;
-
-  if (dev->kind == VSC_KIND_CHANNEL) {
-    if (dev->target.type == VSC_TARGET_VIRTIO && dev->target.name &&
-        strcmp(dev->target.name, VSC_GUEST_AGENT_CHANNEL) == 0) {
-      vsc_error(diags, NULL, "guest-agent-channel-busy",
-                "talk to the agent with 'vschan agent DOMAIN COMMAND'",
-                "libvirt itself holds the guest agent channel of domain '%s'", d->name);
-      return -1;
-    }
-    if (backend == VSC_BACKEND_UNIX)
-      return 0;
-    if (backend == VSC_BACKEND_PTY && src && src->path && vsc_virt_is_local(d->virt)) {
-      *direct = true;
-      return 0;
-    }
-  } else {
-    if (backend == VSC_BACKEND_PTY)
-      return 0;
-    if (backend == VSC_BACKEND_UNIX && src && src->mode != VSC_MODE_CONNECT && src->path &&
-        vsc_virt_is_local(d->virt)) {
-      *direct = true;
-      return 0;
-    }
-  }
   const char *hint = NULL;
-  switch (backend) {
-  case VSC_BACKEND_TCP:
-    hint = "connect to its host and port with a TCP client (telnet, nc) instead";
-    break;
-  case VSC_BACKEND_PTY:
-    hint = "libvirt does not open a channel's pty; run vschan on the libvirt host";
-    break;
-  case VSC_BACKEND_UNIX:
-    hint = src && src->mode == VSC_MODE_CONNECT
-             ? "QEMU connects to that socket: the program listening on it has the stream"
-             : "the socket is on the libvirt host: run 'vschan connect --socket PATH' there";
-    break;
-  case VSC_BACKEND_FILE:
-  case VSC_BACKEND_PIPE:
-  case VSC_BACKEND_DEV:
-    hint = "read or write the file it names on the host instead";
-    break;
-  default:
-    hint = dev->kind == VSC_KIND_CHANNEL
-             ? "give the channel a unix or pty backend to connect to it"
-             : "give it a pty backend to connect to it ('vschan add DOMAIN --template serial-pty')";
-    break;
+
+  if (dev->kind == VSC_KIND_CHANNEL && dev->target.type == VSC_TARGET_VIRTIO && dev->target.name &&
+      strcmp(dev->target.name, VSC_GUEST_AGENT_CHANNEL) == 0) {
+    vsc_error(diags, NULL, "guest-agent-channel-busy",
+              "talk to the agent with 'vschan agent DOMAIN COMMAND'",
+              "libvirt itself holds the guest agent channel of domain '%s'", d->name);
+    return VSC_REACH_NONE;
   }
-  vsc_error(diags, NULL, "guest-backend", hint,
-            "cannot connect to %s: its '%s' backend carries no stream to open", what,
-            vsc_backend_to_string(backend));
-  return -1;
+  vsc_reach reach = vsc_chardev_reach(dev, vsc_virt_is_local(d->virt), &hint);
+  if (reach == VSC_REACH_NONE)
+    vsc_error(diags, NULL, "guest-backend", hint,
+              "cannot connect to %s: its '%s' backend carries no stream to open", what,
+              vsc_backend_to_string(vsc_chardev_backend(dev)));
+  return reach;
 }
 
 /* The live device ident names; NULL with the error when there is none,
@@ -316,13 +261,13 @@ static vsc_guest_channel *open_device(vsc_virt_domain *d, const vsc_chardev *dev
 {
   VSC_AUTOFREE(char) desc = describe(dev);
   VSC_AUTOFREE(char) what = vsc_asprintf("%s of domain '%s'", desc, d->name);
-  bool direct;
+  vsc_reach reach = check_openable(d, dev, what, diags);
+  const vsc_source *src = vsc_chardev_main_source(dev);
 
-  if (check_openable(d, dev, what, &direct, diags) < 0)
+  if (reach == VSC_REACH_NONE)
     return NULL;
-  if (direct) {
-    const vsc_source *src = vsc_chardev_main_source(dev);
-    bool pty = vsc_chardev_backend(dev) == VSC_BACKEND_PTY;
+  if (reach != VSC_REACH_STREAM && src) {
+    bool pty = reach == VSC_REACH_PTY;
     VSC_AUTOFREE(char) full =
       vsc_asprintf("%s (%s '%s')", what, pty ? "pty" : "socket", src->path);
     int fd = pty ? open_pty(src->path, full, diags) : connect_unix(src->path, full, diags);

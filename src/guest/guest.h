@@ -3,10 +3,10 @@
  * streams to a channel, console or serial port (libvirt streams, or the
  * host end of a unix socket directly).
  *
- * Nothing here prints.  Errors go to vsc_diags; rule ids starting with
- * "libvirt" or "guest-timeout" are failures of libvirt, QEMU or the guest
- * (exit code 3), other "guest-..." ids are refusals before anything was
- * tried (exit code 1). */
+ * Nothing here prints.  Errors go to vsc_diags with their class: failures
+ * of libvirt, QEMU or the guest are VSC_CLASS_PEER (exit code 3), refusals
+ * before anything was tried VSC_CLASS_INVALID (exit code 1), our own
+ * input and output VSC_CLASS_IO (exit code 2). */
 #pragma once
 
 #include "agent/agent.h"
@@ -16,23 +16,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-
-/* Whether an error rule is a refusal made before anything was tried (the
- * device or domain can never do it as it is: exit code 1), rather than a
- * failure of libvirt, QEMU or the guest (exit code 3).  guest-io-local
- * (our own input or output) is neither: exit code 2. */
-static inline bool vsc_guest_rule_is_refusal(const char *rule)
-{
-  static const char *const refusals[] = {
-    "guest-not-running", "guest-no-agent-channel", "guest-agent-channel-type",
-    "guest-agent-channel-busy", "guest-backend", "guest-ambiguous-device", "guest-not-live",
-    "guest-socket-path", "virt-unknown-device",
-  };
-  for (size_t i = 0; rule && i < sizeof(refusals) / sizeof(refusals[0]); i++)
-    if (strcmp(rule, refusals[i]) == 0)
-      return true;
-  return false;
-}
 
 /* The virtio port name qemu-ga opens, and the one libvirt looks for. */
 #define VSC_GUEST_AGENT_CHANNEL "org.qemu.guest_agent.0"

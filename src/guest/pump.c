@@ -103,8 +103,8 @@ static void device_closed(pump *p, const char *why)
     return;
   p->dev_open = false;
   if (why)
-    vsc_warning(p->diags, NULL, "guest-stream-ended", NULL, "the stream of %s ended: %s",
-                p->ch->what, why);
+    vsc_warning_peer(p->diags, NULL, "guest-stream-ended", NULL, "the stream of %s ended: %s",
+                     p->ch->what, why);
 }
 
 static const char *libvirt_message(void)
@@ -243,8 +243,8 @@ static int out_write(pump *p)
       return 0;
     }
     if (put < 0) {
-      vsc_error(p->diags, NULL, "guest-io-local", NULL, "cannot write the output: %s",
-                strerror(errno));
+      vsc_error_io(p->diags, NULL, "guest-io-local", NULL, "cannot write the output: %s",
+                   strerror(errno));
       return -1;
     }
     p->to_out.off += (size_t)put;
@@ -261,8 +261,8 @@ static int in_read(pump *p)
   if (got < 0 && would_block(errno))
     return 0;
   if (got < 0) {
-    vsc_error(p->diags, NULL, "guest-io-local", NULL, "cannot read the input: %s",
-              strerror(errno));
+    vsc_error_io(p->diags, NULL, "guest-io-local", NULL, "cannot read the input: %s",
+                 strerror(errno));
     return -1;
   }
   if (got == 0) {
@@ -312,11 +312,11 @@ static int input_lost(pump *p)
 {
   if (p->result->undelivered == 0 && !p->result->input_left)
     return 1;
-  vsc_error(p->diags, NULL, "guest-input-lost",
-            "the other end stopped reading: check that it takes all it is sent",
-            "%s closed before the input ended: %ju bytes were sent, %ju read but not sent%s",
-            p->ch->what, (uintmax_t)p->result->sent, (uintmax_t)p->result->undelivered,
-            p->result->input_left ? ", and the rest of the input was not read" : "");
+  vsc_error_peer(p->diags, NULL, "guest-input-lost",
+                 "the other end stopped reading: check that it takes all it is sent",
+                 "%s closed before the input ended: %ju bytes were sent, %ju read but not sent%s",
+                 p->ch->what, (uintmax_t)p->result->sent, (uintmax_t)p->result->undelivered,
+                 p->result->input_left ? ", and the rest of the input was not read" : "");
   return -1;
 }
 
@@ -326,11 +326,11 @@ static int finished(pump *p)
 {
   if (p->out_closed) {
     p->result->end = VSC_GUEST_END_OUTPUT_CLOSED;
-    vsc_error(p->diags, NULL, "guest-output-closed",
-              "read the whole output, or end the session from the guest's side",
-              "the output was closed after %ju bytes: %ju bytes from %s were not written",
-              (uintmax_t)(p->result->received - p->result->unwritten),
-              (uintmax_t)p->result->unwritten, p->ch->what);
+    vsc_error_io(p->diags, NULL, "guest-output-closed",
+                 "read the whole output, or end the session from the guest's side",
+                 "the output was closed after %ju bytes: %ju bytes from %s were not written",
+                 (uintmax_t)(p->result->received - p->result->unwritten),
+                 (uintmax_t)p->result->unwritten, p->ch->what);
     return -1;
   }
   if (p->escaped) {
@@ -350,12 +350,12 @@ static int finished(pump *p)
   if (deadline < 0 || vsc_now() < deadline)
     return 0;
   if (pending(&p->to_dev) > 0) {
-    vsc_error(p->diags, NULL, "guest-stalled",
-              "is a program in the guest reading the port?  A guest that does not read stops "
-              "the device from taking more",
-              "%s took no input for %.0f s: %zu bytes of the input were not delivered%s",
-              p->ch->what, stall_limit(p), pending(&p->to_dev),
-              p->in_open ? ", nor the rest of the input" : "");
+    vsc_error_peer(p->diags, NULL, "guest-stalled",
+                   "is a program in the guest reading the port?  A guest that does not read stops "
+                   "the device from taking more",
+                   "%s took no input for %.0f s: %zu bytes of the input were not delivered%s",
+                   p->ch->what, stall_limit(p), pending(&p->to_dev),
+                   p->in_open ? ", nor the rest of the input" : "");
     return -1;
   }
   p->result->end = VSC_GUEST_END_DRAINED;
@@ -415,8 +415,8 @@ static int run(pump *p)
       timeout_ms = left <= 0 ? 0 : (int)(left * 1000.0) + 1;
     }
     if (poll(fds, (nfds_t)nfds, timeout_ms) < 0 && errno != EINTR) {
-      vsc_error(p->diags, NULL, "guest-io-local", NULL, "cannot wait for input: %s",
-                strerror(errno));
+      vsc_error_io(p->diags, NULL, "guest-io-local", NULL, "cannot wait for input: %s",
+                   strerror(errno));
       return -1;
     }
     if (stop_i >= 0 && fds[stop_i].revents) {

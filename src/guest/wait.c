@@ -88,8 +88,8 @@ static bool domain_running(vsc_virt_domain *d)
 static int not_running(vsc_virt_domain *d, bool while_waiting, vsc_diags *diags)
 {
   if (while_waiting)
-    vsc_error(diags, NULL, "guest-stopped", "see the domain's log for why it stopped",
-              "domain '%s' stopped while waiting for its guest agent", d->name);
+    vsc_error_peer(diags, NULL, "guest-stopped", "see the domain's log for why it stopped",
+                   "domain '%s' stopped while waiting for its guest agent", d->name);
   else
     vsc_error(diags, NULL, "guest-not-running",
               "start it first ('virsh start DOMAIN'), then wait for its agent",
@@ -195,15 +195,15 @@ int vsc_guest_wait_agent(vsc_virt_domain *d, double timeout, vsc_guest_wait_resu
       rc = 0;
       break;
     }
-    const char *rule = last.n && last.items[0].rule ? last.items[0].rule : "";
-    if (strcmp(rule, "agent-not-connected") == 0) {
+    vsc_agent_failure why = vsc_agent_last_failure(agent);
+    if (why == VSC_AGENT_NOT_CONNECTED) {
       /* The guest closed the port again (agent restarting), or libvirt
        * has not caught up with the event yet. */
       pthread_mutex_lock(&w->lock);
       w->connected = false;
       pthread_mutex_unlock(&w->lock);
       connected = false;
-    } else if (strcmp(rule, "agent-timeout") != 0) {
+    } else if (why != VSC_AGENT_TIMED_OUT) {
       if (!domain_running(d)) {
         not_running(d, true, diags);
         goto out;
@@ -216,18 +216,18 @@ int vsc_guest_wait_agent(vsc_virt_domain *d, double timeout, vsc_guest_wait_resu
 
   if (rc < 0) {
     if (!connected)
-      vsc_error(diags, NULL, "guest-timeout",
-                "is qemu-ga installed and running in the guest?  It opens "
-                "/dev/virtio-ports/" VSC_GUEST_AGENT_CHANNEL "; a booting guest may need longer "
-                "(--timeout)",
-                "the guest agent of domain '%s' did not connect within %g s (the agent channel "
-                "is disconnected: the guest has not opened it)", d->name, timeout);
+      vsc_error_peer(diags, NULL, "guest-timeout",
+                     "is qemu-ga installed and running in the guest?  It opens "
+                     "/dev/virtio-ports/" VSC_GUEST_AGENT_CHANNEL "; a booting guest may need longer "
+                     "(--timeout)",
+                     "the guest agent of domain '%s' did not connect within %g s (the agent channel "
+                     "is disconnected: the guest has not opened it)", d->name, timeout);
     else
-      vsc_error(diags, NULL, "guest-timeout",
-                "the guest opened the agent's port but qemu-ga did not answer: it may be "
-                "starting, busy (fsfreeze, fstrim) or hung; see the guest's logs",
-                "the guest agent of domain '%s' did not answer guest-ping within %g s", d->name,
-                timeout);
+      vsc_error_peer(diags, NULL, "guest-timeout",
+                     "the guest opened the agent's port but qemu-ga did not answer: it may be "
+                     "starting, busy (fsfreeze, fstrim) or hung; see the guest's logs",
+                     "the guest agent of domain '%s' did not answer guest-ping within %g s", d->name,
+                     timeout);
   }
 out:
   vsc_diags_clear(&last);

@@ -1,4 +1,5 @@
 #include "chardev.h"
+#include "backend.h"
 
 #include "util/str.h"
 
@@ -7,10 +8,6 @@
 #include <string.h>
 
 VSC_ENUM_IMPL(vsc_kind, VSC_KIND_LAST, "channel", "console", "serial", "parallel");
-
-VSC_ENUM_IMPL(vsc_backend, VSC_BACKEND_LAST,
-              "null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix",
-              "spicevmc", "spiceport", "nmdm", "qemu-vdagent", "dbus");
 
 VSC_ENUM_IMPL(vsc_mode, VSC_MODE_LAST, "", "bind", "connect");
 
@@ -33,22 +30,6 @@ vsc_chardev *vsc_chardev_new(vsc_kind kind)
   vsc_chardev *dev = vsc_calloc(1, sizeof(*dev));
   dev->kind = kind;
   return dev;
-}
-
-void vsc_source_clear(vsc_source *src)
-{
-  free(src->path);
-  free(src->host);
-  free(src->service);
-  free(src->channel);
-  free(src->master);
-  free(src->slave);
-  for (size_t i = 0; i < src->nseclabels; i++) {
-    free(src->seclabels[i].model);
-    free(src->seclabels[i].label);
-  }
-  free(src->seclabels);
-  memset(src, 0, sizeof(*src));
 }
 
 void vsc_address_clear(vsc_address *addr)
@@ -81,25 +62,6 @@ void vsc_chardev_free(vsc_chardev *dev)
   free(dev);
 }
 
-static void source_copy(vsc_source *dst, const vsc_source *src)
-{
-  *dst = *src;
-  dst->path = vsc_strdup(src->path);
-  dst->host = vsc_strdup(src->host);
-  dst->service = vsc_strdup(src->service);
-  dst->channel = vsc_strdup(src->channel);
-  dst->master = vsc_strdup(src->master);
-  dst->slave = vsc_strdup(src->slave);
-  dst->seclabels = NULL;
-  dst->nseclabels = 0;
-  for (size_t i = 0; i < src->nseclabels; i++) {
-    vsc_seclabel *s = vsc_append(&dst->seclabels, &dst->nseclabels, sizeof(*s));
-    s->model = vsc_strdup(src->seclabels[i].model);
-    s->relabel = src->seclabels[i].relabel;
-    s->label = vsc_strdup(src->seclabels[i].label);
-  }
-}
-
 vsc_chardev *vsc_chardev_copy(const vsc_chardev *dev)
 {
   vsc_chardev *c = vsc_malloc(sizeof(*c));
@@ -107,7 +69,7 @@ vsc_chardev *vsc_chardev_copy(const vsc_chardev *dev)
   c->sources = NULL;
   c->nsources = 0;
   for (size_t i = 0; i < dev->nsources; i++)
-    source_copy(vsc_chardev_add_source(c), &dev->sources[i]);
+    vsc_source_copy(vsc_chardev_add_source(c), &dev->sources[i]);
   c->target.name = vsc_strdup(dev->target.name);
   c->target.address = vsc_strdup(dev->target.address);
   c->target.state = vsc_strdup(dev->target.state);
@@ -179,7 +141,7 @@ const vsc_source *vsc_chardev_main_source(const vsc_chardev *dev)
 {
   if (dev->nsources == 0)
     return NULL;
-  if (vsc_chardev_backend(dev) == VSC_BACKEND_UDP) {
+  if (vsc_chardev_backend_info(dev)->flags & VSC_BF_TWO_ENDS) {
     for (size_t i = 0; i < dev->nsources; i++)
       if (dev->sources[i].mode != VSC_MODE_BIND)
         return &dev->sources[i];
@@ -190,7 +152,7 @@ const vsc_source *vsc_chardev_main_source(const vsc_chardev *dev)
 
 const vsc_source *vsc_chardev_udp_bind_source(const vsc_chardev *dev)
 {
-  if (vsc_chardev_backend(dev) != VSC_BACKEND_UDP)
+  if (!(vsc_chardev_backend_info(dev)->flags & VSC_BF_TWO_ENDS))
     return NULL;
   for (size_t i = 0; i < dev->nsources; i++)
     if (dev->sources[i].mode == VSC_MODE_BIND)
@@ -287,7 +249,7 @@ bool vsc_chardev_is_virtio_serial(const vsc_chardev *dev)
 const char *vsc_chardev_unix_path(const vsc_chardev *dev)
 {
   const vsc_source *src = vsc_chardev_main_source(dev);
-  if (vsc_chardev_backend(dev) != VSC_BACKEND_UNIX || !src)
+  if (!(vsc_chardev_backend_info(dev)->flags & VSC_BF_SOCKET_PATH) || !src)
     return NULL;
   return src->path;
 }
@@ -318,29 +280,14 @@ unsigned int vsc_chardev_virtio_port(const vsc_chardev *dev)
 }
 
 
-static bool source_equal(const vsc_source *a, const vsc_source *b)
-{
-  static const vsc_source none;
-  if (!a)
-    a = &none;
-  if (!b)
-    b = &none;
-  return a->mode == b->mode && vsc_streq0(a->path, b->path) && vsc_streq0(a->host, b->host) &&
-         vsc_streq0(a->service, b->service) && vsc_streq0(a->channel, b->channel) &&
-         vsc_streq0(a->master, b->master) && vsc_streq0(a->slave, b->slave) && a->append == b->append &&
-         a->has_reconnect == b->has_reconnect && a->reconnect.enabled == b->reconnect.enabled &&
-         a->reconnect.timeout == b->reconnect.timeout && a->copypaste == b->copypaste &&
-         a->mouse == b->mouse;
-}
-
 bool vsc_chardev_same_source(const vsc_chardev *a, const vsc_chardev *b)
 {
   if (vsc_chardev_backend(a) != vsc_chardev_backend(b))
     return false;
-  if (!source_equal(vsc_chardev_main_source(a), vsc_chardev_main_source(b)))
+  if (!vsc_source_same(vsc_chardev_main_source(a), vsc_chardev_main_source(b)))
     return false;
-  return source_equal(vsc_chardev_udp_bind_source(a), vsc_chardev_udp_bind_source(b)) &&
-         (vsc_chardev_backend(a) != VSC_BACKEND_TCP || a->protocol == b->protocol);
+  return vsc_source_same(vsc_chardev_udp_bind_source(a), vsc_chardev_udp_bind_source(b)) &&
+         (!(vsc_chardev_backend_info(a)->flags & VSC_BF_PROTOCOL) || a->protocol == b->protocol);
 }
 
 void vsc_devset_combine(vsc_devset *out, const vsc_devset *existing, const vsc_devset *added,
@@ -356,17 +303,25 @@ void vsc_devset_combine(vsc_devset *out, const vsc_devset *existing, const vsc_d
     size_t j = 0;
     while (replacing && j < added->ndevs && !vsc_chardev_same_identity(dev, added->devs[j]))
       j++;
+    bool in_domain = true;
     if (replacing && j < added->ndevs) {
       if (used[j])
         continue;
       dev = added->devs[j];
       used[j] = true;
+      in_domain = false;
     }
-    vsc_devset_add(out, vsc_chardev_copy(dev));
+    vsc_chardev *copy = vsc_chardev_copy(dev);
+    copy->origin.in_domain = in_domain;
+    vsc_devset_add(out, copy);
   }
-  for (size_t j = 0; j < added->ndevs; j++)
-    if (!used[j])
-      vsc_devset_add(out, vsc_chardev_copy(added->devs[j]));
+  for (size_t j = 0; j < added->ndevs; j++) {
+    if (used[j])
+      continue;
+    vsc_chardev *copy = vsc_chardev_copy(added->devs[j]);
+    copy->origin.in_domain = false;
+    vsc_devset_add(out, copy);
+  }
   free(used);
 }
 

@@ -167,6 +167,8 @@ typedef struct {
   char *file;
   int line;                /* XML: the element's line; 0 for JSON */
   char *pointer;           /* JSON pointer of the device object, e.g. /channels/2 */
+  bool in_domain;          /* a device the domain already has (vsc_devset_combine),
+                            * not one being added */
 } vsc_origin;
 
 typedef struct vsc_chardev {
@@ -218,9 +220,9 @@ void vsc_devset_add(vsc_devset *set, vsc_chardev *dev);
  * and the XML merge order it: the existing devices in their order, each
  * replaced in place by an added one of the same identity (when
  * replacing), then the other added devices.  Copies into out (initialised
- * by the caller); existing compat consoles are left out when
- * skip_compat_consoles (they go with their serial port).  The controller
- * is not set. */
+ * by the caller), the existing ones marked origin.in_domain; existing
+ * compat consoles are left out when skip_compat_consoles (they go with
+ * their serial port).  The controller is not set. */
 void vsc_devset_combine(vsc_devset *out, const vsc_devset *existing, const vsc_devset *added,
                         bool replacing, bool skip_compat_consoles);
 

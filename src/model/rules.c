@@ -1,6 +1,7 @@
 /* The rules.  Each check names its rule id; the table below is the list
  * users see (vschan-spec(5), `vschan validate --list-rules`). */
 #include "rules.h"
+#include "backend.h"
 
 #include "util/str.h"
 
@@ -11,56 +12,276 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every rule id vschan reports, once: its severity, its class (what the
+ * exit status says, vsc_diags_exit_code), its layer and what it means.
+ * The device model's rules are documented in vschan-spec(5); `vschan
+ * validate --list-rules` lists them and the input layer.
+ * tests/man/check-rule-ids.py holds the code to this table: no other id
+ * is reported, each with the class given here. */
 const vsc_rule_info vsc_rules[] = {
-  { "target-missing", VSC_SEV_ERROR, "a channel needs a target type" },
-  { "target-type", VSC_SEV_ERROR, "the target type belongs to another element or is not supported by QEMU" },
-  { "spicevmc-target", VSC_SEV_ERROR, "spicevmc only on a <channel> with a virtio target" },
-  { "guestfwd-address", VSC_SEV_ERROR, "guestfwd needs an IPv4 address" },
-  { "guestfwd-port", VSC_SEV_ERROR, "guestfwd needs a port" },
-  { "source-path", VSC_SEV_ERROR, "file, pipe, dev and unix (except virtio channels) need a source path" },
-  { "tcp-host", VSC_SEV_ERROR, "tcp needs a host" },
-  { "tcp-service", VSC_SEV_ERROR, "tcp needs a service (port)" },
-  { "udp-service", VSC_SEV_ERROR, "udp needs the service of its connect end" },
-  { "udp-sources", VSC_SEV_WARNING, "two udp sources are one bind and one connect end (libvirt keeps one of two alike)" },
-  { "reconnect-mode", VSC_SEV_ERROR, "reconnect only in connect mode" },
-  { "reconnect-timeout", VSC_SEV_ERROR, "an enabled reconnect needs a timeout greater than 0" },
-  { "source-channel", VSC_SEV_ERROR, "spiceport and dbus need a channel name of [A-Za-z0-9_.-]" },
-  { "alias-format", VSC_SEV_ERROR, "aliases use [A-Za-z0-9_.-] (user aliases: ua- and then those)" },
-  { "console-serial-first", VSC_SEV_ERROR, "only the first console can be a serial console" },
-  { "serial-model", VSC_SEV_ERROR, "the serial target model matches the target type" },
-  { "target-arch", VSC_SEV_ERROR, "the target type exists on the guest architecture" },
-  { "virtio-port-unique", VSC_SEV_ERROR, "explicit virtio-serial ports are unique" },
-  { "virtio-port-range", VSC_SEV_ERROR, "virtio-serial ports fit the controller's ports" },
-  { "address-type", VSC_SEV_ERROR, "the address type fits the device" },
-  { "usb-serial-usb", VSC_SEV_ERROR, "a usb-serial port needs USB (no <controller type='usb' model='none'/>)" },
-  { "spice-graphics", VSC_SEV_ERROR, "spicevmc and spiceport need <graphics type='spice'>" },
-  { "isa-serial-max", VSC_SEV_ERROR, "at most 4 ISA serial ports" },
-  { "backend-unsupported", VSC_SEV_WARNING, "the backend does not exist on QEMU (nmdm is bhyve's); libvirt defines it, starting fails" },
-  { "spicevmc-name", VSC_SEV_WARNING, "a spicevmc channel is named com.redhat.spice.0; libvirt defines another name, starting fails" },
-  { "guestfwd-port-zero", VSC_SEV_WARNING, "a guestfwd port is 1 to 65535; libvirt defines port 0" },
-  { "alias-unique", VSC_SEV_WARNING, "aliases are unique; libvirt defines duplicates, QEMU refuses to start" },
-  { "system-serial-arch", VSC_SEV_WARNING, "system-serial is for machines with a platform serial port; libvirt defines it on x86, starting fails" },
-  { "virtio-address", VSC_SEV_WARNING, "virtio channels and consoles take a virtio-serial address; libvirt defines others" },
-  { "address-attr", VSC_SEV_WARNING, "an address attribute its type does not have; libvirt drops it" },
-  { "address-value", VSC_SEV_ERROR, "an address attribute's value has the form libvirt's schema gives it" },
-  { "channel-name-unique", VSC_SEV_WARNING, "two virtio ports with the same name (QEMU refuses to start)" },
-  { "channel-name-chars", VSC_SEV_WARNING, "virtio port names use [A-Za-z0-9_.-]" },
-  { "unix-path-shared", VSC_SEV_WARNING, "two devices on the same unix socket path" },
-  { "unix-path-length", VSC_SEV_WARNING, "a unix socket path fits the 107 bytes of sun_path" },
-  { "protocol-ignored", VSC_SEV_WARNING, "telnets/tls protocols, or a protocol on a non-tcp backend, are ignored by libvirt" },
-  { "xen-target", VSC_SEV_WARNING, "xen channel targets do not work on QEMU" },
-  { "source-unused", VSC_SEV_WARNING, "a source field the backend does not read" },
-  { "target-unused", VSC_SEV_WARNING, "a target field the target type does not have (a port on a virtio channel)" },
-  { "serial-port-unique", VSC_SEV_WARNING, "serial target ports are unique; libvirt defines duplicates, starting fails" },
-  { "guestfwd-unique", VSC_SEV_WARNING, "guestfwd address:port pairs are unique" },
-  { "console-compat", VSC_SEV_WARNING, "a serial console differs from the serial port it aliases" },
-  { "virtio-serial-controller", VSC_SEV_WARNING, "virtio ports need a virtio-serial controller in the domain" },
-  { "alias-dropped", VSC_SEV_WARNING, "an alias with '.', which libvirt drops from the persistent definition" },
-  { "value-empty", VSC_SEV_ERROR, "a path, host, service or log file is not \"\": the XML writer drops an empty attribute, so it would read back as absent" },
-  { "value-whitespace", VSC_SEV_WARNING, "no tab, newline or carriage return in a value: libvirt writes them raw into its XML, where they read back as spaces" },
-  { "host-comma", VSC_SEV_WARNING, "no ',' in a tcp or udp host or service: libvirt passes them to QEMU without doubling it, as a new option" },
-  { NULL, VSC_SEV_ERROR, NULL },
+  /* What a document is and whether it can be read. */
+  { "io", VSC_SEV_ERROR, VSC_CLASS_IO, VSC_LAYER_INPUT, "the file cannot be read (exit status 2)" },
+  { "input-kind", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_INPUT,
+    "the document is not a domain, a device fragment or a vschan spec" },
+  { "input-size", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_INPUT,
+    "the file is larger than vschan reads (64 MiB)" },
+  { "xml-syntax", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_INPUT,
+    "the XML is not well-formed (or not UTF-8 as declared)" },
+  { "xml-doctype", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_INPUT,
+    "DOCTYPE and entity declarations are refused: libvirt never writes them" },
+  { "schema", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_INPUT,
+    "libvirt's RNG schema (or the bundled one) rejects the element" },
+  { "xml-structure", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_INPUT,
+    "libvirt's parser rejects the structure (e.g. two <source> elements)" },
+  { "xml-bad-value", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_INPUT,
+    "libvirt's parser rejects the value" },
+  { "spec-syntax", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_INPUT,
+    "the vschan spec is not JSON, or has a key or value the spec does not take "
+    "(see vschan-spec(5))" },
+  { "spec", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_INPUT,
+    "the vschan spec is not valid (see vschan-spec(5))" },
+  { "option-syntax", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_OPTION,
+    "a --channel, --console, --serial or --parallel option is not virt-install's syntax" },
+  /* The device model: what libvirt's QEMU driver refuses (errors) and what
+   * it accepts but then fails or does something else (warnings). */
+  { "target-missing", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES, "a channel needs a target type" },
+  { "target-type", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "the target type belongs to another element or is not supported by QEMU" },
+  { "spicevmc-target", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "spicevmc only on a <channel> with a virtio target" },
+  { "guestfwd-address", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES, "guestfwd needs an IPv4 address" },
+  { "guestfwd-port", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES, "guestfwd needs a port" },
+  { "source-path", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "file, pipe, dev and unix (except virtio channels) need a source path" },
+  { "tcp-host", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES, "tcp needs a host" },
+  { "tcp-service", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES, "tcp needs a service (port)" },
+  { "udp-service", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "udp needs the service of its connect end" },
+  { "udp-sources", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "two udp sources are one bind and one connect end (libvirt keeps one of two alike)" },
+  { "reconnect-mode", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES, "reconnect only in connect mode" },
+  { "reconnect-timeout", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "an enabled reconnect needs a timeout greater than 0" },
+  { "source-channel", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "spiceport and dbus need a channel name of [A-Za-z0-9_.-]" },
+  { "alias-format", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "aliases use [A-Za-z0-9_.-] (user aliases: ua- and then those)" },
+  { "console-serial-first", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "only the first console can be a serial console" },
+  { "serial-model", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "the serial target model matches the target type" },
+  { "target-arch", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "the target type exists on the guest architecture" },
+  { "virtio-port-unique", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "explicit virtio-serial ports are unique" },
+  { "virtio-port-range", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "virtio-serial ports fit the controller's ports" },
+  { "address-type", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES, "the address type fits the device" },
+  { "usb-serial-usb", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a usb-serial port needs USB (no <controller type='usb' model='none'/>)" },
+  { "spice-graphics", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "spicevmc and spiceport need <graphics type='spice'>" },
+  { "isa-serial-max", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES, "at most 4 ISA serial ports" },
+  { "backend-unsupported", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "the backend does not exist on QEMU (nmdm is bhyve's); libvirt defines it, starting fails" },
+  { "spicevmc-name", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a spicevmc channel is named com.redhat.spice.0; libvirt defines another name, starting fails" },
+  { "guestfwd-port-zero", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a guestfwd port is 1 to 65535; libvirt defines port 0" },
+  { "alias-unique", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "aliases are unique; libvirt defines duplicates, QEMU refuses to start" },
+  { "system-serial-arch", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "system-serial is for machines with a platform serial port; libvirt defines it on x86, starting fails" },
+  { "virtio-address", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "virtio channels and consoles take a virtio-serial address; libvirt defines others" },
+  { "address-attr", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "an address attribute its type does not have; libvirt drops it" },
+  { "address-value", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "an address attribute's value has the form libvirt's schema gives it" },
+  { "channel-name-unique", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "two virtio ports with the same name (QEMU refuses to start)" },
+  { "channel-name-chars", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "virtio port names use [A-Za-z0-9_.-]" },
+  { "unix-path-shared", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "two devices on the same unix socket path" },
+  { "unix-path-length", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a unix socket path fits the 107 bytes of sun_path" },
+  { "protocol-ignored", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "telnets/tls protocols, or a protocol on a non-tcp backend, are ignored by libvirt" },
+  { "xen-target", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "xen channel targets do not work on QEMU" },
+  { "source-unused", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a source field the backend does not read" },
+  { "target-unused", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a target field the target type does not have (a port on a virtio channel)" },
+  { "serial-port-unique", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "serial target ports are unique; libvirt defines duplicates, starting fails" },
+  { "guestfwd-unique", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "guestfwd address:port pairs are unique" },
+  { "console-compat", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a serial console differs from the serial port it aliases" },
+  { "virtio-serial-controller", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "virtio ports need a virtio-serial controller in the domain" },
+  { "alias-dropped", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "an alias with '.', which libvirt drops from the persistent definition" },
+  { "value-empty", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a path, host, service or log file is not \"\": the XML writer drops an empty attribute, so it would read back as absent" },
+  { "value-whitespace", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "no tab, newline or carriage return in a value: libvirt writes them raw into its XML, where they read back as spaces" },
+  { "host-comma", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "no ',' in a tcp or udp host or service: libvirt passes them to QEMU without doubling it, as a new option" },
+  /* What QEMU's arguments (qemu-args, qm) cannot express. */
+  { "qemu-value", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
+    "a value holds no control character and is UTF-8, so QEMU's command line can carry it" },
+  { "qemu-missing", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
+    "a value QEMU needs is there (a unix channel without a path needs --socket-dir)" },
+  { "qemu-unsupported", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
+    "the device exists on x86 QEMU as qemu-args writes it (it writes no TLS credentials)" },
+  { "qemu-address", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
+    "the address fits the device and vschan's one virtio-serial controller and bus" },
+  { "qemu-port", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
+    "each virtio-serial port is used once and fits the controller's ports" },
+  { "qemu-isa-index", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
+    "ISA serial ports are 0 to 3, parallel ports 0 to 2, each used once" },
+  { "qemu-isa-count", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU, "at most 3 parallel ports" },
+  { "qemu-id-collision", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
+    "no id is one libvirt or qemu-server uses for its own objects" },
+  { "qemu-id-prefix", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU, "--prefix is a QEMU id" },
+  { "qemu-bus", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU, "--bus is a QEMU bus id" },
+  { "qemu-addr", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU, "--addr is a PCI slot" },
+  { "qemu-argv-newline", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
+    "--argv writes one argument per line: none holds a newline" },
+  /* Proxmox VE: the VM's config and what qemu-server does with it. */
+  { "pve-vmid", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE, "a VMID is a number from 100 to 999999999" },
+  { "pve-conf", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "the VM's config is a readable text file that pmxcfs takes" },
+  { "pve-value", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "a config value fits on one line as it is" },
+  { "pve-serial", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "serialN: is serial0 to serial3, a /dev path or socket" },
+  { "pve-serial-index", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "a serial port in args: takes no ISA index qemu-server's serialN ports take" },
+  { "pve-serial-count", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "the VM has at most four ISA serial ports in all" },
+  { "pve-port-name", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "no virtio-serial port name twice in the VM, qemu-server's ports included" },
+  { "pve-spice-not-enabled", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "a spiceport or spicevmc chardev needs a SPICE display" },
+  { "pve-args-quotes", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "quotes in args: are balanced, or qemu-server drops the whole line" },
+  { "pve-args-line", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE, "no argument holds a line break" },
+  { "pve-args-owner", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "every device vschan puts in args: has an id with its prefix, so the next run finds it" },
+  { "pve-internal", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "the quoted args: split back into the arguments (a bug of vschan otherwise)" },
+  { "pve-pending", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "a pending change of the same key overrides the change at the next start" },
+  { "pve-digest", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE, "the config is the one --digest names" },
+  { "pve-locked", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "the VM is not locked by a task (unless --force)" },
+  { "pve-lock-timeout", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "the config's lock was free within the timeout" },
+  { "pve-lock", VSC_SEV_ERROR, VSC_CLASS_IO, VSC_LAYER_PVE,
+    "the config's lock file cannot be opened or locked" },
+  { "pve-write", VSC_SEV_ERROR, VSC_CLASS_IO, VSC_LAYER_PVE, "the config cannot be written" },
+  { "pve-duplicate-key", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "a key vschan writes is in the config (or its pending section) once" },
+  /* libvirt and the domain. */
+  { "libvirt", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_LIBVIRT,
+    "libvirt refused or failed; its message follows" },
+  { "libvirt-not-running", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_LIBVIRT,
+    "libvirt says the domain is not running" },
+  { "libvirt-open", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_LIBVIRT,
+    "libvirt cannot open a stream to the device" },
+  { "libvirt-unplug", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_LIBVIRT,
+    "the guest or QEMU refused to unplug the device" },
+  { "libvirt-timeout", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_LIBVIRT,
+    "the device was not gone within the timeout" },
+  { "virt-not-running", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
+    "--live on a domain that is not running" },
+  { "virt-transient", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
+    "--config or --inactive on a domain without a persistent definition" },
+  { "virt-no-controller", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
+    "a running domain without a virtio-serial controller takes no virtio port (QEMU cannot hot-plug the controller)" },
+  { "virt-ports", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
+    "the virtio-serial controller has a free port" },
+  { "virt-unknown-device", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
+    "the domain has a device of that name" },
+  { "virt-not-in-definition", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
+    "the device is in the definition it is removed from" },
+  /* A running guest: its devices, and its agent through libvirt. */
+  { "guest-not-running", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_GUEST, "the domain is running" },
+  { "guest-no-agent-channel", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_GUEST,
+    "the running domain has the guest agent channel" },
+  { "guest-agent-channel-type", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_GUEST,
+    "the guest agent channel is a unix socket, as libvirt needs" },
+  { "guest-agent-channel-busy", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_GUEST,
+    "connect opens no guest agent channel: libvirt holds it" },
+  { "guest-backend", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_GUEST,
+    "the device's backend carries a stream vschan can open" },
+  { "guest-ambiguous-device", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_GUEST,
+    "the name names one device" },
+  { "guest-not-live", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_GUEST,
+    "the device is in the running domain" },
+  { "guest-socket-path", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_GUEST, "the socket path fits sun_path" },
+  { "guest-connect", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_GUEST, "the socket or pty cannot be opened" },
+  { "guest-io", VSC_SEV_ERROR, VSC_CLASS_IO, VSC_LAYER_GUEST, "vschan cannot make a socket or pipe" },
+  { "guest-io-local", VSC_SEV_ERROR, VSC_CLASS_IO, VSC_LAYER_GUEST,
+    "reading the input or writing the output failed" },
+  { "guest-input-lost", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_GUEST,
+    "the other end closed before it took all of the input" },
+  { "guest-output-closed", VSC_SEV_ERROR, VSC_CLASS_IO, VSC_LAYER_GUEST,
+    "the output was closed before the device's bytes were written" },
+  { "guest-stalled", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_GUEST, "the device took no more input" },
+  { "guest-stream-ended", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_GUEST, "libvirt's stream failed" },
+  { "guest-stopped", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_GUEST,
+    "the domain stopped while vschan waited" },
+  { "guest-timeout", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_GUEST,
+    "the guest agent did not answer in time" },
+  /* The guest agent (qemu-ga). */
+  { "agent-connect", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "the agent's socket cannot be connected" },
+  { "agent-lock", VSC_SEV_ERROR, VSC_CLASS_IO, VSC_LAYER_AGENT,
+    "the lock file of the agent's socket cannot be opened or locked" },
+  { "agent-busy", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "another vschan process holds the agent's socket" },
+  { "agent-io", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "reading or writing the agent's socket failed" },
+  { "agent-closed", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT, "the agent closed the connection" },
+  { "agent-timeout", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT, "the agent did not answer in time" },
+  { "agent-not-connected", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "the guest has not opened the agent's port" },
+  { "agent-not-configured", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "libvirt says the domain has no agent channel" },
+  { "agent-garbage", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "the agent sent something that is not JSON" },
+  { "agent-reply-too-large", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "the agent's reply is larger than vschan reads" },
+  { "agent-bad-reply", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "the agent's reply is not what the command returns" },
+  { "agent-error", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT, "the agent answered with an error" },
+  { "agent-command-disabled", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "the agent does not know the command, or its policy disables it" },
+  { "agent-frozen", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT, "the guest's file systems are frozen" },
+  { "agent-exec-timeout", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "the program in the guest did not end in time" },
+  { "agent-exec-truncated", VSC_SEV_WARNING, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "the agent cut the program's output" },
+  { "agent-exec-signal", VSC_SEV_WARNING, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "the program in the guest was killed by a signal" },
+  { "agent-file", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT,
+    "the agent wrote less of the file than it was given" },
+  { "agent-interrupted", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_AGENT, "a file transfer was interrupted" },
+  { "agent-local-io", VSC_SEV_ERROR, VSC_CLASS_IO, VSC_LAYER_AGENT,
+    "the local file or standard input cannot be read or written" },
+  { "agent-raw-json", VSC_SEV_ERROR, VSC_CLASS_USAGE, VSC_LAYER_AGENT,
+    "raw takes one JSON object with \"execute\"" },
+  { "agent-exec", VSC_SEV_ERROR, VSC_CLASS_USAGE, VSC_LAYER_AGENT, "exec takes a program" },
+  { NULL, VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES, NULL },
 };
+
+VSC_ENUM_IMPL(vsc_rule_layer, VSC_LAYER_LAST,
+              "input", "option", "rules", "qemu", "pve", "libvirt", "guest", "agent");
 
 static vsc_severity severity_of(const char *id)
 {
@@ -75,6 +296,7 @@ typedef struct {
   const vsc_domain_info *domain;
   vsc_diags *diags;
   size_t found;
+  bool own_only;   /* warnings about the domain's own devices are dropped */
 } checker;
 
 /* Report rule on dev; sub is the JSON pointer below the device
@@ -88,7 +310,10 @@ report(checker *c, const vsc_chardev *dev, const char *sub, const char *rule,
   VSC_AUTOFREE(char) what = dev ? vsc_chardev_describe(dev) : NULL;
   va_list ap;
   vsc_loc loc = { 0 };
+  vsc_severity severity = severity_of(rule);
 
+  if (c->own_only && dev && dev->origin.in_domain && severity == VSC_SEV_WARNING)
+    return;
   if (dev) {
     loc.file = dev->origin.file;
     loc.line = dev->origin.line;
@@ -100,9 +325,9 @@ report(checker *c, const vsc_chardev *dev, const char *sub, const char *rule,
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
   if (what)
-    vsc_diag_add(c->diags, severity_of(rule), &loc, rule, hint, "%s: %s", what, msg);
+    vsc_diag_add(c->diags, severity, &loc, rule, hint, "%s: %s", what, msg);
   else
-    vsc_diag_add(c->diags, severity_of(rule), &loc, rule, hint, "%s", msg);
+    vsc_diag_add(c->diags, severity, &loc, rule, hint, "%s", msg);
   c->found++;
 }
 
@@ -124,66 +349,40 @@ static bool is_x86(const vsc_domain_info *d)
   return strcmp(arch, "x86_64") == 0 || strcmp(arch, "i686") == 0;
 }
 
-/* Which source fields each backend reads (virDomainChrSourceDefParseXML). */
-enum { F_MODE = 1, F_PATH = 2, F_HOST = 4, F_SERVICE = 8, F_APPEND = 16, F_TLS = 32,
-       F_CHANNEL = 64, F_NMDM = 128, F_RECONNECT = 256, F_VDAGENT = 512 };
+/* Names of the groups of source fields, for messages. */
+static const struct {
+  unsigned int group;
+  const char *name;
+} field_groups[] = {
+  { VSC_SRC_MODE, "mode" },       { VSC_SRC_PATH, "path" },         { VSC_SRC_HOST, "host" },
+  { VSC_SRC_SERVICE, "service" }, { VSC_SRC_APPEND, "append" },     { VSC_SRC_TLS, "tls" },
+  { VSC_SRC_CHANNEL, "channel" }, { VSC_SRC_NMDM, "master/slave" }, { VSC_SRC_RECONNECT, "reconnect" },
+  { VSC_SRC_VDAGENT, "clipboard/mouse" },
+};
 
-static unsigned int backend_fields(vsc_backend b)
+/* The groups of fields s gives. */
+static unsigned int given_groups(const vsc_source *s)
 {
-  switch (b) {
-  case VSC_BACKEND_NULL:
-  case VSC_BACKEND_VC:
-  case VSC_BACKEND_STDIO:
-  case VSC_BACKEND_SPICEVMC:
-    return 0;
-  case VSC_BACKEND_PTY:
-  case VSC_BACKEND_DEV:
-  case VSC_BACKEND_PIPE:
-    return F_PATH;
-  case VSC_BACKEND_FILE:
-    return F_PATH | F_APPEND;
-  case VSC_BACKEND_UDP:
-    return F_MODE | F_HOST | F_SERVICE;
-  case VSC_BACKEND_TCP:
-    return F_MODE | F_HOST | F_SERVICE | F_TLS | F_RECONNECT;
-  case VSC_BACKEND_UNIX:
-    return F_MODE | F_PATH | F_RECONNECT;
-  case VSC_BACKEND_SPICEPORT:
-  case VSC_BACKEND_DBUS:
-    return F_CHANNEL;
-  case VSC_BACKEND_NMDM:
-    return F_NMDM;
-  case VSC_BACKEND_QEMU_VDAGENT:
-    return F_VDAGENT;
-  case VSC_BACKEND_LAST:
-    break;
-  }
-  return 0;
+  unsigned int groups = 0;
+  for (size_t i = 0; i < VSC_SF_LAST; i++)
+    if (vsc_source_field_given(s, &vsc_source_fields[i]))
+      groups |= vsc_source_fields[i].group;
+  if (s->has_reconnect)
+    groups |= VSC_SRC_RECONNECT;
+  return groups;
 }
 
-static void check_source_fields(checker *c, const vsc_chardev *dev, vsc_backend b)
+static void check_source_fields(checker *c, const vsc_chardev *dev, const vsc_backend_info *bi)
 {
-  unsigned int allowed = backend_fields(b);
+  /* libvirt reports the pty it allocated as source path in live XML */
+  unsigned int allowed = bi->fields | VSC_SRC_SECLABEL | ((bi->flags & VSC_BF_PTY_PATH) ? VSC_SRC_PATH : 0);
   for (size_t i = 0; i < dev->nsources; i++) {
-    const vsc_source *s = &dev->sources[i];
-    struct { unsigned int flag; bool set; const char *name; } fields[] = {
-      { F_MODE, s->mode != VSC_MODE_ABSENT, "mode" },
-      /* libvirt reports the pty it allocated as source path in live XML */
-      { F_PATH, s->path && !(b == VSC_BACKEND_PTY), "path" },
-      { F_HOST, s->host != NULL, "host" },
-      { F_SERVICE, s->service != NULL, "service" },
-      { F_APPEND, s->append != VSC_TRI_ABSENT, "append" },
-      { F_TLS, s->tls != VSC_TRI_ABSENT, "tls" },
-      { F_CHANNEL, s->channel != NULL, "channel" },
-      { F_NMDM, s->master || s->slave, "master/slave" },
-      { F_RECONNECT, s->has_reconnect, "reconnect" },
-      { F_VDAGENT, s->copypaste != VSC_TRI_ABSENT || s->mouse != VSC_MOUSE_ABSENT, "clipboard/mouse" },
-    };
-    for (size_t f = 0; f < VSC_N_ELEMENTS(fields); f++)
-      if (fields[f].set && !(allowed & fields[f].flag))
+    unsigned int unused = given_groups(&dev->sources[i]) & ~allowed;
+    for (size_t g = 0; g < VSC_N_ELEMENTS(field_groups); g++)
+      if (unused & field_groups[g].group)
         report(c, dev, "/source", "source-unused", "remove it, or pick the backend that uses it",
                "a '%s' backend does not use source %s; libvirt ignores it",
-               vsc_backend_to_string(b), fields[f].name);
+               vsc_backend_to_string(vsc_chardev_backend(dev)), field_groups[g].name);
   }
 }
 
@@ -317,89 +516,68 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
            "virtio port name '%s' has characters other than [A-Za-z0-9_.-]", dev->target.name);
 }
 
+/* What the backend needs: one rule each (the row's needs). */
+static void check_needs(checker *c, const vsc_chardev *dev, const vsc_backend_info *bi)
+{
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  const char *bs = vsc_backend_to_string(vsc_chardev_backend(dev));
+
+  for (const vsc_source_need *n = bi->needs; n->field != VSC_SF_LAST; n++) {
+    const char *v = src ? vsc_source_field_string(src, &vsc_source_fields[n->field]) : NULL;
+    bool missing = !v || (n->name_chars && (!*v || !only_chars(v, "_.-")));
+    /* A unix virtio channel gets a path from libvirt. */
+    if (!missing || (n->field == VSC_SF_PATH && vsc_chardev_path_generated(dev)))
+      continue;
+    /* The row's message names the backend where it says %s. */
+    const char *at = strstr(n->message, "%s");
+    if (at)
+      report(c, dev, n->sub, n->rule, n->hint, "%.*s%s%s", (int)(at - n->message), n->message, bs, at + 2);
+    else
+      report(c, dev, n->sub, n->rule, n->hint, "%s", n->message);
+  }
+}
+
 static void check_source(checker *c, const vsc_chardev *dev)
 {
-  vsc_backend b = vsc_chardev_backend(dev);
-  const vsc_source *src = vsc_chardev_main_source(dev);
+  const vsc_backend_info *bi = vsc_chardev_backend_info(dev);
   vsc_target_type tt = vsc_chardev_target_type(dev);
-  bool virtio_channel = dev->kind == VSC_KIND_CHANNEL && (tt == VSC_TARGET_VIRTIO || tt == VSC_TARGET_XEN);
-  const char *bs = vsc_backend_to_string(b);
+  const char *bs = vsc_backend_to_string(vsc_chardev_backend(dev));
 
-  check_source_fields(c, dev, b);
+  check_source_fields(c, dev, bi);
 
-  switch (b) {
-  case VSC_BACKEND_NMDM:
-    report(c, dev, "/type", "backend-unsupported", "nmdm is for bhyve guests; use pty or unix on QEMU",
-           "unsupported chardev 'nmdm': libvirt defines it, but the guest cannot start on QEMU");
-    break;
-  case VSC_BACKEND_SPICEVMC:
-    if (dev->kind != VSC_KIND_CHANNEL || tt != VSC_TARGET_VIRTIO)
-      report(c, dev, "/type", "spicevmc-target",
-             "use a channel with a virtio target named com.redhat.spice.0",
-             "spicevmc device type only supports virtio");
-    else if (dev->target.name && strcmp(dev->target.name, "com.redhat.spice.0") != 0)
-      report(c, dev, "/target/name", "spicevmc-name", "name it com.redhat.spice.0, or leave the name out",
-             "unsupported spicevmc target name '%s': libvirt defines it, but the guest cannot start",
+  if (!bi->qemu_driver)
+    report(c, dev, "/type", "backend-unsupported", bi->qemu_missing_hint,
+           "unsupported chardev '%s': libvirt defines it, but the guest cannot start on QEMU", bs);
+  if (bi->flags & VSC_BF_VIRTIO_ONLY) {
+    if (dev->kind != VSC_KIND_CHANNEL || tt != VSC_TARGET_VIRTIO) {
+      VSC_AUTOFREE(char) hint = vsc_asprintf("use a channel with a virtio target named %s", bi->port_name);
+      report(c, dev, "/type", "spicevmc-target", hint, "%s device type only supports virtio", bs);
+    } else if (dev->target.name && strcmp(dev->target.name, bi->port_name) != 0) {
+      VSC_AUTOFREE(char) hint = vsc_asprintf("name it %s, or leave the name out", bi->port_name);
+      report(c, dev, "/target/name", "spicevmc-name", hint,
+             "unsupported %s target name '%s': libvirt defines it, but the guest cannot start", bs,
              dev->target.name);
-    break;
-  case VSC_BACKEND_FILE:
-  case VSC_BACKEND_PIPE:
-  case VSC_BACKEND_DEV:
-    if (!src || !src->path)
-      report(c, dev, "/source/path", "source-path", "give the source an absolute path",
-             "missing source path for a '%s' backend", bs);
-    break;
-  case VSC_BACKEND_UNIX:
-    if ((!src || !src->path) && !virtio_channel)
-      report(c, dev, "/source/path", "source-path",
-             "give the source a path (mode bind to listen); only virtio channels get a generated one",
-             "missing source path for a unix socket");
-    break;
-  case VSC_BACKEND_TCP:
-    if (!src || !src->host)
-      report(c, dev, "/source/host", "tcp-host", "give the source a host, such as 127.0.0.1 (0.0.0.0 listens on all)",
-             "missing source host for a tcp backend");
-    if (!src || !src->service)
-      report(c, dev, "/source/service", "tcp-service", "give the source a service (a port), such as 4555", "missing source service for a tcp backend");
-    break;
-  case VSC_BACKEND_UDP:
-    if (!src || !src->service)
-      report(c, dev, "/source", "udp-service",
-             "give a source in connect mode with the peer's port as service",
-             "missing source service for the connect end of a udp backend");
-    if (dev->nsources > 1) {
-      size_t binds = 0;
-      for (size_t i = 0; i < dev->nsources; i++)
-        binds += dev->sources[i].mode == VSC_MODE_BIND;
-      if (binds != 1)
-        report(c, dev, "/source", "udp-sources",
-               "make one source mode bind (the local end) and the other mode connect (the peer)",
-               "a udp backend with %zu sources in %s mode; libvirt keeps only one of them", dev->nsources,
-               binds ? "bind" : "connect");
     }
-    break;
-  case VSC_BACKEND_SPICEPORT:
-  case VSC_BACKEND_DBUS:
-    if (!src || !src->channel || !*src->channel || !only_chars(src->channel, "_.-"))
-      report(c, dev, "/source/channel", "source-channel", "use a name such as org.qemu.console.serial.0",
-             "a '%s' backend needs a source channel name of [A-Za-z0-9_.-]", bs);
-    break;
-  case VSC_BACKEND_NULL:
-  case VSC_BACKEND_VC:
-  case VSC_BACKEND_PTY:
-  case VSC_BACKEND_STDIO:
-  case VSC_BACKEND_QEMU_VDAGENT:
-  case VSC_BACKEND_LAST:
-    break;
+  }
+  check_needs(c, dev, bi);
+  if ((bi->flags & VSC_BF_TWO_ENDS) && dev->nsources > 1) {
+    size_t binds = 0;
+    for (size_t i = 0; i < dev->nsources; i++)
+      binds += dev->sources[i].mode == VSC_MODE_BIND;
+    if (binds != 1)
+      report(c, dev, "/source", "udp-sources",
+             "make one source mode bind (the local end) and the other mode connect (the peer)",
+             "a %s backend with %zu sources in %s mode; libvirt keeps only one of them", bs, dev->nsources,
+             binds ? "bind" : "connect");
   }
 
   /* reconnect: connect mode only, timeout > 0 when enabled. */
   for (size_t i = 0; i < dev->nsources; i++) {
     const vsc_source *s = &dev->sources[i];
-    if (!s->has_reconnect || !(backend_fields(b) & F_RECONNECT))
+    if (!s->has_reconnect || !(bi->fields & VSC_SRC_RECONNECT))
       continue;
     /* A unix source without a path gets a generated one in bind mode. */
-    bool bind = s->mode == VSC_MODE_BIND || (b == VSC_BACKEND_UNIX && !s->path);
+    bool bind = s->mode == VSC_MODE_BIND || ((bi->flags & VSC_BF_GENERATED_PATH) && !s->path);
     if (bind)
       report(c, dev, "/source/reconnect", "reconnect-mode",
              s->path ? "remove reconnect, or use connect mode" : "give a path in connect mode, or remove reconnect",
@@ -415,7 +593,7 @@ static void check_source(checker *c, const vsc_chardev *dev)
   }
 
   if (dev->protocol != VSC_PROTOCOL_ABSENT) {
-    if (b != VSC_BACKEND_TCP)
+    if (!(bi->flags & VSC_BF_PROTOCOL))
       report(c, dev, "/protocol", "protocol-ignored", "remove the protocol; only tcp reads it",
              "libvirt ignores a protocol on a '%s' backend", bs);
     else if (dev->protocol == VSC_PROTOCOL_TELNETS || dev->protocol == VSC_PROTOCOL_TLS)
@@ -471,23 +649,21 @@ static void check_values(checker *c, const vsc_chardev *dev)
            "the log file is \"\"");
   for (size_t i = 0; i < dev->nsources; i++) {
     const vsc_source *s = &dev->sources[i];
-    /* Each rule reports a source once, at its first field in this order. */
-    const struct { const char *name, *value; bool may_be_empty, inline_host; } vals[] = {
-      { "path", s->path, false, false },       { "host", s->host, false, true },
-      { "service", s->service, false, true },  { "channel", s->channel, true, false },
-      { "master", s->master, true, false },    { "slave", s->slave, true, false },
-    };
+    /* Each rule reports a source once, at its first field. */
     const char *empty = NULL, *comma = NULL, *comma_value = NULL;
     bool whitespace = false;
-    for (size_t f = 0; f < VSC_N_ELEMENTS(vals); f++) {
-      const char *v = vals[f].value;
+    for (size_t f = 0; f < VSC_SF_LAST; f++) {
+      const vsc_source_field *field = &vsc_source_fields[f];
+      if (field->type != VSC_FIELD_STRING && field->type != VSC_FIELD_SERVICE)
+        continue;
+      const char *v = vsc_source_field_string(s, field);
       if (!v)
         continue;
-      if (!*v && !vals[f].may_be_empty && !empty)
-        empty = vals[f].name;
+      if (!*v && !field->may_be_empty && !empty)
+        empty = field->name;
       whitespace |= strpbrk(v, "\t\n\r") != NULL;
-      if (vals[f].inline_host && strchr(v, ',') && !comma) {
-        comma = vals[f].name;
+      if (field->unescaped && strchr(v, ',') && !comma) {
+        comma = field->name;
         comma_value = v;
       }
     }
@@ -612,9 +788,11 @@ static void check_set(checker *c)
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *a = set->devs[i];
 
-    if (a->kind == VSC_KIND_SERIAL && vsc_chardev_target_type(a) == VSC_TARGET_ISA_SERIAL && ++nisa == 5)
+    if (a->kind == VSC_KIND_SERIAL && vsc_chardev_target_type(a) == VSC_TARGET_ISA_SERIAL &&
+        ++nisa == VSC_ISA_SERIAL_MAX + 1)
       report(c, a, NULL, "isa-serial-max", "use pci-serial or usb-serial, or a virtio console",
-             "more than 4 ISA serial ports; QEMU supports at most 4");
+             "more than %d ISA serial ports; QEMU supports at most %d", VSC_ISA_SERIAL_MAX,
+             VSC_ISA_SERIAL_MAX);
 
     /* Each device is reported once per rule, at its first clash: one
      * message per later duplicate, not one per pair, or a file repeating
@@ -675,10 +853,10 @@ static void check_domain(checker *c)
 
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *dev = set->devs[i];
-    vsc_backend b = vsc_chardev_backend(dev);
-    if ((b == VSC_BACKEND_SPICEVMC || b == VSC_BACKEND_SPICEPORT) && !d->has_spice_graphics)
+    if ((vsc_chardev_backend_info(dev)->flags & VSC_BF_NEEDS_SPICE) && !d->has_spice_graphics)
       report(c, dev, "/type", "spice-graphics", "add <graphics type='spice'/> to the domain",
-             "chardev '%s' not supported without spice graphics", vsc_backend_to_string(b));
+             "chardev '%s' not supported without spice graphics",
+             vsc_backend_to_string(vsc_chardev_backend(dev)));
     if (vsc_chardev_is_virtio_serial(dev)) {
       any_virtio = true;
       unsigned int port = vsc_chardev_virtio_port(dev), ctl = addr_uint(dev, "controller");
@@ -710,23 +888,28 @@ static void check_domain(checker *c)
            vsc_backend_to_string(vsc_chardev_backend(serial0)));
 }
 
+static size_t run_checks(checker *c)
+{
+  size_t console_index = 0;
+
+  for (size_t i = 0; i < c->set->ndevs; i++) {
+    const vsc_chardev *dev = c->set->devs[i];
+    check_target(c, dev, dev->kind == VSC_KIND_CONSOLE ? console_index++ : 0);
+    check_source(c, dev);
+    check_alias(c, dev);
+    check_values(c, dev);
+    check_address(c, dev);
+  }
+  check_set(c);
+  if (c->domain)
+    check_domain(c);
+  return c->found;
+}
+
 size_t vsc_rules_check(const vsc_devset *set, const vsc_domain_info *domain, vsc_diags *diags)
 {
   checker c = { .set = set, .domain = domain && domain->known ? domain : NULL, .diags = diags };
-  size_t console_index = 0;
-
-  for (size_t i = 0; i < set->ndevs; i++) {
-    const vsc_chardev *dev = set->devs[i];
-    check_target(&c, dev, dev->kind == VSC_KIND_CONSOLE ? console_index++ : 0);
-    check_source(&c, dev);
-    check_alias(&c, dev);
-    check_values(&c, dev);
-    check_address(&c, dev);
-  }
-  check_set(&c);
-  if (c.domain)
-    check_domain(&c);
-  return c.found;
+  return run_checks(&c);
 }
 
 void vsc_domain_info_clear(vsc_domain_info *info)
@@ -742,4 +925,27 @@ int vsc_rules_require_clean(const vsc_devset *set, const vsc_domain_info *domain
   vsc_rules_check(set, domain, diags);
   vsc_diags_promote(diags);
   return vsc_diags_has_errors(diags) ? -1 : 0;
+}
+
+int vsc_rules_require_clean_in(const vsc_devset *added, const vsc_devset *existing,
+                               const vsc_domain_info *domain, unsigned int flags, vsc_diags *diags)
+{
+  vsc_devset combined;
+  vsc_diags found = { 0 };
+
+  vsc_devset_init(&combined);
+  vsc_devset_combine(&combined, existing, added, flags & VSC_RULES_REPLACE,
+                     flags & VSC_RULES_SKIP_COMPAT);
+  combined.controller = added->controller.present ? added->controller : existing->controller;
+  for (size_t i = 0; (flags & VSC_RULES_ADDS_CONTROLLER) && i < added->ndevs; i++)
+    combined.controller.present |= vsc_chardev_is_virtio_serial(added->devs[i]);
+
+  checker c = { .set = &combined, .domain = domain && domain->known ? domain : NULL,
+                .diags = &found, .own_only = flags & VSC_RULES_OWN_ONLY };
+  run_checks(&c);
+  vsc_devset_clear(&combined);
+  vsc_diags_promote(&found);
+  bool refused = vsc_diags_has_errors(&found);
+  vsc_diags_move(diags, &found);
+  return refused ? -1 : 0;
 }

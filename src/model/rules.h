@@ -26,13 +26,30 @@ typedef struct {
 
 void vsc_domain_info_clear(vsc_domain_info *info);
 
+/* Where a rule id belongs. */
+typedef enum {
+  VSC_LAYER_INPUT,    /* what a document is and whether it can be read */
+  VSC_LAYER_OPTION,   /* virt-install's option syntax */
+  VSC_LAYER_RULES,    /* the device model: what libvirt and QEMU take (vschan-spec(5)) */
+  VSC_LAYER_QEMU,     /* what QEMU's arguments can express */
+  VSC_LAYER_PVE,      /* Proxmox VE's config */
+  VSC_LAYER_LIBVIRT,  /* libvirt and the domain */
+  VSC_LAYER_GUEST,    /* a running guest's devices */
+  VSC_LAYER_AGENT,    /* the guest agent */
+  VSC_LAYER_LAST
+} vsc_rule_layer;
+VSC_ENUM_DECL(vsc_rule_layer);
+
 typedef struct {
   const char *id;
   vsc_severity severity;
+  vsc_diag_class cls;       /* the class every diagnostic of the id has */
+  vsc_rule_layer layer;
   const char *summary;
 } vsc_rule_info;
 
-/* Every rule, for documentation and --list-rules; NULL-terminated. */
+/* Every rule id vschan reports, once, for documentation and --list-rules;
+ * NULL-terminated. */
 extern const vsc_rule_info vsc_rules[];
 
 /* Check set (devices plus the spec's controller) against every rule;
@@ -40,12 +57,33 @@ extern const vsc_rule_info vsc_rules[];
  * warnings found. */
 size_t vsc_rules_check(const vsc_devset *set, const vsc_domain_info *domain, vsc_diags *diags);
 
-/* The generators' policy: vsc_rules_check, then every warning in diags
- * becomes an error.  Returns -1 when diags holds an error, else 0. */
+/* The rule pass every front end runs before a generator: vsc_rules_check,
+ * then every warning in diags becomes an error (vschan writes nothing
+ * that libvirt accepts but that will not work).  Returns -1 when diags
+ * holds an error, else 0. */
 int vsc_rules_require_clean(const vsc_devset *set, const vsc_domain_info *domain,
                             vsc_diags *diags);
 
+/* How devices are added to a domain, for vsc_rules_require_clean_in. */
+enum {
+  VSC_RULES_REPLACE = 1u << 0,         /* an added device replaces the domain's of its identity */
+  VSC_RULES_SKIP_COMPAT = 1u << 1,     /* the domain's compat consoles are left out (libvirt's
+                                        * second view of serial 0 in a definition it wrote) */
+  VSC_RULES_ADDS_CONTROLLER = 1u << 2, /* a virtio-serial controller comes with added devices
+                                        * that need one */
+  VSC_RULES_OWN_ONLY = 1u << 3,        /* warnings about the domain's own devices are not
+                                        * ours to refuse: they are dropped */
+};
+
+/* The same pass for devices added to a domain (xml --into, add, apply):
+ * the domain's devices (existing) with added in them, checked as one set
+ * with domain's info.  Returns -1 when it found an error. */
+int vsc_rules_require_clean_in(const vsc_devset *added, const vsc_devset *existing,
+                               const vsc_domain_info *domain, unsigned int flags, vsc_diags *diags);
+
 /* libvirt's default number of ports on a virtio-serial controller. */
 #define VSC_VIRTIO_SERIAL_DEFAULT_PORTS 31
+/* QEMU's MAX_ISA_SERIAL_PORTS. */
+#define VSC_ISA_SERIAL_MAX 4
 /* sizeof(((struct sockaddr_un *)0)->sun_path) - 1 */
 #define VSC_UNIX_PATH_MAX 107

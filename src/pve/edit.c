@@ -54,9 +54,9 @@ int vsc_pve_lock(const char *lock_dir, unsigned vmid, double timeout, vsc_diags 
   if (fd < 0 && errno == ENOENT && (mkdir(dir, 0755) == 0 || errno == EEXIST))
     fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    vsc_error(diags, &loc, "pve-lock",
-              errno == EACCES ? "run as root, as qm does" : "check that the lock directory exists",
-              "cannot open lock file '%s': %s", path, strerror(errno));
+    vsc_error_io(diags, &loc, "pve-lock",
+                 errno == EACCES ? "run as root, as qm does" : "check that the lock directory exists",
+                 "cannot open lock file '%s': %s", path, strerror(errno));
     return -1;
   }
 
@@ -68,7 +68,7 @@ int vsc_pve_lock(const char *lock_dir, unsigned vmid, double timeout, vsc_diags 
     if (errno == EINTR)
       continue;
     if (errno != EWOULDBLOCK) {
-      vsc_error(diags, &loc, "pve-lock", NULL, "cannot lock '%s': %s", path, strerror(errno));
+      vsc_error_io(diags, &loc, "pve-lock", NULL, "cannot lock '%s': %s", path, strerror(errno));
       break;
     }
     if (vsc_now() >= deadline) {
@@ -177,13 +177,13 @@ fail:
     errno = saved;
   }
 fail_noclean:
-  vsc_error(diags, &loc, "pve-write",
-            errno == EACCES || errno == EPERM || errno == EROFS
-              ? "/etc/pve is read-only without cluster quorum (check 'pvecm status') and "
-                "writable by root only; the config was left unchanged"
-              : "the config was left unchanged",
-            "cannot %s '%s': %s", step, failed_on_tmp ? tmp : path,
-            strerror(errno));
+  vsc_error_io(diags, &loc, "pve-write",
+               errno == EACCES || errno == EPERM || errno == EROFS
+                 ? "/etc/pve is read-only without cluster quorum (check 'pvecm status') and "
+                   "writable by root only; the config was left unchanged"
+                 : "the config was left unchanged",
+               "cannot %s '%s': %s", step, failed_on_tmp ? tmp : path,
+               strerror(errno));
   return -1;
 }
 

@@ -1,5 +1,7 @@
 #include "plan.h"
 
+#include "model/backend.h"
+
 #include "util/str.h"
 
 #include <stdio.h>
@@ -23,7 +25,8 @@ static int native_serial(unsigned vmid, const vsc_chardev *dev, int next_free, c
       (dev->target.model != VSC_MODEL_ABSENT && dev->target.model != VSC_MODEL_ISA_SERIAL) ||
       port < 0 || port >= VSC_PVE_MAX_SERIAL || !src || !src->path)
     return -1;
-  if (vsc_chardev_backend(dev) == VSC_BACKEND_UNIX && src->mode == VSC_MODE_BIND && !src->has_reconnect) {
+  vsc_pve_native native = vsc_chardev_backend_info(dev)->pve;
+  if (native == VSC_PVE_OWN_SOCKET && src->mode == VSC_MODE_BIND && !src->has_reconnect) {
     /* qemu-server's own socket names the port: VMID.serialN. */
     for (int n = 0; n < VSC_PVE_MAX_SERIAL; n++) {
       char own[128], own_run[128];
@@ -38,7 +41,7 @@ static int native_serial(unsigned vmid, const vsc_chardev *dev, int next_free, c
     return -1;
   }
   /* qemu-server's pattern is /dev/[^,]+ */
-  if (vsc_chardev_backend(dev) == VSC_BACKEND_DEV && strncmp(src->path, "/dev/", 5) == 0 &&
+  if (native == VSC_PVE_HOST_DEVICE && strncmp(src->path, "/dev/", 5) == 0 &&
       !strchr(src->path, ',') && !strpbrk(src->path, " \t\n\r")) {
     *value = vsc_strdup(src->path);
     return port;
@@ -53,7 +56,7 @@ static bool native_agent(unsigned vmid, const vsc_chardev *dev)
   snprintf(own, sizeof(own), "/var/run/qemu-server/%u.qga", vmid);
   return dev->kind == VSC_KIND_CHANNEL && vsc_chardev_is_virtio_serial(dev) && plain(dev) &&
          vsc_streq(dev->target.name, "org.qemu.guest_agent.0") &&
-         vsc_chardev_backend(dev) == VSC_BACKEND_UNIX && !vsc_chardev_virtio_port(dev) &&
+         vsc_chardev_backend_info(dev)->pve == VSC_PVE_OWN_SOCKET && !vsc_chardev_virtio_port(dev) &&
          (!src || ((!src->path || vsc_streq(src->path, own)) && src->mode != VSC_MODE_CONNECT &&
                    !src->has_reconnect));
 }
@@ -89,8 +92,7 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
     vsc_chardev *copy = vsc_chardev_copy(dev);
     /* QEMU is started with -daemonize: a unix channel without a path listens
      * next to qemu-server's own sockets. */
-    if (vsc_chardev_backend(copy) == VSC_BACKEND_UNIX && !vsc_chardev_unix_path(copy) &&
-        copy->target.name) {
+    if (vsc_chardev_path_generated(copy) && copy->target.name) {
       vsc_source *src = copy->nsources ? &copy->sources[0] : vsc_chardev_add_source(copy);
       src->path = vsc_asprintf("/var/run/qemu-server/%u.%s", vmid, copy->target.name);
       src->mode = VSC_MODE_BIND;

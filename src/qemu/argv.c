@@ -7,6 +7,8 @@
 #define _GNU_SOURCE  /* vasprintf */
 #include "qemu/qemu.h"
 
+#include "model/backend.h"
+#include "model/rules.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -31,9 +33,8 @@ typedef enum {
   FRONT_ISA_PARALLEL,
 } front_kind;
 
-/* QEMU's limits: MAX_ISA_SERIAL_PORTS, MAX_PARALLEL_PORTS and the
- * default max_ports of virtio-serial. */
-enum { ISA_SERIAL_MAX = 4, ISA_PARALLEL_MAX = 3, VIRTIO_SERIAL_PORTS_DEFAULT = 31 };
+/* QEMU's MAX_PARALLEL_PORTS (MAX_ISA_SERIAL_PORTS is the rules'). */
+enum { ISA_PARALLEL_MAX = 3 };
 
 typedef struct {
   const vsc_chardev *dev;
@@ -144,175 +145,107 @@ static bool address_is(const vsc_chardev *dev, const char *type)
 
 /* ---- the chardev ---- */
 
-static void reconnect_opts(builder *b, vsc_buf *out, const vsc_chardev *dev,
-                           const vsc_source *src, bool listen)
+/* The rules have refused a reconnect in bind mode and one without a
+ * timeout. */
+static void reconnect_opts(builder *b, vsc_buf *out, const vsc_source *src, bool listen)
 {
-  if (!src->has_reconnect || src->reconnect.enabled == VSC_TRI_ABSENT)
+  if (!src || !src->has_reconnect || src->reconnect.enabled == VSC_TRI_ABSENT || listen)
     return;
-  if (listen) {
-    dev_error(b, dev, "qemu-reconnect", "remove <reconnect> or use mode 'connect'",
-              "reconnect is possible only in connect mode");
-    return;
-  }
   /* QEMU 9.2 renamed it (in milliseconds) and deprecated the old name. */
   bool ms = b->opts->qemu_version >= VSC_QEMU_VERSION(9, 2);
-  if (src->reconnect.enabled == VSC_TRI_NO) {
+  if (src->reconnect.enabled == VSC_TRI_NO)
     vsc_buf_add(out, ms ? ",reconnect-ms=0" : ",reconnect=0");
-    return;
-  }
-  if (!src->reconnect.has_timeout || src->reconnect.timeout == 0) {
-    dev_error(b, dev, "qemu-reconnect", "give a timeout in seconds, 1 or more",
-              "reconnect needs a timeout of at least 1 second");
-    return;
-  }
-  if (ms)
+  else if (ms)
     vsc_buf_printf(out, ",reconnect-ms=%llu", src->reconnect.timeout * 1000ull);
   else
     vsc_buf_printf(out, ",reconnect=%u", src->reconnect.timeout);
 }
 
-static void socket_listen_opts(vsc_buf *out)
+/* A unix channel without a path: libvirt's names, the port name when it
+ * makes a file name, else vioser-<controller>-<bus>-<port>.sock. */
+static void generated_path_opt(builder *b, vsc_buf *out, const plan *p, const char *key)
 {
-  /* QEMU >= 6 form; the short "server,nowait" is deprecated. */
-  vsc_buf_add(out, ",server=on,wait=off");
-}
-
-static void unix_opts(builder *b, vsc_buf *out, const plan *p)
-{
-  const vsc_chardev *dev = p->dev;
-  const vsc_source *src = vsc_chardev_main_source(dev);
-  vsc_source none = { 0 };
+  const char *name = p->dev->target.name;
   VSC_AUTOFREE(char) generated = NULL;
-  bool listen;
 
-  if (!src)
-    src = &none;
-  listen = src->mode == VSC_MODE_BIND;
-  if (src->path) {
-    opt_required(b, out, dev, "source path", "path", src->path);
-  } else if (b->opts->socket_dir) {
-    /* libvirt's names: the port name when it makes a file name, else
-     * vioser-<controller>-<bus>-<port>.sock. */
-    const char *name = dev->target.name;
-    if (name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
-      generated = vsc_asprintf("%s/%s", b->opts->socket_dir, name);
-    else if (p->has_nr)
-      generated = vsc_asprintf("%s/vioser-00-00-%02u.sock", b->opts->socket_dir, p->nr);
-    else
-      generated = vsc_asprintf("%s/%s.sock", b->opts->socket_dir, p->id);
-    opt(b, out, dev, "generated socket path", "path", generated);
-    listen = true;
-  } else {
-    dev_error(b, dev, "qemu-missing", "give a source path, or a socket directory",
+  if (!b->opts->socket_dir) {
+    dev_error(b, p->dev, "qemu-missing", "give a source path, or a socket directory",
               "source path is missing");
-  }
-  if (listen)
-    socket_listen_opts(out);
-  reconnect_opts(b, out, dev, src, listen);
-}
-
-static void tcp_opts(builder *b, vsc_buf *out, const vsc_chardev *dev)
-{
-  const vsc_source *src = vsc_chardev_main_source(dev);
-  vsc_source none = { 0 };
-  bool listen;
-
-  if (!src)
-    src = &none;
-  listen = src->mode == VSC_MODE_BIND;
-  opt_required(b, out, dev, "source host", "host", src->host);
-  opt_required(b, out, dev, "source service", "port", src->service);
-  if (dev->protocol == VSC_PROTOCOL_TELNET)
-    vsc_buf_add(out, ",telnet=on");
-  if (listen)
-    socket_listen_opts(out);
-  reconnect_opts(b, out, dev, src, listen);
-  if (src->tls == VSC_TRI_YES)
-    dev_error(b, dev, "qemu-unsupported",
-              "remove tls='yes', or add a tls-creds-x509 object and tls-creds= yourself",
-              "TLS needs credentials that qemu-args does not generate");
-}
-
-static void udp_opts(builder *b, vsc_buf *out, const vsc_chardev *dev)
-{
-  const vsc_source *peer = vsc_chardev_main_source(dev);
-  const vsc_source *local = vsc_chardev_udp_bind_source(dev);
-
-  if (!peer) {
-    dev_error(b, dev, "qemu-missing", "add a source with mode 'connect'",
-              "the connect source is missing");
     return;
   }
-  /* libvirt writes all four, empty (and port 0) where not given. */
-  opt(b, out, dev, "source host", "host", peer->host ? peer->host : "");
-  opt_required(b, out, dev, "source service", "port", peer->service);
-  opt(b, out, dev, "bind source host", "localaddr", local && local->host ? local->host : "");
-  opt(b, out, dev, "bind source service", "localport",
-      local && local->service ? local->service : "0");
+  if (name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
+    generated = vsc_asprintf("%s/%s", b->opts->socket_dir, name);
+  else if (p->has_nr)
+    generated = vsc_asprintf("%s/vioser-00-00-%02u.sock", b->opts->socket_dir, p->nr);
+  else
+    generated = vsc_asprintf("%s/%s.sock", b->opts->socket_dir, p->id);
+  opt(b, out, p->dev, "generated socket path", key, generated);
 }
 
-/* The backend and its options, without "id=". Returns the backend
- * name. */
+/* One option of the backend's row.  Returns whether it was a socket
+ * path qemu-args generated (QEMU then listens on it). */
+static bool backend_opt(builder *b, vsc_buf *out, const plan *p, const vsc_qemu_opt *q)
+{
+  const vsc_chardev *dev = p->dev;
+  bool bind_end = q->flags & VSC_QOPT_BIND_END;
+  const vsc_source *src = bind_end ? vsc_chardev_udp_bind_source(dev) : vsc_chardev_main_source(dev);
+
+  if (q->field < 0) {
+    vsc_buf_printf(out, ",%s=%s", q->key, q->value);
+    return false;
+  }
+  const vsc_source_field *f = &vsc_source_fields[q->field];
+  if (q->flags & VSC_QOPT_ONOFF) {
+    int v = src ? vsc_source_field_int(src, f) : 0;
+    if (v)
+      vsc_buf_printf(out, ",%s=%s", q->key, v == q->on ? "on" : "off");
+    return false;
+  }
+  const char *v = src ? vsc_source_field_string(src, f) : NULL;
+  if (!v && (q->flags & VSC_QOPT_GENERATED)) {
+    generated_path_opt(b, out, p, q->key);
+    return true;
+  }
+  VSC_AUTOFREE(char) label = vsc_asprintf("%s %s", bind_end ? "bind source" : "source", f->name);
+  if (q->flags & VSC_QOPT_REQUIRED)
+    opt_required(b, out, dev, label, q->key, v);
+  else if (v || q->value)
+    opt(b, out, dev, label, q->key, v ? v : q->value);
+  return false;
+}
+
+/* The backend and its options, as the backend's row maps the source
+ * fields, without "id=".  Returns QEMU's name of the backend. */
 static const char *chardev_backend_opts(builder *b, vsc_buf *out, const plan *p)
 {
   const vsc_chardev *dev = p->dev;
+  const vsc_backend_info *bi = vsc_chardev_backend_info(dev);
   const vsc_source *src = vsc_chardev_main_source(dev);
-  vsc_backend backend = vsc_chardev_backend(dev);
+  const char *driver = dev->kind == VSC_KIND_PARALLEL && bi->qemu_driver_parallel
+                         ? bi->qemu_driver_parallel : bi->qemu_driver;
+  bool generated = false;
 
-  switch (backend) {
-  case VSC_BACKEND_NULL:
+  if (!driver) {
+    dev_error(b, dev, "qemu-unsupported", bi->qemu_missing_hint, "backend '%s' does not exist on QEMU",
+              vsc_backend_to_string(vsc_chardev_backend(dev)));
     return "null";
-  case VSC_BACKEND_VC:
-    return "vc";
-  case VSC_BACKEND_PTY:
-    return "pty";
-  case VSC_BACKEND_STDIO:
-    return "stdio";
-  case VSC_BACKEND_DEV:
-    opt_required(b, out, dev, "source path", "path", src ? src->path : NULL);
-    return dev->kind == VSC_KIND_PARALLEL ? "parallel" : "serial";
-  case VSC_BACKEND_FILE:
-    opt_required(b, out, dev, "source path", "path", src ? src->path : NULL);
-    if (src && src->append != VSC_TRI_ABSENT)
-      vsc_buf_printf(out, ",append=%s", on_off(src->append));
-    return "file";
-  case VSC_BACKEND_PIPE:
-    opt_required(b, out, dev, "source path", "path", src ? src->path : NULL);
-    return "pipe";
-  case VSC_BACKEND_UDP:
-    udp_opts(b, out, dev);
-    return "udp";
-  case VSC_BACKEND_TCP:
-    tcp_opts(b, out, dev);
-    return "socket";
-  case VSC_BACKEND_UNIX:
-    unix_opts(b, out, p);
-    return "socket";
-  case VSC_BACKEND_SPICEVMC:
-    vsc_buf_add(out, ",name=vdagent");
-    return "spicevmc";
-  case VSC_BACKEND_SPICEPORT:
-    opt_required(b, out, dev, "source channel", "name", src ? src->channel : NULL);
-    return "spiceport";
-  case VSC_BACKEND_DBUS:
-    opt_required(b, out, dev, "source channel", "name", src ? src->channel : NULL);
-    return "dbus";
-  case VSC_BACKEND_QEMU_VDAGENT:
-    vsc_buf_add(out, ",name=vdagent");
-    if (src && src->copypaste != VSC_TRI_ABSENT)
-      vsc_buf_printf(out, ",clipboard=%s", on_off(src->copypaste));
-    if (src && src->mouse != VSC_MOUSE_ABSENT)
-      vsc_buf_printf(out, ",mouse=%s", src->mouse == VSC_MOUSE_CLIENT ? "on" : "off");
-    return "qemu-vdagent";
-  case VSC_BACKEND_NMDM:
-    dev_error(b, dev, "qemu-unsupported", "use a pty or a unix socket instead",
-              "backend 'nmdm' exists only on FreeBSD (bhyve)");
-    return "nmdm";
-  case VSC_BACKEND_LAST:
-    break;
   }
-  dev_error(b, dev, "qemu-unsupported", NULL, "unknown backend");
-  return "null";
+  for (const vsc_qemu_opt *q = bi->qemu_opts; q->key; q++)
+    generated |= backend_opt(b, out, p, q);
+  if (!(bi->flags & VSC_BF_QEMU_SOCKET))
+    return driver;
+  bool listen = generated || (src && src->mode == VSC_MODE_BIND);
+  if ((bi->flags & VSC_BF_PROTOCOL) && dev->protocol == VSC_PROTOCOL_TELNET)
+    vsc_buf_add(out, ",telnet=on");
+  /* QEMU >= 6 form; the short "server,nowait" is deprecated. */
+  if (listen)
+    vsc_buf_add(out, ",server=on,wait=off");
+  reconnect_opts(b, out, src, listen);
+  if (src && src->tls == VSC_TRI_YES)
+    dev_error(b, dev, "qemu-unsupported",
+              "remove tls='yes', or add a tls-creds-x509 object and tls-creds= yourself",
+              "TLS needs credentials that qemu-args does not generate");
+  return driver;
 }
 
 static char *chardev_arg(builder *b, const plan *p)
@@ -337,18 +270,6 @@ static bool has_virtio_address(const vsc_chardev *dev)
   return address_is(dev, "virtio-serial");
 }
 
-/* A model that does not belong to the target type is libvirt's error
- * "Target model 'X' requires target type 'Y'"; be as strict. */
-static void check_serial_model(builder *b, const vsc_chardev *dev, vsc_target_type tt)
-{
-  vsc_serial_model model = dev->has_target ? dev->target.model : VSC_MODEL_ABSENT;
-
-  if (model != VSC_MODEL_ABSENT && model != vsc_serial_model_for_target(tt))
-    dev_error(b, dev, "qemu-target", "make the model match the target type",
-              "target model '%s' does not fit target type '%s'",
-              vsc_serial_model_to_string(model), vsc_target_type_to_string(tt));
-}
-
 static bool set_has_serial(const vsc_devset *set)
 {
   for (size_t i = 0; i < set->ndevs; i++)
@@ -357,71 +278,49 @@ static bool set_has_serial(const vsc_devset *set)
   return false;
 }
 
+/* What the device becomes.  The rules have refused every target that
+ * does not exist on x86 QEMU (target-missing, target-type, target-arch,
+ * xen-target, system-serial-arch) and models that do not fit. */
 static front_kind front_for(builder *b, const vsc_chardev *dev)
 {
   vsc_target_type tt = vsc_chardev_target_type(dev);
 
-  switch (dev->kind) {
-  case VSC_KIND_CHANNEL:
-    if (tt == VSC_TARGET_VIRTIO)
-      return FRONT_VIRTSERIALPORT;
-    if (tt == VSC_TARGET_GUESTFWD)
-      return FRONT_GUESTFWD;
-    if (tt == VSC_TARGET_ABSENT)
-      dev_error(b, dev, "qemu-target", "add a target of type 'virtio' or 'guestfwd'",
-                "a channel needs a target type");
-    else
-      dev_error(b, dev, "qemu-unsupported", "use target type 'virtio' or 'guestfwd'",
-                "target type '%s' does not exist on QEMU/KVM", vsc_target_type_to_string(tt));
-    return FRONT_NONE;
-  case VSC_KIND_CONSOLE:
-    if (tt == VSC_TARGET_VIRTIO)
-      return FRONT_VIRTCONSOLE;
-    if (tt == VSC_TARGET_SERIAL)
-      /* libvirt's compat console: an alias of the first serial port,
-       * which it creates when there is none. */
-      return set_has_serial(b->set) ? FRONT_NONE : FRONT_ISA_SERIAL;
-    dev_error(b, dev, "qemu-unsupported", "use target type 'virtio' or 'serial'",
-              "console target type '%s' does not exist on x86 QEMU",
-              vsc_target_type_to_string(tt));
-    return FRONT_NONE;
-  case VSC_KIND_SERIAL:
-    check_serial_model(b, dev, tt);
-    switch (tt) {
-    case VSC_TARGET_ISA_SERIAL:
-      return FRONT_ISA_SERIAL;
-    case VSC_TARGET_USB_SERIAL:
-      return FRONT_USB_SERIAL;
-    case VSC_TARGET_PCI_SERIAL:
-      return FRONT_PCI_SERIAL;
-    case VSC_TARGET_ISA_DEBUG:
-      return FRONT_ISA_DEBUGCON;
-    case VSC_TARGET_ABSENT:
-    case VSC_TARGET_VIRTIO:
-    case VSC_TARGET_GUESTFWD:
-    case VSC_TARGET_XEN:
-    case VSC_TARGET_SERIAL:
-    case VSC_TARGET_SCLP:
-    case VSC_TARGET_SCLPLM:
-    case VSC_TARGET_LXC:
-    case VSC_TARGET_OPENVZ:
-    case VSC_TARGET_UML:
-    case VSC_TARGET_SPAPR_VIO_SERIAL:
-    case VSC_TARGET_SYSTEM_SERIAL:
-    case VSC_TARGET_SCLP_SERIAL:
-    case VSC_TARGET_LAST:
-      break;
-    }
-    dev_error(b, dev, "qemu-unsupported",
-              "use isa-serial, usb-serial, pci-serial or isa-debug",
-              "serial target type '%s' does not exist on x86 machines",
-              vsc_target_type_to_string(tt));
-    return FRONT_NONE;
-  case VSC_KIND_PARALLEL:
-    return FRONT_ISA_PARALLEL;
-  case VSC_KIND_LAST:
+  switch (tt) {
+  case VSC_TARGET_VIRTIO:
+    return dev->kind == VSC_KIND_CONSOLE ? FRONT_VIRTCONSOLE : FRONT_VIRTSERIALPORT;
+  case VSC_TARGET_GUESTFWD:
+    return FRONT_GUESTFWD;
+  case VSC_TARGET_SERIAL:
+    /* libvirt's compat console: an alias of the first serial port, which
+     * it creates when there is none. */
+    return set_has_serial(b->set) ? FRONT_NONE : FRONT_ISA_SERIAL;
+  case VSC_TARGET_ISA_SERIAL:
+    return FRONT_ISA_SERIAL;
+  case VSC_TARGET_USB_SERIAL:
+    return FRONT_USB_SERIAL;
+  case VSC_TARGET_PCI_SERIAL:
+    return FRONT_PCI_SERIAL;
+  case VSC_TARGET_ISA_DEBUG:
+    return FRONT_ISA_DEBUGCON;
+  case VSC_TARGET_ABSENT:
+    if (dev->kind == VSC_KIND_PARALLEL)
+      return FRONT_ISA_PARALLEL;
+    break;
+  case VSC_TARGET_XEN:
+  case VSC_TARGET_SCLP:
+  case VSC_TARGET_SCLPLM:
+  case VSC_TARGET_LXC:
+  case VSC_TARGET_OPENVZ:
+  case VSC_TARGET_UML:
+  case VSC_TARGET_SPAPR_VIO_SERIAL:
+  case VSC_TARGET_SYSTEM_SERIAL:
+  case VSC_TARGET_SCLP_SERIAL:
+  case VSC_TARGET_LAST:
     break;
   }
+  dev_error(b, dev, "qemu-unsupported", "see vschan-spec(5) for the target types of each element",
+            "%s target type '%s' has no device on x86 QEMU", vsc_kind_to_string(dev->kind),
+            vsc_target_type_to_string(tt));
   return FRONT_NONE;
 }
 
@@ -527,7 +426,7 @@ static void read_virtio_address(builder *b, plan *p)
 static unsigned int virtio_port_limit(const builder *b)
 {
   const vsc_controller *c = &b->set->controller;
-  return c->present && c->has_ports && c->ports > 0 ? c->ports : VIRTIO_SERIAL_PORTS_DEFAULT;
+  return c->present && c->has_ports && c->ports > 0 ? c->ports : VSC_VIRTIO_SERIAL_DEFAULT_PORTS;
 }
 
 static const plan *nr_owner(const builder *b, unsigned int nr, const plan *except)
@@ -584,39 +483,21 @@ static void place_virtio_ports(builder *b)
   }
 }
 
-static void check_port_names(builder *b)
-{
-  for (size_t i = 0; i < b->nplans; i++) {
-    const plan *p = &b->plans[i];
-    if (p->front != FRONT_VIRTSERIALPORT || !p->dev->target.name)
-      continue;
-    for (size_t j = 0; j < i; j++) {
-      const plan *q = &b->plans[j];
-      if (q->front == FRONT_VIRTSERIALPORT && q->dev->target.name &&
-          strcmp(q->dev->target.name, p->dev->target.name) == 0) {
-        VSC_AUTOFREE(char) them = vsc_chardev_describe(q->dev);
-        dev_error(b, p->dev, "qemu-port-name", "give each channel its own name",
-                  "port name '%s' is already used by %s; QEMU refuses duplicate names",
-                  p->dev->target.name, them);
-        break;
-      }
-    }
-  }
-}
-
-/* ISA serial and parallel ports: index = target port, at most 4 and 3
- * of them, each index once. */
-static void check_isa_indices(builder *b, front_kind front, unsigned int max, const char *what)
+/* ISA serial and parallel ports: index = target port, below QEMU's
+ * limit.  How many there are and that each index is used once is the
+ * rules' for serial ports (isa-serial-max, serial-port-unique); libvirt
+ * has no such rule for parallel ports, so it is checked here. */
+static void place_isa_ports(builder *b, front_kind front, unsigned int max, const char *what)
 {
   size_t count = 0;
+  bool counted = front == FRONT_ISA_PARALLEL;
 
   for (size_t i = 0; i < b->nplans; i++) {
     plan *p = &b->plans[i];
     if (p->front != front)
       continue;
-    count++;
-    if (count == max + 1)
-      dev_error(b, p->dev, "qemu-isa-count", "remove a port or use pci-serial or usb-serial",
+    if (counted && ++count == max + 1)
+      dev_error(b, p->dev, "qemu-isa-count", "remove a port",
                 "more than %u %s ports: QEMU has no more", max, what);
     if (p->dev->kind == VSC_KIND_CONSOLE) {
       p->has_index = true;  /* the compat console is serial port 0 */
@@ -632,7 +513,7 @@ static void check_isa_indices(builder *b, front_kind front, unsigned int max, co
                 "%s port %u does not exist: QEMU has ports 0 to %u", what, p->index, max - 1);
       continue;
     }
-    for (size_t j = 0; j < i; j++) {
+    for (size_t j = 0; counted && j < i; j++) {
       const plan *q = &b->plans[j];
       if (q->front == front && q->has_index && q->index == p->index) {
         VSC_AUTOFREE(char) them = vsc_chardev_describe(q->dev);
@@ -642,18 +523,6 @@ static void check_isa_indices(builder *b, front_kind front, unsigned int max, co
       }
     }
   }
-}
-
-static void check_guestfwd(builder *b, const vsc_chardev *dev)
-{
-  struct in_addr a;
-
-  if (!dev->target.address || inet_pton(AF_INET, dev->target.address, &a) != 1)
-    dev_error(b, dev, "qemu-guestfwd", "give an IPv4 address such as 10.0.2.100",
-              "guestfwd needs an IPv4 target address");
-  if (!dev->target.has_port || dev->target.port == 0 || dev->target.port > 65535)
-    dev_error(b, dev, "qemu-guestfwd", "give a TCP port from 1 to 65535",
-              "guestfwd needs a target port");
 }
 
 static void check_address_fits(builder *b, const plan *p)
@@ -694,24 +563,13 @@ static void plan_devices(builder *b)
       read_virtio_address(b, p);
     else
       check_address_fits(b, p);
-    if (p->front == FRONT_GUESTFWD)
-      check_guestfwd(b, p->dev);
     if (p->dev->has_acpi_index && p->front != FRONT_PCI_SERIAL)
       dev_error(b, p->dev, "qemu-address", "remove the ACPI index",
                 "an ACPI index fits only a PCI device");
-    if (vsc_chardev_backend(p->dev) == VSC_BACKEND_SPICEVMC) {
-      if (p->front != FRONT_VIRTSERIALPORT)
-        dev_error(b, p->dev, "qemu-target", "use a channel with target type 'virtio'",
-                  "backend 'spicevmc' works only on a virtio channel");
-      else if (p->dev->target.name && strcmp(p->dev->target.name, "com.redhat.spice.0") != 0)
-        dev_error(b, p->dev, "qemu-target", "name it 'com.redhat.spice.0' or leave the name out",
-                  "a spicevmc channel must be named 'com.redhat.spice.0'");
-    }
   }
   place_virtio_ports(b);
-  check_port_names(b);
-  check_isa_indices(b, FRONT_ISA_SERIAL, ISA_SERIAL_MAX, "ISA serial");
-  check_isa_indices(b, FRONT_ISA_PARALLEL, ISA_PARALLEL_MAX, "parallel");
+  place_isa_ports(b, FRONT_ISA_SERIAL, VSC_ISA_SERIAL_MAX, "ISA serial");
+  place_isa_ports(b, FRONT_ISA_PARALLEL, ISA_PARALLEL_MAX, "parallel");
 }
 
 /* ---- the device ---- */

@@ -51,6 +51,10 @@ unsigned vsc_qemu_version_detect(void);
 /* Build the arguments for every device of set: for each device its
  * -chardev followed by its -device (or -netdev for guestfwd), preceded
  * by the virtio-serial-pci controller when a virtio port needs one.
+ * set must have passed the rule pass (vsc_rules_require_clean): what the
+ * rules refuse is not checked again here, only what these arguments
+ * cannot express (vschan's one controller, ISA indices, TLS, values QEMU
+ * cannot carry).
  * On success *argv holds *argc strings plus a terminating NULL (free
  * with vsc_qemu_argv_free).  On failure every problem is recorded in
  * diags, *argv is NULL and -1 is returned. */

@@ -1,5 +1,6 @@
 /* Device model → JSON spec.  Mirrors parse.c field for field. */
 #include "spec.h"
+#include "model/backend.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ static void put_enum(json_t *obj, const char *key, const char *value)
 /* Services that are plain port numbers are written as integers: only the
  * canonical form ("0", "2222"; not " 0", "+5" or "007"), which the reader
  * turns back into the same text. */
-static void put_service(json_t *obj, const char *service)
+static void put_service(json_t *obj, const char *key, const char *service)
 {
   size_t len;
   long port;
@@ -34,51 +35,68 @@ static void put_service(json_t *obj, const char *service)
   len = strspn(service, "0123456789");
   port = len > 0 && len <= 5 && !service[len] ? strtol(service, NULL, 10) : -1;
   if (port >= 0 && port <= 65535 && (service[0] != '0' || len == 1))
-    json_object_set_new(obj, "service", json_integer(port));
+    json_object_set_new(obj, key, json_integer(port));
   else
-    json_object_set_new(obj, "service", json_string(service));
+    json_object_set_new(obj, key, json_string(service));
+}
+
+static json_t *format_seclabels(const vsc_source *src)
+{
+  json_t *arr = json_array();
+  for (size_t i = 0; i < src->nseclabels; i++) {
+    json_t *s = json_object();
+    put_string(s, "model", src->seclabels[i].model);
+    put_bool(s, "relabel", src->seclabels[i].relabel);
+    put_string(s, "label", src->seclabels[i].label);
+    json_array_append_new(arr, s);
+  }
+  return arr;
+}
+
+/* One field of a source, as its descriptor says: the mirror of
+ * read_source_field in parse.c. */
+static void format_source_field(json_t *o, const vsc_source_field *f, const vsc_source *src)
+{
+  switch (f->type) {
+  case VSC_FIELD_STRING:
+    put_string(o, f->name, vsc_source_field_string(src, f));
+    break;
+  case VSC_FIELD_SERVICE:
+    put_service(o, f->name, vsc_source_field_string(src, f));
+    break;
+  case VSC_FIELD_ENUM:
+    put_enum(o, f->name, vsc_enum_to_string(f->values, f->nvalues, vsc_source_field_int(src, f)));
+    break;
+  case VSC_FIELD_TRISTATE:
+    put_bool(o, f->name, (vsc_tristate)vsc_source_field_int(src, f));
+    break;
+  case VSC_FIELD_UINT:
+    if (vsc_source_field_given(src, f))
+      json_object_set_new(o, f->name, json_integer(*(const unsigned int *)vsc_source_field_cptr(src, f)));
+    break;
+  case VSC_FIELD_SECLABELS:
+    if (src->nseclabels)
+      json_object_set_new(o, f->name, format_seclabels(src));
+    break;
+  }
 }
 
 static json_t *format_source(const vsc_source *src)
 {
   json_t *o = json_object();
 
-  put_enum(o, "mode", vsc_mode_to_string(src->mode));
-  put_string(o, "path", src->path);
-  put_string(o, "host", src->host);
-  put_service(o, src->service);
-  put_bool(o, "append", src->append);
-  put_bool(o, "tls", src->tls);
-  put_string(o, "channel", src->channel);
-  put_string(o, "master", src->master);
-  put_string(o, "slave", src->slave);
-  if (src->has_reconnect) {
-    json_t *rc = json_object();
-    put_bool(rc, "enabled", src->reconnect.enabled);
-    if (src->reconnect.has_timeout)
-      json_object_set_new(rc, "timeout", json_integer(src->reconnect.timeout));
-    json_object_set_new(o, "reconnect", rc);
-  }
-  if (src->nseclabels) {
-    json_t *arr = json_array();
-    for (size_t i = 0; i < src->nseclabels; i++) {
-      json_t *s = json_object();
-      put_string(s, "model", src->seclabels[i].model);
-      put_bool(s, "relabel", src->seclabels[i].relabel);
-      put_string(s, "label", src->seclabels[i].label);
-      json_array_append_new(arr, s);
+  for (size_t i = 0; i < VSC_SF_LAST;) {
+    const vsc_source_field *f = &vsc_source_fields[i];
+    size_t n = f->element ? vsc_source_element_span(f) : 1;
+    if (!f->element || f->type == VSC_FIELD_SECLABELS) {
+      format_source_field(o, f, src);
+    } else if (vsc_source_element_given(src, f)) {
+      json_t *sub = json_object();
+      for (size_t j = 0; j < n; j++)
+        format_source_field(sub, &f[j], src);
+      json_object_set_new(o, f->element, sub);
     }
-    json_object_set_new(o, "seclabel", arr);
-  }
-  if (src->copypaste != VSC_TRI_ABSENT) {
-    json_t *c = json_object();
-    put_bool(c, "copypaste", src->copypaste);
-    json_object_set_new(o, "clipboard", c);
-  }
-  if (src->mouse != VSC_MOUSE_ABSENT) {
-    json_t *m = json_object();
-    put_enum(m, "mode", vsc_mouse_mode_to_string(src->mouse));
-    json_object_set_new(o, "mouse", m);
+    i += n;
   }
   return o;
 }

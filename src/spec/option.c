@@ -1,5 +1,7 @@
 #include "option.h"
 
+#include "model/backend.h"
+
 #include "util/buf.h"
 #include "util/text.h"
 
@@ -121,8 +123,9 @@ static void set_str(char **field, const char *v)
 /* The source to put main (connect-side) fields in, and udp's bind end. */
 static vsc_source *main_source(vsc_chardev *dev)
 {
+  bool two_ends = vsc_chardev_backend_info(dev)->flags & VSC_BF_TWO_ENDS;
   for (size_t i = 0; i < dev->nsources; i++)
-    if (dev->sources[i].mode != VSC_MODE_BIND || vsc_chardev_backend(dev) != VSC_BACKEND_UDP)
+    if (dev->sources[i].mode != VSC_MODE_BIND || !two_ends)
       return &dev->sources[i];
   return vsc_chardev_add_source(dev);
 }
@@ -149,67 +152,106 @@ static bool key_is(const char *key, const char *a, const char *b)
   return !strcmp(key, a) || (b && !strcmp(key, b));
 }
 
+/* The source field key names: source.NAME or source.ELEMENT.NAME, and
+ * NAME alone for the short keys.  NULL if none. */
+static const vsc_source_field *source_field(const char *key)
+{
+  const char *rest = strncmp(key, "source.", 7) == 0 ? key + 7 : NULL;
+  for (size_t i = 0; i < VSC_SF_LAST; i++) {
+    const vsc_source_field *f = &vsc_source_fields[i];
+    size_t elen = f->element ? strlen(f->element) : 0;
+    if (f->type == VSC_FIELD_SECLABELS)
+      continue;
+    if (rest && f->element ? strncmp(rest, f->element, elen) == 0 && rest[elen] == '.' &&
+                             strcmp(rest + elen + 1, f->name) == 0
+        : rest ? strcmp(rest, f->name) == 0
+        : f->short_key && strcmp(key, f->name) == 0)
+      return f;
+  }
+  return NULL;
+}
+
+/* "use a or b" for an enum's values. */
+static char *values_hint(const vsc_source_field *f)
+{
+  vsc_buf b = { 0 };
+  int n = 0, listed = 0;
+  for (int i = 0; i < f->nvalues; i++)
+    n += *f->values[i] != '\0';
+  vsc_buf_add(&b, "use ");
+  for (int i = 0; i < f->nvalues; i++) {
+    if (!*f->values[i])
+      continue;
+    vsc_buf_add(&b, listed == 0 ? "" : listed + 1 == n ? " or " : ", ");
+    vsc_buf_add(&b, f->values[i]);
+    listed++;
+  }
+  return vsc_buf_steal(&b);
+}
+
+/* key=v for field f of the main source, as its descriptor says. */
+static void apply_source_field(parser *p, vsc_chardev *dev, const char *key, const vsc_source_field *f,
+                               const char *v)
+{
+  vsc_source *s = main_source(dev);
+  void *ptr = vsc_source_field_ptr(s, f);
+  int e;
+
+  vsc_source_element_set(s, f);
+  switch (f->type) {
+  case VSC_FIELD_STRING:
+  case VSC_FIELD_SERVICE:
+    vsc_source_field_set_string(s, f, v);
+    break;
+  case VSC_FIELD_ENUM:
+    if ((e = vsc_enum_from_string(f->values, f->nvalues, v)) < 0) {
+      VSC_AUTOFREE(char) hint = values_hint(f);
+      fail(p, hint, "unknown %s '%s'", f->label ? f->label : f->name, v);
+    } else {
+      vsc_source_field_set_int(s, f, e);
+    }
+    break;
+  case VSC_FIELD_TRISTATE:
+    parse_bool(p, key, v, ptr);
+    break;
+  case VSC_FIELD_UINT:
+    if (parse_uint(p, key, v, f->max, ptr))
+      *(bool *)((char *)s + f->given_offset) = true;
+    break;
+  case VSC_FIELD_SECLABELS:
+    break;
+  }
+}
+
 static void apply(parser *p, vsc_chardev *dev, const char *key, const char *v)
 {
+  const vsc_source_field *field;
   int e;
 
   if (key_is(key, "type", NULL)) {
-    if ((e = vsc_backend_from_string(v)) < 0)
-      fail(p, "use null, vc, pty, dev, file, pipe, stdio, udp, tcp, unix, spicevmc, spiceport, qemu-vdagent or dbus",
-           "unknown backend type '%s'", v);
-    else {
+    if ((e = vsc_backend_from_string(v)) < 0) {
+      VSC_AUTOFREE(char) hint = vsc_asprintf("use %s", vsc_backend_qemu_names());
+      fail(p, hint, "unknown backend type '%s'", v);
+    } else {
       dev->backend = (vsc_backend)e;
       dev->has_backend = true;
     }
-  } else if (key_is(key, "path", "source.path")) {
-    set_str(&main_source(dev)->path, v);
-  } else if (key_is(key, "mode", "source.mode")) {
-    if ((e = vsc_mode_from_string(v)) < 0)
-      fail(p, "use bind or connect", "unknown mode '%s'", v);
-    else
-      main_source(dev)->mode = (vsc_mode)e;
   } else if (key_is(key, "host", "source.host")) {
     set_host(main_source(dev), v);
-  } else if (key_is(key, "service", "source.service")) {
-    set_str(&main_source(dev)->service, v);
   } else if (key_is(key, "bind_host", "source.bind_host")) {
     set_host(bind_source(dev), v);
     p->bind_keys = true;
   } else if (key_is(key, "bind_service", "source.bind_service")) {
     set_str(&bind_source(dev)->service, v);
     p->bind_keys = true;
-  } else if (key_is(key, "source.tls", NULL)) {
-    parse_bool(p, key, v, &main_source(dev)->tls);
-  } else if (key_is(key, "source.append", NULL)) {
-    parse_bool(p, key, v, &main_source(dev)->append);
-  } else if (key_is(key, "source.channel", NULL)) {
-    set_str(&main_source(dev)->channel, v);
-  } else if (key_is(key, "source.master", NULL)) {
-    set_str(&main_source(dev)->master, v);
-  } else if (key_is(key, "source.slave", NULL)) {
-    set_str(&main_source(dev)->slave, v);
-  } else if (key_is(key, "source.reconnect.enabled", NULL)) {
-    vsc_source *s = main_source(dev);
-    s->has_reconnect = true;
-    parse_bool(p, key, v, &s->reconnect.enabled);
-  } else if (key_is(key, "source.reconnect.timeout", NULL)) {
-    vsc_source *s = main_source(dev);
-    s->has_reconnect = true;
-    if (parse_uint(p, key, v, 1u << 30, &s->reconnect.timeout))
-      s->reconnect.has_timeout = true;
+  } else if ((field = source_field(key))) {
+    apply_source_field(p, dev, key, field, v);
   } else if (key_is(key, "source.seclabel.model", NULL)) {
     set_str(&seclabel(main_source(dev))->model, v);
   } else if (key_is(key, "source.seclabel.relabel", NULL)) {
     parse_bool(p, key, v, &seclabel(main_source(dev))->relabel);
   } else if (key_is(key, "source.seclabel.label", NULL)) {
     set_str(&seclabel(main_source(dev))->label, v);
-  } else if (key_is(key, "source.clipboard.copypaste", NULL)) {
-    parse_bool(p, key, v, &main_source(dev)->copypaste);
-  } else if (key_is(key, "source.mouse.mode", NULL)) {
-    if ((e = vsc_mouse_mode_from_string(v)) < 0)
-      fail(p, "use server or client", "unknown mouse mode '%s'", v);
-    else
-      main_source(dev)->mouse = (vsc_mouse_mode)e;
   } else if (key_is(key, "name", "target.name") || key_is(key, "target_name", NULL)) {
     dev->has_target = true;
     set_str(&dev->target.name, v);
@@ -266,23 +308,22 @@ static void apply(parser *p, vsc_chardev *dev, const char *key, const char *v)
 /* virt-install's defaults, so pasted options mean what they meant there. */
 static void apply_defaults(vsc_chardev *dev)
 {
-  vsc_backend b = vsc_chardev_backend(dev);
+  const vsc_backend_info *bi = vsc_chardev_backend_info(dev);
 
   if (dev->kind == VSC_KIND_CHANNEL && (!dev->has_target || dev->target.type == VSC_TARGET_ABSENT)) {
     dev->has_target = true;
     dev->target.type = VSC_TARGET_VIRTIO;
   }
   if (dev->kind == VSC_KIND_CHANNEL && dev->target.type == VSC_TARGET_VIRTIO && !dev->target.name &&
-      (b == VSC_BACKEND_SPICEVMC || b == VSC_BACKEND_QEMU_VDAGENT))
-    dev->target.name = vsc_strdup("com.redhat.spice.0");
-  if (b == VSC_BACKEND_UNIX) {
+      bi->port_name)
+    dev->target.name = vsc_strdup(bi->port_name);
+  if (bi->option_mode) {
     vsc_source *s = main_source(dev);
     if (s->mode == VSC_MODE_ABSENT)
-      s->mode = VSC_MODE_BIND;
+      s->mode = bi->option_mode;
   }
-  if (b == VSC_BACKEND_TCP && main_source(dev)->mode == VSC_MODE_ABSENT)
-    main_source(dev)->mode = VSC_MODE_CONNECT;
-  if (b == VSC_BACKEND_TCP || b == VSC_BACKEND_UDP) {
+  /* host=:PORT is the local host. */
+  if (bi->fields & VSC_SRC_HOST) {
     for (size_t i = 0; i < dev->nsources; i++) {
       vsc_source *s = &dev->sources[i];
       if (s->host && !*s->host) {
@@ -291,13 +332,14 @@ static void apply_defaults(vsc_chardev *dev)
       }
     }
   }
-  /* udp: the end given with host= is the connect end. */
-  if (b == VSC_BACKEND_UDP)
-    for (size_t i = 0; i < dev->nsources; i++)
-      if (dev->sources[i].mode == VSC_MODE_ABSENT)
-        dev->sources[i].mode = VSC_MODE_CONNECT;
-  /* Keep udp's bind end first, as libvirt writes it. */
-  if (b == VSC_BACKEND_UDP && dev->nsources == 2 && dev->sources[1].mode == VSC_MODE_BIND) {
+  if (!(bi->flags & VSC_BF_TWO_ENDS))
+    return;
+  /* The end given with host= is the connect end. */
+  for (size_t i = 0; i < dev->nsources; i++)
+    if (dev->sources[i].mode == VSC_MODE_ABSENT)
+      dev->sources[i].mode = VSC_MODE_CONNECT;
+  /* Keep the bind end first, as libvirt writes it. */
+  if (dev->nsources == 2 && dev->sources[1].mode == VSC_MODE_BIND) {
     vsc_source tmp = dev->sources[0];
     dev->sources[0] = dev->sources[1];
     dev->sources[1] = tmp;
@@ -342,7 +384,8 @@ int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
   }
   free(items);
   /* The spec reader and libvirt take a second (bind) source only for udp. */
-  if (!p.errors && (dev->nsources > 1 || p.bind_keys) && vsc_chardev_backend(dev) != VSC_BACKEND_UDP)
+  if (!p.errors && (dev->nsources > 1 || p.bind_keys) &&
+      !(vsc_chardev_backend_info(dev)->flags & VSC_BF_TWO_ENDS))
     fail(&p, "bind_host and bind_service are for udp; use host and mode=bind otherwise",
          "bind_host and bind_service are only allowed for udp, not %s",
          vsc_backend_to_string(vsc_chardev_backend(dev)));

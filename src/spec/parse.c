@@ -1,5 +1,6 @@
 /* JSON spec → device model.  Mirrors format.c field for field. */
 #include "spec.h"
+#include "model/backend.h"
 #include "util/file.h"
 #include "util/json.h"
 #include "util/text.h"
@@ -35,10 +36,7 @@ const vsc_spec_object vsc_spec_objects[] = {
 #define KEYS_ROOT (vsc_spec_objects[0].keys)
 #define KEYS_DEVICE (vsc_spec_objects[1].keys)
 #define KEYS_SOURCE (vsc_spec_objects[2].keys)
-#define KEYS_RECONNECT (vsc_spec_objects[3].keys)
 #define KEYS_SECLABEL (vsc_spec_objects[4].keys)
-#define KEYS_CLIPBOARD (vsc_spec_objects[5].keys)
-#define KEYS_MOUSE (vsc_spec_objects[6].keys)
 #define KEYS_TARGET (vsc_spec_objects[7].keys)
 #define KEYS_LOG (vsc_spec_objects[8].keys)
 #define KEYS_ACPI (vsc_spec_objects[9].keys)
@@ -256,6 +254,36 @@ static void read_enum(reader *r, json_t *obj, const char *key,
 #define READ_ENUM(r, obj, key, name, last, out) \
   do { int _e = (int)*(out); read_enum((r), (obj), (key), name##_table, (last), &_e); *(out) = _e; } while (0)
 
+/* A port number (written as a number) or a service name. */
+static void read_service(reader *r, json_t *obj, const char *key, char **out)
+{
+  json_t *v = json_object_get(obj, key);
+  if (!v)
+    return;
+  size_t saved = push_key(r, key);
+  if (json_is_integer(v)) {
+    json_int_t port = json_integer_value(v);
+    if (port < 0 || port > 65535)
+      fail(r, "use a port from 0 to 65535", "port %lld is out of range", (long long)port);
+    else
+      *out = vsc_asprintf("%lld", (long long)port);
+  } else if (json_is_string(v)) {
+    if (check_text(r, json_string_value(v)))
+      *out = vsc_strdup(json_string_value(v));
+  } else {
+    fail(r, NULL, "expected a port number or a service name, got %s", json_type_name(v));
+  }
+  pop(r, saved);
+}
+
+static const char *const *keys_of(const char *object)
+{
+  for (const vsc_spec_object *o = vsc_spec_objects; o->name; o++)
+    if (strcmp(o->name, object) == 0)
+      return o->keys;
+  return NULL;
+}
+
 static void read_seclabel(reader *r, json_t *v, vsc_source *src)
 {
   if (!expect_type(r, v, JSON_OBJECT, "an object"))
@@ -267,79 +295,87 @@ static void read_seclabel(reader *r, json_t *v, vsc_source *src)
   read_string(r, v, "label", &s->label);
 }
 
+/* "seclabel": one object or a list of them. */
+static void read_seclabels(reader *r, json_t *obj, const char *key, vsc_source *src)
+{
+  json_t *v = json_object_get(obj, key);
+  if (!v)
+    return;
+  size_t saved = push_key(r, key);
+  if (json_is_array(v)) {
+    size_t i;
+    json_t *item;
+    json_array_foreach(v, i, item) {
+      size_t s2 = push_index(r, i);
+      read_seclabel(r, item, src);
+      pop(r, s2);
+    }
+  } else {
+    read_seclabel(r, v, src);
+  }
+  pop(r, saved);
+}
+
+/* One field of a source, as its descriptor says: the mirror of
+ * format_source_field in format.c. */
+static void read_source_field(reader *r, json_t *obj, const vsc_source_field *f, vsc_source *src)
+{
+  void *p = vsc_source_field_ptr(src, f);
+  switch (f->type) {
+  case VSC_FIELD_STRING:
+    read_string(r, obj, f->name, p);
+    break;
+  case VSC_FIELD_SERVICE:
+    read_service(r, obj, f->name, p);
+    break;
+  case VSC_FIELD_ENUM: {
+    int e = vsc_source_field_int(src, f);
+    read_enum(r, obj, f->name, f->values, f->nvalues, &e);
+    vsc_source_field_set_int(src, f, e);
+    break;
+  }
+  case VSC_FIELD_TRISTATE:
+    read_bool(r, obj, f->name, p);
+    break;
+  case VSC_FIELD_UINT:
+    read_uint(r, obj, f->name, f->max, p, (bool *)((char *)src + f->given_offset));
+    break;
+  case VSC_FIELD_SECLABELS:
+    read_seclabels(r, obj, f->name, src);
+    break;
+  }
+}
+
+/* The object of an element ("reconnect": {...}) and the n fields in it. */
+static void read_source_element(reader *r, json_t *obj, const vsc_source_field *f, size_t n,
+                                vsc_source *src)
+{
+  json_t *v = json_object_get(obj, f->element);
+  if (!v)
+    return;
+  size_t saved = push_key(r, f->element);
+  if (expect_type(r, v, JSON_OBJECT, "an object")) {
+    check_keys(r, v, keys_of(f->element));
+    vsc_source_element_set(src, f);
+    for (size_t i = 0; i < n; i++)
+      read_source_field(r, v, &f[i], src);
+  }
+  pop(r, saved);
+}
+
 static void read_source(reader *r, json_t *v, vsc_source *src)
 {
-  json_t *sub;
-  size_t saved;
-
   if (!expect_type(r, v, JSON_OBJECT, "an object"))
     return;
   check_keys(r, v, KEYS_SOURCE);
-  READ_ENUM(r, v, "mode", vsc_mode, VSC_MODE_LAST, &src->mode);
-  read_string(r, v, "path", &src->path);
-  read_string(r, v, "host", &src->host);
-  if ((sub = json_object_get(v, "service"))) {
-    saved = push_key(r, "service");
-    if (json_is_integer(sub)) {
-      json_int_t port = json_integer_value(sub);
-      if (port < 0 || port > 65535)
-        fail(r, "use a port from 0 to 65535", "port %lld is out of range", (long long)port);
-      else
-        src->service = vsc_asprintf("%lld", (long long)port);
-    } else if (json_is_string(sub)) {
-      if (check_text(r, json_string_value(sub)))
-        src->service = vsc_strdup(json_string_value(sub));
-    } else {
-      fail(r, NULL, "expected a port number or a service name, got %s", json_type_name(sub));
-    }
-    pop(r, saved);
-  }
-  read_bool(r, v, "append", &src->append);
-  read_bool(r, v, "tls", &src->tls);
-  read_string(r, v, "channel", &src->channel);
-  read_string(r, v, "master", &src->master);
-  read_string(r, v, "slave", &src->slave);
-
-  if ((sub = json_object_get(v, "reconnect"))) {
-    saved = push_key(r, "reconnect");
-    if (expect_type(r, sub, JSON_OBJECT, "an object")) {
-      check_keys(r, sub, KEYS_RECONNECT);
-      src->has_reconnect = true;
-      read_bool(r, sub, "enabled", &src->reconnect.enabled);
-      read_uint(r, sub, "timeout", UINT_MAX, &src->reconnect.timeout, &src->reconnect.has_timeout);
-    }
-    pop(r, saved);
-  }
-  if ((sub = json_object_get(v, "seclabel"))) {
-    saved = push_key(r, "seclabel");
-    if (json_is_array(sub)) {
-      size_t i;
-      json_t *item;
-      json_array_foreach(sub, i, item) {
-        size_t s2 = push_index(r, i);
-        read_seclabel(r, item, src);
-        pop(r, s2);
-      }
-    } else {
-      read_seclabel(r, sub, src);
-    }
-    pop(r, saved);
-  }
-  if ((sub = json_object_get(v, "clipboard"))) {
-    saved = push_key(r, "clipboard");
-    if (expect_type(r, sub, JSON_OBJECT, "an object")) {
-      check_keys(r, sub, KEYS_CLIPBOARD);
-      read_bool(r, sub, "copypaste", &src->copypaste);
-    }
-    pop(r, saved);
-  }
-  if ((sub = json_object_get(v, "mouse"))) {
-    saved = push_key(r, "mouse");
-    if (expect_type(r, sub, JSON_OBJECT, "an object")) {
-      check_keys(r, sub, KEYS_MOUSE);
-      READ_ENUM(r, sub, "mode", vsc_mouse_mode, VSC_MOUSE_LAST, &src->mouse);
-    }
-    pop(r, saved);
+  for (size_t i = 0; i < VSC_SF_LAST;) {
+    const vsc_source_field *f = &vsc_source_fields[i];
+    size_t n = f->element ? vsc_source_element_span(f) : 1;
+    if (!f->element || f->type == VSC_FIELD_SECLABELS)
+      read_source_field(r, v, f, src);
+    else
+      read_source_element(r, v, f, n, src);
+    i += n;
   }
 }
 
@@ -435,7 +471,8 @@ static vsc_chardev *read_chardev(reader *r, json_t *v, vsc_kind kind)
     if (json_is_array(sub)) {
       size_t i;
       json_t *item;
-      if (!dev->has_backend || dev->backend != VSC_BACKEND_UDP || json_array_size(sub) != 2)
+      if (!dev->has_backend || !(vsc_backend_info_of(dev->backend)->flags & VSC_BF_TWO_ENDS) ||
+          json_array_size(sub) != 2)
         fail(r, "give one source object; only udp takes two (one \"mode\": \"bind\", one \"mode\": \"connect\")",
              "a list of sources is only allowed for udp, with exactly two entries");
       json_array_foreach(sub, i, item) {

@@ -1,4 +1,5 @@
 #include "diag.h"
+#include "exitcode.h"
 #include "mem.h"
 #include "text.h"
 
@@ -17,13 +18,14 @@ static void escape_unprintable(char **text)
   }
 }
 
-void vsc_diag_add(vsc_diags *d, vsc_severity sev, const vsc_loc *loc,
-                  const char *rule, const char *hint, const char *fmt, ...)
+static void diag_add(vsc_diags *d, vsc_diag_class cls, vsc_severity sev, const vsc_loc *loc,
+                     const char *rule, const char *hint, const char *fmt, va_list ap)
 {
   vsc_diag *item = vsc_append(&d->items, &d->n, sizeof(*d->items));
-  va_list ap;
+  va_list again;
 
   item->severity = sev;
+  item->cls = cls;
   if (loc) {
     item->file = vsc_strdup(loc->file);
     item->line = loc->line;
@@ -34,15 +36,63 @@ void vsc_diag_add(vsc_diags *d, vsc_severity sev, const vsc_loc *loc,
   item->hint = vsc_strdup(hint);
   escape_unprintable(&item->hint);
 
-  va_start(ap, fmt);
+  va_copy(again, ap);
   int len = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
   item->message = vsc_malloc((size_t)(len < 0 ? 0 : len) + 1);
   item->message[0] = '\0';
-  va_start(ap, fmt);
-  vsnprintf(item->message, (size_t)(len < 0 ? 0 : len) + 1, fmt, ap);
-  va_end(ap);
+  vsnprintf(item->message, (size_t)(len < 0 ? 0 : len) + 1, fmt, again);
+  va_end(again);
   escape_unprintable(&item->message);
+}
+
+void vsc_diag_add(vsc_diags *d, vsc_severity sev, const vsc_loc *loc,
+                  const char *rule, const char *hint, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  diag_add(d, VSC_CLASS_INVALID, sev, loc, rule, hint, fmt, ap);
+  va_end(ap);
+}
+
+void vsc_diag_add_class(vsc_diags *d, vsc_diag_class cls, vsc_severity sev, const vsc_loc *loc,
+                        const char *rule, const char *hint, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  diag_add(d, cls, sev, loc, rule, hint, fmt, ap);
+  va_end(ap);
+}
+
+int vsc_exit_code(vsc_diag_class cls)
+{
+  switch (cls) {
+  case VSC_CLASS_INVALID:
+    return VSC_EXIT_FAILURE;
+  case VSC_CLASS_USAGE:
+  case VSC_CLASS_IO:
+    return VSC_EXIT_USAGE;
+  case VSC_CLASS_PEER:
+    return VSC_EXIT_RUNTIME;
+  case VSC_CLASS_OOM:
+    return VSC_EXIT_OOM;
+  }
+  return VSC_EXIT_FAILURE;
+}
+
+int vsc_diags_exit_code(const vsc_diags *d)
+{
+  /* One status for several errors: the one the user can act on least. */
+  static const vsc_diag_class gravest_first[] = { VSC_CLASS_OOM, VSC_CLASS_USAGE, VSC_CLASS_IO,
+                                                  VSC_CLASS_PEER, VSC_CLASS_INVALID };
+  size_t rank = VSC_N_ELEMENTS(gravest_first);
+  for (size_t i = 0; i < d->n; i++) {
+    if (d->items[i].severity != VSC_SEV_ERROR)
+      continue;
+    for (size_t r = 0; r < rank; r++)
+      if (gravest_first[r] == d->items[i].cls)
+        rank = r;
+  }
+  return rank == VSC_N_ELEMENTS(gravest_first) ? VSC_EXIT_OK : vsc_exit_code(gravest_first[rank]);
 }
 
 size_t vsc_diags_count(const vsc_diags *d, vsc_severity sev)

@@ -10,6 +10,19 @@
 
 typedef enum { VSC_SEV_ERROR, VSC_SEV_WARNING, VSC_SEV_NOTE } vsc_severity;
 
+/* What kind of failure a diagnostic is, said where it arises; the exit
+ * status follows from it (vsc_diags_exit_code, vschan(1)). */
+typedef enum {
+  VSC_CLASS_INVALID,  /* the input is invalid, or vschan refuses what is asked
+                       * as things are: exit 1 */
+  VSC_CLASS_USAGE,    /* the command line asks for something impossible: exit 2 */
+  VSC_CLASS_IO,       /* a file or stream of vschan's own side could not be read
+                       * or written: exit 2 */
+  VSC_CLASS_PEER,     /* libvirt, QEMU or the guest agent failed, refused or did
+                       * not answer: exit 3 */
+  VSC_CLASS_OOM,      /* out of memory: exit 4 */
+} vsc_diag_class;
+
 /* Where something is.  All fields optional. */
 typedef struct {
   const char *file;
@@ -20,6 +33,7 @@ typedef struct {
 
 typedef struct {
   vsc_severity severity;
+  vsc_diag_class cls;
   char *file;
   int line;
   int column;
@@ -34,15 +48,35 @@ typedef struct {
   size_t n;
 } vsc_diags;
 
+/* A diagnostic of class VSC_CLASS_INVALID. */
 void vsc_diag_add(vsc_diags *d, vsc_severity sev, const vsc_loc *loc,
                   const char *rule, const char *hint, const char *fmt, ...)
   __attribute__((format(printf, 6, 7)));
+void vsc_diag_add_class(vsc_diags *d, vsc_diag_class cls, vsc_severity sev, const vsc_loc *loc,
+                        const char *rule, const char *hint, const char *fmt, ...)
+  __attribute__((format(printf, 7, 8)));
 
-/* Shorthands for the common case: an error with a hint. */
+/* Shorthands for the common case: an error with a hint.  vsc_error is
+ * invalid input or a refusal of vschan's own; the others say whose the
+ * failure is. */
 #define vsc_error(d, loc, rule, hint, ...) \
   vsc_diag_add((d), VSC_SEV_ERROR, (loc), (rule), (hint), __VA_ARGS__)
 #define vsc_warning(d, loc, rule, hint, ...) \
   vsc_diag_add((d), VSC_SEV_WARNING, (loc), (rule), (hint), __VA_ARGS__)
+#define vsc_error_usage(d, loc, rule, hint, ...) \
+  vsc_diag_add_class((d), VSC_CLASS_USAGE, VSC_SEV_ERROR, (loc), (rule), (hint), __VA_ARGS__)
+#define vsc_error_io(d, loc, rule, hint, ...) \
+  vsc_diag_add_class((d), VSC_CLASS_IO, VSC_SEV_ERROR, (loc), (rule), (hint), __VA_ARGS__)
+#define vsc_error_peer(d, loc, rule, hint, ...) \
+  vsc_diag_add_class((d), VSC_CLASS_PEER, VSC_SEV_ERROR, (loc), (rule), (hint), __VA_ARGS__)
+#define vsc_warning_peer(d, loc, rule, hint, ...) \
+  vsc_diag_add_class((d), VSC_CLASS_PEER, VSC_SEV_WARNING, (loc), (rule), (hint), __VA_ARGS__)
+
+/* The exit status of a class (exitcode.h), and of a set of diagnostics:
+ * 0 without errors, else that of the gravest class among the errors, in
+ * the order: out of memory, usage, I/O, libvirt/QEMU/agent, invalid. */
+int vsc_exit_code(vsc_diag_class cls);
+int vsc_diags_exit_code(const vsc_diags *d);
 
 size_t vsc_diags_count(const vsc_diags *d, vsc_severity sev);
 bool vsc_diags_has_errors(const vsc_diags *d);

@@ -20,8 +20,8 @@ char *vsc_file_read(const char *path, size_t max_size, size_t *len, vsc_diags *d
   char *buf;
 
   if (fd < 0) {
-    vsc_error(diags, &loc, NULL, errno == ENOENT ? "check the path" : NULL,
-              "cannot open '%s': %s", path, strerror(errno));
+    vsc_error_io(diags, &loc, NULL, errno == ENOENT ? "check the path" : NULL,
+                 "cannot open '%s': %s", path, strerror(errno));
     return NULL;
   }
   buf = vsc_malloc(cap);
@@ -32,16 +32,16 @@ char *vsc_file_read(const char *path, size_t max_size, size_t *len, vsc_diags *d
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
-      vsc_error(diags, &loc, NULL, NULL, "cannot read '%s': %s", path, strerror(errno));
+      vsc_error_io(diags, &loc, NULL, NULL, "cannot read '%s': %s", path, strerror(errno));
       goto fail;
     }
     if (r == 0)
       break;
     n += (size_t)r;
     if (max_size && n > max_size) {
-      vsc_error(diags, &loc, NULL, "check that this is the file you meant",
-                "'%s' is larger than %zu bytes, the most vschan reads of such a file", path,
-                max_size);
+      vsc_error_io(diags, &loc, NULL, "check that this is the file you meant",
+                   "'%s' is larger than %zu bytes, the most vschan reads of such a file", path,
+                   max_size);
       goto fail;
     }
   }
@@ -161,7 +161,7 @@ int vsc_file_replace_begin(vsc_file_replace *r, const char *path, const char *ru
   if (exists && !S_ISREG(st.st_mode)) {
     r->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
     if (r->fd < 0) {
-      vsc_error(diags, &loc, rule, NULL, "cannot write '%s': %s", path, strerror(errno));
+      vsc_error_io(diags, &loc, rule, NULL, "cannot write '%s': %s", path, strerror(errno));
       return -1;
     }
     return 0;
@@ -172,8 +172,8 @@ int vsc_file_replace_begin(vsc_file_replace *r, const char *path, const char *ru
   vsc_file_tmp_track(r->tmp);
   r->fd = mkostemp(r->tmp, O_CLOEXEC);
   if (r->fd < 0) {
-    vsc_error(diags, &loc, rule, "check that the directory exists and is writable",
-              "cannot create a temporary file next to '%s': %s", path, strerror(errno));
+    vsc_error_io(diags, &loc, rule, "check that the directory exists and is writable",
+                 "cannot create a temporary file next to '%s': %s", path, strerror(errno));
     vsc_file_tmp_untrack(r->tmp);
     free(r->tmp);
     r->tmp = NULL;
@@ -181,10 +181,10 @@ int vsc_file_replace_begin(vsc_file_replace *r, const char *path, const char *ru
   }
   if (exists) {
     if (vsc_file_keep_attrs(r->fd, &st) < 0) {
-      vsc_error(diags, &loc, rule, "the original file was left unchanged",
-                "cannot give the new '%s' the owner %ju:%ju and mode %04o of the old one: %s",
-                path, (uintmax_t)st.st_uid, (uintmax_t)st.st_gid, (unsigned)(st.st_mode & 07777),
-                strerror(errno));
+      vsc_error_io(diags, &loc, rule, "the original file was left unchanged",
+                   "cannot give the new '%s' the owner %ju:%ju and mode %04o of the old one: %s",
+                   path, (uintmax_t)st.st_uid, (uintmax_t)st.st_gid, (unsigned)(st.st_mode & 07777),
+                   strerror(errno));
       vsc_file_replace_abort(r);
       return -1;
     }
@@ -192,7 +192,7 @@ int vsc_file_replace_begin(vsc_file_replace *r, const char *path, const char *ru
     mode_t mask = umask(0);
     umask(mask);
     if (fchmod(r->fd, 0666 & ~mask) < 0) {
-      vsc_error(diags, &loc, rule, NULL, "cannot write '%s': %s", path, strerror(errno));
+      vsc_error_io(diags, &loc, rule, NULL, "cannot write '%s': %s", path, strerror(errno));
       vsc_file_replace_abort(r);
       return -1;
     }
@@ -221,8 +221,8 @@ int vsc_file_replace_commit(vsc_file_replace *r, const char *rule, vsc_diags *di
       vsc_file_tmp_untrack(r->tmp);
   }
   if (rc < 0) {
-    vsc_error(diags, &loc, rule, r->tmp ? "the original file was left unchanged" : NULL,
-              "cannot write '%s': %s", r->path, strerror(errno));
+    vsc_error_io(diags, &loc, rule, r->tmp ? "the original file was left unchanged" : NULL,
+                 "cannot write '%s': %s", r->path, strerror(errno));
     vsc_file_replace_abort(r);
     return -1;
   }
@@ -252,10 +252,10 @@ int vsc_file_write_atomic(const char *path, const char *data, size_t len, vsc_di
   if (vsc_write_all(r.fd, data, len) < 0) {
     vsc_loc loc = { .file = path };
     if (r.fd == STDOUT_FILENO)
-      vsc_error(diags, NULL, NULL, NULL, "cannot write to standard output: %s", strerror(errno));
+      vsc_error_io(diags, NULL, NULL, NULL, "cannot write to standard output: %s", strerror(errno));
     else
-      vsc_error(diags, &loc, NULL, r.tmp ? "the original file was left unchanged" : NULL,
-                "cannot write '%s': %s", path, strerror(errno));
+      vsc_error_io(diags, &loc, NULL, r.tmp ? "the original file was left unchanged" : NULL,
+                   "cannot write '%s': %s", path, strerror(errno));
     vsc_file_replace_abort(&r);
     return -1;
   }

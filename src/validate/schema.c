@@ -243,8 +243,8 @@ static xmlRelaxNGPtr compile(xmlRelaxNGParserCtxtPtr pctxt, const char *what, vs
   VSC_AUTOFREE(char) text = vsc_buf_steal(&msgs);
   if (!rng) {
     vsc_loc loc = { .file = what };
-    vsc_error(diags, &loc, "io", "check the schema files, or pass --schema-dir", "cannot compile the schema: %s",
-              *text ? text : "unknown error");
+    vsc_error_io(diags, &loc, "io", "check the schema files, or pass --schema-dir", "cannot compile the schema: %s",
+                 *text ? text : "unknown error");
   }
   return rng;
 }
@@ -289,8 +289,8 @@ vsc_schema *vsc_schema_load(const char *dir, bool bundled, vsc_diags *diags)
     if (!readable(domain_rng) || !readable(library)) {
       if (dir) {
         loc.file = dir;
-        vsc_error(diags, &loc, "io", "give the directory that holds libvirt's domain.rng and domaincommon.rng",
-                  "'%s' or '%s' cannot be read", domain_rng, library);
+        vsc_error_io(diags, &loc, "io", "give the directory that holds libvirt's domain.rng and domaincommon.rng",
+                     "'%s' or '%s' cannot be read", domain_rng, library);
         vsc_schema_free(s);
         return NULL;
       }
@@ -302,8 +302,8 @@ vsc_schema *vsc_schema_load(const char *dir, bool bundled, vsc_diags *diags)
     library = vsc_data_path(VSC_BUNDLED_SCHEMA);
     if (!library || !readable(library)) {
       loc.file = library ? library : VSC_BUNDLED_SCHEMA;
-      vsc_error(diags, &loc, "io", "install libvirt's schemas (libvirt-daemon) or reinstall vschan",
-                "neither libvirt's schemas nor vschan's bundled schema can be read");
+      vsc_error_io(diags, &loc, "io", "install libvirt's schemas (libvirt-daemon) or reinstall vschan",
+                   "neither libvirt's schemas nor vschan's bundled schema can be read");
       vsc_schema_free(s);
       return NULL;
     }
@@ -806,7 +806,7 @@ size_t vsc_schema_check(const vsc_schema *schema, xmlDocPtr doc, const char *fil
   if (!is_domain) {
     if (!prepare(schema)) {
       vsc_loc loc = { .file = file };
-      vsc_error(diags, &loc, "io", NULL, "cannot compile the device grammar from '%s'", schema->path);
+      vsc_error_io(diags, &loc, "io", NULL, "cannot compile the device grammar from '%s'", schema->path);
       return 1;
     }
     whole = schema->fragment;

@@ -10,21 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const vsc_rule_info vsc_validate_input_rules[] = {
-  { "io", VSC_SEV_ERROR, "the file cannot be read (exit status 2)" },
-  { "input-kind", VSC_SEV_ERROR, "the document is not a domain, a device fragment or a vschan spec" },
-  { "input-size", VSC_SEV_ERROR, "the file is larger than vschan reads (64 MiB)" },
-  { "xml-syntax", VSC_SEV_ERROR, "the XML is not well-formed (or not UTF-8 as declared)" },
-  { "xml-doctype", VSC_SEV_ERROR, "DOCTYPE and entity declarations are refused: libvirt never writes them" },
-  { "schema", VSC_SEV_ERROR, "libvirt's RNG schema (or the bundled one) rejects the element" },
-  { "xml-structure", VSC_SEV_ERROR, "libvirt's parser rejects the structure (e.g. two <source> elements)" },
-  { "xml-bad-value", VSC_SEV_ERROR, "libvirt's parser rejects the value" },
-  { "spec-syntax", VSC_SEV_ERROR, "the vschan spec is not JSON, or has a key or value the spec does not take "
-                                  "(see vschan-spec(5))" },
-  { "spec", VSC_SEV_ERROR, "the vschan spec is not valid (see vschan-spec(5))" },
-  { NULL, VSC_SEV_ERROR, NULL },
-};
-
 static const char *const input_kind_names[] = {
   "unknown", "domain", "devices", "channel", "console", "serial", "parallel", "spec",
 };

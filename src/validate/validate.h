@@ -78,10 +78,6 @@ typedef void (*vsc_validate_done_fn)(size_t index, const vsc_validate_result *re
 void vsc_validate_run(char *const *paths, size_t n, unsigned int jobs,
                       const vsc_validate_opts *opts, vsc_validate_done_fn done, void *opaque);
 
-/* The ids vschan validate reports besides the rules of model/rules.h;
- * NULL-terminated. */
-extern const vsc_rule_info vsc_validate_input_rules[];
-
 /* Output formats (report.c).  JSON shape: vschan-validate section of
  * vschan(1); keep it stable. */
 json_t *vsc_validate_result_to_json(const vsc_validate_result *res);

@@ -2,6 +2,7 @@
  * transaction (txn.c). */
 #include "virt-priv.h"
 #include "txn.h"
+#include "model/backend.h"
 #include "xml/xml.h"
 
 #include <stdio.h>
@@ -69,46 +70,22 @@ void vsc_virt_derive_aliases(vsc_devset *set, const vsc_virt_state *avoid)
   }
 }
 
-static bool from_domain(const vsc_diag *diag)
-{
-  return diag->file && (strstr(diag->file, " definition of '") != NULL);
-}
-
 int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool live,
                          bool replacing, vsc_diags *diags)
 {
   const vsc_devset *existing = live ? &st->live : &st->config;
-  const vsc_domain_info *info = live ? &st->live_info : &st->config_info;
-  vsc_devset combined;
-  vsc_diags found = { 0 };
-  vsc_domain_info dinfo = *info;
+  vsc_domain_info dinfo = live ? st->live_info : st->config_info;
 
-  size_t errors_before = vsc_diags_count(diags, VSC_SEV_ERROR);
-
-  vsc_devset_init(&combined);
-  vsc_devset_combine(&combined, existing, set, replacing, true);
-  combined.controller = existing->controller;
   /* The persistent definition gets a controller from us when it needs one;
    * a live domain without one is refused before (the controller cannot be
    * hot-plugged). */
   if (!live && dinfo.nvirtio_serial == 0)
     dinfo.nvirtio_serial = 1;
-
-  vsc_rules_check(&combined, &dinfo, &found);
-  vsc_devset_clear(&combined);
-
   /* What the domain already has is not ours to refuse; what we would add
    * must be clean, warnings included. */
-  for (size_t i = 0; i < found.n; i++) {
-    vsc_diag *diag = &found.items[i];
-    if (diag->severity == VSC_SEV_WARNING && from_domain(diag))
-      continue;
-    vsc_loc loc = { .file = diag->file, .line = diag->line, .column = diag->column,
-                    .pointer = diag->pointer };
-    vsc_error(diags, &loc, diag->rule, diag->hint, "%s", diag->message);
-  }
-  vsc_diags_clear(&found);
-  return vsc_diags_count(diags, VSC_SEV_ERROR) > errors_before ? -1 : 0;
+  return vsc_rules_require_clean_in(set, existing, &dinfo,
+                                    (replacing ? VSC_RULES_REPLACE : 0) | VSC_RULES_SKIP_COMPAT |
+                                    VSC_RULES_OWN_ONLY, diags);
 }
 
 static bool needs_controller(const vsc_devset *set)

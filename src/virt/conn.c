@@ -49,83 +49,138 @@ static void *run_loop(void *opaque)
   return NULL;
 }
 
-/* What to do next, by libvirt's error.  Messages are matched where the
- * code alone is too coarse (QEMU's reasons all come as internal errors). */
-static const char *hint_for(const virError *err)
+/* What to do next, by libvirt's error: the first row that matches.  Rows
+ * with a code are where libvirt's code tells the cases apart.  The reasons
+ * QEMU gives (device_add, chardev-add) and most of the driver's own come
+ * as VIR_ERR_INTERNAL_ERROR or VIR_ERR_OPERATION_FAILED, so for those only
+ * a piece of the message says what happened: those rows are kept here,
+ * and nowhere else looks into libvirt's messages. */
+typedef struct {
+  vsc_virt_call call;        /* where it applies; VSC_VIRT_CALL_ANY: anywhere */
+  int code;                  /* virErrorNumber; -1: any */
+  int from;                  /* virErrorDomain; -1: any */
+  const char *text;          /* in the message (and also, when given); NULL: any */
+  const char *also;
+  const char *hint;
+  vsc_virt_reason reason;
+} hint_row;
+
+#define OPEN_BUSY_HINT \
+  "another session (virsh console, vschan connect) has the device open; --force takes it over"
+#define OPEN_BACKEND_HINT \
+  "libvirt opens consoles and serial ports on a pty backend, channels on a unix or pty backend"
+#define DAEMON_HINT "is libvirtd (or virtqemud) running, and is the URI right? 'virsh -c URI list' tells"
+#define STAT_HINT "the path must exist before attaching (a connect-mode peer must be listening)"
+#define AUTH_HINT "check your credentials and the daemon's access policy (polkit, SASL, group of the socket)"
+#define CONNECTION_HINT "check the URI (-c or $LIBVIRT_DEFAULT_URI) and that the libvirt daemon runs there"
+#define QEMU_LOG_HINT "see the domain's QEMU log (/var/log/libvirt/qemu/DOMAIN.log)"
+#define ANY VSC_VIRT_CALL_ANY
+#define OPEN VSC_VIRT_CALL_OPEN
+#define FAILED VSC_VIRT_FAILED
+
+static const hint_row hint_rows[] = {
+  /* Opening a stream to a device (virDomainOpenChannel/OpenConsole). */
+  { OPEN, -1, -1, "Active console session", NULL, OPEN_BUSY_HINT, FAILED },
+  { OPEN, -1, -1, "already in use", NULL, OPEN_BUSY_HINT, FAILED },
+  { OPEN, -1, -1, "Active channel stream", NULL, OPEN_BUSY_HINT, FAILED },
+  { OPEN, -1, -1, "not using a PTY", NULL, OPEN_BACKEND_HINT, FAILED },
+  { OPEN, -1, -1, "not using a UNIX socket", NULL, OPEN_BACKEND_HINT, FAILED },
+  { OPEN, -1, -1, "unsupported", NULL, OPEN_BACKEND_HINT, FAILED },
+  { OPEN, -1, -1, NULL, NULL, "see 'vschan list DOMAIN' for the devices and their backends", FAILED },
+  /* QEMU's and the driver's reasons. */
+  { ANY, -1, -1, "'isa.0' does not support hotplugging", NULL,
+    "ISA devices (isa-serial, isa-debug, parallel) cannot be hot-plugged: add it with "
+    "--config and restart the domain, or use a usb-serial or pci-serial target", FAILED },
+  { ANY, -1, -1, "'pci.0' does not support hotplugging", NULL,
+    "PCI hotplug on this machine needs ACPI: add <features><acpi/></features> to the "
+    "domain, or add the device with --config and restart the domain", FAILED },
+  { ANY, -1, -1, "virtio-serial controller", NULL,
+    "the virtio-serial controller cannot be hot-plugged: add the devices with --config "
+    "(which adds the controller for the next boot) and restart the domain", FAILED },
+  { ANY, -1, -1, "detaching serial console is not supported", NULL,
+    "a serial console is the serial port seen twice: remove the serial port (serialN)", FAILED },
+  { ANY, -1, -1, "UNIX socket path", "too long",
+    "a socket path must fit 107 bytes: give the channel a shorter explicit path", FAILED },
+  { ANY, -1, -1, "non unique alias", NULL,
+    "the alias is already used in the domain: choose another one or remove that device", FAILED },
+  { ANY, -1, -1, "A port already exists", NULL,
+    "QEMU placed a console on that virtio-serial port; give the channel another port",
+    VSC_VIRT_PORT_TAKEN },
+  { ANY, -1, -1, "chardev already exists", NULL, "the device is attached already: see 'vschan list DOMAIN'",
+    FAILED },
+  /* A missing daemon socket is a connection problem, not a device path. */
+  { ANY, -1, -1, "Failed to connect socket", NULL, DAEMON_HINT, FAILED },
+  { ANY, -1, -1, "libvirt-sock", NULL, DAEMON_HINT, FAILED },
+  { ANY, -1, -1, "pid file", NULL,
+    "another process has this embedded driver root open; wait for it to finish", FAILED },
+  { ANY, -1, -1, "unable to stat", NULL, STAT_HINT, FAILED },
+  { ANY, -1, -1, "No such file", NULL, STAT_HINT, FAILED },
+  { ANY, -1, -1, "spice graphics", NULL, "add <graphics type='spice'> to the domain, or use another backend",
+    FAILED },
+  { ANY, -1, -1, "Address already in use", NULL,
+    "another program listens on that address; choose another port or path", FAILED },
+  { ANY, -1, -1, "no device found with alias", NULL,
+    "see 'vschan list DOMAIN' for the devices and their aliases", FAILED },
+  /* A live attach of a backend the backend table says libvirt cannot
+   * hot-plug, refused for no reason above. */
+  { VSC_VIRT_CALL_HOTPLUG_REFUSED, -1, -1, NULL, NULL,
+    "this backend cannot be hot-plugged: add it with --config and restart the domain", FAILED },
+  /* libvirt's codes. */
+  { ANY, VIR_ERR_NO_DOMAIN, -1, NULL, NULL,
+    "see 'virsh list --all' on the same connection for the domain names", FAILED },
+  { ANY, VIR_ERR_NO_CONNECT, -1, NULL, NULL, CONNECTION_HINT, FAILED },
+  { ANY, VIR_ERR_NO_SUPPORT, -1, NULL, NULL, CONNECTION_HINT, FAILED },
+  { ANY, VIR_ERR_AUTH_FAILED, -1, NULL, NULL, AUTH_HINT, FAILED },
+  { ANY, VIR_ERR_AUTH_CANCELLED, -1, NULL, NULL, AUTH_HINT, FAILED },
+  { ANY, VIR_ERR_AUTH_UNAVAILABLE, -1, NULL, NULL, AUTH_HINT, FAILED },
+  { ANY, VIR_ERR_OPERATION_INVALID, -1, NULL, NULL, "check the domain's state with 'virsh domstate DOMAIN'",
+    FAILED },
+  { ANY, VIR_ERR_OPERATION_TIMEOUT, -1, NULL, NULL, "the domain or the daemon is busy; try again", FAILED },
+  { ANY, VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC, NULL, NULL, CONNECTION_HINT, FAILED },
+  { ANY, VIR_ERR_SYSTEM_ERROR, -1, NULL, NULL, QEMU_LOG_HINT, FAILED },
+  { ANY, -1, -1, NULL, NULL, QEMU_LOG_HINT " and libvirt's log", FAILED },
+};
+
+static const hint_row *hint_for(const virError *err, vsc_virt_call call)
 {
   const char *msg = err && err->message ? err->message : "";
   int code = err ? err->code : VIR_ERR_OK;
+  int from = err ? err->domain : VIR_FROM_NONE;
 
-  if (strstr(msg, "Hotplug unsupported for char device type"))
-    return "this backend cannot be hot-plugged: add it with --config and restart the domain";
-  if (strstr(msg, "'isa.0' does not support hotplugging"))
-    return "ISA devices (isa-serial, isa-debug, parallel) cannot be hot-plugged: add it with "
-           "--config and restart the domain, or use a usb-serial or pci-serial target";
-  if (strstr(msg, "'pci.0' does not support hotplugging"))
-    return "PCI hotplug on this machine needs ACPI: add <features><acpi/></features> to the "
-           "domain, or add the device with --config and restart the domain";
-  if (strstr(msg, "virtio-serial controller"))
-    return "the virtio-serial controller cannot be hot-plugged: add the devices with --config "
-           "(which adds the controller for the next boot) and restart the domain";
-  if (strstr(msg, "detaching serial console is not supported"))
-    return "a serial console is the serial port seen twice: remove the serial port (serialN)";
-  if (strstr(msg, "UNIX socket path") && strstr(msg, "too long"))
-    return "a socket path must fit 107 bytes: give the channel a shorter explicit path";
-  if (strstr(msg, "non unique alias"))
-    return "the alias is already used in the domain: choose another one or remove that device";
-  if (strstr(msg, "A port already exists"))
-    return "QEMU placed a console on that virtio-serial port; give the channel another port";
-  if (strstr(msg, "chardev already exists"))
-    return "the device is attached already: see 'vschan list DOMAIN'";
-  /* A missing daemon socket is a connection problem, not a device path. */
-  if (strstr(msg, "Failed to connect socket") || strstr(msg, "libvirt-sock"))
-    return "is libvirtd (or virtqemud) running, and is the URI right? 'virsh -c URI list' tells";
-  if (strstr(msg, "unable to stat") || strstr(msg, "No such file"))
-    return "the path must exist before attaching (a connect-mode peer must be listening)";
-  if (strstr(msg, "spice graphics"))
-    return "add <graphics type='spice'> to the domain, or use another backend";
-  if (strstr(msg, "Address already in use"))
-    return "another program listens on that address; choose another port or path";
-  if (strstr(msg, "no device found with alias"))
-    return "see 'vschan list DOMAIN' for the devices and their aliases";
-  switch (code) {
-  case VIR_ERR_NO_DOMAIN:
-    return "see 'virsh list --all' on the same connection for the domain names";
-  case VIR_ERR_NO_CONNECT:
-  case VIR_ERR_NO_SUPPORT:
-    return "check the URI (-c or $LIBVIRT_DEFAULT_URI) and that the libvirt daemon runs there";
-  case VIR_ERR_AUTH_FAILED:
-  case VIR_ERR_AUTH_CANCELLED:
-  case VIR_ERR_AUTH_UNAVAILABLE:
-    return "check your credentials and the daemon's access policy (polkit, SASL, group of the socket)";
-  case VIR_ERR_OPERATION_INVALID:
-    return "check the domain's state with 'virsh domstate DOMAIN'";
-  case VIR_ERR_OPERATION_TIMEOUT:
-    return "the domain or the daemon is busy; try again";
-  case VIR_ERR_SYSTEM_ERROR:
-    if (err && err->domain == VIR_FROM_RPC)
-      return "check the URI (-c or $LIBVIRT_DEFAULT_URI) and that the libvirt daemon runs there";
-    return "see the domain's QEMU log (/var/log/libvirt/qemu/DOMAIN.log)";
-  default:
-    return "see the domain's QEMU log (/var/log/libvirt/qemu/DOMAIN.log) and libvirt's log";
+  for (size_t i = 0; i < VSC_N_ELEMENTS(hint_rows); i++) {
+    const hint_row *r = &hint_rows[i];
+    if ((r->call == ANY || r->call == call) && (r->code < 0 || r->code == code) &&
+        (r->from < 0 || r->from == from) && (!r->text || strstr(msg, r->text)) &&
+        (!r->also || strstr(msg, r->also)))
+      return r;
   }
+  return &hint_rows[VSC_N_ELEMENTS(hint_rows) - 1];
 }
 
-void vsc_virt_error(vsc_diags *diags, const char *subject, const char *what)
+vsc_virt_reason vsc_virt_error_in(vsc_diags *diags, vsc_virt_call call, const char *rule,
+                                  const char *subject, const char *what)
 {
   virErrorPtr err = virGetLastError();
   const char *msg = err && err->message ? err->message : "unknown libvirt error";
   vsc_loc loc = { .pointer = subject };
   VSC_AUTOFREE(char) injected = vsc_virt_fault_take();
+  vsc_virt_reason reason = FAILED;
 
   if (injected) {
-    vsc_error(diags, subject ? &loc : NULL, "libvirt",
-              "a test asked for this failure: unset VSCHAN_FAIL_LIBVIRT", "%s: %s", what, injected);
-    virResetLastError();
-    return;
+    vsc_error_peer(diags, subject ? &loc : NULL, rule,
+                   "a test asked for this failure: unset VSCHAN_FAIL_LIBVIRT", "%s: %s", what, injected);
+  } else {
+    const hint_row *r = hint_for(err, call);
+    vsc_error_peer(diags, subject ? &loc : NULL, rule, r->hint, "%s: %s", what, msg);
+    reason = r->reason;
   }
-  vsc_error(diags, subject ? &loc : NULL, "libvirt", hint_for(err), "%s: %s", what, msg);
   virResetLastError();
+  return reason;
+}
+
+vsc_virt_reason vsc_virt_error(vsc_diags *diags, const char *subject, const char *what)
+{
+  return vsc_virt_error_in(diags, ANY, "libvirt", subject, what);
 }
 
 /* A URI without a transport and without a host is served on this machine
@@ -200,11 +255,11 @@ vsc_virt *vsc_virt_open(const char *uri, vsc_diags *diags)
   v = vsc_calloc(1, sizeof(*v));
   v->wake_timer = virEventAddTimeout(-1, wake, NULL, NULL);
   if (v->wake_timer < 0) {
-    vsc_error(diags, NULL, "libvirt", NULL, "cannot add a timer to the libvirt event loop");
+    vsc_error_peer(diags, NULL, "libvirt", NULL, "cannot add a timer to the libvirt event loop");
     return NULL;
   }
   if (pthread_create(&v->loop, NULL, run_loop, v) != 0) {
-    vsc_error(diags, NULL, "libvirt", NULL, "cannot start the event loop thread");
+    vsc_error_peer(diags, NULL, "libvirt", NULL, "cannot start the event loop thread");
     return NULL;
   }
   v->loop_running = true;
@@ -215,15 +270,7 @@ vsc_virt *vsc_virt_open(const char *uri, vsc_diags *diags)
   if (!v->conn) {
     const char *shown = uri ? uri : getenv("LIBVIRT_DEFAULT_URI");
     VSC_AUTOFREE(char) what = vsc_asprintf("cannot connect to '%s'", shown ? shown : "libvirt's default URI");
-    virErrorPtr err = virGetLastError();
-    if (err && strstr(err->message ? err->message : "", "pid file")) {
-      vsc_error(diags, NULL, "libvirt",
-                "another process has this embedded driver root open; wait for it to finish",
-                "%s: %s", what, err->message);
-      virResetLastError();
-    } else {
-      vsc_virt_error(diags, NULL, what);
-    }
+    vsc_virt_error(diags, NULL, what);
     return NULL;
   }
   VSC_AUTOFREE(char) actual = virConnectGetURI(v->conn);

@@ -13,10 +13,8 @@
 
 const char *vsc_virt_listen_socket(const vsc_chardev *dev)
 {
-  const vsc_source *src = vsc_chardev_main_source(dev);
-  if (vsc_chardev_backend(dev) != VSC_BACKEND_UNIX || !src || !src->path)
-    return NULL;
-  return src->mode == VSC_MODE_BIND ? src->path : NULL;
+  const char *path = vsc_chardev_unix_path(dev);
+  return path && vsc_chardev_main_source(dev)->mode == VSC_MODE_BIND ? path : NULL;
 }
 
 void vsc_virt_unlink_socket(vsc_virt_domain *d, const char *path)
@@ -98,17 +96,17 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
     removed = still == NULL;
   }
   if (refused) {
-    vsc_error(diags, NULL, "libvirt-unplug",
-              "the guest refused to release the device; try again, or stop the domain and use "
-              "--config",
-              "QEMU could not unplug %s from domain '%s'", what, d->name);
+    vsc_error_peer(diags, NULL, "libvirt-unplug",
+                   "the guest refused to release the device; try again, or stop the domain and use "
+                   "--config",
+                   "QEMU could not unplug %s from domain '%s'", what, d->name);
     return -1;
   }
   if (!removed) {
-    vsc_error(diags, NULL, "libvirt-timeout",
-              "the guest has not released it yet; wait and check 'vschan list DOMAIN', or "
-              "raise --timeout",
-              "%s is still attached to domain '%s' after %g s", what, d->name, timeout);
+    vsc_error_peer(diags, NULL, "libvirt-timeout",
+                   "the guest has not released it yet; wait and check 'vschan list DOMAIN', or "
+                   "raise --timeout",
+                   "%s is still attached to domain '%s' after %g s", what, d->name, timeout);
     return -1;
   }
   persist_live_state(d);

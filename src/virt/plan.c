@@ -8,6 +8,7 @@
 #include "txn.h"
 #include "virt-priv.h"
 #include "xml/xml.h"
+#include "model/backend.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static void clear_str(char **s)
 static void normalize(vsc_chardev *dev, const vsc_chardev *want)
 {
   vsc_backend backend = vsc_chardev_backend(dev);
+  const vsc_backend_info *bi = vsc_backend_info_of(backend);
 
   clear_str(&dev->alias);
   clear_str(&dev->tty);
@@ -37,25 +39,24 @@ static void normalize(vsc_chardev *dev, const vsc_chardev *want)
 
   for (size_t i = 0; i < dev->nsources; i++) {
     vsc_source *src = &dev->sources[i];
-    if (backend == VSC_BACKEND_PTY)
+    if (bi->flags & VSC_BF_PTY_PATH)
       clear_str(&src->path);
-    if ((backend == VSC_BACKEND_UNIX || backend == VSC_BACKEND_TCP) && !src->mode)
-      src->mode = VSC_MODE_CONNECT;
-    if (backend == VSC_BACKEND_UDP && !src->mode && dev->nsources == 1)
-      src->mode = VSC_MODE_CONNECT;
+    /* Two ends have their modes given; one end has libvirt's default. */
+    if (!src->mode && dev->nsources == 1)
+      src->mode = bi->default_mode;
     /* The live definition spells out tls='no'. */
     if (src->tls == VSC_TRI_NO && want && !(vsc_chardev_main_source(want) &&
                                              vsc_chardev_main_source(want)->tls))
       src->tls = VSC_TRI_ABSENT;
   }
-  if (backend == VSC_BACKEND_TCP && !dev->protocol)
+  /* libvirt writes tcp's raw protocol out. */
+  if ((bi->flags & VSC_BF_PROTOCOL) && !dev->protocol)
     dev->protocol = VSC_PROTOCOL_RAW;
 
   if (!want)
     return;
   /* A virtio unix channel without a path gets one from libvirt (bind). */
-  const vsc_source *wsrc = vsc_chardev_main_source(want);
-  if (backend == VSC_BACKEND_UNIX && (!wsrc || !wsrc->path)) {
+  if (vsc_chardev_path_generated(want)) {
     for (size_t i = 0; i < dev->nsources; i++)
       vsc_source_clear(&dev->sources[i]);
     free(dev->sources);

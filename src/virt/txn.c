@@ -1,6 +1,7 @@
 /* Transactions: an undo log of device changes, and the virtio-serial
  * ports vschan hands out. */
 #include "txn.h"
+#include "model/backend.h"
 #include "xml/xml.h"
 #include "virt-priv.h"
 
@@ -46,14 +47,18 @@ struct vsc_virt_txn {
 
 /* Attach dev's XML with the given flags; -1 with libvirt's error. */
 static int attach_xml(vsc_virt_domain *d, const vsc_chardev *dev, unsigned int flags,
-                      const char *what, vsc_diags *diags)
+                      const char *what, vsc_virt_reason *reason, vsc_diags *diags)
 {
   VSC_AUTOFREE(char) xml = vsc_xml_chardev_to_string(dev);
   if (VIRT_CHANGE(VSC_VIRT_FAULT_ATTACH, virDomainAttachDeviceFlags(d->dom, xml, flags)) < 0) {
+    bool live = flags & VIR_DOMAIN_AFFECT_LIVE;
     VSC_AUTOFREE(char) msg = vsc_asprintf("cannot attach %s to the %s definition of '%s'", what,
-                                          flags & VIR_DOMAIN_AFFECT_LIVE ? "live" : "persistent",
-                                          d->name);
-    vsc_virt_error(diags, dev->origin.pointer, msg);
+                                          live ? "live" : "persistent", d->name);
+    vsc_virt_call call = live && (vsc_chardev_backend_info(dev)->flags & VSC_BF_NO_HOTPLUG)
+                           ? VSC_VIRT_CALL_HOTPLUG_REFUSED : VSC_VIRT_CALL_ANY;
+    vsc_virt_reason why = vsc_virt_error_in(diags, call, "libvirt", dev->origin.pointer, msg);
+    if (reason)
+      *reason = why;
     return -1;
   }
   return 0;
@@ -77,7 +82,7 @@ static vsc_chardev *restorable(const vsc_chardev *dev)
   if (c->address.type && strcmp(c->address.type, "virtio-serial") != 0)
     vsc_address_clear(&c->address);
   /* A pty path is QEMU's choice of the moment. */
-  if (vsc_chardev_backend(c) == VSC_BACKEND_PTY)
+  if (vsc_chardev_backend_info(c)->flags & VSC_BF_PTY_PATH)
     for (size_t i = 0; i < c->nsources; i++) {
       free(c->sources[i].path);
       c->sources[i].path = NULL;
@@ -221,7 +226,7 @@ static void record_created_files(vsc_virt_txn *txn, const vsc_chardev *dev)
 {
   const char *sock = vsc_virt_listen_socket(dev);
   const vsc_source *src = vsc_chardev_main_source(dev);
-  const char *out = vsc_chardev_backend(dev) == VSC_BACKEND_FILE && src ? src->path : NULL;
+  const char *out = (vsc_chardev_backend_info(dev)->flags & VSC_BF_WRITES_FILE) && src ? src->path : NULL;
 
   /* libvirt creates a listen socket before QEMU may refuse the device,
    * and leaves it behind. */
@@ -252,12 +257,12 @@ static int attach_live(vsc_virt_txn *txn, vsc_chardev *dev, bool chose_port, con
 {
   for (int attempt = 0;; attempt++) {
     vsc_diags tmp = { 0 };
-    if (attach_xml(txn->d, dev, VIR_DOMAIN_AFFECT_LIVE, what, &tmp) == 0) {
+    vsc_virt_reason why = VSC_VIRT_FAILED;
+    if (attach_xml(txn->d, dev, VIR_DOMAIN_AFFECT_LIVE, what, &why, &tmp) == 0) {
       vsc_diags_clear(&tmp);
       return 0;
     }
-    bool collision = tmp.n && strstr(tmp.items[0].message, "A port already exists at id");
-    if (!chose_port || !collision || attempt >= PORT_RETRIES) {
+    if (!chose_port || why != VSC_VIRT_PORT_TAKEN || attempt >= PORT_RETRIES) {
       vsc_diags_move(diags, &tmp);
       vsc_diags_clear(&tmp);
       return -1;
@@ -309,7 +314,7 @@ int vsc_virt_txn_attach(vsc_virt_txn *txn, const vsc_chardev *want, bool live, b
       mark(txn, txn->controller, lowest_free(txn));
   }
   if (config) {
-    if (attach_xml(txn->d, dev, VIR_DOMAIN_AFFECT_CONFIG, what, diags) < 0) {
+    if (attach_xml(txn->d, dev, VIR_DOMAIN_AFFECT_CONFIG, what, NULL, diags) < 0) {
       report(txn, step, what, true, false);
       return -1;
     }
@@ -358,9 +363,9 @@ static int undo_one(vsc_virt_txn *txn, const undo *u, vsc_diags *diags)
   case UNDO_DETACH_CONFIG:
     return vsc_virt_detach_config(txn->d, u->dev, what, diags);
   case UNDO_ATTACH_LIVE:
-    return attach_xml(txn->d, u->dev, VIR_DOMAIN_AFFECT_LIVE, what, diags);
+    return attach_xml(txn->d, u->dev, VIR_DOMAIN_AFFECT_LIVE, what, NULL, diags);
   case UNDO_ATTACH_CONFIG:
-    return attach_xml(txn->d, u->dev, VIR_DOMAIN_AFFECT_CONFIG, what, diags);
+    return attach_xml(txn->d, u->dev, VIR_DOMAIN_AFFECT_CONFIG, what, NULL, diags);
   case UNDO_UNLINK:
     vsc_virt_unlink_socket(txn->d, u->text);
     return 0;
@@ -394,9 +399,9 @@ void vsc_virt_txn_rollback(vsc_virt_txn *txn, vsc_diags *diags)
     if (rc < 0) {
       /* The domain is not back as it was: say what is left over. */
       for (size_t j = 0; j < failed.n; j++)
-        vsc_error(diags, NULL, failed.items[j].rule,
-                  "the domain still differs from before this run: check 'vschan list DOMAIN'",
-                  "rollback: %s", failed.items[j].message);
+        vsc_diag_add_class(diags, failed.items[j].cls, VSC_SEV_ERROR, NULL, failed.items[j].rule,
+                           "the domain still differs from before this run: check 'vschan list DOMAIN'",
+                           "rollback: %s", failed.items[j].message);
     }
     vsc_diags_clear(&failed);
     if (what && txn->progress && txn->progress->fn)

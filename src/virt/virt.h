@@ -51,9 +51,26 @@ void vsc_virt_embed_settle(virConnectPtr conn);
  * delete the socket files libvirt leaves behind). */
 bool vsc_virt_is_local(vsc_virt *v);
 
-/* Record the last libvirt error as an error in diags: "what: libvirt's
- * message" with a hint chosen from the error.  subject may be NULL. */
-void vsc_virt_error(vsc_diags *diags, const char *subject, const char *what);
+/* What vschan acts on in a libvirt error. */
+typedef enum {
+  VSC_VIRT_FAILED,           /* nothing in particular */
+  VSC_VIRT_PORT_TAKEN,       /* QEMU has a port on that virtio-serial address */
+} vsc_virt_reason;
+
+/* The call that failed, where it makes the hint another. */
+typedef enum {
+  VSC_VIRT_CALL_ANY,
+  VSC_VIRT_CALL_OPEN,              /* opening a stream to a device */
+  VSC_VIRT_CALL_HOTPLUG_REFUSED,   /* a live attach of a backend libvirt cannot hot-plug */
+} vsc_virt_call;
+
+/* Record the last libvirt error as an error in diags (VSC_CLASS_PEER, rule
+ * "libvirt"): "what: libvirt's message" with a hint chosen from the error.
+ * subject may be NULL.  Returns what the error means to the caller. */
+vsc_virt_reason vsc_virt_error(vsc_diags *diags, const char *subject, const char *what);
+/* The same for a call the hint depends on, with the caller's rule id. */
+vsc_virt_reason vsc_virt_error_in(vsc_diags *diags, vsc_virt_call call, const char *rule,
+                                  const char *subject, const char *what);
 
 /* Time spent inside libvirt calls and waits since the process started, in
  * seconds (for VSCHAN_TIMING). */

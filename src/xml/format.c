@@ -1,6 +1,7 @@
 /* Device model → libvirt XML.  Mirrors parse.c element for element; the
  * order of elements and attributes is libvirt's own (virDomainChrDefFormat). */
 #include "xml.h"
+#include "model/backend.h"
 
 #include <libxml/xmlsave.h>
 #include <stdio.h>
@@ -40,43 +41,69 @@ static bool given(const char *s)
 
 static bool source_is_empty(const vsc_source *src)
 {
-  return !src->mode && !given(src->path) && !given(src->host) && !given(src->service) &&
-         !given(src->channel) && !given(src->master) && !given(src->slave) && !src->append &&
-         !src->tls && !src->has_reconnect && !src->nseclabels && !src->copypaste && !src->mouse;
+  for (size_t i = 0; i < VSC_SF_LAST; i++) {
+    const vsc_source_field *f = &vsc_source_fields[i];
+    bool string = f->type == VSC_FIELD_STRING || f->type == VSC_FIELD_SERVICE;
+    if (string ? given(vsc_source_field_string(src, f)) : vsc_source_field_given(src, f))
+      return false;
+  }
+  return !src->has_reconnect;
+}
+
+static void format_seclabel(xmlNodePtr parent, const vsc_seclabel *s)
+{
+  xmlNodePtr sl = xmlNewChild(parent, NULL, BAD_CAST "seclabel", NULL);
+  set_attr(sl, "model", s->model);
+  set_yesno(sl, "relabel", s->relabel);
+  if (s->label)
+    xmlNewTextChild(sl, NULL, BAD_CAST "label", BAD_CAST s->label);
+}
+
+/* One field of a source on node, as its descriptor says: the mirror of
+ * read_source_field in parse.c. */
+static void format_source_field(xmlNodePtr node, const vsc_source_field *f, const vsc_source *src)
+{
+  switch (f->type) {
+  case VSC_FIELD_STRING:
+  case VSC_FIELD_SERVICE:
+    set_attr(node, f->name, vsc_source_field_string(src, f));
+    break;
+  case VSC_FIELD_ENUM:
+    set_attr(node, f->name, vsc_enum_to_string(f->values, f->nvalues, vsc_source_field_int(src, f)));
+    break;
+  case VSC_FIELD_TRISTATE:
+    (f->onoff ? set_onoff : set_yesno)(node, f->name, (vsc_tristate)vsc_source_field_int(src, f));
+    break;
+  case VSC_FIELD_UINT:
+    if (vsc_source_field_given(src, f))
+      set_uint(node, f->name, *(const unsigned int *)vsc_source_field_cptr(src, f));
+    break;
+  case VSC_FIELD_SECLABELS:
+    for (size_t i = 0; i < src->nseclabels; i++)
+      format_seclabel(node, &src->seclabels[i]);
+    break;
+  }
 }
 
 static void format_source(xmlNodePtr parent, const vsc_source *src)
 {
   xmlNodePtr node = xmlNewChild(parent, NULL, BAD_CAST "source", NULL);
 
-  set_attr(node, "mode", vsc_mode_to_string(src->mode));
-  set_attr(node, "path", src->path);
-  set_attr(node, "host", src->host);
-  set_attr(node, "service", src->service);
-  set_attr(node, "channel", src->channel);
-  set_attr(node, "master", src->master);
-  set_attr(node, "slave", src->slave);
-  set_onoff(node, "append", src->append);
-  set_yesno(node, "tls", src->tls);
-  if (src->has_reconnect) {
-    xmlNodePtr rc = xmlNewChild(node, NULL, BAD_CAST "reconnect", NULL);
-    set_yesno(rc, "enabled", src->reconnect.enabled);
-    if (src->reconnect.has_timeout)
-      set_uint(rc, "timeout", src->reconnect.timeout);
+  for (size_t i = 0; i < VSC_SF_LAST; i++)
+    if (!vsc_source_fields[i].element)
+      format_source_field(node, &vsc_source_fields[i], src);
+  for (size_t i = 0; i < VSC_SF_LAST;) {
+    const vsc_source_field *f = &vsc_source_fields[i];
+    size_t n = f->element ? vsc_source_element_span(f) : 1;
+    if (f->type == VSC_FIELD_SECLABELS) {
+      format_source_field(node, f, src);
+    } else if (f->element && vsc_source_element_given(src, f)) {
+      xmlNodePtr child = xmlNewChild(node, NULL, BAD_CAST f->element, NULL);
+      for (size_t j = 0; j < n; j++)
+        format_source_field(child, &f[j], src);
+    }
+    i += n;
   }
-  for (size_t i = 0; i < src->nseclabels; i++) {
-    const vsc_seclabel *s = &src->seclabels[i];
-    xmlNodePtr sl = xmlNewChild(node, NULL, BAD_CAST "seclabel", NULL);
-    set_attr(sl, "model", s->model);
-    set_yesno(sl, "relabel", s->relabel);
-    if (s->label)
-      xmlNewTextChild(sl, NULL, BAD_CAST "label", BAD_CAST s->label);
-  }
-  if (src->copypaste != VSC_TRI_ABSENT)
-    set_yesno(xmlNewChild(node, NULL, BAD_CAST "clipboard", NULL), "copypaste", src->copypaste);
-  if (src->mouse != VSC_MOUSE_ABSENT)
-    set_attr(xmlNewChild(node, NULL, BAD_CAST "mouse", NULL), "mode",
-             vsc_mouse_mode_to_string(src->mouse));
 }
 
 static void format_target(xmlNodePtr parent, const vsc_chardev *dev)

@@ -2,6 +2,7 @@
  * enforces the structure libvirt's parser enforces
  * (virDomainChrDefParseXML, virDomainChrSourceDefParseXML). */
 #include "xml.h"
+#include "model/backend.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -89,38 +90,65 @@ static void read_uint(reader *r, xmlNodePtr node, const char *name, unsigned int
   *has = true;
 }
 
+static void read_seclabel(reader *r, xmlNodePtr node, vsc_source *src)
+{
+  vsc_seclabel *s = vsc_append(&src->seclabels, &src->nseclabels, sizeof(*s));
+  s->model = vsc_xml_attr(node, "model");
+  read_tristate(r, node, "relabel", false, &s->relabel);
+  /* Only the first <label> counts, as libvirt's string(./label). */
+  for (xmlNodePtr l = node->children; l && !s->label; l = l->next) {
+    if (vsc_xml_is_element(l, "label")) {
+      xmlChar *text = xmlNodeGetContent(l);
+      s->label = vsc_strdup((const char *)text);
+      xmlFree(text);
+    }
+  }
+}
+
+/* One field of a source from node (<source> or its child element), as its
+ * descriptor says: the mirror of format_source_field in format.c. */
+static void read_source_field(reader *r, xmlNodePtr node, const vsc_source_field *f, vsc_source *src)
+{
+  void *p = vsc_source_field_ptr(src, f);
+  switch (f->type) {
+  case VSC_FIELD_STRING:
+  case VSC_FIELD_SERVICE:
+    free(*(char **)p);
+    *(char **)p = vsc_xml_attr(node, f->name);
+    break;
+  case VSC_FIELD_ENUM: {
+    int e = vsc_source_field_int(src, f);
+    read_enum(r, node, f->name, f->values, f->nvalues, &e);
+    vsc_source_field_set_int(src, f, e);
+    break;
+  }
+  case VSC_FIELD_TRISTATE:
+    read_tristate(r, node, f->name, f->onoff, p);
+    break;
+  case VSC_FIELD_UINT:
+    read_uint(r, node, f->name, p, (bool *)((char *)src + f->given_offset));
+    break;
+  case VSC_FIELD_SECLABELS:
+    read_seclabel(r, node, src);
+    break;
+  }
+}
+
 static void read_source(reader *r, xmlNodePtr node, vsc_source *src)
 {
-  READ_ENUM(r, node, "mode", vsc_mode, VSC_MODE_LAST, &src->mode);
-  src->path = vsc_xml_attr(node, "path");
-  src->host = vsc_xml_attr(node, "host");
-  src->service = vsc_xml_attr(node, "service");
-  src->channel = vsc_xml_attr(node, "channel");
-  src->master = vsc_xml_attr(node, "master");
-  src->slave = vsc_xml_attr(node, "slave");
-  read_tristate(r, node, "append", true, &src->append);
-  read_tristate(r, node, "tls", false, &src->tls);
+  for (size_t i = 0; i < VSC_SF_LAST; i++)
+    if (!vsc_source_fields[i].element)
+      read_source_field(r, node, &vsc_source_fields[i], src);
   for (xmlNodePtr c = node->children; c; c = c->next) {
-    if (vsc_xml_is_element(c, "reconnect")) {
-      src->has_reconnect = true;
-      read_tristate(r, c, "enabled", false, &src->reconnect.enabled);
-      read_uint(r, c, "timeout", &src->reconnect.timeout, &src->reconnect.has_timeout);
-    } else if (vsc_xml_is_element(c, "seclabel")) {
-      vsc_seclabel *s = vsc_append(&src->seclabels, &src->nseclabels, sizeof(*s));
-      s->model = vsc_xml_attr(c, "model");
-      read_tristate(r, c, "relabel", false, &s->relabel);
-      /* Only the first <label> counts, as libvirt's string(./label). */
-      for (xmlNodePtr l = c->children; l && !s->label; l = l->next) {
-        if (vsc_xml_is_element(l, "label")) {
-          xmlChar *text = xmlNodeGetContent(l);
-          s->label = vsc_strdup((const char *)text);
-          xmlFree(text);
-        }
-      }
-    } else if (vsc_xml_is_element(c, "clipboard")) {
-      read_tristate(r, c, "copypaste", false, &src->copypaste);
-    } else if (vsc_xml_is_element(c, "mouse")) {
-      READ_ENUM(r, c, "mode", vsc_mouse_mode, VSC_MOUSE_LAST, &src->mouse);
+    for (size_t i = 0; i < VSC_SF_LAST; i++) {
+      const vsc_source_field *f = &vsc_source_fields[i];
+      if (!f->element || !vsc_xml_is_element(c, f->element))
+        continue;
+      size_t n = vsc_source_element_span(f);
+      vsc_source_element_set(src, f);
+      for (size_t j = 0; j < n; j++)
+        read_source_field(r, c, &f[j], src);
+      break;
     }
   }
 }
@@ -211,7 +239,7 @@ vsc_chardev *vsc_xml_parse_chardev(xmlNodePtr node, const char *file, vsc_diags 
   }
 
   /* The structure virDomainChrSourceDefParseXML insists on. */
-  if (dev->nsources > 1 && !(vsc_chardev_backend(dev) == VSC_BACKEND_UDP && dev->nsources == 2))
+  if (dev->nsources > 1 && !((vsc_chardev_backend_info(dev)->flags & VSC_BF_TWO_ENDS) && dev->nsources == 2))
     fail(&r, node, "xml-structure", "keep a single <source>; only udp takes two (bind and connect)",
          "only one <source> element is allowed for a %s of type '%s'", vsc_kind_to_string(kind),
          vsc_backend_to_string(vsc_chardev_backend(dev)));

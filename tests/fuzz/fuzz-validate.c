@@ -63,9 +63,6 @@ static bool rule_known(const char *id)
   for (const vsc_rule_info *r = vsc_rules; r->id; r++)
     if (strcmp(r->id, id) == 0)
       return true;
-  for (const vsc_rule_info *r = vsc_validate_input_rules; r->id; r++)
-    if (strcmp(r->id, id) == 0)
-      return true;
   return false;
 }
 

@@ -3,7 +3,9 @@
  * and a property loop showing that no value can add an option. */
 #include "qemu-test-util.h"
 
+#include "model/rules.h"
 #include "qemu/qemu.h"
+#include "spec/spec.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -67,6 +69,26 @@ static void expect_error(const char *json, const char *needle1, const char *need
             argv ? "(arguments, no error)\n" : text);
   CU_ASSERT(ok);
   vsc_qemu_argv_free(argv, argc);
+  vsc_diags_clear(&d);
+}
+
+/* spec → refused by the rule pass every front end runs before the
+ * builder (the builder does not check these again), with needle in a
+ * message. */
+static void expect_refused(const char *json, const char *needle)
+{
+  vsc_diags d = { 0 };
+  vsc_devset set;
+  vsc_devset_init(&set);
+  CU_ASSERT_EQUAL_FATAL(vsc_spec_parse(json, strlen(json), "test.json", &set, &d), 0);
+  int rc = vsc_rules_require_clean(&set, NULL, &d);
+  VSC_AUTOFREE(char) text = diags_text(&d);
+  bool ok = rc < 0 && strstr(text, needle);
+
+  if (!ok)
+    fprintf(stderr, "\nspec: %s\nwanted the rules to refuse it with '%s', got:\n%s", json, needle, text);
+  CU_ASSERT(ok);
+  vsc_devset_clear(&set);
   vsc_diags_clear(&d);
 }
 
@@ -222,9 +244,9 @@ static void test_ports(void)
   expect_error("{\"channels\":[{\"type\":\"pty\",\"target\":{\"type\":\"virtio\",\"name\":\"a\"},"
                "\"address\":{\"type\":\"virtio-serial\",\"controller\":\"1\"}}]}",
                "address controller '1' does not exist", NULL);
-  expect_error("{\"channels\":[{\"type\":\"pty\",\"target\":{\"type\":\"virtio\",\"name\":\"a\"}},"
-               "{\"type\":\"pty\",\"target\":{\"type\":\"virtio\",\"name\":\"a\"}}]}",
-               "port name 'a' is already used", NULL);
+  expect_refused("{\"channels\":[{\"type\":\"pty\",\"target\":{\"type\":\"virtio\",\"name\":\"a\"}},"
+                 "{\"type\":\"pty\",\"target\":{\"type\":\"virtio\",\"name\":\"a\"}}]}",
+                 "the port name 'a' is used twice");
 }
 
 static void test_errors(void)
@@ -239,34 +261,37 @@ static void test_errors(void)
                "the value holds U+0001, which XML cannot carry", NULL);
   expect_error("{\"serials\":[{\"type\":\"tcp\",\"source\":{\"mode\":\"connect\",\"host\":\"h\",\"service\":\"1\","
                "\"tls\":true}}]}", "TLS needs credentials", NULL);
-  expect_error("{\"serials\":[{\"type\":\"tcp\",\"source\":{\"mode\":\"bind\",\"host\":\"h\",\"service\":\"1\","
-               "\"reconnect\":{\"enabled\":true,\"timeout\":3}}}]}", "reconnect is possible only in connect mode",
-               NULL);
   expect_error("{\"serials\":[{\"type\":\"tcp\",\"source\":{\"mode\":\"bind\",\"service\":\"1\"}}]}",
                "source host is missing", NULL);
-  expect_error("{\"serials\":[{\"type\":\"nmdm\",\"source\":{\"master\":\"/dev/nmdm0A\",\"slave\":\"/dev/nmdm0B\"}}]}",
-               "backend 'nmdm' exists only on FreeBSD", NULL);
-  expect_error("{\"serials\":[{\"type\":\"pty\"},{\"type\":\"pty\"},{\"type\":\"pty\"},{\"type\":\"pty\"},"
-               "{\"type\":\"pty\"}]}", "more than 4 ISA serial ports", NULL);
-  expect_error("{\"serials\":[{\"type\":\"pty\",\"target\":{\"port\":1}},{\"type\":\"pty\",\"target\":{\"port\":1}}]}",
-               "ISA serial port 1 is already taken by serial port 1", NULL);
   expect_error("{\"serials\":[{\"type\":\"pty\",\"target\":{\"port\":4}}]}",
                "ISA serial port 4 does not exist", NULL);
   expect_error("{\"parallels\":[{\"type\":\"pty\",\"target\":{\"port\":3}}]}", "parallel port 3 does not exist",
                NULL);
-  expect_error("{\"channels\":[{\"type\":\"pty\",\"target\":{\"type\":\"guestfwd\",\"address\":\"fe80::1\",\"port\":1}}]}",
-               "guestfwd needs an IPv4 target address", NULL);
-  expect_error("{\"channels\":[{\"type\":\"pty\",\"target\":{\"type\":\"xen\",\"name\":\"x\"}}]}",
-               "target type 'xen' does not exist on QEMU/KVM", NULL);
-  expect_error("{\"serials\":[{\"type\":\"pty\",\"target\":{\"type\":\"system-serial\"}}]}",
-               "serial target type 'system-serial' does not exist", NULL);
-  expect_error("{\"serials\":[{\"type\":\"pty\",\"target\":{\"type\":\"pci-serial\",\"model\":\"usb-serial\"}}]}",
-               "target model 'usb-serial' does not fit target type 'pci-serial'", NULL);
-  expect_error("{\"channels\":[{\"type\":\"spicevmc\",\"target\":{\"type\":\"virtio\",\"name\":\"org.foo\"}}]}",
-               "must be named 'com.redhat.spice.0'", NULL);
   expect_error("{\"channels\":[{\"type\":\"unix\",\"source\":{\"mode\":\"bind\"},"
                "\"target\":{\"type\":\"virtio\",\"name\":\"org.qemu.guest_agent.0\"}}]}",
                "source path is missing", NULL);
+  /* What the rule pass refuses before any generator runs: the builder
+   * does not check it again. */
+  expect_refused("{\"serials\":[{\"type\":\"tcp\",\"source\":{\"mode\":\"bind\",\"host\":\"h\",\"service\":\"1\","
+                 "\"reconnect\":{\"enabled\":true,\"timeout\":3}}}]}",
+                 "chardev reconnect is possible only for connect mode");
+  expect_refused("{\"serials\":[{\"type\":\"nmdm\",\"source\":{\"master\":\"/dev/nmdm0A\",\"slave\":\"/dev/nmdm0B\"}}]}",
+                 "unsupported chardev 'nmdm'");
+  expect_refused("{\"serials\":[{\"type\":\"pty\"},{\"type\":\"pty\"},{\"type\":\"pty\"},{\"type\":\"pty\"},"
+                 "{\"type\":\"pty\"}]}",
+                 "more than 4 ISA serial ports");
+  expect_refused("{\"serials\":[{\"type\":\"pty\",\"target\":{\"port\":1}},{\"type\":\"pty\",\"target\":{\"port\":1}}]}",
+                 "serial target port 1 is used twice");
+  expect_refused("{\"channels\":[{\"type\":\"pty\",\"target\":{\"type\":\"guestfwd\",\"address\":\"fe80::1\",\"port\":1}}]}",
+                 "guestfwd channel only supports IPv4 addresses");
+  expect_refused("{\"channels\":[{\"type\":\"pty\",\"target\":{\"type\":\"xen\",\"name\":\"x\"}}]}",
+                 "a xen channel target does not work on QEMU");
+  expect_refused("{\"serials\":[{\"type\":\"pty\",\"target\":{\"type\":\"system-serial\"}}]}",
+                 "target type 'system-serial' is for ARM and RISC-V machines");
+  expect_refused("{\"serials\":[{\"type\":\"pty\",\"target\":{\"type\":\"pci-serial\",\"model\":\"usb-serial\"}}]}",
+                 "target model 'usb-serial' does not belong to target type 'pci-serial'");
+  expect_refused("{\"channels\":[{\"type\":\"spicevmc\",\"target\":{\"type\":\"virtio\",\"name\":\"org.foo\"}}]}",
+                 "unsupported spicevmc target name 'org.foo'");
   /* several problems are all reported */
   expect_error("{\"channels\":[{\"type\":\"file\",\"source\":{\"path\":\"/a\\nb\"},\"target\":{\"type\":\"virtio\",\"name\":\"x\"}},"
                "{\"type\":\"dbus\",\"source\":{\"channel\":\"y\\rz\"},\"target\":{\"type\":\"virtio\",\"name\":\"y\"}}]}",
