@@ -177,67 +177,42 @@ vsc_target_type vsc_chardev_target_type(const vsc_chardev *dev)
   return VSC_TARGET_ABSENT;
 }
 
+/* The target type axis: which elements take each type, and the serial
+ * model libvirt pairs with it. */
+#define KIND(k) (1u << VSC_KIND_##k)
+static const struct {
+  unsigned int kinds;
+  vsc_serial_model model;
+} target_types[VSC_TARGET_LAST] = {
+  [VSC_TARGET_ABSENT] = { KIND(CHANNEL) | KIND(CONSOLE) | KIND(SERIAL) | KIND(PARALLEL), VSC_MODEL_ABSENT },
+  [VSC_TARGET_VIRTIO] = { KIND(CHANNEL) | KIND(CONSOLE), VSC_MODEL_ABSENT },
+  [VSC_TARGET_GUESTFWD] = { KIND(CHANNEL), VSC_MODEL_ABSENT },
+  [VSC_TARGET_XEN] = { KIND(CHANNEL) | KIND(CONSOLE), VSC_MODEL_ABSENT },
+  [VSC_TARGET_SERIAL] = { KIND(CONSOLE), VSC_MODEL_ABSENT },
+  [VSC_TARGET_SCLP] = { KIND(CONSOLE), VSC_MODEL_ABSENT },
+  [VSC_TARGET_SCLPLM] = { KIND(CONSOLE), VSC_MODEL_ABSENT },
+  [VSC_TARGET_LXC] = { KIND(CONSOLE), VSC_MODEL_ABSENT },
+  [VSC_TARGET_OPENVZ] = { KIND(CONSOLE), VSC_MODEL_ABSENT },
+  [VSC_TARGET_UML] = { KIND(CONSOLE), VSC_MODEL_ABSENT },
+  [VSC_TARGET_ISA_SERIAL] = { KIND(SERIAL), VSC_MODEL_ISA_SERIAL },
+  [VSC_TARGET_USB_SERIAL] = { KIND(SERIAL), VSC_MODEL_USB_SERIAL },
+  [VSC_TARGET_PCI_SERIAL] = { KIND(SERIAL), VSC_MODEL_PCI_SERIAL },
+  [VSC_TARGET_SPAPR_VIO_SERIAL] = { KIND(SERIAL), VSC_MODEL_SPAPR_VTY },
+  [VSC_TARGET_SYSTEM_SERIAL] = { KIND(SERIAL), VSC_MODEL_ABSENT },  /* pl011 or 16550a, by machine */
+  [VSC_TARGET_SCLP_SERIAL] = { KIND(SERIAL), VSC_MODEL_SCLPCONSOLE },
+  [VSC_TARGET_ISA_DEBUG] = { KIND(SERIAL), VSC_MODEL_ISA_DEBUGCON },
+};
+#undef KIND
+
 bool vsc_target_type_allowed(vsc_kind kind, vsc_target_type type)
 {
-  switch (type) {
-  case VSC_TARGET_ABSENT:
-    return true;
-  case VSC_TARGET_VIRTIO:
-  case VSC_TARGET_XEN:
-    return kind == VSC_KIND_CHANNEL || kind == VSC_KIND_CONSOLE;
-  case VSC_TARGET_GUESTFWD:
-    return kind == VSC_KIND_CHANNEL;
-  case VSC_TARGET_SERIAL:
-  case VSC_TARGET_SCLP:
-  case VSC_TARGET_SCLPLM:
-  case VSC_TARGET_LXC:
-  case VSC_TARGET_OPENVZ:
-  case VSC_TARGET_UML:
-    return kind == VSC_KIND_CONSOLE;
-  case VSC_TARGET_ISA_SERIAL:
-  case VSC_TARGET_USB_SERIAL:
-  case VSC_TARGET_PCI_SERIAL:
-  case VSC_TARGET_SPAPR_VIO_SERIAL:
-  case VSC_TARGET_SYSTEM_SERIAL:
-  case VSC_TARGET_SCLP_SERIAL:
-  case VSC_TARGET_ISA_DEBUG:
-    return kind == VSC_KIND_SERIAL;
-  case VSC_TARGET_LAST:
-    break;
-  }
-  return false;
+  return (unsigned int)type < VSC_TARGET_LAST && (unsigned int)kind < VSC_KIND_LAST &&
+         (target_types[type].kinds & (1u << kind));
 }
 
 vsc_serial_model vsc_serial_model_for_target(vsc_target_type type)
 {
-  switch (type) {
-  case VSC_TARGET_ISA_SERIAL:
-    return VSC_MODEL_ISA_SERIAL;
-  case VSC_TARGET_USB_SERIAL:
-    return VSC_MODEL_USB_SERIAL;
-  case VSC_TARGET_PCI_SERIAL:
-    return VSC_MODEL_PCI_SERIAL;
-  case VSC_TARGET_SPAPR_VIO_SERIAL:
-    return VSC_MODEL_SPAPR_VTY;
-  case VSC_TARGET_SCLP_SERIAL:
-    return VSC_MODEL_SCLPCONSOLE;
-  case VSC_TARGET_ISA_DEBUG:
-    return VSC_MODEL_ISA_DEBUGCON;
-  case VSC_TARGET_SYSTEM_SERIAL:  /* pl011 or 16550a, by machine */
-  case VSC_TARGET_ABSENT:
-  case VSC_TARGET_VIRTIO:
-  case VSC_TARGET_GUESTFWD:
-  case VSC_TARGET_XEN:
-  case VSC_TARGET_SERIAL:
-  case VSC_TARGET_SCLP:
-  case VSC_TARGET_SCLPLM:
-  case VSC_TARGET_LXC:
-  case VSC_TARGET_OPENVZ:
-  case VSC_TARGET_UML:
-  case VSC_TARGET_LAST:
-    break;
-  }
-  return VSC_MODEL_ABSENT;
+  return (unsigned int)type < VSC_TARGET_LAST ? target_types[type].model : VSC_MODEL_ABSENT;
 }
 
 bool vsc_chardev_is_virtio_serial(const vsc_chardev *dev)

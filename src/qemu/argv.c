@@ -645,10 +645,9 @@ static void device_args(builder *b, const plan *p)
   case FRONT_VIRTSERIALPORT:
   case FRONT_VIRTCONSOLE: {
     const char *name = dev->target.name;
-    vsc_backend be = vsc_chardev_backend(dev);
-    if (!name && p->front == FRONT_VIRTSERIALPORT &&
-        (be == VSC_BACKEND_SPICEVMC || be == VSC_BACKEND_QEMU_VDAGENT))
-      name = "com.redhat.spice.0";
+    /* libvirt names the port of spicevmc and qemu-vdagent itself */
+    if (!name && p->front == FRONT_VIRTSERIALPORT)
+      name = vsc_chardev_backend_info(dev)->port_name;
     vsc_buf_printf(&out, "%s,bus=%s.0,nr=%u,chardev=%s,id=%s",
                    p->front == FRONT_VIRTCONSOLE ? "virtconsole" : "virtserialport",
                    b->controller_id, p->nr, p->id, p->id);

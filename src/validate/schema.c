@@ -118,6 +118,17 @@ static void collect_defines(const grammar_docs *g, const char *name, xmlNodePtr 
   }
 }
 
+/* The <define>s a <ref> names (several: combine="choice"); free *defs. */
+static size_t ref_defines(const grammar_docs *g, xmlNodePtr ref, xmlNodePtr **defs)
+{
+  VSC_AUTOFREE(char) name = vsc_xml_attr(ref, "name");
+  size_t n = 0;
+  *defs = NULL;
+  if (name)
+    collect_defines(g, name, defs, &n);
+  return n;
+}
+
 static void add_unique(char ***list, size_t *n, const char *s)
 {
   for (size_t i = 0; i < *n; i++)
@@ -155,11 +166,8 @@ static void collect_values(const grammar_docs *g, xmlNodePtr node, int depth, at
         add_unique(&out->values, &out->nvalues, (const char *)v);
       xmlFree(v);
     } else if (is_rng(c, "ref") && depth < 3) {
-      VSC_AUTOFREE(char) name = vsc_xml_attr(c, "name");
       xmlNodePtr *defs = NULL;
-      size_t ndefs = 0;
-      if (name)
-        collect_defines(g, name, &defs, &ndefs);
+      size_t ndefs = ref_defines(g, c, &defs);
       for (size_t i = 0; i < ndefs; i++)
         collect_values(g, defs[i], depth + 1, out);
       free(defs);
@@ -193,11 +201,8 @@ static void collect_element_attributes(vsc_schema *s, const grammar_docs *g, con
       if (name)
         collect_values(g, c, 0, attr_entry(s, element, name));
     } else if (is_rng(c, "ref") && depth < 6) {
-      VSC_AUTOFREE(char) name = vsc_xml_attr(c, "name");
       xmlNodePtr *defs = NULL;
-      size_t ndefs = 0;
-      if (name)
-        collect_defines(g, name, &defs, &ndefs);
+      size_t ndefs = ref_defines(g, c, &defs);
       for (size_t i = 0; i < ndefs; i++)
         collect_element_attributes(s, g, element, defs[i], depth + 1);
       free(defs);
