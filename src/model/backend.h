@@ -70,17 +70,17 @@ typedef struct {
   const char *name;            /* the spec's key and the XML attribute */
   const char *element;         /* the child element (spec: object) holding it, or
                                 * NULL: an attribute of <source> itself */
-  vsc_field_type type;
+  const char *label;           /* in messages, when not the name: "unknown mouse mode 'x'" */
+  const char *const *values;   /* ENUM: its string table, nvalues long */
   size_t offset;               /* of the value in vsc_source */
   size_t given_offset;         /* UINT: of its bool "given" (0: none) */
   size_t element_offset;       /* of a bool saying the element was given, even
                                 * empty (0: given when a field of it is) */
+  vsc_field_type type;
   unsigned int group;          /* VSC_SRC_* */
-  const char *label;           /* in messages, when not the name: "unknown mouse mode 'x'" */
-  bool onoff;                  /* TRISTATE: on/off in XML, else yes/no */
-  const char *const *values;   /* ENUM: its string table, nvalues long */
   int nvalues;
   unsigned int max;            /* UINT */
+  bool onoff;                  /* TRISTATE: on/off in XML, else yes/no */
   bool identity;               /* compared when libvirt matches a source
                                 * (virDomainChrSourceDefIsEqual) */
   bool may_be_empty;           /* "" is a value that XML keeps */
@@ -202,11 +202,13 @@ typedef struct {
   unsigned int stream_kinds;   /* VSC_KIND_BIT()s: libvirt opens a stream to it */
   unsigned int direct_kinds;   /* VSC_KIND_BIT()s: vschan opens it itself on the
                                 * libvirt host (a pty, or a socket QEMU listens on) */
-  const char *unreachable_hint;           /* when it carries no stream; NULL: by kind */
-  const char *unreachable_connect_hint;   /* the same when QEMU connects (unix) */
 
   /* Proxmox VE */
   vsc_pve_native pve;
+
+  /* list and connect: what to do instead when it carries no stream */
+  const char *unreachable_hint;           /* NULL: by kind */
+  const char *unreachable_connect_hint;   /* the same when QEMU connects (unix) */
 } vsc_backend_info;
 
 /* The row of a backend (VSC_BACKEND_LAST gives pty's, libvirt's default). */

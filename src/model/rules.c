@@ -4,6 +4,7 @@
 #include "backend.h"
 
 #include "util/str.h"
+#include "util/strset.h"
 
 #include <arpa/inet.h>
 #include <regex.h>
@@ -780,68 +781,67 @@ static unsigned int addr_uint(const vsc_chardev *dev, const char *key)
   return v ? (unsigned int)strtoul(v, NULL, 0) : 0;
 }
 
+/* The sets of identities a device may not share, one per rule. */
+enum { SET_ALIAS, SET_NAME, SET_PATH, SET_FWD, SET_PORT, SET_VPORT, SET_LAST };
+
+/* Whether key was taken by an earlier device: adds it otherwise. */
+static bool taken(vsc_strset *seen, const char *key)
+{
+  return key && !vsc_strset_add(seen, key);
+}
+
+/* Each device is reported once per rule, when its identity was taken by
+ * an earlier one: one message per later duplicate, in linear time. */
 static void check_set(checker *c)
 {
   const vsc_devset *set = c->set;
+  vsc_strset seen[SET_LAST] = { { 0 } };
   size_t nisa = 0;
 
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *a = set->devs[i];
+    bool serial = a->kind == VSC_KIND_SERIAL;
+    vsc_target_type tt = vsc_chardev_target_type(a);
+    unsigned int vport = vsc_chardev_virtio_port(a);
 
-    if (a->kind == VSC_KIND_SERIAL && vsc_chardev_target_type(a) == VSC_TARGET_ISA_SERIAL &&
-        ++nisa == VSC_ISA_SERIAL_MAX + 1)
+    if (serial && tt == VSC_TARGET_ISA_SERIAL && ++nisa == VSC_ISA_SERIAL_MAX + 1)
       report(c, a, NULL, "isa-serial-max", "use pci-serial or usb-serial, or a virtio console",
              "more than %d ISA serial ports; QEMU supports at most %d", VSC_ISA_SERIAL_MAX,
              VSC_ISA_SERIAL_MAX);
-
-    /* Each device is reported once per rule, at its first clash: one
-     * message per later duplicate, not one per pair, or a file repeating
-     * a device n times would give n^2/2 of them. */
-    bool alias = false, name = false, path = false, fwd = false, port = false, vport = false;
-    for (size_t j = 0; j < i; j++) {
-      const vsc_chardev *b = set->devs[j];
-      if (!alias && a->alias && vsc_streq(a->alias, b->alias) && !vsc_chardev_is_compat_console(a) && !vsc_chardev_is_compat_console(b)) {
-        report(c, a, "/alias", "alias-unique", "give each device its own alias",
-               "non unique alias detected: %s; libvirt defines it, but QEMU refuses to start "
-               "(duplicate chardev id) and hotplug refuses it", a->alias);
-        alias = true;
-      }
-      if (!name && vsc_chardev_is_virtio_serial(a) && vsc_chardev_is_virtio_serial(b) &&
-          vsc_streq(a->target.name, b->target.name)) {
-        report(c, a, "/target/name", "channel-name-unique", "give each port its own name",
-               "the port name '%s' is used twice; QEMU refuses to start with duplicate virtserialport names",
-               a->target.name);
-        name = true;
-      }
-      const char *pa = vsc_chardev_unix_path(a), *pb = vsc_chardev_unix_path(b);
-      if (!path && vsc_streq(pa, pb)) {
-        report(c, a, "/source/path", "unix-path-shared", "give each device its own socket path",
-               "socket path '%s' is also used by another device", pa);
-        path = true;
-      }
-      if (!fwd && vsc_chardev_target_type(a) == VSC_TARGET_GUESTFWD && vsc_chardev_target_type(b) == VSC_TARGET_GUESTFWD &&
-          vsc_streq(a->target.address, b->target.address) && a->target.has_port && b->target.has_port &&
-          a->target.port == b->target.port) {
+    if (!vsc_chardev_is_compat_console(a) && taken(&seen[SET_ALIAS], a->alias))
+      report(c, a, "/alias", "alias-unique", "give each device its own alias",
+             "non unique alias detected: %s; libvirt defines it, but QEMU refuses to start "
+             "(duplicate chardev id) and hotplug refuses it", a->alias);
+    if (vsc_chardev_is_virtio_serial(a) && taken(&seen[SET_NAME], a->target.name))
+      report(c, a, "/target/name", "channel-name-unique", "give each port its own name",
+             "the port name '%s' is used twice; QEMU refuses to start with duplicate virtserialport names",
+             a->target.name);
+    if (taken(&seen[SET_PATH], vsc_chardev_unix_path(a)))
+      report(c, a, "/source/path", "unix-path-shared", "give each device its own socket path",
+             "socket path '%s' is also used by another device", vsc_chardev_unix_path(a));
+    if (tt == VSC_TARGET_GUESTFWD && a->target.address && a->target.has_port) {
+      VSC_AUTOFREE(char) key = vsc_asprintf("%s\n%u", a->target.address, a->target.port);
+      if (taken(&seen[SET_FWD], key))
         report(c, a, "/target", "guestfwd-unique", "forward each address:port once",
                "guestfwd %s:%u is forwarded twice", a->target.address, a->target.port);
-        fwd = true;
-      }
-      if (!port && a->kind == VSC_KIND_SERIAL && b->kind == VSC_KIND_SERIAL && a->target.has_port && b->target.has_port &&
-          a->target.port == b->target.port) {
+    }
+    if (serial && a->target.has_port) {
+      VSC_AUTOFREE(char) key = vsc_asprintf("%u", a->target.port);
+      if (taken(&seen[SET_PORT], key))
         report(c, a, "/target/port", "serial-port-unique", "give each serial port its own target port, or leave it out",
                "serial target port %u is used twice; libvirt defines it, but starting fails "
                "('target port already allocated')", a->target.port);
-        port = true;
-      }
-      if (!vport && vsc_chardev_virtio_port(a) && vsc_chardev_virtio_port(a) == vsc_chardev_virtio_port(b) &&
-          addr_uint(a, "controller") == addr_uint(b, "controller") && addr_uint(a, "bus") == addr_uint(b, "bus")) {
+    }
+    if (vport) {
+      VSC_AUTOFREE(char) key = vsc_asprintf("%u.%u.%u", addr_uint(a, "controller"), addr_uint(a, "bus"), vport);
+      if (taken(&seen[SET_VPORT], key))
         report(c, a, "/address/port", "virtio-port-unique", "pick another port, or leave the address out",
-               "virtio serial port %u on controller %u is already occupied", vsc_chardev_virtio_port(a),
+               "virtio serial port %u on controller %u is already occupied", vport,
                addr_uint(a, "controller"));
-        vport = true;
-      }
     }
   }
+  for (int k = 0; k < SET_LAST; k++)
+    vsc_strset_clear(&seen[k]);
 }
 
 static void check_domain(checker *c)

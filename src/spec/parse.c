@@ -3,6 +3,7 @@
 #include "model/backend.h"
 #include "util/file.h"
 #include "util/json.h"
+#include "util/str.h"
 #include "util/text.h"
 
 #include <limits.h>
@@ -140,20 +141,17 @@ static void check_keys(reader *r, json_t *obj, const char *const *allowed)
   json_t *value;
 
   json_object_foreach(obj, key, value) {
-    bool known = false;
+    if (vsc_str_in_list(key, allowed))
+      continue;
     const char *best = NULL;
     size_t best_d = SIZE_MAX;
     for (const char *const *a = allowed; *a; a++) {
-      if (strcmp(*a, key) == 0)
-        known = true;
       size_t d = edit_distance(*a, key);
       if (d < best_d) {
         best_d = d;
         best = *a;
       }
     }
-    if (known)
-      continue;
     size_t saved = push_key(r, key);
     char hint[512];
     size_t off = 0;

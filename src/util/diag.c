@@ -18,7 +18,8 @@ static void escape_unprintable(char **text)
   }
 }
 
-static void diag_add(vsc_diags *d, vsc_diag_class cls, vsc_severity sev, const vsc_loc *loc,
+static void __attribute__((format(printf, 7, 0)))
+diag_add(vsc_diags *d, vsc_diag_class cls, vsc_severity sev, const vsc_loc *loc,
                      const char *rule, const char *hint, const char *fmt, va_list ap)
 {
   vsc_diag *item = vsc_append(&d->items, &d->n, sizeof(*d->items));

@@ -15,3 +15,12 @@ static inline bool vsc_streq0(const char *a, const char *b)
 {
   return (!a && !b) || vsc_streq(a, b);
 }
+
+/* s is one of the strings of list (NULL-terminated). */
+static inline bool vsc_str_in_list(const char *s, const char *const *list)
+{
+  for (; *list; list++)
+    if (strcmp(*list, s) == 0)
+      return true;
+  return false;
+}

@@ -14,6 +14,7 @@
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/paths.h"
+#include "util/strset.h"
 #include "xml/xml.h"
 
 #include <ctype.h>
@@ -446,6 +447,152 @@ static bool validate(xmlRelaxNGPtr grammar, xmlDocPtr doc, rng_errors *errs)
   return rc == 0;
 }
 
+/* libxml2 validates the interleave of <devices> in time quadratic in its
+ * children, so a document with many devices is validated in slices: the
+ * devices of a name seen at most FEW times are in every slice (a second
+ * <emulator> still fails), the others go by name, SLICE at a time and at
+ * least two of a name in a slice (a name allowed once still fails).  The
+ * interleave holds no rule across names, so the verdict is the whole
+ * document's; the cost is n log n. */
+enum { SLICE = 256, FEW = 4 };
+
+/* Link nodes[0..n) as the children of parent, in that order (by hand:
+ * xmlAddChild would merge adjacent text nodes). */
+static void set_children(xmlNodePtr parent, xmlNodePtr *nodes, size_t n)
+{
+  parent->children = n ? nodes[0] : NULL;
+  parent->last = n ? nodes[n - 1] : NULL;
+  for (size_t i = 0; i < n; i++) {
+    nodes[i]->parent = parent;
+    nodes[i]->prev = i ? nodes[i - 1] : NULL;
+    nodes[i]->next = i + 1 < n ? nodes[i + 1] : NULL;
+  }
+}
+
+typedef struct {
+  xmlNodePtr node;
+  size_t index;
+} named_node;
+
+static int by_name(const void *a, const void *b)
+{
+  const named_node *x = a, *y = b;
+  int c = strcmp((const char *)x->node->name, (const char *)y->node->name);
+  return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static bool same_name(xmlNodePtr node, const char *name)
+{
+  return strcmp((const char *)node->name, name) == 0;
+}
+
+typedef struct {
+  xmlRelaxNGPtr grammar;
+  xmlDocPtr doc;
+  xmlNodePtr devices;
+  rng_errors *errs;
+  xmlNodePtr *slice;       /* the few, then room for a slice */
+  size_t nfew;
+  named_node *many;        /* the others, grouped by name */
+} slicer;
+
+/* Validate with the children of <devices> the few and many[lo..hi). */
+static bool try_slice(slicer *s, size_t lo, size_t hi)
+{
+  for (size_t k = lo; k < hi; k++)
+    s->slice[s->nfew + k - lo] = s->many[k].node;
+  set_children(s->devices, s->slice, s->nfew + hi - lo);
+  return validate(s->grammar, s->doc, s->errs);
+}
+
+/* Validate doc (whose <devices> is devices, or NULL) as libvirt's schema
+ * would the whole.  On a failure, when shrink, doc keeps a small part of
+ * its devices that fails alone (the rest freed), for explain(): doc must
+ * then be a copy the caller may change. */
+static bool validate_sliced(xmlRelaxNGPtr grammar, xmlDocPtr doc, xmlNodePtr devices, rng_errors *errs,
+                            bool shrink)
+{
+  size_t nall = 0, nelems = 0;
+  for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next, nall++)
+    nelems += c->type == XML_ELEMENT_NODE;
+  if (nelems <= 2 * SLICE)
+    return validate(grammar, doc, errs);
+
+  vsc_strset names = { 0 };
+  xmlNodePtr *all = vsc_calloc(nall, sizeof(*all));
+  bool *kept = vsc_calloc(nall, sizeof(*kept));
+  slicer s = { .grammar = grammar, .doc = doc, .devices = devices, .errs = errs,
+               .slice = vsc_calloc(2 * SLICE + 2, sizeof(xmlNodePtr)),
+               .many = vsc_calloc(nelems, sizeof(named_node)) };
+  size_t nmany = 0, i = 0;
+  for (xmlNodePtr c = devices->children; c; c = c->next) {
+    all[i++] = c;
+    if (c->type == XML_ELEMENT_NODE)
+      vsc_strset_add(&names, (const char *)c->name);
+  }
+  for (i = 0; i < nall; i++) {
+    if (all[i]->type != XML_ELEMENT_NODE)
+      continue;
+    if (vsc_strset_count(&names, (const char *)all[i]->name) > FEW)
+      s.many[nmany++] = (named_node){ all[i], i };
+    else if (s.nfew < SLICE)
+      kept[i] = true, s.slice[s.nfew++] = all[i];
+    else
+      break;  /* hundreds of names libvirt does not have */
+  }
+  bool ok = true, sliced = i == nall;
+  size_t lo = 0, hi = 0;
+  if (!sliced) {
+    set_children(devices, all, nall);
+    ok = validate(grammar, doc, errs);
+  }
+  qsort(s.many, nmany, sizeof(*s.many), by_name);
+  for (size_t at = 0, end; sliced && ok && at < nmany; at = end) {
+    const char *name = (const char *)s.many[at].node->name;
+    for (end = at; end < nmany && end - at < SLICE && same_name(s.many[end].node, name); end++)
+      ;
+    /* a name's last element is not left alone in a slice */
+    if (end < nmany && same_name(s.many[end].node, name) &&
+        (end + 1 == nmany || !same_name(s.many[end + 1].node, name)))
+      end++;
+    ok = try_slice(&s, at, end);
+    lo = at, hi = end;
+  }
+  if (ok || !shrink || !sliced) {
+    set_children(devices, all, nall);
+  } else {
+    /* halve the failing slice while a half fails alone */
+    if (!try_slice(&s, 0, 0))
+      hi = lo;
+    while (hi - lo > 2) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (!try_slice(&s, lo, mid))
+        hi = mid;
+      else if (!try_slice(&s, mid, hi))
+        lo = mid;
+      else
+        break;
+    }
+    for (size_t k = lo; k < hi; k++)
+      kept[s.many[k].index] = true;
+    for (i = 0; i < nall; i++)
+      if (!kept[i])
+        xmlFreeNode(all[i]);
+    size_t n = 0;
+    for (i = 0; i < nall; i++)
+      if (kept[i])
+        all[n++] = all[i];
+    set_children(devices, all, n);
+    ok = validate(grammar, doc, errs);
+  }
+  vsc_strset_clear(&names);
+  free(all);
+  free(kept);
+  free(s.slice);
+  free(s.many);
+  return ok;
+}
+
 static bool inside(xmlNodePtr node, xmlNodePtr subtree)
 {
   for (; node; node = node->parent)
@@ -816,7 +963,9 @@ size_t vsc_schema_check(const vsc_schema *schema, xmlDocPtr doc, const char *fil
     }
     whole = schema->fragment;
   }
-  bool ok = validate(whole, doc, &errs);
+  xmlNodePtr devices = is_domain ? vsc_xml_child(root, "devices")
+                                 : vsc_xml_is_element(root, "devices") ? root : NULL;
+  bool ok = validate_sliced(whole, doc, devices, &errs, false);
   rng_errors_clear(&errs);
   if (ok)
     return 0;
@@ -826,8 +975,6 @@ size_t vsc_schema_check(const vsc_schema *schema, xmlDocPtr doc, const char *fil
     return 1;
   }
 
-  xmlNodePtr devices = is_domain ? vsc_xml_child(root, "devices")
-                                 : vsc_xml_is_element(root, "devices") ? root : NULL;
   if (!devices) {
     VSC_AUTOPTR(xmlDoc) copy = xmlCopyDoc(doc, 1);
     reported += explain_copy(schema, whole, copy, file, diags);
@@ -854,19 +1001,19 @@ size_t vsc_schema_check(const vsc_schema *schema, xmlDocPtr doc, const char *fil
   VSC_AUTOPTR(xmlDoc) copy = xmlCopyDoc(doc, 1);
   xmlNodePtr copy_devices = is_domain ? vsc_xml_child(xmlDocGetRootElement(copy), "devices")
                                       : xmlDocGetRootElement(copy);
+  /* bad holds the explained devices in document order */
+  size_t next_bad = first_bad;
   for (xmlNodePtr o = devices->children, c = copy_devices->children; o && c;) {
     xmlNodePtr onext = o->next, cnext = c->next;
-    for (size_t i = first_bad; i < *nbad; i++) {
-      if ((*bad)[i] == o) {
-        xmlUnlinkNode(c);
-        xmlFreeNode(c);
-        break;
-      }
+    if (next_bad < *nbad && (*bad)[next_bad] == o) {
+      xmlUnlinkNode(c);
+      xmlFreeNode(c);
+      next_bad++;
     }
     o = onext;
     c = cnext;
   }
-  if (!validate(whole, copy, &errs))
+  if (!validate_sliced(whole, copy, copy_devices, &errs, true))
     reported += explain_copy(schema, whole, copy, file, diags);
   rng_errors_clear(&errs);
   return reported;

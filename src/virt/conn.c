@@ -59,10 +59,10 @@ typedef struct {
   vsc_virt_call call;        /* where it applies; VSC_VIRT_CALL_ANY: anywhere */
   int code;                  /* virErrorNumber; -1: any */
   int from;                  /* virErrorDomain; -1: any */
+  vsc_virt_reason reason;
   const char *text;          /* in the message (and also, when given); NULL: any */
   const char *also;
   const char *hint;
-  vsc_virt_reason reason;
 } hint_row;
 
 #define OPEN_BUSY_HINT \
@@ -80,65 +80,61 @@ typedef struct {
 
 static const hint_row hint_rows[] = {
   /* Opening a stream to a device (virDomainOpenChannel/OpenConsole). */
-  { OPEN, -1, -1, "Active console session", NULL, OPEN_BUSY_HINT, FAILED },
-  { OPEN, -1, -1, "already in use", NULL, OPEN_BUSY_HINT, FAILED },
-  { OPEN, -1, -1, "Active channel stream", NULL, OPEN_BUSY_HINT, FAILED },
-  { OPEN, -1, -1, "not using a PTY", NULL, OPEN_BACKEND_HINT, FAILED },
-  { OPEN, -1, -1, "not using a UNIX socket", NULL, OPEN_BACKEND_HINT, FAILED },
-  { OPEN, -1, -1, "unsupported", NULL, OPEN_BACKEND_HINT, FAILED },
-  { OPEN, -1, -1, NULL, NULL, "see 'vschan list DOMAIN' for the devices and their backends", FAILED },
+  { OPEN, -1, -1, FAILED, "Active console session", NULL, OPEN_BUSY_HINT },
+  { OPEN, -1, -1, FAILED, "already in use", NULL, OPEN_BUSY_HINT },
+  { OPEN, -1, -1, FAILED, "Active channel stream", NULL, OPEN_BUSY_HINT },
+  { OPEN, -1, -1, FAILED, "not using a PTY", NULL, OPEN_BACKEND_HINT },
+  { OPEN, -1, -1, FAILED, "not using a UNIX socket", NULL, OPEN_BACKEND_HINT },
+  { OPEN, -1, -1, FAILED, "unsupported", NULL, OPEN_BACKEND_HINT },
+  { OPEN, -1, -1, FAILED, NULL, NULL, "see 'vschan list DOMAIN' for the devices and their backends" },
   /* QEMU's and the driver's reasons. */
-  { ANY, -1, -1, "'isa.0' does not support hotplugging", NULL,
+  { ANY, -1, -1, FAILED, "'isa.0' does not support hotplugging", NULL,
     "ISA devices (isa-serial, isa-debug, parallel) cannot be hot-plugged: add it with "
-    "--config and restart the domain, or use a usb-serial or pci-serial target", FAILED },
-  { ANY, -1, -1, "'pci.0' does not support hotplugging", NULL,
+    "--config and restart the domain, or use a usb-serial or pci-serial target" },
+  { ANY, -1, -1, FAILED, "'pci.0' does not support hotplugging", NULL,
     "PCI hotplug on this machine needs ACPI: add <features><acpi/></features> to the "
-    "domain, or add the device with --config and restart the domain", FAILED },
-  { ANY, -1, -1, "virtio-serial controller", NULL,
+    "domain, or add the device with --config and restart the domain" },
+  { ANY, -1, -1, FAILED, "virtio-serial controller", NULL,
     "the virtio-serial controller cannot be hot-plugged: add the devices with --config "
-    "(which adds the controller for the next boot) and restart the domain", FAILED },
-  { ANY, -1, -1, "detaching serial console is not supported", NULL,
-    "a serial console is the serial port seen twice: remove the serial port (serialN)", FAILED },
-  { ANY, -1, -1, "UNIX socket path", "too long",
-    "a socket path must fit 107 bytes: give the channel a shorter explicit path", FAILED },
-  { ANY, -1, -1, "non unique alias", NULL,
-    "the alias is already used in the domain: choose another one or remove that device", FAILED },
-  { ANY, -1, -1, "A port already exists", NULL,
-    "QEMU placed a console on that virtio-serial port; give the channel another port",
-    VSC_VIRT_PORT_TAKEN },
-  { ANY, -1, -1, "chardev already exists", NULL, "the device is attached already: see 'vschan list DOMAIN'",
-    FAILED },
+    "(which adds the controller for the next boot) and restart the domain" },
+  { ANY, -1, -1, FAILED, "detaching serial console is not supported", NULL,
+    "a serial console is the serial port seen twice: remove the serial port (serialN)" },
+  { ANY, -1, -1, FAILED, "UNIX socket path", "too long",
+    "a socket path must fit 107 bytes: give the channel a shorter explicit path" },
+  { ANY, -1, -1, FAILED, "non unique alias", NULL,
+    "the alias is already used in the domain: choose another one or remove that device" },
+  { ANY, -1, -1, VSC_VIRT_PORT_TAKEN, "A port already exists", NULL,
+    "QEMU placed a console on that virtio-serial port; give the channel another port" },
+  { ANY, -1, -1, FAILED, "chardev already exists", NULL, "the device is attached already: see 'vschan list DOMAIN'" },
   /* A missing daemon socket is a connection problem, not a device path. */
-  { ANY, -1, -1, "Failed to connect socket", NULL, DAEMON_HINT, FAILED },
-  { ANY, -1, -1, "libvirt-sock", NULL, DAEMON_HINT, FAILED },
-  { ANY, -1, -1, "pid file", NULL,
-    "another process has this embedded driver root open; wait for it to finish", FAILED },
-  { ANY, -1, -1, "unable to stat", NULL, STAT_HINT, FAILED },
-  { ANY, -1, -1, "No such file", NULL, STAT_HINT, FAILED },
-  { ANY, -1, -1, "spice graphics", NULL, "add <graphics type='spice'> to the domain, or use another backend",
-    FAILED },
-  { ANY, -1, -1, "Address already in use", NULL,
-    "another program listens on that address; choose another port or path", FAILED },
-  { ANY, -1, -1, "no device found with alias", NULL,
-    "see 'vschan list DOMAIN' for the devices and their aliases", FAILED },
+  { ANY, -1, -1, FAILED, "Failed to connect socket", NULL, DAEMON_HINT },
+  { ANY, -1, -1, FAILED, "libvirt-sock", NULL, DAEMON_HINT },
+  { ANY, -1, -1, FAILED, "pid file", NULL,
+    "another process has this embedded driver root open; wait for it to finish" },
+  { ANY, -1, -1, FAILED, "unable to stat", NULL, STAT_HINT },
+  { ANY, -1, -1, FAILED, "No such file", NULL, STAT_HINT },
+  { ANY, -1, -1, FAILED, "spice graphics", NULL, "add <graphics type='spice'> to the domain, or use another backend" },
+  { ANY, -1, -1, FAILED, "Address already in use", NULL,
+    "another program listens on that address; choose another port or path" },
+  { ANY, -1, -1, FAILED, "no device found with alias", NULL,
+    "see 'vschan list DOMAIN' for the devices and their aliases" },
   /* A live attach of a backend the backend table says libvirt cannot
    * hot-plug, refused for no reason above. */
-  { VSC_VIRT_CALL_HOTPLUG_REFUSED, -1, -1, NULL, NULL,
-    "this backend cannot be hot-plugged: add it with --config and restart the domain", FAILED },
+  { VSC_VIRT_CALL_HOTPLUG_REFUSED, -1, -1, FAILED, NULL, NULL,
+    "this backend cannot be hot-plugged: add it with --config and restart the domain" },
   /* libvirt's codes. */
-  { ANY, VIR_ERR_NO_DOMAIN, -1, NULL, NULL,
-    "see 'virsh list --all' on the same connection for the domain names", FAILED },
-  { ANY, VIR_ERR_NO_CONNECT, -1, NULL, NULL, CONNECTION_HINT, FAILED },
-  { ANY, VIR_ERR_NO_SUPPORT, -1, NULL, NULL, CONNECTION_HINT, FAILED },
-  { ANY, VIR_ERR_AUTH_FAILED, -1, NULL, NULL, AUTH_HINT, FAILED },
-  { ANY, VIR_ERR_AUTH_CANCELLED, -1, NULL, NULL, AUTH_HINT, FAILED },
-  { ANY, VIR_ERR_AUTH_UNAVAILABLE, -1, NULL, NULL, AUTH_HINT, FAILED },
-  { ANY, VIR_ERR_OPERATION_INVALID, -1, NULL, NULL, "check the domain's state with 'virsh domstate DOMAIN'",
-    FAILED },
-  { ANY, VIR_ERR_OPERATION_TIMEOUT, -1, NULL, NULL, "the domain or the daemon is busy; try again", FAILED },
-  { ANY, VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC, NULL, NULL, CONNECTION_HINT, FAILED },
-  { ANY, VIR_ERR_SYSTEM_ERROR, -1, NULL, NULL, QEMU_LOG_HINT, FAILED },
-  { ANY, -1, -1, NULL, NULL, QEMU_LOG_HINT " and libvirt's log", FAILED },
+  { ANY, VIR_ERR_NO_DOMAIN, -1, FAILED, NULL, NULL,
+    "see 'virsh list --all' on the same connection for the domain names" },
+  { ANY, VIR_ERR_NO_CONNECT, -1, FAILED, NULL, NULL, CONNECTION_HINT },
+  { ANY, VIR_ERR_NO_SUPPORT, -1, FAILED, NULL, NULL, CONNECTION_HINT },
+  { ANY, VIR_ERR_AUTH_FAILED, -1, FAILED, NULL, NULL, AUTH_HINT },
+  { ANY, VIR_ERR_AUTH_CANCELLED, -1, FAILED, NULL, NULL, AUTH_HINT },
+  { ANY, VIR_ERR_AUTH_UNAVAILABLE, -1, FAILED, NULL, NULL, AUTH_HINT },
+  { ANY, VIR_ERR_OPERATION_INVALID, -1, FAILED, NULL, NULL, "check the domain's state with 'virsh domstate DOMAIN'" },
+  { ANY, VIR_ERR_OPERATION_TIMEOUT, -1, FAILED, NULL, NULL, "the domain or the daemon is busy; try again" },
+  { ANY, VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC, FAILED, NULL, NULL, CONNECTION_HINT },
+  { ANY, VIR_ERR_SYSTEM_ERROR, -1, FAILED, NULL, NULL, QEMU_LOG_HINT },
+  { ANY, -1, -1, FAILED, NULL, NULL, QEMU_LOG_HINT " and libvirt's log" },
 };
 
 static const hint_row *hint_for(const virError *err, vsc_virt_call call)

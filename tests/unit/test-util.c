@@ -1,9 +1,11 @@
 /* src/util pieces that stand on their own: SHA-1 (Proxmox's config digest)
- * against FIPS 180's vectors and the system's sha1sum; durations. */
+ * against FIPS 180's vectors and the system's sha1sum; durations; the
+ * string set. */
 #include "unit.h"
 #include "util/clock.h"
 #include "util/mem.h"
 #include "util/sha1.h"
+#include "util/strset.h"
 
 static void expect_sha1(const void *data, size_t len, const char *want)
 {
@@ -88,12 +90,39 @@ static void test_seconds_parse(void)
   CU_ASSERT_EQUAL(vsc_seconds_parse(NULL, true, 1, &(double){ 0 }), -1);
 }
 
+/* The set keeps every key through its growth, counts, and tells a key
+ * that is there from one that only hashes alike. */
+static void test_strset(void)
+{
+  vsc_strset set = { 0 };
+  char key[32];
+  for (int i = 0; i < 5000; i++) {
+    snprintf(key, sizeof(key), "k%d", i);
+    CU_ASSERT_TRUE(vsc_strset_add(&set, key));
+  }
+  CU_ASSERT_EQUAL(set.n, 5000);
+  for (int i = 0; i < 5000; i += 7) {
+    snprintf(key, sizeof(key), "k%d", i);
+    CU_ASSERT_FALSE(vsc_strset_add(&set, key));
+    CU_ASSERT_EQUAL(vsc_strset_count(&set, key), 2);
+  }
+  CU_ASSERT_EQUAL(vsc_strset_count(&set, "k1"), 1);
+  CU_ASSERT_EQUAL(vsc_strset_count(&set, "k5000"), 0);
+  CU_ASSERT_EQUAL(vsc_strset_count(&set, ""), 0);
+  CU_ASSERT_TRUE(vsc_strset_add(&set, ""));
+  CU_ASSERT_EQUAL(set.n, 5001);
+  vsc_strset_clear(&set);
+  CU_ASSERT_EQUAL(vsc_strset_count(&set, "k1"), 0);
+  CU_ASSERT_PTR_NULL(set.slots);
+}
+
 int main(void)
 {
   static const CU_TestInfo tests[] = {
     { "sha1 vectors", test_sha1_vectors },
     { "sha1 vs sha1sum", test_sha1_vs_sha1sum },
     { "seconds parse", test_seconds_parse },
+    { "string set", test_strset },
     CU_TEST_INFO_NULL,
   };
   return unit_run("util", tests);

@@ -1,0 +1,59 @@
+#include "strset.h"
+#include "mem.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* FNV-1a: short keys from the user's own spec or domain. */
+static size_t hash(const char *s)
+{
+  uint64_t h = 14695981039346656037ULL;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return (size_t)h;
+}
+
+static size_t find(const vsc_strset_entry *slots, size_t cap, const char *key)
+{
+  size_t i = hash(key) & (cap - 1);
+  while (slots[i].key && strcmp(slots[i].key, key) != 0)
+    i = (i + 1) & (cap - 1);
+  return i;
+}
+
+static void grow(vsc_strset *set)
+{
+  size_t cap = set->cap ? set->cap * 2 : 16;
+  vsc_strset_entry *slots = vsc_calloc(cap, sizeof(*slots));
+  for (size_t i = 0; i < set->cap; i++)
+    if (set->slots[i].key)
+      slots[find(slots, cap, set->slots[i].key)] = set->slots[i];
+  free(set->slots);
+  set->slots = slots;
+  set->cap = cap;
+}
+
+size_t vsc_strset_count(const vsc_strset *set, const char *key)
+{
+  return set->cap ? set->slots[find(set->slots, set->cap, key)].count : 0;
+}
+
+bool vsc_strset_add(vsc_strset *set, const char *key)
+{
+  if ((set->n + 1) * 2 > set->cap)
+    grow(set);
+  vsc_strset_entry *e = &set->slots[find(set->slots, set->cap, key)];
+  if (!e->key) {
+    e->key = vsc_strdup(key);
+    set->n++;
+  }
+  return ++e->count == 1;
+}
+
+void vsc_strset_clear(vsc_strset *set)
+{
+  for (size_t i = 0; i < set->cap; i++)
+    free(set->slots[i].key);
+  free(set->slots);
+  memset(set, 0, sizeof(*set));
+}
