@@ -11,6 +11,8 @@
 #include "model/rules.h"
 #include "util/buf.h"
 #include "util/mem.h"
+#include "util/str.h"
+#include "util/strset.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,6 +56,8 @@ typedef struct {
   plan *plans;
   size_t nplans;
   char *controller_id;
+  vsc_strset ids;              /* the ids given */
+  vsc_strset bases;            /* how often make_id was asked for each base */
   bool failed;
   char **argv;
   size_t argc;
@@ -346,17 +350,14 @@ static char *id_base(const vsc_chardev *dev, front_kind front)
 
 static bool id_taken(const builder *b, const char *id)
 {
-  if (b->controller_id && strcmp(b->controller_id, id) == 0)
-    return true;
-  for (size_t i = 0; i < b->nplans; i++)
-    if (b->plans[i].id && strcmp(b->plans[i].id, id) == 0)
-      return true;
-  return false;
+  return vsc_streq(b->controller_id, id) || vsc_strset_count(&b->ids, id) > 0;
 }
 
 /* prefix + base with every character QEMU refuses in an id replaced by
- * '_', then "-2", "-3", ... until it is unused. */
-static char *make_id(const builder *b, const char *base)
+ * '_', then "-2", "-3", ... until it is unused.  The search starts past
+ * the ids the earlier requests for the same base took (all taken), so
+ * that n devices of one base cost n, not n^2. */
+static char *make_id(builder *b, const char *base)
 {
   VSC_AUTOFREE(char) clean = vsc_strdup(base);
   char *id;
@@ -367,11 +368,15 @@ static char *make_id(const builder *b, const char *base)
     if (!ok)
       *p = '_';
   }
-  id = vsc_asprintf("%s%s", b->prefix, clean);
-  for (unsigned int n = 2; id_taken(b, id); n++) {
+  /* candidate 1 is the base itself, candidate n the base + "-n" */
+  for (size_t n = vsc_strset_count(&b->bases, clean) + 1;; n++) {
+    id = n == 1 ? vsc_asprintf("%s%s", b->prefix, clean) : vsc_asprintf("%s%s-%zu", b->prefix, clean, n);
+    if (!id_taken(b, id))
+      break;
     free(id);
-    id = vsc_asprintf("%s%s-%u", b->prefix, clean, n);
   }
+  vsc_strset_add(&b->bases, clean);
+  vsc_strset_add(&b->ids, id);
   return id;
 }
 
@@ -429,58 +434,86 @@ static unsigned int virtio_port_limit(const builder *b)
   return c->present && c->has_ports && c->ports > 0 ? c->ports : VSC_VIRTIO_SERIAL_DEFAULT_PORTS;
 }
 
-static const plan *nr_owner(const builder *b, unsigned int nr, const plan *except)
+static int by_nr(const void *x, const void *y)
 {
-  for (size_t i = 0; i < b->nplans; i++) {
-    const plan *p = &b->plans[i];
-    if (p != except && is_virtio_port(p->front) && p->has_nr && p->nr == nr)
-      return p;
+  const plan *p = *(const plan *const *)x, *q = *(const plan *const *)y;
+  if (p->nr != q->nr)
+    return p->nr < q->nr ? -1 : 1;
+  return p < q ? -1 : p > q;
+}
+
+/* For each virtio port given a number, the earlier port with the same
+ * number (or NULL): sorted by number, in n log n. */
+static const plan **earlier_holders(const builder *b)
+{
+  const plan **holder = vsc_calloc(b->nplans + 1, sizeof(*holder));
+  const plan **given = vsc_calloc(b->nplans + 1, sizeof(*given));
+  size_t n = 0;
+  for (size_t i = 0; i < b->nplans; i++)
+    if (is_virtio_port(b->plans[i].front) && b->plans[i].has_nr)
+      given[n++] = &b->plans[i];
+  qsort(given, n, sizeof(*given), by_nr);
+  for (size_t k = 1, first = 0; k < n; k++) {
+    if (given[k]->nr != given[first]->nr)
+      first = k;
+    else
+      holder[given[k] - b->plans] = given[first];
   }
-  return NULL;
+  free(given);
+  return holder;
 }
 
 static void place_virtio_ports(builder *b)
 {
   unsigned int limit = virtio_port_limit(b);
+  /* n ports leave a free number below n + 2: only those are tracked */
+  size_t ntracked = limit < b->nplans + 2 ? limit : b->nplans + 2;
+  bool *taken = vsc_calloc(ntracked, sizeof(*taken));
+  const plan **holder = earlier_holders(b);
 
   for (size_t i = 0; i < b->nplans; i++) {
     plan *p = &b->plans[i];
-    const plan *other;
     if (!is_virtio_port(p->front) || !p->has_nr)
       continue;
     if (p->nr >= limit) {
       dev_error(b, p->dev, "qemu-port", "use a lower port or raise the controller's ports",
                 "virtio-serial port %u is beyond the controller's %u ports", p->nr, limit);
-    } else if ((other = nr_owner(b, p->nr, p)) != NULL && other < p) {
-      VSC_AUTOFREE(char) them = vsc_chardev_describe(other->dev);
+    } else if (holder[i]) {
+      VSC_AUTOFREE(char) them = vsc_chardev_describe(holder[i]->dev);
       dev_error(b, p->dev, "qemu-port", "give each device its own port",
                 "virtio-serial port %u is already taken by %s", p->nr, them);
     }
+    if (p->nr < ntracked)
+      taken[p->nr] = true;
   }
   /* What libvirt and QEMU end up with: the first console on port 0,
-   * channels from 1, further consoles on the next free port. */
+   * channels from 1, further consoles on the next free port.  Ports are
+   * only taken, so the lowest free one never moves back. */
+  unsigned int next = 1;
   for (int pass = 0; pass < 3; pass++) {
+    front_kind want = pass == 1 ? FRONT_VIRTSERIALPORT : FRONT_VIRTCONSOLE;
     for (size_t i = 0; i < b->nplans; i++) {
       plan *p = &b->plans[i];
-      front_kind want = pass == 1 ? FRONT_VIRTSERIALPORT : FRONT_VIRTCONSOLE;
-      unsigned int nr = pass == 0 ? 0 : 1;
       if (p->front != want || p->has_nr)
         continue;
-      if (pass == 0 && nr_owner(b, 0, NULL))
+      if (pass == 0) {
+        if (!taken[0])
+          p->has_nr = taken[0] = true;  /* p->nr is 0 */
         break;
-      while (nr_owner(b, nr, NULL))
-        nr++;
-      if (nr >= limit) {
+      }
+      while (next < ntracked && taken[next])
+        next++;
+      if (next >= limit) {
         dev_error(b, p->dev, "qemu-port", "remove devices or raise the controller's ports",
                   "no free virtio-serial port: the controller has %u", limit);
         continue;
       }
-      p->has_nr = true;
-      p->nr = nr;
-      if (pass == 0)
-        break;
+      p->has_nr = taken[next] = true;
+      p->nr = next;
     }
   }
+  free(taken);
+  free(holder);
 }
 
 /* ISA serial and parallel ports: index = target port, below QEMU's
@@ -491,6 +524,9 @@ static void place_isa_ports(builder *b, front_kind front, unsigned int max, cons
 {
   size_t count = 0;
   bool counted = front == FRONT_ISA_PARALLEL;
+  const plan *holder[8] = { 0 };  /* the port at each index */
+
+  _Static_assert(VSC_ISA_SERIAL_MAX <= 8 && ISA_PARALLEL_MAX <= 8, "holder[] has a slot per index");
 
   for (size_t i = 0; i < b->nplans; i++) {
     plan *p = &b->plans[i];
@@ -513,14 +549,12 @@ static void place_isa_ports(builder *b, front_kind front, unsigned int max, cons
                 "%s port %u does not exist: QEMU has ports 0 to %u", what, p->index, max - 1);
       continue;
     }
-    for (size_t j = 0; counted && j < i; j++) {
-      const plan *q = &b->plans[j];
-      if (q->front == front && q->has_index && q->index == p->index) {
-        VSC_AUTOFREE(char) them = vsc_chardev_describe(q->dev);
-        dev_error(b, p->dev, "qemu-isa-index", "give each port its own number",
-                  "%s port %u is already taken by %s", what, p->index, them);
-        break;
-      }
+    if (counted && holder[p->index]) {
+      VSC_AUTOFREE(char) them = vsc_chardev_describe(holder[p->index]->dev);
+      dev_error(b, p->dev, "qemu-isa-index", "give each port its own number",
+                "%s port %u is already taken by %s", what, p->index, them);
+    } else if (counted) {
+      holder[p->index] = p;
     }
   }
 }
@@ -785,6 +819,8 @@ int vsc_qemu_build_argv(const vsc_devset *set, const vsc_qemu_opts *opts,
     free(b.plans[i].id);
   free(b.plans);
   free(b.controller_id);
+  vsc_strset_clear(&b.ids);
+  vsc_strset_clear(&b.bases);
   if (b.failed) {
     vsc_qemu_argv_free(b.argv, b.argc);
     return -1;
