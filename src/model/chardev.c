@@ -3,6 +3,7 @@
 
 #include "util/str.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,17 +270,18 @@ void vsc_devset_combine(vsc_devset *out, const vsc_devset *existing, const vsc_d
                         bool replacing, bool skip_compat_consoles)
 {
   bool *used = vsc_calloc(added->ndevs ? added->ndevs : 1, sizeof(*used));
+  vsc_index by_identity = { 0 };
+  for (size_t j = 0; replacing && j < added->ndevs; j++)
+    vsc_identity_index_add(&by_identity, added->devs[j], j);
   for (size_t i = 0; i < existing->ndevs; i++) {
     const vsc_chardev *dev = existing->devs[i];
     if (skip_compat_consoles && vsc_chardev_is_compat_console(dev))
       continue;
     /* Every existing device of an added one's identity goes; the added
      * one takes the place of the first. */
-    size_t j = 0;
-    while (replacing && j < added->ndevs && !vsc_chardev_same_identity(dev, added->devs[j]))
-      j++;
+    size_t j = replacing ? vsc_identity_index_first(&by_identity, dev, NULL) : SIZE_MAX;
     bool in_domain = true;
-    if (replacing && j < added->ndevs) {
+    if (j < added->ndevs) {
       if (used[j])
         continue;
       dev = added->devs[j];
@@ -297,6 +299,7 @@ void vsc_devset_combine(vsc_devset *out, const vsc_devset *existing, const vsc_d
     copy->origin.in_domain = false;
     vsc_devset_add(out, copy);
   }
+  vsc_index_clear(&by_identity);
   free(used);
 }
 
@@ -320,30 +323,73 @@ char *vsc_alias_user(const char *alias)
   return vsc_alias_is_user(alias) ? vsc_strdup(alias) : vsc_asprintf(VSC_USER_ALIAS_PREFIX "%s", alias);
 }
 
-bool vsc_chardev_same_identity(const vsc_chardev *a, const vsc_chardev *b)
+size_t vsc_chardev_identity_keys(const vsc_chardev *dev, char *keys[VSC_IDENTITY_KEYS])
 {
-  vsc_target_type ta = vsc_chardev_target_type(a), tb = vsc_chardev_target_type(b);
+  vsc_target_type tt = vsc_chardev_target_type(dev);
+  const char *kind = vsc_kind_to_string(dev->kind);
+  size_t n = 0;
 
-  if (a->alias && b->alias && vsc_streq(vsc_alias_bare(a->alias), vsc_alias_bare(b->alias)))
-    return true;
-  if (a->kind != b->kind)
-    return false;
-  switch (a->kind) {
+  if (dev->alias)
+    keys[n++] = vsc_asprintf("alias %s", vsc_alias_bare(dev->alias));
+  switch (dev->kind) {
   case VSC_KIND_CHANNEL:
-    if (ta != tb)
-      return false;
-    if (ta == VSC_TARGET_GUESTFWD)
-      return vsc_streq(a->target.address, b->target.address) && a->target.has_port &&
-             b->target.has_port && a->target.port == b->target.port;
-    return vsc_streq(a->target.name, b->target.name);
+    if (tt == VSC_TARGET_GUESTFWD) {
+      if (dev->target.address && dev->target.has_port)
+        keys[n++] = vsc_asprintf("guestfwd %u %s", dev->target.port, dev->target.address);
+    } else if (dev->target.name) {
+      keys[n++] = vsc_asprintf("channel %d %s", (int)tt, dev->target.name);
+    }
+    break;
   case VSC_KIND_CONSOLE:
   case VSC_KIND_SERIAL:
   case VSC_KIND_PARALLEL:
-    return a->has_target && b->has_target && a->target.has_port && b->target.has_port &&
-           a->target.port == b->target.port &&
-           (a->kind != VSC_KIND_CONSOLE || ta == tb);
+    if (dev->has_target && dev->target.has_port)
+      keys[n++] = dev->kind == VSC_KIND_CONSOLE ? vsc_asprintf("%s %u %d", kind, dev->target.port, (int)tt)
+                                                : vsc_asprintf("%s %u", kind, dev->target.port);
+    break;
   case VSC_KIND_LAST:
     break;
   }
-  return false;
+  return n;
+}
+
+static void free_keys(char **keys, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free(keys[i]);
+}
+
+bool vsc_chardev_same_identity(const vsc_chardev *a, const vsc_chardev *b)
+{
+  char *ka[VSC_IDENTITY_KEYS], *kb[VSC_IDENTITY_KEYS];
+  size_t na = vsc_chardev_identity_keys(a, ka), nb = vsc_chardev_identity_keys(b, kb);
+  bool same = false;
+  for (size_t i = 0; i < na && !same; i++)
+    for (size_t j = 0; j < nb && !same; j++)
+      same = strcmp(ka[i], kb[j]) == 0;
+  free_keys(ka, na);
+  free_keys(kb, nb);
+  return same;
+}
+
+void vsc_identity_index_add(vsc_index *ix, const vsc_chardev *dev, size_t item)
+{
+  char *keys[VSC_IDENTITY_KEYS];
+  size_t n = vsc_chardev_identity_keys(dev, keys);
+  for (size_t i = 0; i < n; i++)
+    vsc_index_add(ix, keys[i], item);
+  free_keys(keys, n);
+}
+
+size_t vsc_identity_index_first(vsc_index *ix, const vsc_chardev *dev, const bool *skip)
+{
+  char *keys[VSC_IDENTITY_KEYS];
+  size_t n = vsc_chardev_identity_keys(dev, keys), first = SIZE_MAX;
+  for (size_t i = 0; i < n; i++) {
+    size_t item = vsc_index_first(ix, keys[i], skip);
+    if (item < first)
+      first = item;
+  }
+  free_keys(keys, n);
+  return first;
 }

@@ -11,6 +11,7 @@
 
 #include "util/enum.h"
 #include "util/mem.h"
+#include "util/strset.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -272,6 +273,17 @@ bool vsc_chardev_same_source(const vsc_chardev *a, const vsc_chardev *b);
  * kind and target port for serial/console/parallel.  Shared by --into,
  * remove, list and apply. */
 bool vsc_chardev_same_identity(const vsc_chardev *a, const vsc_chardev *b);
+
+/* The same as keys: two devices have the same identity when they share
+ * one of these strings.  Sets keys[0..n) (free them) and returns n. */
+#define VSC_IDENTITY_KEYS 2
+size_t vsc_chardev_identity_keys(const vsc_chardev *dev, char *keys[VSC_IDENTITY_KEYS]);
+
+/* Devices by identity, so that matching n devices against m costs n + m:
+ * list dev as item, and find the first item (in the order listed, not
+ * marked in skip) with dev's identity, or SIZE_MAX (vsc_index_first). */
+void vsc_identity_index_add(vsc_index *ix, const vsc_chardev *dev, size_t item);
+size_t vsc_identity_index_first(vsc_index *ix, const vsc_chardev *dev, const bool *skip);
 
 /* A console with a serial target: libvirt's second view of the first
  * serial port, not a device of its own (it goes with the serial). */

@@ -446,13 +446,13 @@ static int by_nr(const void *x, const void *y)
  * number (or NULL): sorted by number, in n log n. */
 static const plan **earlier_holders(const builder *b)
 {
-  const plan **holder = vsc_calloc(b->nplans + 1, sizeof(*holder));
-  const plan **given = vsc_calloc(b->nplans + 1, sizeof(*given));
+  const plan **holder = vsc_calloc(b->nplans + 1, sizeof(*holder)); // NOLINT(bugprone-sizeof-expression)
+  const plan **given = vsc_calloc(b->nplans + 1, sizeof(*given));   // NOLINT(bugprone-sizeof-expression)
   size_t n = 0;
   for (size_t i = 0; i < b->nplans; i++)
     if (is_virtio_port(b->plans[i].front) && b->plans[i].has_nr)
       given[n++] = &b->plans[i];
-  qsort(given, n, sizeof(*given), by_nr);
+  qsort(given, n, sizeof(*given), by_nr); // NOLINT(bugprone-sizeof-expression)
   for (size_t k = 1, first = 0; k < n; k++) {
     if (given[k]->nr != given[first]->nr)
       first = k;

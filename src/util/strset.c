@@ -2,6 +2,7 @@
 #include "mem.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* FNV-1a: short keys from the user's own spec or domain. */
@@ -33,9 +34,16 @@ static void grow(vsc_strset *set)
   set->cap = cap;
 }
 
+vsc_strset_entry *vsc_strset_find(const vsc_strset *set, const char *key)
+{
+  vsc_strset_entry *e = set->cap ? &set->slots[find(set->slots, set->cap, key)] : NULL;
+  return e && e->key ? e : NULL;
+}
+
 size_t vsc_strset_count(const vsc_strset *set, const char *key)
 {
-  return set->cap ? set->slots[find(set->slots, set->cap, key)].count : 0;
+  const vsc_strset_entry *e = vsc_strset_find(set, key);
+  return e ? e->count : 0;
 }
 
 bool vsc_strset_add(vsc_strset *set, const char *key)
@@ -56,4 +64,42 @@ void vsc_strset_clear(vsc_strset *set)
     free(set->slots[i].key);
   free(set->slots);
   memset(set, 0, sizeof(*set));
+}
+
+void vsc_index_add(vsc_index *ix, const char *key, size_t item)
+{
+  if (vsc_strset_add(&ix->lists, key)) {
+    vsc_strset_find(&ix->lists, key)->value = ix->nlists;
+    struct vsc_index_list *l = vsc_append(&ix->heads, &ix->nlists, sizeof(*l));
+    l->head = l->tail = SIZE_MAX;
+  }
+  struct vsc_index_list *l = &ix->heads[vsc_strset_find(&ix->lists, key)->value];
+  size_t at = ix->npostings;
+  struct vsc_index_posting *p = vsc_append(&ix->postings, &ix->npostings, sizeof(*p));
+  p->item = item;
+  p->next = SIZE_MAX;
+  if (l->tail == SIZE_MAX)
+    l->head = at;
+  else
+    ix->postings[l->tail].next = at;
+  l->tail = at;
+}
+
+size_t vsc_index_first(vsc_index *ix, const char *key, const bool *skip)
+{
+  const vsc_strset_entry *e = vsc_strset_find(&ix->lists, key);
+  if (!e)
+    return SIZE_MAX;
+  struct vsc_index_list *l = &ix->heads[e->value];
+  while (l->head != SIZE_MAX && skip && skip[ix->postings[l->head].item])
+    l->head = ix->postings[l->head].next;
+  return l->head == SIZE_MAX ? SIZE_MAX : ix->postings[l->head].item;
+}
+
+void vsc_index_clear(vsc_index *ix)
+{
+  vsc_strset_clear(&ix->lists);
+  free(ix->heads);
+  free(ix->postings);
+  memset(ix, 0, sizeof(*ix));
 }

@@ -519,7 +519,7 @@ static bool validate_sliced(xmlRelaxNGPtr grammar, xmlDocPtr doc, xmlNodePtr dev
     return validate(grammar, doc, errs);
 
   vsc_strset names = { 0 };
-  xmlNodePtr *all = vsc_calloc(nall, sizeof(*all));
+  xmlNodePtr *all = vsc_calloc(nall, sizeof(xmlNodePtr));
   bool *kept = vsc_calloc(nall, sizeof(*kept));
   slicer s = { .grammar = grammar, .doc = doc, .devices = devices, .errs = errs,
                .slice = vsc_calloc(2 * SLICE + 2, sizeof(xmlNodePtr)),

@@ -4,6 +4,7 @@
 #include "xml/xml.h"
 
 #include <libvirt/virterror.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,18 +89,53 @@ static int read_definition(vsc_virt_domain *d, bool inactive, vsc_devset *set,
 }
 
 /* The same device in both definitions: a user alias survives in the
- * persistent one; otherwise the target decides. */
-static bool same_device(const vsc_chardev *live, const vsc_chardev *config)
+ * persistent one; otherwise the target decides.  As keys: a live device
+ * with an alias is its config device of the same kind and alias, or (an
+ * alias libvirt chose, which the config lacks) of its place without
+ * alias; one without alias is the config device of its place. */
+enum { KEY_ALIAS, KEY_PLACE_ANY, KEY_PLACE_NO_ALIAS };
+
+/* The key of family for dev, or NULL (free it). */
+static char *match_key(const vsc_chardev *dev, int family)
 {
-  if (live->kind != config->kind)
-    return false;
-  if (live->alias && config->alias)
-    return strcmp(live->alias, config->alias) == 0;
-  if (vsc_alias_is_user(live->alias))
-    return false;  /* a user alias the config lacks: another device */
-  vsc_chardev a = *live, b = *config;
-  a.alias = b.alias = NULL;
-  return vsc_chardev_same_identity(&a, &b);
+  if (family == KEY_ALIAS)
+    return dev->alias ? vsc_asprintf("alias %s %s", vsc_kind_to_string(dev->kind), dev->alias) : NULL;
+  vsc_chardev bare = *dev;
+  char *keys[VSC_IDENTITY_KEYS], *key = NULL;
+  bare.alias = NULL;
+  if (vsc_chardev_identity_keys(&bare, keys) == 1) {
+    key = vsc_asprintf("%d %s", family, keys[0]);
+    free(keys[0]);
+  }
+  return key;
+}
+
+static void index_config(vsc_index *ix, const vsc_chardev *config, size_t item)
+{
+  for (int family = KEY_ALIAS; family <= KEY_PLACE_NO_ALIAS; family++) {
+    if (family == KEY_PLACE_NO_ALIAS && config->alias)
+      continue;
+    VSC_AUTOFREE(char) key = match_key(config, family);
+    if (key)
+      vsc_index_add(ix, key, item);
+  }
+}
+
+static size_t find_config(vsc_index *ix, const vsc_chardev *live, const bool *used)
+{
+  int families[2] = { KEY_PLACE_ANY, -1 };
+  size_t first = SIZE_MAX;
+  if (live->alias) {
+    families[0] = KEY_ALIAS;
+    families[1] = vsc_alias_is_user(live->alias) ? -1 : KEY_PLACE_NO_ALIAS;
+  }
+  for (int i = 0; i < 2 && families[i] >= 0; i++) {
+    VSC_AUTOFREE(char) key = match_key(live, families[i]);
+    size_t item = key ? vsc_index_first(ix, key, used) : SIZE_MAX;
+    if (item < first)
+      first = item;
+  }
+  return first;
 }
 
 int vsc_virt_state_read(vsc_virt_domain *d, vsc_virt_state *st, vsc_diags *diags)
@@ -117,16 +153,19 @@ int vsc_virt_state_read(vsc_virt_domain *d, vsc_virt_state *st, vsc_diags *diags
   }
 
   bool *used = vsc_calloc(st->config.ndevs + 1, sizeof(bool));
+  vsc_index configs = { 0 };
+  for (size_t j = 0; j < st->config.ndevs; j++)
+    index_config(&configs, st->config.devs[j], j);
   for (size_t i = 0; i < st->live.ndevs; i++) {
     vsc_virt_dev *e = vsc_append(&st->devs, &st->ndevs, sizeof(*e));
     e->live = st->live.devs[i];
-    for (size_t j = 0; j < st->config.ndevs && !e->config; j++) {
-      if (!used[j] && same_device(e->live, st->config.devs[j])) {
-        used[j] = true;
-        e->config = st->config.devs[j];
-      }
+    size_t j = find_config(&configs, e->live, used);
+    if (j < st->config.ndevs) {
+      used[j] = true;
+      e->config = st->config.devs[j];
     }
   }
+  vsc_index_clear(&configs);
   for (size_t j = 0; j < st->config.ndevs; j++) {
     if (used[j])
       continue;

@@ -119,20 +119,16 @@ bool vsc_virt_dev_matches(const vsc_chardev *want, const vsc_chardev *have, char
   return same;
 }
 
-static const vsc_virt_dev *find_entry(const vsc_virt_state *st, const vsc_chardev *want,
-                                      bool *taken)
+/* The first device of the domain, not taken yet, of want's identity in
+ * its live or its persistent definition; taken then. */
+static const vsc_virt_dev *find_entry(const vsc_virt_state *st, vsc_index *by_identity,
+                                      const vsc_chardev *want, bool *taken)
 {
-  for (size_t i = 0; i < st->ndevs; i++) {
-    const vsc_virt_dev *e = &st->devs[i];
-    if (taken[i])
-      continue;
-    if ((e->live && vsc_chardev_same_identity(want, e->live)) ||
-        (e->config && vsc_chardev_same_identity(want, e->config))) {
-      taken[i] = true;
-      return e;
-    }
-  }
-  return NULL;
+  size_t i = vsc_identity_index_first(by_identity, want, taken);
+  if (i >= st->ndevs)
+    return NULL;
+  taken[i] = true;
+  return &st->devs[i];
 }
 
 static vsc_plan_item *add_item(vsc_plan *plan, vsc_plan_action action, const vsc_chardev *want,
@@ -162,13 +158,20 @@ int vsc_virt_plan(const vsc_virt_state *st, const vsc_devset *set, bool live, bo
                   bool prune, vsc_plan *plan, vsc_diags *diags)
 {
   bool *taken = vsc_calloc(st->ndevs + 1, sizeof(bool));
+  vsc_index by_identity = { 0 };
 
+  for (size_t i = 0; i < st->ndevs; i++) {
+    if (st->devs[i].live)
+      vsc_identity_index_add(&by_identity, st->devs[i].live, i);
+    if (st->devs[i].config)
+      vsc_identity_index_add(&by_identity, st->devs[i].config, i);
+  }
   memset(plan, 0, sizeof(*plan));
   plan->live = live;
   plan->config = config;
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *want = set->devs[i];
-    const vsc_virt_dev *e = find_entry(st, want, taken);
+    const vsc_virt_dev *e = find_entry(st, &by_identity, want, taken);
     char *why_live = NULL, *why_config = NULL;
     int on_live = live ? needs(want, e ? e->live : NULL, &why_live) : -1;
     int on_config = config ? needs(want, e ? e->config : NULL, &why_config) : -1;
@@ -200,6 +203,7 @@ int vsc_virt_plan(const vsc_virt_state *st, const vsc_devset *set, bool live, bo
       add_item(plan, VSC_PLAN_REMOVE, NULL, e, on_live, on_config, NULL);
     }
   }
+  vsc_index_clear(&by_identity);
   free(taken);
   (void)diags;
   return 0;

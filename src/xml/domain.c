@@ -232,45 +232,84 @@ static void indent_subtree(xmlNodePtr node, const char *indent)
   xmlAddChild(node, xmlNewText(BAD_CAST indent));
 }
 
-static void insert_device(xmlNodePtr devices, xmlNodePtr node)
-{
-  int my_order = order_of((const char *)node->name);
-  xmlNodePtr after = NULL, before = NULL;
-  VSC_AUTOFREE(char) indent = child_indent(devices);
+#define N_ORDER VSC_N_ELEMENTS(device_order)
 
-  indent_subtree(node, indent);
-  for (xmlNodePtr c = devices->children; c; c = c->next) {
-    if (c->type != XML_ELEMENT_NODE)
-      continue;
-    int o = order_of((const char *)c->name);
-    if (o >= 0 && o <= my_order)
-      after = c;
-    else if (!before && !after)
-      before = c;
+/* Where new devices go in <devices>: after the last element of their
+ * kind or an earlier one in libvirt's order, else before the first
+ * element.  last_le[o] is the last element (in document order) of an
+ * order up to o, kept up to date as devices go in, so that placing n
+ * devices costs n, not n times the children. */
+typedef struct {
+  xmlNodePtr devices;
+  char *indent;
+  xmlNodePtr last_le[N_ORDER];
+} placer;
+
+static void placer_scan(placer *pl)
+{
+  memset(pl->last_le, 0, sizeof(pl->last_le));
+  for (xmlNodePtr c = pl->devices->children; c; c = c->next) {
+    int q = c->type == XML_ELEMENT_NODE ? order_of((const char *)c->name) : -1;
+    for (size_t o = q < 0 ? N_ORDER : (size_t)q; o < N_ORDER; o++)
+      pl->last_le[o] = c;
   }
+}
+
+static void placer_init(placer *pl, xmlNodePtr devices)
+{
+  pl->devices = devices;
+  pl->indent = child_indent(devices);
+  placer_scan(pl);
+}
+
+static void placer_clear(placer *pl)
+{
+  free(pl->indent);
+}
+
+static void insert_device(placer *pl, xmlNodePtr node)
+{
+  int k = order_of((const char *)node->name);
+  xmlNodePtr after = k >= 0 ? pl->last_le[k] : NULL, before = pl->devices->children;
+
+  while (before && before->type != XML_ELEMENT_NODE)
+    before = before->next;
+  indent_subtree(node, pl->indent);
   if (after) {
-    xmlNodePtr ws = xmlNewText(BAD_CAST indent);
+    xmlNodePtr ws = xmlNewText(BAD_CAST pl->indent);
     xmlAddNextSibling(after, ws);
     xmlAddNextSibling(ws, node);
   } else if (before) {
-    xmlNodePtr ws = xmlNewText(BAD_CAST indent);
+    xmlNodePtr ws = xmlNewText(BAD_CAST pl->indent);
     xmlAddPrevSibling(before, node);
     xmlAddPrevSibling(before, ws);
   } else {
     /* An empty <devices/>: indent relative to the closing tag. */
-    xmlAddChild(devices, xmlNewText(BAD_CAST "\n    "));
-    xmlAddChild(devices, node);
-    xmlAddChild(devices, xmlNewText(BAD_CAST "\n  "));
+    xmlAddChild(pl->devices, xmlNewText(BAD_CAST "\n    "));
+    xmlAddChild(pl->devices, node);
+    xmlAddChild(pl->devices, xmlNewText(BAD_CAST "\n  "));
   }
+  /* node directly follows after (or leads): it is the last of every
+   * order from k on whose last was after (or that had none) */
+  for (size_t o = k >= 0 ? (size_t)k : N_ORDER; o < N_ORDER; o++)
+    if (pl->last_le[o] == after)
+      pl->last_le[o] = node;
 }
 
 /* Put fresh where old was, indented like its siblings. */
-static void replace_device(xmlNodePtr devices, xmlNodePtr old, xmlNodePtr fresh)
+static void replace_device(placer *pl, xmlNodePtr old, xmlNodePtr fresh)
 {
-  VSC_AUTOFREE(char) indent = child_indent(devices);
-  indent_subtree(fresh, indent);
+  bool same_order = order_of((const char *)old->name) == order_of((const char *)fresh->name);
+  indent_subtree(fresh, pl->indent);
   xmlReplaceNode(old, fresh);
   xmlFreeNode(old);
+  if (!same_order) {
+    placer_scan(pl);  /* an alias matched across kinds: rare */
+    return;
+  }
+  for (size_t o = 0; o < N_ORDER; o++)
+    if (pl->last_le[o] == old)
+      pl->last_le[o] = fresh;
 }
 
 static bool set_needs_virtio_serial(const vsc_devset *set)
@@ -300,27 +339,44 @@ int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *d
     xmlAddChild(domain, xmlNewText(BAD_CAST "\n"));
   }
 
+  /* The chardevs of the domain by identity: items are placements, a
+   * replaced one dead, so that each device is parsed once. */
+  placer pl;
+  placer_init(&pl, devices);
+  xmlNodePtr *placed = NULL;
+  bool *dead = NULL;
+  size_t nplaced = 0, ndead = 0;
+  vsc_index by_identity = { 0 };
+  for (xmlNodePtr c = devices->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE || !vsc_xml_is_chardev_name((const char *)c->name, NULL))
+      continue;
+    vsc_diags ignored = { 0 };
+    vsc_chardev *existing = vsc_xml_parse_chardev(c, NULL, &ignored);
+    vsc_diags_clear(&ignored);
+    if (existing)
+      vsc_identity_index_add(&by_identity, existing, nplaced);
+    vsc_chardev_free(existing);
+    *(xmlNodePtr *)vsc_append(&placed, &nplaced, sizeof(xmlNodePtr)) = c;
+    vsc_append(&dead, &ndead, sizeof(*dead));
+  }
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *dev = set->devs[i];
     xmlNodePtr fresh = vsc_xml_format_chardev(doc, dev);
-    xmlNodePtr match = NULL;
+    size_t match = vsc_identity_index_first(&by_identity, dev, dead);
 
-    for (xmlNodePtr c = devices->children; c && !match; c = c->next) {
-      if (c->type != XML_ELEMENT_NODE || !vsc_xml_is_chardev_name((const char *)c->name, NULL))
-        continue;
-      vsc_diags ignored = { 0 };
-      vsc_chardev *existing = vsc_xml_parse_chardev(c, NULL, &ignored);
-      vsc_diags_clear(&ignored);
-      if (existing && vsc_chardev_same_identity(existing, dev))
-        match = c;
-      vsc_chardev_free(existing);
-    }
-    if (match) {
-      replace_device(devices, match, fresh);
+    if (match < nplaced) {
+      replace_device(&pl, placed[match], fresh);
+      dead[match] = true;
     } else {
-      insert_device(devices, fresh);
+      insert_device(&pl, fresh);
     }
+    vsc_identity_index_add(&by_identity, dev, nplaced);
+    *(xmlNodePtr *)vsc_append(&placed, &nplaced, sizeof(xmlNodePtr)) = fresh;
+    vsc_append(&dead, &ndead, sizeof(*dead));
   }
+  vsc_index_clear(&by_identity);
+  free(placed);
+  free(dead);
 
   /* The controller: update the one with the same index, or add one when
    * the spec asks for it or virtio devices need it. */
@@ -339,13 +395,14 @@ int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *d
   if (set->controller.present) {
     xmlNodePtr fresh = vsc_xml_format_controller(doc, &set->controller);
     if (ctl_node) {
-      replace_device(devices, ctl_node, fresh);
+      replace_device(&pl, ctl_node, fresh);
     } else {
-      insert_device(devices, fresh);
+      insert_device(&pl, fresh);
     }
   } else if (!any_ctl && set_needs_virtio_serial(set)) {
     vsc_controller def = { .present = true, .has_index = true, .index = 0 };
-    insert_device(devices, vsc_xml_format_controller(doc, &def));
+    insert_device(&pl, vsc_xml_format_controller(doc, &def));
   }
+  placer_clear(&pl);
   return 0;
 }
