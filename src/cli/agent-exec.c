@@ -25,7 +25,7 @@ int agent_exec_option(agent_call *call, int opt, const char *arg)
   switch (opt) {
   case OPT_TIMEOUT:
     if (agent_parse_seconds(arg, true, &call->exec.timeout_ms) < 0)
-      return vsc_cli_usage_error("agent", "invalid exec timeout '%s': give seconds, 0 for no limit",
+      return vsc_cli_usage_error("agent", "invalid exec timeout '%s': give seconds up to 604800 (a week), 0 for no limit",
                                  arg);
     return 0;
   case OPT_STDIN:

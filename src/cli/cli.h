@@ -132,6 +132,10 @@ int vsc_cli_run_libvirt(vsc_cli *cli);
 
 /* Print the diagnostics to stderr and return the exit code they mean. */
 int vsc_cli_report(vsc_cli *cli, vsc_diags *diags);
+/* The same at the end of a command that says only whether it failed
+ * (rc VSC_EXIT_FAILURE): its exit code is then the one its errors' class
+ * means (an unreadable file 2, libvirt 3).  Other codes stay. */
+int vsc_cli_finish(vsc_cli *cli, vsc_diags *diags, int rc);
 /* "vschan: error: ..." for a usage problem; returns VSC_EXIT_USAGE. */
 int vsc_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The usage error for getopt_long's '?': names the option and says whether

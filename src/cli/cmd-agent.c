@@ -293,7 +293,7 @@ int cmd_agent(vsc_cli *cli, int argc, char **argv)
       break;
     case OPT_TIMEOUT:
       if (agent_parse_seconds(optarg, false, &so.timeout_ms) < 0)
-        a.rc = vsc_cli_usage_error("agent", "invalid timeout '%s': give seconds greater than 0", optarg);
+        a.rc = vsc_cli_usage_error("agent", "invalid timeout '%s': give seconds greater than 0, at most 604800 (a week)", optarg);
       break;
     case OPT_MAX_REPLY:
       if (parse_size(optarg, &so.max_reply) < 0)

@@ -271,8 +271,8 @@ int cmd_connect(vsc_cli *cli, int argc, char **argv)
       break;
     case OPT_DRAIN:
       if (parse_drain(optarg, &po.drain_timeout) < 0)
-        a.rc = vsc_cli_usage_error("connect", "invalid drain timeout '%s': give seconds (0 or "
-                                   "more) or 'forever'", optarg);
+        a.rc = vsc_cli_usage_error("connect", "invalid drain timeout '%s': give seconds from 0 to 86400 "
+                                   "(a day), or 'forever'", optarg);
       break;
     case OPT_HALF_CLOSE:
       po.half_close = true;

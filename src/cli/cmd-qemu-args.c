@@ -118,7 +118,7 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
   }
 
 report:
-  vsc_cli_report(cli, &diags);
+  rc = vsc_cli_finish(cli, &diags, rc);
   if (args)
     vsc_qemu_argv_free(args, nargs);
   vsc_devset_clear(&set);

@@ -262,7 +262,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
   print_change(cli, &eopts, old_text, new_text);
 
 report:
-  vsc_cli_report(cli, &diags);
+  rc = vsc_cli_finish(cli, &diags, rc);
   free(args);
   free(old_text);
   free(new_text);

@@ -104,7 +104,7 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
     rc = VSC_EXIT_USAGE;
 
 report:
-  vsc_cli_report(cli, &diags);
+  rc = vsc_cli_finish(cli, &diags, rc);
   if (doc)
     xmlFreeDoc(doc);
   vsc_devset_clear(&set);

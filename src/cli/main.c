@@ -125,7 +125,7 @@ void vsc_cli_print_json(json_t *doc, size_t flags)
 int vsc_cli_parse_timeout(const char *arg, const char *cmd, double *out)
 {
   if (vsc_seconds_parse(arg, false, 86400, out) < 0) {
-    vsc_cli_usage_error(cmd, "--timeout takes a number of seconds greater than 0, not '%s'", arg);
+    vsc_cli_usage_error(cmd, "--timeout takes a number of seconds greater than 0, at most 86400 (a day), not '%s'", arg);
     return -1;
   }
   return 0;
@@ -146,6 +146,12 @@ int vsc_cli_report(vsc_cli *cli, vsc_diags *diags)
     vsc_diags_print(diags, stderr, cli->color_stderr);
   }
   return rc;
+}
+
+int vsc_cli_finish(vsc_cli *cli, vsc_diags *diags, int rc)
+{
+  int by_class = vsc_cli_report(cli, diags);
+  return rc == VSC_EXIT_FAILURE && by_class != VSC_EXIT_OK ? by_class : rc;
 }
 
 static bool want_color(int fd)

@@ -230,11 +230,11 @@ int vsc_pve_edit(const vsc_pve_edit_opts *opts, vsc_pve_edit_fn fn, void *opaque
 
   /* Read under the lock: what we change is what is there now. */
   if (stat(path, &st) < 0) {
-    vsc_error(diags, &loc, "pve-conf",
-              errno == ENOENT ? "check the VMID, run on the node that owns the VM, or give "
-                                "the config path"
-                              : NULL,
-              "cannot read the config of VM %u '%s': %s", opts->vmid, path, strerror(errno));
+    vsc_error_io(diags, &loc, "io",
+                 errno == ENOENT ? "check the VMID, run on the node that owns the VM, or give "
+                                   "the config path"
+                                 : NULL,
+                 "cannot read the config of VM %u '%s': %s", opts->vmid, path, strerror(errno));
     goto out;
   }
   /* The rename below would put a file where a device or FIFO was. */

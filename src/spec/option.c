@@ -3,6 +3,7 @@
 #include "model/backend.h"
 
 #include "util/buf.h"
+#include "util/strset.h"
 #include "util/text.h"
 
 #include <stdarg.h>
@@ -16,6 +17,8 @@ typedef struct {
   vsc_diags *diags;
   int errors;
   bool bind_keys; /* bind_host or bind_service given: only udp has them */
+  char *setting;  /* what the last key sets, by its first name: a key, or a
+                   * synonym of one, given twice is an error */
 } parser;
 
 static void __attribute__((format(printf, 3, 4)))
@@ -147,9 +150,14 @@ static vsc_seclabel *seclabel(vsc_source *src)
   return &src->seclabels[0];
 }
 
-static bool key_is(const char *key, const char *a, const char *b)
+/* key is a or its synonym b; p->setting becomes a. */
+static bool key_is(parser *p, const char *key, const char *a, const char *b)
 {
-  return !strcmp(key, a) || (b && !strcmp(key, b));
+  if (strcmp(key, a) != 0 && (!b || strcmp(key, b) != 0))
+    return false;
+  free(p->setting);
+  p->setting = vsc_strdup(a);
+  return true;
 }
 
 /* The source field key names: source.NAME or source.ELEMENT.NAME, and
@@ -228,7 +236,7 @@ static void apply(parser *p, vsc_chardev *dev, const char *key, const char *v)
   const vsc_source_field *field;
   int e;
 
-  if (key_is(key, "type", NULL)) {
+  if (key_is(p, key, "type", NULL)) {
     if ((e = vsc_backend_from_string(v)) < 0) {
       VSC_AUTOFREE(char) hint = vsc_asprintf("use %s", vsc_backend_qemu_names());
       fail(p, hint, "unknown backend type '%s'", v);
@@ -236,32 +244,35 @@ static void apply(parser *p, vsc_chardev *dev, const char *key, const char *v)
       dev->backend = (vsc_backend)e;
       dev->has_backend = true;
     }
-  } else if (key_is(key, "host", "source.host")) {
+  } else if (key_is(p, key, "host", "source.host")) {
     set_host(main_source(dev), v);
-  } else if (key_is(key, "bind_host", "source.bind_host")) {
+  } else if (key_is(p, key, "bind_host", "source.bind_host")) {
     set_host(bind_source(dev), v);
     p->bind_keys = true;
-  } else if (key_is(key, "bind_service", "source.bind_service")) {
+  } else if (key_is(p, key, "bind_service", "source.bind_service")) {
     set_str(&bind_source(dev)->service, v);
     p->bind_keys = true;
   } else if ((field = source_field(key))) {
+    free(p->setting);
+    p->setting = field->element ? vsc_asprintf("source.%s.%s", field->element, field->name)
+                                : vsc_asprintf("source.%s", field->name);
     apply_source_field(p, dev, key, field, v);
-  } else if (key_is(key, "source.seclabel.model", NULL)) {
+  } else if (key_is(p, key, "source.seclabel.model", NULL)) {
     set_str(&seclabel(main_source(dev))->model, v);
-  } else if (key_is(key, "source.seclabel.relabel", NULL)) {
+  } else if (key_is(p, key, "source.seclabel.relabel", NULL)) {
     parse_bool(p, key, v, &seclabel(main_source(dev))->relabel);
-  } else if (key_is(key, "source.seclabel.label", NULL)) {
+  } else if (key_is(p, key, "source.seclabel.label", NULL)) {
     set_str(&seclabel(main_source(dev))->label, v);
-  } else if (key_is(key, "name", "target.name") || key_is(key, "target_name", NULL)) {
+  } else if (key_is(p, key, "name", "target.name") || key_is(p, key, "target_name", NULL)) {
     dev->has_target = true;
     set_str(&dev->target.name, v);
-  } else if (key_is(key, "target_type", "target.type")) {
+  } else if (key_is(p, key, "target_type", "target.type")) {
     dev->has_target = true;
     if ((e = vsc_target_type_from_string(v)) < 0)
       fail(p, "see vschan-spec(5) for the target types", "unknown target type '%s'", v);
     else
       dev->target.type = (vsc_target_type)e;
-  } else if (key_is(key, "target_address", "target.address")) {
+  } else if (key_is(p, key, "target_address", "target.address")) {
     char *host = NULL, *port = NULL;
     dev->has_target = true;
     split_host(v, &host, &port);
@@ -270,29 +281,31 @@ static void apply(parser *p, vsc_chardev *dev, const char *key, const char *v)
     if (port && parse_uint(p, key, port, 65535, &dev->target.port))
       dev->target.has_port = true;
     free(port);
-  } else if (key_is(key, "target_port", "target.port")) {
+  } else if (key_is(p, key, "target_port", "target.port")) {
     dev->has_target = true;
     if (parse_uint(p, key, v, 65535, &dev->target.port))
       dev->target.has_port = true;
-  } else if (key_is(key, "target.model.name", "target_model_name")) {
+  } else if (key_is(p, key, "target.model.name", "target_model_name")) {
     dev->has_target = true;
     if ((e = vsc_serial_model_from_string(v)) < 0)
       fail(p, "see vschan-spec(5) for the models", "unknown target model '%s'", v);
     else
       dev->target.model = (vsc_serial_model)e;
-  } else if (key_is(key, "protocol", "protocol.type")) {
+  } else if (key_is(p, key, "protocol", "protocol.type")) {
     if ((e = vsc_protocol_from_string(v)) < 0)
       fail(p, "use raw or telnet", "unknown protocol '%s'", v);
     else
       dev->protocol = (vsc_protocol)e;
-  } else if (key_is(key, "log.file", "log_file")) {
+  } else if (key_is(p, key, "log.file", "log_file")) {
     set_str(&dev->log_file, v);
-  } else if (key_is(key, "log.append", "log_append")) {
+  } else if (key_is(p, key, "log.append", "log_append")) {
     parse_bool(p, key, v, &dev->log_append);
-  } else if (key_is(key, "alias", "alias.name")) {
+  } else if (key_is(p, key, "alias", "alias.name")) {
     free(dev->alias);
     dev->alias = vsc_alias_user(v);
   } else if (strncmp(key, "address.", 8) == 0 && key[8]) {
+    free(p->setting);
+    p->setting = vsc_strdup(key);
     if (!strcmp(key, "address.type"))
       set_str(&dev->address.type, v);
     else if (!vsc_text_is_name(key + 8))   /* it becomes an XML attribute name */
@@ -360,9 +373,15 @@ int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
               "the option %s", why);
     return -1;
   }
+  if (!*text) {
+    vsc_error(diags, &loc, "option-syntax", "give the backend first, e.g. pty, or unix,path=/run/x.sock",
+              "the option is empty");
+    return -1;
+  }
   size_t n;
   char **items = split(text, &n);
   VSC_AUTOPTR(vsc_chardev) dev = vsc_chardev_new(kind);
+  vsc_strset given = { 0 };
 
   dev->origin.file = vsc_strdup(option);
   for (size_t i = 0; i < n; i++) {
@@ -380,9 +399,14 @@ int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
       *eq = '\0';
       apply(&p, dev, item, eq + 1);
     }
+    if (p.setting && !vsc_strset_add(&given, p.setting))
+      fail(&p, "give each key once", "'%s' sets %s a second time", item, p.setting);
+    free(p.setting);
+    p.setting = NULL;
     free(item);
   }
   free(items);
+  vsc_strset_clear(&given);
   /* The spec reader and libvirt take a second (bind) source only for udp. */
   if (!p.errors && (dev->nsources > 1 || p.bind_keys) &&
       !(vsc_chardev_backend_info(dev)->flags & VSC_BF_TWO_ENDS))

@@ -32,4 +32,12 @@ done
 usage_error "validate -j without N" "option '-j' needs a value" "validate " validate -j
 usage_error "global --frobnicate" "unknown option '--frobnicate'" "" --frobnicate
 usage_error "global -c without a URI" "option '-c' needs a value" "" -c
+# A duration out of range names the range (3e6 seconds is a number, but
+# too large: "greater than 0" alone would be wrong)
+usage_error "agent --timeout too large" \
+  "invalid timeout '3e6': give seconds greater than 0, at most 604800 (a week)" "agent " \
+  agent --socket /nonexistent --timeout 3e6 ping
+usage_error "wait-agent --timeout too large" \
+  "--timeout takes a number of seconds greater than 0, at most 86400 (a day), not '1e9'" "wait-agent " \
+  wait-agent --timeout 1e9 vm1
 summary

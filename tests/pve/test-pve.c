@@ -1054,7 +1054,8 @@ static void test_edit_bad_input(void)
   VSC_AUTOFREE(char) missing = vsc_asprintf("%s/555.conf", e.dir);
   o.conf_path = missing;
   CU_ASSERT_EQUAL(vsc_pve_edit_changes(&o, &ch2, NULL, NULL, &d), -1);
-  CU_ASSERT_STRING_EQUAL(first_rule(&d), "pve-conf");
+  CU_ASSERT_STRING_EQUAL(first_rule(&d), "io");  /* a missing config is an I/O error: exit 2 */
+  CU_ASSERT_EQUAL(vsc_diags_exit_code(&d), 2);
   vsc_diags_clear(&d);
 
   VSC_AUTOFREE(char) after = slurp(e.conf);

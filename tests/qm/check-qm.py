@@ -184,6 +184,14 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
           r.returncode == 1 and "has 2 'args:' lines (lines 2, 4)" in r.stderr and "[pve-duplicate-key]" in r.stderr
           and open(conf, "rb").read() == before, r.stderr)
 
+    # 3c. A config that is not there is an I/O error (exit 2, as vschan(1)
+    #     says), and nothing is created.
+    conf = os.path.join(conf_dir, "missing.conf")
+    r = run("qm", "100", spec, "--write", "--conf", conf, "--lock-dir", lock_dir)
+    check("missing config: exit 2, named, not created",
+          r.returncode == 2 and "cannot read the config of VM 100" in r.stderr and not os.path.exists(conf),
+          f"rc={r.returncode} {r.stderr}")
+
     # 4. A failed write leaves the original intact.
     for fault in ("write-half", "before-rename"):
         conf = os.path.join(conf_dir, f"fault-{fault}.conf")
