@@ -56,8 +56,7 @@ typedef struct {
   plan *plans;
   size_t nplans;
   char *controller_id;
-  vsc_strset ids;              /* the ids given */
-  vsc_strset bases;            /* how often make_id was asked for each base */
+  vsc_namer ids;               /* the ids given, the controller's too */
   bool failed;
   char **argv;
   size_t argc;
@@ -348,36 +347,19 @@ static char *id_base(const vsc_chardev *dev, front_kind front)
   return vsc_strdup(kind);
 }
 
-static bool id_taken(const builder *b, const char *id)
-{
-  return vsc_streq(b->controller_id, id) || vsc_strset_count(&b->ids, id) > 0;
-}
-
 /* prefix + base with every character QEMU refuses in an id replaced by
- * '_', then "-2", "-3", ... until it is unused.  The search starts past
- * the ids the earlier requests for the same base took (all taken), so
- * that n devices of one base cost n, not n^2. */
+ * '_', then "-2", "-3", ... until it is unused. */
 static char *make_id(builder *b, const char *base)
 {
-  VSC_AUTOFREE(char) clean = vsc_strdup(base);
-  char *id;
+  VSC_AUTOFREE(char) clean = vsc_asprintf("%s%s", b->prefix, base);
 
-  for (char *p = clean; *p; p++) {
+  for (char *p = clean + strlen(b->prefix); *p; p++) {
     bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
               (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_';
     if (!ok)
       *p = '_';
   }
-  /* candidate 1 is the base itself, candidate n the base + "-n" */
-  for (size_t n = vsc_strset_count(&b->bases, clean) + 1;; n++) {
-    id = n == 1 ? vsc_asprintf("%s%s", b->prefix, clean) : vsc_asprintf("%s%s-%zu", b->prefix, clean, n);
-    if (!id_taken(b, id))
-      break;
-    free(id);
-  }
-  vsc_strset_add(&b->bases, clean);
-  vsc_strset_add(&b->ids, id);
-  return id;
+  return vsc_namer_new(&b->ids, clean);
 }
 
 static bool is_virtio_port(front_kind f)
@@ -580,6 +562,7 @@ static void plan_devices(builder *b)
 
   b->plans = vsc_calloc(set->ndevs ? set->ndevs : 1, sizeof(*b->plans));
   b->controller_id = vsc_asprintf("%svser0", b->prefix);
+  vsc_namer_take(&b->ids, b->controller_id);
   for (size_t i = 0; i < set->ndevs; i++) {
     plan *p = &b->plans[b->nplans];
     p->dev = set->devs[i];
@@ -819,8 +802,7 @@ int vsc_qemu_build_argv(const vsc_devset *set, const vsc_qemu_opts *opts,
     free(b.plans[i].id);
   free(b.plans);
   free(b.controller_id);
-  vsc_strset_clear(&b.ids);
-  vsc_strset_clear(&b.bases);
+  vsc_namer_clear(&b.ids);
   if (b.failed) {
     vsc_qemu_argv_free(b.argv, b.argc);
     return -1;

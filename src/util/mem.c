@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <libxml/xmlmemory.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -102,7 +103,11 @@ char *vsc_asprintf(const char *fmt, ...)
 void *vsc_append(void *array_ptr, size_t *n, size_t elem)
 {
   char **arr = array_ptr;
-  *arr = vsc_realloc(*arr, (*n + 1) * elem);
+  /* Grow by half again when full, so that n appends cost n: the block's
+   * usable size is its capacity, however the array was allocated. */
+  size_t want = (*n + 1) * elem;
+  if (!*arr || malloc_usable_size(*arr) < want)
+    *arr = vsc_realloc(*arr, want + (*n / 2) * elem);
   char *slot = *arr + *n * elem;
   memset(slot, 0, elem);
   (*n)++;

@@ -103,3 +103,30 @@ void vsc_index_clear(vsc_index *ix)
   free(ix->postings);
   memset(ix, 0, sizeof(*ix));
 }
+
+void vsc_namer_take(vsc_namer *nm, const char *name)
+{
+  if (name)
+    vsc_strset_add(&nm->taken, name);
+}
+
+char *vsc_namer_new(vsc_namer *nm, const char *base)
+{
+  char *name;
+  /* candidate 1 is the base itself, candidate n the base + "-n" */
+  for (size_t n = vsc_strset_count(&nm->bases, base) + 1;; n++) {
+    name = n == 1 ? vsc_strdup(base) : vsc_asprintf("%s-%zu", base, n);
+    if (vsc_strset_count(&nm->taken, name) == 0)
+      break;
+    free(name);
+  }
+  vsc_strset_add(&nm->bases, base);
+  vsc_strset_add(&nm->taken, name);
+  return name;
+}
+
+void vsc_namer_clear(vsc_namer *nm)
+{
+  vsc_strset_clear(&nm->taken);
+  vsc_strset_clear(&nm->bases);
+}

@@ -42,3 +42,17 @@ void vsc_index_add(vsc_index *ix, const char *key, size_t item);
  * list for good: skip may only gain marks between calls. */
 size_t vsc_index_first(vsc_index *ix, const char *key, const bool *skip);
 void vsc_index_clear(vsc_index *ix);
+
+/* Unique names: base, else base-2, base-3, ... the first not taken.  The
+ * search starts past the names earlier requests for the same base took
+ * (all taken), so that n names of one base cost n, not n^2. */
+typedef struct {
+  vsc_strset taken;
+  vsc_strset bases;   /* how often each base was asked for */
+} vsc_namer;
+
+/* name is in use (NULL: nothing). */
+void vsc_namer_take(vsc_namer *nm, const char *name);
+/* A new name for base, taken from now on; free it. */
+char *vsc_namer_new(vsc_namer *nm, const char *base);
+void vsc_namer_clear(vsc_namer *nm);

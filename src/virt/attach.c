@@ -21,21 +21,19 @@ static char *alias_from(const char *fmt_part)
   return vsc_steal(&raw);
 }
 
-static bool alias_taken(const vsc_devset *set, const vsc_virt_state *avoid, const char *alias)
-{
-  for (size_t i = 0; i < set->ndevs; i++)
-    if (vsc_streq(set->devs[i]->alias, alias))
-      return true;
-  for (size_t i = 0; avoid && i < avoid->ndevs; i++)
-    if ((avoid->devs[i].live && vsc_streq(avoid->devs[i].live->alias, alias)) ||
-        (avoid->devs[i].config && vsc_streq(avoid->devs[i].config->alias, alias)))
-      return true;
-  return false;
-}
-
 void vsc_virt_derive_aliases(vsc_devset *set, const vsc_virt_state *avoid)
 {
   size_t counters[VSC_KIND_LAST] = { 0 };
+  vsc_namer aliases = { 0 };
+
+  for (size_t i = 0; i < set->ndevs; i++)
+    vsc_namer_take(&aliases, set->devs[i]->alias);
+  for (size_t i = 0; avoid && i < avoid->ndevs; i++) {
+    if (avoid->devs[i].live)
+      vsc_namer_take(&aliases, avoid->devs[i].live->alias);
+    if (avoid->devs[i].config)
+      vsc_namer_take(&aliases, avoid->devs[i].config->alias);
+  }
 
   for (size_t i = 0; i < set->ndevs; i++) {
     vsc_chardev *dev = set->devs[i];
@@ -61,13 +59,9 @@ void vsc_virt_derive_aliases(vsc_devset *set, const vsc_virt_state *avoid)
         vsc_asprintf("%s-%s-%zu", vsc_kind_to_string(dev->kind), type, counters[dev->kind]++);
       base = alias_from(part);
     }
-    char *alias = vsc_strdup(base);
-    for (unsigned n = 2; alias_taken(set, avoid, alias); n++) {
-      free(alias);
-      alias = vsc_asprintf("%s-%u", base, n);
-    }
-    dev->alias = alias;
+    dev->alias = vsc_namer_new(&aliases, base);
   }
+  vsc_namer_clear(&aliases);
 }
 
 int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool live,
