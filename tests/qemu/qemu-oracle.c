@@ -598,6 +598,16 @@ static int run(const char *machine, scenario *s, const vsc_qemu_opts *opts)
     return -1;
   }
   json_t *greeting = qmp_read(&q);
+  if (!greeting) {
+    /* QEMU opens the QMP socket before it builds the devices: a device
+     * it refuses ends it here */
+    fail("QEMU (%s) closed QMP before its greeting", machine);
+    close(q.fd);
+    vsc_buf_clear(&q.in);
+    stop_qemu();
+    print_file(log_path);
+    return -1;
+  }
   json_decref(greeting);
   json_decref(qmp_cmd(&q, "qmp_capabilities", NULL));
   check_qemu(&q, s);
@@ -656,6 +666,7 @@ int main(int argc, char **argv)
   atexit(cleanup);
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
+  signal(SIGPIPE, SIG_IGN);  /* a QEMU that exits is a failure to report, with its log */
   VSC_AUTOFREE(char) quoted = in_tmp(quoted_dir);
   mkdir(quoted, 0700);
 
