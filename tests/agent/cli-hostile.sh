@@ -11,6 +11,7 @@ FAKE=$2
 
 DIR=$(mktemp -d /tmp/vschan-agent-cli-XXXXXX)
 TEST_TMP=$DIR
+VSCHAN=$(with_wrapper "$VSCHAN" "$DIR")
 SOCK=$DIR/fake.sock
 export VSCHAN_LOCK_DIR=$DIR
 FPID=

@@ -18,6 +18,7 @@ command -v python3 >/dev/null 2>&1 || skip "python3 is missing"
 
 dir=$(mktemp -d /tmp/vsc-conn.XXXXXX) || exit 1
 TEST_TMP=$dir
+VSCHAN=$(with_wrapper "$VSCHAN" "$dir")
 peer_pid= holder=
 cleanup() {
   [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null

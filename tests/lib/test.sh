@@ -23,6 +23,8 @@
 #   wait_for S CMD [ARG]...  poll CMD until it succeeds (status 0) or S
 #                            seconds have passed (status 1): wait for an
 #                            event, never for a fixed time
+#   with_wrapper PROG DIR    PROG, or a script in DIR running it under
+#                            $VSCHAN_TEST_WRAPPER (valgrind) when that is set
 #   summary                  print "N passed, N failed"; true when none failed
 #
 # Time.  A check states behaviour, not speed, so that only a real wait
@@ -153,6 +155,19 @@ expect() {
   fi
   show_run
   return 1
+}
+
+# with_wrapper PROGRAM DIR: PROGRAM, or, when VSCHAN_TEST_WRAPPER is set
+# (e.g. "valgrind -q --error-exitcode=99"), a script in DIR that runs
+# PROGRAM under it, for the tests that call the program in many places.
+with_wrapper() {
+  if [ -z "${VSCHAN_TEST_WRAPPER:-}" ]; then
+    printf '%s\n' "$1"
+    return
+  fi
+  printf '#!/bin/sh\nexec %s %s "$@"\n' "$VSCHAN_TEST_WRAPPER" "$1" >"$2/wrapped-$(basename "$1")"
+  chmod +x "$2/wrapped-$(basename "$1")"
+  printf '%s\n' "$2/wrapped-$(basename "$1")"
 }
 
 summary() {
