@@ -303,7 +303,7 @@ static const vsc_backend_info backends[VSC_BACKEND_LAST] = {
     .show = VSC_SHOW_PATH, .unreachable_hint = FILE_HINT,
   },
   [VSC_BACKEND_STDIO] = {
-    .flags = VSC_BF_NO_HOTPLUG, .needs = needs_nothing, .qemu_driver = "stdio", .qemu_opts = qemu_none,
+    .flags = VSC_BF_NO_HOTPLUG | VSC_BF_NEEDS_STDIO, .needs = needs_nothing, .qemu_driver = "stdio", .qemu_opts = qemu_none,
   },
   [VSC_BACKEND_UDP] = {
     .fields = VSC_SRC_MODE | VSC_SRC_HOST | VSC_SRC_SERVICE, .flags = VSC_BF_TWO_ENDS,

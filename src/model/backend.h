@@ -134,6 +134,8 @@ enum {
   VSC_BF_QEMU_SOCKET = 1u << 8,    /* QEMU's socket chardev: listens in bind mode,
                                     * reconnects, takes telnet */
   VSC_BF_WRITES_FILE = 1u << 9,    /* QEMU creates the file at its path */
+  VSC_BF_NEEDS_STDIO = 1u << 10,   /* QEMU's own stdin and stdout: refused with
+                                    * -daemonize, as qemu-server starts QEMU */
 };
 
 /* A source field the backend cannot do without, and the rule that says so. */

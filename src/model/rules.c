@@ -185,6 +185,8 @@ const vsc_rule_info vsc_rules[] = {
   { "pve-lock", VSC_SEV_ERROR, VSC_CLASS_IO, VSC_LAYER_PVE,
     "the config's lock file cannot be opened or locked" },
   { "pve-write", VSC_SEV_ERROR, VSC_CLASS_IO, VSC_LAYER_PVE, "the config cannot be written" },
+  { "pve-backend", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "the backend works in a QEMU that qemu-server starts (-daemonize refuses stdio)" },
   { "pve-duplicate-key", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
     "a key vschan writes is in the config (or its pending section) once" },
   /* libvirt and the domain. */

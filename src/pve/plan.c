@@ -66,13 +66,26 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
 {
   int next_free = 0;
 
+  bool has_serial = false;
+
   memset(plan, 0, sizeof(*plan));
   vsc_devset_init(&plan->rest);
   plan->rest.controller = set->controller;
+  for (size_t i = 0; i < set->ndevs; i++)
+    has_serial |= set->devs[i]->kind == VSC_KIND_SERIAL;
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *dev = set->devs[i];
     char *value = NULL;
     int port;
+
+    if (vsc_chardev_backend_info(dev)->flags & VSC_BF_NEEDS_STDIO) {
+      VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);
+      vsc_error(diags, NULL, "pve-backend",
+                "use a unix socket (vschan connect reaches it) or a pty (qm terminal)",
+                "%s: qemu-server starts QEMU with -daemonize, which refuses a %s chardev",
+                what, vsc_backend_to_string(vsc_chardev_backend(dev)));
+      return -1;
+    }
 
     while (next_free < VSC_PVE_MAX_SERIAL && plan->serial[next_free])
       next_free++;
@@ -86,8 +99,9 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
       continue;
     }
     /* A <console> with a serial target is libvirt's alias of the first
-     * serial port; QEMU has nothing to add for it. */
-    if (vsc_chardev_is_compat_console(dev))
+     * serial port; QEMU has nothing to add for it, unless there is no
+     * serial port: then it is one (libvirt adds it), never dropped. */
+    if (vsc_chardev_is_compat_console(dev) && has_serial)
       continue;
     vsc_chardev *copy = vsc_chardev_copy(dev);
     /* QEMU is started with -daemonize: a unix channel without a path listens
@@ -107,12 +121,16 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
     nnative += plan->serial[i] != NULL;
   for (size_t i = 0; i < plan->rest.ndevs; i++) {
     const vsc_chardev *dev = plan->rest.devs[i];
-    if (dev->kind == VSC_KIND_SERIAL && vsc_chardev_target_type(dev) == VSC_TARGET_ISA_SERIAL &&
-        dev->has_target && dev->target.has_port && (int)dev->target.port < nnative) {
+    /* a lone serial console is ISA serial port 0 (or its target port) */
+    bool console = vsc_chardev_is_compat_console(dev);
+    bool isa = console || (dev->kind == VSC_KIND_SERIAL && vsc_chardev_target_type(dev) == VSC_TARGET_ISA_SERIAL);
+    bool has_port = dev->has_target && dev->target.has_port;
+    unsigned int index = has_port ? dev->target.port : 0;
+    if (isa && (has_port || console) && (int)index < nnative) {
       vsc_error(diags, NULL, "pve-serial-index",
                 "give it a target port of at least the number of serialN lines, or leave the port out",
-                "serial port %u would take an ISA index that qemu-server's own serialN ports use",
-                dev->target.port);
+                "%s %u would take an ISA index that qemu-server's own serialN ports use",
+                console ? "the serial console, serial port" : "serial port", index);
       return -1;
     }
   }

@@ -246,6 +246,43 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
         check(f"bad input: {name}", r.returncode in (1, 2) and needle.lower() in r.stderr.lower()
               and open(conf, "rb").read() == before, r.stderr)
 
+    # 6b. No device is dropped, and none is written that the QEMU
+    #     qemu-server starts (-daemonize) refuses; the verdict is QEMU's own.
+    r = run("qm", "100", "--console", "pty")
+    args = shellwords(r.stdout[len("args: "):]) if r.stdout.startswith("args: ") else []
+    check("a lone serial console becomes serial port 0, as libvirt makes it",
+          r.returncode == 0 and any(a.startswith("isa-serial,") for a in args), r.stdout + r.stderr)
+    ok, detail = qemu_accepts(args, tmp, "pc") if args else (False, "no args: line")
+    check("a lone serial console: QEMU starts with it", ok, detail)
+
+    def daemonized(chardev):
+        """Whether QEMU started as qemu-server does (-daemonize, a VNC
+        display) takes chardev on a serial port; it is stopped again."""
+        pid = os.path.join(tmp, "d-%s.pid" % chardev)
+        q = subprocess.run(["qemu-system-x86_64", "-daemonize", "-pidfile", pid, "-nodefaults", "-S",
+                            "-accel", "tcg", "-vnc", "unix:" + os.path.join(tmp, "d.vnc"),
+                            "-chardev", chardev + ",id=c", "-device", "isa-serial,chardev=c"],
+                           capture_output=True, text=True, timeout=120)
+        if q.returncode == 0:
+            daemon = int(open(pid).read())
+            os.kill(daemon, 15)
+            for _ in range(LONG_S * 10):  # gone before the next test starts
+                try:
+                    os.kill(daemon, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.1)
+        return q.returncode == 0, q.stderr
+    ok, why = daemonized("stdio")
+    r = run("qm", "100", "--serial", "stdio")
+    check("stdio: QEMU under -daemonize refuses it, and so does qm (pve-backend)",
+          not ok and "daemonize" in why and r.returncode == 1 and "[pve-backend]" in r.stderr
+          and r.stdout == "", why + r.stderr)
+    ok, why = daemonized("vc")
+    r = run("qm", "100", "--serial", "vc")
+    check("vc: QEMU under -daemonize with a VNC display takes it, and so does qm",
+          ok and r.returncode == 0 and "-chardev vc," in r.stdout, why + r.stdout + r.stderr)
+
     # 7. qemu-server's own ports.  What vschan refuses to write, real QEMU
     # refuses to start: qemu-server's own arguments for the config line
     # (proxmox.md, section 2) plus the args: value vschan prints for the spec.
