@@ -89,8 +89,11 @@ const vsc_rule_info vsc_rules[] = {
     "a spicevmc channel is named com.redhat.spice.0; libvirt defines another name, starting fails" },
   { "guestfwd-port-zero", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "a guestfwd port is 1 to 65535; libvirt defines port 0" },
-  { "alias-unique", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
-    "aliases are unique; libvirt defines duplicates, QEMU refuses to start" },
+  { "alias-unique", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "aliases are unique (libvirt refuses a duplicate)" },
+  { "alias-unique-first-serial", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "the first serial port's alias is unique too: libvirt does not check it (the serial console "
+    "shares it) and defines a duplicate, QEMU refuses to start" },
   { "system-serial-arch", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "system-serial is for machines with a platform serial port; libvirt defines it on x86, starting fails" },
   { "virtio-address", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
@@ -799,6 +802,11 @@ static void check_set(checker *c)
   const vsc_devset *set = c->set;
   vsc_strset seen[SET_LAST] = { { 0 } };
   size_t nisa = 0;
+  const vsc_chardev *first_serial = NULL;
+
+  for (size_t i = 0; i < set->ndevs && !first_serial; i++)
+    if (set->devs[i]->kind == VSC_KIND_SERIAL)
+      first_serial = set->devs[i];
 
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *a = set->devs[i];
@@ -810,10 +818,22 @@ static void check_set(checker *c)
       report(c, a, NULL, "isa-serial-max", "use pci-serial or usb-serial, or a virtio console",
              "more than %d ISA serial ports; QEMU supports at most %d", VSC_ISA_SERIAL_MAX,
              VSC_ISA_SERIAL_MAX);
-    if (!vsc_chardev_is_compat_console(a) && taken(&seen[SET_ALIAS], a->alias))
+    /* libvirt checks every alias but the first serial port's (its
+     * console shares it): a clash with that one is only QEMU's to refuse */
+    if (a == first_serial && a->alias) {
+      if (vsc_strset_count(&seen[SET_ALIAS], a->alias))
+        report(c, a, "/alias", "alias-unique-first-serial", "give each device its own alias",
+               "non unique alias %s; libvirt defines it (it does not check the first serial port), "
+               "but QEMU refuses to start (duplicate chardev id)", a->alias);
+    } else if (!vsc_chardev_is_compat_console(a) && taken(&seen[SET_ALIAS], a->alias)) {
       report(c, a, "/alias", "alias-unique", "give each device its own alias",
-             "non unique alias detected: %s; libvirt defines it, but QEMU refuses to start "
-             "(duplicate chardev id) and hotplug refuses it", a->alias);
+             "non unique alias detected: %s", a->alias);
+    } else if (a->alias && first_serial && vsc_streq(a->alias, first_serial->alias) &&
+               !vsc_chardev_is_compat_console(a)) {
+      report(c, a, "/alias", "alias-unique-first-serial", "give each device its own alias",
+             "non unique alias %s, also the first serial port's; libvirt defines it (it does not "
+             "check that one), but QEMU refuses to start (duplicate chardev id)", a->alias);
+    }
     if (vsc_chardev_is_virtio_serial(a) && taken(&seen[SET_NAME], a->target.name))
       report(c, a, "/target/name", "channel-name-unique", "give each port its own name",
              "the port name '%s' is used twice; QEMU refuses to start with duplicate virtserialport names",

@@ -315,10 +315,14 @@ case("valid-alias-dot", "valid", "user alias with a dot (libvirt's schema allows
      "<serial type='pty'><alias name='ua-bad.name'/></serial>")
 case("valid-alias-prefix-only", "valid", "user alias that is only the prefix (works)",
      "<serial type='pty'><alias name='ua-'/></serial>")
-case("warn-alias-duplicate", "alias-unique", "the same alias twice",
+case("err-alias-duplicate", "alias-unique", "the same alias on two channels (libvirt refuses it)",
+     chan(f"<source mode='bind' path='/run/vm/a.sock'/><target type='virtio' name='org.example.a'/><alias name='ua-dup'/>"),
+     chan(f"<source mode='bind' path='/run/vm/b.sock'/><target type='virtio' name='org.example.b'/><alias name='ua-dup'/>"),
+     VIRTIO_SERIAL)
+case("warn-alias-duplicate", "alias-unique-first-serial", "the same alias twice, on the first serial port too",
      "<serial type='pty'><target port='0'/><alias name='ua-dup'/></serial>",
      "<serial type='pty'><target port='1'/><alias name='ua-dup'/></serial>")
-case("warn-alias-duplicate-kinds", "alias-unique", "the same alias on a serial and a channel",
+case("warn-alias-duplicate-kinds", "alias-unique-first-serial", "the same alias on the first serial port and a channel",
      "<serial type='pty'><alias name='ua-dup'/></serial>",
      chan(f"<source mode='bind' path='/run/vm/ga.sock'/>{GA}<alias name='ua-dup'/>"), VIRTIO_SERIAL)
 case("err-console-serial-second", "console-serial-first", "two serial consoles",
