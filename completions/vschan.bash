@@ -33,7 +33,7 @@ _vschan_takes_value() {
     case $1 in
         --template|--set|--templates-dir|--channel|--console|--serial|--parallel|\
         --into|-o|--output|--conf|--lock-dir|--timeout|--prefix|--bus|--addr|\
-        --socket|--socket-dir|--junit|-j|--jobs|--schema-dir|--max-reply|\
+        --socket|--socket-dir|--junit|--format|-j|--jobs|--schema-dir|--max-reply|\
         --qemu-version|--machine|--digest|--escape|--drain-timeout|--env) return 0 ;;
     esac
     return 1
@@ -86,6 +86,8 @@ _vschan() {
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --templates-dir|--lock-dir|--schema-dir|--socket-dir)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --format)
+            COMPREPLY=($(compgen -W "text json junit github" -- "$cur")); return ;;
     esac
     # Any other option with a value: nothing to offer for free text.
     _vschan_takes_value "$prev" && return

@@ -2,6 +2,7 @@
  * against libvirt's schema and the rules; text, JSON or JUnit out. */
 #include "cli.h"
 #include "model/rules.h"
+#include "util/file.h"
 #include "util/mem.h"
 #include "validate/validate.h"
 
@@ -11,6 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void usage(FILE *out)
 {
@@ -23,7 +25,10 @@ static void usage(FILE *out)
         "time, plus the mistakes libvirt accepts but which then fail (warnings).\n"
         "\n"
         "Options:\n"
-        "  --json                 one JSON document on standard output\n"
+        "  --format FORMAT        text (default), json, junit (a JUnit XML report on\n"
+        "                         standard output) or github (workflow annotations:\n"
+        "                         ::error file=F,line=N,title=RULE::message)\n"
+        "  --json                 --format json\n"
         "  --junit FILE           also write a JUnit XML report to FILE\n"
         "  --werror, --strict     treat warnings as errors\n"
         "  -j, --jobs N           validate N files at a time (default: one per core)\n"
@@ -38,18 +43,74 @@ static void usage(FILE *out)
         "Exit status: 0 every file is valid, 1 a file is invalid, 2 usage error or a\n"
         "file cannot be read.\n"
         "\n"
+        "A directory stands for the *.xml files below it (symbolic links that leave\n"
+        "it are not followed).\n"
+        "\n"
         "Examples:\n"
         "  vschan validate vm.xml\n"
+        "  vschan validate --format github domains/\n"
         "  vschan validate --werror --junit report.xml domains/*.xml\n"
         "  virsh dumpxml guest | vschan validate -\n", out);
 }
 
+typedef enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_JUNIT, FORMAT_GITHUB } out_format;
+
 typedef struct {
   vsc_cli *cli;
   bool json;
+  bool github;
+  bool silent;         /* the JUnit report is standard output */
   FILE *junit_cases;   /* test cases until the totals are known */
   size_t nfiles, ninvalid, nio, nerrors, nwarnings;
 } output;
+
+/* GitHub's workflow commands: '%', CR and LF escaped in the message, and
+ * ':' and ',' too in a property. */
+static void github_escaped(const char *text, bool property)
+{
+  for (const char *p = text ? text : ""; *p; p++) {
+    if (*p == '%')
+      fputs("%25", stdout);
+    else if (*p == '\r')
+      fputs("%0D", stdout);
+    else if (*p == '\n')
+      fputs("%0A", stdout);
+    else if (property && *p == ':')
+      fputs("%3A", stdout);
+    else if (property && *p == ',')
+      fputs("%2C", stdout);
+    else
+      putchar(*p);
+  }
+}
+
+/* ::error file=F,line=N,title=RULE::message (hint: ...) */
+static void print_github(const vsc_diags *diags)
+{
+  for (size_t i = 0; i < diags->n; i++) {
+    const vsc_diag *d = &diags->items[i];
+    printf("::%s ", d->severity == VSC_SEV_ERROR ? "error" : "warning");
+    if (d->file) {
+      fputs("file=", stdout);
+      github_escaped(d->file, true);
+      if (d->line > 0)
+        printf(",line=%d", d->line);
+      putchar(',');
+    }
+    fputs("title=", stdout);
+    github_escaped(d->rule ? d->rule : "vschan", true);
+    fputs("::", stdout);
+    github_escaped(d->pointer ? d->pointer : "", false);
+    fputs(d->pointer ? ": " : "", stdout);
+    github_escaped(d->message, false);
+    if (d->hint) {
+      fputs(" (hint: ", stdout);
+      github_escaped(d->hint, false);
+      putchar(')');
+    }
+    putchar('\n');
+  }
+}
 
 static void on_result(size_t index, const vsc_validate_result *res, void *opaque)
 {
@@ -69,6 +130,10 @@ static void on_result(size_t index, const vsc_validate_result *res, void *opaque
     printf("%s%s", index ? ",\n" : "\n", text);
     free(text);
     json_decref(j);
+  } else if (o->silent) {
+    /* the report says it */
+  } else if (o->github) {
+    print_github(&res->diags);
   } else if (o->cli->verbosity >= 0 || errors) {
     vsc_diags_print(&res->diags, stdout, o->cli->color_stdout);
   }
@@ -126,11 +191,49 @@ static int write_junit(const char *path, const output *o)
 
 typedef struct {
   const char *junit, *schema_dir;
-  bool json, werror, bundled, no_schema;
+  bool json, github, werror, bundled, no_schema;
   unsigned int jobs;
 } options;
 
-static int run(vsc_cli *cli, const options *opt, char **files, size_t nfiles)
+/* The operands with each directory replaced by the *.xml files below it
+ * (free each and the array).  A directory that cannot be read or holds
+ * none is reported, counted in *nbad, and the rest still validated. */
+static char **expand_dirs(vsc_cli *cli, char **operands, size_t noperands, size_t *nfiles, size_t *nbad)
+{
+  char **files = NULL;
+  vsc_diags diags = { 0 };
+  *nfiles = 0;
+  for (size_t i = 0; i < noperands; i++) {
+    struct stat st;
+    size_t before = *nfiles;
+    if (strcmp(operands[i], "-") == 0 || stat(operands[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
+      *(char **)vsc_append(&files, nfiles, sizeof(char *)) = vsc_strdup(operands[i]);
+    } else if (vsc_dir_find(operands[i], ".xml", &files, nfiles, &diags) == 0 && *nfiles == before) {
+      vsc_loc loc = { .file = operands[i] };
+      vsc_error_io(&diags, &loc, "io", "give the directory that holds the domain XML files",
+                   "no *.xml file below the directory");
+    }
+  }
+  *nbad = diags.n;
+  vsc_cli_report(cli, &diags);
+  vsc_diags_clear(&diags);
+  return files;
+}
+
+static int run_files(vsc_cli *cli, const options *opt, char **files, size_t nfiles);
+
+static int run(vsc_cli *cli, const options *opt, char **operands, size_t noperands)
+{
+  size_t nfiles, nbad;
+  char **files = expand_dirs(cli, operands, noperands, &nfiles, &nbad);
+  int rc = nfiles ? run_files(cli, opt, files, nfiles) : VSC_EXIT_USAGE;
+  for (size_t i = 0; i < nfiles; i++)
+    free(files[i]);
+  free(files);
+  return nbad && rc < VSC_EXIT_USAGE ? VSC_EXIT_USAGE : rc;
+}
+
+static int run_files(vsc_cli *cli, const options *opt, char **files, size_t nfiles)
 {
   if (opt->no_schema && (opt->bundled || opt->schema_dir))
     return vsc_cli_usage_error("validate", "--no-schema cannot be combined with --schema-dir or --bundled-schema");
@@ -158,7 +261,8 @@ static int run(vsc_cli *cli, const options *opt, char **files, size_t nfiles)
               vsc_schema_get_path(schema));
   }
 
-  output o = { .cli = cli, .json = opt->json };
+  output o = { .cli = cli, .json = opt->json, .github = opt->github,
+               .silent = opt->junit && strcmp(opt->junit, "-") == 0 };
   if (opt->junit && !(o.junit_cases = tmpfile())) {
     fprintf(stderr, "vschan: error: cannot create a temporary file for the JUnit report: %s\n", strerror(errno));
     vsc_schema_free(schema);
@@ -183,7 +287,7 @@ static int run(vsc_cli *cli, const options *opt, char **files, size_t nfiles)
     printf("\n],\"summary\":{\"files\":%zu,\"valid\":%zu,\"invalid\":%zu,\"unreadable\":%zu,"
            "\"errors\":%zu,\"warnings\":%zu}}\n",
            o.nfiles, nvalid, o.ninvalid, o.nio, o.nerrors, o.nwarnings);
-  else if (cli->verbosity >= 0 && (o.nfiles > 1 || cli->verbosity > 0))
+  else if (cli->verbosity >= 0 && (o.nfiles > 1 || cli->verbosity > 0) && !(opt->junit && strcmp(opt->junit, "-") == 0))
     fprintf(stderr, "vschan: %zu file%s: %zu valid, %zu invalid%s; %zu error%s, %zu warning%s\n", o.nfiles,
             o.nfiles == 1 ? "" : "s", nvalid, o.ninvalid, o.nio ? ", some unreadable" : "", o.nerrors,
             o.nerrors == 1 ? "" : "s", o.nwarnings, o.nwarnings == 1 ? "" : "s");
@@ -206,9 +310,10 @@ static int run(vsc_cli *cli, const options *opt, char **files, size_t nfiles)
 
 int cmd_validate(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_JUNIT = 0x100, OPT_WERROR, OPT_SCHEMA_DIR, OPT_BUNDLED, OPT_NO_SCHEMA, OPT_LIST };
+  enum { OPT_JUNIT = 0x100, OPT_WERROR, OPT_SCHEMA_DIR, OPT_BUNDLED, OPT_NO_SCHEMA, OPT_LIST, OPT_FORMAT };
   static const struct option opts[] = {
     { "junit", required_argument, NULL, OPT_JUNIT },
+    { "format", required_argument, NULL, OPT_FORMAT },
     { "werror", no_argument, NULL, OPT_WERROR },
     { "strict", no_argument, NULL, OPT_WERROR },
     { "jobs", required_argument, NULL, 'j' },
@@ -220,6 +325,7 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
   };
   vsc_cli_args a;
   options opt = { 0 };
+  out_format format = FORMAT_TEXT;
   bool list = false;
   int rc, c;
 
@@ -228,6 +334,18 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
   while ((c = vsc_cli_args_next(&a)) > 0) {
     switch (c) {
     case OPT_JUNIT: opt.junit = optarg; break;
+    case OPT_FORMAT:
+      if (strcmp(optarg, "text") == 0)
+        format = FORMAT_TEXT;
+      else if (strcmp(optarg, "json") == 0)
+        format = FORMAT_JSON;
+      else if (strcmp(optarg, "junit") == 0)
+        format = FORMAT_JUNIT;
+      else if (strcmp(optarg, "github") == 0)
+        format = FORMAT_GITHUB;
+      else
+        a.rc = vsc_cli_usage_error("validate", "--format takes text, json, junit or github, not '%s'", optarg);
+      break;
     case OPT_WERROR: opt.werror = true; break;
     case OPT_SCHEMA_DIR: opt.schema_dir = optarg; break;
     case OPT_BUNDLED: opt.bundled = true; break;
@@ -244,7 +362,17 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
     }
     }
   }
-  opt.json = a.json;
+  opt.json = a.json || format == FORMAT_JSON;
+  opt.github = format == FORMAT_GITHUB;
+  if (c >= 0 && format == FORMAT_JUNIT) {
+    if (opt.junit)
+      c = -1, a.rc = vsc_cli_usage_error("validate", "--format junit writes the report to standard output: "
+                                                     "leave out --junit, or use another format");
+    opt.junit = "-";
+  }
+  if (c >= 0 && a.json && format != FORMAT_TEXT && format != FORMAT_JSON)
+    c = -1, a.rc = vsc_cli_usage_error("validate", "--json and --format %s exclude each other",
+                                       format == FORMAT_JUNIT ? "junit" : "github");
   if (c < 0) {
     rc = a.rc;
   } else if (list) {

@@ -2,12 +2,14 @@
 #include "file.h"
 #include "mem.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -260,4 +262,72 @@ int vsc_file_write_atomic(const char *path, const char *data, size_t len, vsc_di
     return -1;
   }
   return vsc_file_replace_commit(&r, NULL, diags);
+}
+
+static int by_path(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool has_suffix(const char *name, const char *suffix)
+{
+  size_t n = strlen(name), m = strlen(suffix);
+  return n > m && strcmp(name + n - m, suffix) == 0;
+}
+
+/* Walk path (a directory) into *paths; root is the tree's real path. */
+static int walk(const char *path, const char *root, const char *suffix, char ***paths, size_t *n,
+                vsc_diags *diags)
+{
+  DIR *d = opendir(path);
+  vsc_loc loc = { .file = path };
+  if (!d) {
+    vsc_error_io(diags, &loc, "io", "check the path and its permissions", "cannot read the directory: %s",
+                 strerror(errno));
+    return -1;
+  }
+  int rc = 0;
+  struct dirent *e;
+  while (rc == 0 && (e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    VSC_AUTOFREE(char) child = vsc_asprintf("%s/%s", path, e->d_name);
+    struct stat st;
+    if (lstat(child, &st) < 0)
+      continue;  /* gone since readdir */
+    if (S_ISDIR(st.st_mode)) {
+      rc = walk(child, root, suffix, paths, n, diags);
+    } else if (has_suffix(e->d_name, suffix) && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))) {
+      if (S_ISLNK(st.st_mode)) {
+        VSC_AUTOFREE(char) target = realpath(child, NULL);
+        size_t len = strlen(root);
+        struct stat tst;
+        if (!target || strncmp(target, root, len) != 0 || target[len] != '/' || stat(target, &tst) < 0 ||
+            !S_ISREG(tst.st_mode))
+          continue;  /* out of the tree, dangling, or not a file */
+      }
+      *(char **)vsc_append(paths, n, sizeof(char *)) = vsc_steal(&child);
+    }
+  }
+  closedir(d);
+  return rc;
+}
+
+int vsc_dir_find(const char *dir, const char *suffix, char ***paths, size_t *n, vsc_diags *diags)
+{
+  size_t first = *n;
+  VSC_AUTOFREE(char) root = realpath(dir, NULL);
+  if (!root) {
+    vsc_loc loc = { .file = dir };
+    vsc_error_io(diags, &loc, "io", "check the path", "cannot read the directory: %s", strerror(errno));
+    return -1;
+  }
+  VSC_AUTOFREE(char) base = vsc_strdup(dir);
+  size_t len = strlen(base);
+  while (len > 1 && base[len - 1] == '/')
+    base[--len] = '\0';
+  if (walk(base, root, suffix, paths, n, diags) < 0)
+    return -1;
+  qsort(*paths + first, *n - first, sizeof(char *), by_path);
+  return 0;
 }

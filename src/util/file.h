@@ -48,3 +48,10 @@ int vsc_file_keep_attrs(int fd, const struct stat *st);
  * ordinary write error (EFBIG). */
 void vsc_file_tmp_track(char *tmp);
 void vsc_file_tmp_untrack(const char *tmp);
+
+/* The files below dir (recursively) whose names end in suffix, sorted,
+ * appended to *paths (free each and the array).  A symbolic link is taken
+ * when it names a regular file inside dir; a linked directory is not
+ * entered, so that the walk stays in the tree.  -1 (an "io" error in
+ * diags) when dir cannot be read. */
+int vsc_dir_find(const char *dir, const char *suffix, char ***paths, size_t *n, vsc_diags *diags);

@@ -1,0 +1,52 @@
+#!/bin/sh
+# vschan validate for CI: a directory stands for the *.xml files below it
+# (links out of the tree not followed), and --format text|json|junit|github
+# with the exit status of the verdict.  Usage: test-formats.sh VSCHAN SRCDIR
+set -u
+vschan=$(realpath -- "$1") src=$(realpath -- "$2")
+. "$src/tests/lib/test.sh"
+TEST_TMP=$(mktemp -d)
+trap 'rm -rf "${TEST_TMP:?}"' EXIT
+corpus=$src/tests/validate/corpus
+t=$TEST_TMP/tree
+mkdir -p "$t/sub" "$TEST_TMP/outside" "$TEST_TMP/empty"
+cp "$corpus/valid-channel-alias.xml" "$t/a.xml"
+cp "$corpus/err-alias-duplicate.xml" "$t/sub/b.xml"
+cp "$corpus/err-alias-duplicate.xml" "$t/sub/odd,name:1.xml"
+cp "$corpus/err-alias-duplicate.xml" "$TEST_TMP/outside/c.xml"
+cp "$corpus/valid-channel-alias.xml" "$t/sub/notes.txt"
+ln -s ../outside/c.xml "$t/out.xml"          # leaves the tree: not taken
+ln -s ../outside "$t/outdir"                 # a linked directory: not entered
+ln -s sub/b.xml "$t/in.xml"                  # stays in the tree: taken
+cd "$TEST_TMP" || exit 1
+
+run "$vschan" validate tree
+expect 1 "a directory: its *.xml files, in order, links out of the tree left out" \
+  '^tree/in\.xml:16: error: .*\[alias-unique\]' 'vschan: 4 files: 1 valid, 3 invalid'
+lacks "$out" 'outside|out\.xml|outdir|notes' "nothing from outside the tree or without .xml"
+
+run "$vschan" validate --format github tree
+expect 1 "github: one workflow command per diagnostic" \
+  '^::error file=tree/in\.xml,line=16,title=alias-unique::channel .ua-dup.: non unique alias detected: ua-dup \(hint: give each device its own alias\)$'
+has "$out" '^::error file=tree/sub/odd%2Cname%3A1\.xml,line=16,title=alias-unique::' \
+  "github: ',' and ':' of a file name escaped as the workflow syntax needs"
+check "github: 3 commands for 3 errors ($(printf '%s\n' "$out" | grep -c '^::error'))" \
+  '[ "$(printf "%s\n" "$out" | grep -c "^::")" -eq 3 ]'
+
+run "$vschan" validate --format junit tree
+expect 1 "junit: the report on standard output" '<testsuites tests="4" failures="3" errors="0">'
+if command -v xmllint >/dev/null; then
+  printf '%s\n' "$out" > junit.xml
+  check "junit: the report is well-formed XML" 'xmllint --noout junit.xml'
+fi
+
+run "$vschan" validate --format json tree/a.xml
+expect 0 "json: one document, valid" '"summary":\{"files":1,"valid":1'
+
+run "$vschan" validate empty
+expect 2 "a directory without *.xml: an error (exit 2)" '' 'empty: error: no \*\.xml file below the directory \[io\]'
+run "$vschan" validate --format yaml tree
+expect 2 "an unknown format" '' "--format takes text, json, junit or github, not 'yaml'"
+run "$vschan" validate --json --format github tree
+expect 2 "--json and another format" '' '--json and --format github exclude each other'
+summary
