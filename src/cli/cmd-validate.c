@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -37,6 +38,8 @@ static void usage(FILE *out)
         "  --bundled-schema       use vschan's character-device schema even when\n"
         "                         libvirt's is installed\n"
         "  --no-schema            skip the schema layer; rules only\n"
+        "  --qemu-conf FILE       the host's qemu.conf, for what depends on it (spice_tls)\n"
+        "                         (default: " VSC_QEMU_CONF " when readable)\n"
         "  --list-rules           list the rule ids and what they check\n"
         "  -h, --help             show this help\n"
         "\n"
@@ -190,7 +193,7 @@ static int write_junit(const char *path, const output *o)
 }
 
 typedef struct {
-  const char *junit, *schema_dir;
+  const char *junit, *schema_dir, *qemu_conf;
   bool json, github, werror, bundled, no_schema;
   unsigned int jobs;
 } options;
@@ -261,6 +264,20 @@ static int run_files(vsc_cli *cli, const options *opt, char **files, size_t nfil
               vsc_schema_get_path(schema));
   }
 
+  vsc_validate_opts vopts = { .schema = schema, .werror = opt->werror, .host_spice_tls = -1 };
+  /* What depends on the host: its qemu.conf, the one given or libvirt's
+   * own when there is one to read. */
+  if (opt->qemu_conf || access(VSC_QEMU_CONF, R_OK) == 0) {
+    vsc_diags diags = { 0 };
+    vopts.host_spice_tls = vsc_qemu_conf_spice_tls(opt->qemu_conf ? opt->qemu_conf : VSC_QEMU_CONF, &diags);
+    if (vopts.host_spice_tls < 0) {
+      vsc_cli_report(cli, &diags);
+      vsc_diags_clear(&diags);
+      vsc_schema_free(schema);
+      return VSC_EXIT_USAGE;
+    }
+  }
+
   output o = { .cli = cli, .json = opt->json, .github = opt->github,
                .silent = opt->junit && strcmp(opt->junit, "-") == 0 };
   if (opt->junit && !(o.junit_cases = tmpfile())) {
@@ -278,7 +295,6 @@ static int run_files(vsc_cli *cli, const options *opt, char **files, size_t nfil
     json_decref(s);
   }
 
-  vsc_validate_opts vopts = { .schema = schema, .werror = opt->werror };
   vsc_validate_run(files, nfiles, opt->jobs, &vopts, on_result, &o);
 
   size_t nvalid = o.nfiles - o.ninvalid - o.nio;
@@ -310,10 +326,11 @@ static int run_files(vsc_cli *cli, const options *opt, char **files, size_t nfil
 
 int cmd_validate(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_JUNIT = 0x100, OPT_WERROR, OPT_SCHEMA_DIR, OPT_BUNDLED, OPT_NO_SCHEMA, OPT_LIST, OPT_FORMAT };
+  enum { OPT_JUNIT = 0x100, OPT_WERROR, OPT_SCHEMA_DIR, OPT_BUNDLED, OPT_NO_SCHEMA, OPT_LIST, OPT_FORMAT, OPT_QEMU_CONF };
   static const struct option opts[] = {
     { "junit", required_argument, NULL, OPT_JUNIT },
     { "format", required_argument, NULL, OPT_FORMAT },
+    { "qemu-conf", required_argument, NULL, OPT_QEMU_CONF },
     { "werror", no_argument, NULL, OPT_WERROR },
     { "strict", no_argument, NULL, OPT_WERROR },
     { "jobs", required_argument, NULL, 'j' },
@@ -348,6 +365,7 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
       break;
     case OPT_WERROR: opt.werror = true; break;
     case OPT_SCHEMA_DIR: opt.schema_dir = optarg; break;
+    case OPT_QEMU_CONF: opt.qemu_conf = optarg; break;
     case OPT_BUNDLED: opt.bundled = true; break;
     case OPT_NO_SCHEMA: opt.no_schema = true; break;
     case OPT_LIST: list = true; break;

@@ -89,6 +89,9 @@ const vsc_rule_info vsc_rules[] = {
     "a spicevmc channel is named com.redhat.spice.0; libvirt defines another name, starting fails" },
   { "guestfwd-port-zero", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "a guestfwd port is 1 to 65535; libvirt defines port 0" },
+  { "spice-tls", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "SPICE TLS (tlsPort, secure channels) needs spice_tls = 1 in the host's qemu.conf (checked when "
+    "vschan validate reads it)" },
   { "alias-unique", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "aliases are unique (libvirt refuses a duplicate)" },
   { "alias-unique-first-serial", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
@@ -459,7 +462,13 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
              "only the first console can be a serial port");
     break;
   case VSC_TARGET_SYSTEM_SERIAL:
-    if (is_x86(c->domain))
+    /* with a model (pl011 for ARM, 16550a for RISC-V), libvirt refuses
+     * it on x86; without one it defines it and QEMU fails */
+    if (is_x86(c->domain) && dev->target.model != VSC_MODEL_ABSENT)
+      report(c, dev, "/target/model", "target-arch", "x86 guests use isa-serial, pci-serial or usb-serial",
+             "Serial device with target type 'system-serial' and target model '%s' not compatible with "
+             "guest architecture or machine type", vsc_serial_model_to_string(dev->target.model));
+    else if (is_x86(c->domain))
       report(c, dev, "/target/type", "system-serial-arch", "x86 guests use isa-serial, pci-serial or usb-serial",
              "target type 'system-serial' is for ARM and RISC-V machines; on x86 QEMU fails to start "
              "('Invalid target model for serial device')");
@@ -895,6 +904,16 @@ static void check_domain(checker *c)
       serial0 = dev;
     if (dev->kind == VSC_KIND_CONSOLE && !console0)
       console0 = dev;
+  }
+  /* libvirt refuses at define what the host's qemu.conf cannot serve */
+  if (d->host_spice_tls == 0 && (d->spice_tls_port || d->spice_secure)) {
+    vsc_loc loc = { .file = set->ndevs ? set->devs[0]->origin.file : NULL, .line = d->spice_graphics_line };
+    vsc_error(c->diags, &loc, "spice-tls", "set spice_tls = 1 (and the certificates) in qemu.conf, or drop "
+              "tlsPort and the secure channels",
+              d->spice_tls_port ? "spice TLS port set in XML configuration, but TLS is disabled in qemu.conf"
+                                : "spice secure channels set in XML configuration, but TLS is disabled in "
+                                  "qemu.conf");
+    c->found++;
   }
   if (any_virtio && d->nvirtio_serial == 0 && !set->controller.present)
     report(c, NULL, NULL, "virtio-serial-controller",

@@ -22,6 +22,12 @@ typedef struct {
   bool has_usb;
   char *arch;                     /* NULL means x86_64 */
   char *machine;
+  bool spice_tls_port;            /* <graphics type='spice' tlsPort='N'> */
+  bool spice_secure;              /* defaultMode or a <channel> mode 'secure' */
+  int spice_graphics_line;
+  /* The host, when known (vschan validate reads libvirt's qemu.conf):
+   * spice_tls there is 1 or 0; -1 unknown. */
+  int host_spice_tls;
 } vsc_domain_info;
 
 void vsc_domain_info_clear(vsc_domain_info *info);

@@ -7,6 +7,7 @@
 #include "util/mem.h"
 #include "xml/xml.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -76,8 +77,10 @@ static void validate_xml(const char *text, size_t len, const vsc_validate_opts *
   /* Only a whole domain says what surrounds the devices; a fragment
    * will be merged into a domain we cannot see. */
   vsc_domain_info info = { 0 };
-  if (res->kind == VSC_INPUT_DOMAIN)
+  if (res->kind == VSC_INPUT_DOMAIN) {
     vsc_xml_domain_info(root, &info);
+    info.host_spice_tls = opts->host_spice_tls;
+  }
   vsc_rules_check(&set, res->kind == VSC_INPUT_DOMAIN ? &info : NULL, &res->diags);
   vsc_domain_info_clear(&info);
   vsc_devset_clear(&set);
@@ -171,4 +174,27 @@ void vsc_validate_result_clear(vsc_validate_result *res)
   free(res->file);
   vsc_diags_clear(&res->diags);
   memset(res, 0, sizeof(*res));
+}
+
+int vsc_qemu_conf_spice_tls(const char *path, vsc_diags *diags)
+{
+  size_t len;
+  VSC_AUTOFREE(char) text = vsc_file_read(path, 1024 * 1024, &len, diags);
+  int value = 0;
+  if (!text)
+    return -1;
+  /* libvirt's conf syntax: 'key = value' lines, '#' comments; the last
+   * setting wins */
+  for (char *line = text, *next; line; line = next) {
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
+    line += strspn(line, " \t");
+    if (strncmp(line, "spice_tls", 9) != 0)
+      continue;
+    char *p = line + 9 + strspn(line + 9, " \t");
+    if (*p == '=')
+      value = atoi(p + 1 + strspn(p + 1, " \t")) != 0;
+  }
+  return value;
 }

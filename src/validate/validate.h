@@ -52,7 +52,15 @@ const char *vsc_input_kind_to_string(vsc_input_kind kind);
 typedef struct {
   const vsc_schema *schema;  /* NULL: rules only */
   bool werror;               /* warnings count as errors */
+  int host_spice_tls;        /* the host's qemu.conf spice_tls: 1, 0, -1 unknown */
 } vsc_validate_opts;
+
+/* libvirt's default qemu.conf, read when readable. */
+#define VSC_QEMU_CONF "/etc/libvirt/qemu.conf"
+
+/* spice_tls of a qemu.conf (libvirt's default 0 when it is not set), or
+ * -1 with an "io" error in diags when path cannot be read. */
+int vsc_qemu_conf_spice_tls(const char *path, vsc_diags *diags);
 
 typedef struct {
   char *file;                /* as given; "-" becomes "<stdin>" */

@@ -6,6 +6,7 @@
 #include <libxml/parser.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* libxml2 reports some errors (the encoding of a document that starts
@@ -156,13 +157,21 @@ void vsc_xml_domain_info(xmlNodePtr domain, vsc_domain_info *info)
 
   memset(info, 0, sizeof(*info));
   info->known = true;
+  info->host_spice_tls = -1;
   if (type) {
     info->arch = vsc_xml_attr(type, "arch");
     info->machine = vsc_xml_attr(type, "machine");
   }
   for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
-    if (vsc_xml_is_element(c, "graphics") && vsc_xml_attr_is(c, "type", "spice"))
+    if (vsc_xml_is_element(c, "graphics") && vsc_xml_attr_is(c, "type", "spice")) {
+      VSC_AUTOFREE(char) tls_port = vsc_xml_attr(c, "tlsPort");
       info->has_spice_graphics = true;
+      info->spice_graphics_line = (int)xmlGetLineNo(c);
+      info->spice_tls_port |= tls_port && atoi(tls_port) > 0;
+      info->spice_secure |= vsc_xml_attr_is(c, "defaultMode", "secure");
+      for (xmlNodePtr ch = c->children; ch; ch = ch->next)
+        info->spice_secure |= vsc_xml_is_element(ch, "channel") && vsc_xml_attr_is(ch, "mode", "secure");
+    }
     if (vsc_xml_is_element(c, "controller") && vsc_xml_attr_is(c, "type", "virtio-serial")) {
       vsc_controller ctl = { 0 };
       vsc_xml_parse_controller(c, &ctl);

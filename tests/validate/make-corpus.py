@@ -330,6 +330,8 @@ case("err-console-serial-second", "console-serial-first", "two serial consoles",
      "<console type='pty'><target type='serial' port='0'/></console>", VIRTIO_SERIAL)
 case("err-serial-model-mismatch", "serial-model", "pci-serial type with the usb-serial model",
      "<serial type='pty'><target type='pci-serial' port='0'><model name='usb-serial'/></target></serial>")
+case("err-serial-system-pl011-x86", "target-arch", "system-serial with the pl011 model on x86 (libvirt refuses it)",
+     "<serial type='pty'><target type='system-serial'><model name='pl011'/></target></serial>")
 case("err-serial-model-isa-pl011", "serial-model", "isa-serial with the pl011 model",
      "<serial type='pty'><target type='isa-serial' port='0'><model name='pl011'/></target></serial>")
 case("err-serial-spapr", "target-arch", "spapr-vio-serial on x86",

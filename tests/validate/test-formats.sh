@@ -49,4 +49,28 @@ run "$vschan" validate --format yaml tree
 expect 2 "an unknown format" '' "--format takes text, json, junit or github, not 'yaml'"
 run "$vschan" validate --json --format github tree
 expect 2 "--json and another format" '' '--json and --format github exclude each other'
+
+# What depends on the host: SPICE TLS needs spice_tls = 1 in qemu.conf
+# (libvirt refuses the define otherwise: tests/validate/libvirt-corpus.sh).
+cat >spice.xml <<'XML'
+<domain type='qemu'>
+  <name>spice</name>
+  <memory>65536</memory>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <graphics type='spice' port='5903' tlsPort='5904' autoport='no'/>
+    <channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel>
+    <controller type='virtio-serial'/>
+  </devices>
+</domain>
+XML
+printf '# spice_tls = 1\nvnc_tls = 1\n' >off.conf
+printf 'spice_tls = 0\n spice_tls = 1 # the last one wins\n' >on.conf
+run "$vschan" validate --qemu-conf off.conf spice.xml
+expect 1 "a TLS port with spice_tls off in qemu.conf: libvirt's refusal" \
+  '^spice\.xml:6: error: spice TLS port set in XML configuration, but TLS is disabled in qemu.conf \[spice-tls\]'
+run "$vschan" validate --qemu-conf on.conf spice.xml
+expect 0 "a TLS port with spice_tls = 1: valid"
+run "$vschan" validate --qemu-conf missing.conf spice.xml
+expect 2 "a qemu.conf that cannot be read: exit 2" '' "missing.conf: error: cannot open"
 summary

@@ -1,0 +1,80 @@
+#!/bin/sh
+# vschan validate against libvirt on libvirt's own test documents.
+#
+# usage: libvirt-corpus.sh VSCHAN VSCT_VERDICT EMBED_ROOT_SH SOURCE OUT.tsv
+#
+# SOURCE is libvirt's source: the orig tarball of Debian's source package
+# (apt-get source --download-only libvirt, after a deb-src entry for
+# bookworm main) or an unpacked tree.  Takes the x86_64 domain documents
+# of tests/{qemuxml2argvdata,qemuxml2xmloutdata,genericxml2xmlindata,
+# qemuhotplugtestdomains} that have a <channel>, <console>, <serial> or
+# <parallel>, points their <emulator> at this machine's QEMU, asks libvirt
+# (its RNG schema, then define on the embedded QEMU driver: vsct-verdict)
+# and vschan validate, and writes per document
+#   NAME  libvirt:accept|reject  vschan:accept|reject  AGREE|DIFFER  LIBVIRT'S MESSAGE  VSCHAN'S RULES
+# to OUT.tsv.  Prints the agreement; host-dependent documents listed in
+# libvirt-corpus-host.tsv (next to this script, with why) are counted
+# apart.  Exit 0 when every other document agrees, 1 otherwise, 77 when
+# libvirt cannot run here.
+set -eu
+if [ $# -ne 5 ]; then
+  echo "usage: libvirt-corpus.sh VSCHAN VSCT_VERDICT EMBED_ROOT_SH SOURCE OUT.tsv" >&2
+  exit 2
+fi
+vschan=$1 verdict=$2 embed_root=$3 source=$4 out=$5
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/vsct-libvirt-corpus.XXXXXX")
+trap 'rm -rf "${work:?}"' EXIT INT TERM
+qemu=$(command -v qemu-system-x86_64 || echo /usr/bin/qemu-system-x86_64)
+
+dirs="qemuxml2argvdata qemuxml2xmloutdata genericxml2xmlindata qemuhotplugtestdomains"
+if [ -d "$source" ]; then
+  tree=$source
+else
+  pattern=""
+  for d in $dirs; do pattern="$pattern */tests/$d/*.xml"; done
+  # shellcheck disable=SC2086
+  tar -xJf "$source" -C "$work" --wildcards $pattern
+  tree=$(echo "$work"/libvirt-*)
+fi
+
+mkdir "$work/docs"
+for d in $dirs; do
+  for f in "$tree/tests/$d"/*.xml; do
+    [ -f "$f" ] || continue
+    grep -q -E '<(channel|console|serial|parallel)[ >]' "$f" || continue
+    # x86_64: said so, or left to the emulator's default
+    grep -q -E "arch=['\"](x86_64|i686)['\"]|<emulator>/usr/bin/qemu-system-x86_64<" "$f" || continue
+    grep -q -E "arch=['\"]" "$f" && ! grep -q -E "arch=['\"]x86_64['\"]" "$f" && continue
+    sed "s|<emulator>[^<]*</emulator>|<emulator>$qemu</emulator>|" "$f" >"$work/docs/$d--$(basename "$f")"
+  done
+done
+ndocs=$(ls "$work/docs" | wc -l)
+
+set +e
+"$embed_root" "$work/root" >/dev/null
+rc=$?
+set -e
+[ $rc -eq 0 ] || exit $rc
+"$verdict" --root "$work/root" "$work"/docs/*.xml >"$work/libvirt.tsv"
+
+: >"$out"
+agree=0 differ=0 host=0
+while IFS="$(printf '\t')" read -r name lv _rng _define msg; do
+  doc=$work/docs/$name.xml
+  json=$("$vschan" validate --json "$doc" 2>/dev/null || true)
+  if printf '%s' "$json" | grep -q '"severity":"error"'; then vv=reject; else vv=accept; fi
+  rules=$(printf '%s' "$json" | grep -o '"rule":"[a-z0-9-]*"' | sed 's/"rule":"//; s/"$//' | sort -u | tr '\n' ' ')
+  if [ "$lv" = "$vv" ]; then
+    verdict_word=AGREE agree=$((agree + 1))
+  elif grep -q "^${name#*--}	" "$here/libvirt-corpus-host.tsv"; then
+    verdict_word=HOST host=$((host + 1))
+  else
+    verdict_word=DIFFER differ=$((differ + 1))
+  fi
+  printf '%s\tlibvirt:%s\tvschan:%s\t%s\t%s\t%s\n' "$name" "$lv" "$vv" "$verdict_word" "$msg" "${rules:--}" >>"$out"
+done <"$work/libvirt.tsv"
+echo "libvirt-corpus: $ndocs x86_64 documents with character devices: $agree agree, $differ differ," \
+     "$host differ on what depends on the host (libvirt-corpus-host.tsv)"
+grep '	DIFFER	' "$out" | cut -f1-3,5 | sed 's/^/  differ: /' || true
+[ "$differ" -eq 0 ]
