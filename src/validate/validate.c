@@ -194,7 +194,7 @@ int vsc_qemu_conf_spice_tls(const char *path, vsc_diags *diags)
       continue;
     char *p = line + 9 + strspn(line + 9, " \t");
     if (*p == '=')
-      value = atoi(p + 1 + strspn(p + 1, " \t")) != 0;
+      value = strtol(p + 1 + strspn(p + 1, " \t"), NULL, 10) != 0;
   }
   return value;
 }

@@ -167,7 +167,7 @@ void vsc_xml_domain_info(xmlNodePtr domain, vsc_domain_info *info)
       VSC_AUTOFREE(char) tls_port = vsc_xml_attr(c, "tlsPort");
       info->has_spice_graphics = true;
       info->spice_graphics_line = (int)xmlGetLineNo(c);
-      info->spice_tls_port |= tls_port && atoi(tls_port) > 0;
+      info->spice_tls_port |= tls_port && strtol(tls_port, NULL, 10) > 0;
       info->spice_secure |= vsc_xml_attr_is(c, "defaultMode", "secure");
       for (xmlNodePtr ch = c->children; ch; ch = ch->next)
         info->spice_secure |= vsc_xml_is_element(ch, "channel") && vsc_xml_attr_is(ch, "mode", "secure");
