@@ -2,6 +2,7 @@
  * against libvirt's schema and the rules; text, JSON or JUnit out. */
 #include "cli.h"
 #include "model/rules.h"
+#include "util/enum.h"
 #include "util/file.h"
 #include "util/mem.h"
 #include "validate/validate.h"
@@ -56,7 +57,9 @@ static void usage(FILE *out)
         "  virsh dumpxml guest | vschan validate -\n", out);
 }
 
-typedef enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_JUNIT, FORMAT_GITHUB } out_format;
+typedef enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_JUNIT, FORMAT_GITHUB, FORMAT_LAST } out_format;
+VSC_ENUM_DECL(out_format);
+VSC_ENUM_IMPL(out_format, FORMAT_LAST, "text", "json", "junit", "github");
 
 typedef struct {
   vsc_cli *cli;
@@ -351,18 +354,14 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
   while ((c = vsc_cli_args_next(&a)) > 0) {
     switch (c) {
     case OPT_JUNIT: opt.junit = optarg; break;
-    case OPT_FORMAT:
-      if (strcmp(optarg, "text") == 0)
-        format = FORMAT_TEXT;
-      else if (strcmp(optarg, "json") == 0)
-        format = FORMAT_JSON;
-      else if (strcmp(optarg, "junit") == 0)
-        format = FORMAT_JUNIT;
-      else if (strcmp(optarg, "github") == 0)
-        format = FORMAT_GITHUB;
-      else
+    case OPT_FORMAT: {
+      int f = out_format_from_string(optarg);
+      if (f < 0)
         a.rc = vsc_cli_usage_error("validate", "--format takes text, json, junit or github, not '%s'", optarg);
+      else
+        format = (out_format)f;
       break;
+    }
     case OPT_WERROR: opt.werror = true; break;
     case OPT_SCHEMA_DIR: opt.schema_dir = optarg; break;
     case OPT_QEMU_CONF: opt.qemu_conf = optarg; break;
@@ -382,15 +381,17 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
   }
   opt.json = a.json || format == FORMAT_JSON;
   opt.github = format == FORMAT_GITHUB;
-  if (c >= 0 && format == FORMAT_JUNIT) {
-    if (opt.junit)
-      c = -1, a.rc = vsc_cli_usage_error("validate", "--format junit writes the report to standard output: "
-                                                     "leave out --junit, or use another format");
+  if (c >= 0 && format == FORMAT_JUNIT && opt.junit) {
+    c = -1;
+    a.rc = vsc_cli_usage_error("validate", "--format junit writes the report to standard output: "
+                                           "leave out --junit, or use another format");
+  } else if (c >= 0 && a.json && format != FORMAT_TEXT && format != FORMAT_JSON) {
+    c = -1;
+    a.rc = vsc_cli_usage_error("validate", "--json and --format %s exclude each other",
+                               out_format_to_string(format));
+  } else if (format == FORMAT_JUNIT) {
     opt.junit = "-";
   }
-  if (c >= 0 && a.json && format != FORMAT_TEXT && format != FORMAT_JSON)
-    c = -1, a.rc = vsc_cli_usage_error("validate", "--json and --format %s exclude each other",
-                                       format == FORMAT_JUNIT ? "junit" : "github");
   if (c < 0) {
     rc = a.rc;
   } else if (list) {

@@ -133,6 +133,14 @@ const char *vsc_address_get(const vsc_address *addr, const char *key)
   return NULL;
 }
 
+const vsc_chardev *vsc_devset_first(const vsc_devset *set, vsc_kind kind)
+{
+  for (size_t i = 0; i < set->ndevs; i++)
+    if (set->devs[i]->kind == kind)
+      return set->devs[i];
+  return NULL;
+}
+
 vsc_backend vsc_chardev_backend(const vsc_chardev *dev)
 {
   return dev->has_backend ? dev->backend : VSC_BACKEND_PTY;

@@ -231,6 +231,9 @@ void vsc_address_set(vsc_address *addr, const char *key, const char *value);
 const char *vsc_address_get(const vsc_address *addr, const char *key);
 void vsc_address_clear(vsc_address *addr);
 
+/* The first device of kind in set, or NULL. */
+const vsc_chardev *vsc_devset_first(const vsc_devset *set, vsc_kind kind);
+
 /* The effective backend: libvirt's default is pty. */
 vsc_backend vsc_chardev_backend(const vsc_chardev *dev);
 

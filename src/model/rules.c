@@ -811,11 +811,7 @@ static void check_set(checker *c)
   const vsc_devset *set = c->set;
   vsc_strset seen[SET_LAST] = { { 0 } };
   size_t nisa = 0;
-  const vsc_chardev *first_serial = NULL;
-
-  for (size_t i = 0; i < set->ndevs && !first_serial; i++)
-    if (set->devs[i]->kind == VSC_KIND_SERIAL)
-      first_serial = set->devs[i];
+  const vsc_chardev *first_serial = vsc_devset_first(set, VSC_KIND_SERIAL);
 
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *a = set->devs[i];
@@ -880,7 +876,8 @@ static void check_domain(checker *c)
   const vsc_domain_info *d = c->domain;
   const vsc_devset *set = c->set;
   bool any_virtio = false;
-  const vsc_chardev *serial0 = NULL, *console0 = NULL;
+  const vsc_chardev *serial0 = vsc_devset_first(set, VSC_KIND_SERIAL);
+  const vsc_chardev *console0 = vsc_devset_first(set, VSC_KIND_CONSOLE);
 
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *dev = set->devs[i];
@@ -900,10 +897,6 @@ static void check_domain(checker *c)
     if (dev->kind == VSC_KIND_SERIAL && vsc_chardev_target_type(dev) == VSC_TARGET_USB_SERIAL && !d->has_usb)
       report(c, dev, "/target/type", "usb-serial-usb", "remove <controller type='usb' model='none'/>, or use pci-serial",
              "USB is disabled for this domain, but a usb-serial port needs it");
-    if (dev->kind == VSC_KIND_SERIAL && !serial0)
-      serial0 = dev;
-    if (dev->kind == VSC_KIND_CONSOLE && !console0)
-      console0 = dev;
   }
   /* libvirt refuses at define what the host's qemu.conf cannot serve */
   if (d->host_spice_tls == 0 && (d->spice_tls_port || d->spice_secure)) {

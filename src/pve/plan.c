@@ -66,13 +66,11 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
 {
   int next_free = 0;
 
-  bool has_serial = false;
+  bool has_serial = vsc_devset_first(set, VSC_KIND_SERIAL) != NULL;
 
   memset(plan, 0, sizeof(*plan));
   vsc_devset_init(&plan->rest);
   plan->rest.controller = set->controller;
-  for (size_t i = 0; i < set->ndevs; i++)
-    has_serial |= set->devs[i]->kind == VSC_KIND_SERIAL;
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *dev = set->devs[i];
     char *value = NULL;

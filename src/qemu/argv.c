@@ -273,14 +273,6 @@ static bool has_virtio_address(const vsc_chardev *dev)
   return address_is(dev, "virtio-serial");
 }
 
-static bool set_has_serial(const vsc_devset *set)
-{
-  for (size_t i = 0; i < set->ndevs; i++)
-    if (set->devs[i]->kind == VSC_KIND_SERIAL)
-      return true;
-  return false;
-}
-
 /* What the device becomes.  The rules have refused every target that
  * does not exist on x86 QEMU (target-missing, target-type, target-arch,
  * xen-target, system-serial-arch) and models that do not fit. */
@@ -296,7 +288,7 @@ static front_kind front_for(builder *b, const vsc_chardev *dev)
   case VSC_TARGET_SERIAL:
     /* libvirt's compat console: an alias of the first serial port, which
      * it creates when there is none. */
-    return set_has_serial(b->set) ? FRONT_NONE : FRONT_ISA_SERIAL;
+    return vsc_devset_first(b->set, VSC_KIND_SERIAL) ? FRONT_NONE : FRONT_ISA_SERIAL;
   case VSC_TARGET_ISA_SERIAL:
     return FRONT_ISA_SERIAL;
   case VSC_TARGET_USB_SERIAL:

@@ -46,7 +46,8 @@ size_t vsc_strset_count(const vsc_strset *set, const char *key)
   return e ? e->count : 0;
 }
 
-bool vsc_strset_add(vsc_strset *set, const char *key)
+/* The entry of key, made (count 0) when it is not there. */
+static vsc_strset_entry *entry(vsc_strset *set, const char *key)
 {
   if ((set->n + 1) * 2 > set->cap)
     grow(set);
@@ -55,7 +56,12 @@ bool vsc_strset_add(vsc_strset *set, const char *key)
     e->key = vsc_strdup(key);
     set->n++;
   }
-  return ++e->count == 1;
+  return e;
+}
+
+bool vsc_strset_add(vsc_strset *set, const char *key)
+{
+  return ++entry(set, key)->count == 1;
 }
 
 void vsc_strset_clear(vsc_strset *set)
@@ -68,12 +74,13 @@ void vsc_strset_clear(vsc_strset *set)
 
 void vsc_index_add(vsc_index *ix, const char *key, size_t item)
 {
-  if (vsc_strset_add(&ix->lists, key)) {
-    vsc_strset_find(&ix->lists, key)->value = ix->nlists;
-    struct vsc_index_list *l = vsc_append(&ix->heads, &ix->nlists, sizeof(*l));
-    l->head = l->tail = SIZE_MAX;
+  vsc_strset_entry *e = entry(&ix->lists, key);
+  if (e->count++ == 0) {
+    e->value = ix->nlists;
+    struct vsc_index_list *fresh = vsc_append(&ix->heads, &ix->nlists, sizeof(*fresh));
+    fresh->head = fresh->tail = SIZE_MAX;
   }
-  struct vsc_index_list *l = &ix->heads[vsc_strset_find(&ix->lists, key)->value];
+  struct vsc_index_list *l = &ix->heads[e->value];
   size_t at = ix->npostings;
   struct vsc_index_posting *p = vsc_append(&ix->postings, &ix->npostings, sizeof(*p));
   p->item = item;

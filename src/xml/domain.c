@@ -352,9 +352,11 @@ int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *d
    * replaced one dead, so that each device is parsed once. */
   placer pl;
   placer_init(&pl, devices);
-  xmlNodePtr *placed = NULL;
-  bool *dead = NULL;
-  size_t nplaced = 0, ndead = 0;
+  size_t nchildren = 0, nplaced = 0;
+  for (xmlNodePtr c = devices->children; c; c = c->next)
+    nchildren++;
+  xmlNodePtr *placed = vsc_calloc(nchildren + set->ndevs + 1, sizeof(xmlNodePtr));
+  bool *dead = vsc_calloc(nchildren + set->ndevs + 1, sizeof(bool));
   vsc_index by_identity = { 0 };
   for (xmlNodePtr c = devices->children; c; c = c->next) {
     if (c->type != XML_ELEMENT_NODE || !vsc_xml_is_chardev_name((const char *)c->name, NULL))
@@ -365,8 +367,7 @@ int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *d
     if (existing)
       vsc_identity_index_add(&by_identity, existing, nplaced);
     vsc_chardev_free(existing);
-    *(xmlNodePtr *)vsc_append(&placed, &nplaced, sizeof(xmlNodePtr)) = c;
-    vsc_append(&dead, &ndead, sizeof(*dead));
+    placed[nplaced++] = c;
   }
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *dev = set->devs[i];
@@ -380,8 +381,7 @@ int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *d
       insert_device(&pl, fresh);
     }
     vsc_identity_index_add(&by_identity, dev, nplaced);
-    *(xmlNodePtr *)vsc_append(&placed, &nplaced, sizeof(xmlNodePtr)) = fresh;
-    vsc_append(&dead, &ndead, sizeof(*dead));
+    placed[nplaced++] = fresh;
   }
   vsc_index_clear(&by_identity);
   free(placed);
