@@ -1,17 +1,16 @@
 #!/bin/sh
-# Record what libvirt generates (oracle 1 of issue 5): for every XML
-# file in tests/qemu/libvirt/ and every golden case's expected.xml, the
-# -chardev option strings of `virsh domxml-to-native qemu-argv`, through
-# libvirt-argv.sh, into tests/qemu/libvirt/NAME.chardev and the case's
+# Record what libvirt generates (oracle 1 of issue 5): for every golden
+# case's expected.xml, the -chardev option strings of `virsh
+# domxml-to-native qemu-argv`, through libvirt-argv.sh, into the case's
 # tests/cases/AREA/NAME/libvirt.chardev.  test-libvirt-oracle compares
 # vschan's chardevs with these files; run this again when cases change or
 # libvirt is upgraded.
 #
-#   tests/qemu/record-libvirt.sh [NAME|AREA/NAME...]     (default: all)
+#   tests/qemu/record-libvirt.sh [AREA/NAME...]     (default: all)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-cases=$(cd "$here/../cases" 2>/dev/null && pwd || true)
+cases=$(cd "$here/../cases" && pwd)
 versions="libvirt $(virsh --version), $(qemu-system-x86_64 --version | head -n 1)"
 
 record() {  # XML OUT
@@ -32,20 +31,13 @@ wanted() {
   return 1
 }
 
-for xml in "$here"/libvirt/*.xml; do
-  name=$(basename "$xml" .xml)
+for xml in "$cases"/*/*/expected.xml; do
+  [ -e "$xml" ] || continue
+  dir=$(dirname "$xml")
+  name=$(basename "$(dirname "$dir")")/$(basename "$dir")
   wanted "$@" || continue
-  record "$xml" "$here/libvirt/$name.chardev"
+  # --into cases: expected.xml is a whole domain after the merge, not
+  # what the spec alone describes
+  [ -e "$dir/domain.xml" ] && continue
+  record "$xml" "$dir/libvirt.chardev"
 done
-if [ -n "$cases" ]; then
-  for xml in "$cases"/*/*/expected.xml; do
-    [ -e "$xml" ] || continue
-    dir=$(dirname "$xml")
-    name=$(basename "$(dirname "$dir")")/$(basename "$dir")
-    wanted "$@" || continue
-    # --into cases: expected.xml is a whole domain after the merge, not
-    # what the spec alone describes
-    [ -e "$dir/domain.xml" ] && continue
-    record "$xml" "$dir/libvirt.chardev"
-  done
-fi

@@ -2,15 +2,15 @@
  * libvirt generates for the same devices (`virsh domxml-to-native
  * qemu-argv`, recorded by record-libvirt.sh), ids aside.
  *
- *   test-libvirt-oracle QEMU_TESTS_DIR CASES_DIR
+ *   test-libvirt-oracle CASES_DIR
  *
- * Compared: every QEMU_TESTS_DIR/libvirt/NAME.xml (read with the XML
- * reader) against libvirt/NAME.chardev, and every golden case
- * CASES_DIR/AREA/NAME with an expected.xml against its libvirt.chardev:
- * its spec.json (read with the spec reader) when that is the case's whole
- * input, else the devices of expected.xml.  --into cases (domain.xml) are
- * left out.  A golden case without a record fails (run record-libvirt.sh
- * AREA/NAME), and so does a record in a case that should have none. */
+ * Compared: every golden case CASES_DIR/AREA/NAME with an expected.xml
+ * against its libvirt.chardev: the devices of expected.xml (read with the
+ * XML reader) and, when spec.json is the case's whole input, the spec too
+ * (read with the spec reader), so both readers meet libvirt.  --into
+ * cases (domain.xml) are left out.  A golden case without a record fails
+ * (run record-libvirt.sh AREA/NAME), and so does a record in a case that
+ * should have none. */
 #include "qemu-test-util.h"
 
 #include "spec/spec.h"
@@ -95,7 +95,8 @@ static char **read_record(const char *path, size_t *n, char **libvirt_error)
   return v;
 }
 
-static void compare(const char *name, vsc_devset *set, const char *record)
+/* name: the case, AREA/NAME; label: which reader made set. */
+static void compare(const char *name, const char *label, vsc_devset *set, const char *record)
 {
   vsc_qemu_opts opts = { .socket_dir = LIBVIRT_CHANNEL_DIR };
   vsc_diags d = { 0 };
@@ -120,7 +121,7 @@ static void compare(const char *name, vsc_devset *set, const char *record)
   }
   if (vsc_qemu_build_argv(set, &opts, &argv, &argc, &d) < 0) {
     bool as_expected = expect_refusal && d.n && strstr(d.items[0].message, expect_refusal);
-    printf("%s %s: vschan refuses it: %s\n", as_expected ? "ok  " : "FAIL", name,
+    printf("%s %s (%s): vschan refuses it: %s\n", as_expected ? "ok  " : "FAIL", name, label,
            d.n ? d.items[0].message : "(no message)");
     if (as_expected)
       refused++;
@@ -129,7 +130,7 @@ static void compare(const char *name, vsc_devset *set, const char *record)
     goto out;
   }
   if (expect_refusal) {
-    printf("FAIL %s: vschan should refuse it (%s)\n", name, expect_refusal);
+    printf("FAIL %s (%s): vschan should refuse it (%s)\n", name, label, expect_refusal);
     failures++;
     goto out;
   }
@@ -141,10 +142,10 @@ static void compare(const char *name, vsc_devset *set, const char *record)
     same = strcmp(a[i], b[i]) == 0;
   compared++;
   if (same) {
-    printf("ok   %s: %zu chardev(s) equal\n", name, nours);
+    printf("ok   %s (%s): %zu chardev(s) equal\n", name, label, nours);
   } else {
     failures++;
-    printf("FAIL %s: chardevs differ\n", name);
+    printf("FAIL %s (%s): chardevs differ\n", name, label);
     for (size_t i = 0; i < ntheirs; i++)
       printf("  libvirt: %s\n", b[i]);
     for (size_t i = 0; i < nours; i++)
@@ -173,7 +174,7 @@ static void compare_xml(const char *name, const char *xml, const char *record)
     printf("FAIL %s: cannot read '%s'\n", name, xml);
     failures++;
   } else {
-    compare(name, &set, record);
+    compare(name, "xml", &set, record);
   }
   if (doc)
     xmlFreeDoc(doc);
@@ -192,7 +193,7 @@ static void compare_spec(const char *name, const char *spec, const char *record)
     printf("FAIL %s: cannot read '%s'\n", name, spec);
     failures++;
   } else {
-    compare(name, &set, record);
+    compare(name, "spec", &set, record);
   }
   vsc_devset_clear(&set);
   vsc_diags_clear(&d);
@@ -253,28 +254,15 @@ static bool exists(const char *path)
 
 int main(int argc, char **argv)
 {
-  if (argc != 3) {
-    fprintf(stderr, "usage: test-libvirt-oracle QEMU_TESTS_DIR CASES_DIR\n");
+  if (argc != 2) {
+    fprintf(stderr, "usage: test-libvirt-oracle CASES_DIR\n");
     return 2;
   }
-  const char *here = argv[1], *cases = argv[2];
-  VSC_AUTOFREE(char) xml_dir = vsc_asprintf("%s/libvirt", here);
+  const char *cases = argv[1];
   size_t n;
   char **names;
 
   vsc_mem_init();
-
-  /* vschan's own XML set, read with the XML reader */
-  names = list_dir(xml_dir, ".xml", &n);
-  for (size_t i = 0; i < n; i++) {
-    VSC_AUTOFREE(char) xml = vsc_asprintf("%s/%s.xml", xml_dir, names[i]);
-    VSC_AUTOFREE(char) record = vsc_asprintf("%s/%s.chardev", xml_dir, names[i]);
-    compare_xml(names[i], xml, record);
-    free(names[i]);
-  }
-  free(names);
-
-  /* the golden cases */
   names = list_cases(cases, &n);
   for (size_t i = 0; i < n; i++) {
     VSC_AUTOFREE(char) spec = vsc_asprintf("%s/%s/spec.json", cases, names[i]);
@@ -289,13 +277,14 @@ int main(int argc, char **argv)
                names[i]);
         failures++;
       }
-    } else if (exists(spec) && !exists(args)) {
-      /* the spec when it is the whole input (what `vschan qemu-args
-       * spec.json` reads); otherwise the devices of expected.xml */
-      compare_spec(names[i], spec, record);
-    } else {
-      compare_xml(names[i], expected, record);
+      free(names[i]);
+      continue;
     }
+    compare_xml(names[i], expected, record);
+    /* the spec when it is the whole input (what `vschan qemu-args
+     * spec.json` reads) */
+    if (exists(spec) && !exists(args))
+      compare_spec(names[i], spec, record);
     free(names[i]);
   }
   free(names);
