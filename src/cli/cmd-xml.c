@@ -74,6 +74,10 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
     rc = a.rc;
     goto report;
   }
+  if (vsc_xml_check_expressible(&set, &diags) < 0) {
+    rc = VSC_EXIT_FAILURE;
+    goto report;
+  }
 
   if (into) {
     vsc_domain_info info;

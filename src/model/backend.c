@@ -197,7 +197,7 @@ bool vsc_source_same(const vsc_source *a, const vsc_source *b)
 
 VSC_ENUM_IMPL(vsc_backend, VSC_BACKEND_LAST,
               "null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix",
-              "spicevmc", "spiceport", "nmdm", "qemu-vdagent", "dbus");
+              "spicevmc", "spiceport", "nmdm", "qemu-vdagent", "dbus", "msmouse", "braille");
 
 #define END_NEEDS { VSC_SF_LAST, NULL, NULL, NULL, NULL, false }
 static const vsc_source_need needs_nothing[] = { END_NEEDS };
@@ -347,6 +347,17 @@ static const vsc_backend_info backends[VSC_BACKEND_LAST] = {
   [VSC_BACKEND_DBUS] = {
     .fields = VSC_SRC_CHANNEL, .needs = needs_channel,
     .qemu_driver = "dbus", .qemu_opts = qemu_channel, .show = VSC_SHOW_CHANNEL,
+  },
+  /* QEMU's serial mouse: mouse events from the display as a serial
+   * Microsoft mouse. */
+  [VSC_BACKEND_MSMOUSE] = {
+    .flags = VSC_BF_NOT_LIBVIRT, .needs = needs_nothing,
+    .qemu_driver = "msmouse", .qemu_opts = qemu_none,
+  },
+  /* A Baum braille display, through the host's BrlAPI server (brltty). */
+  [VSC_BACKEND_BRAILLE] = {
+    .flags = VSC_BF_NOT_LIBVIRT, .needs = needs_nothing,
+    .qemu_driver = "braille", .qemu_opts = qemu_none,
   },
 };
 

@@ -136,6 +136,8 @@ enum {
   VSC_BF_WRITES_FILE = 1u << 9,    /* QEMU creates the file at its path */
   VSC_BF_NEEDS_STDIO = 1u << 10,   /* QEMU's own stdin and stdout: refused with
                                     * -daemonize, as qemu-server starts QEMU */
+  VSC_BF_NOT_LIBVIRT = 1u << 11,   /* QEMU's only: libvirt's XML has no such type,
+                                    * so only qemu-args and qm write it */
 };
 
 /* A source field the backend cannot do without, and the rule that says so. */

@@ -42,6 +42,8 @@ typedef enum {
   VSC_BACKEND_NMDM,
   VSC_BACKEND_QEMU_VDAGENT,
   VSC_BACKEND_DBUS,
+  VSC_BACKEND_MSMOUSE,   /* QEMU's only: libvirt has no such type */
+  VSC_BACKEND_BRAILLE,
   VSC_BACKEND_LAST
 } vsc_backend;
 VSC_ENUM_DECL(vsc_backend);

@@ -196,6 +196,8 @@ const vsc_rule_info vsc_rules[] = {
   { "pve-duplicate-key", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
     "a key vschan writes is in the config (or its pending section) once" },
   /* libvirt and the domain. */
+  { "xml-backend", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
+    "the backend exists in libvirt's domain XML (msmouse and braille are QEMU's only: qemu-args and qm write them)" },
   { "libvirt", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_LIBVIRT,
     "libvirt refused or failed; its message follows" },
   { "libvirt-not-running", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_LIBVIRT,
@@ -867,6 +869,17 @@ static void check_set(checker *c)
                addr_uint(a, "controller"));
     }
   }
+  /* <console> with a serial target is an alias of the first <serial>;
+   * libvirt keeps the serial's backend and drops the console's (in a
+   * fragment too: both land in the same domain). */
+  const vsc_chardev *serial0 = vsc_devset_first(c->set, VSC_KIND_SERIAL);
+  const vsc_chardev *console0 = vsc_devset_first(c->set, VSC_KIND_CONSOLE);
+  if (serial0 && console0 && vsc_chardev_target_type(console0) == VSC_TARGET_SERIAL &&
+      !vsc_chardev_same_source(serial0, console0))
+    report(c, console0, NULL, "console-compat",
+           "give the console the same backend as the first serial port, or drop one of them",
+           "this serial console is an alias of the first serial port, whose '%s' backend wins",
+           vsc_backend_to_string(vsc_chardev_backend(serial0)));
   for (int k = 0; k < SET_LAST; k++)
     vsc_strset_clear(&seen[k]);
 }
@@ -876,8 +889,6 @@ static void check_domain(checker *c)
   const vsc_domain_info *d = c->domain;
   const vsc_devset *set = c->set;
   bool any_virtio = false;
-  const vsc_chardev *serial0 = vsc_devset_first(set, VSC_KIND_SERIAL);
-  const vsc_chardev *console0 = vsc_devset_first(set, VSC_KIND_CONSOLE);
 
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *dev = set->devs[i];
@@ -912,14 +923,6 @@ static void check_domain(checker *c)
     report(c, NULL, NULL, "virtio-serial-controller",
            "add <controller type='virtio-serial'/>: libvirt adds one at define time, but it cannot be hot-plugged later",
            "virtio channels or consoles but no virtio-serial controller");
-  /* <console> with a serial target is an alias of the first <serial>;
-   * libvirt keeps the serial's backend and drops the console's. */
-  if (serial0 && console0 && vsc_chardev_target_type(console0) == VSC_TARGET_SERIAL &&
-      !vsc_chardev_same_source(serial0, console0))
-    report(c, console0, NULL, "console-compat",
-           "give the console the same backend as the first serial port, or drop one of them",
-           "this serial console is an alias of the first serial port, whose '%s' backend wins",
-           vsc_backend_to_string(vsc_chardev_backend(serial0)));
 }
 
 static size_t run_checks(checker *c)

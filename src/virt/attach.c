@@ -75,6 +75,8 @@ int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool l
    * hot-plugged). */
   if (!live && dinfo.nvirtio_serial == 0)
     dinfo.nvirtio_serial = 1;
+  if (vsc_xml_check_expressible(set, diags) < 0)
+    return -1;
   /* What the domain already has is not ours to refuse; what we would add
    * must be clean, warnings included. */
   return vsc_rules_require_clean_in(set, existing, &dinfo,

@@ -7,6 +7,25 @@
 #include <stdio.h>
 #include <string.h>
 
+int vsc_xml_check_expressible(const vsc_devset *set, vsc_diags *diags)
+{
+  int rc = 0;
+  for (size_t i = 0; i < set->ndevs; i++) {
+    const vsc_chardev *dev = set->devs[i];
+    if (!(vsc_chardev_backend_info(dev)->flags & VSC_BF_NOT_LIBVIRT))
+      continue;
+    VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);
+    VSC_AUTOFREE(char) pointer = dev->origin.pointer ? vsc_asprintf("%s/type", dev->origin.pointer) : NULL;
+    vsc_loc loc = { .file = dev->origin.file, .line = dev->origin.line, .pointer = pointer };
+    vsc_error(diags, &loc, "xml-backend",
+              "give it to 'vschan qemu-args' or 'vschan qm', which write QEMU's own options",
+              "%s: libvirt's domain XML has no '%s' backend", what,
+              vsc_backend_to_string(vsc_chardev_backend(dev)));
+    rc = -1;
+  }
+  return rc;
+}
+
 static void set_attr(xmlNodePtr node, const char *name, const char *value)
 {
   if (value && *value)

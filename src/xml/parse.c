@@ -200,9 +200,12 @@ vsc_chardev *vsc_xml_parse_chardev(xmlNodePtr node, const char *file, vsc_diags 
   VSC_AUTOFREE(char) type = vsc_xml_attr(node, "type");
   if (type) {
     int b = vsc_backend_from_string(type);
-    if (b < 0)
-      fail(&r, node, "xml-bad-value", "see vschan-spec(5) for the backends", "unknown %s type '%s'",
-           vsc_kind_to_string(kind), type);
+    /* what only QEMU has is as unknown to libvirt as a typo */
+    if (b < 0 || (vsc_backend_info_of((vsc_backend)b)->flags & VSC_BF_NOT_LIBVIRT))
+      fail(&r, node, "xml-bad-value",
+           b < 0 ? "see vschan-spec(5) for the backends"
+                 : "QEMU has it, libvirt does not: write it in a spec for 'vschan qemu-args' or 'vschan qm'",
+           "unknown %s type '%s'", vsc_kind_to_string(kind), type);
     else {
       dev->backend = (vsc_backend)b;
       dev->has_backend = true;

@@ -22,6 +22,11 @@ bool vsc_xml_attr_is(xmlNodePtr node, const char *name, const char *value);
 /* Whether an element name is one of ours: channel, console, serial, parallel. */
 bool vsc_xml_is_chardev_name(const char *name, vsc_kind *kind);
 
+/* Whether libvirt's domain XML can express every device of set: a
+ * backend only QEMU has (msmouse, braille) cannot.  The writers' callers
+ * check this first.  Returns -1 with an error per device in diags. */
+int vsc_xml_check_expressible(const vsc_devset *set, vsc_diags *diags);
+
 /* Model → element (owned by doc, not linked into the tree). */
 xmlNodePtr vsc_xml_format_chardev(xmlDocPtr doc, const vsc_chardev *dev);
 xmlNodePtr vsc_xml_format_controller(xmlDocPtr doc, const vsc_controller *c);
