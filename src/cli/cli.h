@@ -16,6 +16,8 @@ typedef struct vsc_command vsc_command;
 typedef struct {
   char **argv;         /* the whole command line, for running vschan-libvirt */
   const char *uri;     /* -c URI, else NULL (LIBVIRT_DEFAULT_URI, libvirt's default) */
+  const char **uris;   /* every -c, in order (apply --domains takes several) */
+  size_t nuris;
   int verbosity;       /* -q: -1, default 0, -v: 1 and up */
   bool color_stdout;   /* only on a terminal, never with NO_COLOR */
   bool color_stderr;

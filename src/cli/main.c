@@ -198,6 +198,7 @@ int main(int argc, char **argv)
     switch (c) {
     case 'c':
       cli.uri = optarg;
+      *(const char **)vsc_append(&cli.uris, &cli.nuris, sizeof(char *)) = optarg;
       break;
     case 'q':
       cli.verbosity = -1;

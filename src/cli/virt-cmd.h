@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "input.h"
+#include "fleet/fleet.h"
 #include "virt/virt.h"
 
 typedef struct {
@@ -94,3 +95,14 @@ json_t *vsc_virt_cli_device_json(const vsc_chardev *dev, bool live, bool persist
 
 /* "live and persistent", "live", "persistent" */
 const char *vsc_virt_where(bool live, bool config);
+
+/* ---- apply (virt-apply.c) ---- */
+
+/* The plan as apply prints it, and as its --json document. */
+void vsc_apply_print_plan(vsc_cli *cli, const char *domain, const vsc_plan *plan);
+json_t *vsc_apply_plan_json(const char *domain, const vsc_plan *plan, bool dry_run,
+                            const char *result);
+/* apply --fleet and --domains: run the fleet (progress on a terminal),
+ * print each domain and a summary (or the --json document), and return
+ * the exit status. */
+int vsc_apply_fleet(vsc_cli *cli, const vsc_fleet *f, vsc_fleet_opts *o, bool json);

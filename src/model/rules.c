@@ -5,6 +5,7 @@
 
 #include "util/str.h"
 #include "util/strset.h"
+#include "util/text.h"
 
 #include <arpa/inet.h>
 #include <regex.h>
@@ -39,6 +40,8 @@ const vsc_rule_info vsc_rules[] = {
   { "spec-syntax", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_INPUT,
     "the vschan spec is not JSON, or has a key or value the spec does not take "
     "(see vschan-spec(5))" },
+  { "fleet", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_INPUT,
+    "a fleet file (apply --fleet) has the form vschan(1) gives it" },
   { "spec", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_INPUT,
     "the vschan spec is not valid (see vschan-spec(5))" },
   { "option-syntax", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_OPTION,
@@ -196,6 +199,10 @@ const vsc_rule_info vsc_rules[] = {
   { "pve-duplicate-key", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
     "a key vschan writes is in the config (or its pending section) once" },
   /* libvirt and the domain. */
+  { "fleet-selected-twice", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
+    "apply --fleet: one entry, one spec, per domain of a host" },
+  { "fleet-no-match", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
+    "apply --fleet/--domains: a pattern or tag selects at least one domain of its host" },
   { "xml-backend", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
     "the backend exists in libvirt's domain XML (msmouse and braille are QEMU's only: qemu-args and qm write them)" },
   { "libvirt", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_LIBVIRT,
@@ -342,17 +349,6 @@ report(checker *c, const vsc_chardev *dev, const char *sub, const char *rule,
   c->found++;
 }
 
-
-static bool only_chars(const char *s, const char *extra)
-{
-  for (; *s; s++) {
-    char ch = *s;
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-          strchr(extra, ch)))
-      return false;
-  }
-  return true;
-}
 
 static bool is_x86(const vsc_domain_info *d)
 {
@@ -527,7 +523,7 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
   }
 
   if (tt == VSC_TARGET_VIRTIO && dev->target.name &&
-      !only_chars(dev->target.name, "_.-"))
+      !vsc_text_only_chars(dev->target.name, "_.-"))
     report(c, dev, "/target/name", "channel-name-chars",
            "use letters, digits, '.', '_' and '-', as in org.example.app.0",
            "virtio port name '%s' has characters other than [A-Za-z0-9_.-]", dev->target.name);
@@ -541,7 +537,7 @@ static void check_needs(checker *c, const vsc_chardev *dev, const vsc_backend_in
 
   for (const vsc_source_need *n = bi->needs; n->field != VSC_SF_LAST; n++) {
     const char *v = src ? vsc_source_field_string(src, &vsc_source_fields[n->field]) : NULL;
-    bool missing = !v || (n->name_chars && (!*v || !only_chars(v, "_.-")));
+    bool missing = !v || (n->name_chars && (!*v || !vsc_text_only_chars(v, "_.-")));
     /* A unix virtio channel gets a path from libvirt. */
     if (!missing || (n->field == VSC_SF_PATH && vsc_chardev_path_generated(dev)))
       continue;
@@ -633,7 +629,7 @@ static void check_alias(checker *c, const vsc_chardev *dev)
     return;
   /* libvirt's schema: [a-zA-Z0-9_\-.]+ ; "ua-" alone is accepted and works. */
   const char *rest = vsc_alias_bare(dev->alias);
-  if (!only_chars(rest, "_.-"))
+  if (!vsc_text_only_chars(rest, "_.-"))
     report(c, dev, "/alias", "alias-format", "use letters, digits, '_' and '-' after 'ua-'",
            "alias '%s' must be 'ua-' followed by [A-Za-z0-9_.-]", dev->alias);
   /* Defined with a '.', the alias is gone from the persistent definition

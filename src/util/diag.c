@@ -96,6 +96,16 @@ int vsc_diags_exit_code(const vsc_diags *d)
   return rank == VSC_N_ELEMENTS(gravest_first) ? VSC_EXIT_OK : vsc_exit_code(gravest_first[rank]);
 }
 
+int vsc_exit_code_graver(int a, int b)
+{
+  static const int gravest_first[] = { VSC_EXIT_OOM, VSC_EXIT_USAGE, VSC_EXIT_RUNTIME,
+                                       VSC_EXIT_FAILURE, VSC_EXIT_OK };
+  for (size_t r = 0; r < VSC_N_ELEMENTS(gravest_first); r++)
+    if (a == gravest_first[r] || b == gravest_first[r])
+      return gravest_first[r];
+  return a;
+}
+
 size_t vsc_diags_count(const vsc_diags *d, vsc_severity sev)
 {
   size_t c = 0;

@@ -77,6 +77,8 @@ void vsc_diag_add_class(vsc_diags *d, vsc_diag_class cls, vsc_severity sev, cons
  * the order: out of memory, usage, I/O, libvirt/QEMU/agent, invalid. */
 int vsc_exit_code(vsc_diag_class cls);
 int vsc_diags_exit_code(const vsc_diags *d);
+/* Of two exit statuses, the one vsc_diags_exit_code would choose. */
+int vsc_exit_code_graver(int a, int b);
 
 size_t vsc_diags_count(const vsc_diags *d, vsc_severity sev);
 bool vsc_diags_has_errors(const vsc_diags *d);

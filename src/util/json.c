@@ -1,5 +1,8 @@
 #include "json.h"
 
+#include "mem.h"
+#include "text.h"
+
 const char *vsc_json_type_name(json_type type)
 {
   switch (type) {
@@ -36,4 +39,25 @@ const char *vsc_json_load_message(const json_error_t *err)
   default:
     return err->text;
   }
+}
+
+json_t *vsc_json_text_or_null(const char *s)
+{
+  if (!s)
+    return json_null();
+  VSC_AUTOFREE(char) escaped = vsc_text_printable(s);
+  return json_string(escaped ? escaped : s);
+}
+
+json_t *vsc_json_diag(const vsc_diag *d)
+{
+  return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o}",
+                   "severity", vsc_severity_to_string(d->severity),
+                   "file", vsc_json_text_or_null(d->file),
+                   "line", d->line > 0 ? json_integer(d->line) : json_null(),
+                   "column", d->column > 0 ? json_integer(d->column) : json_null(),
+                   "pointer", vsc_json_text_or_null(d->pointer && *d->pointer ? d->pointer : NULL),
+                   "rule", vsc_json_text_or_null(d->rule),
+                   "message", d->message ? d->message : "",
+                   "hint", vsc_json_text_or_null(d->hint));
 }

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 size_t vsc_utf8_decode(const unsigned char *s, uint32_t *cp)
 {
@@ -57,6 +58,17 @@ const char *vsc_text_problem(const char *s, char *buf, size_t size)
     p += n;
   }
   return NULL;
+}
+
+bool vsc_text_only_chars(const char *s, const char *extra)
+{
+  for (; *s; s++) {
+    char ch = *s;
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+          strchr(extra, ch)))
+      return false;
+  }
+  return true;
 }
 
 bool vsc_text_is_name(const char *s)

@@ -25,6 +25,9 @@ const char *vsc_text_problem(const char *s, char *buf, size_t size);
  * then letters, digits, '_' or '-'.  Anything else would change the
  * element ('bus="0" x' adds an attribute) or make it unreadable. */
 bool vsc_text_is_name(const char *s);
+/* Whether s has only ASCII letters, digits and the characters of extra
+ * ("_.-": libvirt's names of ports, aliases and channels). */
+bool vsc_text_only_chars(const char *s, const char *extra);
 
 /* Text for a message that quotes what a user or guest wrote: NULL when s
  * can be shown as it is, otherwise a copy (caller frees) in which every

@@ -2,6 +2,7 @@
 #include "validate.h"
 
 #include "util/buf.h"
+#include "util/json.h"
 #include "util/mem.h"
 #include "util/text.h"
 
@@ -16,30 +17,13 @@ static char *shown(const char *s)
   return escaped ? escaped : vsc_strdup(s);
 }
 
-static json_t *string_or_null(const char *s)
-{
-  if (!s)
-    return json_null();
-  VSC_AUTOFREE(char) text = shown(s);
-  return json_string(text);
-}
-
 json_t *vsc_validate_result_to_json(const vsc_validate_result *res)
 {
   json_t *diags = json_array();
   for (size_t i = 0; i < res->diags.n; i++) {
-    const vsc_diag *d = &res->diags.items[i];
-    json_array_append_new(diags, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o}",
-                                           "severity", vsc_severity_to_string(d->severity),
-                                           "file", string_or_null(d->file),
-                                           "line", d->line > 0 ? json_integer(d->line) : json_null(),
-                                           "column", d->column > 0 ? json_integer(d->column) : json_null(),
-                                           "pointer", string_or_null(d->pointer && *d->pointer ? d->pointer : NULL),
-                                           "rule", string_or_null(d->rule),
-                                           "message", d->message ? d->message : "",
-                                           "hint", string_or_null(d->hint)));
+    json_array_append_new(diags, vsc_json_diag(&res->diags.items[i]));
   }
-  return json_pack("{s:o, s:s, s:b, s:I, s:I, s:o}", "file", string_or_null(res->file), "kind",
+  return json_pack("{s:o, s:s, s:b, s:I, s:I, s:o}", "file", vsc_json_text_or_null(res->file), "kind",
                    vsc_input_kind_to_string(res->kind), "valid", vsc_validate_result_valid(res),
                    "errors", (json_int_t)vsc_diags_count(&res->diags, VSC_SEV_ERROR),
                    "warnings", (json_int_t)vsc_diags_count(&res->diags, VSC_SEV_WARNING),

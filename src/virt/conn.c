@@ -15,12 +15,21 @@
 
 struct vsc_virt {
   virConnectPtr conn;
-  pthread_t loop;
-  bool loop_running;
-  atomic_bool quit;
-  int wake_timer;
+  bool loop_held;
   bool local;
 };
+
+/* libvirt's default event loop is one per process, whatever the number of
+ * connections (apply --fleet opens one per host, from several threads):
+ * one thread runs it while a connection is open. */
+static struct {
+  pthread_mutex_t lock;
+  bool registered;
+  int users;
+  pthread_t thread;
+  atomic_bool quit;
+  int wake_timer;
+} loop = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake_timer = -1 };
 
 static _Atomic long long libvirt_ns;
 
@@ -42,11 +51,58 @@ static void wake(int timer, void *opaque) {}
 
 static void *run_loop(void *opaque)
 {
-  vsc_virt *v = opaque;
-  while (!atomic_load(&v->quit))
+  while (!atomic_load(&loop.quit))
     if (virEventRunDefaultImpl() < 0)
       break;
   return NULL;
+}
+
+/* Take a share of the event loop, starting it for the first user. */
+static int loop_acquire(vsc_diags *diags)
+{
+  int rc = 0;
+  pthread_mutex_lock(&loop.lock);
+  if (!loop.registered) {
+    double t0 = vsc_now();
+    rc = virEventRegisterDefaultImpl();
+    vsc_virt_time_add(vsc_now() - t0);
+    if (rc < 0) {
+      vsc_virt_error(diags, NULL, "cannot start the libvirt event loop");
+      goto out;
+    }
+    loop.registered = true;
+  }
+  if (loop.users == 0) {
+    if (loop.wake_timer < 0 && (loop.wake_timer = virEventAddTimeout(-1, wake, NULL, NULL)) < 0) {
+      vsc_error_peer(diags, NULL, "libvirt", NULL, "cannot add a timer to the libvirt event loop");
+      rc = -1;
+      goto out;
+    }
+    atomic_store(&loop.quit, false);
+    if (pthread_create(&loop.thread, NULL, run_loop, NULL) != 0) {
+      vsc_error_peer(diags, NULL, "libvirt", NULL, "cannot start the event loop thread");
+      rc = -1;
+      goto out;
+    }
+  }
+  loop.users++;
+out:
+  pthread_mutex_unlock(&loop.lock);
+  return rc;
+}
+
+/* Give the share back; the last user stops the thread (the timer wakes
+ * it from its wait). */
+static void loop_release(void)
+{
+  pthread_mutex_lock(&loop.lock);
+  if (--loop.users == 0) {
+    atomic_store(&loop.quit, true);
+    virEventUpdateTimeout(loop.wake_timer, 0);
+    pthread_join(loop.thread, NULL);
+    virEventUpdateTimeout(loop.wake_timer, -1);
+  }
+  pthread_mutex_unlock(&loop.lock);
 }
 
 /* What to do next, by libvirt's error: the first row that matches.  Rows
@@ -232,33 +288,15 @@ void vsc_virt_embed_settle(virConnectPtr conn)
 
 vsc_virt *vsc_virt_open(const char *uri, vsc_diags *diags)
 {
-  static bool registered;
   VSC_AUTOPTR(vsc_virt) v = NULL;
   double t0;
 
   embed_log_to_root(uri ? uri : getenv("LIBVIRT_DEFAULT_URI"));
   virSetErrorFunc(NULL, quiet_error);
-  if (!registered) {
-    t0 = vsc_now();
-    int rc = virEventRegisterDefaultImpl();
-    vsc_virt_time_add(vsc_now() - t0);
-    if (rc < 0) {
-      vsc_virt_error(diags, NULL, "cannot start the libvirt event loop");
-      return NULL;
-    }
-    registered = true;
-  }
   v = vsc_calloc(1, sizeof(*v));
-  v->wake_timer = virEventAddTimeout(-1, wake, NULL, NULL);
-  if (v->wake_timer < 0) {
-    vsc_error_peer(diags, NULL, "libvirt", NULL, "cannot add a timer to the libvirt event loop");
+  if (loop_acquire(diags) < 0)
     return NULL;
-  }
-  if (pthread_create(&v->loop, NULL, run_loop, v) != 0) {
-    vsc_error_peer(diags, NULL, "libvirt", NULL, "cannot start the event loop thread");
-    return NULL;
-  }
-  v->loop_running = true;
+  v->loop_held = true;
 
   t0 = vsc_now();
   v->conn = virConnectOpenAuth(uri, virConnectAuthPtrDefault, 0);
@@ -285,13 +323,8 @@ void vsc_virt_close(vsc_virt *v)
     virConnectClose(v->conn);
     vsc_virt_time_add(vsc_now() - t0);
   }
-  if (v->loop_running) {
-    atomic_store(&v->quit, true);
-    virEventUpdateTimeout(v->wake_timer, 0);
-    pthread_join(v->loop, NULL);
-  }
-  if (v->wake_timer >= 0)
-    virEventRemoveTimeout(v->wake_timer);
+  if (v->loop_held)
+    loop_release();
   free(v);
 }
 

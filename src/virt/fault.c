@@ -15,10 +15,13 @@
  * such call, so a typo in a test cannot pass unnoticed. */
 #include "virt-priv.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* apply --fleet works on domains from several threads */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static bool parsed, malformed, fired;
 static unsigned long fail_at[VSC_VIRT_FAULT_LAST];   /* 0: never */
 static unsigned long calls[VSC_VIRT_FAULT_LAST];
@@ -51,25 +54,34 @@ static void parse(const char *env)
 bool vsc_virt_fault(vsc_virt_fault_op op)
 {
   const char *env = getenv("VSCHAN_FAIL_LIBVIRT");
-  if (!env || !*env || fired)
+  bool fire = false;
+  if (!env || !*env)
     return false;
+  pthread_mutex_lock(&lock);
+  if (fired)
+    goto out;
   if (!parsed) {
     parse(env);
     parsed = true;
   }
   unsigned long n = ++calls[op];
   if (!malformed && n != fail_at[op])
-    return false;
-  fired = true;
+    goto out;
+  fired = fire = true;
   free(pending);
   pending = malformed
     ? vsc_asprintf("injected failure: VSCHAN_FAIL_LIBVIRT='%s' is not attach:N or detach:N", env)
     : vsc_asprintf("injected failure of %s call %lu (VSCHAN_FAIL_LIBVIRT=%s)", op_names[op], n,
                    env);
-  return true;
+out:
+  pthread_mutex_unlock(&lock);
+  return fire;
 }
 
 char *vsc_virt_fault_take(void)
 {
-  return vsc_steal(&pending);
+  pthread_mutex_lock(&lock);
+  char *p = vsc_steal(&pending);
+  pthread_mutex_unlock(&lock);
+  return p;
 }

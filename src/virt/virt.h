@@ -27,6 +27,8 @@
 #define VSC_VIRT_DEFAULT_TIMEOUT 10.0
 /* vschan's XML namespace in <metadata>. */
 #define VSC_VIRT_METADATA_NS "https://vschan.dev/xmlns/libvirt/1"
+/* The namespace of the tags apply --tag sets (tags.c). */
+#define VSC_VIRT_TAGS_NS "https://vschan.dev/xmlns/libvirt/tags/1"
 
 /* ---- connection (conn.c) ---- */
 
@@ -113,6 +115,16 @@ void vsc_virt_state_clear(vsc_virt_state *st);
 /* The device of a merged entry to show: the live one, else the config one. */
 const vsc_chardev *vsc_virt_dev_main(const vsc_virt_dev *d);
 bool vsc_virt_alias_is_managed(const char *alias);
+
+/* ---- tags (tags.c) ---- */
+
+/* The tags of a domain: those of its persistent definition, or of the
+ * live one for a transient domain.  Free with vsc_virt_tags_free. */
+int vsc_virt_domain_tags(vsc_virt_domain *d, char ***tags, size_t *n, vsc_diags *diags);
+void vsc_virt_tags_free(char **tags, size_t n);
+/* Add tag (already checked: [A-Za-z0-9_.-]) to the persistent definition
+ * and, when running, to the live one.  *added: it was new to one. */
+int vsc_virt_domain_add_tag(vsc_virt_domain *d, const char *tag, bool *added, vsc_diags *diags);
 
 /* ---- which definitions to change (virsh's --live/--config/...) ---- */
 
