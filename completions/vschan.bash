@@ -34,7 +34,8 @@ _vschan_takes_value() {
         --template|--set|--templates-dir|--channel|--console|--serial|--parallel|\
         --into|-o|--output|--conf|--lock-dir|--timeout|--prefix|--bus|--addr|\
         --socket|--socket-dir|--junit|--format|-j|--jobs|--schema-dir|--max-reply|\
-        --qemu-version|--machine|--digest|--escape|--drain-timeout|--env) return 0 ;;
+        --qemu-version|--machine|--digest|--escape|--drain-timeout|--env|\
+        --domains|--tagged|--fleet|--tag|--qemu-conf) return 0 ;;
     esac
     return 1
 }
@@ -82,8 +83,10 @@ _vschan() {
     case $prev in
         --template)
             COMPREPLY=($(compgen -W "$(vschan template list 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
-        --into|-o|--output|--conf|--junit|--socket)
+        --into|-o|--output|--conf|--junit|--socket|--fleet|--qemu-conf)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --domains)
+            COMPREPLY=($(compgen -W "$(_vschan_domains)" -- "$cur")); return ;;
         --templates-dir|--lock-dir|--schema-dir|--socket-dir)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --format)
@@ -109,7 +112,10 @@ _vschan() {
             if [[ $npos -eq 0 ]]; then COMPREPLY=($(compgen -W "list show" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(vschan template list 2>/dev/null | awk '{print $1}')" -- "$cur")); fi ;;
         add|apply|list|remove|connect|wait-agent)
-            if [[ $npos -eq 0 ]]; then
+            local all=" ${COMP_WORDS[*]} "
+            if [[ $cmd == apply && ($all == *" --domains"* || $all == *" --tagged"* || $all == *" --fleet"*) ]]; then
+                COMPREPLY=($(compgen -f -- "$cur"))
+            elif [[ $npos -eq 0 ]]; then
                 COMPREPLY=($(compgen -W "$(_vschan_domains)" -- "$cur"))
             elif [[ $cmd == remove || ($cmd == connect && $npos -eq 1) ]]; then
                 COMPREPLY=($(compgen -W "$(_vschan_idents "${pos[0]}")" -- "$cur"))
