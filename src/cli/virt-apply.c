@@ -66,9 +66,11 @@ static const char *host_name(const vsc_fleet_host *h)
   return h->uri ? h->uri : h->actual_uri ? h->actual_uri : "the default URI";
 }
 
-/* On a terminal, one line per host that changes in place. */
+/* On a terminal, one line that changes in place: every host's count. */
 typedef struct {
   pthread_mutex_t lock;
+  const vsc_fleet_report *report;   /* the hosts, in order */
+  size_t *done, *total;              /* per host, as the workers said (0/0: not yet) */
   bool shown;
 } progress_state;
 
@@ -76,7 +78,16 @@ static void print_progress(void *opaque, const char *uri, size_t done, size_t to
 {
   progress_state *p = opaque;
   pthread_mutex_lock(&p->lock);
-  fprintf(stderr, "\r\033[K%s: %zu/%zu domains", uri ? uri : "default URI", done, total);
+  fputs("\r\033[K", stderr);
+  for (size_t k = 0; k < p->report->nhosts; k++) {
+    const vsc_fleet_host *h = &p->report->hosts[k];
+    if (h->uri == uri) {   /* the runner passes the host's own string */
+      p->done[k] = done;
+      p->total[k] = total;
+    }
+    fprintf(stderr, "%s%s %zu/%zu", k ? ", " : "", h->uri ? h->uri : "default URI", p->done[k],
+            p->total[k]);
+  }
   fflush(stderr);
   p->shown = true;
   pthread_mutex_unlock(&p->lock);
@@ -235,8 +246,10 @@ static void print_text(vsc_cli *cli, const vsc_fleet_report *r, const vsc_fleet_
 int vsc_apply_fleet(vsc_cli *cli, const vsc_fleet *f, vsc_fleet_opts *o, bool json)
 {
   vsc_fleet_report report;
-  progress_state progress = { .lock = PTHREAD_MUTEX_INITIALIZER };
+  progress_state progress = { .lock = PTHREAD_MUTEX_INITIALIZER, .report = &report };
 
+  progress.done = vsc_calloc(f->nentries + 1, sizeof(size_t));
+  progress.total = vsc_calloc(f->nentries + 1, sizeof(size_t));
   if (!json && cli->verbosity >= 0 && isatty(STDERR_FILENO)) {
     o->progress = print_progress;
     o->opaque = &progress;
@@ -244,6 +257,8 @@ int vsc_apply_fleet(vsc_cli *cli, const vsc_fleet *f, vsc_fleet_opts *o, bool js
   vsc_fleet_run(f, o, &report);
   if (progress.shown)
     fputs("\r\033[K", stderr);
+  free(progress.done);
+  free(progress.total);
   if (json) {
     /* the errors also where a person looks, as for one domain */
     for (size_t k = 0; k < report.nhosts; k++) {

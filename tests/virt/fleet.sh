@@ -114,6 +114,15 @@ expect 0 "a second run on the tagged domains converges" \
 lacks "$out" "^Tagged" "and adds no tag twice"
 lacks "$out" "Plan for" "and plans nothing"
 
+# --- a terminal sees each host's progress ---
+if command -v script >/dev/null; then
+  tty_out=$(script -qec "'$vschan' apply --fleet '$TEST_TMP/again.json'" /dev/null 2>&1)
+  has "$tty_out" "$tcp_uri 6/6" "a terminal sees the host's progress"
+  has "$tty_out" "Fleet: 1 host, 6 domains" "and the summary after it"
+else
+  fail "script (bsdutils) is needed to check the progress line on a terminal"
+fi
+
 # --- the remaining ways to say it wrong ---
 run "$vschan" -c "$unix_uri" apply --fleet "$TEST_TMP/fleet.json"
 expect 2 "--fleet with -c is a usage error" '^$' "--fleet names the hosts"
