@@ -28,8 +28,9 @@ static void usage(FILE *out)
         "\n"
         "Options:\n"
         "  --format FORMAT        text (default), json, junit (a JUnit XML report on\n"
-        "                         standard output) or github (workflow annotations:\n"
-        "                         ::error file=F,line=N,title=RULE::message)\n"
+        "                         standard output), github (workflow annotations:\n"
+        "                         ::error file=F,line=N,title=RULE::message) or sarif\n"
+        "                         (a SARIF 2.1.0 log for code-scanning uploads)\n"
         "  --json                 --format json\n"
         "  --junit FILE           also write a JUnit XML report to FILE\n"
         "  --werror, --strict     treat warnings as errors\n"
@@ -57,14 +58,15 @@ static void usage(FILE *out)
         "  virsh dumpxml guest | vschan validate -\n", out);
 }
 
-typedef enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_JUNIT, FORMAT_GITHUB, FORMAT_LAST } out_format;
+typedef enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_JUNIT, FORMAT_GITHUB, FORMAT_SARIF, FORMAT_LAST } out_format;
 VSC_ENUM_DECL(out_format);
-VSC_ENUM_IMPL(out_format, FORMAT_LAST, "text", "json", "junit", "github");
+VSC_ENUM_IMPL(out_format, FORMAT_LAST, "text", "json", "junit", "github", "sarif");
 
 typedef struct {
   vsc_cli *cli;
   bool json;
   bool github;
+  json_t *sarif;       /* the SARIF log, printed at the end */
   bool silent;         /* the JUnit report is standard output */
   FILE *junit_cases;   /* test cases until the totals are known */
   size_t nfiles, ninvalid, nio, nerrors, nwarnings;
@@ -136,6 +138,8 @@ static void on_result(size_t index, const vsc_validate_result *res, void *opaque
     printf("%s%s", index ? ",\n" : "\n", text);
     free(text);
     json_decref(j);
+  } else if (o->sarif) {
+    vsc_validate_sarif_add(o->sarif, res);
   } else if (o->silent) {
     /* the report says it */
   } else if (o->github) {
@@ -197,7 +201,7 @@ static int write_junit(const char *path, const output *o)
 
 typedef struct {
   const char *junit, *schema_dir, *qemu_conf;
-  bool json, github, werror, bundled, no_schema;
+  bool json, github, sarif, werror, bundled, no_schema;
   unsigned int jobs;
 } options;
 
@@ -282,6 +286,7 @@ static int run_files(vsc_cli *cli, const options *opt, char **files, size_t nfil
   }
 
   output o = { .cli = cli, .json = opt->json, .github = opt->github,
+               .sarif = opt->sarif ? vsc_validate_sarif_new() : NULL,
                .silent = opt->junit && strcmp(opt->junit, "-") == 0 };
   if (opt->junit && !(o.junit_cases = tmpfile())) {
     fprintf(stderr, "vschan: error: cannot create a temporary file for the JUnit report: %s\n", strerror(errno));
@@ -311,6 +316,10 @@ static int run_files(vsc_cli *cli, const options *opt, char **files, size_t nfil
             o.nfiles == 1 ? "" : "s", nvalid, o.ninvalid, o.nio ? ", some unreadable" : "", o.nerrors,
             o.nerrors == 1 ? "" : "s", o.nwarnings, o.nwarnings == 1 ? "" : "s");
 
+  if (o.sarif) {
+    vsc_cli_print_json(o.sarif, 0);   /* takes the reference */
+    o.sarif = NULL;
+  }
   int rc = o.nio ? VSC_EXIT_USAGE : o.ninvalid ? VSC_EXIT_FAILURE : VSC_EXIT_OK;
   if (o.junit_cases) {
     if (write_junit(opt->junit, &o) < 0) {
@@ -357,7 +366,7 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
     case OPT_FORMAT: {
       int f = out_format_from_string(optarg);
       if (f < 0)
-        a.rc = vsc_cli_usage_error("validate", "--format takes text, json, junit or github, not '%s'", optarg);
+        a.rc = vsc_cli_usage_error("validate", "--format takes text, json, junit, github or sarif, not '%s'", optarg);
       else
         format = (out_format)f;
       break;
@@ -381,6 +390,7 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
   }
   opt.json = a.json || format == FORMAT_JSON;
   opt.github = format == FORMAT_GITHUB;
+  opt.sarif = format == FORMAT_SARIF;
   if (c >= 0 && format == FORMAT_JUNIT && opt.junit) {
     c = -1;
     a.rc = vsc_cli_usage_error("validate", "--format junit writes the report to standard output: "

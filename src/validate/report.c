@@ -4,6 +4,7 @@
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/mem.h"
+#include "util/paths.h"
 #include "util/text.h"
 
 #include <libxml/tree.h>
@@ -87,4 +88,97 @@ char *vsc_validate_result_to_junit(const vsc_validate_result *res)
   xmlBufferFree(buf);
   xmlFreeDoc(doc);
   return text;
+}
+
+/* ---- SARIF 2.1.0 ---- */
+
+/* What validate reports: the input layer and the device model's rules
+ * (--list-rules lists the same). */
+static bool reported_by_validate(const vsc_rule_info *r)
+{
+  return r->layer == VSC_LAYER_INPUT || r->layer == VSC_LAYER_RULES;
+}
+
+json_t *vsc_validate_sarif_new(void)
+{
+  json_t *rules = json_array();
+  for (const vsc_rule_info *r = vsc_rules; r->id; r++) {
+    if (!reported_by_validate(r))
+      continue;
+    json_array_append_new(rules, json_pack("{s:s, s:{s:s}, s:{s:s}}", "id", r->id,
+                                           "shortDescription", "text", r->summary,
+                                           "defaultConfiguration", "level",
+                                           r->severity == VSC_SEV_ERROR ? "error" : "warning"));
+  }
+  json_t *driver = json_pack("{s:s, s:s, s:s, s:o}", "name", "vschan", "version", vsc_version(),
+                             "informationUri", "https://vschan.dev/", "rules", rules);
+  return json_pack("{s:s, s:s, s:[{s:{s:o}, s:[]}]}", "$schema",
+                   "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
+                   "tool", "driver", driver, "results");
+}
+
+/* A file name as a URI reference (RFC 3986): relative names stay
+ * relative (to the directory the scan ran in, which code scanning maps
+ * to the repository), absolute ones become file: URIs; every byte but
+ * the unreserved ones and '/' is percent-encoded. */
+static char *file_uri(const char *path)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  vsc_buf b = { 0 };
+  if (path[0] == '/')
+    vsc_buf_add(&b, "file://");
+  for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+        strchr("-._~/", *p))
+      vsc_buf_addc(&b, (char)*p);
+    else {
+      vsc_buf_addc(&b, '%');
+      vsc_buf_addc(&b, hex[*p >> 4]);
+      vsc_buf_addc(&b, hex[*p & 15]);
+    }
+  }
+  return vsc_buf_steal(&b);
+}
+
+static json_int_t rule_index(const char *id)
+{
+  json_int_t i = 0;
+  for (const vsc_rule_info *r = vsc_rules; r->id; r++) {
+    if (!reported_by_validate(r))
+      continue;
+    if (id && strcmp(r->id, id) == 0)
+      return i;
+    i++;
+  }
+  return -1;
+}
+
+void vsc_validate_sarif_add(json_t *sarif, const vsc_validate_result *res)
+{
+  json_t *results = json_object_get(json_array_get(json_object_get(sarif, "runs"), 0), "results");
+  for (size_t i = 0; i < res->diags.n; i++) {
+    const vsc_diag *d = &res->diags.items[i];
+    vsc_buf text = { 0 };
+    if (d->pointer && *d->pointer)
+      vsc_buf_printf(&text, "at %s: ", d->pointer);
+    vsc_buf_add(&text, d->message ? d->message : "");
+    if (d->hint)
+      vsc_buf_printf(&text, " (hint: %s)", d->hint);
+    VSC_AUTOFREE(char) message = vsc_buf_steal(&text);
+    VSC_AUTOFREE(char) shown_file = shown(d->file ? d->file : res->file);
+    VSC_AUTOFREE(char) uri = file_uri(shown_file);
+    /* code scanning places a result on a line: a diagnostic of the whole
+     * document (a missing controller) goes on its first */
+    json_t *region = json_pack("{s:i}", "startLine", d->line > 0 ? d->line : 1);
+    if (d->line > 0 && d->column > 0)
+      json_object_set_new(region, "startColumn", json_integer(d->column));
+    json_t *physical = json_pack("{s:{s:s}, s:o}", "artifactLocation", "uri", uri, "region", region);
+    json_t *result = json_pack("{s:s, s:s, s:{s:s}, s:[{s:o}]}", "ruleId", d->rule ? d->rule : "vschan",
+                               "level", d->severity == VSC_SEV_ERROR ? "error" : "warning", "message",
+                               "text", message, "locations", "physicalLocation", physical);
+    json_int_t index = rule_index(d->rule);
+    if (index >= 0)
+      json_object_set_new(result, "ruleIndex", json_integer(index));
+    json_array_append_new(results, result);
+  }
 }

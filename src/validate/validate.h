@@ -91,3 +91,8 @@ void vsc_validate_run(char *const *paths, size_t n, unsigned int jobs,
 json_t *vsc_validate_result_to_json(const vsc_validate_result *res);
 /* One JUnit <testcase> element for the result, as text.  Caller frees. */
 char *vsc_validate_result_to_junit(const vsc_validate_result *res);
+/* A SARIF 2.1.0 log for code-scanning uploads: one run of vschan whose
+ * rules are those validate reports (--list-rules); add each file's
+ * diagnostics as results. */
+json_t *vsc_validate_sarif_new(void);
+void vsc_validate_sarif_add(json_t *sarif, const vsc_validate_result *res);
