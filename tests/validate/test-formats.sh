@@ -46,7 +46,7 @@ expect 0 "json: one document, valid" '"summary":\{"files":1,"valid":1'
 run "$vschan" validate empty
 expect 2 "a directory without *.xml: an error (exit 2)" '' 'empty: error: no \*\.xml file below the directory \[io\]'
 run "$vschan" validate --format yaml tree
-expect 2 "an unknown format" '' "--format takes text, json, junit or github, not 'yaml'"
+expect 2 "an unknown format" '' "--format takes text, json, junit, github or sarif, not 'yaml'"
 run "$vschan" validate --json --format github tree
 expect 2 "--json and another format" '' '--json and --format github exclude each other'
 
