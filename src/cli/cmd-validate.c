@@ -42,6 +42,8 @@ static void usage(FILE *out)
         "  --no-schema            skip the schema layer; rules only\n"
         "  --qemu-conf FILE       the host's qemu.conf, for what depends on it (spice_tls)\n"
         "                         (default: " VSC_QEMU_CONF " when readable)\n"
+        "  --host CAPS.xml        the host's capabilities ('virsh capabilities'), for the\n"
+        "                         domain types it offers (kvm, qemu) per arch\n"
         "  --list-rules           list the rule ids and what they check\n"
         "  -h, --help             show this help\n"
         "\n"
@@ -200,7 +202,7 @@ static int write_junit(const char *path, const output *o)
 }
 
 typedef struct {
-  const char *junit, *schema_dir, *qemu_conf;
+  const char *junit, *schema_dir, *qemu_conf, *host;
   bool json, github, sarif, werror, bundled, no_schema;
   unsigned int jobs;
 } options;
@@ -285,6 +287,18 @@ static int run_files(vsc_cli *cli, const options *opt, char **files, size_t nfil
     }
   }
 
+  vsc_host_caps caps = { 0 };
+  if (opt->host) {
+    vsc_diags diags = { 0 };
+    if (vsc_host_caps_load(opt->host, &caps, &diags) < 0) {
+      int rc = vsc_cli_finish(cli, &diags, VSC_EXIT_FAILURE);
+      vsc_diags_clear(&diags);
+      vsc_schema_free(schema);
+      return rc;
+    }
+    vopts.host = &caps;
+  }
+
   output o = { .cli = cli, .json = opt->json, .github = opt->github,
                .sarif = opt->sarif ? vsc_validate_sarif_new() : NULL,
                .silent = opt->junit && strcmp(opt->junit, "-") == 0 };
@@ -332,17 +346,20 @@ static int run_files(vsc_cli *cli, const options *opt, char **files, size_t nfil
     fprintf(stderr, "vschan: error: cannot write to standard output: %s\n", strerror(errno));
     rc = VSC_EXIT_USAGE;
   }
+  vsc_host_caps_clear(&caps);
   vsc_schema_free(schema);
   return rc;
 }
 
 int cmd_validate(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_JUNIT = 0x100, OPT_WERROR, OPT_SCHEMA_DIR, OPT_BUNDLED, OPT_NO_SCHEMA, OPT_LIST, OPT_FORMAT, OPT_QEMU_CONF };
+  enum { OPT_JUNIT = 0x100, OPT_WERROR, OPT_SCHEMA_DIR, OPT_BUNDLED, OPT_NO_SCHEMA, OPT_LIST, OPT_FORMAT, OPT_QEMU_CONF,
+         OPT_HOST };
   static const struct option opts[] = {
     { "junit", required_argument, NULL, OPT_JUNIT },
     { "format", required_argument, NULL, OPT_FORMAT },
     { "qemu-conf", required_argument, NULL, OPT_QEMU_CONF },
+    { "host", required_argument, NULL, OPT_HOST },
     { "werror", no_argument, NULL, OPT_WERROR },
     { "strict", no_argument, NULL, OPT_WERROR },
     { "jobs", required_argument, NULL, 'j' },
@@ -374,6 +391,7 @@ int cmd_validate(vsc_cli *cli, int argc, char **argv)
     case OPT_WERROR: opt.werror = true; break;
     case OPT_SCHEMA_DIR: opt.schema_dir = optarg; break;
     case OPT_QEMU_CONF: opt.qemu_conf = optarg; break;
+    case OPT_HOST: opt.host = optarg; break;
     case OPT_BUNDLED: opt.bundled = true; break;
     case OPT_NO_SCHEMA: opt.no_schema = true; break;
     case OPT_LIST: list = true; break;

@@ -3,6 +3,7 @@
 #include "rules.h"
 #include "backend.h"
 
+#include "util/buf.h"
 #include "util/str.h"
 #include "util/strset.h"
 #include "util/text.h"
@@ -92,6 +93,9 @@ const vsc_rule_info vsc_rules[] = {
     "a spicevmc channel is named com.redhat.spice.0; libvirt defines another name, starting fails" },
   { "guestfwd-port-zero", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "a guestfwd port is 1 to 65535; libvirt defines port 0" },
+  { "host-virt-type", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "the domain type (kvm, qemu) is one the host offers for the domain's arch (checked when vschan "
+    "validate --host reads the host's capabilities)" },
   { "spice-tls", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "SPICE TLS (tlsPort, secure channels) needs spice_tls = 1 in the host's qemu.conf (checked when "
     "vschan validate reads it)" },
@@ -880,6 +884,37 @@ static void check_set(checker *c)
     vsc_strset_clear(&seen[k]);
 }
 
+/* The domain type against what the host offers for the domain's arch. */
+static void check_host_virt_type(checker *c)
+{
+  const vsc_domain_info *d = c->domain;
+  const char *arch = d->arch ? d->arch : "x86_64";
+  const vsc_host_guest *g = NULL;
+  vsc_buf offered = { 0 };
+
+  for (size_t i = 0; i < d->host->nguests && !g; i++)
+    if (strcmp(d->host->guests[i].arch, arch) == 0)
+      g = &d->host->guests[i];
+  for (size_t i = 0; g && i < g->nvirt_types; i++) {
+    if (strcmp(g->virt_types[i], d->virt_type) == 0)
+      return;
+    vsc_buf_printf(&offered, "%s%s", i ? ", " : "", g->virt_types[i]);
+  }
+  VSC_AUTOFREE(char) list = vsc_buf_steal(&offered);
+  vsc_loc loc = { .file = c->set->ndevs ? c->set->devs[0]->origin.file : NULL, .line = d->domain_line };
+  if (!g)
+    vsc_error(c->diags, &loc, "host-virt-type", "define it on a host with such guests, or change <os><type arch=>",
+              "the host offers no %s guests (virsh capabilities)", arch);
+  else {
+    VSC_AUTOFREE(char) hint = vsc_asprintf("use <domain type='%s'>, or define it on a host that offers '%s'",
+                                           g->nvirt_types ? g->virt_types[0] : "qemu", d->virt_type);
+    vsc_error(c->diags, &loc, "host-virt-type", hint,
+              "domain type '%s' is not offered by this host for %s guests (it offers %s)", d->virt_type, arch,
+              *list ? list : "none");
+  }
+  c->found++;
+}
+
 static void check_domain(checker *c)
 {
   const vsc_domain_info *d = c->domain;
@@ -905,6 +940,9 @@ static void check_domain(checker *c)
       report(c, dev, "/target/type", "usb-serial-usb", "remove <controller type='usb' model='none'/>, or use pci-serial",
              "USB is disabled for this domain, but a usb-serial port needs it");
   }
+  /* libvirt refuses at define a domain type the host's QEMU lacks */
+  if (d->host && d->virt_type)
+    check_host_virt_type(c);
   /* libvirt refuses at define what the host's qemu.conf cannot serve */
   if (d->host_spice_tls == 0 && (d->spice_tls_port || d->spice_secure)) {
     vsc_loc loc = { .file = set->ndevs ? set->devs[0]->origin.file : NULL, .line = d->spice_graphics_line };
@@ -945,10 +983,23 @@ size_t vsc_rules_check(const vsc_devset *set, const vsc_domain_info *domain, vsc
   return run_checks(&c);
 }
 
+void vsc_host_caps_clear(vsc_host_caps *caps)
+{
+  for (size_t i = 0; i < caps->nguests; i++) {
+    free(caps->guests[i].arch);
+    for (size_t j = 0; j < caps->guests[i].nvirt_types; j++)
+      free(caps->guests[i].virt_types[j]);
+    free(caps->guests[i].virt_types);
+  }
+  free(caps->guests);
+  memset(caps, 0, sizeof(*caps));
+}
+
 void vsc_domain_info_clear(vsc_domain_info *info)
 {
   free(info->arch);
   free(info->machine);
+  free(info->virt_type);
   memset(info, 0, sizeof(*info));
 }
 

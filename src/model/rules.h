@@ -12,6 +12,21 @@
 #include "model/chardev.h"
 #include "util/diag.h"
 
+/* The host's capabilities (`virsh capabilities`), when known: the domain
+ * types (kvm, qemu) libvirt offers for each guest architecture. */
+typedef struct {
+  char *arch;
+  char **virt_types;
+  size_t nvirt_types;
+} vsc_host_guest;
+
+typedef struct {
+  vsc_host_guest *guests;
+  size_t nguests;
+} vsc_host_caps;
+
+void vsc_host_caps_clear(vsc_host_caps *caps);
+
 /* What the surrounding domain offers; rules that need it are skipped when
  * known is false. */
 typedef struct {
@@ -22,12 +37,15 @@ typedef struct {
   bool has_usb;
   char *arch;                     /* NULL means x86_64 */
   char *machine;
+  char *virt_type;                /* <domain type=...> */
+  int domain_line;
   bool spice_tls_port;            /* <graphics type='spice' tlsPort='N'> */
   bool spice_secure;              /* defaultMode or a <channel> mode 'secure' */
   int spice_graphics_line;
   /* The host, when known (vschan validate reads libvirt's qemu.conf):
    * spice_tls there is 1 or 0; -1 unknown. */
   int host_spice_tls;
+  const vsc_host_caps *host;      /* NULL: unknown */
 } vsc_domain_info;
 
 void vsc_domain_info_clear(vsc_domain_info *info);

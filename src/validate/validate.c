@@ -80,6 +80,7 @@ static void validate_xml(const char *text, size_t len, const vsc_validate_opts *
   if (res->kind == VSC_INPUT_DOMAIN) {
     vsc_xml_domain_info(root, &info);
     info.host_spice_tls = opts->host_spice_tls;
+    info.host = opts->host;
   }
   vsc_rules_check(&set, res->kind == VSC_INPUT_DOMAIN ? &info : NULL, &res->diags);
   vsc_domain_info_clear(&info);

@@ -53,7 +53,11 @@ typedef struct {
   const vsc_schema *schema;  /* NULL: rules only */
   bool werror;               /* warnings count as errors */
   int host_spice_tls;        /* the host's qemu.conf spice_tls: 1, 0, -1 unknown */
+  const vsc_host_caps *host; /* the host's capabilities (--host), or NULL */
 } vsc_validate_opts;
+
+/* Read `virsh capabilities` output (host.c).  -1 with an error in diags. */
+int vsc_host_caps_load(const char *path, vsc_host_caps *caps, vsc_diags *diags);
 
 /* libvirt's default qemu.conf, read when readable. */
 #define VSC_QEMU_CONF "/etc/libvirt/qemu.conf"

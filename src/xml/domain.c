@@ -162,6 +162,8 @@ void vsc_xml_domain_info(xmlNodePtr domain, vsc_domain_info *info)
     info->arch = vsc_xml_attr(type, "arch");
     info->machine = vsc_xml_attr(type, "machine");
   }
+  info->virt_type = vsc_xml_attr(domain, "type");
+  info->domain_line = (int)xmlGetLineNo(domain);
   for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
     if (vsc_xml_is_element(c, "graphics") && vsc_xml_attr_is(c, "type", "spice")) {
       VSC_AUTOFREE(char) tls_port = vsc_xml_attr(c, "tlsPort");

@@ -10,7 +10,8 @@
 # qemuhotplugtestdomains} that have a <channel>, <console>, <serial> or
 # <parallel>, points their <emulator> at this machine's QEMU, asks libvirt
 # (its RNG schema, then define on the embedded QEMU driver: vsct-verdict)
-# and vschan validate, and writes per document
+# and vschan validate (given the driver's capabilities and qemu.conf), and
+# writes per document
 #   NAME  libvirt:accept|reject  vschan:accept|reject  AGREE|DIFFER  LIBVIRT'S MESSAGE  VSCHAN'S RULES
 # to OUT.tsv.  Prints the agreement; host-dependent documents listed in
 # libvirt-corpus-host.tsv (next to this script, with why) are counted
@@ -57,12 +58,15 @@ rc=$?
 set -e
 [ $rc -eq 0 ] || exit $rc
 "$verdict" --root "$work/root" "$work"/docs/*.xml >"$work/libvirt.tsv"
+# What depends on the host, as vschan learns it: the capabilities of the
+# same driver (--host) and its qemu.conf (--qemu-conf).
+virsh -c "qemu:///embed?root=$work/root" capabilities >"$work/caps.xml"
 
 : >"$out"
 agree=0 differ=0 host=0
 while IFS="$(printf '\t')" read -r name lv _rng _define msg; do
   doc=$work/docs/$name.xml
-  json=$("$vschan" validate --json "$doc" 2>/dev/null || true)
+  json=$("$vschan" validate --json --host "$work/caps.xml" --qemu-conf "$work/root/etc/qemu.conf" "$doc" 2>/dev/null || true)
   if printf '%s' "$json" | grep -q '"severity":"error"'; then vv=reject; else vv=accept; fi
   rules=$(printf '%s' "$json" | grep -o '"rule":"[a-z0-9-]*"' | sed 's/"rule":"//; s/"$//' | sort -u | tr '\n' ' ')
   if [ "$lv" = "$vv" ]; then

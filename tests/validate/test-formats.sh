@@ -73,4 +73,29 @@ run "$vschan" validate --qemu-conf on.conf spice.xml
 expect 0 "a TLS port with spice_tls = 1: valid"
 run "$vschan" validate --qemu-conf missing.conf spice.xml
 expect 2 "a qemu.conf that cannot be read: exit 2" '' "missing.conf: error: cannot open"
+# --host: the domain types the host's capabilities offer per arch.
+cat >caps.xml <<'XML'
+<capabilities>
+  <host><cpu><arch>x86_64</arch></cpu></host>
+  <guest>
+    <os_type>hvm</os_type>
+    <arch name='x86_64'>
+      <emulator>/usr/bin/qemu-system-x86_64</emulator>
+      <domain type='qemu'/>
+      <domain type='kvm'/>
+    </arch>
+  </guest>
+</capabilities>
+XML
+sed "s/<domain type='qemu'>/<domain type='hvf'>/" "$corpus/valid-channel-alias.xml" >hvf.xml
+grep -q "<domain type='hvf'>" hvf.xml || fail "the hvf document was not made"
+run "$vschan" validate --host caps.xml hvf.xml
+expect 1 "--host: a domain type the host does not offer is refused, as libvirt does" \
+  "^hvf\.xml:1: error: domain type 'hvf' is not offered by this host for x86_64 guests \(it offers qemu, kvm\) \[host-virt-type\]"
+run "$vschan" validate hvf.xml
+expect 0 "without --host the domain type is not checked"
+run "$vschan" validate --host caps.xml "$corpus/valid-channel-alias.xml"
+expect 0 "--host: a qemu domain on a host that offers qemu is valid"
+run "$vschan" validate --host hvf.xml hvf.xml
+expect 1 "--host with a file that is not capabilities is refused" '' "hvf\.xml:1: error: <domain> is not a host's capabilities"
 summary
