@@ -399,6 +399,40 @@ bool vsc_chardev_path_generated(const vsc_chardev *dev)
          (!src || !src->path);
 }
 
+/* libvirt's system channel directory (qemu.conf channel_target_dir). */
+#define LIBVIRT_CHANNEL_DIR "/var/lib/libvirt/qemu/channel/target/"
+
+bool vsc_chardev_path_dropped(const vsc_chardev *dev)
+{
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  const char *name = dev->has_target ? dev->target.name : NULL;
+  if (dev->kind != VSC_KIND_CHANNEL || vsc_chardev_target_type(dev) != VSC_TARGET_VIRTIO ||
+      vsc_chardev_backend(dev) != VSC_BACKEND_UNIX || !src || !src->path || !name)
+    return false;
+  const char *path = src->path;
+  /* libvirt's pattern, ^DIR/([^/]+\.)|(domain-[^/]+/)NAME$, is two
+   * alternatives: a first segment under DIR with a '.' after its first
+   * character, or (anywhere) domain-X/NAME at the end. */
+  size_t dlen = strlen(LIBVIRT_CHANNEL_DIR);
+  if (strncmp(path, LIBVIRT_CHANNEL_DIR, dlen) == 0) {
+    const char *seg = path + dlen, *end = seg + strcspn(seg, "/");
+    const char *dot = end > seg + 1 ? memchr(seg + 1, '.', (size_t)(end - seg - 1)) : NULL;
+    if (dot)
+      return true;
+  }
+  size_t plen = strlen(path), nlen = strlen(name);
+  if (plen < nlen + 2 || strcmp(path + plen - nlen, name) != 0 || path[plen - nlen - 1] != '/')
+    return false;
+  const char *slash = path + plen - nlen - 1, *seg = slash;
+  while (seg > path && seg[-1] != '/')
+    seg--;
+  /* "domain-" in that segment, with at least one character after it */
+  for (const char *p = seg; p + 7 < slash; p++)
+    if (strncmp(p, "domain-", 7) == 0)
+      return true;
+  return false;
+}
+
 static const char *or_empty(const char *s)
 {
   return s ? s : "";

@@ -241,3 +241,10 @@ vsc_reach vsc_chardev_reach(const vsc_chardev *dev, bool local, const char **hin
 /* Whether libvirt generates dev's source path (a unix virtio or xen
  * channel without one), and then listens on it. */
 bool vsc_chardev_path_generated(const vsc_chardev *dev);
+
+/* Whether libvirt takes dev's source path for one it generated, drops it
+ * at define and generates its own (listening): a unix virtio channel
+ * whose path ends in domain-SOMETHING/TARGET-NAME, or is
+ * CHANNEL_DIR/SOMETHING.TARGET-NAME (qemuDomainChrDefDropDefaultPath,
+ * with the system driver's channel directory). */
+bool vsc_chardev_path_dropped(const vsc_chardev *dev);

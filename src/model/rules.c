@@ -65,6 +65,9 @@ const vsc_rule_info vsc_rules[] = {
   { "udp-sources", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "two udp sources are one bind and one connect end (libvirt keeps one of two alike)" },
   { "reconnect-mode", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES, "reconnect only in connect mode" },
+  { "channel-path-dropped", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a virtio channel's socket path is not of the form libvirt generates (.../domain-NAME/TARGET): "
+    "libvirt drops such a path at define and listens on its own" },
   { "reconnect-timeout", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "an enabled reconnect needs a timeout greater than 0" },
   { "source-channel", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
@@ -96,9 +99,15 @@ const vsc_rule_info vsc_rules[] = {
   { "host-virt-type", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "the domain type (kvm, qemu) is one the host offers for the domain's arch (checked when vschan "
     "validate --host reads the host's capabilities)" },
+  { "host-machine", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "the machine type is one the host's QEMU has for the domain's arch (checked when vschan "
+    "validate --host reads the host's capabilities)" },
   { "spice-tls", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
-    "SPICE TLS (tlsPort, secure channels) needs spice_tls = 1 in the host's qemu.conf (checked when "
-    "vschan validate reads it)" },
+    "a SPICE TLS port (spice listening on an address, no autoport) needs spice_tls = 1 in the host's "
+    "qemu.conf (checked when vschan validate reads it)" },
+  { "spice-tls-autoport", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "secure SPICE channels with autoport need spice_tls = 1 in the host's qemu.conf; libvirt defines "
+    "the domain, starting fails" },
   { "alias-unique", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "aliases are unique (libvirt refuses a duplicate)" },
   { "alias-unique-first-serial", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
@@ -559,6 +568,7 @@ static void check_source(checker *c, const vsc_chardev *dev)
   const vsc_backend_info *bi = vsc_chardev_backend_info(dev);
   vsc_target_type tt = vsc_chardev_target_type(dev);
   const char *bs = vsc_backend_to_string(vsc_chardev_backend(dev));
+  const vsc_source *src = vsc_chardev_main_source(dev);
 
   check_source_fields(c, dev, bi);
 
@@ -588,16 +598,27 @@ static void check_source(checker *c, const vsc_chardev *dev)
              binds ? "bind" : "connect");
   }
 
+  /* A path of the form libvirt generates is dropped at define, and
+   * libvirt generates its own, listening. */
+  bool dropped = vsc_chardev_path_dropped(dev);
+  if (dropped && !(src && src->has_reconnect && src->reconnect.enabled == VSC_TRI_YES))
+    report(c, dev, "/source/path", "channel-path-dropped",
+           "name the socket otherwise (libvirt's pattern is .../domain-NAME/TARGET), or leave the path out",
+           "libvirt takes '%s' for a path it generated and drops it: the channel gets a path of its own "
+           "choosing, in bind mode", src->path);
   /* reconnect: connect mode only, timeout > 0 when enabled. */
   for (size_t i = 0; i < dev->nsources; i++) {
     const vsc_source *s = &dev->sources[i];
     if (!s->has_reconnect || !(bi->fields & VSC_SRC_RECONNECT))
       continue;
-    /* A unix source without a path gets a generated one in bind mode. */
-    bool bind = s->mode == VSC_MODE_BIND || ((bi->flags & VSC_BF_GENERATED_PATH) && !s->path);
-    if (bind)
+    /* A unix source without a path (or with a dropped one) gets a
+     * generated one in bind mode. */
+    bool bind = s->mode == VSC_MODE_BIND || ((bi->flags & VSC_BF_GENERATED_PATH) && (!s->path || dropped));
+    if (bind && s->reconnect.enabled == VSC_TRI_YES)
       report(c, dev, "/source/reconnect", "reconnect-mode",
-             s->path ? "remove reconnect, or use connect mode" : "give a path in connect mode, or remove reconnect",
+             !s->path ? "give a path in connect mode, or remove reconnect"
+             : dropped ? "libvirt drops this path as one it generated and listens: name the socket otherwise"
+                       : "remove reconnect, or use connect mode",
              "chardev reconnect is possible only for connect mode");
     if (s->reconnect.enabled != VSC_TRI_NO) {
       if (!s->reconnect.has_timeout)
@@ -895,10 +916,24 @@ static void check_host_virt_type(checker *c)
   for (size_t i = 0; i < d->host->nguests && !g; i++)
     if (strcmp(d->host->guests[i].arch, arch) == 0)
       g = &d->host->guests[i];
+  bool type_ok = false;
   for (size_t i = 0; g && i < g->nvirt_types; i++) {
-    if (strcmp(g->virt_types[i], d->virt_type) == 0)
-      return;
+    type_ok |= strcmp(g->virt_types[i], d->virt_type) == 0;
     vsc_buf_printf(&offered, "%s%s", i ? ", " : "", g->virt_types[i]);
+  }
+  if (type_ok) {
+    vsc_buf_clear(&offered);
+    bool machine_ok = !d->machine || g->nmachines == 0;
+    for (size_t i = 0; !machine_ok && i < g->nmachines; i++)
+      machine_ok = strcmp(g->machines[i], d->machine) == 0;
+    if (!machine_ok) {
+      vsc_loc loc = { .file = c->set->ndevs ? c->set->devs[0]->origin.file : NULL, .line = d->domain_line };
+      vsc_error(c->diags, &loc, "host-machine",
+                "use a machine type 'virsh capabilities' lists for the arch, such as pc or q35",
+                "the host's QEMU does not support machine type '%s' for %s guests", d->machine, arch);
+      c->found++;
+    }
+    return;
   }
   VSC_AUTOFREE(char) list = vsc_buf_steal(&offered);
   vsc_loc loc = { .file = c->set->ndevs ? c->set->devs[0]->origin.file : NULL, .line = d->domain_line };
@@ -943,14 +978,19 @@ static void check_domain(checker *c)
   /* libvirt refuses at define a domain type the host's QEMU lacks */
   if (d->host && d->virt_type)
     check_host_virt_type(c);
-  /* libvirt refuses at define what the host's qemu.conf cannot serve */
-  if (d->host_spice_tls == 0 && (d->spice_tls_port || d->spice_secure)) {
-    vsc_loc loc = { .file = set->ndevs ? set->devs[0]->origin.file : NULL, .line = d->spice_graphics_line };
-    vsc_error(c->diags, &loc, "spice-tls", "set spice_tls = 1 (and the certificates) in qemu.conf, or drop "
-              "tlsPort and the secure channels",
-              d->spice_tls_port ? "spice TLS port set in XML configuration, but TLS is disabled in qemu.conf"
-                                : "spice secure channels set in XML configuration, but TLS is disabled in "
-                                  "qemu.conf");
+  /* What the host's qemu.conf cannot serve: a TLS port libvirt refuses
+   * at define; secure channels with autoport define, and the start fails
+   * when libvirt allocates their TLS port. */
+  vsc_loc spice_loc = { .file = set->ndevs ? set->devs[0]->origin.file : NULL, .line = d->spice_graphics_line };
+  if (d->host_spice_tls == 0 && d->spice_tls_port) {
+    vsc_error(c->diags, &spice_loc, "spice-tls", "set spice_tls = 1 (and the certificates) in qemu.conf, or drop tlsPort",
+              "spice TLS port set in XML configuration, but TLS is disabled in qemu.conf");
+    c->found++;
+  } else if (d->host_spice_tls == 0 && d->spice_secure) {
+    vsc_warning(c->diags, &spice_loc, "spice-tls-autoport",
+                "set spice_tls = 1 (and the certificates) in qemu.conf, or make the channels insecure",
+                "secure spice channels with autoport: libvirt defines it, but the start fails (Auto "
+                "allocation of spice TLS port requested but spice TLS is disabled in qemu.conf)");
     c->found++;
   }
   if (any_virtio && d->nvirtio_serial == 0 && !set->controller.present)
@@ -990,6 +1030,9 @@ void vsc_host_caps_clear(vsc_host_caps *caps)
     for (size_t j = 0; j < caps->guests[i].nvirt_types; j++)
       free(caps->guests[i].virt_types[j]);
     free(caps->guests[i].virt_types);
+    for (size_t j = 0; j < caps->guests[i].nmachines; j++)
+      free(caps->guests[i].machines[j]);
+    free(caps->guests[i].machines);
   }
   free(caps->guests);
   memset(caps, 0, sizeof(*caps));

@@ -18,6 +18,8 @@ typedef struct {
   char *arch;
   char **virt_types;
   size_t nvirt_types;
+  char **machines;             /* names and aliases (pc, q35) */
+  size_t nmachines;
 } vsc_host_guest;
 
 typedef struct {

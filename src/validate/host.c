@@ -7,6 +7,15 @@
 
 #include <string.h>
 
+/* A <machine>: its name (an alias such as pc when it has canonical=). */
+static void add_machine(vsc_host_guest *g, xmlNodePtr m)
+{
+  xmlChar *name = xmlNodeGetContent(m);
+  if (name && *name)
+    *(char **)vsc_append(&g->machines, &g->nmachines, sizeof(char *)) = vsc_strdup((const char *)name);
+  xmlFree(name);
+}
+
 static void add_guest(vsc_host_caps *caps, xmlNodePtr arch)
 {
   VSC_AUTOFREE(char) name = vsc_xml_attr(arch, "name");
@@ -23,11 +32,17 @@ static void add_guest(vsc_host_caps *caps, xmlNodePtr arch)
     g->arch = vsc_steal(&name);
   }
   for (xmlNodePtr d = arch->children; d; d = d->next) {
+    if (vsc_xml_is_element(d, "machine"))
+      add_machine(g, d);
     if (!vsc_xml_is_element(d, "domain"))
       continue;
     char *type = vsc_xml_attr(d, "type");
     if (type)
       *(char **)vsc_append(&g->virt_types, &g->nvirt_types, sizeof(char *)) = type;
+    /* a domain type may add machines of its own */
+    for (xmlNodePtr m = d->children; m; m = m->next)
+      if (vsc_xml_is_element(m, "machine"))
+        add_machine(g, m);
   }
 }
 

@@ -167,12 +167,24 @@ void vsc_xml_domain_info(xmlNodePtr domain, vsc_domain_info *info)
   for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
     if (vsc_xml_is_element(c, "graphics") && vsc_xml_attr_is(c, "type", "spice")) {
       VSC_AUTOFREE(char) tls_port = vsc_xml_attr(c, "tlsPort");
+      VSC_AUTOFREE(char) port = vsc_xml_attr(c, "port");
+      long tls = tls_port ? strtol(tls_port, NULL, 10) : 0;
+      /* libvirt's define forgets the ports of autoport (or of the old
+       * port='-1' tlsPort='-1'), and checks a TLS port only where spice
+       * listens on an address or network (not a socket, not none) */
+      bool autoport = vsc_xml_attr_is(c, "autoport", "yes") ||
+                      (port && strcmp(port, "-1") == 0 && tls == -1);
+      xmlNodePtr listen = vsc_xml_child(c, "listen");
+      bool on_address = !listen || vsc_xml_attr_is(listen, "type", "address") ||
+                        vsc_xml_attr_is(listen, "type", "network");
+      bool secure = vsc_xml_attr_is(c, "defaultMode", "secure");
+      for (xmlNodePtr ch = c->children; ch; ch = ch->next)
+        secure |= vsc_xml_is_element(ch, "channel") && vsc_xml_attr_is(ch, "mode", "secure");
       info->has_spice_graphics = true;
       info->spice_graphics_line = (int)xmlGetLineNo(c);
-      info->spice_tls_port |= tls_port && strtol(tls_port, NULL, 10) > 0;
-      info->spice_secure |= vsc_xml_attr_is(c, "defaultMode", "secure");
-      for (xmlNodePtr ch = c->children; ch; ch = ch->next)
-        info->spice_secure |= vsc_xml_is_element(ch, "channel") && vsc_xml_attr_is(ch, "mode", "secure");
+      info->spice_tls_port |= tls > 0 && !autoport && on_address;
+      /* at start, autoport allocates a TLS port for secure channels */
+      info->spice_secure |= autoport && secure;
     }
     if (vsc_xml_is_element(c, "controller") && vsc_xml_attr_is(c, "type", "virtio-serial")) {
       vsc_controller ctl = { 0 };

@@ -3,7 +3,7 @@
 # (libvirt-corpus.sh), when Debian's source package of libvirt is there:
 # scripts/get-libvirt-source puts it in /var/cache/vschan/libvirt-source
 # (.ci/run does), or VSCHAN_LIBVIRT_SOURCE names the tarball or tree.
-# Usage: check-libvirt-corpus.sh VSCHAN VSCT_VERDICT EMBED_ROOT_SH
+# Usage: check-libvirt-corpus.sh [--all] VSCHAN VSCT_VERDICT EMBED_ROOT_SH
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/test.sh"
@@ -13,6 +13,19 @@ source=${VSCHAN_LIBVIRT_SOURCE:-$(ls /var/cache/vschan/libvirt-source/libvirt_*.
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 "$here/libvirt-corpus.sh" "$@" "$source" "$out"
+rc=$?
+# the same agreement as recorded in the repository (--all)
+if [ "$1" = --all ] && [ $rc -eq 0 ]; then
+  cut -f1-4 "$out" | sort >"$out.now"
+  grep -v '^#' "$here/libvirt-corpus-all.tsv" | cut -f1-4 | sort >"$out.recorded"
+  if ! diff -u "$out.recorded" "$out.now" >"$out.diff"; then
+    echo "libvirt-corpus: verdicts differ from tests/validate/libvirt-corpus-all.tsv (record it again: see its first line)"
+    head -40 "$out.diff"
+    rc=1
+  fi
+  rm -f "$out.now" "$out.recorded" "$out.diff"
+fi
+(exit $rc)
 rc=$?
 [ $rc -eq 77 ] && skip "libvirt's embedded driver cannot run here"
 exit $rc

@@ -112,6 +112,8 @@ options:
 notes:
   - vschan's exit status decides success; when it is not 0 the task fails with
     vschan's messages and hints in C(msg), and still returns what vschan reported.
+  - In check mode C(changed) comes from the plans alone; vschan's dry run does
+    not say whether I(tag) would be added.
 seealso:
   - module: vschan.libvirt.vschan_validate
 '''
