@@ -39,9 +39,10 @@ static void usage(FILE *out)
         "                         {domain, live, persistent, dry_run, plan: [{action,\n"
         "                         kind, alias, device, live, persistent, why}], result}\n"
         "                         with result \"nothing-to-do\", \"dry-run\", \"applied\"\n"
-        "                         or \"failed\" (errors still go to standard error); for\n"
-        "                         many domains {dry_run, domains: [such objects with uri,\n"
-        "                         spec, changed, tag_added, errors], hosts, summary}\n"
+        "                         or \"failed\", changed, tag_added, errors, warnings\n"
+        "                         (errors also go to standard error); for many domains\n"
+        "                         {dry_run, domains: [such objects with uri and spec],\n"
+        "                         hosts, summary}\n"
         "  --live, --config, --persistent, --current\n"
         "                         which definitions to converge, as for 'vschan add'\n"
         "                         (default: live if running, and persistent)\n"
@@ -74,53 +75,63 @@ static void usage(FILE *out)
         "  vschan apply --fleet fleet.json --dry-run --json\n", out);
 }
 
-/* Plan, print, and unless --dry-run carry it out. */
+/* Plan, print, and unless --dry-run carry it out (and tag). */
 static void converge(vsc_cli *cli, vsc_virt_change *ch, const vsc_devset *set, bool prune,
                      bool dry_run, const char *tag)
 {
-  const vsc_virt_domain *d = ch->session.dom;
-  bool json = ch->args.json;
+  vsc_virt_domain *d = ch->session.dom;
+  bool json = ch->args.json, quiet = json || cli->verbosity < 0;
   vsc_virt_state st = { 0 };
   vsc_plan plan = { 0 };
+  const char *result = "failed";
+  bool tag_added = false;
 
-  if (vsc_virt_state_read(ch->session.dom, &st, &ch->diags) < 0 ||
+  if (vsc_virt_state_read(d, &st, &ch->diags) < 0 ||
       vsc_virt_plan(&st, set, ch->live, ch->config, prune, &plan, &ch->diags) < 0)
-    goto out;
+    goto print;
+  /* a dry run predicts the refusals too */
+  if (plan.nitems > 0 && vsc_virt_plan_check(d, &st, &plan, &ch->diags) < 0)
+    goto print;
   if (plan.nitems == 0) {
-    if (json)
-      vsc_cli_print_json(vsc_apply_plan_json(d->name, &plan, dry_run, "nothing-to-do"), 0);
-    else if (cli->verbosity >= 0)
+    result = "nothing-to-do";
+    if (!quiet)
       printf("Nothing to do: domain '%s' matches the spec (%s).\n", d->name,
              vsc_virt_where(ch->live, ch->config));
-    goto tag;
+  } else {
+    if (!quiet)
+      vsc_apply_print_plan(cli, d->name, &plan);
+    if (dry_run) {
+      result = "dry-run";
+      if (!quiet)
+        puts("Dry run: nothing was changed.");
+    } else {
+      fflush(stdout);
+      vsc_virt_progress progress = vsc_virt_cli_progress(cli);
+      if (vsc_virt_plan_apply(d, &st, &plan, ch->opts.timeout, &progress, &ch->diags) < 0)
+        goto print;
+      result = "applied";
+      if (!quiet)
+        printf("Applied: domain '%s' matches the spec.\n", d->name);
+    }
   }
-  if (!json && cli->verbosity >= 0)
-    vsc_apply_print_plan(cli, d->name, &plan);
-  if (dry_run) {
-    if (json)
-      vsc_cli_print_json(vsc_apply_plan_json(d->name, &plan, true, "dry-run"), 0);
-    else if (cli->verbosity >= 0)
-      puts("Dry run: nothing was changed.");
-    goto out;
+  if (tag) {
+    int rc = dry_run ? vsc_virt_domain_lacks_tag(d, tag, &tag_added, &ch->diags)
+                     : vsc_virt_domain_add_tag(d, tag, &tag_added, &ch->diags);
+    if (rc < 0) {
+      result = "failed";
+      goto print;
+    }
+    if (tag_added && !quiet)
+      printf(dry_run ? "Dry run: domain '%s' would get tag '%s'.\n" : "Tagged: domain '%s' carries tag '%s'.\n",
+             d->name, tag);
   }
-  fflush(stdout);
-  vsc_virt_progress progress = vsc_virt_cli_progress(cli);
-  bool applied = vsc_virt_plan_apply(ch->session.dom, &st, &plan, ch->opts.timeout, &progress,
-                                     &ch->diags) == 0;
-  if (json)
-    vsc_cli_print_json(vsc_apply_plan_json(d->name, &plan, false, applied ? "applied" : "failed"), 0);
-  else if (applied && cli->verbosity >= 0)
-    printf("Applied: domain '%s' matches the spec.\n", d->name);
-  if (!applied)
-    goto out;
-tag:
-  if (tag && !dry_run) {
-    bool added = false;
-    if (vsc_virt_domain_add_tag(ch->session.dom, tag, &added, &ch->diags) == 0 && added && !json &&
-        cli->verbosity >= 0)
-      printf("Tagged: domain '%s' carries tag '%s'.\n", d->name, tag);
+print:
+  if (json) {
+    json_t *j = vsc_apply_plan_json(d->name, &plan, dry_run, result);
+    bool failed = strcmp(result, "failed") == 0;
+    vsc_apply_json_outcome(j, !failed && (plan.nitems > 0 || tag_added), tag_added, &ch->diags);
+    vsc_cli_print_json(j, 0);
   }
-out:
   vsc_plan_clear(&plan);
   vsc_virt_state_clear(&st);
 }
@@ -166,7 +177,8 @@ static int fleet_from_args(vsc_cli *cli, vsc_virt_change *ch, char **domains, si
     for (size_t i = 0; i < ntagged; i++)
       *(char **)vsc_append(&e->tagged, &e->ntagged, sizeof(char *)) = vsc_strdup(tagged[i]);
     e->set = set;
-    e->spec_name = vsc_strdup(a->noperands ? a->operands[0] : "the command line");
+    /* the spec's file; null in --json for a template or options */
+    e->spec_name = a->noperands ? vsc_strdup(a->operands[0]) : NULL;
     e->origin = vsc_strdup("the command line");
   }
   return 0;

@@ -52,6 +52,23 @@ json_t *vsc_apply_plan_json(const char *domain, const vsc_plan *plan, bool dry_r
                    "persistent", plan->config, "dry_run", dry_run, "plan", items, "result", result);
 }
 
+static json_t *diags_json(const vsc_diags *d, vsc_severity sev)
+{
+  json_t *a = json_array();
+  for (size_t i = 0; i < d->n; i++)
+    if (d->items[i].severity == sev)
+      json_array_append_new(a, vsc_json_diag(&d->items[i]));
+  return a;
+}
+
+void vsc_apply_json_outcome(json_t *record, bool changed, bool tag_added, const vsc_diags *d)
+{
+  json_object_set_new(record, "changed", json_boolean(changed));
+  json_object_set_new(record, "tag_added", json_boolean(tag_added));
+  json_object_set_new(record, "errors", diags_json(d, VSC_SEV_ERROR));
+  json_object_set_new(record, "warnings", diags_json(d, VSC_SEV_WARNING));
+}
+
 /* ---- the fleet ---- */
 
 static const char *const result_names[] = {
@@ -93,17 +110,8 @@ static void print_progress(void *opaque, const char *uri, size_t done, size_t to
   pthread_mutex_unlock(&p->lock);
 }
 
-static json_t *errors_json(const vsc_diags *d, vsc_severity sev)
-{
-  json_t *a = json_array();
-  for (size_t i = 0; i < d->n; i++)
-    if (d->items[i].severity == sev)
-      json_array_append_new(a, vsc_json_diag(&d->items[i]));
-  return a;
-}
-
 typedef struct {
-  size_t domains, applied, unchanged, planned, failed, unreachable;
+  size_t domains, applied, unchanged, planned, failed, unreachable, tagged;
 } summary;
 
 static void count(const vsc_fleet_report *r, summary *s)
@@ -114,9 +122,10 @@ static void count(const vsc_fleet_report *r, summary *s)
     for (size_t i = 0; i < r->hosts[k].nrecords; i++) {
       const vsc_fleet_record *rec = &r->hosts[k].records[i];
       s->domains++;
+      s->tagged += rec->tag_added;
       switch (rec->result) {
       case VSC_FLEET_NOTHING:
-        s->unchanged++;
+        s->unchanged += !rec->tag_added;
         break;
       case VSC_FLEET_DRY_RUN:
         s->planned++;
@@ -144,8 +153,8 @@ static void print_json(const vsc_fleet_report *r, const vsc_fleet_opts *o)
                                            "actual_uri", vsc_json_text_or_null(h->actual_uri),
                                            "reachable", h->reachable, "parallel", h->parallel,
                                            "domains", (json_int_t)h->nrecords,
-                                           "errors", errors_json(&h->diags, VSC_SEV_ERROR),
-                                           "warnings", errors_json(&h->diags, VSC_SEV_WARNING)));
+                                           "errors", diags_json(&h->diags, VSC_SEV_ERROR),
+                                           "warnings", diags_json(&h->diags, VSC_SEV_WARNING)));
     for (size_t i = 0; i < h->nrecords; i++) {
       const vsc_fleet_record *rec = &h->records[i];
       json_t *j = vsc_apply_plan_json(rec->domain, &rec->plan, o->dry_run, result_names[rec->result]);
@@ -154,18 +163,21 @@ static void print_json(const vsc_fleet_report *r, const vsc_fleet_opts *o)
       json_object_set_new(j, "persistent", json_boolean(rec->config));
       json_object_set_new(j, "uri", vsc_json_text_or_null(h->uri));
       json_object_set_new(j, "spec", vsc_json_text_or_null(rec->entry ? rec->entry->spec_name : NULL));
-      json_object_set_new(j, "changed", json_boolean(rec->result == VSC_FLEET_APPLIED || rec->tag_added));
-      json_object_set_new(j, "tag_added", json_boolean(rec->tag_added));
-      json_object_set_new(j, "errors", errors_json(&rec->diags, VSC_SEV_ERROR));
+      /* changed: what the run changed, or with --dry-run would change */
+      bool changed = rec->result == VSC_FLEET_APPLIED || rec->result == VSC_FLEET_DRY_RUN ||
+                     (rec->result != VSC_FLEET_FAILED && rec->tag_added);
+      vsc_apply_json_outcome(j, changed, rec->tag_added, &rec->diags);
       json_array_append_new(domains, j);
     }
   }
   count(r, &s);
-  json_t *sum = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "hosts", (json_int_t)r->nhosts,
+  /* converged: every domain matches the spec (and carries the tag) now */
+  bool converged = vsc_fleet_report_exit_code(r) == 0 && !(o->dry_run && (s.planned || s.tagged));
+  json_t *sum = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "hosts", (json_int_t)r->nhosts,
                           "unreachable", (json_int_t)s.unreachable, "domains", (json_int_t)s.domains,
                           "applied", (json_int_t)s.applied, "unchanged", (json_int_t)s.unchanged,
                           "planned", (json_int_t)s.planned, "failed", (json_int_t)s.failed,
-                          "converged", vsc_fleet_report_exit_code(r) == 0);
+                          "tagged", (json_int_t)s.tagged, "converged", converged);
   vsc_cli_print_json(json_pack("{s:b,s:o,s:o,s:o}", "dry_run", o->dry_run, "domains", domains,
                                "hosts", hosts, "summary", sum), 0);
 }
@@ -211,7 +223,8 @@ static void print_text(vsc_cli *cli, const vsc_fleet_report *r, const vsc_fleet_
       else if (rec->result == VSC_FLEET_APPLIED)
         printf("Applied: domain '%s' matches the spec.\n", rec->domain);
       if (rec->tag_added)
-        printf("Tagged: domain '%s' carries tag '%s'.\n", rec->domain, o->tag);
+        printf(o->dry_run ? "Dry run: domain '%s' would get tag '%s'.\n"
+                          : "Tagged: domain '%s' carries tag '%s'.\n", rec->domain, o->tag);
     }
   }
   count(r, &s);

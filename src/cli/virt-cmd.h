@@ -102,6 +102,9 @@ const char *vsc_virt_where(bool live, bool config);
 void vsc_apply_print_plan(vsc_cli *cli, const char *domain, const vsc_plan *plan);
 json_t *vsc_apply_plan_json(const char *domain, const vsc_plan *plan, bool dry_run,
                             const char *result);
+/* What a --json record says of its outcome: changed (or would, with
+ * --dry-run), tag_added, and the errors and warnings of d. */
+void vsc_apply_json_outcome(json_t *record, bool changed, bool tag_added, const vsc_diags *d);
 /* apply --fleet and --domains: run the fleet (progress on a terminal),
  * print each domain and a summary (or the --json document), and return
  * the exit status. */

@@ -84,7 +84,7 @@ typedef struct {
   bool live, config;         /* the definitions compared */
   vsc_virt_state st;         /* what the plan's items point into */
   vsc_plan plan;
-  bool tag_added;            /* --tag was new to it */
+  bool tag_added;            /* --tag was new to it (with dry_run: would be) */
   vsc_diags diags;
 } vsc_fleet_record;
 

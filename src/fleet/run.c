@@ -197,14 +197,19 @@ static void converge_one(host_run *h, vsc_fleet_record *r)
       vsc_virt_state_read(d, &r->st, &r->diags) < 0 ||
       vsc_virt_plan(&r->st, r->entry->set, r->live, r->config, o->prune, &r->plan, &r->diags) < 0)
     return;
-  if (r->plan.nitems > 0 && o->dry_run) {
-    r->result = VSC_FLEET_DRY_RUN;
+  /* a dry run predicts the refusals too */
+  if (r->plan.nitems > 0 && vsc_virt_plan_check(d, &r->st, &r->plan, &r->diags) < 0)
+    return;
+  if (o->dry_run) {
+    if (o->tag && vsc_virt_domain_lacks_tag(d, o->tag, &r->tag_added, &r->diags) < 0)
+      return;
+    r->result = r->plan.nitems > 0 ? VSC_FLEET_DRY_RUN : VSC_FLEET_NOTHING;
     return;
   }
   if (r->plan.nitems > 0 &&
       vsc_virt_plan_apply(d, &r->st, &r->plan, o->timeout, NULL, &r->diags) < 0)
     return;
-  if (o->tag && !o->dry_run && vsc_virt_domain_add_tag(d, o->tag, &r->tag_added, &r->diags) < 0)
+  if (o->tag && vsc_virt_domain_add_tag(d, o->tag, &r->tag_added, &r->diags) < 0)
     return;
   r->result = r->plan.nitems > 0 ? VSC_FLEET_APPLIED : VSC_FLEET_NOTHING;
 }

@@ -219,23 +219,17 @@ void vsc_plan_clear(vsc_plan *plan)
   memset(plan, 0, sizeof(*plan));
 }
 
-int vsc_virt_plan_apply(vsc_virt_domain *d, const vsc_virt_state *st, const vsc_plan *plan,
-                        double timeout, const vsc_virt_progress *progress, vsc_diags *diags)
+int vsc_virt_plan_check(const vsc_virt_domain *d, const vsc_virt_state *st, const vsc_plan *plan,
+                        vsc_diags *diags)
 {
   vsc_devset adding;
-  bool controller = false;
-  int rc = 0;
 
   if (plan->nitems == 0)
     return 0;
   vsc_devset_init(&adding);
-  for (size_t i = 0; i < plan->nitems; i++) {
-    const vsc_plan_item *it = &plan->items[i];
-    if (it->want)
-      vsc_devset_add(&adding, vsc_chardev_copy(it->want));
-    if (it->want && it->config && vsc_chardev_is_virtio_serial(it->want))
-      controller = true;
-  }
+  for (size_t i = 0; i < plan->nitems; i++)
+    if (plan->items[i].want)
+      vsc_devset_add(&adding, vsc_chardev_copy(plan->items[i].want));
   bool live_adds = false;
   for (size_t i = 0; i < plan->nitems; i++)
     live_adds |= plan->items[i].want && plan->items[i].live &&
@@ -255,6 +249,22 @@ int vsc_virt_plan_apply(vsc_virt_domain *d, const vsc_virt_state *st, const vsc_
     return -1;
   }
   vsc_devset_clear(&adding);
+  return 0;
+}
+
+int vsc_virt_plan_apply(vsc_virt_domain *d, const vsc_virt_state *st, const vsc_plan *plan,
+                        double timeout, const vsc_virt_progress *progress, vsc_diags *diags)
+{
+  bool controller = false;
+  int rc = 0;
+
+  if (plan->nitems == 0 || vsc_virt_plan_check(d, st, plan, diags) < 0)
+    return plan->nitems == 0 ? 0 : -1;
+  for (size_t i = 0; i < plan->nitems; i++) {
+    const vsc_plan_item *it = &plan->items[i];
+    if (it->want && it->config && vsc_chardev_is_virtio_serial(it->want))
+      controller = true;
+  }
 
   size_t steps = 0;
   for (size_t i = 0; i < plan->nitems; i++)

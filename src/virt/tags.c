@@ -104,6 +104,28 @@ static int add_to(vsc_virt_domain *d, unsigned int flags, const char *tag, bool 
   return rc;
 }
 
+/* Whether one definition lacks tag. */
+static int lacks_in(vsc_virt_domain *d, unsigned int flags, const char *tag, bool *lacks, vsc_diags *diags)
+{
+  char **tags;
+  size_t n;
+  if (read_tags(d, flags, &tags, &n, diags) < 0)
+    return -1;
+  *lacks |= !has_tag(tags, n, tag);
+  vsc_virt_tags_free(tags, n);
+  return 0;
+}
+
+int vsc_virt_domain_lacks_tag(vsc_virt_domain *d, const char *tag, bool *lacks, vsc_diags *diags)
+{
+  *lacks = false;
+  if (d->persistent && lacks_in(d, VIR_DOMAIN_AFFECT_CONFIG, tag, lacks, diags) < 0)
+    return -1;
+  if (d->running && lacks_in(d, VIR_DOMAIN_AFFECT_LIVE, tag, lacks, diags) < 0)
+    return -1;
+  return 0;
+}
+
 int vsc_virt_domain_add_tag(vsc_virt_domain *d, const char *tag, bool *added, vsc_diags *diags)
 {
   *added = false;

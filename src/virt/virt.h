@@ -125,6 +125,9 @@ void vsc_virt_tags_free(char **tags, size_t n);
 /* Add tag (already checked: [A-Za-z0-9_.-]) to the persistent definition
  * and, when running, to the live one.  *added: it was new to one. */
 int vsc_virt_domain_add_tag(vsc_virt_domain *d, const char *tag, bool *added, vsc_diags *diags);
+/* What vsc_virt_domain_add_tag would do (a dry run): *lacks, one of
+ * those definitions lacks the tag. */
+int vsc_virt_domain_lacks_tag(vsc_virt_domain *d, const char *tag, bool *lacks, vsc_diags *diags);
 
 /* ---- which definitions to change (virsh's --live/--config/...) ---- */
 
@@ -229,8 +232,15 @@ typedef struct {
  * prune, managed devices the spec does not list are removed. */
 int vsc_virt_plan(const vsc_virt_state *st, const vsc_devset *set, bool live, bool config,
                   bool prune, vsc_plan *plan, vsc_diags *diags);
+/* What vsc_virt_plan_apply refuses before touching anything: virtio
+ * ports for a running domain without a virtio-serial controller, and the
+ * rules with the devices the domain keeps.  A dry run runs it too, so
+ * that it predicts the refusal.  -1 with the errors in diags. */
+int vsc_virt_plan_check(const vsc_virt_domain *d, const vsc_virt_state *st, const vsc_plan *plan,
+                        vsc_diags *diags);
 /* Carry the plan out as one transaction: removals first, then additions;
- * on a failure the domain is put back as it was. */
+ * on a failure the domain is put back as it was (vsc_virt_plan_check
+ * first). */
 int vsc_virt_plan_apply(vsc_virt_domain *d, const vsc_virt_state *st, const vsc_plan *plan,
                         double timeout, const vsc_virt_progress *progress, vsc_diags *diags);
 void vsc_plan_clear(vsc_plan *plan);

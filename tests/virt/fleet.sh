@@ -68,11 +68,19 @@ channels() {
 }
 
 # --- the command line: one host, a pattern, a dry run ---
-run "$vschan" -c "$unix_uri" apply --domains 'fl-a-*' "$TEST_TMP/spec.json" --dry-run --json
+run "$vschan" -c "$unix_uri" apply --domains 'fl-a-*' "$TEST_TMP/spec.json" --dry-run --tag monitoring --json
 expect 0 "dry run on the domains a pattern selects"
 check "the dry run lists the three fl-a domains" '[ "$(json_get "sorted(d[\"domain\"] for d in j[\"domains\"])")" = "['"'fl-a-1', 'fl-a-2', 'fl-a-3'"']" ]'
 check "each would get both channels" '[ "$(json_get "[len(d[\"plan\"]) for d in j[\"domains\"]]")" = "[2, 2, 2]" ]'
 check "the summary counts three to change" '[ "$(json_get "j[\"summary\"][\"planned\"]")" = 3 ]'
+check "a dry run with changes to make has not converged" '[ "$(json_get "j[\"summary\"][\"converged\"]")" = False ]'
+check "each would change, and would get the tag" '[ "$(json_get "[(d[\"changed\"], d[\"tag_added\"]) for d in j[\"domains\"]]")" = "[(True, True), (True, True), (True, True)]" ]'
+run "$vschan" -c "$unix_uri" apply fl-b-bare "$TEST_TMP/spec.json" --dry-run --json
+expect 1 "a dry run predicts the refusal of a domain without a virtio-serial controller"
+check "its record says failed, with the rule" '[ "$(json_get "(j[\"result\"], j[\"changed\"], [e[\"rule\"] for e in j[\"errors\"]])")" = "('"'failed', False, ['virt-no-controller']"')" ]'
+run "$vschan" -c "$unix_uri" apply --tagged no-such-tag "$TEST_TMP/spec.json" --json
+expect 0 "a tag no domain carries selects nothing, and that is no failure"
+check "but the host says so" '[ "$(json_get "[w[\"rule\"] for w in j[\"hosts\"][0][\"warnings\"]]")" = "['"'fleet-no-match'"']" ]'
 check "the dry run changed nothing" '[ "$(channels fl-a-1)" = 0 ]'
 cpus=$(virsh -c "$unix_uri" nodeinfo | awk '/^CPU\(s\)/ { print $2 }')
 [ "$cpus" -gt 16 ] && cpus=16
