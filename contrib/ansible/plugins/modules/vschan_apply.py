@@ -87,9 +87,7 @@ options:
   tag:
     description:
       - Record this tag in the metadata of each converged domain, for I(tagged) and fleet files.
-      - A tag added to a domain that needed no other change counts as a change
-        with I(domains), I(tagged) and I(fleet); the single-domain form
-        (I(domain)) does not report it.
+      - A tag added to a domain that needed no other change counts as a change.
     type: str
   parallel:
     description:
@@ -112,8 +110,8 @@ options:
 notes:
   - vschan's exit status decides success; when it is not 0 the task fails with
     vschan's messages and hints in C(msg), and still returns what vschan reported.
-  - In check mode C(changed) comes from the plans alone; vschan's dry run does
-    not say whether I(tag) would be added.
+  - In check mode C(changed) says what the real run would change, tags
+    included; what the real run would refuse fails the task in check mode too.
 seealso:
   - module: vschan.libvirt.vschan_validate
 '''
@@ -213,8 +211,11 @@ summary:
     failed:
       description: Domains that failed or were refused.
       type: int
+    tagged:
+      description: Domains that got I(tag) (or, in check mode, would).
+      type: int
     converged:
-      description: Whether every domain matches its spec; for a dry run, whether the plan could be made for every domain.
+      description: Whether every domain matches its spec now; false in check mode when there is something to change.
       type: bool
   sample: {hosts: 1, unreachable: 0, domains: 2, applied: 2, unchanged: 0, planned: 0, failed: 0, converged: true}
 cmd:
@@ -249,7 +250,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 ACTION_SIGNS = {'add': '+', 'replace': '~', 'remove': '-'}
-SUMMARY_KEYS = ('hosts', 'unreachable', 'domains', 'applied', 'unchanged', 'planned', 'failed')
+SUMMARY_KEYS = ('hosts', 'unreachable', 'domains', 'applied', 'unchanged', 'planned', 'failed', 'tagged')
 
 
 def records(doc):
@@ -265,19 +266,19 @@ def single_summary(doc, rc):
     s['hosts'] = 1
     if doc:
         s['domains'] = 1
-        s[{'nothing-to-do': 'unchanged', 'dry-run': 'planned',
-           'applied': 'applied'}.get(doc.get('result'), 'failed')] += 1
-    s['converged'] = rc == 0
+        s['tagged'] = int(bool(doc.get('tag_added')))
+        result = doc.get('result')
+        if result != 'nothing-to-do' or not s['tagged']:
+            s[{'nothing-to-do': 'unchanged', 'dry-run': 'planned',
+               'applied': 'applied'}.get(result, 'failed')] += 1
+    s['converged'] = rc == 0 and not (doc.get('dry_run') and (s['planned'] or s['tagged']))
     return s
 
 
-def is_changed(doc, dry_run):
-    if dry_run:
-        return any(r.get('plan') for r in records(doc))
-    if 'domains' in doc:
-        return any(r.get('changed') for r in doc['domains'])
-    # The single-domain record has no "changed": an applied plan is one.
-    return doc.get('result') == 'applied'
+def is_changed(doc):
+    """Every record says whether the run changed its domain (or, in a dry
+    run, would)."""
+    return any(r.get('changed') for r in records(doc))
 
 
 def plan_text(doc):
@@ -418,7 +419,7 @@ def main():
     except ValueError:
         doc = {}
     result = dict(
-        changed=is_changed(doc, module.check_mode),
+        changed=is_changed(doc),
         result=doc,
         summary=doc.get('summary') or single_summary(doc, rc),
         cmd=cmd, rc=rc, stderr=stderr,
