@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,9 @@ const vsc_rule_info vsc_rules[] = {
     "the backend does not exist on QEMU (nmdm is bhyve's); libvirt defines it, starting fails" },
   { "spicevmc-name", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "a spicevmc channel is named com.redhat.spice.0; libvirt defines another name, starting fails" },
+  { "guestfwd-network", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a guestfwd address is in QEMU's user network 10.0.2.0/24 and not its host (.2) or DNS (.3) "
+    "address; libvirt defines others, QEMU refuses to start" },
   { "guestfwd-port-zero", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "a guestfwd port is 1 to 65535; libvirt defines port 0" },
   { "host-virt-type", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
@@ -412,6 +416,25 @@ static bool is_ipv4(const char *s)
   return s && inet_pton(AF_INET, s, &a) == 1;
 }
 
+/* QEMU's user network for guestfwd (libvirt gives each guestfwd channel a
+ * -netdev user of its own, with slirp's defaults): 10.0.2.0/24, whose
+ * .2 is the host and .3 the DNS server.  slirp refuses to forward to
+ * those or out of the network. */
+static const char *guestfwd_address_problem(const char *s)
+{
+  struct in_addr a;
+  if (!s || inet_pton(AF_INET, s, &a) != 1)
+    return NULL;
+  uint32_t v = ntohl(a.s_addr);
+  if ((v & 0xffffff00u) != 0x0a000200u)
+    return "outside QEMU's user network 10.0.2.0/24";
+  if (v == 0x0a000202u)
+    return "the user network's host address (10.0.2.2)";
+  if (v == 0x0a000203u)
+    return "the user network's DNS address (10.0.2.3)";
+  return NULL;
+}
+
 static bool looks_ipv6(const char *s)
 {
   return s && strchr(s, ':');
@@ -445,6 +468,12 @@ static void check_target(checker *c, const vsc_chardev *dev, size_t console_inde
     else if (!is_ipv4(dev->target.address))
       report(c, dev, "/target/address", "guestfwd-address", "use an IPv4 address such as 10.0.2.1",
              "'%s' is not an IPv4 address", dev->target.address);
+    else if (guestfwd_address_problem(dev->target.address))
+      report(c, dev, "/target/address", "guestfwd-network",
+             "use an address of 10.0.2.0/24 other than .2 and .3, such as 10.0.2.1",
+             "guestfwd address %s is %s: libvirt defines it, QEMU refuses to start (Conflicting/invalid "
+             "host:port in guest forwarding rule)", dev->target.address,
+             guestfwd_address_problem(dev->target.address));
     if (!dev->target.has_port)
       report(c, dev, "/target/port", "guestfwd-port", "give the target a port, such as 4600",
              "a guestfwd channel needs a target port from 1 to 65535");
