@@ -55,7 +55,7 @@ static void usage(FILE *out)
         "  --fleet FLEET.json     the hosts, domains and specs from a fleet file (see\n"
         "                         vschan(1), FLEET FILES)\n"
         "  --parallel N           domains worked on at once per host, 1 to 16 (default:\n"
-        "                         the host's CPUs)\n"
+        "                         twice the host's CPUs)\n"
         "  --template NAME        use a shipped template; --set KEY=VALUE, --templates-dir\n"
         "  --channel/--console/--serial/--parallel OPTS\n"
         "                         a device in virt-install's syntax (repeatable)\n"

@@ -91,7 +91,7 @@ options:
     type: str
   parallel:
     description:
-      - Domains worked on at once per host, 1 to 16 (default is the host's CPUs).
+      - Domains worked on at once per host, 1 to 16 (default is twice the host's CPUs).
     type: int
   affect:
     description:
