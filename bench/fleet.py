@@ -208,7 +208,7 @@ def cmd_report(o):
         BEGIN,
         "N running domains (%s, 64 MiB, no disk; only those N run) on a private libvirtd, 4 virtio channels "
         "each (unix, libvirt's socket paths), live and persistent; every run starts without them.  "
-        "`vschan apply --domains` works on the host's CPUs' number of domains at once (its default "
+        "`vschan apply --domains` works on twice the host's CPUs' number of domains at once (its default "
         "`--parallel`).  Median time of each command; ratio: the median of the per-round ratios "
         "(interleaved rounds).  Target: ≥ %g× against the loop of `vschan apply` at %d domains."
         % ("KVM" if o.accel == "kvm" else "TCG", TARGET, TARGET_N),
