@@ -189,6 +189,26 @@ static void print_failure(vsc_cli *cli, const char *what, const vsc_diags *d)
   vsc_diags_print(d, stderr, cli->color_stderr);
 }
 
+/* A host that could not be reached or listed: its errors.  Whether it was one. */
+static bool print_host_failure(vsc_cli *cli, const vsc_fleet_host *h)
+{
+  if (h->reachable && !vsc_diags_has_errors(&h->diags))
+    return false;
+  VSC_AUTOFREE(char) what = vsc_asprintf("host %s", host_name(h));
+  print_failure(cli, what, &h->diags);
+  return true;
+}
+
+/* A failed domain: its errors.  Whether it failed. */
+static bool print_domain_failure(vsc_cli *cli, const vsc_fleet_host *h, const vsc_fleet_record *rec)
+{
+  if (rec->result != VSC_FLEET_FAILED)
+    return false;
+  VSC_AUTOFREE(char) what = vsc_asprintf("domain '%s' on %s", rec->domain, host_name(h));
+  print_failure(cli, what, &rec->diags);
+  return true;
+}
+
 static void print_text(vsc_cli *cli, const vsc_fleet_report *r, const vsc_fleet_opts *o)
 {
   bool quiet = cli->verbosity < 0;
@@ -196,11 +216,8 @@ static void print_text(vsc_cli *cli, const vsc_fleet_report *r, const vsc_fleet_
 
   for (size_t k = 0; k < r->nhosts; k++) {
     const vsc_fleet_host *h = &r->hosts[k];
-    if (!h->reachable || vsc_diags_has_errors(&h->diags)) {
-      VSC_AUTOFREE(char) what = vsc_asprintf("host %s", host_name(h));
-      print_failure(cli, what, &h->diags);
+    if (print_host_failure(cli, h))
       continue;
-    }
     if (h->diags.n)
       vsc_diags_print(&h->diags, stderr, cli->color_stderr);
     if (!quiet)
@@ -208,11 +225,8 @@ static void print_text(vsc_cli *cli, const vsc_fleet_report *r, const vsc_fleet_
              h->nrecords == 1 ? "" : "s", h->parallel);
     for (size_t i = 0; i < h->nrecords; i++) {
       const vsc_fleet_record *rec = &h->records[i];
-      if (rec->result == VSC_FLEET_FAILED) {
-        VSC_AUTOFREE(char) what = vsc_asprintf("domain '%s' on %s", rec->domain, host_name(h));
-        print_failure(cli, what, &rec->diags);
+      if (print_domain_failure(cli, h, rec))
         continue;
-      }
       if (quiet)
         continue;
       if (rec->plan.nitems)
@@ -275,16 +289,10 @@ int vsc_apply_fleet(vsc_cli *cli, const vsc_fleet *f, vsc_fleet_opts *o, bool js
   if (json) {
     /* the errors also where a person looks, as for one domain */
     for (size_t k = 0; k < report.nhosts; k++) {
-      const vsc_fleet_host *h = &report.hosts[k];
-      if (vsc_diags_has_errors(&h->diags)) {
-        VSC_AUTOFREE(char) what = vsc_asprintf("host %s", host_name(h));
-        print_failure(cli, what, &h->diags);
-      }
-      for (size_t i = 0; i < h->nrecords; i++)
-        if (h->records[i].result == VSC_FLEET_FAILED) {
-          VSC_AUTOFREE(char) what = vsc_asprintf("domain '%s' on %s", h->records[i].domain, host_name(h));
-          print_failure(cli, what, &h->records[i].diags);
-        }
+      if (print_host_failure(cli, &report.hosts[k]))
+        continue;
+      for (size_t i = 0; i < report.hosts[k].nrecords; i++)
+        print_domain_failure(cli, &report.hosts[k], &report.hosts[k].records[i]);
     }
     print_json(&report, o);
   } else
