@@ -270,18 +270,19 @@ static void print_text(vsc_cli *cli, const vsc_fleet_report *r, const vsc_fleet_
   }
 }
 
-int vsc_apply_fleet(vsc_cli *cli, const vsc_fleet *f, vsc_fleet_opts *o, bool json)
+int vsc_apply_fleet(vsc_cli *cli, const vsc_fleet *f, const vsc_fleet_opts *opts, bool json)
 {
+  vsc_fleet_opts run = *opts;   /* with this call's progress printer */
   vsc_fleet_report report;
   progress_state progress = { .lock = PTHREAD_MUTEX_INITIALIZER, .report = &report };
 
   progress.done = vsc_calloc(f->nentries + 1, sizeof(size_t));
   progress.total = vsc_calloc(f->nentries + 1, sizeof(size_t));
   if (!json && cli->verbosity >= 0 && isatty(STDERR_FILENO)) {
-    o->progress = print_progress;
-    o->opaque = &progress;
+    run.progress = print_progress;
+    run.opaque = &progress;
   }
-  vsc_fleet_run(f, o, &report);
+  vsc_fleet_run(f, &run, &report);
   if (progress.shown)
     fputs("\r\033[K", stderr);
   free(progress.done);
@@ -294,9 +295,9 @@ int vsc_apply_fleet(vsc_cli *cli, const vsc_fleet *f, vsc_fleet_opts *o, bool js
       for (size_t i = 0; i < report.hosts[k].nrecords; i++)
         print_domain_failure(cli, &report.hosts[k], &report.hosts[k].records[i]);
     }
-    print_json(&report, o);
+    print_json(&report, opts);
   } else
-    print_text(cli, &report, o);
+    print_text(cli, &report, opts);
   int rc = vsc_fleet_report_exit_code(&report);
   vsc_fleet_report_clear(&report);
   return rc;

@@ -108,4 +108,4 @@ void vsc_apply_json_outcome(json_t *record, bool changed, bool tag_added, const 
 /* apply --fleet and --domains: run the fleet (progress on a terminal),
  * print each domain and a summary (or the --json document), and return
  * the exit status. */
-int vsc_apply_fleet(vsc_cli *cli, const vsc_fleet *f, vsc_fleet_opts *o, bool json);
+int vsc_apply_fleet(vsc_cli *cli, const vsc_fleet *f, const vsc_fleet_opts *opts, bool json);

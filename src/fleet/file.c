@@ -209,8 +209,9 @@ int vsc_fleet_load(const char *path, vsc_fleet *f, vsc_diags *diags)
     } else {
       size_t i;
       json_t *host;
-      json_array_foreach(hosts, i, host)
+      json_array_foreach(hosts, i, host) {
         read_host(&r, host, i, json_object_get(root, "spec"), f);
+      }
     }
   }
   json_decref(root);

@@ -629,7 +629,7 @@ static void check_source(checker *c, const vsc_chardev *dev)
 
   /* A path of the form libvirt generates is dropped at define, and
    * libvirt generates its own, listening. */
-  bool dropped = vsc_chardev_path_dropped(dev);
+  bool dropped = src && vsc_chardev_path_dropped(dev);
   if (dropped && !(src && src->has_reconnect && src->reconnect.enabled == VSC_TRI_YES))
     report(c, dev, "/source/path", "channel-path-dropped",
            "name the socket otherwise (libvirt's pattern is .../domain-NAME/TARGET), or leave the path out",
