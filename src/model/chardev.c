@@ -44,6 +44,28 @@ void vsc_address_clear(vsc_address *addr)
   memset(addr, 0, sizeof(*addr));
 }
 
+void vsc_address_copy(vsc_address *dst, const vsc_address *src)
+{
+  memset(dst, 0, sizeof(*dst));
+  dst->type = vsc_strdup(src->type);
+  for (size_t i = 0; i < src->nattrs; i++)
+    vsc_address_set(dst, src->attrs[i].key, src->attrs[i].value);
+}
+
+void vsc_origin_copy(vsc_origin *dst, const vsc_origin *src)
+{
+  *dst = *src;
+  dst->file = vsc_strdup(src->file);
+  dst->pointer = vsc_strdup(src->pointer);
+}
+
+void vsc_origin_clear(vsc_origin *origin)
+{
+  free(origin->file);
+  free(origin->pointer);
+  memset(origin, 0, sizeof(*origin));
+}
+
 void vsc_chardev_free(vsc_chardev *dev)
 {
   if (!dev)
@@ -58,8 +80,7 @@ void vsc_chardev_free(vsc_chardev *dev)
   free(dev->alias);
   vsc_address_clear(&dev->address);
   free(dev->tty);
-  free(dev->origin.file);
-  free(dev->origin.pointer);
+  vsc_origin_clear(&dev->origin);
   free(dev);
 }
 
@@ -76,14 +97,9 @@ vsc_chardev *vsc_chardev_copy(const vsc_chardev *dev)
   c->target.state = vsc_strdup(dev->target.state);
   c->log_file = vsc_strdup(dev->log_file);
   c->alias = vsc_strdup(dev->alias);
-  c->address.type = vsc_strdup(dev->address.type);
-  c->address.attrs = NULL;
-  c->address.nattrs = 0;
-  for (size_t i = 0; i < dev->address.nattrs; i++)
-    vsc_address_set(&c->address, dev->address.attrs[i].key, dev->address.attrs[i].value);
+  vsc_address_copy(&c->address, &dev->address);
   c->tty = vsc_strdup(dev->tty);
-  c->origin.file = vsc_strdup(dev->origin.file);
-  c->origin.pointer = vsc_strdup(dev->origin.pointer);
+  vsc_origin_copy(&c->origin, &dev->origin);
   return c;
 }
 

@@ -232,6 +232,9 @@ void vsc_devset_combine(vsc_devset *out, const vsc_devset *existing, const vsc_d
 void vsc_address_set(vsc_address *addr, const char *key, const char *value);
 const char *vsc_address_get(const vsc_address *addr, const char *key);
 void vsc_address_clear(vsc_address *addr);
+void vsc_address_copy(vsc_address *dst, const vsc_address *src);
+void vsc_origin_copy(vsc_origin *dst, const vsc_origin *src);
+void vsc_origin_clear(vsc_origin *origin);
 
 /* The first device of kind in set, or NULL. */
 const vsc_chardev *vsc_devset_first(const vsc_devset *set, vsc_kind kind);

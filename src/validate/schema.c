@@ -65,12 +65,42 @@ static bool is_rng(xmlNodePtr n, const char *name)
 
 /* --- reading the grammar documents ------------------------------------ */
 
+/* The <define>s of one name (several: combine="choice"). */
+typedef struct {
+  xmlNodePtr *nodes;
+  size_t n;
+} define_list;
+
 typedef struct {
   xmlDocPtr *docs;
   size_t ndocs;
   char **seen;
   size_t nseen;
+  /* Every <define> by name, indexed once: following a <ref> is a lookup,
+   * not a scan of the grammar (libvirt's has about 2,000 defines). */
+  vsc_strset define_names;   /* name -> its list in defines */
+  define_list *defines;
+  size_t ndefines;
 } grammar_docs;
+
+static void index_defines(grammar_docs *g)
+{
+  for (size_t i = 0; i < g->ndocs; i++) {
+    for (xmlNodePtr d = xmlDocGetRootElement(g->docs[i])->children; d; d = d->next) {
+      if (!is_rng(d, "define"))
+        continue;
+      VSC_AUTOFREE(char) name = vsc_xml_attr(d, "name");
+      if (!name)
+        continue;
+      if (vsc_strset_add(&g->define_names, name)) {
+        vsc_strset_find(&g->define_names, name)->value = g->ndefines;
+        vsc_append(&g->defines, &g->ndefines, sizeof(define_list));
+      }
+      define_list *l = &g->defines[vsc_strset_find(&g->define_names, name)->value];
+      *(xmlNodePtr *)vsc_append(&l->nodes, &l->n, sizeof(xmlNodePtr)) = d;
+    }
+  }
+}
 
 /* Load path and, recursively, what it includes. */
 static void load_docs(grammar_docs *g, const char *path)
@@ -102,32 +132,28 @@ static void grammar_docs_clear(grammar_docs *g)
     xmlFreeDoc(g->docs[i]);
   for (size_t i = 0; i < g->nseen; i++)
     free(g->seen[i]);
+  for (size_t i = 0; i < g->ndefines; i++)
+    free(g->defines[i].nodes);
   free(g->docs);
   free(g->seen);
+  free(g->defines);
+  vsc_strset_clear(&g->define_names);
 }
 
-static void collect_defines(const grammar_docs *g, const char *name, xmlNodePtr **out, size_t *n)
+static const define_list no_defines;
+
+/* The <define>s of name. */
+static const define_list *defines_named(const grammar_docs *g, const char *name)
 {
-  for (size_t i = 0; i < g->ndocs; i++) {
-    for (xmlNodePtr d = xmlDocGetRootElement(g->docs[i])->children; d; d = d->next) {
-      if (!is_rng(d, "define"))
-        continue;
-      VSC_AUTOFREE(char) dn = vsc_xml_attr(d, "name");
-      if (dn && strcmp(dn, name) == 0)
-        *(xmlNodePtr *)vsc_append(out, n, sizeof(xmlNodePtr)) = d;
-    }
-  }
+  const vsc_strset_entry *e = name ? vsc_strset_find(&g->define_names, name) : NULL;
+  return e ? &g->defines[e->value] : &no_defines;
 }
 
-/* The <define>s a <ref> names (several: combine="choice"); free *defs. */
-static size_t ref_defines(const grammar_docs *g, xmlNodePtr ref, xmlNodePtr **defs)
+/* The <define>s a <ref> names. */
+static const define_list *ref_defines(const grammar_docs *g, xmlNodePtr ref)
 {
   VSC_AUTOFREE(char) name = vsc_xml_attr(ref, "name");
-  size_t n = 0;
-  *defs = NULL;
-  if (name)
-    collect_defines(g, name, defs, &n);
-  return n;
+  return defines_named(g, name);
 }
 
 static void add_unique(char ***list, size_t *n, const char *s)
@@ -167,11 +193,9 @@ static void collect_values(const grammar_docs *g, xmlNodePtr node, int depth, at
         add_unique(&out->values, &out->nvalues, (const char *)v);
       xmlFree(v);
     } else if (is_rng(c, "ref") && depth < 3) {
-      xmlNodePtr *defs = NULL;
-      size_t ndefs = ref_defines(g, c, &defs);
-      for (size_t i = 0; i < ndefs; i++)
-        collect_values(g, defs[i], depth + 1, out);
-      free(defs);
+      const define_list *defs = ref_defines(g, c);
+      for (size_t i = 0; i < defs->n; i++)
+        collect_values(g, defs->nodes[i], depth + 1, out);
     } else {
       collect_values(g, c, depth, out);
     }
@@ -202,11 +226,9 @@ static void collect_element_attributes(vsc_schema *s, const grammar_docs *g, con
       if (name)
         collect_values(g, c, 0, attr_entry(s, element, name));
     } else if (is_rng(c, "ref") && depth < 6) {
-      xmlNodePtr *defs = NULL;
-      size_t ndefs = ref_defines(g, c, &defs);
-      for (size_t i = 0; i < ndefs; i++)
-        collect_element_attributes(s, g, element, defs[i], depth + 1);
-      free(defs);
+      const define_list *defs = ref_defines(g, c);
+      for (size_t i = 0; i < defs->n; i++)
+        collect_element_attributes(s, g, element, defs->nodes[i], depth + 1);
     } else {
       collect_element_attributes(s, g, element, c, depth);
     }
@@ -334,19 +356,17 @@ static void prepare_now(vsc_schema *s)
 {
   grammar_docs g = { 0 };
   load_docs(&g, s->path);
+  index_defines(&g);
   char **starts = NULL;
   size_t nstarts = 0;
-  xmlNodePtr *defs = NULL;
-  size_t ndefs = 0;
   add_unique(&starts, &nstarts, "devices");
-  collect_defines(&g, "devices", &defs, &ndefs);
-  for (size_t i = 0; i < ndefs; i++) {
+  const define_list *defs = defines_named(&g, "devices");
+  for (size_t i = 0; i < defs->n; i++) {
     /* The refs inside <element name="devices">. */
-    for (xmlNodePtr e = defs[i]->children; e; e = e->next)
+    for (xmlNodePtr e = defs->nodes[i]->children; e; e = e->next)
       if (is_rng(e, "element"))
         collect_refs(e, &starts, &nstarts);
   }
-  free(defs);
   for (size_t i = 0; i < g.ndocs; i++)
     collect_attributes(s, &g, xmlDocGetRootElement(g.docs[i]));
   grammar_docs_clear(&g);
