@@ -81,10 +81,17 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
 
   if (into) {
     vsc_domain_info info;
+    bool memory_added = false;
     doc = vsc_xml_read_file(into, &diags);
     if (!doc) {
       rc = VSC_EXIT_FAILURE;
       goto report;
+    }
+    /* before the rules, which judge the memory the domain will have */
+    if (vsc_xml_merge_memory(doc, &set, &memory_added) == 0 && memory_added) {
+      vsc_loc loc = { .file = strcmp(into, "-") ? into : "<stdin>" };
+      vsc_diag_add(&diags, VSC_SEV_NOTE, &loc, NULL, NULL,
+                   "the guest's memory is now shared (memfd) in <memoryBacking>, as vhost-user daemons need");
     }
     if (vsc_xml_collect(xmlDocGetRootElement(doc), strcmp(into, "-") ? into : "<stdin>", &existing, &diags) < 0) {
       rc = VSC_EXIT_FAILURE;
@@ -101,6 +108,13 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
       goto report;
     }
     text = vsc_xml_doc_to_string(doc);
+  } else if (set.memory.present) {
+    vsc_loc loc = { .file = set.memory.origin.file, .pointer = set.memory.origin.pointer };
+    vsc_diag_add_class(&diags, VSC_CLASS_USAGE, VSC_SEV_ERROR, &loc, "xml-memory-backing",
+                       "give the domain with --into DOMAIN.xml, or leave memoryBacking out of the spec",
+                       "memoryBacking belongs to the domain, not to <devices>");
+    rc = VSC_EXIT_USAGE;
+    goto report;
   } else {
     text = vsc_xml_devset_to_string(&set);
   }

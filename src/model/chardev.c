@@ -1,5 +1,6 @@
 #include "chardev.h"
 #include "backend.h"
+#include "vhost.h"
 
 #include "util/str.h"
 
@@ -118,7 +119,24 @@ void vsc_devset_clear(vsc_devset *set)
   for (size_t i = 0; i < set->ndevs; i++)
     vsc_chardev_free(set->devs[i]);
   free(set->devs);
+  for (size_t i = 0; i < set->nvhosts; i++)
+    vsc_vhost_free(set->vhosts[i]);
+  free(set->vhosts);
+  vsc_memory_backing_clear(&set->memory);
   memset(set, 0, sizeof(*set));
+}
+
+void vsc_memory_backing_clear(vsc_memory_backing *m)
+{
+  free(m->source_type);
+  free(m->access_mode);
+  vsc_origin_clear(&m->origin);
+  memset(m, 0, sizeof(*m));
+}
+
+void vsc_devset_add_vhost(vsc_devset *set, vsc_vhost *dev)
+{
+  *(vsc_vhost **)vsc_append(&set->vhosts, &set->nvhosts, sizeof(*set->vhosts)) = dev; // NOLINT(bugprone-sizeof-expression)
 }
 
 void vsc_devset_add(vsc_devset *set, vsc_chardev *dev)

@@ -200,11 +200,26 @@ typedef struct {
   unsigned int index, ports, vectors;
 } vsc_controller;
 
+/* <memoryBacking>: whether the guest's memory can be shared with a
+ * vhost-user daemon.  Strings as libvirt writes them. */
+typedef struct {
+  bool present;
+  char *source_type;       /* <source type=>: file, anonymous, memfd */
+  char *access_mode;       /* <access mode=>: shared, private */
+  bool hugepages;          /* <hugepages> */
+  vsc_origin origin;
+} vsc_memory_backing;
+
+typedef struct vsc_vhost vsc_vhost;   /* model/vhost.h */
+
 /* A set of devices: what a spec, a <devices> element or a domain holds. */
 typedef struct {
   vsc_chardev **devs;
   size_t ndevs;
   vsc_controller controller;
+  vsc_vhost **vhosts;      /* vhost-user devices, in the order given */
+  size_t nvhosts;
+  vsc_memory_backing memory;
 } vsc_devset;
 
 vsc_chardev *vsc_chardev_new(vsc_kind kind);
@@ -219,6 +234,8 @@ void vsc_devset_init(vsc_devset *set);
 void vsc_devset_clear(vsc_devset *set);
 /* Take ownership of dev. */
 void vsc_devset_add(vsc_devset *set, vsc_chardev *dev);
+void vsc_devset_add_vhost(vsc_devset *set, vsc_vhost *dev);
+void vsc_memory_backing_clear(vsc_memory_backing *m);
 /* What a domain holding existing holds once added is put in, as libvirt
  * and the XML merge order it: the existing devices in their order, each
  * replaced in place by an added one of the same identity (when

@@ -2,6 +2,7 @@
  * users see (vschan-spec(5), `vschan validate --list-rules`). */
 #include "rules.h"
 #include "backend.h"
+#include "vhost.h"
 
 #include "util/buf.h"
 #include "util/str.h"
@@ -129,6 +130,30 @@ const vsc_rule_info vsc_rules[] = {
     "two virtio ports with the same name (QEMU refuses to start)" },
   { "channel-name-chars", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "virtio port names use [A-Za-z0-9_.-]" },
+  { "vhost-socket", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a vhost-user device names its daemon's socket (virtiofs: a socket, or a directory for libvirt's virtiofsd)" },
+  { "vhost-socket-relative", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a vhost-user socket path is absolute (QEMU would resolve it against its own directory)" },
+  { "vhost-socket-shared", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "each vhost-user socket serves one device, and no chardev of the domain binds it" },
+  { "vhost-target", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a virtiofs filesystem has a target dir (the guest's mount tag), a vhost-user disk a target dev" },
+  { "vhost-shared-memory", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "virtiofs and vhost-user disks require shared guest memory (libvirt refuses them without)" },
+  { "vhost-shared-memory-net", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a vhost-user interface needs shared guest memory: libvirt defines it, but the back end cannot map the guest's RAM" },
+  { "vhost-memory-fd", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "shared guest memory a vhost-user daemon can map has a file descriptor: memfd, a file or hugepages" },
+  { "virtiofs-queue", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a virtiofs queue size is a power of two up to 1024 (QEMU refuses others at start)" },
+  { "virtiofs-accessmode", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "libvirt's virtiofsd only supports accessmode passthrough" },
+  { "vhost-net-model", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a vhost-user interface has a virtio model" },
+  { "vhost-net-mode", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a vhost-user interface's source has mode client or server, and reconnect only in client mode" },
+  { "vhost-disk-bus", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a vhost-user disk is on the virtio bus" },
   { "unix-path-shared", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "two devices on the same unix socket path" },
   { "unix-path-length", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
@@ -220,6 +245,10 @@ const vsc_rule_info vsc_rules[] = {
     "apply --fleet: one entry, one spec, per domain of a host" },
   { "fleet-no-match", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
     "apply --fleet/--domains: a pattern or tag selects at least one domain of its host" },
+  { "xml-device", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
+    "a vhost-user device libvirt 9.0's XML cannot express (vsock, rng, ...): qemu-args and qm write it" },
+  { "xml-memory-backing", VSC_SEV_ERROR, VSC_CLASS_USAGE, VSC_LAYER_LIBVIRT,
+    "a spec's memoryBacking belongs to the domain, not to <devices>: written with --into only" },
   { "xml-backend", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
     "the backend exists in libvirt's domain XML (msmouse and braille are QEMU's only: qemu-args and qm write them)" },
   { "libvirt", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_LIBVIRT,
@@ -1028,6 +1057,165 @@ static void check_domain(checker *c)
            "virtio channels or consoles but no virtio-serial controller");
 }
 
+/* ---- vhost-user devices ---- */
+
+/* Report rule on a vhost-user device: as report() does for a chardev. */
+static void __attribute__((format(printf, 6, 7)))
+report_vhost(checker *c, const vsc_vhost *dev, const char *sub, const char *rule, const char *hint,
+             const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  VSC_AUTOFREE(char) what = vsc_vhost_describe(dev);
+  VSC_AUTOFREE(char) pointer = dev->origin.pointer ? vsc_asprintf("%s%s", dev->origin.pointer, sub) : NULL;
+  vsc_loc loc = { .file = dev->origin.file, .line = dev->origin.line, .pointer = pointer };
+  vsc_severity severity = severity_of(rule);
+  if (c->own_only && dev->origin.in_domain && severity == VSC_SEV_WARNING)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  vsc_diag_add(c->diags, severity, &loc, rule, hint, "%s: %s", what, msg);
+  c->found++;
+}
+
+/* The guest memory the devices see: the domain's when known, else what
+ * the spec says; NULL when neither says (a fragment). */
+static const vsc_memory_backing *guest_memory(const checker *c)
+{
+  if (c->domain)
+    return &c->domain->memory;
+  return c->set->memory.present ? &c->set->memory : NULL;
+}
+
+/* Whether libvirt sees shared memory (qemuValidateDomainDefVhostUserRequire-
+ * SharedMemory): memoryBacking access shared, or every NUMA cell shared
+ * (by its memAccess, or by default from memoryBacking). */
+static bool memory_shared(const checker *c, const vsc_memory_backing *m)
+{
+  bool backing = m->access_mode && strcmp(m->access_mode, "shared") == 0;
+  const vsc_domain_info *d = c->domain;
+  if (!d || d->numa_cells == 0)
+    return backing;
+  return d->numa_private == 0 && (backing || d->numa_shared == d->numa_cells);
+}
+
+static void check_vhost_memory(checker *c, const vsc_vhost *dev, const vsc_vhost_info *vi)
+{
+  const vsc_memory_backing *m = guest_memory(c);
+  if (!m)
+    return;
+  static const char hint[] = "add <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking> "
+                             "('vschan xml --into' does), or \"memoryBacking\" to the spec";
+  if (!memory_shared(c, m)) {
+    if (vi->libvirt_requires_shared_memory)
+      report_vhost(c, dev, "", "vhost-shared-memory", hint, "'%s' requires shared memory", vi->libvirt_name);
+    else
+      report_vhost(c, dev, "", "vhost-shared-memory-net", hint,
+                   "the guest's memory is not shared: libvirt defines it, but the back end cannot map "
+                   "the guest's RAM and the link never comes up");
+  } else if (!m->hugepages && !(m->source_type && (strcmp(m->source_type, "memfd") == 0 ||
+                                                   strcmp(m->source_type, "file") == 0))) {
+    report_vhost(c, dev, "", "vhost-memory-fd", "add <source type='memfd'/> to <memoryBacking>",
+                 "shared anonymous memory has no file descriptor QEMU could pass to the daemon");
+  }
+}
+
+static void check_vhost(checker *c, const vsc_vhost *dev)
+{
+  const vsc_vhost_info *vi = vsc_vhost_info_of(dev->kind);
+  const char *sock = vsc_vhost_socket(dev);
+  const char *sock_sub = dev->kind == VSC_VHOST_FS ? "/source/socket" : "/source/path";
+
+  if (dev->kind == VSC_VHOST_FS && !sock && !vsc_vhost_get(dev, VSC_VF_SOURCE_DIR))
+    report_vhost(c, dev, "/source", "vhost-socket",
+                 "give source.socket (a virtiofsd you run) or source.dir (libvirt starts virtiofsd)",
+                 "a virtiofs filesystem needs a source");
+  else if (dev->kind != VSC_VHOST_FS && !sock)
+    report_vhost(c, dev, "/source/path", "vhost-socket", "give source.path, the daemon's unix socket",
+                 "a vhost-user device needs its daemon's socket");
+  if (sock && sock[0] != '/')
+    report_vhost(c, dev, sock_sub, "vhost-socket-relative", "give the absolute path of the socket",
+                 "socket path '%s' is relative: QEMU resolves it against its own working directory", sock);
+  if (sock && strlen(sock) > VSC_UNIX_PATH_MAX)
+    report_vhost(c, dev, sock_sub, "unix-path-length", "use a shorter path, e.g. under /run",
+                 "unix socket path is %zu bytes; sockaddr_un holds at most %d", strlen(sock), VSC_UNIX_PATH_MAX);
+
+  switch (dev->kind) {
+  case VSC_VHOST_FS: {
+    const char *queue = vsc_vhost_get(dev, VSC_VF_DRIVER_QUEUE);
+    unsigned long q = queue ? strtoul(queue, NULL, 10) : 0;
+    if (!vsc_vhost_get(dev, VSC_VF_TARGET_DIR))
+      report_vhost(c, dev, "/target", "vhost-target", "give target.dir, the tag the guest mounts",
+                   "a virtiofs filesystem needs a target dir");
+    if (queue && (q == 0 || q > 1024 || (q & (q - 1)) != 0))
+      report_vhost(c, dev, "/driver/queue", "virtiofs-queue", "use 64, 128, 256, 512 or 1024",
+                   "queue size %s: libvirt defines it, but QEMU refuses to start (a power of two up to 1024)",
+                   queue);
+    const char *am = vsc_vhost_get(dev, VSC_VF_ACCESSMODE);
+    if (!sock && am && strcmp(am, "passthrough") != 0)
+      report_vhost(c, dev, "/accessmode", "virtiofs-accessmode", "use accessmode passthrough, or leave it out",
+                   "virtiofs only supports passthrough accessmode");
+    break;
+  }
+  case VSC_VHOST_NET: {
+    const char *model = vsc_vhost_get(dev, VSC_VF_MODEL_TYPE);
+    const char *mode = vsc_vhost_get(dev, VSC_VF_SOURCE_MODE);
+    if (!model || strncmp(model, "virtio", 6) != 0)
+      report_vhost(c, dev, "/model/type", "vhost-net-model", "add \"model\": {\"type\": \"virtio\"}",
+                   "wrong or no <model> 'type' attribute specified with <interface type='vhostuser'/>: "
+                   "vhostuser requires the virtio-net* frontend");
+    if (!mode)
+      report_vhost(c, dev, "/source/mode", "vhost-net-mode",
+                   "say who listens: mode client (the daemon does) or server (QEMU does)",
+                   "a vhost-user interface's source needs a mode");
+    else if (strcmp(mode, "server") == 0 && vsc_streq(vsc_vhost_get(dev, VSC_VF_RECONNECT_ENABLED), "yes"))
+      report_vhost(c, dev, "/source/reconnect", "vhost-net-mode", "remove reconnect, or use mode client",
+                   "'reconnect' attribute unsupported 'server' mode for <interface type='vhostuser'>");
+    break;
+  }
+  case VSC_VHOST_BLK: {
+    const char *bus = vsc_vhost_get(dev, VSC_VF_TARGET_BUS);
+    if (!vsc_vhost_get(dev, VSC_VF_TARGET_DEV))
+      report_vhost(c, dev, "/target", "vhost-target", "give target.dev, e.g. vdb",
+                   "a vhost-user disk needs a target dev");
+    if (bus && strcmp(bus, "virtio") != 0)
+      report_vhost(c, dev, "/target/bus", "vhost-disk-bus", "use bus virtio", "vhostuser disk supports only virtio bus");
+    break;
+  }
+  case VSC_VHOST_VSOCK:
+  case VSC_VHOST_RNG:
+  case VSC_VHOST_GPIO:
+  case VSC_VHOST_I2C:
+  case VSC_VHOST_INPUT:
+  case VSC_VHOST_SCSI:
+  case VSC_VHOST_OTHER:
+  case VSC_VHOST_LAST:
+    break;
+  }
+  check_vhost_memory(c, dev, vi);
+}
+
+/* One socket, one device: a daemon serves one front end, and a chardev
+ * bound on the path would take it. */
+static void check_vhost_sockets(checker *c)
+{
+  vsc_strset paths = { 0 };
+  for (size_t i = 0; i < c->set->ndevs; i++)
+    if (vsc_chardev_unix_path(c->set->devs[i]))
+      vsc_strset_add(&paths, vsc_chardev_unix_path(c->set->devs[i]));
+  for (size_t i = 0; i < c->set->nvhosts; i++) {
+    const vsc_vhost *dev = c->set->vhosts[i];
+    const char *sock = vsc_vhost_socket(dev);
+    if (sock && taken(&paths, sock))
+      report_vhost(c, dev, dev->kind == VSC_VHOST_FS ? "/source/socket" : "/source/path", "vhost-socket-shared",
+                   "give each device its own socket (start one daemon per device)",
+                   "socket path '%s' is also another device's; libvirt defines it, but the daemon serves "
+                   "one front end and the other device does not start", sock);
+  }
+  vsc_strset_clear(&paths);
+}
+
 static size_t run_checks(checker *c)
 {
   size_t console_index = 0;
@@ -1041,6 +1229,9 @@ static size_t run_checks(checker *c)
     check_address(c, dev);
   }
   check_set(c);
+  for (size_t i = 0; i < c->set->nvhosts; i++)
+    check_vhost(c, c->set->vhosts[i]);
+  check_vhost_sockets(c);
   if (c->domain)
     check_domain(c);
   return c->found;
@@ -1072,6 +1263,7 @@ void vsc_domain_info_clear(vsc_domain_info *info)
   free(info->arch);
   free(info->machine);
   free(info->virt_type);
+  vsc_memory_backing_clear(&info->memory);
   memset(info, 0, sizeof(*info));
 }
 
@@ -1093,6 +1285,25 @@ int vsc_rules_require_clean_in(const vsc_devset *added, const vsc_devset *existi
   vsc_devset_combine(&combined, existing, added, flags & VSC_RULES_REPLACE,
                      flags & VSC_RULES_SKIP_COMPAT);
   combined.controller = added->controller.present ? added->controller : existing->controller;
+  /* vhost-user devices: the domain's, then the added ones (their
+   * identities are the XML merge's business) */
+  vsc_strset added_ids = { 0 };
+  for (size_t i = 0; i < added->nvhosts; i++) {
+    VSC_AUTOFREE(char) id = vsc_vhost_identity(added->vhosts[i]);
+    if (id)
+      vsc_strset_add(&added_ids, id);
+  }
+  for (size_t i = 0; i < existing->nvhosts; i++) {
+    VSC_AUTOFREE(char) id = vsc_vhost_identity(existing->vhosts[i]);
+    if ((flags & VSC_RULES_REPLACE) && id && vsc_strset_count(&added_ids, id))
+      continue;
+    vsc_vhost *v = vsc_vhost_copy(existing->vhosts[i]);
+    v->origin.in_domain = true;
+    vsc_devset_add_vhost(&combined, v);
+  }
+  vsc_strset_clear(&added_ids);
+  for (size_t i = 0; i < added->nvhosts; i++)
+    vsc_devset_add_vhost(&combined, vsc_vhost_copy(added->vhosts[i]));
   for (size_t i = 0; (flags & VSC_RULES_ADDS_CONTROLLER) && i < added->ndevs; i++)
     combined.controller.present |= vsc_chardev_is_virtio_serial(added->devs[i]);
 

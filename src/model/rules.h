@@ -48,6 +48,9 @@ typedef struct {
    * spice_tls there is 1 or 0; -1 unknown. */
   int host_spice_tls;
   const vsc_host_caps *host;      /* NULL: unknown */
+  /* The guest's memory: <memoryBacking> and the <numa> cells' memAccess. */
+  vsc_memory_backing memory;
+  size_t numa_cells, numa_shared, numa_private;
 } vsc_domain_info;
 
 void vsc_domain_info_clear(vsc_domain_info *info);

@@ -1,6 +1,7 @@
 /* Device model → JSON spec.  Mirrors parse.c field for field. */
 #include "spec.h"
 #include "model/backend.h"
+#include "model/vhost.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,77 @@ json_t *vsc_spec_format_chardev(const vsc_chardev *dev)
   return o;
 }
 
+/* One field of a vhost-user device at its spec path: the mirror of
+ * read_vhost_value in parse.c. */
+static void format_vhost_value(json_t *o, const vsc_vhost_field *f, const char *value)
+{
+  const char *key = f->spec;
+  for (const char *slash; (slash = strchr(key, '/')); key = slash + 1) {
+    VSC_AUTOFREE(char) part = vsc_strndup(key, (size_t)(slash - key));
+    json_t *sub = json_object_get(o, part);
+    if (!sub) {
+      sub = json_object();
+      json_object_set_new(o, part, sub);
+    }
+    o = sub;
+  }
+  switch (f->type) {
+  case VSC_VFT_STRING:
+  case VSC_VFT_ENUM:
+    json_object_set_new(o, key, json_string(value));
+    break;
+  case VSC_VFT_UINT:
+    json_object_set_new(o, key, json_integer(strtoll(value, NULL, 10)));
+    break;
+  case VSC_VFT_ONOFF:
+  case VSC_VFT_YESNO:
+    json_object_set_new(o, key, json_boolean(vsc_vhost_bool(f, value) == 1));
+    break;
+  }
+}
+
+json_t *vsc_spec_format_vhost(const vsc_vhost *dev)
+{
+  json_t *o = json_object();
+  if (VSC_VHOST_BIT(dev->kind) & VSC_VHOST_QEMU_ONLY)
+    put_string(o, "device", dev->kind == VSC_VHOST_OTHER ? dev->qemu_driver : vsc_vhost_kind_to_string(dev->kind));
+  for (size_t i = 0; i < VSC_VF_LAST; i++)
+    if (dev->values[i])
+      format_vhost_value(o, &vsc_vhost_fields[i], dev->values[i]);
+  if (dev->address.type) {
+    json_t *a = json_object();
+    put_string(a, "type", dev->address.type);
+    for (size_t i = 0; i < dev->address.nattrs; i++)
+      put_string(a, dev->address.attrs[i].key, dev->address.attrs[i].value);
+    json_object_set_new(o, "address", a);
+  }
+  if (dev->nproperties) {
+    json_t *p = json_object();
+    for (size_t i = 0; i < dev->nproperties; i++)
+      put_string(p, dev->properties[i].key, dev->properties[i].value);
+    json_object_set_new(o, "properties", p);
+  }
+  return o;
+}
+
+static json_t *format_memory_backing(const vsc_memory_backing *m)
+{
+  json_t *o = json_object();
+  if (m->source_type) {
+    json_t *src = json_object();
+    put_string(src, "type", m->source_type);
+    json_object_set_new(o, "source", src);
+  }
+  if (m->access_mode) {
+    json_t *acc = json_object();
+    put_string(acc, "mode", m->access_mode);
+    json_object_set_new(o, "access", acc);
+  }
+  if (m->hugepages)
+    json_object_set_new(o, "hugepages", json_object());
+  return o;
+}
+
 json_t *vsc_spec_format(const vsc_devset *set)
 {
   json_t *root = json_object();
@@ -175,5 +247,16 @@ json_t *vsc_spec_format(const vsc_devset *set)
       json_object_set_new(c, "vectors", json_integer(set->controller.vectors));
     json_object_set_new(root, "controller", c);
   }
+  for (size_t i = 0; i < set->nvhosts; i++) {
+    const char *key = vsc_vhost_info_of(set->vhosts[i]->kind)->spec_key;
+    json_t *arr = json_object_get(root, key);
+    if (!arr) {
+      arr = json_array();
+      json_object_set_new(root, key, arr);
+    }
+    json_array_append_new(arr, vsc_spec_format_vhost(set->vhosts[i]));
+  }
+  if (set->memory.present)
+    json_object_set_new(root, "memoryBacking", format_memory_backing(&set->memory));
   return root;
 }

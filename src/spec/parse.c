@@ -1,6 +1,7 @@
 /* JSON spec → device model.  Mirrors format.c field for field. */
 #include "spec.h"
 #include "model/backend.h"
+#include "model/vhost.h"
 #include "util/file.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -17,7 +18,8 @@
  * against this table by a test (tests/unit/test-spec.c). */
 const vsc_spec_object vsc_spec_objects[] = {
   { "root", (const char *const[]){ "$schema", "version", "channels", "consoles", "serials",
-                                   "parallels", "controller", NULL } },
+                                   "parallels", "controller", "filesystems", "interfaces", "disks",
+                                   "vhostuser", "memoryBacking", NULL } },
   { "device", (const char *const[]){ "type", "source", "target", "protocol", "log", "alias",
                                      "address", "acpi", NULL } },
   { "source", (const char *const[]){ "mode", "path", "host", "service", "append", "tls", "channel",
@@ -31,6 +33,7 @@ const vsc_spec_object vsc_spec_objects[] = {
   { "log", (const char *const[]){ "file", "append", NULL } },
   { "acpi", (const char *const[]){ "index", NULL } },
   { "controller", (const char *const[]){ "index", "ports", "vectors", NULL } },
+  { "memoryBacking", (const char *const[]){ "source", "access", "hugepages", NULL } },
   { NULL, NULL },
 };
 
@@ -42,6 +45,7 @@ const vsc_spec_object vsc_spec_objects[] = {
 #define KEYS_LOG (vsc_spec_objects[8].keys)
 #define KEYS_ACPI (vsc_spec_objects[9].keys)
 #define KEYS_CONTROLLER (vsc_spec_objects[10].keys)
+#define KEYS_MEMORY_BACKING (vsc_spec_objects[11].keys)
 
 typedef struct {
   const char *file;
@@ -527,6 +531,286 @@ static void read_controller(reader *r, json_t *v, vsc_controller *c)
   read_uint(r, v, "vectors", 1024, &c->vectors, &c->has_vectors);
 }
 
+/* ---- vhost-user devices: read as the field table says ---- */
+
+/* The keys of the object at prefix ("" or "binary/") of a kind's device:
+ * the next component of each field's spec path below it. */
+static size_t vhost_keys(vsc_vhost_kind kind, const char *prefix, const char **keys, size_t max)
+{
+  size_t n = 0, plen = strlen(prefix);
+  for (size_t i = 0; i < VSC_VF_LAST; i++) {
+    const vsc_vhost_field *f = &vsc_vhost_fields[i];
+    if (!vsc_vhost_takes(kind, (vsc_vhost_field_id)i) || strncmp(f->spec, prefix, plen) != 0)
+      continue;
+    const char *rest = f->spec + plen;
+    size_t len = strcspn(rest, "/");
+    bool seen = false;
+    for (size_t k = 0; k < n && !seen; k++)
+      seen = strlen(keys[k]) == len && strncmp(keys[k], rest, len) == 0;
+    if (!seen && n + 1 < max)
+      keys[n++] = vsc_strndup(rest, len);
+  }
+  keys[n] = NULL;
+  return n;
+}
+
+static void read_vhost_value(reader *r, json_t *obj, const char *key, const vsc_vhost_field *f,
+                             vsc_vhost *dev, vsc_vhost_field_id id)
+{
+  json_t *v = json_object_get(obj, key);
+  if (!v)
+    return;
+  size_t saved = push_key(r, key);
+  char why[256];
+  switch (f->type) {
+  case VSC_VFT_STRING:
+  case VSC_VFT_ENUM:
+    if (expect_type(r, v, JSON_STRING, "a string") && check_text(r, json_string_value(v))) {
+      const char *s = json_string_value(v);
+      const char *fixed = vsc_vhost_fixed_value(dev->kind, id);
+      if (fixed && strcmp(s, fixed) != 0) {
+        VSC_AUTOFREE(char) hint = vsc_asprintf("write \"%s\", or leave it out", fixed);
+        fail(r, hint, "a %s has %s '%s', not '%s'", vsc_vhost_info_of(dev->kind)->name, f->spec, fixed, s);
+      } else if (!vsc_vhost_value_ok(f, s, why, sizeof(why))) {
+        VSC_AUTOFREE(char) hint = vsc_asprintf("use %s", why);
+        fail(r, hint, "unknown value '%s'", s);
+      } else {
+        vsc_vhost_set(dev, id, s);
+      }
+    }
+    break;
+  case VSC_VFT_UINT: {
+    unsigned int u = 0;
+    bool has = false;
+    pop(r, saved);
+    read_uint(r, obj, key, f->max, &u, &has);
+    if (has) {
+      char num[16];
+      snprintf(num, sizeof(num), "%u", u);
+      vsc_vhost_set(dev, id, num);
+    }
+    return;
+  }
+  case VSC_VFT_ONOFF:
+  case VSC_VFT_YESNO:
+    if (expect_type(r, v, JSON_TRUE, "true or false"))
+      vsc_vhost_set(dev, id, vsc_vhost_bool_string(f, json_is_true(v)));
+    break;
+  }
+  pop(r, saved);
+}
+
+/* The object at prefix of dev's spec object, and the objects below it. */
+static void read_vhost_object(reader *r, json_t *obj, const char *prefix, vsc_vhost *dev,
+                              const char *const *extra)
+{
+  const char *keys[48];
+  size_t n = vhost_keys(dev->kind, prefix, keys, VSC_N_ELEMENTS(keys) - 8);
+  for (const char *const *e = extra; e && *e; e++)
+    keys[n++] = vsc_strdup(*e);
+  keys[n] = NULL;
+  check_keys(r, obj, keys);
+  for (size_t k = 0; k < n; k++) {
+    if (extra && vsc_str_in_list(keys[k], extra))
+      continue;
+    VSC_AUTOFREE(char) path = vsc_asprintf("%s%s", prefix, keys[k]);
+    bool leaf = false;
+    for (size_t i = 0; i < VSC_VF_LAST && !leaf; i++) {
+      if (vsc_vhost_takes(dev->kind, (vsc_vhost_field_id)i) && strcmp(vsc_vhost_fields[i].spec, path) == 0) {
+        read_vhost_value(r, obj, keys[k], &vsc_vhost_fields[i], dev, (vsc_vhost_field_id)i);
+        leaf = true;
+      }
+    }
+    json_t *sub = json_object_get(obj, keys[k]);
+    if (leaf || !sub)
+      continue;
+    size_t saved = push_key(r, keys[k]);
+    if (expect_type(r, sub, JSON_OBJECT, "an object")) {
+      VSC_AUTOFREE(char) below = vsc_asprintf("%s/", path);
+      read_vhost_object(r, sub, below, dev, NULL);
+    }
+    pop(r, saved);
+  }
+  for (size_t k = 0; k < n; k++)
+    free((char *)keys[k]);
+}
+
+/* "properties" of a QEMU-only device: more -device options, by name. */
+static void read_vhost_properties(reader *r, json_t *v, vsc_vhost *dev)
+{
+  const char *key;
+  json_t *val;
+  if (!expect_type(r, v, JSON_OBJECT, "an object of QEMU device properties"))
+    return;
+  json_object_foreach(v, key, val) {
+    size_t saved = push_key(r, key);
+    char num[32];
+    const char *text = NULL;
+    if (!*key || strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(key))
+      fail(r, "QEMU's property names are letters, digits, '-', '_' and '.' (qemu-system-x86_64 -device NAME,help)",
+           "'%s' is not a property name", key);
+    else if (strcmp(key, "chardev") == 0 || strcmp(key, "id") == 0)
+      fail(r, "leave it out: vschan names the device and its chardev", "'%s' is vschan's to set", key);
+    else if (json_is_string(val))
+      text = check_text(r, json_string_value(val)) ? json_string_value(val) : NULL;
+    else if (json_is_integer(val))
+      snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(val)), text = num;
+    else if (json_is_boolean(val))
+      text = json_is_true(val) ? "on" : "off";
+    else
+      fail(r, NULL, "expected a string, an integer or true/false, got %s", json_type_name(val));
+    if (text) {
+      vsc_attr *a = vsc_append(&dev->properties, &dev->nproperties, sizeof(*a));
+      a->key = vsc_strdup(key);
+      a->value = vsc_strdup(text);
+    }
+    pop(r, saved);
+  }
+}
+
+/* Which QEMU-only device "device" names: a short name or a vhost-user-*
+ * driver of QEMU. */
+static bool read_vhost_device(reader *r, json_t *v, vsc_vhost_kind *kind, char **driver)
+{
+  json_t *d = json_object_get(v, "device");
+  static const char hint[] = "name the device: vsock, rng, gpio, i2c, input, scsi, or a QEMU driver "
+                             "such as vhost-user-gpu-pci";
+  if (!d) {
+    fail(r, hint, "a vhost-user device needs \"device\"");
+    return false;
+  }
+  size_t saved = push_key(r, "device");
+  bool ok = expect_type(r, d, JSON_STRING, "a string") && check_text(r, json_string_value(d));
+  if (ok) {
+    const char *name = json_string_value(d);
+    int k = vsc_vhost_kind_from_string(name);
+    if (k >= 0 && (VSC_VHOST_BIT(k) & VSC_VHOST_QEMU_ONLY) && k != VSC_VHOST_OTHER) {
+      *kind = (vsc_vhost_kind)k;
+    } else if (strncmp(name, "vhost-user-", 11) == 0 && name[11] &&
+               strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(name)) {
+      *kind = VSC_VHOST_OTHER;
+      *driver = vsc_strdup(name);
+    } else if (k == VSC_VHOST_FS || k == VSC_VHOST_NET || k == VSC_VHOST_BLK) {
+      fail(r, "libvirt has these: put it under \"filesystems\", \"interfaces\" or \"disks\"",
+           "'%s' is not a device of this section", name);
+      ok = false;
+    } else {
+      fail(r, hint, "unknown vhost-user device '%s'", name);
+      ok = false;
+    }
+  }
+  pop(r, saved);
+  return ok;
+}
+
+static vsc_vhost *read_vhost(reader *r, json_t *v, const char *section)
+{
+  vsc_vhost_kind kind = VSC_VHOST_FS;
+  char *driver = NULL;
+  if (!expect_type(r, v, JSON_OBJECT, "a device object"))
+    return NULL;
+  if (strcmp(section, "vhostuser") == 0) {
+    if (!read_vhost_device(r, v, &kind, &driver)) {
+      check_keys(r, v, (const char *const[]){ "device", "source", "alias", "address", "properties", NULL });
+      return NULL;
+    }
+  } else {
+    kind = strcmp(section, "filesystems") == 0 ? VSC_VHOST_FS
+           : strcmp(section, "interfaces") == 0 ? VSC_VHOST_NET : VSC_VHOST_BLK;
+  }
+  vsc_vhost *dev = vsc_vhost_new(kind);
+  dev->qemu_driver = driver;
+  dev->origin.file = vsc_strdup(r->file);
+  dev->origin.pointer = vsc_strdup(r->ptr);
+  bool qemu_only = (VSC_VHOST_BIT(kind) & VSC_VHOST_QEMU_ONLY) != 0;
+  read_vhost_object(r, v, "", dev,
+                    qemu_only ? (const char *const[]){ "address", "properties", "device", NULL }
+                              : (const char *const[]){ "address", NULL });
+  if (dev->values[VSC_VF_ALIAS]) {
+    char *prefixed = vsc_alias_user(dev->values[VSC_VF_ALIAS]);
+    free(dev->values[VSC_VF_ALIAS]);
+    dev->values[VSC_VF_ALIAS] = prefixed;
+  }
+  json_t *sub;
+  if ((sub = json_object_get(v, "address"))) {
+    size_t saved = push_key(r, "address");
+    read_address(r, sub, &dev->address);
+    pop(r, saved);
+  }
+  if (qemu_only && (sub = json_object_get(v, "properties"))) {
+    size_t saved = push_key(r, "properties");
+    read_vhost_properties(r, sub, dev);
+    pop(r, saved);
+  }
+  return dev;
+}
+
+static void read_memory_backing(reader *r, json_t *v, vsc_memory_backing *m)
+{
+  if (!expect_type(r, v, JSON_OBJECT, "an object"))
+    return;
+  check_keys(r, v, KEYS_MEMORY_BACKING);
+  m->present = true;
+  m->origin.file = vsc_strdup(r->file);
+  m->origin.pointer = vsc_strdup(r->ptr);
+  const struct {
+    const char *element, *attr;
+    const char *const *values;
+    size_t offset;
+  } parts[] = {
+    { "source", "type", (const char *const[]){ "file", "anonymous", "memfd", NULL },
+      offsetof(vsc_memory_backing, source_type) },
+    { "access", "mode", (const char *const[]){ "shared", "private", NULL },
+      offsetof(vsc_memory_backing, access_mode) },
+  };
+  for (size_t i = 0; i < VSC_N_ELEMENTS(parts); i++) {
+    json_t *o = json_object_get(v, parts[i].element);
+    if (!o)
+      continue;
+    size_t saved = push_key(r, parts[i].element);
+    if (expect_type(r, o, JSON_OBJECT, "an object")) {
+      check_keys(r, o, (const char *const[]){ parts[i].attr, NULL });
+      int e = -1;
+      int n = 0;
+      while (parts[i].values[n])
+        n++;
+      read_enum(r, o, parts[i].attr, parts[i].values, n, &e);
+      if (e >= 0)
+        *(char **)((char *)m + parts[i].offset) = vsc_strdup(parts[i].values[e]);
+    }
+    pop(r, saved);
+  }
+  json_t *h = json_object_get(v, "hugepages");
+  if (h) {
+    size_t saved = push_key(r, "hugepages");
+    if (expect_type(r, h, JSON_OBJECT, "an object ({} for the default page size)")) {
+      check_keys(r, h, (const char *const[]){ NULL });
+      m->hugepages = true;
+    }
+    pop(r, saved);
+  }
+}
+
+static void read_vhost_section(reader *r, json_t *root, const char *section, vsc_devset *set)
+{
+  json_t *arr = json_object_get(root, section);
+  if (!arr)
+    return;
+  size_t saved = push_key(r, section);
+  if (expect_type(r, arr, JSON_ARRAY, "an array of device objects")) {
+    size_t i;
+    json_t *item;
+    json_array_foreach(arr, i, item) {
+      size_t s2 = push_index(r, i);
+      vsc_vhost *dev = read_vhost(r, item, section);
+      if (dev)
+        vsc_devset_add_vhost(set, dev);
+      pop(r, s2);
+    }
+  }
+  pop(r, saved);
+}
+
 const char *vsc_spec_kind_key(vsc_kind kind)
 {
   switch (kind) {
@@ -583,6 +867,14 @@ int vsc_spec_parse_json(json_t *root, const char *filename, vsc_devset *set, vsc
   if ((v = json_object_get(root, "controller"))) {
     size_t saved = push_key(&r, "controller");
     read_controller(&r, v, &set->controller);
+    pop(&r, saved);
+  }
+  static const char *const sections[] = { "filesystems", "interfaces", "disks", "vhostuser" };
+  for (size_t i = 0; i < VSC_N_ELEMENTS(sections); i++)
+    read_vhost_section(&r, root, sections[i], set);
+  if ((v = json_object_get(root, "memoryBacking"))) {
+    size_t saved = push_key(&r, "memoryBacking");
+    read_memory_backing(&r, v, &set->memory);
     pop(&r, saved);
   }
   return r.errors ? -1 : 0;

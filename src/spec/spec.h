@@ -25,6 +25,7 @@ int vsc_spec_load(const char *path, vsc_devset *set, vsc_diags *diags);
 
 /* The mirror of vsc_spec_parse: a spec document for the set. */
 json_t *vsc_spec_format(const vsc_devset *set);
+json_t *vsc_spec_format_vhost(const vsc_vhost *dev);
 json_t *vsc_spec_format_chardev(const vsc_chardev *dev);
 
 /* The keys each object of the spec takes, by object name ("root",

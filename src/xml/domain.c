@@ -1,6 +1,7 @@
 /* Reading XML safely, collecting devices from a document, and merging a
  * device set into a domain. */
 #include "xml.h"
+#include "model/vhost.h"
 #include "util/file.h"
 
 #include <libxml/parser.h>
@@ -125,6 +126,11 @@ int vsc_xml_collect_element(xmlNodePtr node, const char *file, vsc_devset *set, 
     if (!dev)
       return -1;
     vsc_devset_add(set, dev);
+  } else if (vsc_xml_is_vhost(node)) {
+    vsc_vhost *dev = vsc_xml_parse_vhost(node, file, diags);
+    if (!dev)
+      return -1;
+    vsc_devset_add_vhost(set, dev);
   } else if (vsc_xml_is_element(node, "controller") && vsc_xml_attr_is(node, "type", "virtio-serial") &&
              !set->controller.present) {
     vsc_xml_parse_controller(node, &set->controller);
@@ -136,8 +142,12 @@ int vsc_xml_collect(xmlNodePtr node, const char *file, vsc_devset *set, vsc_diag
 {
   int rc = 0;
 
-  if (vsc_xml_is_element(node, "domain"))
+  if (vsc_xml_is_element(node, "domain")) {
+    xmlNodePtr mb = vsc_xml_child(node, "memoryBacking");
+    if (mb && !set->memory.present)
+      vsc_xml_parse_memory_backing(mb, file, &set->memory);
     node = vsc_xml_child(node, "devices");
+  }
   if (!node)
     return 0;
   if (vsc_xml_is_chardev_name((const char *)node->name, NULL))
@@ -198,6 +208,18 @@ void vsc_xml_domain_info(xmlNodePtr domain, vsc_domain_info *info)
   }
   /* libvirt adds a USB controller to x86 machines unless told model='none'. */
   info->has_usb = !usb_none;
+
+  xmlNodePtr mb = vsc_xml_child(domain, "memoryBacking");
+  if (mb)
+    vsc_xml_parse_memory_backing(mb, NULL, &info->memory);
+  xmlNodePtr numa = vsc_xml_child(vsc_xml_child(domain, "cpu"), "numa");
+  for (xmlNodePtr c = numa ? numa->children : NULL; c; c = c->next) {
+    if (!vsc_xml_is_element(c, "cell"))
+      continue;
+    info->numa_cells++;
+    info->numa_shared += vsc_xml_attr_is(c, "memAccess", "shared");
+    info->numa_private += vsc_xml_attr_is(c, "memAccess", "private");
+  }
 }
 
 /* libvirt's order of device elements, as far as it matters for placing
@@ -343,6 +365,142 @@ static bool set_needs_virtio_serial(const vsc_devset *set)
   return false;
 }
 
+/* The vhost-user devices: each replaces the domain's device of the same
+ * identity, or goes in at its kind's place. */
+static void merge_vhosts(xmlDocPtr doc, placer *pl, const vsc_devset *set)
+{
+  vsc_strset ids = { 0 };
+  size_t n = 0;
+  for (xmlNodePtr c = pl->devices->children; c; c = c->next)
+    n++;
+  xmlNodePtr *nodes = vsc_calloc(n + set->nvhosts + 1, sizeof(xmlNodePtr));
+  n = 0;
+  for (xmlNodePtr c = pl->devices->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE || !vsc_xml_is_vhost(c))
+      continue;
+    vsc_diags ignored = { 0 };
+    VSC_AUTOPTR(vsc_vhost) existing = vsc_xml_parse_vhost(c, NULL, &ignored);
+    vsc_diags_clear(&ignored);
+    VSC_AUTOFREE(char) id = existing ? vsc_vhost_identity(existing) : NULL;
+    if (id && vsc_strset_add(&ids, id)) {
+      vsc_strset_find(&ids, id)->value = n;
+      nodes[n++] = c;
+    }
+  }
+  for (size_t i = 0; i < set->nvhosts; i++) {
+    xmlNodePtr fresh = vsc_xml_format_vhost(doc, set->vhosts[i]);
+    VSC_AUTOFREE(char) id = vsc_vhost_identity(set->vhosts[i]);
+    vsc_strset_entry *e = id ? vsc_strset_find(&ids, id) : NULL;
+    if (e) {
+      replace_device(pl, nodes[e->value], fresh);
+      nodes[e->value] = fresh;
+    } else {
+      insert_device(pl, fresh);
+      if (id && vsc_strset_add(&ids, id)) {
+        vsc_strset_find(&ids, id)->value = n;
+        nodes[n++] = fresh;
+      }
+    }
+  }
+  free(nodes);
+  vsc_strset_clear(&ids);
+}
+
+/* Put child into node where libvirt's order (order, NULL-terminated)
+ * places it among node's children, indented like them. */
+static void insert_ordered(xmlNodePtr node, xmlNodePtr child, const char *const *order)
+{
+  VSC_AUTOFREE(char) indent = child_indent(node);
+  size_t rank = 0;
+  xmlNodePtr last = NULL;
+  while (order[rank] && strcmp(order[rank], (const char *)child->name) != 0)
+    rank++;
+  indent_subtree(child, indent);
+  for (xmlNodePtr c = node->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE)
+      continue;
+    size_t r = 0;
+    while (order[r] && strcmp(order[r], (const char *)c->name) != 0)
+      r++;
+    if (r > rank) {
+      xmlAddPrevSibling(c, child);
+      xmlAddPrevSibling(c, xmlNewText(BAD_CAST indent));
+      return;
+    }
+    last = c;
+  }
+  if (last) {
+    xmlNodePtr ws = xmlNewText(BAD_CAST indent);
+    xmlAddNextSibling(last, ws);
+    xmlAddNextSibling(ws, child);
+  } else {
+    xmlAddChild(node, child);
+  }
+}
+
+static bool set_has_vhost(const vsc_devset *set)
+{
+  for (size_t i = 0; i < set->nvhosts; i++)
+    if (vsc_vhost_info_of(set->vhosts[i]->kind)->element)
+      return true;
+  return false;
+}
+
+int vsc_xml_merge_memory(xmlDocPtr doc, const vsc_devset *set, bool *added)
+{
+  static const char *const domain_order[] = { "name", "uuid", "genid", "title", "description", "metadata",
+                                              "maxMemory", "memory", "currentMemory", "blkiotune",
+                                              "memtune", "memoryBacking", NULL };
+  static const char *const backing_order[] = { "hugepages", "nosharepages", "locked", "source", "access",
+                                               "allocation", "discard", NULL };
+  xmlNodePtr domain = xmlDocGetRootElement(doc);
+  xmlNodePtr mb = vsc_xml_child(domain, "memoryBacking");
+  *added = false;
+  if (!vsc_xml_is_element(domain, "domain"))
+    return -1;
+  if (set->memory.present) {   /* the spec says what it wants */
+    xmlNodePtr fresh = vsc_xml_format_memory_backing(doc, &set->memory);
+    if (mb) {
+      xmlReplaceNode(mb, fresh);
+      xmlFreeNode(mb);
+    } else {
+      insert_ordered(domain, fresh, domain_order);
+    }
+    return 0;
+  }
+  xmlNodePtr numa = vsc_xml_child(vsc_xml_child(domain, "cpu"), "numa");
+  /* NUMA cells say per cell; a private access is the user's choice: the
+   * rules say what is wrong with either. */
+  if (!set_has_vhost(set) || (numa && vsc_xml_child(numa, "cell")))
+    return 0;
+  if (!mb) {
+    vsc_memory_backing shared = { .present = true, .source_type = "memfd", .access_mode = "shared" };
+    insert_ordered(domain, vsc_xml_format_memory_backing(doc, &shared), domain_order);
+    *added = true;
+    return 0;
+  }
+  xmlNodePtr access = vsc_xml_child(mb, "access");
+  xmlNodePtr source = vsc_xml_child(mb, "source");
+  if (access && !vsc_xml_attr_is(access, "mode", "shared"))
+    return 0;
+  if (!vsc_xml_child(mb, "hugepages") && !(source && (vsc_xml_attr_is(source, "type", "memfd") ||
+                                                      vsc_xml_attr_is(source, "type", "file")))) {
+    if (!source) {
+      source = xmlNewDocNode(doc, NULL, BAD_CAST "source", NULL);
+      insert_ordered(mb, source, backing_order);
+    }
+    xmlSetProp(source, BAD_CAST "type", BAD_CAST "memfd");
+    *added = true;
+  }
+  if (!access) {
+    access = xmlNewDocNode(doc, NULL, BAD_CAST "access", NULL);
+    xmlSetProp(access, BAD_CAST "mode", BAD_CAST "shared");
+    insert_ordered(mb, access, backing_order);
+    *added = true;
+  }
+  return 0;
+}
+
 int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *diags)
 {
   xmlNodePtr domain = xmlDocGetRootElement(doc);
@@ -400,6 +558,7 @@ int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *d
   vsc_index_clear(&by_identity);
   free(placed);
   free(dead);
+  merge_vhosts(doc, &pl, set);
 
   /* The controller: update the one with the same index, or add one when
    * the spec asks for it or virtio devices need it. */

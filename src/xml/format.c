@@ -2,6 +2,7 @@
  * order of elements and attributes is libvirt's own (virDomainChrDefFormat). */
 #include "xml.h"
 #include "model/backend.h"
+#include "model/vhost.h"
 
 #include <libxml/xmlsave.h>
 #include <stdio.h>
@@ -21,6 +22,18 @@ int vsc_xml_check_expressible(const vsc_devset *set, vsc_diags *diags)
               "give it to 'vschan qemu-args' or 'vschan qm', which write QEMU's own options",
               "%s: libvirt's domain XML has no '%s' backend", what,
               vsc_backend_to_string(vsc_chardev_backend(dev)));
+    rc = -1;
+  }
+  for (size_t i = 0; i < set->nvhosts; i++) {
+    const vsc_vhost *dev = set->vhosts[i];
+    if (vsc_vhost_info_of(dev->kind)->element)
+      continue;
+    VSC_AUTOFREE(char) what = vsc_vhost_describe(dev);
+    VSC_AUTOFREE(char) pointer = dev->origin.pointer ? vsc_asprintf("%s/device", dev->origin.pointer) : NULL;
+    vsc_loc loc = { .file = dev->origin.file, .line = dev->origin.line, .pointer = pointer };
+    vsc_error(diags, &loc, "xml-device",
+              "give it to 'vschan qemu-args' or 'vschan qm', which write QEMU's own options",
+              "%s: libvirt 9.0's domain XML has no element for %s", what, vsc_vhost_qemu_device(dev));
     rc = -1;
   }
   return rc;
@@ -175,6 +188,78 @@ xmlNodePtr vsc_xml_format_chardev(xmlDocPtr doc, const vsc_chardev *dev)
   return node;
 }
 
+/* The element at path (one of elements, the kind's list) below a
+ * vhost-user device's node, made with its parents on first use; made[]
+ * remembers them by path. */
+static xmlNodePtr vhost_element(xmlNodePtr dev_node, const char *const *elements, const char *path,
+                                const char **paths, xmlNodePtr *made, size_t *nmade)
+{
+  for (size_t i = 0; i < *nmade; i++)
+    if (paths[i] == path)
+      return made[i];
+  xmlNodePtr parent = dev_node;
+  const char *slash = strrchr(path, '/');
+  if (slash) {
+    for (const char *const *e = elements; *e; e++)
+      if (strlen(*e) == (size_t)(slash - path) && strncmp(*e, path, (size_t)(slash - path)) == 0)
+        parent = vhost_element(dev_node, elements, *e, paths, made, nmade);
+  }
+  xmlNodePtr node = xmlNewChild(parent, NULL, BAD_CAST(slash ? slash + 1 : path), NULL);
+  paths[*nmade] = path;
+  made[(*nmade)++] = node;
+  return node;
+}
+
+xmlNodePtr vsc_xml_format_vhost(xmlDocPtr doc, const vsc_vhost *dev)
+{
+  const vsc_vhost_info *info = vsc_vhost_info_of(dev->kind);
+  xmlNodePtr node = xmlNewDocNode(doc, NULL, BAD_CAST info->element, NULL);
+  const char *paths[16];
+  xmlNodePtr made[16];
+  size_t nmade = 0;
+
+  for (size_t i = 0; i < VSC_VF_LAST; i++)
+    if (!vsc_vhost_fields[i].element && vsc_vhost_takes(dev->kind, (vsc_vhost_field_id)i))
+      set_attr(node, vsc_vhost_fields[i].attr, vsc_vhost_get(dev, (vsc_vhost_field_id)i));
+  /* Elements in libvirt's order (a parent before its children). */
+  for (const char *const *e = info->elements; *e; e++) {
+    for (size_t i = 0; i < VSC_VF_LAST; i++) {
+      const vsc_vhost_field *f = &vsc_vhost_fields[i];
+      const char *value = vsc_vhost_get(dev, (vsc_vhost_field_id)i);
+      if (f->element && strcmp(f->element, *e) == 0 && value && vsc_vhost_takes(dev->kind, (vsc_vhost_field_id)i))
+        set_attr(vhost_element(node, info->elements, *e, paths, made, &nmade), f->attr, value);
+    }
+  }
+  if (dev->address.type) {
+    xmlNodePtr addr = xmlNewChild(node, NULL, BAD_CAST "address", NULL);
+    set_attr(addr, "type", dev->address.type);
+    for (size_t i = 0; i < dev->address.nattrs; i++)
+      set_attr(addr, dev->address.attrs[i].key, dev->address.attrs[i].value);
+  }
+  return node;
+}
+
+xmlNodePtr vsc_xml_format_memory_backing(xmlDocPtr doc, const vsc_memory_backing *m)
+{
+  xmlNodePtr node = xmlNewDocNode(doc, NULL, BAD_CAST "memoryBacking", NULL);
+  if (m->hugepages)
+    xmlNewChild(node, NULL, BAD_CAST "hugepages", NULL);
+  if (m->source_type)
+    set_attr(xmlNewChild(node, NULL, BAD_CAST "source", NULL), "type", m->source_type);
+  if (m->access_mode)
+    set_attr(xmlNewChild(node, NULL, BAD_CAST "access", NULL), "mode", m->access_mode);
+  return node;
+}
+
+/* The vhost-user devices of kind in set (libvirt's element order puts
+ * disks, filesystems and interfaces at different places). */
+static void format_vhosts(xmlDocPtr doc, xmlNodePtr devices, const vsc_devset *set, vsc_vhost_kind kind)
+{
+  for (size_t i = 0; i < set->nvhosts; i++)
+    if (set->vhosts[i]->kind == kind)
+      xmlAddChild(devices, vsc_xml_format_vhost(doc, set->vhosts[i]));
+}
+
 xmlNodePtr vsc_xml_format_controller(xmlDocPtr doc, const vsc_controller *c)
 {
   xmlNodePtr node = xmlNewDocNode(doc, NULL, BAD_CAST "controller", NULL);
@@ -192,8 +277,12 @@ xmlNodePtr vsc_xml_format_devset(xmlDocPtr doc, const vsc_devset *set)
 {
   xmlNodePtr devices = xmlNewDocNode(doc, NULL, BAD_CAST "devices", NULL);
 
+  /* libvirt's order: disks, controllers, filesystems, interfaces, ... */
+  format_vhosts(doc, devices, set, VSC_VHOST_BLK);
   if (set->controller.present)
     xmlAddChild(devices, vsc_xml_format_controller(doc, &set->controller));
+  format_vhosts(doc, devices, set, VSC_VHOST_FS);
+  format_vhosts(doc, devices, set, VSC_VHOST_NET);
   /* libvirt's order: serials, parallels, consoles, channels. */
   static const vsc_kind order[] = { VSC_KIND_SERIAL, VSC_KIND_PARALLEL, VSC_KIND_CONSOLE,
                                     VSC_KIND_CHANNEL };

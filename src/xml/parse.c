@@ -3,6 +3,7 @@
  * (virDomainChrDefParseXML, virDomainChrSourceDefParseXML). */
 #include "xml.h"
 #include "model/backend.h"
+#include "model/vhost.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -267,4 +268,73 @@ void vsc_xml_parse_controller(xmlNodePtr node, vsc_controller *c)
   read_uint(&r, node, "ports", &c->ports, &c->has_ports);
   read_uint(&r, node, "vectors", &c->vectors, &c->has_vectors);
   vsc_diags_clear(&ignored);
+}
+
+/* Which vhost-user kind node is, if it is one (a <filesystem> with the
+ * virtiofs driver, an <interface> or <disk> of type vhostuser). */
+static bool vhost_kind_of(xmlNodePtr node, vsc_vhost_kind *kind)
+{
+  if (vsc_xml_is_element(node, "filesystem"))
+    *kind = VSC_VHOST_FS;
+  else if (vsc_xml_is_element(node, "interface") && vsc_xml_attr_is(node, "type", "vhostuser"))
+    *kind = VSC_VHOST_NET;
+  else if (vsc_xml_is_element(node, "disk") && vsc_xml_attr_is(node, "type", "vhostuser"))
+    *kind = VSC_VHOST_BLK;
+  else
+    return false;
+  return *kind != VSC_VHOST_FS || vsc_xml_attr_is(vsc_xml_child(node, "driver"), "type", "virtiofs");
+}
+
+bool vsc_xml_is_vhost(xmlNodePtr node)
+{
+  vsc_vhost_kind kind;
+  return vhost_kind_of(node, &kind);
+}
+
+/* The element at path ("binary/cache") below node, or NULL. */
+static xmlNodePtr element_at(xmlNodePtr node, const char *path)
+{
+  while (node && path && *path) {
+    size_t len = strcspn(path, "/");
+    VSC_AUTOFREE(char) name = vsc_strndup(path, len);
+    node = vsc_xml_child(node, name);
+    path += len + (path[len] == '/');
+  }
+  return node;
+}
+
+vsc_vhost *vsc_xml_parse_vhost(xmlNodePtr node, const char *file, vsc_diags *diags)
+{
+  reader r = { .file = file, .diags = diags };
+  vsc_vhost_kind kind;
+  if (!vhost_kind_of(node, &kind)) {
+    fail(&r, node, "xml-structure", NULL, "<%s> is not a vhost-user device", (const char *)node->name);
+    return NULL;
+  }
+  vsc_vhost *dev = vsc_vhost_new(kind);
+  dev->origin.file = vsc_strdup(file);
+  dev->origin.line = (int)xmlGetLineNo(node);
+  /* As written: the schema and the rules judge the values. */
+  for (size_t i = 0; i < VSC_VF_LAST; i++) {
+    const vsc_vhost_field *f = &vsc_vhost_fields[i];
+    if (!vsc_vhost_takes(kind, (vsc_vhost_field_id)i))
+      continue;
+    xmlNodePtr at = f->element ? element_at(node, f->element) : node;
+    if (at)
+      dev->values[i] = vsc_xml_attr(at, f->attr);
+  }
+  xmlNodePtr addr = vsc_xml_child(node, "address");
+  if (addr)
+    read_address(addr, &dev->address);
+  return dev;
+}
+
+void vsc_xml_parse_memory_backing(xmlNodePtr node, const char *file, vsc_memory_backing *m)
+{
+  m->present = true;
+  m->source_type = vsc_xml_attr(vsc_xml_child(node, "source"), "type");
+  m->access_mode = vsc_xml_attr(vsc_xml_child(node, "access"), "mode");
+  m->hugepages = vsc_xml_child(node, "hugepages") != NULL;
+  m->origin.file = vsc_strdup(file);
+  m->origin.line = (int)xmlGetLineNo(node);
 }

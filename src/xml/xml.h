@@ -30,6 +30,14 @@ int vsc_xml_check_expressible(const vsc_devset *set, vsc_diags *diags);
 /* Model → element (owned by doc, not linked into the tree). */
 xmlNodePtr vsc_xml_format_chardev(xmlDocPtr doc, const vsc_chardev *dev);
 xmlNodePtr vsc_xml_format_controller(xmlDocPtr doc, const vsc_controller *c);
+/* A vhost-user device libvirt can express (vsc_xml_check_expressible). */
+xmlNodePtr vsc_xml_format_vhost(xmlDocPtr doc, const vsc_vhost *dev);
+xmlNodePtr vsc_xml_format_memory_backing(xmlDocPtr doc, const vsc_memory_backing *m);
+/* Whether node is a vhost-user device vschan reads (a virtiofs
+ * <filesystem>, an <interface> or <disk> of type vhostuser). */
+bool vsc_xml_is_vhost(xmlNodePtr node);
+vsc_vhost *vsc_xml_parse_vhost(xmlNodePtr node, const char *file, vsc_diags *diags);
+void vsc_xml_parse_memory_backing(xmlNodePtr node, const char *file, vsc_memory_backing *m);
 /* A <devices> element holding the controller (if any) and every device. */
 xmlNodePtr vsc_xml_format_devset(xmlDocPtr doc, const vsc_devset *set);
 
@@ -74,4 +82,10 @@ void vsc_xml_domain_info(xmlNodePtr domain, vsc_domain_info *info);
  * is replaced, others are inserted next to their kind, and a virtio-serial
  * controller is added when one is needed and none exists.  Everything else
  * stays as it was. */
+/* The guest memory vhost-user devices need, in doc (a <domain>): the
+ * spec's memoryBacking replaces the domain's; else, when set has
+ * vhost-user devices libvirt writes and the domain's memory is not
+ * shared, memfd shared memory is added and *added set.  Shared memory the
+ * user has (a file, hugepages) and NUMA cells are kept as they are. */
+int vsc_xml_merge_memory(xmlDocPtr doc, const vsc_devset *set, bool *added);
 int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *diags);

@@ -1,6 +1,7 @@
 /* The spec reader and writer: symmetric over every golden case, and the
  * JSON Schema in sync with the reader's keys and enum tables. */
 #include "unit.h"
+#include "model/vhost.h"
 #include "spec/spec.h"
 #include "util/file.h"
 
@@ -149,12 +150,65 @@ static void test_errors_have_pointers(void)
   }
 }
 
+/* The schema of a vhost-user section against the field table: every
+ * field of the kind at its spec path, no leaf the table lacks. */
+static size_t schema_leaves(json_t *obj)
+{
+  size_t n = 0;
+  const char *key;
+  json_t *v;
+  json_object_foreach(json_object_get(obj, "properties"), key, v) {
+    if (strcmp(key, "address") == 0 || strcmp(key, "properties") == 0 || strcmp(key, "device") == 0)
+      continue;
+    n += json_object_get(v, "properties") ? schema_leaves(v) : 1;
+  }
+  return n;
+}
+
+static void test_schema_vhost(void)
+{
+  json_t *schema = load_schema();
+  static const struct { vsc_vhost_kind kind; const char *def; } sections[] = {
+    { VSC_VHOST_FS, "vhost-filesystem" }, { VSC_VHOST_NET, "vhost-interface" },
+    { VSC_VHOST_BLK, "vhost-disk" }, { VSC_VHOST_VSOCK, "vhost-vhostuser" },
+  };
+  for (size_t s = 0; s < VSC_N_ELEMENTS(sections); s++) {
+    json_t *def = json_object_get(json_object_get(schema, "$defs"), sections[s].def);
+    size_t nfields = 0;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(def);
+    for (size_t i = 0; i < VSC_VF_LAST; i++) {
+      const vsc_vhost_field *f = &vsc_vhost_fields[i];
+      if (!vsc_vhost_takes(sections[s].kind, (vsc_vhost_field_id)i) ||
+          (i == VSC_VF_DEVICE && sections[s].kind == VSC_VHOST_VSOCK))
+        continue;
+      nfields++;
+      json_t *o = def;
+      char *path = vsc_strdup(f->spec);
+      for (char *part = strtok(path, "/"); part && o; part = strtok(NULL, "/"))
+        o = json_object_get(json_object_get(o, "properties"), part);
+      if (!o)
+        printf("schema %s lacks %s\n", sections[s].def, f->spec);
+      CU_ASSERT_PTR_NOT_NULL(o);
+      if (o && f->type == VSC_VFT_ENUM) {
+        size_t n = 0;
+        while (f->values[n])
+          n++;
+        CU_ASSERT_EQUAL(json_array_size(json_object_get(o, "enum")), n);
+      }
+      free(path);
+    }
+    CU_ASSERT_EQUAL(schema_leaves(def), nfields);
+  }
+  json_decref(schema);
+}
+
 int main(void)
 {
   static const CU_TestInfo tests[] = {
     { "spec round trip over every golden case", test_round_trip },
     { "JSON Schema keys match the reader", test_schema_keys },
     { "JSON Schema enums match the enum tables", test_schema_enums },
+    { "JSON Schema of vhost-user devices matches the field table", test_schema_vhost },
     { "errors carry file and JSON pointer", test_errors_have_pointers },
     CU_TEST_INFO_NULL,
   };
