@@ -181,7 +181,7 @@ static void test_schema_vhost(void)
       if (!vsc_vhost_takes(sections[s].kind, (vsc_vhost_field_id)i) ||
           (i == VSC_VF_DEVICE && sections[s].kind == VSC_VHOST_VSOCK))
         continue;
-      nfields++;
+      nfields += i != VSC_VF_DEVICE;   /* schema_leaves skips "device" */
       json_t *o = def;
       char *path = vsc_strdup(f->spec);
       for (char *part = strtok(path, "/"); part && o; part = strtok(NULL, "/"))
