@@ -152,15 +152,16 @@ static void test_errors_have_pointers(void)
 
 /* The schema of a vhost-user section against the field table: every
  * field of the kind at its spec path, no leaf the table lacks. */
-static size_t schema_leaves(json_t *obj)
+static size_t schema_leaves(json_t *obj, bool top)
 {
   size_t n = 0;
   const char *key;
   json_t *v;
   json_object_foreach(json_object_get(obj, "properties"), key, v) {
-    if (strcmp(key, "address") == 0 || strcmp(key, "properties") == 0 || strcmp(key, "device") == 0)
+    /* the device's address, properties and device are read by hand */
+    if (top && (strcmp(key, "address") == 0 || strcmp(key, "properties") == 0 || strcmp(key, "device") == 0))
       continue;
-    n += json_object_get(v, "properties") ? schema_leaves(v) : 1;
+    n += json_object_get(v, "properties") ? schema_leaves(v, false) : 1;
   }
   return n;
 }
@@ -197,7 +198,9 @@ static void test_schema_vhost(void)
       }
       free(path);
     }
-    CU_ASSERT_EQUAL(schema_leaves(def), nfields);
+    if (schema_leaves(def, true) != nfields)
+      printf("schema %s has %zu fields, the table %zu\n", sections[s].def, schema_leaves(def, true), nfields);
+    CU_ASSERT_EQUAL(schema_leaves(def, true), nfields);
   }
   json_decref(schema);
 }
