@@ -10,6 +10,7 @@ static void usage(FILE *out)
 {
   fputs("usage: vschan qemu-args SPEC.json|- [--argv] [--prefix P] [--bus BUS --addr ADDR]\n"
         "                        [--socket-dir DIR] [--qemu-version V] [--machine TYPE]\n"
+        "                        [--memory SIZE]\n"
         "       vschan qemu-args --template NAME [--set KEY=VALUE]... | --channel OPTS ...\n"
         "\n"
         "Print the QEMU (>= 6) arguments for the devices: -chardev, -device, -netdev and a\n"
@@ -28,6 +29,9 @@ static void usage(FILE *out)
         "                       installed one); from 9.2 on, reconnect is reconnect-ms\n"
         "  --machine TYPE       the -machine type, for explicit PCI addresses: bus 0 is\n"
         "                       pcie.0 on q35 and pci.0 otherwise (default pc)\n"
+        "  --memory SIZE        the guest's -m (4G, 512M, or MiB): vhost-user devices get\n"
+        "                       the guest's memory as a shared memfd object of that size,\n"
+        "                       bound with -machine memory-backend=\n"
         "  --template NAME, --set KEY=VALUE, --templates-dir DIR, --channel/--console/\n"
         "  --serial/--parallel OPTS   as for 'vschan xml'\n"
         "  -h, --help           show this help\n"
@@ -35,12 +39,13 @@ static void usage(FILE *out)
         "Examples:\n"
         "  vschan qemu-args spec.json\n"
         "  eval \"set -- $(vschan qemu-args --template serial-telnet)\"; qemu-system-x86_64 \"$@\" ...\n"
-        "  vschan qemu-args --argv --channel unix,path=/run/app.sock,name=org.example.app.0\n", out);
+        "  vschan qemu-args --argv --channel unix,path=/run/app.sock,name=org.example.app.0\n"
+        "  vschan qemu-args --memory 4G virtiofs.json\n", out);
 }
 
 int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_MACHINE, OPT_SOCKET_DIR };
+  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_MACHINE, OPT_SOCKET_DIR, OPT_MEMORY };
   static const struct option opts[] = {
     { "argv", no_argument, NULL, OPT_ARGV },
     { "prefix", required_argument, NULL, OPT_PREFIX },
@@ -49,6 +54,7 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
     { "qemu-version", required_argument, NULL, OPT_QEMU_VERSION },
     { "machine", required_argument, NULL, OPT_MACHINE },
     { "socket-dir", required_argument, NULL, OPT_SOCKET_DIR },
+    { "memory", required_argument, NULL, OPT_MEMORY },
     { NULL, 0, NULL, 0 },
   };
   vsc_cli_args a;
@@ -85,6 +91,9 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
       break;
     case OPT_SOCKET_DIR:
       qopts.socket_dir = optarg;
+      break;
+    case OPT_MEMORY:
+      qopts.memory = optarg;
       break;
     }
   }

@@ -9,6 +9,7 @@
 
 #include "model/backend.h"
 #include "model/rules.h"
+#include "model/vhost.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/str.h"
@@ -64,6 +65,19 @@ typedef struct {
 
 /* ---- messages ---- */
 
+/* A device (what, from origin) QEMU's arguments cannot carry. */
+static void vitem_error(builder *b, const vsc_origin *origin, const char *what, const char *rule,
+                        const char *hint, const char *fmt, va_list ap)
+{
+  VSC_AUTOFREE(char) msg = NULL;
+  vsc_loc loc = { .file = origin->file, .line = origin->line, .pointer = origin->pointer };
+
+  if (vasprintf(&msg, fmt, ap) < 0)
+    msg = NULL;
+  vsc_error(b->diags, &loc, rule, hint, "%s: %s", what, msg ? msg : "out of memory");
+  b->failed = true;
+}
+
 static void dev_error(builder *b, const vsc_chardev *dev, const char *rule, const char *hint,
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
@@ -71,17 +85,23 @@ static void dev_error(builder *b, const vsc_chardev *dev, const char *rule, cons
                       const char *fmt, ...)
 {
   VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);
-  VSC_AUTOFREE(char) msg = NULL;
-  vsc_loc loc = { .file = dev->origin.file, .line = dev->origin.line,
-                  .pointer = dev->origin.pointer };
   va_list ap;
-
   va_start(ap, fmt);
-  if (vasprintf(&msg, fmt, ap) < 0)
-    msg = NULL;
+  vitem_error(b, &dev->origin, what, rule, hint, fmt, ap);
   va_end(ap);
-  vsc_error(b->diags, &loc, rule, hint, "%s: %s", what, msg ? msg : "out of memory");
-  b->failed = true;
+}
+
+static void vhost_error(builder *b, const vsc_vhost *dev, const char *rule, const char *hint,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void vhost_error(builder *b, const vsc_vhost *dev, const char *rule, const char *hint,
+                        const char *fmt, ...)
+{
+  VSC_AUTOFREE(char) what = vsc_vhost_describe(dev);
+  va_list ap;
+  va_start(ap, fmt);
+  vitem_error(b, &dev->origin, what, rule, hint, fmt, ap);
+  va_end(ap);
 }
 
 /* ---- option strings ---- */
@@ -150,18 +170,23 @@ static bool address_is(const vsc_chardev *dev, const char *type)
 
 /* The rules have refused a reconnect in bind mode and one without a
  * timeout. */
+static void reconnect_values(builder *b, vsc_buf *out, vsc_tristate enabled, unsigned int timeout)
+{
+  /* QEMU 9.2 renamed it (in milliseconds) and deprecated the old name. */
+  bool ms = b->opts->qemu_version >= VSC_QEMU_VERSION(9, 2);
+  if (enabled == VSC_TRI_NO)
+    vsc_buf_add(out, ms ? ",reconnect-ms=0" : ",reconnect=0");
+  else if (ms)
+    vsc_buf_printf(out, ",reconnect-ms=%llu", timeout * 1000ull);
+  else
+    vsc_buf_printf(out, ",reconnect=%u", timeout);
+}
+
 static void reconnect_opts(builder *b, vsc_buf *out, const vsc_source *src, bool listen)
 {
   if (!src || !src->has_reconnect || src->reconnect.enabled == VSC_TRI_ABSENT || listen)
     return;
-  /* QEMU 9.2 renamed it (in milliseconds) and deprecated the old name. */
-  bool ms = b->opts->qemu_version >= VSC_QEMU_VERSION(9, 2);
-  if (src->reconnect.enabled == VSC_TRI_NO)
-    vsc_buf_add(out, ms ? ",reconnect-ms=0" : ",reconnect=0");
-  else if (ms)
-    vsc_buf_printf(out, ",reconnect-ms=%llu", src->reconnect.timeout * 1000ull);
-  else
-    vsc_buf_printf(out, ",reconnect=%u", src->reconnect.timeout);
+  reconnect_values(b, out, src->reconnect.enabled, src->reconnect.timeout);
 }
 
 /* A unix channel without a path: libvirt's names, the port name when it
@@ -600,27 +625,43 @@ static void isa_address_opts(builder *b, vsc_buf *out, const vsc_chardev *dev)
   }
 }
 
-static void pci_address_opts(builder *b, vsc_buf *out, const vsc_chardev *dev)
+/* pci address of a chardev's or a vhost-user device's (one of dev,
+ * vhost), for messages. */
+static void address_error(builder *b, const vsc_chardev *dev, const vsc_vhost *vhost, const char *hint,
+                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void address_error(builder *b, const vsc_chardev *dev, const vsc_vhost *vhost, const char *hint,
+                          const char *fmt, ...)
+{
+  VSC_AUTOFREE(char) what = dev ? vsc_chardev_describe(dev) : vsc_vhost_describe(vhost);
+  va_list ap;
+  va_start(ap, fmt);
+  vitem_error(b, dev ? &dev->origin : &vhost->origin, what, "qemu-address", hint, fmt, ap);
+  va_end(ap);
+}
+
+static void pci_address_opts(builder *b, vsc_buf *out, const vsc_address *addr, const vsc_chardev *dev,
+                             const vsc_vhost *vhost)
 {
   unsigned int domain = 0, bus = 0, slot = 0, function = 0;
   const char *s;
 
-  if (!address_is(dev, "pci"))
+  if (!addr->type || strcmp(addr->type, "pci") != 0)
     return;
-  for (size_t i = 0; i < dev->address.nattrs; i++) {
-    const char *k = dev->address.attrs[i].key;
+  for (size_t i = 0; i < addr->nattrs; i++) {
+    const char *k = addr->attrs[i].key;
     if (strcmp(k, "domain") != 0 && strcmp(k, "bus") != 0 && strcmp(k, "slot") != 0 &&
         strcmp(k, "function") != 0)
-      dev_error(b, dev, "qemu-address", NULL, "unknown pci address attribute '%s'", k);
+      address_error(b, dev, vhost, NULL, "unknown pci address attribute '%s'", k);
   }
-  if ((s = vsc_address_get(&dev->address, "domain")) && (parse_uint(s, 0, &domain) < 0))
-    dev_error(b, dev, "qemu-address", "use domain 0", "pci address domain '%s' is not 0", s);
-  if ((s = vsc_address_get(&dev->address, "bus")) && parse_uint(s, 0xff, &bus) < 0)
-    dev_error(b, dev, "qemu-address", NULL, "pci address bus '%s' is not valid", s);
-  if ((s = vsc_address_get(&dev->address, "slot")) && parse_uint(s, 0x1f, &slot) < 0)
-    dev_error(b, dev, "qemu-address", NULL, "pci address slot '%s' is not valid", s);
-  if ((s = vsc_address_get(&dev->address, "function")) && parse_uint(s, 7, &function) < 0)
-    dev_error(b, dev, "qemu-address", NULL, "pci address function '%s' is not valid", s);
+  if ((s = vsc_address_get(addr, "domain")) && (parse_uint(s, 0, &domain) < 0))
+    address_error(b, dev, vhost, "use domain 0", "pci address domain '%s' is not 0", s);
+  if ((s = vsc_address_get(addr, "bus")) && parse_uint(s, 0xff, &bus) < 0)
+    address_error(b, dev, vhost, NULL, "pci address bus '%s' is not valid", s);
+  if ((s = vsc_address_get(addr, "slot")) && parse_uint(s, 0x1f, &slot) < 0)
+    address_error(b, dev, vhost, NULL, "pci address slot '%s' is not valid", s);
+  if ((s = vsc_address_get(addr, "function")) && parse_uint(s, 7, &function) < 0)
+    address_error(b, dev, vhost, NULL, "pci address function '%s' is not valid", s);
   /* libvirt's names: the root bus is pcie.0 on q35 and pci.0 elsewhere, bus
    * N its controller pci.N (also qemu-server's names). */
   const char *m = b->opts->machine;
@@ -675,7 +716,7 @@ static void device_args(builder *b, const plan *p)
     break;
   case FRONT_PCI_SERIAL:
     vsc_buf_printf(&out, "pci-serial,chardev=%s,id=%s", p->id, p->id);
-    pci_address_opts(b, &out, dev);
+    pci_address_opts(b, &out, &dev->address, dev, NULL);
     if (dev->has_acpi_index)
       vsc_buf_printf(&out, ",acpi-index=%u", dev->acpi_index);
     break;
@@ -762,6 +803,198 @@ static void check_opts(builder *b)
   }
 }
 
+/* ---- vhost-user devices and the guest memory they share ---- */
+
+/* ",key=value" for a vhost-user device, value checked and escaped. */
+static void vhost_opt(builder *b, vsc_buf *out, const vsc_vhost *dev, const char *field, const char *key,
+                      const char *value)
+{
+  const char *problem = vsc_qemu_value_problem(value);
+  if (problem) {
+    vhost_error(b, dev, "qemu-value", "remove the character from the value", "%s %s", field, problem);
+    return;
+  }
+  VSC_AUTOFREE(char) escaped = vsc_qemu_escape_value(value);
+  vsc_buf_printf(out, ",%s=%s", key, escaped);
+}
+
+/* ",key=N" for a number field, when given. */
+static void vhost_number_opt(vsc_buf *out, const vsc_vhost *dev, vsc_vhost_field_id field, const char *key)
+{
+  const char *v = vsc_vhost_get(dev, field);
+  if (v)
+    vsc_buf_printf(out, ",%s=%lu", key, strtoul(v, NULL, 10));
+}
+
+static char *vhost_id_base(const vsc_vhost *dev)
+{
+  const char *alias = vsc_vhost_get(dev, VSC_VF_ALIAS);
+  if (alias && *alias) {
+    const char *bare = vsc_alias_bare(alias);
+    return vsc_strdup(*bare ? bare : alias);
+  }
+  switch (dev->kind) {
+  case VSC_VHOST_FS:
+    return vsc_asprintf("fs-%s", vsc_vhost_get(dev, VSC_VF_TARGET_DIR) ? vsc_vhost_get(dev, VSC_VF_TARGET_DIR) : "");
+  case VSC_VHOST_BLK:
+    return vsc_asprintf("disk-%s", vsc_vhost_get(dev, VSC_VF_TARGET_DEV) ? vsc_vhost_get(dev, VSC_VF_TARGET_DEV) : "");
+  case VSC_VHOST_NET:
+    return vsc_strdup("net");
+  case VSC_VHOST_OTHER:
+    return vsc_strdup(dev->qemu_driver ? dev->qemu_driver : "vhost-user");
+  case VSC_VHOST_VSOCK:
+  case VSC_VHOST_RNG:
+  case VSC_VHOST_GPIO:
+  case VSC_VHOST_I2C:
+  case VSC_VHOST_INPUT:
+  case VSC_VHOST_SCSI:
+  case VSC_VHOST_LAST:
+    break;
+  }
+  return vsc_asprintf("vhost-user-%s", vsc_vhost_kind_to_string(dev->kind));
+}
+
+/* -chardev socket to the daemon, as libvirt writes it. */
+static void vhost_chardev_args(builder *b, const vsc_vhost *dev, const char *id)
+{
+  vsc_buf out = { 0 };
+  const char *enabled = vsc_vhost_get(dev, VSC_VF_RECONNECT_ENABLED);
+  const char *timeout = vsc_vhost_get(dev, VSC_VF_RECONNECT_TIMEOUT);
+
+  vsc_buf_printf(&out, "socket,id=%s", id);
+  vhost_opt(b, &out, dev, "socket path", "path", vsc_vhost_socket(dev));
+  if (vsc_vhost_listens(dev))
+    vsc_buf_add(&out, ",server=on");
+  else if (enabled)
+    reconnect_values(b, &out, strcmp(enabled, "yes") == 0 ? VSC_TRI_YES : VSC_TRI_NO,
+                     timeout ? (unsigned int)strtoul(timeout, NULL, 10) : 0);
+  push(b, vsc_strdup("-chardev"));
+  push(b, vsc_buf_steal(&out));
+}
+
+/* virtio-net-pci's name for a model: virtio-net-pci[-transitional|-non-transitional]. */
+static const char *net_device(const vsc_vhost *dev)
+{
+  const char *model = vsc_vhost_get(dev, VSC_VF_MODEL_TYPE);
+  if (model && strcmp(model, "virtio-transitional") == 0)
+    return "virtio-net-pci-transitional";
+  if (model && strcmp(model, "virtio-non-transitional") == 0)
+    return "virtio-net-pci-non-transitional";
+  return "virtio-net-pci";
+}
+
+static void vhost_device_args(builder *b, const vsc_vhost *dev)
+{
+  VSC_AUTOFREE(char) base = vhost_id_base(dev);
+  VSC_AUTOFREE(char) id = make_id(b, base);
+  vsc_buf out = { 0 };
+
+  if (dev->kind == VSC_VHOST_FS && !vsc_vhost_socket(dev)) {
+    vhost_error(b, dev, "qemu-virtiofsd",
+                "run virtiofsd yourself (virtiofsd --socket-path=SOCKET -o source=DIR) and give source.socket",
+                "QEMU does not start virtiofsd for source.dir: only libvirt does");
+    return;
+  }
+  vhost_chardev_args(b, dev, id);
+  if (dev->kind == VSC_VHOST_NET) {
+    vsc_buf_printf(&out, "vhost-user,chardev=%s,id=%s", id, id);
+    vhost_number_opt(&out, dev, VSC_VF_DRIVER_QUEUES, "queues");
+    push(b, vsc_strdup("-netdev"));
+    push(b, vsc_buf_steal(&out));
+    vsc_buf_printf(&out, "%s,netdev=%s,id=%s", net_device(dev), id, id);
+    if (vsc_vhost_get(dev, VSC_VF_MAC))
+      vhost_opt(b, &out, dev, "MAC address", "mac", vsc_vhost_get(dev, VSC_VF_MAC));
+    const char *queues = vsc_vhost_get(dev, VSC_VF_DRIVER_QUEUES);
+    unsigned long nq = queues ? strtoul(queues, NULL, 10) : 1;
+    if (nq > 1)   /* as libvirt: a vector per queue each way, config and control */
+      vsc_buf_printf(&out, ",mq=on,vectors=%lu", 2 * nq + 2);
+    vhost_number_opt(&out, dev, VSC_VF_DRIVER_RX_QUEUE_SIZE, "rx_queue_size");
+    vhost_number_opt(&out, dev, VSC_VF_DRIVER_TX_QUEUE_SIZE, "tx_queue_size");
+  } else {
+    vsc_buf_printf(&out, "%s,chardev=%s,id=%s", vsc_vhost_qemu_device(dev), id, id);
+    if (dev->kind == VSC_VHOST_FS) {
+      vhost_opt(b, &out, dev, "target dir", "tag", vsc_vhost_get(dev, VSC_VF_TARGET_DIR));
+      vhost_number_opt(&out, dev, VSC_VF_DRIVER_QUEUE, "queue-size");
+    }
+    if (dev->kind == VSC_VHOST_BLK)
+      vhost_number_opt(&out, dev, VSC_VF_DRIVER_QUEUES, "num-queues");
+    for (size_t i = 0; i < dev->nproperties; i++) {
+      VSC_AUTOFREE(char) field = vsc_asprintf("property %s", dev->properties[i].key);
+      vhost_opt(b, &out, dev, field, dev->properties[i].key, dev->properties[i].value);
+    }
+  }
+  vhost_number_opt(&out, dev, VSC_VF_BOOT_ORDER, "bootindex");
+  pci_address_opts(b, &out, &dev->address, NULL, dev);
+  if (dev->address.type && strcmp(dev->address.type, "pci") != 0)
+    vhost_error(b, dev, "qemu-address", "give a pci address, or none", "a '%s' address: the device is on PCI",
+                dev->address.type);
+  push(b, vsc_strdup("-device"));
+  push(b, vsc_buf_steal(&out));
+}
+
+int vsc_qemu_memory_parse(const char *s, unsigned long long *bytes)
+{
+  char *end = NULL;
+  if (!s || *s < '0' || *s > '9')
+    return -1;
+  errno = 0;
+  unsigned long long n = strtoull(s, &end, 10);
+  unsigned int shift = 20;
+  if (errno || n == 0)
+    return -1;
+  if (*end) {
+    const char *suffixes = "KMGT";
+    const char *at = strchr(suffixes, *end >= 'a' ? *end - 'a' + 'A' : *end);
+    if (!at || end[1])
+      return -1;
+    shift = 10 * (unsigned int)(at - suffixes + 1);
+  }
+  if (n > (ULLONG_MAX >> shift))
+    return -1;
+  *bytes = n << shift;
+  return 0;
+}
+
+/* The guest's memory as a shared memfd object, once: vhost-user daemons
+ * map it through the file descriptor QEMU passes them.  Bound with
+ * -machine memory-backend= (QEMU >= 5.0), which leaves -numa to the user. */
+static void memory_args(builder *b)
+{
+  const vsc_devset *set = b->set;
+  const vsc_memory_backing *m = &set->memory;
+  unsigned long long bytes;
+  if (set->nvhosts == 0)
+    return;
+  vsc_loc loc = { .file = m->origin.file, .pointer = m->origin.pointer };
+  if (m->present && ((m->access_mode && strcmp(m->access_mode, "shared") != 0) ||
+                     (m->source_type && strcmp(m->source_type, "memfd") != 0))) {
+    vsc_error(b->diags, &loc, "qemu-memory", "write \"memoryBacking\": {\"source\": {\"type\": \"memfd\"}}, or leave it out",
+              "qemu-args shares the guest's memory as memfd; this memoryBacking asks for %s",
+              m->access_mode && strcmp(m->access_mode, "shared") != 0 ? "private memory" : "another source");
+    b->failed = true;
+    return;
+  }
+  if (!b->opts->memory) {
+    vsc_error(b->diags, &loc, "qemu-memory", "give --memory SIZE, the guest's -m (e.g. 4G)",
+              "vhost-user devices need the guest's memory shared with their daemons, as an object of the "
+              "guest's memory size");
+    b->failed = true;
+    return;
+  }
+  if (vsc_qemu_memory_parse(b->opts->memory, &bytes) < 0) {
+    vsc_error(b->diags, NULL, "qemu-memory", "give it as -m takes it: 4G, 512M, or a number of MiB",
+              "--memory '%s' is not a size", b->opts->memory);
+    b->failed = true;
+    return;
+  }
+  VSC_AUTOFREE(char) id = make_id(b, "mem");
+  push(b, vsc_strdup("-object"));
+  push(b, vsc_asprintf("memory-backend-memfd,id=%s,size=%llu,share=on%s", id, bytes,
+                       m->hugepages ? ",hugetlb=on" : ""));
+  push(b, vsc_strdup("-machine"));
+  push(b, vsc_asprintf("memory-backend=%s", id));
+}
+
 void vsc_qemu_argv_free(char **argv, size_t argc)
 {
   if (!argv)
@@ -789,6 +1022,9 @@ int vsc_qemu_build_argv(const vsc_devset *set, const vsc_qemu_opts *opts,
       push(&b, chardev_arg(&b, &b.plans[i]));
       device_args(&b, &b.plans[i]);
     }
+    memory_args(&b);
+    for (size_t i = 0; i < set->nvhosts; i++)
+      vhost_device_args(&b, set->vhosts[i]);
   }
   for (size_t i = 0; i < b.nplans; i++)
     free(b.plans[i].id);

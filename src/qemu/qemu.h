@@ -38,7 +38,15 @@ typedef struct {
   /* The machine type (-machine), for the name of the PCI root bus of an
    * explicit PCI address: pcie.0 on q35, pci.0 otherwise (NULL: pc). */
   const char *machine;
+  /* The guest's memory as -m gives it ("4G", "256M", or MiB), for the
+   * shared memory object vhost-user devices need; NULL: none given (an
+   * error when there are such devices). */
+  const char *memory;
 } vsc_qemu_opts;
+
+/* QEMU's -m SIZE into bytes: a number with an optional suffix K, M, G or
+ * T (powers of 1024; no suffix: MiB).  -1 when s is not such a size. */
+int vsc_qemu_memory_parse(const char *s, unsigned long long *bytes);
 
 #define VSC_QEMU_VERSION(major, minor) ((major) * 1000u + (minor))
 
