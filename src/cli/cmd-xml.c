@@ -91,7 +91,7 @@ int cmd_xml(vsc_cli *cli, int argc, char **argv)
     if (vsc_xml_merge_memory(doc, &set, &memory_added) == 0 && memory_added) {
       vsc_loc loc = { .file = strcmp(into, "-") ? into : "<stdin>" };
       vsc_diag_add(&diags, VSC_SEV_NOTE, &loc, NULL, NULL,
-                   "the guest's memory is now shared (memfd) in <memoryBacking>, as vhost-user daemons need");
+                   "the guest's memory is now shared in <memoryBacking>, as vhost-user daemons need");
     }
     if (vsc_xml_collect(xmlDocGetRootElement(doc), strcmp(into, "-") ? into : "<stdin>", &existing, &diags) < 0) {
       rc = VSC_EXIT_FAILURE;

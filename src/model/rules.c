@@ -142,8 +142,6 @@ const vsc_rule_info vsc_rules[] = {
     "virtiofs and vhost-user disks require shared guest memory (libvirt refuses them without)" },
   { "vhost-shared-memory-net", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "a vhost-user interface needs shared guest memory: libvirt defines it, but the back end cannot map the guest's RAM" },
-  { "vhost-memory-fd", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
-    "shared guest memory a vhost-user daemon can map has a file descriptor: memfd, a file or hugepages" },
   { "virtiofs-queue", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "a virtiofs queue size is a power of two up to 1024 (QEMU refuses others at start)" },
   { "virtiofs-accessmode", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
@@ -1109,8 +1107,9 @@ static void check_vhost_memory(checker *c, const vsc_vhost *dev, const vsc_vhost
   const vsc_memory_backing *m = guest_memory(c);
   if (!m)
     return;
-  static const char hint[] = "add <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking> "
-                             "('vschan xml --into' does), or \"memoryBacking\" to the spec";
+  static const char hint[] = "share the guest's memory: <memoryBacking><access mode='shared'/></memoryBacking> "
+                             "('vschan xml --into' adds it to a domain that says nothing), or \"memoryBacking\" "
+                             "in the spec";
   if (!memory_shared(c, m)) {
     if (vi->libvirt_requires_shared_memory)
       report_vhost(c, dev, "", "vhost-shared-memory", hint, "'%s' requires shared memory", vi->libvirt_name);
@@ -1118,11 +1117,10 @@ static void check_vhost_memory(checker *c, const vsc_vhost *dev, const vsc_vhost
       report_vhost(c, dev, "", "vhost-shared-memory-net", hint,
                    "the guest's memory is not shared: libvirt defines it, but the back end cannot map "
                    "the guest's RAM and the link never comes up");
-  } else if (!m->hugepages && !(m->source_type && (strcmp(m->source_type, "memfd") == 0 ||
-                                                   strcmp(m->source_type, "file") == 0))) {
-    report_vhost(c, dev, "", "vhost-memory-fd", "add <source type='memfd'/> to <memoryBacking>",
-                 "shared anonymous memory has no file descriptor QEMU could pass to the daemon");
   }
+  /* Shared memory always has a file descriptor for the daemon: libvirt
+   * backs shared memory without a memfd source with a file of its
+   * memory_backing_dir (qemuBuildMemoryBackendProps). */
 }
 
 static void check_vhost(checker *c, const vsc_vhost *dev)

@@ -451,8 +451,6 @@ int vsc_xml_merge_memory(xmlDocPtr doc, const vsc_devset *set, bool *added)
   static const char *const domain_order[] = { "name", "uuid", "genid", "title", "description", "metadata",
                                               "maxMemory", "memory", "currentMemory", "blkiotune",
                                               "memtune", "memoryBacking", NULL };
-  static const char *const backing_order[] = { "hugepages", "nosharepages", "locked", "source", "access",
-                                               "allocation", "discard", NULL };
   xmlNodePtr domain = xmlDocGetRootElement(doc);
   xmlNodePtr mb = vsc_xml_child(domain, "memoryBacking");
   *added = false;
@@ -461,6 +459,8 @@ int vsc_xml_merge_memory(xmlDocPtr doc, const vsc_devset *set, bool *added)
   if (set->memory.present) {   /* the spec says what it wants */
     xmlNodePtr fresh = vsc_xml_format_memory_backing(doc, &set->memory);
     if (mb) {
+      VSC_AUTOFREE(char) indent = child_indent(domain);
+      indent_subtree(fresh, indent);
       xmlReplaceNode(mb, fresh);
       xmlFreeNode(mb);
     } else {
@@ -479,25 +479,16 @@ int vsc_xml_merge_memory(xmlDocPtr doc, const vsc_devset *set, bool *added)
     *added = true;
     return 0;
   }
-  xmlNodePtr access = vsc_xml_child(mb, "access");
-  xmlNodePtr source = vsc_xml_child(mb, "source");
-  if (access && !vsc_xml_attr_is(access, "mode", "shared"))
-    return 0;
-  if (!vsc_xml_child(mb, "hugepages") && !(source && (vsc_xml_attr_is(source, "type", "memfd") ||
-                                                      vsc_xml_attr_is(source, "type", "file")))) {
-    if (!source) {
-      source = xmlNewDocNode(doc, NULL, BAD_CAST "source", NULL);
-      insert_ordered(mb, source, backing_order);
-    }
-    xmlSetProp(source, BAD_CAST "type", BAD_CAST "memfd");
-    *added = true;
-  }
-  if (!access) {
-    access = xmlNewDocNode(doc, NULL, BAD_CAST "access", NULL);
-    xmlSetProp(access, BAD_CAST "mode", BAD_CAST "shared");
-    insert_ordered(mb, access, backing_order);
-    *added = true;
-  }
+  /* access shared is what libvirt checks; without a memfd source it
+   * backs shared memory with a file of its own, which daemons map too */
+  if (vsc_xml_child(mb, "access"))
+    return 0;   /* shared already, or private: the user's choice, which the rules judge */
+  static const char *const backing_order[] = { "hugepages", "nosharepages", "locked", "source", "access",
+                                               "allocation", "discard", NULL };
+  xmlNodePtr access = xmlNewDocNode(doc, NULL, BAD_CAST "access", NULL);
+  xmlSetProp(access, BAD_CAST "mode", BAD_CAST "shared");
+  insert_ordered(mb, access, backing_order);
+  *added = true;
   return 0;
 }
 

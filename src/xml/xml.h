@@ -85,7 +85,8 @@ void vsc_xml_domain_info(xmlNodePtr domain, vsc_domain_info *info);
 /* The guest memory vhost-user devices need, in doc (a <domain>): the
  * spec's memoryBacking replaces the domain's; else, when set has
  * vhost-user devices libvirt writes and the domain's memory is not
- * shared, memfd shared memory is added and *added set.  Shared memory the
- * user has (a file, hugepages) and NUMA cells are kept as they are. */
+ * shared, it is made shared (a new <memoryBacking> with a memfd source,
+ * or access shared in the one the domain has) and *added set.  An access
+ * the domain gives and NUMA cells are kept as they are. */
 int vsc_xml_merge_memory(xmlDocPtr doc, const vsc_devset *set, bool *added);
 int vsc_xml_merge_into_domain(xmlDocPtr doc, const vsc_devset *set, vsc_diags *diags);

@@ -10,6 +10,7 @@
 #   expected.xml   (vschan xml) or
 #   expected.pve   (test-pve case): the standard output, exit status 0
 #   expected.err   or: the standard error, exit status 1
+#   expected.note  with expected.xml: the notes on stderr (none without it)
 # (libvirt.chardev, libvirt's own output for expected.xml, is for the
 # qemu/libvirt-oracle test.)
 # VSCHAN_REGEN=1 rewrites the expected file from what was printed.
@@ -45,8 +46,9 @@ rc=$?
 
 if [ "${VSCHAN_REGEN:-}" = 1 ]; then
   case $rc in
-  0) rm -f expected.err; cp "$out" "$out_file" ;;
-  1) rm -f "$out_file"; cp "$err" expected.err ;;
+  0) rm -f expected.err expected.note; cp "$out" "$out_file"
+     [ -s "$err" ] && cp "$err" expected.note ;;
+  1) rm -f "$out_file" expected.note; cp "$err" expected.err ;;
   *) cat "$err"; fail "exit status $rc: neither output nor refusal, nothing regenerated" ;;
   esac
   echo "regenerated $name (exit $rc)"
@@ -59,7 +61,11 @@ if [ -f expected.err ]; then
   diff -u expected.err "$err" || fail "stderr differs from expected.err"
 elif [ -f "$out_file" ]; then
   [ $rc -eq 0 ] || { cat "$err"; fail "exit status $rc, expected 0"; }
-  [ -s "$err" ] && { cat "$err"; fail "printed to stderr"; }
+  if [ -f expected.note ]; then
+    diff -u expected.note "$err" || fail "stderr differs from expected.note"
+  else
+    [ -s "$err" ] && { cat "$err"; fail "printed to stderr"; }
+  fi
   diff -u "$out_file" "$out" || fail "stdout differs from $out_file"
 else
   fail "no $out_file or expected.err (run with VSCHAN_REGEN=1)"

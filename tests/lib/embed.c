@@ -153,6 +153,11 @@ xmlDocPtr vsct_embed_domain_doc(const char *name, const vsct_domain_opts *opts,
   set_prop(dom, "type", opts->kvm ? "kvm" : "qemu");
   add_child(dom, "name", name);
   set_prop(add_child(dom, "memory", "64"), "unit", "MiB");
+  if (opts->shared_memory) {
+    xmlNodePtr mb = add_child(dom, "memoryBacking", NULL);
+    set_prop(add_child(mb, "source", NULL), "type", "memfd");
+    set_prop(add_child(mb, "access", NULL), "mode", "shared");
+  }
   add_child(dom, "vcpu", "1");
   xmlNodePtr os = add_child(dom, "os", NULL);
   xmlNodePtr type = add_child(os, "type", "hvm");

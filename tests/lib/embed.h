@@ -39,6 +39,7 @@ typedef struct {
   bool kvm;
   bool spice;          /* <graphics type='spice'> with no listening port */
   bool virtio_serial;  /* <controller type='virtio-serial' index='0'/> */
+  bool shared_memory;  /* memfd, shared: what vhost-user devices need */
 } vsct_domain_opts;
 xmlDocPtr vsct_embed_domain_doc(const char *name, const vsct_domain_opts *opts,
                                 xmlNodePtr *devices);

@@ -280,6 +280,16 @@ static bool needs_spice(xmlNodePtr devices) {
   return false;
 }
 
+/* vhost-user devices (virtiofs, vhostuser disks and interfaces) need the
+ * guest's memory shared. */
+static bool needs_shared_memory(xmlNodePtr devices) {
+  for (xmlNodePtr d = first_element(devices->children); d; d = next_element(d)) {
+    if (xmlStrEqual(d->name, BAD_CAST "filesystem") || prop_equals(d, "type", "vhostuser"))
+      return true;
+  }
+  return false;
+}
+
 /* A case directory as given, without trailing slashes and "./". */
 static char *case_name(const char *dir) {
   while (strncmp(dir, "./", 2) == 0)
@@ -352,7 +362,8 @@ static xmlRelaxNGPtr compile_device_rng(const char *rng_path) {
 /* The devices of expected.xml (or only the device ONLY) in a minimal
  * domain of type qemu (TCG), so defining does not depend on /dev/kvm. */
 static xmlDocPtr wrap_devices(const char *dom_name, xmlNodePtr exp_devices, xmlNodePtr only) {
-  vsct_domain_opts opts = {.kvm = false, .spice = needs_spice(exp_devices)};
+  vsct_domain_opts opts = {.kvm = false, .spice = needs_spice(exp_devices),
+                           .shared_memory = needs_shared_memory(exp_devices)};
   xmlNodePtr devices;
   xmlDocPtr domain = vsct_embed_domain_doc(dom_name, &opts, &devices);
   for (xmlNodePtr d = first_element(exp_devices->children); d; d = next_element(d))

@@ -146,7 +146,7 @@ cat >"$TEST_TMP/domain.xml" <<XML
 XML
 run "$vschan" xml "$TEST_TMP/spec.json" --into "$TEST_TMP/domain.xml" -o "$TEST_TMP/vu.xml"
 expect 0 "xml --into writes the domain and says it made the memory shared" '^$' \
-  "note: the guest's memory is now shared \\(memfd\\)"
+  "note: the guest's memory is now shared in <memoryBacking>"
 has "$(cat "$TEST_TMP/vu.xml")" "<source type=\"memfd\"/>" "with a memfd source"
 has "$(cat "$TEST_TMP/vu.xml")" "<access mode=\"shared\"/>" "and shared access"
 run "$vschan" validate "$TEST_TMP/vu.xml"
@@ -178,6 +178,55 @@ theirs=$(printf '%s' "$native" | normalize)
 check "vschan's -chardev and -device options equal libvirt's (ids and placement aside)" '[ "$ours" = "$theirs" ]'
 [ "$ours" = "$theirs" ] || { test_quote "vschan:"; test_quote "$ours"; test_quote "libvirt:"; test_quote "$theirs"; }
 has "$ours" "device driver=vhost-user-fs-pci queue-size=1024 tag=hostshare" "the comparison saw the virtiofs device"
+
+# libvirt's own test data for vhost-user interfaces (domxml-to-native
+# writes interfaces as tap devices): net-vhostuser-multiq's four, as a
+# spec, against the -chardev, -netdev and -device libvirt generated.
+source=${VSCHAN_LIBVIRT_SOURCE:-$(ls /var/cache/vschan/libvirt-source/libvirt_*.orig.tar.xz 2>/dev/null | head -1)}
+if [ -z "$source" ]; then
+  skip "libvirt's source package is not here: run scripts/get-libvirt-source (as root)"
+fi
+tar -xJf "$source" -C "$TEST_TMP" --wildcards '*/tests/qemuxml2argvdata/net-vhostuser-multiq.args'
+cat >"$TEST_TMP/multiq.json" <<'JSON'
+{
+  "interfaces": [
+    { "type": "vhostuser", "mac": { "address": "52:54:00:ee:96:6b" },
+      "source": { "type": "unix", "path": "/tmp/vhost0.sock", "mode": "server" }, "model": { "type": "virtio" } },
+    { "type": "vhostuser", "mac": { "address": "52:54:00:ee:96:6c" },
+      "source": { "type": "unix", "path": "/tmp/vhost1.sock", "mode": "client" }, "model": { "type": "virtio" } },
+    { "type": "vhostuser", "mac": { "address": "52:54:00:ee:96:6d" },
+      "source": { "type": "unix", "path": "/tmp/vhost2.sock", "mode": "client",
+                  "reconnect": { "enabled": true, "timeout": 10 } }, "model": { "type": "virtio" } },
+    { "type": "vhostuser", "mac": { "address": "52:54:00:ee:96:6e" },
+      "source": { "type": "unix", "path": "/tmp/vhost3.sock", "mode": "client",
+                  "reconnect": { "enabled": false } }, "model": { "type": "virtio" }, "driver": { "queues": 4 } }
+  ]
+}
+JSON
+run "$vschan" qemu-args --memory 214 --qemu-version 7.2 "$TEST_TMP/multiq.json"
+expect 0 "qemu-args writes libvirt's net-vhostuser-multiq interfaces" "-netdev vhost-user,chardev=" '^$'
+# key=value lists without ids, names of other objects and placement
+net_normalize() {
+  python3 -c '
+import shlex, sys
+args = shlex.split(sys.stdin.read().replace("\\\n", " "))
+drop = ("id", "chardev", "netdev", "bus", "addr")
+out = []
+for opt, val in zip(args, args[1:]):
+    if opt in ("-chardev", "-netdev", "-device") and "charmonitor" not in val:
+        parts = val.split(",")
+        if opt == "-device" and parts[0] != "virtio-net-pci":
+            continue
+        if opt == "-netdev" and parts[0] != "vhost-user":
+            continue
+        out.append(opt + " " + parts[0] + " " + " ".join(sorted(kv for kv in parts[1:] if kv.split("=")[0] not in drop)))
+print("\n".join(sorted(out)))'
+}
+ours=$(printf '%s' "$out" | net_normalize)
+theirs=$(net_normalize <"$(ls "$TEST_TMP"/libvirt-*/tests/qemuxml2argvdata/net-vhostuser-multiq.args)")
+check "vschan's interfaces equal libvirt's test data (ids and placement aside)" '[ "$ours" = "$theirs" ]'
+[ "$ours" = "$theirs" ] || { test_quote "vschan:"; test_quote "$ours"; test_quote "libvirt:"; test_quote "$theirs"; }
+has "$theirs" "-netdev vhost-user queues=4" "the comparison saw the multiqueue interface"
 
 # --- 3. libvirt defines and starts it against the daemons ---
 start_virtiofsd "$fs_sock"
