@@ -34,7 +34,7 @@ _vschan_takes_value() {
         --template|--set|--templates-dir|--channel|--console|--serial|--parallel|\
         --into|-o|--output|--conf|--lock-dir|--timeout|--prefix|--bus|--addr|\
         --socket|--socket-dir|--junit|--format|-j|--jobs|--schema-dir|--max-reply|\
-        --qemu-version|--machine|--memory|--digest|--escape|--drain-timeout|--env|\
+        --qemu-version|--machine|--memory|--filesystem|--network|--disk|--memorybacking|--digest|--escape|--drain-timeout|--env|\
         --domains|--tagged|--fleet|--tag|--qemu-conf) return 0 ;;
     esac
     return 1

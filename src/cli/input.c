@@ -41,10 +41,23 @@ bool vsc_cli_input_option(vsc_cli_input *in, int opt, const char *arg, const cha
       if (map[i].opt != opt)
         continue;
       vsc_cli_compact *c = vsc_append(&in->compact, &in->ncompact, sizeof(*c));
+      c->what = VSC_COMPACT_CHARDEV;
       c->kind = map[i].kind;
       c->text = arg;
       c->option = map[i].name;
     }
+    return true;
+  }
+  case VSC_OPT_FILESYSTEM:
+  case VSC_OPT_NETWORK:
+  case VSC_OPT_DISK:
+  case VSC_OPT_MEMORYBACKING: {
+    vsc_cli_compact *c = vsc_append(&in->compact, &in->ncompact, sizeof(*c));
+    c->what = opt == VSC_OPT_MEMORYBACKING ? VSC_COMPACT_MEMORY : VSC_COMPACT_VHOST;
+    c->vhost = opt == VSC_OPT_FILESYSTEM ? VSC_VHOST_FS : opt == VSC_OPT_NETWORK ? VSC_VHOST_NET : VSC_VHOST_BLK;
+    c->text = arg;
+    c->option = opt == VSC_OPT_FILESYSTEM ? "--filesystem" : opt == VSC_OPT_NETWORK ? "--network"
+              : opt == VSC_OPT_DISK ? "--disk" : "--memorybacking";
     return true;
   }
   default:
@@ -57,8 +70,20 @@ bool vsc_cli_input_option(vsc_cli_input *in, int opt, const char *arg, const cha
 static int load_compact(vsc_cli_input *in, vsc_devset *set, vsc_diags *diags, int *rc)
 {
   int failed = 0;
-  for (size_t i = 0; i < in->ncompact; i++)
-    failed |= vsc_option_parse(in->compact[i].kind, in->compact[i].text, in->compact[i].option, set, diags) < 0;
+  for (size_t i = 0; i < in->ncompact; i++) {
+    const vsc_cli_compact *c = &in->compact[i];
+    switch (c->what) {
+    case VSC_COMPACT_CHARDEV:
+      failed |= vsc_option_parse(c->kind, c->text, c->option, set, diags) < 0;
+      break;
+    case VSC_COMPACT_VHOST:
+      failed |= vsc_option_parse_vhost(c->vhost, c->text, c->option, set, diags) < 0;
+      break;
+    case VSC_COMPACT_MEMORY:
+      failed |= vsc_option_parse_memory_backing(c->text, c->option, set, diags) < 0;
+      break;
+    }
+  }
   if (failed || (!in->into_domain && vsc_rules_require_clean(set, NULL, diags) < 0)) {
     *rc = VSC_EXIT_FAILURE;
     return -1;
@@ -75,7 +100,7 @@ int vsc_cli_input_load(vsc_cli_input *in, const char *spec_path, vsc_devset *set
   }
   if (!spec_path && !in->template_name && !in->ncompact) {
     *rc = vsc_cli_usage_error(cmd, "no devices given: name a spec file, '-' for stdin, --template NAME, "
-                                   "or --channel/--console/--serial/--parallel");
+                                   "or --channel/--console/--serial/--parallel/--filesystem/--network/--disk");
     return -1;
   }
   if (in->nsettings && !in->template_name) {

@@ -1,7 +1,8 @@
 /* The device input every spec-taking command shares: a spec file (or "-"),
  * or --template NAME with --set KEY=VALUE (and --templates-dir DIR), plus
  * devices in virt-install's syntax with --channel, --console, --serial and
- * --parallel (repeatable, mixable with a spec). */
+ * --parallel, vhost-user devices with --filesystem, --network and --disk,
+ * and --memorybacking (repeatable, mixable with a spec). */
 #pragma once
 
 #include "model/chardev.h"
@@ -12,8 +13,12 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+typedef enum { VSC_COMPACT_CHARDEV, VSC_COMPACT_VHOST, VSC_COMPACT_MEMORY } vsc_compact_what;
+
 typedef struct {
-  vsc_kind kind;
+  vsc_compact_what what;
+  vsc_kind kind;             /* CHARDEV */
+  vsc_vhost_kind vhost;      /* VHOST */
   const char *text;
   const char *option;
 } vsc_cli_compact;
@@ -38,6 +43,10 @@ enum {
   VSC_OPT_CONSOLE,
   VSC_OPT_SERIAL,
   VSC_OPT_PARALLEL,
+  VSC_OPT_FILESYSTEM,
+  VSC_OPT_NETWORK,
+  VSC_OPT_DISK,
+  VSC_OPT_MEMORYBACKING,
 };
 
 /* getopt_long entries for the options above; splice into a command's table. */
@@ -48,7 +57,11 @@ enum {
   { "channel", required_argument, NULL, VSC_OPT_CHANNEL }, \
   { "console", required_argument, NULL, VSC_OPT_CONSOLE }, \
   { "serial", required_argument, NULL, VSC_OPT_SERIAL }, \
-  { "parallel", required_argument, NULL, VSC_OPT_PARALLEL }
+  { "parallel", required_argument, NULL, VSC_OPT_PARALLEL }, \
+  { "filesystem", required_argument, NULL, VSC_OPT_FILESYSTEM }, \
+  { "network", required_argument, NULL, VSC_OPT_NETWORK }, \
+  { "disk", required_argument, NULL, VSC_OPT_DISK }, \
+  { "memorybacking", required_argument, NULL, VSC_OPT_MEMORYBACKING }
 
 /* Feed one parsed option; returns true if it was one of ours, and sets
  * *rc to a usage error code when its value is bad. */

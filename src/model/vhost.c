@@ -304,3 +304,18 @@ bool vsc_vhost_value_ok(const vsc_vhost_field *f, const char *value, char *why, 
   }
   return false;
 }
+
+const char *vsc_vhost_value_problem(vsc_vhost_kind kind, vsc_vhost_field_id id, const char *value, char *buf,
+                                    size_t len)
+{
+  const vsc_vhost_field *f = &vsc_vhost_fields[id];
+  const char *fixed = vsc_vhost_fixed_value(kind, id);
+  char why[256];
+  if (fixed && strcmp(value, fixed) != 0)
+    snprintf(buf, len, "a %s has %s '%s', not '%s'", kinds[kind].name, f->spec, fixed, value);
+  else if (!vsc_vhost_value_ok(f, value, why, sizeof(why)))
+    snprintf(buf, len, "%s '%s' is not %s", f->spec, value, why);
+  else
+    return NULL;
+  return buf;
+}

@@ -163,3 +163,7 @@ int vsc_vhost_bool(const vsc_vhost_field *f, const char *value);
 const char *vsc_vhost_bool_string(const vsc_vhost_field *f, bool value);
 /* Whether value is one f takes; *why says what is wrong when not. */
 bool vsc_vhost_value_ok(const vsc_vhost_field *f, const char *value, char *why, size_t whylen);
+/* What is wrong with value for field id of kind (a fixed value it is not,
+ * a value of the wrong form), written into buf; NULL when it is fine. */
+const char *vsc_vhost_value_problem(vsc_vhost_kind kind, vsc_vhost_field_id id, const char *value, char *buf,
+                                    size_t len);

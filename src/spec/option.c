@@ -1,6 +1,7 @@
 #include "option.h"
 
 #include "model/backend.h"
+#include "model/vhost.h"
 
 #include "util/buf.h"
 #include "util/strset.h"
@@ -421,4 +422,174 @@ int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
   apply_defaults(dev);
   vsc_devset_add(set, vsc_steal(&dev));
   return 0;
+}
+
+/* ---- vhost-user devices and memoryBacking: virt-install's --filesystem,
+ * --network, --disk and --memorybacking ---- */
+
+/* virt-install's short names, by kind (the full names are the spec paths
+ * with '.' for '/': driver.queue, source.reconnect.enabled, ...). */
+static const struct {
+  unsigned int kinds;
+  const char *key;
+  vsc_vhost_field_id field;
+} vhost_short_keys[] = {
+  { VSC_VHOST_BIT(VSC_VHOST_FS), "source", VSC_VF_SOURCE_DIR },
+  { VSC_VHOST_BIT(VSC_VHOST_FS), "target", VSC_VF_TARGET_DIR },
+  { VSC_VHOST_BIT(VSC_VHOST_FS), "socket", VSC_VF_SOURCE_SOCKET },
+  { VSC_VHOST_BIT(VSC_VHOST_FS), "queue", VSC_VF_DRIVER_QUEUE },
+  { VSC_VHOST_BIT(VSC_VHOST_NET), "mac", VSC_VF_MAC },
+  { VSC_VHOST_BIT(VSC_VHOST_NET), "model", VSC_VF_MODEL_TYPE },
+  { VSC_VHOST_BIT(VSC_VHOST_NET), "mode", VSC_VF_SOURCE_MODE },
+  { VSC_VHOST_BIT(VSC_VHOST_NET) | VSC_VHOST_BIT(VSC_VHOST_BLK), "path", VSC_VF_SOURCE_PATH },
+  { VSC_VHOST_BIT(VSC_VHOST_NET) | VSC_VHOST_BIT(VSC_VHOST_BLK), "queues", VSC_VF_DRIVER_QUEUES },
+  { VSC_VHOST_BIT(VSC_VHOST_BLK), "bus", VSC_VF_TARGET_BUS },
+  { VSC_VHOST_BIT(VSC_VHOST_BLK), "target", VSC_VF_TARGET_DEV },
+  { VSC_VHOST_QEMU_ONLY | VSC_VHOST_BIT(VSC_VHOST_FS) | VSC_VHOST_BIT(VSC_VHOST_NET) | VSC_VHOST_BIT(VSC_VHOST_BLK),
+    "alias.name", VSC_VF_ALIAS },
+  { VSC_VHOST_BIT(VSC_VHOST_FS) | VSC_VHOST_BIT(VSC_VHOST_NET) | VSC_VHOST_BIT(VSC_VHOST_BLK), "boot_order",
+    VSC_VF_BOOT_ORDER },
+};
+
+/* The field key names for kind, or VSC_VF_LAST. */
+static vsc_vhost_field_id vhost_field_of(vsc_vhost_kind kind, const char *key)
+{
+  for (size_t i = 0; i < VSC_N_ELEMENTS(vhost_short_keys); i++)
+    if ((vhost_short_keys[i].kinds & VSC_VHOST_BIT(kind)) && strcmp(vhost_short_keys[i].key, key) == 0)
+      return vhost_short_keys[i].field;
+  VSC_AUTOFREE(char) path = vsc_strdup(key);
+  for (char *c = path; *c; c++)
+    if (*c == '.')
+      *c = '/';
+  for (int i = 0; i < VSC_VF_LAST; i++)
+    if (vsc_vhost_takes(kind, (vsc_vhost_field_id)i) && strcmp(vsc_vhost_fields[i].spec, path) == 0)
+      return (vsc_vhost_field_id)i;
+  return VSC_VF_LAST;
+}
+
+static void apply_vhost(parser *p, vsc_vhost *dev, const char *key, const char *v)
+{
+  if (strncmp(key, "address.", 8) == 0 && key[8]) {
+    if (strcmp(key + 8, "type") == 0)
+      set_str(&dev->address.type, v);
+    else
+      vsc_address_set(&dev->address, key + 8, v);
+    p->setting = vsc_strdup(key);
+    return;
+  }
+  vsc_vhost_field_id id = vhost_field_of(dev->kind, key);
+  if (id == VSC_VF_LAST) {
+    vsc_buf keys = { 0 };
+    for (int i = 0; i < VSC_VF_LAST; i++) {
+      if (!vsc_vhost_takes(dev->kind, (vsc_vhost_field_id)i))
+        continue;
+      VSC_AUTOFREE(char) dotted = vsc_strdup(vsc_vhost_fields[i].spec);
+      for (char *c = dotted; *c; c++)
+        if (*c == '/')
+          *c = '.';
+      vsc_buf_printf(&keys, "%s%s", keys.len ? " " : "keys: ", dotted);
+    }
+    fail(p, keys.len ? keys.data : NULL, "unknown key '%s' for a %s", key, vsc_vhost_info_of(dev->kind)->name);
+    vsc_buf_clear(&keys);
+    return;
+  }
+  const vsc_vhost_field *f = &vsc_vhost_fields[id];
+  const char *value = v;
+  if (f->type == VSC_VFT_ONOFF || f->type == VSC_VFT_YESNO) {
+    vsc_tristate t = VSC_TRI_ABSENT;
+    if (!parse_bool(p, key, v, &t))
+      return;
+    value = vsc_vhost_bool_string(f, t == VSC_TRI_YES);
+  }
+  char buf[512];
+  const char *problem = vsc_vhost_value_problem(dev->kind, id, value, buf, sizeof(buf));
+  if (problem) {
+    fail(p, NULL, "%s", problem);
+    return;
+  }
+  if (id == VSC_VF_ALIAS) {   /* libvirt keeps user aliases with its prefix */
+    VSC_AUTOFREE(char) prefixed = vsc_alias_user(value);
+    vsc_vhost_set(dev, id, prefixed);
+  } else {
+    vsc_vhost_set(dev, id, value);
+  }
+  p->setting = vsc_strdup(f->spec);
+}
+
+int vsc_option_parse_vhost(vsc_vhost_kind kind, const char *text, const char *option, vsc_devset *set,
+                           vsc_diags *diags)
+{
+  parser p = { .option = option, .text = text, .diags = diags };
+  char why[128];
+  vsc_loc loc = { .file = option };
+  if (vsc_text_problem(text, why, sizeof(why))) {
+    vsc_error(diags, &loc, "option-syntax", "write the value in UTF-8, without control characters",
+              "the option %s", why);
+    return -1;
+  }
+  size_t n;
+  char **items = split(text, &n);
+  VSC_AUTOPTR(vsc_vhost) dev = vsc_vhost_new(kind);
+  vsc_strset given = { 0 };
+  dev->origin.file = vsc_strdup(option);
+  for (size_t i = 0; i < n; i++) {
+    char *item = items[i];
+    char *eq = strchr(item, '=');
+    if (!*item) {
+      fail(&p, "remove the empty item, or write a literal comma as ',,'", "empty item");
+    } else if (!eq && i == 0 && vsc_vhost_fixed_value(kind, VSC_VF_TYPE)) {
+      apply_vhost(&p, dev, "type", item);   /* --network vhostuser,... */
+    } else if (!eq) {
+      fail(&p, "options are KEY=VALUE; write a literal comma as ',,'", "'%s' is not KEY=VALUE", item);
+    } else {
+      *eq = '\0';
+      apply_vhost(&p, dev, item, eq + 1);
+    }
+    if (p.setting && !vsc_strset_add(&given, p.setting))
+      fail(&p, "give each key once", "'%s' sets %s a second time", item, p.setting);
+    free(p.setting);
+    p.setting = NULL;
+    free(item);
+  }
+  free(items);
+  vsc_strset_clear(&given);
+  if (p.errors)
+    return -1;
+  vsc_devset_add_vhost(set, vsc_steal(&dev));
+  return 0;
+}
+
+int vsc_option_parse_memory_backing(const char *text, const char *option, vsc_devset *set, vsc_diags *diags)
+{
+  parser p = { .option = option, .text = text, .diags = diags };
+  size_t n;
+  char **items = split(text, &n);
+  vsc_memory_backing *m = &set->memory;
+  vsc_memory_backing_clear(m);
+  m->present = true;
+  m->origin.file = vsc_strdup(option);
+  for (size_t i = 0; i < n; i++) {
+    char *item = items[i];
+    char *eq = strchr(item, '=');
+    const char *v = eq ? eq + 1 : "";
+    if (eq)
+      *eq = '\0';
+    vsc_tristate t = VSC_TRI_ABSENT;
+    if (!eq) {
+      fail(&p, "e.g. source.type=memfd,access.mode=shared", "'%s' is not KEY=VALUE", item);
+    } else if (strcmp(item, "source.type") == 0 &&
+               (!strcmp(v, "memfd") || !strcmp(v, "file") || !strcmp(v, "anonymous"))) {
+      set_str(&m->source_type, v);
+    } else if (strcmp(item, "access.mode") == 0 && (!strcmp(v, "shared") || !strcmp(v, "private"))) {
+      set_str(&m->access_mode, v);
+    } else if (strcmp(item, "hugepages") == 0 && parse_bool(&p, item, v, &t)) {
+      m->hugepages = t == VSC_TRI_YES;
+    } else if (strcmp(item, "hugepages") != 0) {
+      fail(&p, "keys: source.type (memfd, file, anonymous), access.mode (shared, private), hugepages (on, off)",
+           "unknown key or value '%s=%s'", item, v);
+    }
+    free(items[i]);
+  }
+  free(items);
+  return p.errors ? -1 : 0;
 }

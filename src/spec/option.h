@@ -12,9 +12,21 @@
 #pragma once
 
 #include "model/chardev.h"
+#include "model/vhost.h"
 #include "util/diag.h"
 
 /* Parse text as a device of kind and add it to set.  option names the
  * command-line option for messages ("--channel"). */
 int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
                      vsc_devset *set, vsc_diags *diags);
+
+/* A vhost-user device in the same syntax, as virt-install's --filesystem,
+ * --network vhostuser,... and --disk type=vhostuser,... write them: keys
+ * are the spec's paths with '.' (driver.queue, source.reconnect.enabled)
+ * plus virt-install's short names (mac=, model=, path=, bus=, target=,
+ * source=, socket=, alias.name=, address.*=). */
+int vsc_option_parse_vhost(vsc_vhost_kind kind, const char *text, const char *option, vsc_devset *set,
+                           vsc_diags *diags);
+
+/* --memorybacking source.type=memfd,access.mode=shared[,hugepages=on]. */
+int vsc_option_parse_memory_backing(const char *text, const char *option, vsc_devset *set, vsc_diags *diags);

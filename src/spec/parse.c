@@ -566,17 +566,11 @@ static void read_vhost_value(reader *r, json_t *obj, const char *key, const vsc_
   case VSC_VFT_STRING:
   case VSC_VFT_ENUM:
     if (expect_type(r, v, JSON_STRING, "a string") && check_text(r, json_string_value(v))) {
-      const char *s = json_string_value(v);
-      const char *fixed = vsc_vhost_fixed_value(dev->kind, id);
-      if (fixed && strcmp(s, fixed) != 0) {
-        VSC_AUTOFREE(char) hint = vsc_asprintf("write \"%s\", or leave it out", fixed);
-        fail(r, hint, "a %s has %s '%s', not '%s'", vsc_vhost_info_of(dev->kind)->name, f->spec, fixed, s);
-      } else if (!vsc_vhost_value_ok(f, s, why, sizeof(why))) {
-        VSC_AUTOFREE(char) hint = vsc_asprintf("use %s", why);
-        fail(r, hint, "unknown value '%s'", s);
-      } else {
-        vsc_vhost_set(dev, id, s);
-      }
+      const char *problem = vsc_vhost_value_problem(dev->kind, id, json_string_value(v), why, sizeof(why));
+      if (problem)
+        fail(r, vsc_vhost_fixed_value(dev->kind, id) ? "leave it out: the section fixes it" : NULL, "%s", problem);
+      else
+        vsc_vhost_set(dev, id, json_string_value(v));
     }
     break;
   case VSC_VFT_UINT: {
