@@ -4,6 +4,7 @@
 #include "qemu-version.h"
 #include "pve/plan.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/sha1.h"
 #include "util/shell.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -49,6 +51,10 @@ static void usage(FILE *out)
         "                       0x1f: a slot qemu-server leaves free)\n"
         "  --qemu-version V     the VM's QEMU, e.g. 9.2 (default: the installed kvm); from\n"
         "                       9.2 on, reconnect is written as reconnect-ms\n"
+        "  --memory SIZE        the guest's memory for vhost-user devices when the VM's\n"
+        "                       config is not here (else its memory: is used); with\n"
+        "                       numa: 1 and hugepages, or virtiofsN: lines, qemu-server\n"
+        "                       shares the memory itself and args: gets no memory object\n"
         "  --template NAME, --set KEY=VALUE, --templates-dir DIR,\n"
         "  --channel/--console/--serial/--parallel OPTS   as for 'vschan xml'\n"
         "  -h, --help           show this help\n"
@@ -135,10 +141,43 @@ static void print_change(vsc_cli *cli, const vsc_pve_edit_opts *eopts, const cha
   }
 }
 
+/* The guest memory for vhost-user devices: from the VM's config when there
+ * is one (--memory must then agree with it), else --memory. */
+static int vhost_memory(const vsc_pve_edit_opts *eopts, vsc_qemu_opts *qopts, char **size, vsc_diags *diags)
+{
+  VSC_AUTOFREE(char) path = eopts->conf_path ? vsc_strdup(eopts->conf_path)
+                                             : vsc_asprintf("%s/%u.conf", VSC_PVE_CONF_DIR, eopts->vmid);
+  const char *given = qopts->memory;
+  size_t len;
+  if (access(path, F_OK) != 0) {
+    if (given)
+      return 0;
+    vsc_loc loc = { .file = path };
+    vsc_error(diags, &loc, "pve-memory", "give --memory SIZE (the VM's memory: value, e.g. 4096), or --conf FILE",
+              "vhost-user devices need the guest's memory size, and this VM's config is not here");
+    return -1;
+  }
+  VSC_AUTOFREE(char) text = vsc_file_read(path, VSC_PVE_MAX_CONF_SIZE, &len, diags);
+  if (!text)
+    return -1;
+  VSC_AUTOPTR(vsc_pve_conf) conf = vsc_pve_conf_parse(text, len, path, diags);
+  if (!conf || vsc_pve_plan_memory(conf, path, qopts, size, diags) < 0)
+    return -1;
+  unsigned long long a, b;
+  if (given && *size && (vsc_qemu_memory_parse(given, &a) < 0 || vsc_qemu_memory_parse(*size, &b) < 0 || a != b)) {
+    vsc_loc loc = { .file = path };
+    vsc_error(diags, &loc, "pve-memory", "leave --memory out: the config says the size",
+              "--memory %s is not the VM's memory: (%s): QEMU refuses a shared memory of another size", given,
+              *size);
+    return -1;
+  }
+  return 0;
+}
+
 int cmd_qm(vsc_cli *cli, int argc, char **argv)
 {
   enum { OPT_PRINT_COMMAND = 0x2000, OPT_WRITE, OPT_CONF, OPT_LOCK_DIR, OPT_PENDING, OPT_FORCE,
-         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_DRY_RUN, OPT_DIGEST };
+         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_DRY_RUN, OPT_DIGEST, OPT_MEMORY };
   static const struct option opts[] = {
     { "print-command", no_argument, NULL, OPT_PRINT_COMMAND },
     { "write", no_argument, NULL, OPT_WRITE },
@@ -153,6 +192,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     { "qemu-version", required_argument, NULL, OPT_QEMU_VERSION },
     { "dry-run", no_argument, NULL, OPT_DRY_RUN },
     { "digest", required_argument, NULL, OPT_DIGEST },
+    { "memory", required_argument, NULL, OPT_MEMORY },
     { NULL, 0, NULL, 0 },
   };
   vsc_cli_args a;
@@ -162,7 +202,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
   vsc_pve_plan plan = { 0 };
   vsc_devset set;
   bool command = false, write = false, pending = false;
-  char *args = NULL, *old_text = NULL, *new_text = NULL;
+  char *args = NULL, *old_text = NULL, *new_text = NULL, *memory_size = NULL;
   int rc = VSC_EXIT_OK, c;
 
   vsc_devset_init(&set);
@@ -214,6 +254,9 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     case OPT_QEMU_VERSION:
       a.rc = vsc_cli_qemu_version_option("qm", optarg, &qopts.qemu_version);
       break;
+    case OPT_MEMORY:
+      qopts.memory = optarg;
+      break;
     }
   }
   if (c < 0) {
@@ -238,6 +281,10 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
   }
   if (!qopts.qemu_version)
     qopts.qemu_version = vsc_cli_qemu_version_default(&set);
+  if (set.nvhosts && vhost_memory(&eopts, &qopts, &memory_size, &diags) < 0) {
+    rc = VSC_EXIT_FAILURE;
+    goto report;
+  }
   if (vsc_pve_plan_build(eopts.vmid, &set, &qopts, &plan, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;
@@ -263,6 +310,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
 
 report:
   rc = vsc_cli_finish(cli, &diags, rc);
+  free(memory_size);
   free(args);
   free(old_text);
   free(new_text);

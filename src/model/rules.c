@@ -206,6 +206,8 @@ const vsc_rule_info vsc_rules[] = {
   { "qemu-argv-newline", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
     "--argv writes one argument per line: none holds a newline" },
   /* Proxmox VE: the VM's config and what qemu-server does with it. */
+  { "pve-memory", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "vhost-user devices need the guest's memory shared, which this VM's memory settings cannot give" },
   { "pve-vmid", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE, "a VMID is a number from 100 to 999999999" },
   { "pve-conf", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
     "the VM's config is a readable text file that pmxcfs takes" },

@@ -263,7 +263,9 @@ char *vsc_pve_args_quote(char *const *argv, size_t n, vsc_diags *diags)
 /* Does the value of a QEMU option belong to the prefix? */
 static bool opt_value_owned(const char *key, size_t klen, const char *val, const char *prefix)
 {
-  static const char *const id_keys[] = { "id", "chardev", "bus", "netdev" };
+  /* keys whose value is an id: ours when it has our prefix (memory-backend:
+   * the shared memory object vhost-user devices need) */
+  static const char *const id_keys[] = { "id", "chardev", "bus", "netdev", "memory-backend" };
   size_t plen = strlen(prefix);
 
   for (size_t i = 0; i < VSC_N_ELEMENTS(id_keys); i++)

@@ -1,10 +1,12 @@
 #include "plan.h"
 
 #include "model/backend.h"
+#include "model/vhost.h"
 
 #include "util/str.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Nothing qemu-server's serialN/agent lines could not carry. */
@@ -132,9 +134,79 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
       return -1;
     }
   }
-  if (plan->rest.ndevs == 0)
+  /* vhost-user devices: qemu-server has no line for a daemon the user runs */
+  for (size_t i = 0; i < set->nvhosts; i++)
+    vsc_devset_add_vhost(&plan->rest, vsc_vhost_copy(set->vhosts[i]));
+  if (set->memory.present) {
+    plan->rest.memory = set->memory;
+    plan->rest.memory.source_type = vsc_strdup(set->memory.source_type);
+    plan->rest.memory.access_mode = vsc_strdup(set->memory.access_mode);
+    vsc_origin_copy(&plan->rest.memory.origin, &set->memory.origin);
+  }
+  if (plan->rest.ndevs == 0 && plan->rest.nvhosts == 0)
     return 0;
   return vsc_qemu_build_argv(&plan->rest, qopts, &plan->argv, &plan->argc, diags);
+}
+
+/* The MiB of "memory: 4096" or "memory: current=4096,...": qemu-server's
+ * default is 512. */
+static unsigned long config_memory_mib(const vsc_pve_conf *conf)
+{
+  VSC_AUTOFREE(char) v = vsc_pve_conf_get_effective(conf, "memory");
+  const char *at = v;
+  if (!v)
+    return 512;
+  for (const char *p = v; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+    if (strncmp(p, "current=", 8) == 0)
+      at = p + 8;
+  if (at == v && strchr(v, '='))
+    return 512;   /* only other keys: the default size */
+  return strtoul(at, NULL, 10);
+}
+
+int vsc_pve_plan_memory(const vsc_pve_conf *conf, const char *path, vsc_qemu_opts *qopts, char **size,
+                        vsc_diags *diags)
+{
+  vsc_loc loc = { .file = path };
+  VSC_AUTOFREE(char) numa = vsc_pve_conf_get_effective(conf, "numa");
+  VSC_AUTOFREE(char) hugepages = vsc_pve_conf_get_effective(conf, "hugepages");
+  bool has_virtiofs = false;
+  for (int i = 0; i < 10 && !has_virtiofs; i++) {
+    char key[16];
+    snprintf(key, sizeof(key), "virtiofs%d", i);
+    VSC_AUTOFREE(char) v = vsc_pve_conf_get_effective(conf, key);
+    has_virtiofs = v != NULL;
+  }
+  *size = NULL;
+  if (numa && strcmp(numa, "0") != 0) {
+    /* qemu-server backs each NUMA node itself: memory-backend-file with
+     * share=on under hugepages, memory-backend-ram (not shareable) without */
+    if (!hugepages) {
+      vsc_error(diags, &loc, "pve-memory",
+                "set hugepages (qemu-server then shares each node's memory), or numa: 0 (vschan then adds "
+                "shared memory)",
+                "numa: 1 without hugepages: qemu-server backs the guest's memory with memory-backend-ram, "
+                "which vhost-user daemons cannot map");
+      return -1;
+    }
+    qopts->memory_shared = true;
+    return 0;
+  }
+  if (has_virtiofs) {
+    /* qemu-server shares the memory for its own virtiofs (its virtiofs-mem
+     * object): a second memory backend would fight it */
+    qopts->memory_shared = true;
+    return 0;
+  }
+  unsigned long mib = config_memory_mib(conf);
+  if (mib == 0) {
+    vsc_error(diags, &loc, "pve-memory", "write memory: as qemu-server does, a number of MiB",
+              "cannot read the guest's memory size from 'memory:'");
+    return -1;
+  }
+  *size = vsc_asprintf("%luM", mib);
+  qopts->memory = *size;
+  return 0;
 }
 
 void vsc_pve_plan_clear(vsc_pve_plan *plan)

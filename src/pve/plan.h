@@ -25,6 +25,14 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
                        vsc_pve_plan *plan, vsc_diags *diags);
 void vsc_pve_plan_clear(vsc_pve_plan *plan);
 
+/* The guest memory vhost-user devices need, from the VM's config (read
+ * from path): numa with hugepages, or virtiofsN lines, mean qemu-server
+ * shares the memory itself (qopts->memory_shared); numa without hugepages
+ * is refused (its memory-backend-ram cannot be shared); otherwise the
+ * shared object gets memory:'s size (qopts->memory = *size, free it). */
+int vsc_pve_plan_memory(const vsc_pve_conf *conf, const char *path, vsc_qemu_opts *qopts, char **size,
+                        vsc_diags *diags);
+
 /* vschan qm --write: put the plan into the VM's config with the safe edit
  * (vsc_pve_edit): vschan's arguments in args: replaced, the user's kept,
  * serialN: and agent: set.  A running VM gets the change under [PENDING]

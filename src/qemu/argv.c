@@ -963,7 +963,7 @@ static void memory_args(builder *b)
   const vsc_devset *set = b->set;
   const vsc_memory_backing *m = &set->memory;
   unsigned long long bytes;
-  if (set->nvhosts == 0)
+  if (set->nvhosts == 0 || b->opts->memory_shared)
     return;
   vsc_loc loc = { .file = m->origin.file, .pointer = m->origin.pointer };
   if (m->present && ((m->access_mode && strcmp(m->access_mode, "shared") != 0) ||

@@ -42,6 +42,9 @@ typedef struct {
    * shared memory object vhost-user devices need; NULL: none given (an
    * error when there are such devices). */
   const char *memory;
+  /* The guest's memory is shared already (qemu-server's own backends):
+   * no memory object, whatever memory says. */
+  bool memory_shared;
 } vsc_qemu_opts;
 
 /* QEMU's -m SIZE into bytes: a number with an optional suffix K, M, G or
