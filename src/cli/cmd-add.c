@@ -79,6 +79,10 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
     ;
   if (c < 0 || vsc_virt_change_read(&ch, &set) < 0)
     goto out;
+  if (vsc_virt_check_chardevs_only(&set, &ch.diags) < 0) {
+    ch.rc = VSC_EXIT_FAILURE;
+    goto out;
+  }
   if (set.ndevs == 0) {
     ch.rc = vsc_cli_usage_error("add", "the spec has no devices to add");
     goto out;

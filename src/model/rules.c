@@ -253,6 +253,8 @@ const vsc_rule_info vsc_rules[] = {
     "a vhost-user device libvirt 9.0's XML cannot express (vsock, rng, ...): qemu-args and qm write it" },
   { "xml-memory-backing", VSC_SEV_ERROR, VSC_CLASS_USAGE, VSC_LAYER_LIBVIRT,
     "a spec's memoryBacking belongs to the domain, not to <devices>: written with --into only" },
+  { "virt-vhost", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
+    "add and apply change character devices only, not vhost-user devices or memoryBacking" },
   { "xml-backend", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
     "the backend exists in libvirt's domain XML (msmouse and braille are QEMU's only: qemu-args and qm write them)" },
   { "libvirt", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_LIBVIRT,

@@ -3,6 +3,7 @@
 #include "virt-priv.h"
 #include "txn.h"
 #include "model/backend.h"
+#include "model/vhost.h"
 #include "xml/xml.h"
 
 #include <stdio.h>
@@ -84,6 +85,20 @@ int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool l
                                     VSC_RULES_OWN_ONLY, diags);
 }
 
+int vsc_virt_check_chardevs_only(const vsc_devset *set, vsc_diags *diags)
+{
+  if (set->nvhosts == 0 && !set->memory.present)
+    return 0;
+  const vsc_origin *o = set->nvhosts ? &set->vhosts[0]->origin : &set->memory.origin;
+  vsc_loc loc = { .file = o->file, .line = o->line, .pointer = o->pointer };
+  vsc_error(diags, &loc, "virt-vhost",
+            "write them into the domain with 'vschan xml SPEC --into DOMAIN.xml' and 'virsh define', or attach "
+            "the output of 'vschan xml' with 'virsh attach-device'",
+            "vschan add and apply change character devices only; this spec has %s",
+            set->nvhosts ? "vhost-user devices" : "a memoryBacking");
+  return -1;
+}
+
 static bool needs_controller(const vsc_devset *set)
 {
   for (size_t i = 0; i < set->ndevs; i++)
@@ -97,6 +112,9 @@ int vsc_virt_add(vsc_virt_domain *d, vsc_devset *set, bool live, bool config,
 {
   vsc_virt_state st;
   int rc = -1;
+
+  if (vsc_virt_check_chardevs_only(set, diags) < 0)
+    return -1;
 
   if (vsc_virt_state_read(d, &st, diags) < 0)
     goto out;

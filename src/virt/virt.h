@@ -164,6 +164,11 @@ typedef struct {
 
 /* ---- attach (attach.c) ---- */
 
+/* add and apply change character devices only: -1 (rule virt-vhost, in
+ * diags) when set has vhost-user devices or a memoryBacking, which they
+ * would otherwise leave out. */
+int vsc_virt_check_chardevs_only(const vsc_devset *set, vsc_diags *diags);
+
 /* Give every device of set that has no alias one derived from its target
  * (ua-vschan-<virtio name>, ua-vschan-guestfwd-<address>-<port>,
  * ua-vschan-<kind><port>, ua-vschan-<kind>-<type>-<n>).  Aliases the

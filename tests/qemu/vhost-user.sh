@@ -235,6 +235,9 @@ check "libvirt defines and starts the domain from xml --into" '[ $? -eq 0 ]'
 has "$out" '"qdev_id": "fs0"' "libvirt's QEMU has the virtiofs device"
 has "$out" '"qdev_id": "virtio-disk1"' "and the vhost-user disk"
 [ "$TEST_FAILED" -eq 0 ] || { test_quote "$out"; cat "$root"/log/qemu/vu.log 2>/dev/null | tail -5; }
+run "$vschan" -c "qemu:///embed?root=$root" add vu "$TEST_TMP/spec.json"
+expect 1 "vschan add refuses vhost-user devices rather than leave them out" '^$' \
+  "error: at /filesystems/0: vschan add and apply change character devices only.*\\[virt-vhost\\]"
 embed_virsh "$root" "destroy vu; undefine vu" >/dev/null 2>&1
 
 # --- 4. bad input: an error, nothing on stdout ---
