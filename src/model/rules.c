@@ -711,22 +711,28 @@ static void check_source(checker *c, const vsc_chardev *dev)
            "unix socket path is %zu bytes; sockaddr_un holds at most %d", strlen(upath), VSC_UNIX_PATH_MAX);
 }
 
-static void check_alias(checker *c, const vsc_chardev *dev)
+/* A rule about something a chardev and a vhost-user device share (one of
+ * dev, vhost). */
+static void __attribute__((format(printf, 7, 8)))
+report_on(checker *c, const vsc_chardev *dev, const vsc_vhost *vhost, const char *sub, const char *rule,
+          const char *hint, const char *fmt, ...);
+
+static void check_alias(checker *c, const vsc_chardev *dev, const vsc_vhost *vhost, const char *alias)
 {
   /* Live XML carries libvirt's own aliases (channel0, serial0, ...). */
-  if (!vsc_alias_is_user(dev->alias))
+  if (!vsc_alias_is_user(alias))
     return;
   /* libvirt's schema: [a-zA-Z0-9_\-.]+ ; "ua-" alone is accepted and works. */
-  const char *rest = vsc_alias_bare(dev->alias);
+  const char *rest = vsc_alias_bare(alias);
   if (!vsc_text_only_chars(rest, "_.-"))
-    report(c, dev, "/alias", "alias-format", "use letters, digits, '_' and '-' after 'ua-'",
-           "alias '%s' must be 'ua-' followed by [A-Za-z0-9_.-]", dev->alias);
+    report_on(c, dev, vhost, "/alias", "alias-format", "use letters, digits, '_' and '-' after 'ua-'",
+              "alias '%s' must be 'ua-' followed by [A-Za-z0-9_.-]", alias);
   /* Defined with a '.', the alias is gone from the persistent definition
    * read back (seen with libvirt 9.0 by the oracle test), so nothing can
    * find the device by it later. */
   else if (strchr(rest, '.'))
-    report(c, dev, "/alias", "alias-dropped", "use '_' or '-' instead of '.'",
-           "libvirt accepts alias '%s' but drops it from the persistent definition", dev->alias);
+    report_on(c, dev, vhost, "/alias", "alias-dropped", "use '_' or '-' instead of '.'",
+              "libvirt accepts alias '%s' but drops it from the persistent definition", alias);
 }
 
 /* Values libvirt keeps but does not give back.  Its XML writer escapes
@@ -1085,6 +1091,20 @@ report_vhost(checker *c, const vsc_vhost *dev, const char *sub, const char *rule
   c->found++;
 }
 
+static void report_on(checker *c, const vsc_chardev *dev, const vsc_vhost *vhost, const char *sub,
+                      const char *rule, const char *hint, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  if (dev)
+    report(c, dev, sub, rule, hint, "%s", msg);
+  else
+    report_vhost(c, vhost, sub, rule, hint, "%s", msg);
+}
+
 /* The guest memory the devices see: the domain's when known, else what
  * the spec says; NULL when neither says (a fragment). */
 static const vsc_memory_backing *guest_memory(const checker *c)
@@ -1200,6 +1220,7 @@ static void check_vhost(checker *c, const vsc_vhost *dev)
     break;
   }
   check_vhost_memory(c, dev, vi);
+  check_alias(c, NULL, dev, vsc_vhost_get(dev, VSC_VF_ALIAS));
 }
 
 /* One socket, one device: a daemon serves one front end, and a chardev
@@ -1230,7 +1251,7 @@ static size_t run_checks(checker *c)
     const vsc_chardev *dev = c->set->devs[i];
     check_target(c, dev, dev->kind == VSC_KIND_CONSOLE ? console_index++ : 0);
     check_source(c, dev);
-    check_alias(c, dev);
+    check_alias(c, dev, NULL, dev->alias);
     check_values(c, dev);
     check_address(c, dev);
   }

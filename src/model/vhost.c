@@ -2,6 +2,7 @@
  * kind.  See vhost.h. */
 #include "vhost.h"
 #include "util/str.h"
+#include "util/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ const vsc_vhost_field vsc_vhost_fields[VSC_VF_LAST] = {
   [VSC_VF_ACCESSMODE] = { "accessmode", NULL, "accessmode", VSC_VFT_ENUM, 0,
                           VALUES("passthrough", "mapped", "squash"), FS },
   [VSC_VF_DEVICE] = { "device", NULL, "device", VSC_VFT_STRING, 0, NULL, BLK | QONLY },
-  [VSC_VF_MAC] = { "mac/address", "mac", "address", VSC_VFT_STRING, 0, NULL, NET },
+  [VSC_VF_MAC] = { "mac/address", "mac", "address", VSC_VFT_STRING, 0, NULL, NET, VSC_VFF_MAC },
   [VSC_VF_DRIVER_NAME] = { "driver/name", "driver", "name", VSC_VFT_STRING, 0, NULL, BLK },
   [VSC_VF_DRIVER_TYPE] = { "driver/type", "driver", "type", VSC_VFT_STRING, 0, NULL, FS | BLK },
   [VSC_VF_DRIVER_QUEUE] = { "driver/queue", "driver", "queue", VSC_VFT_UINT, 65535, NULL, FS },
@@ -33,7 +34,7 @@ const vsc_vhost_field vsc_vhost_fields[VSC_VF_LAST] = {
                                     NULL, NET },
   [VSC_VF_DRIVER_TX_QUEUE_SIZE] = { "driver/tx_queue_size", "driver", "tx_queue_size", VSC_VFT_UINT, 1024,
                                     NULL, NET },
-  [VSC_VF_BINARY_PATH] = { "binary/path", "binary", "path", VSC_VFT_STRING, 0, NULL, FS },
+  [VSC_VF_BINARY_PATH] = { "binary/path", "binary", "path", VSC_VFT_STRING, 0, NULL, FS, VSC_VFF_ABS_PATH },
   [VSC_VF_BINARY_XATTR] = { "binary/xattr", "binary", "xattr", VSC_VFT_ONOFF, 0, NULL, FS },
   [VSC_VF_CACHE_MODE] = { "binary/cache/mode", "binary/cache", "mode", VSC_VFT_ENUM, 0,
                           VALUES("none", "always"), FS },
@@ -48,7 +49,7 @@ const vsc_vhost_field vsc_vhost_fields[VSC_VF_LAST] = {
   [VSC_VF_SOURCE_MODE] = { "source/mode", "source", "mode", VSC_VFT_ENUM, 0, VALUES("client", "server"),
                            NET },
   [VSC_VF_SOURCE_SOCKET] = { "source/socket", "source", "socket", VSC_VFT_STRING, 0, NULL, FS },
-  [VSC_VF_SOURCE_DIR] = { "source/dir", "source", "dir", VSC_VFT_STRING, 0, NULL, FS },
+  [VSC_VF_SOURCE_DIR] = { "source/dir", "source", "dir", VSC_VFT_STRING, 0, NULL, FS, VSC_VFF_ABS_PATH },
   [VSC_VF_RECONNECT_ENABLED] = { "source/reconnect/enabled", "source/reconnect", "enabled", VSC_VFT_YESNO,
                                  0, NULL, NET | BLK | QONLY },
   [VSC_VF_RECONNECT_TIMEOUT] = { "source/reconnect/timeout", "source/reconnect", "timeout", VSC_VFT_UINT,
@@ -58,7 +59,7 @@ const vsc_vhost_field vsc_vhost_fields[VSC_VF_LAST] = {
                                  "e1000e", "rtl8139", "vmxnet3", "ne2k_pci", "pcnet", "igb"),
                           NET },
   [VSC_VF_TARGET_DIR] = { "target/dir", "target", "dir", VSC_VFT_STRING, 0, NULL, FS },
-  [VSC_VF_TARGET_DEV] = { "target/dev", "target", "dev", VSC_VFT_STRING, 0, NULL, BLK },
+  [VSC_VF_TARGET_DEV] = { "target/dev", "target", "dev", VSC_VFT_STRING, 0, NULL, BLK, VSC_VFF_DISK_TARGET },
   [VSC_VF_TARGET_BUS] = { "target/bus", "target", "bus", VSC_VFT_STRING, 0, NULL, BLK },
   [VSC_VF_BOOT_ORDER] = { "boot/order", "boot", "order", VSC_VFT_UINT, 65535, NULL, FS | NET | BLK },
   /* The spec writes a device's alias as a string, as for chardevs. */
@@ -267,11 +268,50 @@ const char *vsc_vhost_bool_string(const vsc_vhost_field *f, bool value)
   return value ? "yes" : "no";
 }
 
+static bool hex(char c)
+{
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* The patterns of libvirt's schema (basictypes.rng, domaincommon.rng). */
+static bool form_ok(vsc_vhost_field_form form, const char *v, char *why, size_t whylen)
+{
+  switch (form) {
+  case VSC_VFF_ANY:
+    return true;
+  case VSC_VFF_ABS_PATH:
+    if (v[0] == '/' && v[1])
+      return true;
+    snprintf(why, whylen, "an absolute path");
+    return false;
+  case VSC_VFF_MAC: {
+    bool ok = strlen(v) == 17 && strchr("02468aAcCeE", v[1]);
+    for (size_t i = 0; ok && i < 17; i++)
+      ok = i % 3 == 2 ? v[i] == ':' : hex(v[i]);
+    if (!ok)
+      snprintf(why, whylen, "a unicast MAC address such as 52:54:00:12:34:56");
+    return ok;
+  }
+  case VSC_VFF_DISK_TARGET: {
+    static const char *const prefixes[] = { "fd", "hd", "sd", "vd", "xvd", "ubd" };
+    const char *rest = strncmp(v, "ioemu:", 6) == 0 ? v + 6 : v;
+    for (size_t i = 0; i < VSC_N_ELEMENTS(prefixes); i++) {
+      size_t n = strlen(prefixes[i]);
+      if (strncmp(rest, prefixes[i], n) == 0 && rest[n] && vsc_text_only_chars(rest + n, "_"))
+        return true;
+    }
+    snprintf(why, whylen, "a disk name such as vdb");
+    return false;
+  }
+  }
+  return false;
+}
+
 bool vsc_vhost_value_ok(const vsc_vhost_field *f, const char *value, char *why, size_t whylen)
 {
   switch (f->type) {
   case VSC_VFT_STRING:
-    return true;
+    return form_ok(f->form, value, why, whylen);
   case VSC_VFT_UINT: {
     char *end = NULL;
     if (value[0] < '0' || value[0] > '9') {

@@ -81,6 +81,14 @@ typedef enum {
   VSC_VFT_YESNO,            /* true/false in the spec, yes/no in XML */
 } vsc_vhost_field_type;
 
+/* The form libvirt's schema gives a STRING field's value. */
+typedef enum {
+  VSC_VFF_ANY,
+  VSC_VFF_ABS_PATH,         /* absFilePath: '/' and something after it */
+  VSC_VFF_MAC,              /* uniMacAddr: a unicast MAC address */
+  VSC_VFF_DISK_TARGET,      /* diskTargetDev: vda, sdb, ... */
+} vsc_vhost_field_form;
+
 typedef struct {
   const char *spec;         /* its path in a spec device object: "driver/queue" */
   const char *element;      /* its XML element below the device ("binary/cache"), NULL: the device's */
@@ -89,6 +97,7 @@ typedef struct {
   unsigned int max;                 /* UINT */
   const char *const *values;        /* ENUM, NULL-terminated */
   unsigned int kinds;       /* VSC_VHOST_BIT of the kinds that take it */
+  vsc_vhost_field_form form;
 } vsc_vhost_field;
 
 #define VSC_VHOST_BIT(kind) (1u << (kind))

@@ -66,8 +66,9 @@ typedef struct {
 /* ---- messages ---- */
 
 /* A device (what, from origin) QEMU's arguments cannot carry. */
-static void vitem_error(builder *b, const vsc_origin *origin, const char *what, const char *rule,
-                        const char *hint, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 6, 0)))
+vitem_error(builder *b, const vsc_origin *origin, const char *what, const char *rule, const char *hint,
+            const char *fmt, va_list ap)
 {
   VSC_AUTOFREE(char) msg = NULL;
   vsc_loc loc = { .file = origin->file, .line = origin->line, .pointer = origin->pointer };

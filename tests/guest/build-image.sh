@@ -3,7 +3,8 @@
 #   OUTDIR/vmlinuz     the kernel of linux-image-amd64
 #   OUTDIR/initrd.img  an initramfs (cpio newc + gzip) with busybox-static,
 #                      qemu-ga with its libraries and loader, the virtio
-#                      console modules and tests/guest/init as /init
+#                      console, block and virtiofs modules and
+#                      tests/guest/init as /init
 #
 # usage: build-image.sh OUTDIR
 # Cached: nothing is done when both outputs are newer than this script and
@@ -123,7 +124,7 @@ say "kernel $kver"
 root=$work/root
 mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/etc" \
          "$root/proc" "$root/sys" "$root/dev" "$root/run" "$root/tmp" "$root/root" \
-         "$root/var"
+         "$root/var" "$root/mnt"
 ln -s ../run "$root/var/run"
 
 say "adding busybox and its applets"
@@ -179,13 +180,15 @@ for lib in $(echo "$libs" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\
   say "  $lib"
 done
 
-# Modules: Debian builds virtio_pci and virtio_console as modules.  depmod
-# (busybox's) on the unpacked tree gives the dependencies; copy the closure
-# and index it again inside the image for the guest's modprobe.
+# Modules: Debian builds virtio_pci, virtio_console, virtio_blk (the
+# vhost-user-blk disk), virtiofs and fuse (which virtiofs needs) as modules.
+# depmod (busybox's) on the unpacked tree gives the dependencies; copy the
+# closure and index it again inside the image for the guest's modprobe.
 say "adding modules"
 "$busybox" depmod -b "$work/kernel" "$kver"
 kmods=$work/kernel/lib/modules/$kver
-want="kernel/drivers/virtio/virtio_pci.ko kernel/drivers/char/virtio_console.ko"
+want="kernel/drivers/virtio/virtio_pci.ko kernel/drivers/char/virtio_console.ko
+      kernel/drivers/block/virtio_blk.ko kernel/fs/fuse/virtiofs.ko"
 need=
 for m in $want; do
   deps=$(sed -n "s|^$m:||p" "$kmods/modules.dep")

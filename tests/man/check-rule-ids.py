@@ -39,6 +39,7 @@ MAKERS = {
     "opts_error": (1, "INVALID"),     # qemu/argv.c
     "report": (3, "INVALID"),         # model/rules.c
     "report_vhost": (3, "INVALID"),   # model/rules.c
+    "report_on": (4, "INVALID"),      # model/rules.c
     "vhost_error": (2, "INVALID"),    # qemu/argv.c
     "vitem_error": (3, "INVALID"),    # qemu/argv.c
     "fail": (2, "INVALID"),           # xml/parse.c

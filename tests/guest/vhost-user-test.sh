@@ -1,0 +1,402 @@
+#!/bin/bash
+# End-to-end test of vhost-user devices on the real Linux guest (issue 13):
+# the host writes a file into a directory that virtiofsd serves and a block
+# into a raw image that qemu-storage-daemon exports as vhost-user-blk;
+# `vschan xml --into` adds the virtiofs filesystem and the vhost-user disk
+# (and shared memory) to the test guest's domain, libvirt's embedded QEMU
+# driver boots it, and through the guest agent (guest-exec) the guest
+# mounts the virtiofs tag and reads the host's file, writes a file the host
+# then reads, and reads the host's block from the disk and writes one the
+# host then reads.
+#
+# usage: vhost-user-test.sh VSCHAN IMAGEDIR
+#   VSCHAN is the vschan binary; IMAGEDIR holds vmlinuz and initrd.img
+#   (build-image.sh IMAGEDIR).
+# Environment:
+#   VSCHAN_GUEST_ACCEL=kvm|tcg  force the accelerator; by default KVM when
+#                               embed-root.sh finds /dev/kvm usable, falling
+#                               back to TCG when the guest shows no sign of
+#                               life under KVM (broken nested KVM)
+#   VSCHAN_GUEST_KEEP=1         keep the embed root (console log, libvirt
+#                               and daemon logs) after a failure
+# Exit status: 0 pass, 1 fail, 77 skipped (virtiofsd, qemu-storage-daemon
+# or libvirt's embedded driver unusable and CI not set), 2 usage.
+#
+# Each step is one function (step_*) that prints an ok line or ends the
+# test with a FAIL line.
+set -euo pipefail
+
+if [ $# -ne 2 ]; then
+  echo "usage: vhost-user-test.sh VSCHAN IMAGEDIR" >&2
+  exit 2
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+vschan=$1
+image=$(cd "$2" && pwd)
+kernel=$image/vmlinuz
+initrd=$image/initrd.img
+dom='vschan-vhost'
+tag=hostshare
+virtiofsd=/usr/lib/qemu/virtiofsd
+# The disk image, the host's block at 1 MiB and the guest's at 2 MiB.
+disk_mib=16
+host_block="vschan: block written by the host"
+host_block_offset=$((1024 * 1024))
+guest_block="vschan: block written by the guest"
+guest_block_offset=$((2 * 1024 * 1024))
+# What the host and the guest write into the share (no quotes: the guest
+# commands travel in JSON inside single quotes).
+host_text="vschan: file written by the host, run $$-$RANDOM"
+guest_text="vschan: file written by the guest, run $$-$RANDOM"
+
+started=$SECONDS
+say() { echo "vhost-user-test: [$((SECONDS - started))s] $*"; }
+# shellcheck source=../lib/test.sh
+. "$here/../lib/test.sh"
+# A failure ends the test.
+die() {
+  fail "$*"
+  show_logs >&2
+  exit 1
+}
+
+for f in "$kernel" "$initrd"; do
+  [ -r "$f" ] || { echo "vhost-user-test: '$f' is missing; run build-image.sh '$image' first" >&2; exit 1; }
+done
+[ -x "$vschan" ] || { echo "vhost-user-test: '$vschan' is not an executable" >&2; exit 1; }
+for tool in virsh python3; do
+  command -v "$tool" >/dev/null 2>&1 || skip "'$tool' is missing; install libvirt-clients and python3"
+done
+[ -x "$virtiofsd" ] || skip "'$virtiofsd' is missing; install qemu-system-common"
+command -v qemu-storage-daemon >/dev/null 2>&1 ||
+  skip "'qemu-storage-daemon' is missing; install qemu-system-common"
+
+# --- the embed root, the daemons and their cleanup ----------------------------
+# libvirt puts the agent socket 68 characters below the root, and a unix
+# socket path has at most 107: keep the root short.
+tmp=${TMPDIR:-/tmp}
+[ "${#tmp}" -le 20 ] || tmp=/tmp
+root=$(mktemp -d "$tmp/vschan-vhost.XXXXXX")
+console_log=$root/console.log
+share=$root/share
+disk=$root/disk.img
+fs_sock=$root/fs.sock
+blk_sock=$root/blk.sock
+virtiofsd_pid=
+qsd_pid=
+
+# One virsh process that waits for the driver's reconnection to the
+# running domain before it exits, logging into the root (see embed.sh).
+# shellcheck source=../lib/embed.sh
+. "$here/../lib/embed.sh"
+vvirsh() { embed_virsh "$root" "$*"; }
+
+show_logs() {
+  local log
+  for log in "$console_log" "$root/virtiofsd.log" "$root/qsd.log"; do
+    [ -s "$log" ] || continue
+    echo "--- last lines of $log ---"
+    tail -n 30 "$log"
+  done
+  echo "---"
+}
+
+# virtiofsd serves one QEMU and exits; qemu-storage-daemon runs until it
+# is killed.  Both are children of this shell.
+stop_daemons() {
+  local pid
+  for pid in $virtiofsd_pid $qsd_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  virtiofsd_pid=
+  qsd_pid=
+}
+
+# The embedded driver runs QEMU as a daemon that outlives virsh; destroy it
+# through libvirt, and kill it by its pid file if libvirt cannot.  The
+# vhost-user daemons go after QEMU, which is their client.
+cleanup() {
+  status=$?
+  trap - EXIT INT TERM
+  vvirsh destroy "$dom" >/dev/null 2>&1 || true
+  vvirsh undefine "$dom" >/dev/null 2>&1 || true
+  embed_kill_qemus "$root"
+  stop_daemons
+  if [ "$status" -ne 0 ] && [ "$status" -ne 77 ] && [ -n "${VSCHAN_GUEST_KEEP-}" ]; then
+    echo "vhost-user-test: kept '$root'" >&2
+  else
+    rm -rf "${root:?}"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The paths go into JSON and XML unescaped.
+case $root in *[\'\"\<\>\&\|\\,]*) die "path '$root' has characters this test does not escape" ;; esac
+case $image in *[\'\"\<\>\&\|\\]*) die "path '$image' has characters this test does not escape" ;; esac
+
+set +e
+accel_line=$(sh "$here/../lib/embed-root.sh" "$root")
+rc=$?
+set -e
+[ "$rc" -eq 77 ] && skip "libvirt's embedded QEMU driver cannot run here (see above)"
+[ "$rc" -eq 0 ] || die "embed-root.sh failed ($rc)"
+case ${VSCHAN_GUEST_ACCEL-} in
+  kvm|tcg) accel=$VSCHAN_GUEST_ACCEL; accel_forced=1 ;;
+  "") case $accel_line in "accel: kvm"*) accel=kvm ;; *) accel=tcg ;; esac; accel_forced= ;;
+  *) echo "vhost-user-test: VSCHAN_GUEST_ACCEL must be 'kvm' or 'tcg'" >&2; exit 2 ;;
+esac
+
+# Waits for the guest to boot: under TCG on a busy machine it is slow.
+if [ "$accel" = kvm ]; then agent_limit=$TEST_LONG_S; else agent_limit=300; fi
+
+# --- helpers ------------------------------------------------------------------
+# domain_xml TYPE: the test guest's domain of domain.xml.in for this run.
+domain_xml() {
+  sed -e "s|@TYPE@|$1|" -e "s|@NAME@|$dom|" -e "s|@KERNEL@|$kernel|" \
+      -e "s|@INITRD@|$initrd|" -e "s|@CONSOLE_LOG@|$console_log|" \
+      "$here/domain.xml.in"
+}
+
+domain_running() {
+  [ "$(vvirsh domstate "$dom" 2>/dev/null | head -n 1)" = running ]
+}
+
+console_has() { [ -f "$console_log" ] && grep -q "$1" "$console_log"; }
+
+check_no_panic() {
+  if console_has 'Kernel panic'; then die "the guest kernel panicked"; fi
+  domain_running || die "the guest stopped"
+}
+
+# agent_cmd JSON: one guest agent command through libvirt; prints the reply.
+# vvirsh's settling query makes it wait for the driver's reconnection to
+# the agent (see README.md).
+agent_cmd() {
+  case $1 in *"'"*) die "agent command with a single quote: $1" ;; esac
+  vvirsh "qemu-agent-command $dom --timeout 10 '$1'"
+}
+
+# json_get FIELD...: reads JSON on stdin, prints the value at that path
+# (base64 fields decoded when the last name ends in -data).
+json_get() {
+  python3 -c '
+import base64, json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    v = v[k] if not isinstance(v, list) else v[int(k)]
+if sys.argv[-1].endswith("-data"):
+    sys.stdout.write(base64.b64decode(v).decode("utf-8", "replace"))
+elif isinstance(v, bool):
+    print("true" if v else "false")
+else:
+    print(v)
+' "$@"
+}
+
+# guest_exec SHELL-COMMAND: run it in the guest with guest-exec, poll
+# guest-exec-status, print its stdout; fail unless it exits 0.
+guest_exec() {
+  local req reply pid status limit code
+  req=$(python3 -c '
+import json, sys
+print(json.dumps({"execute": "guest-exec", "arguments": {
+    "path": "/bin/sh", "arg": ["-c", sys.argv[1]], "capture-output": True}}))
+' "$1")
+  reply=$(agent_cmd "$req") || die "guest-exec of '$1' failed"
+  pid=$(json_get return pid <<<"$reply")
+  limit=$((SECONDS + TEST_LONG_S))
+  while :; do
+    status=$(agent_cmd "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}") ||
+      die "guest-exec-status for '$1' failed"
+    [ "$(json_get return exited <<<"$status")" = true ] && break
+    [ "$SECONDS" -lt "$limit" ] || die "'$1' did not finish in the guest within $TEST_LONG_S s"
+    sleep 0.2
+  done
+  code=$(json_get return exitcode <<<"$status")
+  [ "$code" = 0 ] || die "'$1' exited with $code in the guest: $(json_get return err-data <<<"$status" 2>/dev/null)"
+  json_get return out-data <<<"$status" 2>/dev/null || true
+}
+
+# --- steps --------------------------------------------------------------------
+# The host's side: the shared directory with the host's file, the raw disk
+# image with the host's block, and the spec of the two devices.
+step_host_data() {
+  mkdir "$share"
+  printf '%s\n' "$host_text" >"$share/from-host.txt"
+  truncate -s "${disk_mib}M" "$disk"
+  printf '%s' "$host_block" |
+    dd of="$disk" bs="$host_block_offset" seek=1 conv=notrunc status=none
+  cat >"$root/spec.json" <<JSON
+{
+  "filesystems": [
+    { "driver": { "type": "virtiofs", "queue": 1024 }, "source": { "socket": "$fs_sock" },
+      "target": { "dir": "$tag" } }
+  ],
+  "disks": [
+    { "type": "vhostuser", "device": "disk", "driver": { "name": "qemu", "type": "raw" },
+      "source": { "type": "unix", "path": "$blk_sock" }, "target": { "dev": "vdb", "bus": "virtio" } }
+  ]
+}
+JSON
+  ok "the host wrote '$share/from-host.txt' and a block at offset $host_block_offset of '$disk'"
+}
+
+# Start virtiofsd on the share and qemu-storage-daemon on the image; QEMU
+# connects to both sockets as a client.  (Again for each QEMU: virtiofsd
+# serves one.)
+step_start_daemons() {
+  stop_daemons
+  rm -f "$fs_sock" "$blk_sock"
+  "$virtiofsd" --socket-path="$fs_sock" -o source="$share" -o cache=none \
+    </dev/null >>"$root/virtiofsd.log" 2>&1 &
+  virtiofsd_pid=$!
+  qemu-storage-daemon --blockdev "driver=file,node-name=f,filename=$disk" \
+    --export "type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path=$blk_sock,writable=on" \
+    </dev/null >>"$root/qsd.log" 2>&1 &
+  qsd_pid=$!
+  wait_for "$TEST_LONG_S" test -S "$fs_sock" || die "virtiofsd did not open '$fs_sock'"
+  wait_for "$TEST_LONG_S" test -S "$blk_sock" || die "qemu-storage-daemon did not open '$blk_sock'"
+  ok "virtiofsd (pid $virtiofsd_pid) and qemu-storage-daemon (pid $qsd_pid) listen"
+}
+
+# The test guest's domain with the two devices merged by vschan, which
+# makes the guest's memory shared (vhost-user needs it).  (vschan xml --into)
+step_domain() {
+  domain_xml "$1" >"$root/base.xml"
+  "$vschan" xml "$root/spec.json" --into "$root/base.xml" -o "$root/domain.xml" \
+    2>"$root/vschan.err" || die "vschan xml --into failed: $(cat "$root/vschan.err")"
+  grep -q "memoryBacking" "$root/vschan.err" ||
+    die "vschan xml --into did not note the shared memory: $(cat "$root/vschan.err")"
+  local what
+  for what in "<access mode=\"shared\"/>" "<source type=\"memfd\"/>" \
+              "<target dir=\"$tag\"/>" "<source type=\"unix\" path=\"$blk_sock\"/>"; do
+    grep -qF "$what" "$root/domain.xml" || die "the domain of vschan xml --into lacks '$what'"
+  done
+  ok "vschan xml --into adds the virtiofs filesystem, the vhost-user disk and shared memory"
+}
+
+# Define and start the domain.
+step_boot() {
+  step_start_daemons
+  step_domain "$1"
+  vvirsh define "$root/domain.xml" >/dev/null || die "cannot define the domain"
+  vvirsh start "$dom" >/dev/null || die "cannot start the domain"
+  ok "libvirt started '$dom' ($accel) with the vhost-user devices"
+}
+
+# Under KVM, wait for the first sign of life from the kernel and fall back
+# to TCG if there is none.
+boot_with_fallback() {
+  if [ "$accel" = kvm ]; then
+    step_boot kvm
+    local limit=$((SECONDS + 20))
+    while [ "$SECONDS" -lt "$limit" ]; do
+      console_has 'Run /init' && return 0
+      sleep 0.5
+    done
+    if [ -n "$accel_forced" ]; then
+      die "no kernel output within 20 s under KVM"
+    fi
+    say "no kernel output within 20 s under KVM; this machine's KVM cannot run the guest, retrying under TCG"
+    vvirsh destroy "$dom" >/dev/null 2>&1 || true
+    vvirsh undefine "$dom" >/dev/null || die "cannot undefine the domain"
+    rm -f "$console_log"
+    accel=tcg
+    agent_limit=300
+  fi
+  step_boot qemu
+}
+
+# Wait until qemu-ga answers guest-ping.
+step_wait_agent() {
+  local limit=$((SECONDS + agent_limit))
+  while [ "$SECONDS" -lt "$limit" ]; do
+    check_no_panic
+    if agent_cmd '{"execute":"guest-ping"}' >/dev/null 2>&1; then
+      ok "the guest agent answers"
+      return 0
+    fi
+    sleep 1
+  done
+  die "the guest agent did not answer within ${agent_limit} s"
+}
+
+# Mount the virtiofs tag and read the host's file.
+step_mount_share() {
+  guest_exec "mount -t virtiofs $tag /mnt" >/dev/null
+  local mounts
+  mounts=$(guest_exec "grep \" /mnt \" /proc/mounts")
+  grep -q "^$tag /mnt virtiofs " <<<"$mounts" || die "/mnt is not the virtiofs mount of '$tag': $mounts"
+  ok "the guest mounts the virtiofs tag '$tag' on /mnt"
+}
+
+step_read_share() {
+  local got
+  got=$(guest_exec "cat /mnt/from-host.txt")
+  [ "$got" = "$host_text" ] || die "the guest read '$got' from /mnt/from-host.txt, not '$host_text'"
+  ok "the guest reads the host's file through virtiofs"
+}
+
+step_write_share() {
+  guest_exec "echo \"$guest_text\" >/mnt/from-guest.txt && sync" >/dev/null
+  [ -f "$share/from-guest.txt" ] || die "the guest's file is not in '$share'"
+  local got
+  got=$(cat "$share/from-guest.txt")
+  [ "$got" = "$guest_text" ] || die "the host read '$got' from the guest's file, not '$guest_text'"
+  ok "the host reads the file the guest wrote through virtiofs"
+}
+
+step_unmount_share() {
+  guest_exec "umount /mnt" >/dev/null
+  ok "the guest unmounts the share"
+}
+
+# The guest names its disks in probe order, whatever libvirt's target dev:
+# the domain has no other disk, so the vhost-user disk is the only vd*.
+# Its size tells it is the host's image.
+step_find_disk() {
+  local disks sectors
+  disks=$(guest_exec "cd /sys/block && ls -d vd* 2>/dev/null || true")
+  [ "$(wc -w <<<"$disks")" -eq 1 ] || die "the guest has not one virtio disk but: '$(paste -sd ' ' <<<"$disks")'"
+  guest_disk=/dev/$disks
+  sectors=$(guest_exec "cat /sys/block/$disks/size")
+  [ "$sectors" = $((disk_mib * 2048)) ] ||
+    die "$guest_disk has $sectors sectors, not the $((disk_mib * 2048)) of the host's image"
+  ok "the guest sees the vhost-user disk as $guest_disk ($disk_mib MiB)"
+}
+
+step_read_block() {
+  local got
+  got=$(guest_exec "dd if=$guest_disk bs=$host_block_offset skip=1 count=1 2>/dev/null | head -c ${#host_block}")
+  [ "$got" = "$host_block" ] ||
+    die "the guest read '$got' at offset $host_block_offset of $guest_disk, not '$host_block'"
+  ok "the guest reads the host's block through vhost-user-blk"
+}
+
+step_write_block() {
+  guest_exec "printf \"%s\" \"$guest_block\" | dd of=$guest_disk bs=$guest_block_offset seek=1 conv=fsync 2>/dev/null" >/dev/null
+  local got
+  got=$(dd if="$disk" iflag=skip_bytes,count_bytes skip="$guest_block_offset" count="${#guest_block}" status=none)
+  [ "$got" = "$guest_block" ] ||
+    die "the host read '$got' at offset $guest_block_offset of '$disk', not '$guest_block'"
+  ok "the host reads the block the guest wrote through vhost-user-blk"
+}
+
+# --- the test -----------------------------------------------------------------
+step_host_data
+boot_with_fallback
+step_wait_agent
+step_mount_share
+step_read_share
+step_write_share
+step_unmount_share
+step_find_disk
+step_read_block
+step_write_block
+check_no_panic
+say "done"
+summary
