@@ -21,49 +21,49 @@ VSC_ENUM_IMPL(vsc_vhost_kind, VSC_VHOST_LAST, "fs", "net", "blk", "vsock", "rng"
 
 /* In libvirt's order of attributes within each element. */
 const vsc_vhost_field vsc_vhost_fields[VSC_VF_LAST] = {
-  [VSC_VF_TYPE] = { "type", NULL, "type", VSC_VFT_STRING, 0, NULL, FS | NET | BLK },
+  [VSC_VF_TYPE] = { "type", NULL, "type", VSC_VFT_STRING, 0, NULL, FS | NET | BLK, VSC_VFF_ANY },
   [VSC_VF_ACCESSMODE] = { "accessmode", NULL, "accessmode", VSC_VFT_ENUM, 0,
-                          VALUES("passthrough", "mapped", "squash"), FS },
-  [VSC_VF_DEVICE] = { "device", NULL, "device", VSC_VFT_STRING, 0, NULL, BLK | QONLY },
+                          VALUES("passthrough", "mapped", "squash"), FS, VSC_VFF_ANY },
+  [VSC_VF_DEVICE] = { "device", NULL, "device", VSC_VFT_STRING, 0, NULL, BLK | QONLY, VSC_VFF_ANY },
   [VSC_VF_MAC] = { "mac/address", "mac", "address", VSC_VFT_STRING, 0, NULL, NET, VSC_VFF_MAC },
-  [VSC_VF_DRIVER_NAME] = { "driver/name", "driver", "name", VSC_VFT_STRING, 0, NULL, BLK },
-  [VSC_VF_DRIVER_TYPE] = { "driver/type", "driver", "type", VSC_VFT_STRING, 0, NULL, FS | BLK },
-  [VSC_VF_DRIVER_QUEUE] = { "driver/queue", "driver", "queue", VSC_VFT_UINT, 65535, NULL, FS },
-  [VSC_VF_DRIVER_QUEUES] = { "driver/queues", "driver", "queues", VSC_VFT_UINT, 1024, NULL, NET | BLK },
+  [VSC_VF_DRIVER_NAME] = { "driver/name", "driver", "name", VSC_VFT_STRING, 0, NULL, BLK, VSC_VFF_ANY },
+  [VSC_VF_DRIVER_TYPE] = { "driver/type", "driver", "type", VSC_VFT_STRING, 0, NULL, FS | BLK, VSC_VFF_ANY },
+  [VSC_VF_DRIVER_QUEUE] = { "driver/queue", "driver", "queue", VSC_VFT_UINT, 65535, NULL, FS, VSC_VFF_ANY },
+  [VSC_VF_DRIVER_QUEUES] = { "driver/queues", "driver", "queues", VSC_VFT_UINT, 1024, NULL, NET | BLK, VSC_VFF_ANY },
   [VSC_VF_DRIVER_RX_QUEUE_SIZE] = { "driver/rx_queue_size", "driver", "rx_queue_size", VSC_VFT_UINT, 1024,
-                                    NULL, NET },
+                                    NULL, NET, VSC_VFF_ANY },
   [VSC_VF_DRIVER_TX_QUEUE_SIZE] = { "driver/tx_queue_size", "driver", "tx_queue_size", VSC_VFT_UINT, 1024,
-                                    NULL, NET },
+                                    NULL, NET, VSC_VFF_ANY },
   [VSC_VF_BINARY_PATH] = { "binary/path", "binary", "path", VSC_VFT_STRING, 0, NULL, FS, VSC_VFF_ABS_PATH },
-  [VSC_VF_BINARY_XATTR] = { "binary/xattr", "binary", "xattr", VSC_VFT_ONOFF, 0, NULL, FS },
+  [VSC_VF_BINARY_XATTR] = { "binary/xattr", "binary", "xattr", VSC_VFT_ONOFF, 0, NULL, FS, VSC_VFF_ANY },
   [VSC_VF_CACHE_MODE] = { "binary/cache/mode", "binary/cache", "mode", VSC_VFT_ENUM, 0,
-                          VALUES("none", "always"), FS },
+                          VALUES("none", "always"), FS, VSC_VFF_ANY },
   [VSC_VF_SANDBOX_MODE] = { "binary/sandbox/mode", "binary/sandbox", "mode", VSC_VFT_ENUM, 0,
-                            VALUES("namespace", "chroot"), FS },
-  [VSC_VF_LOCK_POSIX] = { "binary/lock/posix", "binary/lock", "posix", VSC_VFT_ONOFF, 0, NULL, FS },
-  [VSC_VF_LOCK_FLOCK] = { "binary/lock/flock", "binary/lock", "flock", VSC_VFT_ONOFF, 0, NULL, FS },
+                            VALUES("namespace", "chroot"), FS, VSC_VFF_ANY },
+  [VSC_VF_LOCK_POSIX] = { "binary/lock/posix", "binary/lock", "posix", VSC_VFT_ONOFF, 0, NULL, FS, VSC_VFF_ANY },
+  [VSC_VF_LOCK_FLOCK] = { "binary/lock/flock", "binary/lock", "flock", VSC_VFT_ONOFF, 0, NULL, FS, VSC_VFF_ANY },
   [VSC_VF_THREAD_POOL_SIZE] = { "binary/thread_pool/size", "binary/thread_pool", "size", VSC_VFT_UINT,
-                                1024, NULL, FS },
-  [VSC_VF_SOURCE_TYPE] = { "source/type", "source", "type", VSC_VFT_STRING, 0, NULL, NET | BLK },
-  [VSC_VF_SOURCE_PATH] = { "source/path", "source", "path", VSC_VFT_STRING, 0, NULL, NET | BLK | QONLY },
+                                1024, NULL, FS, VSC_VFF_ANY },
+  [VSC_VF_SOURCE_TYPE] = { "source/type", "source", "type", VSC_VFT_STRING, 0, NULL, NET | BLK, VSC_VFF_ANY },
+  [VSC_VF_SOURCE_PATH] = { "source/path", "source", "path", VSC_VFT_STRING, 0, NULL, NET | BLK | QONLY, VSC_VFF_ANY },
   [VSC_VF_SOURCE_MODE] = { "source/mode", "source", "mode", VSC_VFT_ENUM, 0, VALUES("client", "server"),
-                           NET },
-  [VSC_VF_SOURCE_SOCKET] = { "source/socket", "source", "socket", VSC_VFT_STRING, 0, NULL, FS },
+                           NET, VSC_VFF_ANY },
+  [VSC_VF_SOURCE_SOCKET] = { "source/socket", "source", "socket", VSC_VFT_STRING, 0, NULL, FS, VSC_VFF_ANY },
   [VSC_VF_SOURCE_DIR] = { "source/dir", "source", "dir", VSC_VFT_STRING, 0, NULL, FS, VSC_VFF_ABS_PATH },
   [VSC_VF_RECONNECT_ENABLED] = { "source/reconnect/enabled", "source/reconnect", "enabled", VSC_VFT_YESNO,
-                                 0, NULL, NET | BLK | QONLY },
+                                 0, NULL, NET | BLK | QONLY, VSC_VFF_ANY },
   [VSC_VF_RECONNECT_TIMEOUT] = { "source/reconnect/timeout", "source/reconnect", "timeout", VSC_VFT_UINT,
-                                 65535, NULL, NET | BLK | QONLY },
+                                 65535, NULL, NET | BLK | QONLY, VSC_VFF_ANY },
   [VSC_VF_MODEL_TYPE] = { "model/type", "model", "type", VSC_VFT_ENUM, 0,
                           VALUES("virtio", "virtio-transitional", "virtio-non-transitional", "e1000",
                                  "e1000e", "rtl8139", "vmxnet3", "ne2k_pci", "pcnet", "igb"),
-                          NET },
-  [VSC_VF_TARGET_DIR] = { "target/dir", "target", "dir", VSC_VFT_STRING, 0, NULL, FS },
+                          NET, VSC_VFF_ANY },
+  [VSC_VF_TARGET_DIR] = { "target/dir", "target", "dir", VSC_VFT_STRING, 0, NULL, FS, VSC_VFF_ANY },
   [VSC_VF_TARGET_DEV] = { "target/dev", "target", "dev", VSC_VFT_STRING, 0, NULL, BLK, VSC_VFF_DISK_TARGET },
-  [VSC_VF_TARGET_BUS] = { "target/bus", "target", "bus", VSC_VFT_STRING, 0, NULL, BLK },
-  [VSC_VF_BOOT_ORDER] = { "boot/order", "boot", "order", VSC_VFT_UINT, 65535, NULL, FS | NET | BLK },
+  [VSC_VF_TARGET_BUS] = { "target/bus", "target", "bus", VSC_VFT_STRING, 0, NULL, BLK, VSC_VFF_ANY },
+  [VSC_VF_BOOT_ORDER] = { "boot/order", "boot", "order", VSC_VFT_UINT, 65535, NULL, FS | NET | BLK, VSC_VFF_ANY },
   /* The spec writes a device's alias as a string, as for chardevs. */
-  [VSC_VF_ALIAS] = { "alias", "alias", "name", VSC_VFT_STRING, 0, NULL, ALL },
+  [VSC_VF_ALIAS] = { "alias", "alias", "name", VSC_VFT_STRING, 0, NULL, ALL, VSC_VFF_ANY },
 };
 
 static const vsc_vhost_fixed fixed_fs[] = {
@@ -86,19 +86,20 @@ static const char *const elements_qemu[] = { "source", "source/reconnect", "alia
 #define QEMU_ONLY_ROW(label, device)                                                        \
   { .name = "vhost-user " label, .libvirt_name = "vhost-user-" label, .spec_key = "vhostuser", \
     .elements = elements_qemu, .fixed = fixed_none, .socket = VSC_VF_SOURCE_PATH,              \
-    .qemu_device = device }
+    .name_field = VSC_VF_LAST, .qemu_device = (device) }
 
 static const vsc_vhost_info kinds[VSC_VHOST_LAST] = {
   [VSC_VHOST_FS] = { .name = "virtiofs filesystem", .libvirt_name = "virtiofs", .spec_key = "filesystems",
                      .element = "filesystem", .elements = elements_fs, .fixed = fixed_fs,
-                     .socket = VSC_VF_SOURCE_SOCKET, .qemu_device = "vhost-user-fs-pci",
+                     .socket = VSC_VF_SOURCE_SOCKET, .name_field = VSC_VF_TARGET_DIR, .qemu_device = "vhost-user-fs-pci",
                      .alias_prefix = "fs", .libvirt_requires_shared_memory = true },
   [VSC_VHOST_NET] = { .name = "vhost-user interface", .libvirt_name = "vhostuser", .spec_key = "interfaces",
                       .element = "interface", .elements = elements_net, .fixed = fixed_net,
-                      .socket = VSC_VF_SOURCE_PATH, .qemu_device = "virtio-net-pci", .alias_prefix = "net" },
+                      .socket = VSC_VF_SOURCE_PATH, .name_field = VSC_VF_MAC, .qemu_device = "virtio-net-pci",
+                      .alias_prefix = "net" },
   [VSC_VHOST_BLK] = { .name = "vhost-user disk", .libvirt_name = "vhostuser", .spec_key = "disks",
                       .element = "disk", .elements = elements_blk, .fixed = fixed_blk,
-                      .socket = VSC_VF_SOURCE_PATH, .qemu_device = "vhost-user-blk-pci",
+                      .socket = VSC_VF_SOURCE_PATH, .name_field = VSC_VF_TARGET_DEV, .qemu_device = "vhost-user-blk-pci",
                       .alias_prefix = "virtio-disk", .libvirt_requires_shared_memory = true },
   [VSC_VHOST_VSOCK] = QEMU_ONLY_ROW("vsock", "vhost-user-vsock-pci"),
   [VSC_VHOST_RNG] = QEMU_ONLY_ROW("rng", "vhost-user-rng-pci"),
@@ -194,61 +195,26 @@ const char *vsc_vhost_qemu_device(const vsc_vhost *dev)
   return kinds[dev->kind].qemu_device ? kinds[dev->kind].qemu_device : dev->qemu_driver;
 }
 
-char *vsc_vhost_describe(const vsc_vhost *dev)
+/* What names dev in a domain, by its kind's row; NULL when nothing does. */
+static const char *name_of(const vsc_vhost *dev)
 {
-  const char *name = NULL;
-  switch (dev->kind) {
-  case VSC_VHOST_FS:
-    name = vsc_vhost_get(dev, VSC_VF_TARGET_DIR);
-    break;
-  case VSC_VHOST_BLK:
-    name = vsc_vhost_get(dev, VSC_VF_TARGET_DEV);
-    break;
-  case VSC_VHOST_NET:
-    name = vsc_vhost_get(dev, VSC_VF_MAC);
-    break;
-  case VSC_VHOST_OTHER:
-    return vsc_asprintf("%s '%s'", dev->qemu_driver ? dev->qemu_driver : "vhost-user device",
-                        vsc_vhost_socket(dev) ? vsc_vhost_socket(dev) : "");
-  case VSC_VHOST_VSOCK:
-  case VSC_VHOST_RNG:
-  case VSC_VHOST_GPIO:
-  case VSC_VHOST_I2C:
-  case VSC_VHOST_INPUT:
-  case VSC_VHOST_SCSI:
-  case VSC_VHOST_LAST:
-    break;
-  }
-  if (!name)
-    name = vsc_vhost_socket(dev);
-  return name ? vsc_asprintf("%s '%s'", kinds[dev->kind].name, name) : vsc_strdup(kinds[dev->kind].name);
+  vsc_vhost_field_id f = kinds[dev->kind].name_field;
+  return f == VSC_VF_LAST ? NULL : vsc_vhost_get(dev, f);
 }
 
-/* What names a vhost-user device in a domain: its mount tag, its disk
- * target, its MAC address (else its socket). */
+char *vsc_vhost_describe(const vsc_vhost *dev)
+{
+  const char *name = name_of(dev) ? name_of(dev) : vsc_vhost_socket(dev);
+  const char *what = dev->kind == VSC_VHOST_OTHER && dev->qemu_driver ? dev->qemu_driver : kinds[dev->kind].name;
+  return name ? vsc_asprintf("%s '%s'", what, name) : vsc_strdup(what);
+}
+
+/* A name libvirt keeps, else (an interface without a MAC) its socket. */
 char *vsc_vhost_identity(const vsc_vhost *dev)
 {
-  const char *key = NULL;
-  switch (dev->kind) {
-  case VSC_VHOST_FS:
-    key = vsc_vhost_get(dev, VSC_VF_TARGET_DIR);
-    break;
-  case VSC_VHOST_BLK:
-    key = vsc_vhost_get(dev, VSC_VF_TARGET_DEV);
-    break;
-  case VSC_VHOST_NET:
-    key = vsc_vhost_get(dev, VSC_VF_MAC) ? vsc_vhost_get(dev, VSC_VF_MAC) : vsc_vhost_socket(dev);
-    break;
-  case VSC_VHOST_VSOCK:
-  case VSC_VHOST_RNG:
-  case VSC_VHOST_GPIO:
-  case VSC_VHOST_I2C:
-  case VSC_VHOST_INPUT:
-  case VSC_VHOST_SCSI:
-  case VSC_VHOST_OTHER:
-  case VSC_VHOST_LAST:
-    break;
-  }
+  if (kinds[dev->kind].name_field == VSC_VF_LAST)
+    return NULL;
+  const char *key = name_of(dev) ? name_of(dev) : vsc_vhost_socket(dev);
   return key ? vsc_asprintf("%s\n%s", vsc_vhost_kind_to_string(dev->kind), key) : NULL;
 }
 

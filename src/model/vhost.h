@@ -123,6 +123,8 @@ typedef struct {
   const vsc_vhost_fixed *fixed;/* fields whose value the kind fixes (written even
                                 * when the spec leaves them out); ends with VSC_VF_LAST */
   vsc_vhost_field_id socket;   /* the field holding the daemon's socket */
+  vsc_vhost_field_id name_field; /* what names it in a domain (mount tag, disk target, MAC),
+                                * VSC_VF_LAST for none: libvirt does not hold it */
   const char *qemu_device;     /* -device driver (NULL: OTHER names it; net: virtio-net-pci) */
   const char *alias_prefix;    /* libvirt's alias: fs0, virtio-disk0, net0 */
   bool libvirt_requires_shared_memory;  /* libvirt refuses it without (qemu_validate.c) */

@@ -41,6 +41,17 @@ static void put_service(json_t *obj, const char *key, const char *service)
     json_object_set_new(obj, key, json_string(service));
 }
 
+static void format_address(json_t *o, const vsc_address *addr)
+{
+  if (!addr->type)
+    return;
+  json_t *a = json_object();
+  put_string(a, "type", addr->type);
+  for (size_t i = 0; i < addr->nattrs; i++)
+    put_string(a, addr->attrs[i].key, addr->attrs[i].value);
+  json_object_set_new(o, "address", a);
+}
+
 static json_t *format_seclabels(const vsc_source *src)
 {
   json_t *arr = json_array();
@@ -134,13 +145,7 @@ json_t *vsc_spec_format_chardev(const vsc_chardev *dev)
     json_object_set_new(o, "log", l);
   }
   put_string(o, "alias", dev->alias);
-  if (dev->address.type) {
-    json_t *a = json_object();
-    put_string(a, "type", dev->address.type);
-    for (size_t i = 0; i < dev->address.nattrs; i++)
-      put_string(a, dev->address.attrs[i].key, dev->address.attrs[i].value);
-    json_object_set_new(o, "address", a);
-  }
+  format_address(o, &dev->address);
   if (dev->has_acpi_index) {
     json_t *a = json_object();
     json_object_set_new(a, "index", json_integer(dev->acpi_index));
@@ -186,13 +191,7 @@ json_t *vsc_spec_format_vhost(const vsc_vhost *dev)
   for (size_t i = 0; i < VSC_VF_LAST; i++)
     if (dev->values[i])
       format_vhost_value(o, &vsc_vhost_fields[i], dev->values[i]);
-  if (dev->address.type) {
-    json_t *a = json_object();
-    put_string(a, "type", dev->address.type);
-    for (size_t i = 0; i < dev->address.nattrs; i++)
-      put_string(a, dev->address.attrs[i].key, dev->address.attrs[i].value);
-    json_object_set_new(o, "address", a);
-  }
+  format_address(o, &dev->address);
   if (dev->nproperties) {
     json_t *p = json_object();
     for (size_t i = 0; i < dev->nproperties; i++)

@@ -360,54 +360,81 @@ static void apply_defaults(vsc_chardev *dev)
   }
 }
 
-int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
-                     vsc_devset *set, vsc_diags *diags)
+/* The text becomes XML: refuse what XML cannot carry rather than write
+ * something else (and do not echo the bytes back). */
+static bool text_carriable(const char *text, const char *option, vsc_diags *diags)
 {
-  parser p = { .option = option, .text = text, .diags = diags };
   char why[128];
   vsc_loc loc = { .file = option };
+  if (!vsc_text_problem(text, why, sizeof(why)))
+    return true;
+  vsc_error(diags, &loc, "option-syntax", "write the value in UTF-8, without control characters", "the option %s",
+            why);
+  return false;
+}
 
-  /* The text becomes XML: refuse what XML cannot carry rather than write
-   * something else (and do not echo the bytes back). */
-  if (vsc_text_problem(text, why, sizeof(why))) {
-    vsc_error(diags, &loc, "option-syntax", "write the value in UTF-8, without control characters",
-              "the option %s", why);
-    return -1;
-  }
-  if (!*text) {
-    vsc_error(diags, &loc, "option-syntax", "give the backend first, e.g. pty, or unix,path=/run/x.sock",
-              "the option is empty");
-    return -1;
-  }
+/* Every item of p->text: KEY=VALUE, or the type when it comes first
+ * bare and type_first; each key given once (p->setting says what the
+ * last one set). */
+static void apply_items(parser *p, bool type_first, void (*fn)(parser *p, void *dev, const char *key, const char *v),
+                        void *dev)
+{
   size_t n;
-  char **items = split(text, &n);
-  VSC_AUTOPTR(vsc_chardev) dev = vsc_chardev_new(kind);
+  char **items = split(p->text, &n);
   vsc_strset given = { 0 };
-
-  dev->origin.file = vsc_strdup(option);
   for (size_t i = 0; i < n; i++) {
     char *item = items[i];
     char *eq = strchr(item, '=');
     if (!*item) {
       if (n > 1)
-        fail(&p, "remove the empty item, or write a literal comma as ',,'", "empty item");
-    } else if (!eq && i == 0) {
-      apply(&p, dev, "type", item);
+        fail(p, "remove the empty item, or write a literal comma as ',,'", "empty item");
+    } else if (!eq && i == 0 && type_first) {
+      fn(p, dev, "type", item);
     } else if (!eq) {
-      fail(&p, "options are KEY=VALUE after the type; write a literal comma as ',,'",
-           "'%s' is not KEY=VALUE", item);
+      fail(p, "options are KEY=VALUE after the type; write a literal comma as ',,'", "'%s' is not KEY=VALUE",
+           item);
     } else {
       *eq = '\0';
-      apply(&p, dev, item, eq + 1);
+      fn(p, dev, item, eq + 1);
     }
-    if (p.setting && !vsc_strset_add(&given, p.setting))
-      fail(&p, "give each key once", "'%s' sets %s a second time", item, p.setting);
-    free(p.setting);
-    p.setting = NULL;
+    if (p->setting && !vsc_strset_add(&given, p->setting))
+      fail(p, "give each key once", "'%s' sets %s a second time", item, p->setting);
+    free(p->setting);
+    p->setting = NULL;
     free(item);
   }
   free(items);
   vsc_strset_clear(&given);
+}
+
+static void apply_chardev(parser *p, void *dev, const char *key, const char *v)
+{
+  apply(p, dev, key, v);
+}
+
+static void apply_vhost(parser *p, vsc_vhost *dev, const char *key, const char *v);
+
+static void apply_vhost_item(parser *p, void *dev, const char *key, const char *v)
+{
+  apply_vhost(p, dev, key, v);
+}
+
+int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
+                     vsc_devset *set, vsc_diags *diags)
+{
+  parser p = { .option = option, .text = text, .diags = diags };
+  vsc_loc loc = { .file = option };
+
+  if (!text_carriable(text, option, diags))
+    return -1;
+  if (!*text) {
+    vsc_error(diags, &loc, "option-syntax", "give the backend first, e.g. pty, or unix,path=/run/x.sock",
+              "the option is empty");
+    return -1;
+  }
+  VSC_AUTOPTR(vsc_chardev) dev = vsc_chardev_new(kind);
+  dev->origin.file = vsc_strdup(option);
+  apply_items(&p, true, apply_chardev, dev);
   /* The spec reader and libvirt take a second (bind) source only for udp. */
   if (!p.errors && (dev->nsources > 1 || p.bind_keys) &&
       !(vsc_chardev_backend_info(dev)->flags & VSC_BF_TWO_ENDS))
@@ -430,24 +457,24 @@ int vsc_option_parse(vsc_kind kind, const char *text, const char *option,
 /* virt-install's short names, by kind (the full names are the spec paths
  * with '.' for '/': driver.queue, source.reconnect.enabled, ...). */
 static const struct {
-  unsigned int kinds;
   const char *key;
+  unsigned int kinds;
   vsc_vhost_field_id field;
 } vhost_short_keys[] = {
-  { VSC_VHOST_BIT(VSC_VHOST_FS), "source", VSC_VF_SOURCE_DIR },
-  { VSC_VHOST_BIT(VSC_VHOST_FS), "target", VSC_VF_TARGET_DIR },
-  { VSC_VHOST_BIT(VSC_VHOST_FS), "socket", VSC_VF_SOURCE_SOCKET },
-  { VSC_VHOST_BIT(VSC_VHOST_FS), "queue", VSC_VF_DRIVER_QUEUE },
-  { VSC_VHOST_BIT(VSC_VHOST_NET), "mac", VSC_VF_MAC },
-  { VSC_VHOST_BIT(VSC_VHOST_NET), "model", VSC_VF_MODEL_TYPE },
-  { VSC_VHOST_BIT(VSC_VHOST_NET), "mode", VSC_VF_SOURCE_MODE },
-  { VSC_VHOST_BIT(VSC_VHOST_NET) | VSC_VHOST_BIT(VSC_VHOST_BLK), "path", VSC_VF_SOURCE_PATH },
-  { VSC_VHOST_BIT(VSC_VHOST_NET) | VSC_VHOST_BIT(VSC_VHOST_BLK), "queues", VSC_VF_DRIVER_QUEUES },
-  { VSC_VHOST_BIT(VSC_VHOST_BLK), "bus", VSC_VF_TARGET_BUS },
-  { VSC_VHOST_BIT(VSC_VHOST_BLK), "target", VSC_VF_TARGET_DEV },
-  { VSC_VHOST_QEMU_ONLY | VSC_VHOST_BIT(VSC_VHOST_FS) | VSC_VHOST_BIT(VSC_VHOST_NET) | VSC_VHOST_BIT(VSC_VHOST_BLK),
-    "alias.name", VSC_VF_ALIAS },
-  { VSC_VHOST_BIT(VSC_VHOST_FS) | VSC_VHOST_BIT(VSC_VHOST_NET) | VSC_VHOST_BIT(VSC_VHOST_BLK), "boot_order",
+  { "source", VSC_VHOST_BIT(VSC_VHOST_FS), VSC_VF_SOURCE_DIR },
+  { "target", VSC_VHOST_BIT(VSC_VHOST_FS), VSC_VF_TARGET_DIR },
+  { "socket", VSC_VHOST_BIT(VSC_VHOST_FS), VSC_VF_SOURCE_SOCKET },
+  { "queue", VSC_VHOST_BIT(VSC_VHOST_FS), VSC_VF_DRIVER_QUEUE },
+  { "mac", VSC_VHOST_BIT(VSC_VHOST_NET), VSC_VF_MAC },
+  { "model", VSC_VHOST_BIT(VSC_VHOST_NET), VSC_VF_MODEL_TYPE },
+  { "mode", VSC_VHOST_BIT(VSC_VHOST_NET), VSC_VF_SOURCE_MODE },
+  { "path", VSC_VHOST_BIT(VSC_VHOST_NET) | VSC_VHOST_BIT(VSC_VHOST_BLK), VSC_VF_SOURCE_PATH },
+  { "queues", VSC_VHOST_BIT(VSC_VHOST_NET) | VSC_VHOST_BIT(VSC_VHOST_BLK), VSC_VF_DRIVER_QUEUES },
+  { "bus", VSC_VHOST_BIT(VSC_VHOST_BLK), VSC_VF_TARGET_BUS },
+  { "target", VSC_VHOST_BIT(VSC_VHOST_BLK), VSC_VF_TARGET_DEV },
+  { "alias.name", VSC_VHOST_QEMU_ONLY | VSC_VHOST_BIT(VSC_VHOST_FS) | VSC_VHOST_BIT(VSC_VHOST_NET) |
+    VSC_VHOST_BIT(VSC_VHOST_BLK), VSC_VF_ALIAS },
+  { "boot_order", VSC_VHOST_BIT(VSC_VHOST_FS) | VSC_VHOST_BIT(VSC_VHOST_NET) | VSC_VHOST_BIT(VSC_VHOST_BLK),
     VSC_VF_BOOT_ORDER },
 };
 
@@ -469,11 +496,12 @@ static vsc_vhost_field_id vhost_field_of(vsc_vhost_kind kind, const char *key)
 
 static void apply_vhost(parser *p, vsc_vhost *dev, const char *key, const char *v)
 {
-  if (strncmp(key, "address.", 8) == 0 && key[8]) {
-    if (strcmp(key + 8, "type") == 0)
+  const char *address_key = strncmp(key, "address.", 8) == 0 ? key + 8 : NULL;
+  if (address_key && *address_key) {
+    if (strcmp(address_key, "type") == 0)
       set_str(&dev->address.type, v);
     else
-      vsc_address_set(&dev->address, key + 8, v);
+      vsc_address_set(&dev->address, address_key, v);
     p->setting = vsc_strdup(key);
     return;
   }
@@ -520,39 +548,12 @@ int vsc_option_parse_vhost(vsc_vhost_kind kind, const char *text, const char *op
                            vsc_diags *diags)
 {
   parser p = { .option = option, .text = text, .diags = diags };
-  char why[128];
-  vsc_loc loc = { .file = option };
-  if (vsc_text_problem(text, why, sizeof(why))) {
-    vsc_error(diags, &loc, "option-syntax", "write the value in UTF-8, without control characters",
-              "the option %s", why);
+  if (!text_carriable(text, option, diags))
     return -1;
-  }
-  size_t n;
-  char **items = split(text, &n);
   VSC_AUTOPTR(vsc_vhost) dev = vsc_vhost_new(kind);
-  vsc_strset given = { 0 };
   dev->origin.file = vsc_strdup(option);
-  for (size_t i = 0; i < n; i++) {
-    char *item = items[i];
-    char *eq = strchr(item, '=');
-    if (!*item) {
-      fail(&p, "remove the empty item, or write a literal comma as ',,'", "empty item");
-    } else if (!eq && i == 0 && vsc_vhost_fixed_value(kind, VSC_VF_TYPE)) {
-      apply_vhost(&p, dev, "type", item);   /* --network vhostuser,... */
-    } else if (!eq) {
-      fail(&p, "options are KEY=VALUE; write a literal comma as ',,'", "'%s' is not KEY=VALUE", item);
-    } else {
-      *eq = '\0';
-      apply_vhost(&p, dev, item, eq + 1);
-    }
-    if (p.setting && !vsc_strset_add(&given, p.setting))
-      fail(&p, "give each key once", "'%s' sets %s a second time", item, p.setting);
-    free(p.setting);
-    p.setting = NULL;
-    free(item);
-  }
-  free(items);
-  vsc_strset_clear(&given);
+  /* a bare first item is the type: --network vhostuser,... */
+  apply_items(&p, vsc_vhost_fixed_value(kind, VSC_VF_TYPE) != NULL, apply_vhost_item, dev);
   if (p.errors)
     return -1;
   vsc_devset_add_vhost(set, vsc_steal(&dev));

@@ -561,11 +561,11 @@ static void read_vhost_value(reader *r, json_t *obj, const char *key, const vsc_
   if (!v)
     return;
   size_t saved = push_key(r, key);
-  char why[256];
   switch (f->type) {
   case VSC_VFT_STRING:
   case VSC_VFT_ENUM:
     if (expect_type(r, v, JSON_STRING, "a string") && check_text(r, json_string_value(v))) {
+      char why[256];
       const char *problem = vsc_vhost_value_problem(dev->kind, id, json_string_value(v), why, sizeof(why));
       if (problem)
         fail(r, vsc_vhost_fixed_value(dev->kind, id) ? "leave it out: the section fixes it" : NULL, "%s", problem);

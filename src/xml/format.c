@@ -82,6 +82,16 @@ static bool source_is_empty(const vsc_source *src)
   return !src->has_reconnect;
 }
 
+static void format_address(xmlNodePtr parent, const vsc_address *address)
+{
+  if (!address->type)
+    return;
+  xmlNodePtr addr = xmlNewChild(parent, NULL, BAD_CAST "address", NULL);
+  set_attr(addr, "type", address->type);
+  for (size_t i = 0; i < address->nattrs; i++)
+    set_attr(addr, address->attrs[i].key, address->attrs[i].value);
+}
+
 static void format_seclabel(xmlNodePtr parent, const vsc_seclabel *s)
 {
   xmlNodePtr sl = xmlNewChild(parent, NULL, BAD_CAST "seclabel", NULL);
@@ -179,12 +189,7 @@ xmlNodePtr vsc_xml_format_chardev(xmlDocPtr doc, const vsc_chardev *dev)
     set_attr(xmlNewChild(node, NULL, BAD_CAST "alias", NULL), "name", dev->alias);
   if (dev->has_acpi_index)
     set_uint(xmlNewChild(node, NULL, BAD_CAST "acpi", NULL), "index", dev->acpi_index);
-  if (dev->address.type) {
-    xmlNodePtr addr = xmlNewChild(node, NULL, BAD_CAST "address", NULL);
-    set_attr(addr, "type", dev->address.type);
-    for (size_t i = 0; i < dev->address.nattrs; i++)
-      set_attr(addr, dev->address.attrs[i].key, dev->address.attrs[i].value);
-  }
+  format_address(node, &dev->address);
   return node;
 }
 
@@ -230,12 +235,7 @@ xmlNodePtr vsc_xml_format_vhost(xmlDocPtr doc, const vsc_vhost *dev)
         set_attr(vhost_element(node, info->elements, *e, paths, made, &nmade), f->attr, value);
     }
   }
-  if (dev->address.type) {
-    xmlNodePtr addr = xmlNewChild(node, NULL, BAD_CAST "address", NULL);
-    set_attr(addr, "type", dev->address.type);
-    for (size_t i = 0; i < dev->address.nattrs; i++)
-      set_attr(addr, dev->address.attrs[i].key, dev->address.attrs[i].value);
-  }
+  format_address(node, &dev->address);
   return node;
 }
 
