@@ -165,7 +165,8 @@ const char *vsc_vhost_fixed_value(vsc_vhost_kind kind, vsc_vhost_field_id field)
 
 const char *vsc_vhost_get(const vsc_vhost *dev, vsc_vhost_field_id field)
 {
-  return dev->values[field] ? dev->values[field] : vsc_vhost_fixed_value(dev->kind, field);
+  /* "" is what XML cannot write back (an attribute vschan leaves out) */
+  return dev->values[field] && *dev->values[field] ? dev->values[field] : vsc_vhost_fixed_value(dev->kind, field);
 }
 
 void vsc_vhost_set(vsc_vhost *dev, vsc_vhost_field_id field, const char *value)

@@ -147,7 +147,7 @@ void vsc_vhost_free(vsc_vhost *dev);
 vsc_vhost *vsc_vhost_copy(const vsc_vhost *dev);
 VSC_DEFINE_AUTOPTR(vsc_vhost, vsc_vhost_free)
 
-/* The value of field, or the kind's fixed value, or NULL. */
+/* The value of field (not ""), or the kind's fixed value, or NULL. */
 const char *vsc_vhost_get(const vsc_vhost *dev, vsc_vhost_field_id field);
 void vsc_vhost_set(vsc_vhost *dev, vsc_vhost_field_id field, const char *value);
 /* Whether a field is one of the kind's. */

@@ -231,7 +231,7 @@ xmlNodePtr vsc_xml_format_vhost(xmlDocPtr doc, const vsc_vhost *dev)
     for (size_t i = 0; i < VSC_VF_LAST; i++) {
       const vsc_vhost_field *f = &vsc_vhost_fields[i];
       const char *value = vsc_vhost_get(dev, (vsc_vhost_field_id)i);
-      if (f->element && strcmp(f->element, *e) == 0 && value && vsc_vhost_takes(dev->kind, (vsc_vhost_field_id)i))
+      if (f->element && strcmp(f->element, *e) == 0 && given(value) && vsc_vhost_takes(dev->kind, (vsc_vhost_field_id)i))
         set_attr(vhost_element(node, info->elements, *e, paths, made, &nmade), f->attr, value);
     }
   }
