@@ -133,11 +133,16 @@ const vsc_rule_info vsc_rules[] = {
   { "vhost-socket", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "a vhost-user device names its daemon's socket (virtiofs: a socket, or a directory for libvirt's virtiofsd)" },
   { "vhost-socket-relative", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
-    "a vhost-user socket path is absolute (QEMU would resolve it against its own directory)" },
+    "the socket path of a QEMU-only vhost-user device is absolute (QEMU would resolve it against its own "
+    "directory; libvirt's schema refuses a relative one elsewhere)" },
   { "vhost-socket-shared", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "each vhost-user socket serves one device, and no chardev of the domain binds it" },
   { "vhost-target", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "a virtiofs filesystem has a target dir (the guest's mount tag), a vhost-user disk a target dev" },
+  { "vhost-target-unique", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "each filesystem has its own tag and each disk its own target dev (libvirt refuses a duplicate)" },
+  { "boot-order-unique", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "each device has its own boot order (libvirt refuses a duplicate)" },
   { "vhost-shared-memory", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "virtiofs and vhost-user disks require shared guest memory (libvirt refuses them without)" },
   { "vhost-shared-memory-net", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
@@ -803,11 +808,12 @@ static bool value_has_form(const char *value, const char *pattern, unsigned long
   return ok;
 }
 
-static void check_address(checker *c, const vsc_chardev *dev)
+/* The address of a chardev or a vhost-user device (one of dev, vhost)
+ * against libvirt's schema: whether libvirt knows its type. */
+static bool check_address_form(checker *c, const vsc_chardev *dev, const vsc_vhost *vhost,
+                               const vsc_address *address)
 {
-  const char *type = dev->address.type;
-  if (!type || vsc_chardev_is_compat_console(dev))
-    return;
+  const char *type = address->type;
   /* The types of libvirt's schema (domaincommon.rng, "address"), the
    * attributes of each and the form of their values (the schema's pattern,
    * or a decimal number up to max where it also takes one); libvirt's
@@ -842,25 +848,33 @@ static void check_address(checker *c, const vsc_chardev *dev)
   while (k < VSC_N_ELEMENTS(known) && strcmp(type, known[k].type) != 0)
     k++;
   if (k == VSC_N_ELEMENTS(known)) {
-    report(c, dev, "/address/type", "address-type", "remove the address and let libvirt assign one",
-           "libvirt has no address type '%s'", type);
-    return;
+    report_on(c, dev, vhost, "/address/type", "address-type", "remove the address and let libvirt assign one",
+              "libvirt has no address type '%s'", type);
+    return false;
   }
-  for (size_t a = 0; a < dev->address.nattrs; a++) {
-    const char *key = dev->address.attrs[a].key, *value = dev->address.attrs[a].value;
+  for (size_t a = 0; a < address->nattrs; a++) {
+    const char *key = address->attrs[a].key, *value = address->attrs[a].value;
     const attr_form *form = NULL;
     for (size_t i = 0; i < VSC_N_ELEMENTS(known[k].attrs) && known[k].attrs[i].name && !form; i++)
       if (strcmp(key, known[k].attrs[i].name) == 0)
         form = &known[k].attrs[i];
     VSC_AUTOFREE(char) sub = vsc_asprintf("/address/%s", key);
     if (!form)
-      report(c, dev, sub, "address-attr", "remove it, or check its spelling",
-             "an address of type '%s' has no attribute '%s'; libvirt drops it", type, key);
+      report_on(c, dev, vhost, sub, "address-attr", "remove it, or check its spelling",
+                "an address of type '%s' has no attribute '%s'; libvirt drops it", type, key);
     else if (value && !value_has_form(value, form->pattern, form->max))
-      report(c, dev, sub, "address-value", "write it in the form shown, as libvirt's schema does",
-             "address %s='%s' is not of the form libvirt takes (%s%s)", key, value, form->pattern,
-             form->max ? ", or a decimal number" : "");
+      report_on(c, dev, vhost, sub, "address-value", "write it in the form shown, as libvirt's schema does",
+                "address %s='%s' is not of the form libvirt takes (%s%s)", key, value, form->pattern,
+                form->max ? ", or a decimal number" : "");
   }
+  return true;
+}
+
+static void check_address(checker *c, const vsc_chardev *dev)
+{
+  const char *type = dev->address.type;
+  if (!type || vsc_chardev_is_compat_console(dev) || !check_address_form(c, dev, NULL, &dev->address))
+    return;
   bool virtio = vsc_chardev_is_virtio_serial(dev);
   vsc_target_type tt = vsc_chardev_target_type(dev);
   bool ok;
@@ -899,6 +913,8 @@ static bool taken(vsc_strset *seen, const char *key)
 
 /* Each device is reported once per rule, when its identity was taken by
  * an earlier one: one message per later duplicate, in linear time. */
+static void check_vhost_set(checker *c, vsc_strset *aliases);
+
 static void check_set(checker *c)
 {
   const vsc_devset *set = c->set;
@@ -971,6 +987,7 @@ static void check_set(checker *c)
            "give the console the same backend as the first serial port, or drop one of them",
            "this serial console is an alias of the first serial port, whose '%s' backend wins",
            vsc_backend_to_string(vsc_chardev_backend(serial0)));
+  check_vhost_set(c, &seen[SET_ALIAS]);
   for (int k = 0; k < SET_LAST; k++)
     vsc_strset_clear(&seen[k]);
 }
@@ -1221,26 +1238,53 @@ static void check_vhost(checker *c, const vsc_vhost *dev)
   }
   check_vhost_memory(c, dev, vi);
   check_alias(c, NULL, dev, vsc_vhost_get(dev, VSC_VF_ALIAS));
+  /* a virtio device: on a PC its address is a PCI one */
+  const char *type = dev->address.type;
+  if (type && check_address_form(c, NULL, dev, &dev->address) && strcmp(type, "pci") != 0 && is_x86(c->domain))
+    report_vhost(c, dev, "/address/type", "address-type", "remove the address and let libvirt assign one",
+                 "an address of type '%s' does not fit this device", type);
 }
 
-/* One socket, one device: a daemon serves one front end, and a chardev
- * bound on the path would take it. */
-static void check_vhost_sockets(checker *c)
+/* What libvirt and QEMU want unique among the vhost-user devices, and
+ * their aliases among every device's (aliases: those the chardevs took). */
+static void check_vhost_set(checker *c, vsc_strset *aliases)
 {
-  vsc_strset paths = { 0 };
+  /* One socket, one device: a daemon serves one front end, and a chardev
+   * bound on the path would take it. */
+  vsc_strset paths = { 0 }, targets = { 0 }, boots = { 0 };
   for (size_t i = 0; i < c->set->ndevs; i++)
     if (vsc_chardev_unix_path(c->set->devs[i]))
       vsc_strset_add(&paths, vsc_chardev_unix_path(c->set->devs[i]));
   for (size_t i = 0; i < c->set->nvhosts; i++) {
     const vsc_vhost *dev = c->set->vhosts[i];
     const char *sock = vsc_vhost_socket(dev);
+    const char *alias = vsc_vhost_get(dev, VSC_VF_ALIAS);
+    const char *boot = vsc_vhost_get(dev, VSC_VF_BOOT_ORDER);
+    const char *target = dev->kind == VSC_VHOST_FS    ? vsc_vhost_get(dev, VSC_VF_TARGET_DIR)
+                         : dev->kind == VSC_VHOST_BLK ? vsc_vhost_get(dev, VSC_VF_TARGET_DEV)
+                                                      : NULL;
+    VSC_AUTOFREE(char) target_key = target ? vsc_asprintf("%d\n%s", (int)dev->kind, target) : NULL;
     if (sock && taken(&paths, sock))
       report_vhost(c, dev, dev->kind == VSC_VHOST_FS ? "/source/socket" : "/source/path", "vhost-socket-shared",
                    "give each device its own socket (start one daemon per device)",
                    "socket path '%s' is also another device's; libvirt defines it, but the daemon serves "
                    "one front end and the other device does not start", sock);
+    if (taken(aliases, alias))
+      report_vhost(c, dev, "/alias", "alias-unique", "give each device its own alias",
+                   "non unique alias detected: %s", alias);
+    if (taken(&targets, target_key))
+      report_vhost(c, dev, "/target", "vhost-target-unique",
+                   dev->kind == VSC_VHOST_FS ? "give each filesystem its own tag" : "give each disk its own name",
+                   dev->kind == VSC_VHOST_FS ? "filesystem target '%s' specified twice"
+                                             : "target '%s' duplicated for two disks",
+                   target);
+    if (taken(&boots, boot))
+      report_vhost(c, dev, "/boot/order", "boot-order-unique", "give each device its own boot order",
+                   "boot order '%s' used for more than one device", boot);
   }
   vsc_strset_clear(&paths);
+  vsc_strset_clear(&targets);
+  vsc_strset_clear(&boots);
 }
 
 static size_t run_checks(checker *c)
@@ -1258,7 +1302,6 @@ static size_t run_checks(checker *c)
   check_set(c);
   for (size_t i = 0; i < c->set->nvhosts; i++)
     check_vhost(c, c->set->vhosts[i]);
-  check_vhost_sockets(c);
   if (c->domain)
     check_domain(c);
   return c->found;

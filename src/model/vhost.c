@@ -24,16 +24,24 @@ const vsc_vhost_field vsc_vhost_fields[VSC_VF_LAST] = {
   [VSC_VF_TYPE] = { "type", NULL, "type", VSC_VFT_STRING, 0, NULL, FS | NET | BLK, VSC_VFF_ANY },
   [VSC_VF_ACCESSMODE] = { "accessmode", NULL, "accessmode", VSC_VFT_ENUM, 0,
                           VALUES("passthrough", "mapped", "squash"), FS, VSC_VFF_ANY },
-  [VSC_VF_DEVICE] = { "device", NULL, "device", VSC_VFT_STRING, 0, NULL, BLK | QONLY, VSC_VFF_ANY },
+  /* libvirt's schema has floppy, cdrom and lun too; none works on the
+   * virtio bus a vhost-user disk needs. */
+  [VSC_VF_DEVICE] = { "device", NULL, "device", VSC_VFT_ENUM, 0, VALUES("disk"), BLK, VSC_VFF_ANY },
   [VSC_VF_MAC] = { "mac/address", "mac", "address", VSC_VFT_STRING, 0, NULL, NET, VSC_VFF_MAC },
-  [VSC_VF_DRIVER_NAME] = { "driver/name", "driver", "name", VSC_VFT_STRING, 0, NULL, BLK, VSC_VFF_ANY },
-  [VSC_VF_DRIVER_TYPE] = { "driver/type", "driver", "type", VSC_VFT_STRING, 0, NULL, FS | BLK, VSC_VFF_ANY },
+  /* libvirt's QEMU driver refuses any other driver name */
+  [VSC_VF_DRIVER_NAME] = { "driver/name", "driver", "name", VSC_VFT_ENUM, 0, VALUES("qemu"), BLK, VSC_VFF_ANY },
+  [VSC_VF_DRIVER_TYPE] = { "driver/type", "driver", "type", VSC_VFT_STRING, 0, NULL, FS, VSC_VFF_ANY },
+  /* the same attribute on a disk: storageFormat in libvirt's schema */
+  [VSC_VF_DISK_FORMAT] = { "driver/type", "driver", "type", VSC_VFT_ENUM, 0,
+                           VALUES("raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd",
+                                  "ploop", "luks", "cow", "qcow", "qcow2", "qed", "vmdk", "aio"),
+                           BLK, VSC_VFF_ANY },
   [VSC_VF_DRIVER_QUEUE] = { "driver/queue", "driver", "queue", VSC_VFT_UINT, 65535, NULL, FS, VSC_VFF_ANY },
-  [VSC_VF_DRIVER_QUEUES] = { "driver/queues", "driver", "queues", VSC_VFT_UINT, 1024, NULL, NET | BLK, VSC_VFF_ANY },
+  [VSC_VF_DRIVER_QUEUES] = { "driver/queues", "driver", "queues", VSC_VFT_UINT, 1024, NULL, NET | BLK, VSC_VFF_POSITIVE },
   [VSC_VF_DRIVER_RX_QUEUE_SIZE] = { "driver/rx_queue_size", "driver", "rx_queue_size", VSC_VFT_UINT, 1024,
-                                    NULL, NET, VSC_VFF_ANY },
+                                    NULL, NET, VSC_VFF_POW2 },
   [VSC_VF_DRIVER_TX_QUEUE_SIZE] = { "driver/tx_queue_size", "driver", "tx_queue_size", VSC_VFT_UINT, 1024,
-                                    NULL, NET, VSC_VFF_ANY },
+                                    NULL, NET, VSC_VFF_POW2 },
   [VSC_VF_BINARY_PATH] = { "binary/path", "binary", "path", VSC_VFT_STRING, 0, NULL, FS, VSC_VFF_ABS_PATH },
   [VSC_VF_BINARY_XATTR] = { "binary/xattr", "binary", "xattr", VSC_VFT_ONOFF, 0, NULL, FS, VSC_VFF_ANY },
   [VSC_VF_CACHE_MODE] = { "binary/cache/mode", "binary/cache", "mode", VSC_VFT_ENUM, 0,
@@ -45,10 +53,11 @@ const vsc_vhost_field vsc_vhost_fields[VSC_VF_LAST] = {
   [VSC_VF_THREAD_POOL_SIZE] = { "binary/thread_pool/size", "binary/thread_pool", "size", VSC_VFT_UINT,
                                 1024, NULL, FS, VSC_VFF_ANY },
   [VSC_VF_SOURCE_TYPE] = { "source/type", "source", "type", VSC_VFT_STRING, 0, NULL, NET | BLK, VSC_VFF_ANY },
-  [VSC_VF_SOURCE_PATH] = { "source/path", "source", "path", VSC_VFT_STRING, 0, NULL, NET | BLK | QONLY, VSC_VFF_ANY },
+  [VSC_VF_SOURCE_PATH] = { "source/path", "source", "path", VSC_VFT_STRING, 0, NULL, NET | BLK | QONLY,
+                           VSC_VFF_ABS_PATH },
   [VSC_VF_SOURCE_MODE] = { "source/mode", "source", "mode", VSC_VFT_ENUM, 0, VALUES("client", "server"),
                            NET, VSC_VFF_ANY },
-  [VSC_VF_SOURCE_SOCKET] = { "source/socket", "source", "socket", VSC_VFT_STRING, 0, NULL, FS, VSC_VFF_ANY },
+  [VSC_VF_SOURCE_SOCKET] = { "source/socket", "source", "socket", VSC_VFT_STRING, 0, NULL, FS, VSC_VFF_ABS_PATH },
   [VSC_VF_SOURCE_DIR] = { "source/dir", "source", "dir", VSC_VFT_STRING, 0, NULL, FS, VSC_VFF_ABS_PATH },
   [VSC_VF_RECONNECT_ENABLED] = { "source/reconnect/enabled", "source/reconnect", "enabled", VSC_VFT_YESNO,
                                  0, NULL, NET | BLK | QONLY, VSC_VFF_ANY },
@@ -61,7 +70,7 @@ const vsc_vhost_field vsc_vhost_fields[VSC_VF_LAST] = {
   [VSC_VF_TARGET_DIR] = { "target/dir", "target", "dir", VSC_VFT_STRING, 0, NULL, FS, VSC_VFF_ANY },
   [VSC_VF_TARGET_DEV] = { "target/dev", "target", "dev", VSC_VFT_STRING, 0, NULL, BLK, VSC_VFF_DISK_TARGET },
   [VSC_VF_TARGET_BUS] = { "target/bus", "target", "bus", VSC_VFT_STRING, 0, NULL, BLK, VSC_VFF_ANY },
-  [VSC_VF_BOOT_ORDER] = { "boot/order", "boot", "order", VSC_VFT_UINT, 65535, NULL, FS | NET | BLK, VSC_VFF_ANY },
+  [VSC_VF_BOOT_ORDER] = { "boot/order", "boot", "order", VSC_VFT_UINT, 65535, NULL, FS | NET | BLK, VSC_VFF_POSITIVE },
   /* The spec writes a device's alias as a string, as for chardevs. */
   [VSC_VF_ALIAS] = { "alias", "alias", "name", VSC_VFT_STRING, 0, NULL, ALL, VSC_VFF_ANY },
 };
@@ -245,6 +254,8 @@ static bool form_ok(vsc_vhost_field_form form, const char *v, char *why, size_t 
 {
   switch (form) {
   case VSC_VFF_ANY:
+  case VSC_VFF_POSITIVE:   /* numbers: see vsc_vhost_value_ok */
+  case VSC_VFF_POW2:
     return true;
   case VSC_VFF_ABS_PATH:
     if (v[0] == '/' && v[1])
@@ -274,20 +285,24 @@ static bool form_ok(vsc_vhost_field_form form, const char *v, char *why, size_t 
   return false;
 }
 
-bool vsc_vhost_value_ok(const vsc_vhost_field *f, const char *value, char *why, size_t whylen)
+bool vsc_vhost_value_ok(vsc_vhost_kind kind, const vsc_vhost_field *f, const char *value, char *why,
+                        size_t whylen)
 {
   switch (f->type) {
   case VSC_VFT_STRING:
-    return form_ok(f->form, value, why, whylen);
+    /* libvirt's forms bind what goes into libvirt's XML; QEMU takes any
+     * path for a device libvirt has no element for */
+    return (VSC_VHOST_BIT(kind) & VSC_VHOST_QEMU_ONLY) || form_ok(f->form, value, why, whylen);
   case VSC_VFT_UINT: {
     char *end = NULL;
-    if (value[0] < '0' || value[0] > '9') {
-      snprintf(why, whylen, "a number from 0 to %u", f->max);
+    unsigned int min = f->form == VSC_VFF_POSITIVE || f->form == VSC_VFF_POW2 ? 1 : 0;
+    unsigned long long v = value[0] >= '0' && value[0] <= '9' ? strtoull(value, &end, 10) : 0;
+    if (!end || *end || v < min || v > f->max) {
+      snprintf(why, whylen, "a number from %u to %u", min, f->max);
       return false;
     }
-    unsigned long long v = strtoull(value, &end, 10);
-    if (*end || v > f->max) {
-      snprintf(why, whylen, "a number from 0 to %u", f->max);
+    if (f->form == VSC_VFF_POW2 && (v & (v - 1)) != 0) {
+      snprintf(why, whylen, "a power of two (libvirt: \"%s has to be a power of two\")", f->attr);
       return false;
     }
     return true;
@@ -312,16 +327,16 @@ bool vsc_vhost_value_ok(const vsc_vhost_field *f, const char *value, char *why, 
   return false;
 }
 
-const char *vsc_vhost_value_problem(vsc_vhost_kind kind, vsc_vhost_field_id id, const char *value, char *buf,
-                                    size_t len)
+const char *vsc_vhost_value_problem(vsc_vhost_kind kind, vsc_vhost_field_id id, const char *label,
+                                    const char *value, char *buf, size_t len)
 {
   const vsc_vhost_field *f = &vsc_vhost_fields[id];
   const char *fixed = vsc_vhost_fixed_value(kind, id);
   char why[256];
   if (fixed && strcmp(value, fixed) != 0)
-    snprintf(buf, len, "a %s has %s '%s', not '%s'", kinds[kind].name, f->spec, fixed, value);
-  else if (!vsc_vhost_value_ok(f, value, why, sizeof(why)))
-    snprintf(buf, len, "%s '%s' is not %s", f->spec, value, why);
+    snprintf(buf, len, "a %s has %s '%s', not '%s'", kinds[kind].name, label, fixed, value);
+  else if (!vsc_vhost_value_ok(kind, f, value, why, sizeof(why)))
+    snprintf(buf, len, "%s '%s' is not %s", label, value, why);
   else
     return NULL;
   return buf;

@@ -42,10 +42,11 @@ VSC_ENUM_DECL(vsc_vhost_kind);
 typedef enum {
   VSC_VF_TYPE,              /* type= of the device element */
   VSC_VF_ACCESSMODE,
-  VSC_VF_DEVICE,            /* disk device=; QEMU-only devices: which one */
+  VSC_VF_DEVICE,            /* disk device= */
   VSC_VF_MAC,
   VSC_VF_DRIVER_NAME,
-  VSC_VF_DRIVER_TYPE,
+  VSC_VF_DRIVER_TYPE,       /* virtiofs */
+  VSC_VF_DISK_FORMAT,       /* a disk's driver type= */
   VSC_VF_DRIVER_QUEUE,      /* virtiofs: the queue size */
   VSC_VF_DRIVER_QUEUES,     /* net, disk: the number of queues */
   VSC_VF_DRIVER_RX_QUEUE_SIZE,
@@ -81,12 +82,14 @@ typedef enum {
   VSC_VFT_YESNO,            /* true/false in the spec, yes/no in XML */
 } vsc_vhost_field_type;
 
-/* The form libvirt's schema gives a STRING field's value. */
+/* The form libvirt gives a field's value (its schema, or its parser). */
 typedef enum {
   VSC_VFF_ANY,
   VSC_VFF_ABS_PATH,         /* absFilePath: '/' and something after it */
   VSC_VFF_MAC,              /* uniMacAddr: a unicast MAC address */
   VSC_VFF_DISK_TARGET,      /* diskTargetDev: vda, sdb, ... */
+  VSC_VFF_POSITIVE,         /* a UINT of positiveInteger: 1 and up */
+  VSC_VFF_POW2,             /* a UINT libvirt wants a power of two */
 } vsc_vhost_field_form;
 
 typedef struct {
@@ -173,8 +176,11 @@ int vsc_vhost_bool(const vsc_vhost_field *f, const char *value);
 /* The XML string of a spec boolean for f. */
 const char *vsc_vhost_bool_string(const vsc_vhost_field *f, bool value);
 /* Whether value is one f takes; *why says what is wrong when not. */
-bool vsc_vhost_value_ok(const vsc_vhost_field *f, const char *value, char *why, size_t whylen);
+bool vsc_vhost_value_ok(vsc_vhost_kind kind, const vsc_vhost_field *f, const char *value, char *why,
+                        size_t whylen);
 /* What is wrong with value for field id of kind (a fixed value it is not,
- * a value of the wrong form), written into buf; NULL when it is fine. */
-const char *vsc_vhost_value_problem(vsc_vhost_kind kind, vsc_vhost_field_id id, const char *value, char *buf,
-                                    size_t len);
+ * a value of the wrong form), written into buf, the field called label
+ * (its name in the input: "driver/queue", "<driver> queue"); NULL when
+ * it is fine. */
+const char *vsc_vhost_value_problem(vsc_vhost_kind kind, vsc_vhost_field_id id, const char *label,
+                                    const char *value, char *buf, size_t len);

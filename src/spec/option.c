@@ -530,7 +530,7 @@ static void apply_vhost(parser *p, vsc_vhost *dev, const char *key, const char *
     value = vsc_vhost_bool_string(f, t == VSC_TRI_YES);
   }
   char buf[512];
-  const char *problem = vsc_vhost_value_problem(dev->kind, id, value, buf, sizeof(buf));
+  const char *problem = vsc_vhost_value_problem(dev->kind, id, f->spec, value, buf, sizeof(buf));
   if (problem) {
     fail(p, NULL, "%s", problem);
     return;

@@ -566,7 +566,7 @@ static void read_vhost_value(reader *r, json_t *obj, const char *key, const vsc_
   case VSC_VFT_ENUM:
     if (expect_type(r, v, JSON_STRING, "a string") && check_text(r, json_string_value(v))) {
       char why[256];
-      const char *problem = vsc_vhost_value_problem(dev->kind, id, json_string_value(v), why, sizeof(why));
+      const char *problem = vsc_vhost_value_problem(dev->kind, id, f->spec, json_string_value(v), why, sizeof(why));
       if (problem)
         fail(r, vsc_vhost_fixed_value(dev->kind, id) ? "leave it out: the section fixes it" : NULL, "%s", problem);
       else
@@ -579,9 +579,16 @@ static void read_vhost_value(reader *r, json_t *obj, const char *key, const vsc_
     pop(r, saved);
     read_uint(r, obj, key, f->max, &u, &has);
     if (has) {
-      char num[16];
+      char num[16], why[256];
       snprintf(num, sizeof(num), "%u", u);
-      vsc_vhost_set(dev, id, num);
+      const char *problem = vsc_vhost_value_problem(dev->kind, id, f->spec, num, why, sizeof(why));
+      if (problem) {
+        saved = push_key(r, key);
+        fail(r, NULL, "%s", problem);
+        pop(r, saved);
+      } else {
+        vsc_vhost_set(dev, id, num);
+      }
     }
     return;
   }

@@ -252,7 +252,12 @@ run "$vschan" qemu-args --memory 1G "$TEST_TMP/long.json"
 expect 1 "a socket path over 107 bytes: refused" '^$' "at /disks/0/source/path: .*sockaddr_un holds at most 107 \\[unix-path-length\\]"
 printf '{"filesystems": [{"source": {"socket": "run/fs.sock"}, "target": {"dir": "t"}}]}\n' >"$TEST_TMP/rel.json"
 run "$vschan" qemu-args --memory 1G "$TEST_TMP/rel.json"
-expect 1 "a relative socket path: refused" '^$' "at /filesystems/0/source/socket: .*is relative.*\\[vhost-socket-relative\\]"
+expect 1 "a relative socket path: refused (libvirt's schema wants an absolute one)" '^$' \
+  "at /filesystems/0/source/socket: source/socket 'run/fs.sock' is not an absolute path"
+printf '{"vhostuser": [{"device": "vsock", "source": {"path": "run/v.sock"}}]}\n' >"$TEST_TMP/rel-vsock.json"
+run "$vschan" qemu-args --memory 1G "$TEST_TMP/rel-vsock.json"
+expect 1 "a relative socket path of a QEMU-only device: refused" '^$' \
+  "at /vhostuser/0/source/path: .*is relative.*\\[vhost-socket-relative\\]"
 printf '{"filesystems": [{"source": {"dir": "/srv"}, "target": {"dir": "t"}}]}\n' >"$TEST_TMP/dir.json"
 run "$vschan" qemu-args --memory 1G "$TEST_TMP/dir.json"
 expect 1 "virtiofs with a directory: QEMU cannot start virtiofsd" '^$' "\\[qemu-virtiofsd\\]"

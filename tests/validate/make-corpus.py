@@ -478,6 +478,108 @@ case("err-domain-memory-unit", "schema", "memory in 'lightyears'",
 case("err-domain-unknown-element", "schema", "an unknown element in the domain",
      raw=BASE.replace("<on_crash>", "<colour>blue</colour>\n  <on_crash>"))
 
+# --- vhost-user devices (libvirt wants the guest's memory shared) --------
+SHARED = ("<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>\n"
+          "  <memory unit='MiB'>64</memory>")
+
+
+def vhost(name, intent, description, *devices, shared=True):
+    """A domain holding vhost-user devices, its memory shared unless told not to."""
+    base = BASE.replace("<memory unit='MiB'>64</memory>", SHARED) if shared else BASE
+    case(name, intent, description, raw=base.replace("{devices}", "".join(f"    {d}\n" for d in devices)))
+
+
+def fs(body="<source socket='/run/vm/fs.sock'/><target dir='share'/>", driver="<driver type='virtiofs'/>",
+       extra=""):
+    return f"<filesystem type='mount'{extra}>{driver}{body}</filesystem>"
+
+
+def net(source="<source type='unix' path='/run/vm/net.sock' mode='client'/>", rest="<model type='virtio'/>"):
+    return f"<interface type='vhostuser'>{source}{rest}</interface>"
+
+
+def blk(driver="<driver name='qemu' type='raw'/>", target="<target dev='vdb' bus='virtio'/>", rest="",
+        device="disk", path="/run/vm/blk.sock"):
+    return (f"<disk type='vhostuser' device='{device}'>{driver}<source type='unix' path='{path}'/>"
+            f"{target}{rest}</disk>")
+
+
+vhost("valid-vhost-fs-socket", "valid", "virtiofs on a daemon's socket", fs())
+vhost("valid-vhost-fs-dir", "valid", "virtiofs, libvirt starts virtiofsd",
+      fs("<binary path='/usr/lib/qemu/virtiofsd' xattr='on'><cache mode='always'/></binary>"
+         "<source dir='/srv'/><target dir='share'/>", "<driver type='virtiofs' queue='1024'/>",
+         " accessmode='passthrough'"))
+vhost("valid-vhost-net-client", "valid", "vhost-user interface, the daemon listens",
+      net(rest="<model type='virtio'/><driver queues='2' rx_queue_size='512' tx_queue_size='512'/>"))
+vhost("valid-vhost-net-server", "valid", "vhost-user interface, QEMU listens",
+      net("<source type='unix' path='/run/vm/net.sock' mode='server'/>"))
+vhost("valid-vhost-net-reconnect", "valid", "vhost-user interface reconnecting",
+      net("<source type='unix' path='/run/vm/net.sock' mode='client'><reconnect enabled='yes' timeout='5'/></source>"))
+vhost("valid-vhost-blk", "valid", "vhost-user disk", blk(rest="<boot order='1'/>"))
+vhost("valid-vhost-all", "valid", "a filesystem, an interface and a disk",
+      fs(), net(rest="<model type='virtio'/><boot order='2'/>"), blk(rest="<boot order='1'/>"))
+vhost("valid-vhost-pci-address", "valid", "a vhost-user disk at a PCI address",
+      blk(rest="<address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/>"))
+vhost("warn-vhost-net-private-memory", "vhost-shared-memory-net", "vhost-user interface, memory not shared",
+      net(), shared=False)
+vhost("warn-vhost-fs-queue", "virtiofs-queue", "virtiofs queue size not a power of two",
+      fs(driver="<driver type='virtiofs' queue='1000'/>"))
+vhost("warn-vhost-socket-shared", "vhost-socket-shared", "two devices on one socket",
+      blk(), blk(target="<target dev='vdc' bus='virtio'/>"))
+vhost("err-vhost-fs-private-memory", "vhost-shared-memory", "virtiofs, memory not shared", fs(), shared=False)
+vhost("err-vhost-blk-private-memory", "vhost-shared-memory", "vhost-user disk, memory not shared", blk(),
+      shared=False)
+vhost("err-vhost-fs-relative-socket", "schema", "virtiofs socket path relative",
+      fs("<source socket='fs.sock'/><target dir='share'/>"))
+vhost("err-vhost-net-relative-path", "schema", "vhost-user interface socket path relative",
+      net("<source type='unix' path='net.sock' mode='client'/>"))
+vhost("err-vhost-blk-relative-path", "schema", "vhost-user disk socket path relative", blk(path="blk.sock"))
+vhost("err-vhost-net-no-mode", "schema", "vhost-user interface without a mode",
+      net("<source type='unix' path='/run/vm/net.sock'/>"))
+vhost("err-vhost-net-model", "vhost-net-model", "vhost-user interface with an e1000 model",
+      net(rest="<model type='e1000'/>"))
+vhost("err-vhost-net-server-reconnect", "vhost-net-mode", "reconnect in server mode",
+      net("<source type='unix' path='/run/vm/net.sock' mode='server'><reconnect enabled='yes' timeout='5'/></source>"))
+vhost("err-vhost-net-multicast-mac", "schema", "a multicast MAC address",
+      net(rest="<mac address='01:00:5e:00:00:01'/><model type='virtio'/>"))
+vhost("err-vhost-net-rx-queue-size", "schema", "rx_queue_size not a power of two",
+      net(rest="<model type='virtio'/><driver rx_queue_size='300'/>"))
+vhost("err-vhost-net-queues-zero", "schema", "queues='0'", net(rest="<model type='virtio'/><driver queues='0'/>"))
+vhost("err-vhost-boot-order-zero", "schema", "boot order 0", blk(rest="<boot order='0'/>"))
+vhost("err-vhost-boot-order-twice", "vhost-boot-order", "two devices with boot order 1",
+      fs(body="<source socket='/run/vm/fs.sock'/><target dir='share'/><boot order='1'/>"),
+      blk(rest="<boot order='1'/>"))
+vhost("err-vhost-fs-target-twice", "vhost-target-unique", "two filesystems with one tag",
+      fs(), fs("<source socket='/run/vm/fs2.sock'/><target dir='share'/>"))
+vhost("err-vhost-blk-target-twice", "vhost-target-unique", "two disks named vdb",
+      blk(), blk(path="/run/vm/blk2.sock"))
+vhost("err-vhost-fs-accessmode", "virtiofs-accessmode", "libvirt's virtiofsd with accessmode mapped",
+      fs("<source dir='/srv'/><target dir='share'/>", extra=" accessmode='mapped'"))
+vhost("valid-vhost-fs-socket-accessmode", "valid", "a daemon's virtiofs with accessmode mapped (the daemon decides)",
+      fs(extra=" accessmode='mapped'"))
+vhost("err-vhost-blk-driver-name", "schema", "a disk driver name with a space",
+      blk(driver="<driver name='qemu x' type='raw'/>"))
+vhost("err-vhost-blk-driver-tap", "schema", "a disk driver other than qemu", blk(driver="<driver name='tap' type='raw'/>"))
+vhost("err-vhost-blk-format", "schema", "a disk driver type libvirt does not know",
+      blk(driver="<driver name='qemu' type='zip'/>"))
+vhost("valid-vhost-blk-qcow2", "valid", "a disk driver type qcow2", blk(driver="<driver name='qemu' type='qcow2'/>"))
+vhost("err-vhost-blk-cdrom", "schema", "a vhost-user cdrom", blk(device="cdrom"))
+vhost("err-vhost-blk-lun", "schema", "a vhost-user lun", blk(device="lun"))
+vhost("err-vhost-blk-bus", "vhost-disk-bus", "a vhost-user disk on the scsi bus",
+      blk(target="<target dev='sdb' bus='scsi'/>"))
+vhost("err-vhost-blk-target-name", "schema", "a disk target that is no disk name",
+      blk(target="<target dev='disk1' bus='virtio'/>"))
+vhost("err-vhost-address-drive", "address-type", "a vhost-user disk at a drive address",
+      blk(rest="<address type='drive' controller='0' bus='0' target='0' unit='1'/>"))
+vhost("err-vhost-address-bus-form", "schema", "a PCI address bus that is not a number",
+      fs(body="<source socket='/run/vm/fs.sock'/><target dir='share'/>"
+              "<address type='pci' domain='0x0000' bus='0bus' slot='0x05' function='0x0'/>"))
+vhost("err-vhost-alias-twice", "alias-unique", "a channel and a filesystem with one alias",
+      fs(body="<source socket='/run/vm/fs.sock'/><target dir='share'/><alias name='ua-x'/>"),
+      VIRTIO_SERIAL,
+      chan("<source mode='bind' path='/run/vm/a.sock'/><target type='virtio' name='org.example.a'/>"
+           "<alias name='ua-x'/>"))
+
 
 def render(name, devices, spice, controller, raw):
     if raw is not None:
