@@ -53,12 +53,14 @@ static void print_added(vsc_cli *cli, const vsc_virt_change *ch, const vsc_devse
     json_t *added = json_array();
     for (size_t i = 0; i < set->ndevs; i++)
       json_array_append_new(added, vsc_virt_cli_device_json(set->devs[i], ch->live, ch->config));
+    for (size_t i = 0; i < set->nvhosts; i++)
+      json_array_append_new(added, vsc_virt_cli_vhost_json(set->vhosts[i], ch->live, ch->config));
     vsc_cli_print_json(json_pack("{s:s,s:o}", "domain", name, "added", added), 0);
   } else if (cli->verbosity >= 0) {
-    for (size_t i = 0; i < set->ndevs; i++) {
-      VSC_AUTOFREE(char) what = vsc_chardev_describe(set->devs[i]);
-      printf("added %s to the %s definition of '%s'\n", what, vsc_virt_where(ch->live, ch->config),
-             name);
+    for (size_t i = 0; i < set->ndevs + set->nvhosts; i++) {
+      VSC_AUTOFREE(char) what = i < set->ndevs ? vsc_chardev_describe(set->devs[i])
+                                               : vsc_vhost_describe(set->vhosts[i - set->ndevs]);
+      printf("added %s to the %s definition of '%s'\n", what, vsc_virt_where(ch->live, ch->config), name);
     }
   }
 }
@@ -79,11 +81,11 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
     ;
   if (c < 0 || vsc_virt_change_read(&ch, &set) < 0)
     goto out;
-  if (vsc_virt_check_chardevs_only(&set, &ch.diags) < 0) {
+  if (vsc_virt_check_supported(&set, true, &ch.diags) < 0) {
     ch.rc = VSC_EXIT_FAILURE;
     goto out;
   }
-  if (set.ndevs == 0) {
+  if (set.ndevs + set.nvhosts == 0) {
     ch.rc = vsc_cli_usage_error("add", "the spec has no devices to add");
     goto out;
   }

@@ -195,6 +195,13 @@ const char *vsc_virt_where(bool live, bool config)
   return live ? "live" : "persistent";
 }
 
+json_t *vsc_virt_cli_vhost_json(const vsc_vhost *dev, bool live, bool persistent)
+{
+  VSC_AUTOFREE(char) what = vsc_vhost_describe(dev);
+  return json_pack("{s:s,s:s?,s:s,s:b,s:b}", "kind", vsc_vhost_info_of(dev->kind)->element, "alias",
+                   vsc_vhost_get(dev, VSC_VF_ALIAS), "device", what, "live", live, "persistent", persistent);
+}
+
 json_t *vsc_virt_cli_device_json(const vsc_chardev *dev, bool live, bool persistent)
 {
   VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);

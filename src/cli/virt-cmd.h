@@ -92,6 +92,8 @@ int vsc_virt_affect_from_opts(const vsc_virt_change_opts *o, const char *cmd,
 /* A device as add, remove and apply print it with --json: {kind, alias,
  * device (the one-line description), live, persistent}. */
 json_t *vsc_virt_cli_device_json(const vsc_chardev *dev, bool live, bool persistent);
+/* The same for a vhost-user device (kind: filesystem, interface, disk). */
+json_t *vsc_virt_cli_vhost_json(const vsc_vhost *dev, bool live, bool persistent);
 
 /* "live and persistent", "live", "persistent" */
 const char *vsc_virt_where(bool live, bool config);

@@ -13,6 +13,7 @@
 #include <regex.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,8 @@ const vsc_rule_info vsc_rules[] = {
     "an alias with '.', which libvirt drops from the persistent definition" },
   { "value-empty", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "a path, host, service or log file is not \"\": the XML writer drops an empty attribute, so it would read back as absent" },
+  { "log-file-absolute", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES,
+    "a log file is an absolute path (libvirt's schema refuses another)" },
   { "value-whitespace", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "no tab, newline or carriage return in a value: libvirt writes them raw into its XML, where they read back as spaces" },
   { "host-comma", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
@@ -760,6 +763,12 @@ static void check_values(checker *c, const vsc_chardev *dev)
   if (dev->log_file && !*dev->log_file)
     report(c, dev, "/log/file", "value-empty", "give the log a file, or leave the log out",
            "the log file is \"\"");
+  /* absFilePath: '/' (or a drive letter) and something after it */
+  else if (dev->log_file && !(dev->log_file[0] == '/' && dev->log_file[1]) &&
+           !(isalpha((unsigned char)dev->log_file[0]) && dev->log_file[1] == ':' && dev->log_file[2] == '\\' &&
+             dev->log_file[3]))
+    report(c, dev, "/log/file", "log-file-absolute", "give the absolute path of the log file",
+           "log file '%s' is not an absolute path", dev->log_file);
   for (size_t i = 0; i < dev->nsources; i++) {
     const vsc_source *s = &dev->sources[i];
     /* Each rule reports a source once, at its first field. */

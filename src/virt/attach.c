@@ -22,6 +22,33 @@ static char *alias_from(const char *fmt_part)
   return vsc_steal(&raw);
 }
 
+/* A vhost-user device's alias: ua-vschan-<libvirt's prefix>-<its name>
+ * (fs-TAG, virtio-disk-vdb, net-MAC), or the position among its kind.
+ * A rollback detaches the device by it. */
+static void derive_vhost_aliases(vsc_devset *set, vsc_namer *aliases, const vsc_virt_state *avoid)
+{
+  size_t counters[VSC_VHOST_LAST] = { 0 };
+  for (size_t i = 0; i < set->nvhosts; i++)
+    vsc_namer_take(aliases, vsc_vhost_get(set->vhosts[i], VSC_VF_ALIAS));
+  const vsc_devset *sets[] = { avoid ? &avoid->live : NULL, avoid ? &avoid->config : NULL };
+  for (size_t s = 0; s < 2; s++)
+    for (size_t i = 0; sets[s] && i < sets[s]->nvhosts; i++)
+      vsc_namer_take(aliases, vsc_vhost_get(sets[s]->vhosts[i], VSC_VF_ALIAS));
+  for (size_t i = 0; i < set->nvhosts; i++) {
+    vsc_vhost *dev = set->vhosts[i];
+    const vsc_vhost_info *vi = vsc_vhost_info_of(dev->kind);
+    if (vsc_vhost_get(dev, VSC_VF_ALIAS))
+      continue;
+    const char *name = vi->name_field != VSC_VF_LAST ? vsc_vhost_get(dev, vi->name_field) : NULL;
+    const char *prefix = vi->alias_prefix ? vi->alias_prefix : "vhost";
+    VSC_AUTOFREE(char) part = name ? vsc_asprintf("%s-%s", prefix, name)
+                                   : vsc_asprintf("%s-%zu", prefix, counters[dev->kind]++);
+    VSC_AUTOFREE(char) base = alias_from(part);
+    VSC_AUTOFREE(char) alias = vsc_namer_new(aliases, base);
+    vsc_vhost_set(dev, VSC_VF_ALIAS, alias);
+  }
+}
+
 void vsc_virt_derive_aliases(vsc_devset *set, const vsc_virt_state *avoid)
 {
   size_t counters[VSC_KIND_LAST] = { 0 };
@@ -62,6 +89,7 @@ void vsc_virt_derive_aliases(vsc_devset *set, const vsc_virt_state *avoid)
     }
     dev->alias = vsc_namer_new(&aliases, base);
   }
+  derive_vhost_aliases(set, &aliases, avoid);
   vsc_namer_clear(&aliases);
 }
 
@@ -85,20 +113,23 @@ int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool l
                                     VSC_RULES_OWN_ONLY, diags);
 }
 
-int vsc_virt_check_chardevs_only(const vsc_devset *set, vsc_diags *diags)
+int vsc_virt_check_supported(const vsc_devset *set, bool vhost_ok, vsc_diags *diags)
 {
-  if (set->nvhosts == 0 && !set->memory.present)
+  if ((vhost_ok || set->nvhosts == 0) && !set->memory.present)
     return 0;
-  const vsc_origin *o = set->nvhosts ? &set->vhosts[0]->origin : &set->memory.origin;
+  bool memory = set->memory.present && (vhost_ok || set->nvhosts == 0);
+  const vsc_origin *o = memory ? &set->memory.origin : &set->vhosts[0]->origin;
   vsc_loc loc = { .file = o->file, .line = o->line, .pointer = o->pointer };
-  vsc_error(diags, &loc, "virt-vhost",
-            "write them into the domain with 'vschan xml SPEC --into DOMAIN.xml' and 'virsh define', or attach "
-            "the output of 'vschan xml' with 'virsh attach-device'",
-            "vschan add and apply change character devices only; this spec has %s",
-            set->nvhosts ? "vhost-user devices" : "a memoryBacking");
+  if (memory)
+    vsc_error(diags, &loc, "virt-vhost",
+              "write it into the domain with 'vschan xml SPEC --into DOMAIN.xml' and 'virsh define'; "
+              "the change takes effect at the next start",
+              "the guest's memory is not a device: vschan add and apply cannot change memoryBacking");
+  else
+    vsc_error(diags, &loc, "virt-vhost", "attach them with 'vschan add DOMAIN SPEC'",
+              "vschan apply converges character devices only; this spec has vhost-user devices");
   return -1;
 }
-
 static bool needs_controller(const vsc_devset *set)
 {
   for (size_t i = 0; i < set->ndevs; i++)
@@ -113,7 +144,7 @@ int vsc_virt_add(vsc_virt_domain *d, vsc_devset *set, bool live, bool config,
   vsc_virt_state st;
   int rc = -1;
 
-  if (vsc_virt_check_chardevs_only(set, diags) < 0)
+  if (vsc_virt_check_supported(set, true, diags) < 0)
     return -1;
 
   if (vsc_virt_state_read(d, &st, diags) < 0)
@@ -132,12 +163,14 @@ int vsc_virt_add(vsc_virt_domain *d, vsc_devset *set, bool live, bool config,
       (config && vsc_virt_check_rules(set, &st, false, false, diags) < 0))
     goto out;
 
-  vsc_virt_txn *txn = vsc_virt_txn_new(d, &st, timeout, progress, set->ndevs);
+  vsc_virt_txn *txn = vsc_virt_txn_new(d, &st, timeout, progress, set->ndevs + set->nvhosts);
   rc = 0;
   if (config && needs_controller(set) && st.config_info.nvirtio_serial == 0)
     rc = vsc_virt_txn_add_controller(txn, &set->controller, diags);
   for (size_t i = 0; i < set->ndevs && rc == 0; i++)
     rc = vsc_virt_txn_attach(txn, set->devs[i], live, config, VSC_VIRT_STEP_ADD, diags);
+  for (size_t i = 0; i < set->nvhosts && rc == 0; i++)
+    rc = vsc_virt_txn_attach_vhost(txn, set->vhosts[i], live, config, VSC_VIRT_STEP_ADD, diags);
   if (rc < 0)
     vsc_virt_txn_rollback(txn, diags);
   vsc_virt_txn_free(txn);

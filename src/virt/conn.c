@@ -157,6 +157,15 @@ static const hint_row hint_rows[] = {
     "a serial console is the serial port seen twice: remove the serial port (serialN)" },
   { ANY, -1, -1, FAILED, "UNIX socket path", "too long",
     "a socket path must fit 107 bytes: give the channel a shorter explicit path" },
+  /* vschan's rules found the memory shared, or libvirt would not be asked:
+   * libvirt 9.0 then also wants the machine's default RAM id, which it
+   * does not keep in a running domain's status (lost on every daemon
+   * restart, and in each new qemu:///embed process). */
+  { ANY, -1, -1, FAILED, "requires shared memory", NULL,
+    "the domain's memory is shared, but libvirt 9.0 cannot tell once it has restarted since the domain "
+    "started: give the domain a NUMA cell with memAccess='shared' (<cpu><numa><cell id='0' cpus='0-N' "
+    "memory='SIZE' memAccess='shared'/></numa></cpu>), or restart the domain and attach before libvirt "
+    "restarts" },
   { ANY, -1, -1, FAILED, "non unique alias", NULL,
     "the alias is already used in the domain: choose another one or remove that device" },
   { ANY, -1, -1, VSC_VIRT_PORT_TAKEN, "A port already exists", NULL,

@@ -3,6 +3,7 @@
  * user may give a device (remove's IDENT). */
 #include "virt-priv.h"
 
+#include "model/vhost.h"
 #include "xml/xml.h"
 
 #include <libvirt/virterror.h>
@@ -27,12 +28,14 @@ void vsc_virt_unlink_socket(vsc_virt_domain *d, const char *path)
     unlink(path);
 }
 
-/* The live device with this alias, from a fresh read of the live XML. */
-static vsc_chardev *live_device(vsc_virt_domain *d, const char *alias)
+/* The live character device with this alias, from a fresh read of the
+ * live XML; *present: some device has it (a vhost-user one too). */
+static vsc_chardev *live_device(vsc_virt_domain *d, const char *alias, bool *present)
 {
   vsc_devset set;
   vsc_diags ignored = { 0 };
   vsc_chardev *found = NULL;
+  *present = false;
   VSC_AUTOFREE(char) text = VIRT_CALL(virDomainGetXMLDesc(d->dom, 0));
 
   virResetLastError();
@@ -47,6 +50,9 @@ static vsc_chardev *live_device(vsc_virt_domain *d, const char *alias)
   for (size_t i = 0; i < set.ndevs && !found; i++)
     if (vsc_streq(set.devs[i]->alias, alias))
       found = vsc_chardev_copy(set.devs[i]);
+  *present = found != NULL;
+  for (size_t i = 0; i < set.nvhosts; i++)
+    *present |= vsc_streq(vsc_vhost_get(set.vhosts[i], VSC_VF_ALIAS), alias);
   vsc_devset_clear(&set);
   vsc_diags_clear(&ignored);
   return found;
@@ -73,7 +79,8 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
   if (vsc_virt_events_watch(d, diags) < 0)
     return -1;
   /* Remember the socket now: after the unplug the XML no longer says. */
-  VSC_AUTOPTR(vsc_chardev) before = live_device(d, alias);
+  bool present = false;
+  VSC_AUTOPTR(vsc_chardev) before = live_device(d, alias, &present);
   VSC_AUTOFREE(char) sock = before && vsc_virt_listen_socket(before)
                               ? vsc_strdup(vsc_virt_listen_socket(before)) : NULL;
 
@@ -92,8 +99,8 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
 
   if (!removed && !refused) {
     /* No event: trust the definition if the device is gone from it. */
-    VSC_AUTOPTR(vsc_chardev) still = live_device(d, alias);
-    removed = still == NULL;
+    VSC_AUTOPTR(vsc_chardev) still = live_device(d, alias, &present);
+    removed = !present;
   }
   if (refused) {
     vsc_error_peer(diags, NULL, "libvirt-unplug",
@@ -117,19 +124,25 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
 int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const char *what,
                            vsc_diags *diags)
 {
-  int rc;
-  if (vsc_alias_is_user(dev->alias)) {
-    rc = VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,
-                     virDomainDetachDeviceAlias(d->dom, dev->alias, VIR_DOMAIN_AFFECT_CONFIG));
-  } else {
-    /* libvirt keeps no other alias in the persistent definition; its own
-     * XML of the device matches (virDomainChrEquals). */
-    VSC_AUTOPTR(vsc_chardev) copy = vsc_chardev_copy(dev);
-    VSC_AUTOFREE(char) xml = vsc_xml_chardev_to_string(copy);
-    rc = VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,
-                     virDomainDetachDeviceFlags(d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG));
+  if (vsc_alias_is_user(dev->alias))
+    return vsc_virt_detach_config_alias(d, dev->alias, what, diags);
+  /* libvirt keeps no other alias in the persistent definition; its own
+   * XML of the device matches (virDomainChrEquals). */
+  VSC_AUTOPTR(vsc_chardev) copy = vsc_chardev_copy(dev);
+  VSC_AUTOFREE(char) xml = vsc_xml_chardev_to_string(copy);
+  if (VIRT_CHANGE(VSC_VIRT_FAULT_DETACH, virDomainDetachDeviceFlags(d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG)) < 0) {
+    VSC_AUTOFREE(char) msg =
+      vsc_asprintf("cannot detach %s from the persistent definition of '%s'", what, d->name);
+    vsc_virt_error(diags, NULL, msg);
+    return -1;
   }
-  if (rc < 0) {
+  return 0;
+}
+
+int vsc_virt_detach_config_alias(vsc_virt_domain *d, const char *alias, const char *what, vsc_diags *diags)
+{
+  if (VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,
+                  virDomainDetachDeviceAlias(d->dom, alias, VIR_DOMAIN_AFFECT_CONFIG)) < 0) {
     VSC_AUTOFREE(char) msg =
       vsc_asprintf("cannot detach %s from the persistent definition of '%s'", what, d->name);
     vsc_virt_error(diags, NULL, msg);

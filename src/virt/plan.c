@@ -157,7 +157,7 @@ static int needs(const vsc_chardev *want, const vsc_chardev *have, char **why)
 int vsc_virt_plan(const vsc_virt_state *st, const vsc_devset *set, bool live, bool config,
                   bool prune, vsc_plan *plan, vsc_diags *diags)
 {
-  if (vsc_virt_check_chardevs_only(set, diags) < 0)
+  if (vsc_virt_check_supported(set, false, diags) < 0)
     return -1;
   bool *taken = vsc_calloc(st->ndevs + 1, sizeof(bool));
   vsc_index by_identity = { 0 };

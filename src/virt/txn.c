@@ -2,6 +2,7 @@
  * ports vschan hands out. */
 #include "txn.h"
 #include "model/backend.h"
+#include "model/vhost.h"
 #include "xml/xml.h"
 #include "virt-priv.h"
 
@@ -28,7 +29,8 @@ typedef enum {
 
 typedef struct {
   undo_kind kind;
-  vsc_chardev *dev;   /* what to detach or re-attach */
+  vsc_chardev *dev;   /* what to detach or re-attach, */
+  vsc_vhost *vhost;   /* or this vhost-user device: DETACH_* only */
   char *text;         /* UNLINK, UNLINK_FILE: the path; CONTROLLER: its XML */
 } undo;
 
@@ -147,6 +149,16 @@ static void reserve_ports(vsc_virt_txn *txn, const vsc_virt_state *st)
     mark(txn, txn->controller, lowest_free(txn));
 }
 
+static void clear_log(vsc_virt_txn *txn)
+{
+  for (size_t i = 0; i < txn->nlog; i++) {
+    vsc_chardev_free(txn->log[i].dev);
+    vsc_vhost_free(txn->log[i].vhost);
+    free(txn->log[i].text);
+  }
+  txn->nlog = 0;
+}
+
 vsc_virt_txn *vsc_virt_txn_new(vsc_virt_domain *d, const vsc_virt_state *st, double timeout,
                                const vsc_virt_progress *progress, size_t total)
 {
@@ -163,10 +175,7 @@ void vsc_virt_txn_free(vsc_virt_txn *txn)
 {
   if (!txn)
     return;
-  for (size_t i = 0; i < txn->nlog; i++) {
-    vsc_chardev_free(txn->log[i].dev);
-    free(txn->log[i].text);
-  }
+  clear_log(txn);
   free(txn->log);
   free(txn);
 }
@@ -177,6 +186,19 @@ static void record(vsc_virt_txn *txn, undo_kind kind, vsc_chardev *dev, char *te
   u->kind = kind;
   u->dev = dev;
   u->text = text;
+}
+
+static void record_vhost(vsc_virt_txn *txn, undo_kind kind, vsc_vhost *vhost)
+{
+  undo *u = vsc_append(&txn->log, &txn->nlog, sizeof(*u));
+  u->kind = kind;
+  u->vhost = vhost;
+}
+
+/* What an undo entry names, for messages; NULL for files and the controller. */
+static char *undo_subject(const undo *u)
+{
+  return u->dev ? vsc_chardev_describe(u->dev) : u->vhost ? vsc_vhost_describe(u->vhost) : NULL;
 }
 
 static void report(vsc_virt_txn *txn, vsc_virt_step step, const char *what, bool done, bool ok)
@@ -324,6 +346,49 @@ int vsc_virt_txn_attach(vsc_virt_txn *txn, const vsc_chardev *want, bool live, b
   return 0;
 }
 
+static int attach_vhost_xml(vsc_virt_domain *d, const vsc_vhost *dev, bool live, const char *what,
+                            vsc_diags *diags)
+{
+  VSC_AUTOFREE(char) xml = vsc_xml_vhost_to_string(dev);
+  unsigned int flags = live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG;
+  if (VIRT_CHANGE(VSC_VIRT_FAULT_ATTACH, virDomainAttachDeviceFlags(d->dom, xml, flags)) < 0) {
+    VSC_AUTOFREE(char) msg = vsc_asprintf("cannot attach %s to the %s definition of '%s'", what,
+                                          live ? "live" : "persistent", d->name);
+    vsc_virt_error(diags, dev->origin.pointer, msg);
+    return -1;
+  }
+  return 0;
+}
+
+int vsc_virt_txn_attach_vhost(vsc_virt_txn *txn, const vsc_vhost *dev, bool live, bool config,
+                              vsc_virt_step step, vsc_diags *diags)
+{
+  VSC_AUTOFREE(char) what = vsc_vhost_describe(dev);
+
+  txn->done++;
+  report(txn, step, what, false, false);
+  if (live) {
+    /* In server mode QEMU creates the socket, and keeps it after a failure. */
+    const char *sock = vsc_vhost_socket(dev);
+    if (vsc_vhost_listens(dev) && sock && !path_exists(sock))
+      record(txn, UNDO_UNLINK, NULL, vsc_strdup(sock));
+    if (attach_vhost_xml(txn->d, dev, true, what, diags) < 0) {
+      report(txn, step, what, true, false);
+      return -1;
+    }
+    record_vhost(txn, UNDO_DETACH_LIVE, vsc_vhost_copy(dev));
+  }
+  if (config) {
+    if (attach_vhost_xml(txn->d, dev, false, what, diags) < 0) {
+      report(txn, step, what, true, false);
+      return -1;
+    }
+    record_vhost(txn, UNDO_DETACH_CONFIG, vsc_vhost_copy(dev));
+  }
+  report(txn, step, what, true, true);
+  return 0;
+}
+
 int vsc_virt_txn_detach(vsc_virt_txn *txn, const vsc_virt_dev *have, bool live, bool config,
                         vsc_virt_step step, vsc_diags *diags)
 {
@@ -353,10 +418,15 @@ static int undo_one(vsc_virt_txn *txn, const undo *u, vsc_diags *diags)
 {
   /* Every undo but an unlink or the controller names the device it undoes. */
   if (u->kind != UNDO_UNLINK && u->kind != UNDO_UNLINK_FILE && u->kind != UNDO_CONTROLLER &&
-      !u->dev)
+      !u->dev && !u->vhost)
     return 0;
-  VSC_AUTOFREE(char) what = u->dev ? vsc_chardev_describe(u->dev) : NULL;
+  VSC_AUTOFREE(char) what = undo_subject(u);
 
+  /* vschan attached it with a user alias, which both definitions keep. */
+  if (u->vhost && u->kind == UNDO_DETACH_LIVE)
+    return vsc_virt_detach_live(txn->d, vsc_vhost_get(u->vhost, VSC_VF_ALIAS), what, txn->timeout, diags);
+  if (u->vhost)
+    return vsc_virt_detach_config_alias(txn->d, vsc_vhost_get(u->vhost, VSC_VF_ALIAS), what, diags);
   switch (u->kind) {
   case UNDO_DETACH_LIVE:
     return vsc_virt_detach_live(txn->d, u->dev->alias, what, txn->timeout, diags);
@@ -387,10 +457,10 @@ void vsc_virt_txn_rollback(vsc_virt_txn *txn, vsc_diags *diags)
 {
   size_t steps = 0, step = 0;
   for (size_t i = 0; i < txn->nlog; i++)
-    steps += txn->log[i].dev != NULL;
+    steps += txn->log[i].dev || txn->log[i].vhost;
   for (size_t i = txn->nlog; i-- > 0;) {
     const undo *u = &txn->log[i];
-    VSC_AUTOFREE(char) what = u->dev ? vsc_chardev_describe(u->dev) : NULL;
+    VSC_AUTOFREE(char) what = undo_subject(u);
     if (what && txn->progress && txn->progress->fn)
       txn->progress->fn(txn->progress->opaque, VSC_VIRT_STEP_ROLLBACK, ++step, steps, what, false,
                         false);
@@ -409,9 +479,5 @@ void vsc_virt_txn_rollback(vsc_virt_txn *txn, vsc_diags *diags)
                         rc == 0);
   }
   /* Nothing to take back a second time. */
-  for (size_t i = 0; i < txn->nlog; i++) {
-    vsc_chardev_free(txn->log[i].dev);
-    free(txn->log[i].text);
-  }
-  txn->nlog = 0;
+  clear_log(txn);
 }

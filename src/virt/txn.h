@@ -17,6 +17,10 @@ int vsc_virt_txn_add_controller(vsc_virt_txn *txn, const vsc_controller *spec, v
  * address gets an explicit virtio-serial port free in both definitions. */
 int vsc_virt_txn_attach(vsc_virt_txn *txn, const vsc_chardev *dev, bool live, bool config,
                         vsc_virt_step step, vsc_diags *diags);
+/* Attach a vhost-user device (live first, then config); it has a user
+ * alias, by which a rollback detaches it. */
+int vsc_virt_txn_attach_vhost(vsc_virt_txn *txn, const vsc_vhost *dev, bool live, bool config,
+                              vsc_virt_step step, vsc_diags *diags);
 /* Detach a device the domain has (live by alias, waiting; then config). */
 int vsc_virt_txn_detach(vsc_virt_txn *txn, const vsc_virt_dev *have, bool live, bool config,
                         vsc_virt_step step, vsc_diags *diags);

@@ -36,6 +36,8 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
  * there (ua-...), else by the device's XML. */
 int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const char *what,
                            vsc_diags *diags);
+/* The same for a user alias (ua-...), which libvirt keeps there. */
+int vsc_virt_detach_config_alias(vsc_virt_domain *d, const char *alias, const char *what, vsc_diags *diags);
 
 /* Device events of d (events.c).  Start listening (once per domain);
  * forget what was heard about alias before detaching it; wait up to

@@ -164,14 +164,16 @@ typedef struct {
 
 /* ---- attach (attach.c) ---- */
 
-/* add and apply change character devices only: -1 (rule virt-vhost, in
- * diags) when set has vhost-user devices or a memoryBacking, which they
- * would otherwise leave out. */
-int vsc_virt_check_chardevs_only(const vsc_devset *set, vsc_diags *diags);
+/* What add (vhost_ok) and apply can change: -1 (rule virt-vhost, in
+ * diags) when set has a memoryBacking, which is no device, or vhost-user
+ * devices and !vhost_ok (apply does not converge them yet); the commands
+ * would otherwise leave them out. */
+int vsc_virt_check_supported(const vsc_devset *set, bool vhost_ok, vsc_diags *diags);
 
 /* Give every device of set that has no alias one derived from its target
  * (ua-vschan-<virtio name>, ua-vschan-guestfwd-<address>-<port>,
- * ua-vschan-<kind><port>, ua-vschan-<kind>-<type>-<n>).  Aliases the
+ * ua-vschan-<kind><port>, ua-vschan-<kind>-<type>-<n>; vhost-user:
+ * ua-vschan-fs-<tag>, -virtio-disk-<dev>, -net-<mac>, -<prefix>-<n>).  Aliases the
  * domain in avoid already uses are skipped (add: another device); apply
  * passes NULL so the same spec derives the same aliases every time. */
 void vsc_virt_derive_aliases(vsc_devset *set, const vsc_virt_state *avoid);

@@ -325,6 +325,12 @@ char *vsc_xml_chardev_to_string(const vsc_chardev *dev)
   return standalone(doc, vsc_xml_format_chardev(doc, dev));
 }
 
+char *vsc_xml_vhost_to_string(const vsc_vhost *dev)
+{
+  xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+  return standalone(doc, vsc_xml_format_vhost(doc, dev));
+}
+
 char *vsc_xml_controller_to_string(const vsc_controller *c)
 {
   xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");

@@ -32,6 +32,8 @@ xmlNodePtr vsc_xml_format_chardev(xmlDocPtr doc, const vsc_chardev *dev);
 xmlNodePtr vsc_xml_format_controller(xmlDocPtr doc, const vsc_controller *c);
 /* A vhost-user device libvirt can express (vsc_xml_check_expressible). */
 xmlNodePtr vsc_xml_format_vhost(xmlDocPtr doc, const vsc_vhost *dev);
+/* Its XML as a standalone string (for virDomainAttachDevice).  Free it. */
+char *vsc_xml_vhost_to_string(const vsc_vhost *dev);
 xmlNodePtr vsc_xml_format_memory_backing(xmlDocPtr doc, const vsc_memory_backing *m);
 /* Whether node is a vhost-user device vschan reads (a virtiofs
  * <filesystem>, an <interface> or <disk> of type vhostuser). */

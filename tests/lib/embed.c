@@ -159,6 +159,14 @@ xmlDocPtr vsct_embed_domain_doc(const char *name, const vsct_domain_opts *opts,
     set_prop(add_child(mb, "access", NULL), "mode", "shared");
   }
   add_child(dom, "vcpu", "1");
+  if (opts->shared_numa) {
+    xmlNodePtr cell = add_child(add_child(add_child(dom, "cpu", NULL), "numa", NULL), "cell", NULL);
+    set_prop(cell, "id", "0");
+    set_prop(cell, "cpus", "0");
+    set_prop(cell, "memory", "64");
+    set_prop(cell, "unit", "MiB");
+    set_prop(cell, "memAccess", "shared");
+  }
   xmlNodePtr os = add_child(dom, "os", NULL);
   xmlNodePtr type = add_child(os, "type", "hvm");
   set_prop(type, "arch", "x86_64");

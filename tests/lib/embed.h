@@ -40,6 +40,8 @@ typedef struct {
   bool spice;          /* <graphics type='spice'> with no listening port */
   bool virtio_serial;  /* <controller type='virtio-serial' index='0'/> */
   bool shared_memory;  /* memfd, shared: what vhost-user devices need */
+  bool shared_numa;    /* and one NUMA cell with memAccess='shared' (see
+                        * tests/virt/run-virt.sh, sc_vhost_user) */
 } vsct_domain_opts;
 xmlDocPtr vsct_embed_domain_doc(const char *name, const vsct_domain_opts *opts,
                                 xmlNodePtr *devices);

@@ -403,6 +403,95 @@ sc_not_hotpluggable() {
   expect 0 "spiceport: --config takes it for the next boot"
 }
 
+# vhost-user devices hot-plugged by add (issue 13): a virtiofs share on a
+# real virtiofsd into a domain with shared memory, live and persistent;
+# a second add whose disk has no daemon is taken back whole (the
+# filesystem before it too); a domain with private memory and apply are
+# refused before anything is touched.
+# libvirt 9.0 checks shared memory on a live attach with the machine's
+# default RAM id, which it keeps only in the process that started the
+# domain (not in its status file): vsct-virt starts the domains and vschan
+# is another process, as after any daemon restart, so memoryBacking alone
+# is refused there and a NUMA cell with memAccess='shared' is what works.
+sc_vhost_user() {
+  begin
+  virtiofsd=/usr/lib/qemu/virtiofsd
+  [ -x "$virtiofsd" ] || skip "no $virtiofsd (Debian's qemu-system-common)"
+  vhost_pids=""
+  trap 'for p in $vhost_pids; do kill "$p" 2>/dev/null; done; finish' EXIT
+  mkdir "$tmp/share"
+  start_virtiofsd() {  # SOCKET: one QEMU each, then it exits
+    "$virtiofsd" --socket-path="$1" -o source="$tmp/share" -o cache=none >>"$tmp/virtiofsd.log" 2>&1 &
+    vhost_pids="$vhost_pids $!"
+    wait_for "$TEST_LONG_S" test -S "$1" || fail "virtiofsd did not open $1"
+  }
+  spec fs.json "\"filesystems\":[{\"source\":{\"socket\":\"$tmp/fs.sock\"},\"target\":{\"dir\":\"share\"}}]"
+  d0=vt-vhost-nonuma
+  start "$d0" --shared-memory
+  vs add "$d0" "$tmp/fs.json" --live
+  expect 3 "memoryBacking without NUMA: libvirt refuses the live attach after a reconnect"
+  has "$err" "'virtiofs' requires shared memory \\[libvirt\\]" "memoryBacking without NUMA: libvirt's message"
+  has "$err" "hint: the domain's memory is shared, but libvirt 9.0 cannot tell" "memoryBacking without NUMA: the hint says why"
+  vs add "$d0" "$tmp/fs.json" --config
+  expect 3 "memoryBacking without NUMA: the persistent definition is checked the same way"
+  lacks "$(config_xml "$d0")" "<filesystem" "memoryBacking without NUMA: nothing was added"
+
+  d=vt-vhost
+  start "$d" --shared-numa
+  start_virtiofsd "$tmp/fs.sock"
+  vs add "$d" "$tmp/fs.json" --json
+  expect 0 "virtiofs: add"
+  has "$(json_line added)" "^$d filesystem:ua-vschan-fs-share:live=True:persistent=True\$" \
+    "virtiofs: --json names the filesystem and its derived alias"
+  has "$(live_xml "$d")" "<alias name='ua-vschan-fs-share'/>" "virtiofs: in libvirt's live XML"
+  has "$(config_xml "$d")" "<target dir='share'/>" "virtiofs: in the persistent XML"
+  has "$(qemu_view "$d" ua-vschan-fs-share)" "^device ua-vschan-fs-share vhost-user-fs-pci\$" \
+    "virtiofs: QEMU has the vhost-user-fs-pci device"
+
+  # The second transaction: a filesystem that works, then a disk whose
+  # socket nobody serves (QEMU refuses it).  The filesystem is taken back
+  # from the persistent definition at once; live, a PCI device leaves only
+  # when the guest's OS releases it, and this domain has no OS: the
+  # rollback must say that the domain still differs, never claim it did.
+  start_virtiofsd "$tmp/fs2.sock"
+  spec two.json "\"filesystems\":[{\"source\":{\"socket\":\"$tmp/fs2.sock\"},\"target\":{\"dir\":\"second\"}}],
+    \"disks\":[{\"type\":\"vhostuser\",\"device\":\"disk\",\"source\":{\"type\":\"unix\",\"path\":\"$tmp/none.sock\"},
+                 \"target\":{\"dev\":\"vdb\",\"bus\":\"virtio\"}}]"
+  vs -v add "$d" "$tmp/two.json" --timeout 3
+  expect 3 "rollback: a disk without its daemon fails the add"
+  has "$err" "cannot attach vhost-user disk 'vdb' to the live definition" "rollback: the error names the disk"
+  has "$err" "rollback: virtiofs filesystem 'second' is still attached to domain 'vt-vhost' after 3 s" \
+    "rollback: a guest without an OS keeps the filesystem, and the error says so"
+  has "$err" "hint: the domain still differs from before this run" "rollback: and what it means"
+  lacks "$(config_xml "$d")" "dir='second'\\|dev='vdb'" "rollback: the persistent definition has none of the run's devices"
+  lacks "$(live_xml "$d")" "ua-vschan-virtio-disk-vdb" "rollback: live has no disk"
+
+  # The persistent side alone, with the second attach failing on purpose:
+  # the first is detached again by its alias.
+  spec cfg.json "\"filesystems\":[{\"source\":{\"socket\":\"$tmp/fs3.sock\"},\"target\":{\"dir\":\"third\"}},
+    {\"source\":{\"socket\":\"$tmp/fs4.sock\"},\"target\":{\"dir\":\"fourth\"}}]"
+  VSCHAN_FAIL_LIBVIRT=attach:2 vs add "$d" "$tmp/cfg.json" --config
+  expect 3 "config rollback: the second attach fails"
+  has "$err" "cannot attach virtiofs filesystem 'fourth' to the persistent definition" "config rollback: names it"
+  lacks "$(config_xml "$d")" "dir='third'\\|dir='fourth'" "config rollback: neither is left in the persistent XML"
+
+  # Refused before anything is touched.
+  d2=vt-vhost-private
+  start "$d2"
+  vs add "$d2" "$tmp/fs.json"
+  expect 1 "private memory: refused"
+  has "$err" "'virtiofs' requires shared memory .*\[vhost-shared-memory\]" "private memory: libvirt's reason, vschan's rule"
+  lacks "$(config_xml "$d2")" "<filesystem" "private memory: the persistent definition is unchanged"
+  vs apply "$d" "$tmp/fs.json"
+  expect 1 "apply: vhost-user devices are refused"
+  has "$err" "apply converges character devices only.*\[virt-vhost\]" "apply: says so"
+  has "$err" "hint: attach them with 'vschan add DOMAIN SPEC'" "apply: and points to add"
+  spec mem.json '"memoryBacking":{"source":{"type":"memfd"},"access":{"mode":"shared"}}'
+  vs add "$d2" "$tmp/mem.json"
+  expect 1 "memoryBacking: refused by add"
+  has "$err" "cannot change memoryBacking" "memoryBacking: says why"
+}
+
 sc_no_controller() {
   begin
   d=vt-noctl

@@ -2,7 +2,8 @@
  * libvirt root, one short-lived process per step, so the vschan binary
  * under test can open the same root in between (one process at a time).
  *
- *   start NAME [--spice] [--no-virtio-serial] [--no-acpi] [--devices XML]
+ *   start NAME [--spice] [--no-virtio-serial] [--no-acpi] [--shared-memory]
+ *                            [--shared-numa] [--devices XML]
  *                            define the minimal domain and start it
  *   define NAME [same options]  define only
  *   xml NAME [--inactive]    the live (or persistent) XML
@@ -74,6 +75,10 @@ static int define(int argc, char **argv, bool start)
       opts.virtio_serial = false;
     else if (strcmp(argv[i], "--no-acpi") == 0)
       acpi = false;
+    else if (strcmp(argv[i], "--shared-memory") == 0)
+      opts.shared_memory = true;
+    else if (strcmp(argv[i], "--shared-numa") == 0)
+      opts.shared_memory = opts.shared_numa = true;
     else if (strcmp(argv[i], "--devices") == 0 && i + 1 < argc)
       devices_xml = argv[++i];
   }
