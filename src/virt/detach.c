@@ -99,7 +99,7 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
 
   if (!removed && !refused) {
     /* No event: trust the definition if the device is gone from it. */
-    VSC_AUTOPTR(vsc_chardev) still = live_device(d, alias, &present);
+    vsc_chardev_free(live_device(d, alias, &present));
     removed = !present;
   }
   if (refused) {
