@@ -262,7 +262,7 @@ const vsc_rule_info vsc_rules[] = {
   { "xml-memory-backing", VSC_SEV_ERROR, VSC_CLASS_USAGE, VSC_LAYER_LIBVIRT,
     "a spec's memoryBacking belongs to the domain, not to <devices>: written with --into only" },
   { "virt-vhost", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
-    "add and apply change character devices only, not vhost-user devices or memoryBacking" },
+    "apply changes character devices only, not vhost-user devices; add and apply cannot change memoryBacking" },
   { "xml-backend", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
     "the backend exists in libvirt's domain XML (msmouse and braille are QEMU's only: qemu-args and qm write them)" },
   { "libvirt", VSC_SEV_ERROR, VSC_CLASS_PEER, VSC_LAYER_LIBVIRT,
