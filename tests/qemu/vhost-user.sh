@@ -236,8 +236,8 @@ has "$out" '"qdev_id": "fs0"' "libvirt's QEMU has the virtiofs device"
 has "$out" '"qdev_id": "virtio-disk1"' "and the vhost-user disk"
 [ "$TEST_FAILED" -eq 0 ] || { test_quote "$out"; cat "$root"/log/qemu/vu.log 2>/dev/null | tail -5; }
 run "$vschan" -c "qemu:///embed?root=$root" add vu "$TEST_TMP/spec.json"
-expect 1 "vschan add refuses vhost-user devices rather than leave them out" '^$' \
-  "error: at /filesystems/0: vschan add and apply change character devices only.*\\[virt-vhost\\]"
+expect 1 "vschan add of devices the running domain has: refused before libvirt, the domain's devices in view" '^$' \
+  "error: at /filesystems/0/target: virtiofs filesystem 'hostshare': filesystem target 'hostshare' specified twice \\[vhost-target-unique\\]"
 embed_virsh "$root" "destroy vu; undefine vu" >/dev/null 2>&1
 
 # --- 4. bad input: an error, nothing on stdout ---
