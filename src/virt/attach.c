@@ -115,21 +115,22 @@ int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool l
 
 int vsc_virt_check_supported(const vsc_devset *set, bool vhost_ok, vsc_diags *diags)
 {
-  if ((vhost_ok || set->nvhosts == 0) && !set->memory.present)
+  bool vhosts = !vhost_ok && set->nvhosts;
+  if (!vhosts && !set->memory.present)
     return 0;
-  bool memory = set->memory.present && (vhost_ok || set->nvhosts == 0);
-  const vsc_origin *o = memory ? &set->memory.origin : &set->vhosts[0]->origin;
+  const vsc_origin *o = vhosts ? &set->vhosts[0]->origin : &set->memory.origin;
   vsc_loc loc = { .file = o->file, .line = o->line, .pointer = o->pointer };
-  if (memory)
+  if (vhosts)
+    vsc_error(diags, &loc, "virt-vhost", "attach them with 'vschan add DOMAIN SPEC'",
+              "vschan apply converges character devices only; this spec has vhost-user devices");
+  else
     vsc_error(diags, &loc, "virt-vhost",
               "write it into the domain with 'vschan xml SPEC --into DOMAIN.xml' and 'virsh define'; "
               "the change takes effect at the next start",
               "the guest's memory is not a device: vschan add and apply cannot change memoryBacking");
-  else
-    vsc_error(diags, &loc, "virt-vhost", "attach them with 'vschan add DOMAIN SPEC'",
-              "vschan apply converges character devices only; this spec has vhost-user devices");
   return -1;
 }
+
 static bool needs_controller(const vsc_devset *set)
 {
   for (size_t i = 0; i < set->ndevs; i++)

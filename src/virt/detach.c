@@ -121,6 +121,13 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
   return 0;
 }
 
+static int detach_config_failed(vsc_virt_domain *d, const char *what, vsc_diags *diags)
+{
+  VSC_AUTOFREE(char) msg = vsc_asprintf("cannot detach %s from the persistent definition of '%s'", what, d->name);
+  vsc_virt_error(diags, NULL, msg);
+  return -1;
+}
+
 int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const char *what,
                            vsc_diags *diags)
 {
@@ -130,24 +137,16 @@ int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const cha
    * XML of the device matches (virDomainChrEquals). */
   VSC_AUTOPTR(vsc_chardev) copy = vsc_chardev_copy(dev);
   VSC_AUTOFREE(char) xml = vsc_xml_chardev_to_string(copy);
-  if (VIRT_CHANGE(VSC_VIRT_FAULT_DETACH, virDomainDetachDeviceFlags(d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG)) < 0) {
-    VSC_AUTOFREE(char) msg =
-      vsc_asprintf("cannot detach %s from the persistent definition of '%s'", what, d->name);
-    vsc_virt_error(diags, NULL, msg);
-    return -1;
-  }
+  if (VIRT_CHANGE(VSC_VIRT_FAULT_DETACH, virDomainDetachDeviceFlags(d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG)) < 0)
+    return detach_config_failed(d, what, diags);
   return 0;
 }
 
 int vsc_virt_detach_config_alias(vsc_virt_domain *d, const char *alias, const char *what, vsc_diags *diags)
 {
   if (VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,
-                  virDomainDetachDeviceAlias(d->dom, alias, VIR_DOMAIN_AFFECT_CONFIG)) < 0) {
-    VSC_AUTOFREE(char) msg =
-      vsc_asprintf("cannot detach %s from the persistent definition of '%s'", what, d->name);
-    vsc_virt_error(diags, NULL, msg);
-    return -1;
-  }
+                  virDomainDetachDeviceAlias(d->dom, alias, VIR_DOMAIN_AFFECT_CONFIG)) < 0)
+    return detach_config_failed(d, what, diags);
   return 0;
 }
 

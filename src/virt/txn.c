@@ -47,23 +47,29 @@ struct vsc_virt_txn {
   size_t live_consoles;
 };
 
-/* Attach dev's XML with the given flags; -1 with libvirt's error. */
-static int attach_xml(vsc_virt_domain *d, const vsc_chardev *dev, unsigned int flags,
-                      const char *what, vsc_virt_reason *reason, vsc_diags *diags)
+/* Attach a device's XML with the given flags; -1 with libvirt's error,
+ * the device named what (at subject, a spec pointer, when known). */
+static int attach_device_xml(vsc_virt_domain *d, const char *xml, unsigned int flags, const char *what,
+                             const char *subject, vsc_virt_call call, vsc_virt_reason *reason, vsc_diags *diags)
 {
-  VSC_AUTOFREE(char) xml = vsc_xml_chardev_to_string(dev);
   if (VIRT_CHANGE(VSC_VIRT_FAULT_ATTACH, virDomainAttachDeviceFlags(d->dom, xml, flags)) < 0) {
-    bool live = flags & VIR_DOMAIN_AFFECT_LIVE;
     VSC_AUTOFREE(char) msg = vsc_asprintf("cannot attach %s to the %s definition of '%s'", what,
-                                          live ? "live" : "persistent", d->name);
-    vsc_virt_call call = live && (vsc_chardev_backend_info(dev)->flags & VSC_BF_NO_HOTPLUG)
-                           ? VSC_VIRT_CALL_HOTPLUG_REFUSED : VSC_VIRT_CALL_ANY;
-    vsc_virt_reason why = vsc_virt_error_in(diags, call, "libvirt", dev->origin.pointer, msg);
+                                          flags & VIR_DOMAIN_AFFECT_LIVE ? "live" : "persistent", d->name);
+    vsc_virt_reason why = vsc_virt_error_in(diags, call, "libvirt", subject, msg);
     if (reason)
       *reason = why;
     return -1;
   }
   return 0;
+}
+
+static int attach_xml(vsc_virt_domain *d, const vsc_chardev *dev, unsigned int flags,
+                      const char *what, vsc_virt_reason *reason, vsc_diags *diags)
+{
+  VSC_AUTOFREE(char) xml = vsc_xml_chardev_to_string(dev);
+  vsc_virt_call call = (flags & VIR_DOMAIN_AFFECT_LIVE) && (vsc_chardev_backend_info(dev)->flags & VSC_BF_NO_HOTPLUG)
+                         ? VSC_VIRT_CALL_HOTPLUG_REFUSED : VSC_VIRT_CALL_ANY;
+  return attach_device_xml(d, xml, flags, what, dev->origin.pointer, call, reason, diags);
 }
 
 /* The device libvirt would re-create from a live or config definition:
@@ -350,14 +356,8 @@ static int attach_vhost_xml(vsc_virt_domain *d, const vsc_vhost *dev, bool live,
                             vsc_diags *diags)
 {
   VSC_AUTOFREE(char) xml = vsc_xml_vhost_to_string(dev);
-  unsigned int flags = live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG;
-  if (VIRT_CHANGE(VSC_VIRT_FAULT_ATTACH, virDomainAttachDeviceFlags(d->dom, xml, flags)) < 0) {
-    VSC_AUTOFREE(char) msg = vsc_asprintf("cannot attach %s to the %s definition of '%s'", what,
-                                          live ? "live" : "persistent", d->name);
-    vsc_virt_error(diags, dev->origin.pointer, msg);
-    return -1;
-  }
-  return 0;
+  return attach_device_xml(d, xml, live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG, what,
+                           dev->origin.pointer, VSC_VIRT_CALL_ANY, NULL, diags);
 }
 
 int vsc_virt_txn_attach_vhost(vsc_virt_txn *txn, const vsc_vhost *dev, bool live, bool config,
