@@ -32,6 +32,7 @@ diag_add(vsc_diags *d, vsc_diag_class cls, vsc_severity sev, const vsc_loc *loc,
     item->line = loc->line;
     item->column = loc->column;
     item->pointer = vsc_strdup(loc->pointer);
+    escape_unprintable(&item->pointer);  /* it names keys of the input */
   }
   item->rule = vsc_strdup(rule);
   item->hint = vsc_strdup(hint);
