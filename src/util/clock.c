@@ -5,8 +5,17 @@
 #include <stdlib.h>
 #include <time.h>
 
+static vsc_clock_source replacement;
+
+void vsc_clock_replace(const vsc_clock_source *source)
+{
+  replacement = source ? *source : (vsc_clock_source){ 0 };
+}
+
 double vsc_now(void)
 {
+  if (replacement.now_ms)
+    return (double)replacement.now_ms(replacement.opaque) / 1000.0;
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
@@ -22,6 +31,8 @@ struct timespec vsc_timespec_at(double t)
 
 int64_t vsc_now_ms(void)
 {
+  if (replacement.now_ms)
+    return replacement.now_ms(replacement.opaque);
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
@@ -29,6 +40,10 @@ int64_t vsc_now_ms(void)
 
 void vsc_sleep_ms(int64_t ms)
 {
+  if (replacement.sleep_ms) {
+    replacement.sleep_ms(replacement.opaque, ms);
+    return;
+  }
   struct timespec t = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
   while (nanosleep(&t, &t) < 0 && errno == EINTR) {
   }

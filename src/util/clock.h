@@ -18,3 +18,16 @@ int64_t vsc_now_ms(void);
 int vsc_seconds_parse(const char *text, bool allow_zero, double max, double *seconds);
 /* Sleep ms milliseconds, resuming after signals. */
 void vsc_sleep_ms(int64_t ms);
+
+/* A clock that tests substitute for the real one, to play a peer against
+ * the code under test in the same thread (tests/fuzz/fuzz-agent-peer.c):
+ * every reading of vsc_now_ms() and vsc_now(), and every vsc_sleep_ms(),
+ * goes through it.  poll() and other waits in the kernel still take real
+ * time, so such a test keeps its peer's data ready whenever it matters. */
+typedef struct {
+  int64_t (*now_ms)(void *opaque);
+  void (*sleep_ms)(void *opaque, int64_t ms);
+  void *opaque;
+} vsc_clock_source;
+/* NULL restores the monotonic clock. */
+void vsc_clock_replace(const vsc_clock_source *source);
