@@ -237,15 +237,21 @@ static void next_op(peer *p)
   }
 }
 
-static void write_some(peer *p)
+/* Bytes written (an endless flood counts as written). */
+static size_t write_some(peer *p)
 {
+  size_t written = 0;
   if (p->out) {
-    size_t n = p->trickle_ms >= 0 ? 1 : p->out_len - p->out_pos;
-    ssize_t w = send(p->fd, p->out + p->out_pos, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (w > 0)
-      p->out_pos += (size_t)w;
-    if (p->trickle_ms > 0)
-      p->now += p->trickle_ms;
+    size_t n = p->out_len - p->out_pos;
+    if (n > 0) {
+      ssize_t w = send(p->fd, p->out + p->out_pos, p->trickle_ms >= 0 ? 1 : n, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (w > 0) {
+        p->out_pos += (size_t)w;
+        written = (size_t)w;
+      }
+      if (p->trickle_ms > 0)
+        p->now += p->trickle_ms;
+    }
     if (p->out_pos == p->out_len) {
       if (p->out_is_reply)
         p->reply_done_at = p->now;
@@ -258,7 +264,9 @@ static void write_some(peer *p)
     memset(chunk, p->forever, sizeof(chunk));
     (void)send(p->fd, chunk, sizeof(chunk), MSG_DONTWAIT | MSG_NOSIGNAL);
     p->now += 1;
+    written = sizeof(chunk);
   }
+  return written;
 }
 
 /* The peer's turn: every reading of the clock. */
@@ -276,9 +284,11 @@ static void run_peer(peer *p)
   int unread = 0;
   if (ioctl(p->fd, SIOCOUTQ, &unread) == 0 && unread > 0)
     return;
-  next_op(p);
-  if (!p->closed)
-    write_some(p);
+  /* Until something is written or the wait ends: an operation that
+   * writes nothing (empty junk) must not leave vschan in a real poll(). */
+  do
+    next_op(p);
+  while (!p->closed && p->now < p->deadline && write_some(p) == 0);
 }
 
 static int64_t peer_now(void *opaque)
