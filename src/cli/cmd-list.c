@@ -1,4 +1,5 @@
-/* vschan list: the character devices of a domain, live and persistent. */
+/* vschan list: the character devices and vhost-user devices of a domain,
+ * live and persistent. */
 #include "cli.h"
 #include "virt-cmd.h"
 #include "model/backend.h"
@@ -14,7 +15,8 @@ static void usage(FILE *out)
         "(pty, socket path, host:port, file), target (virtio name and port, guestfwd\n"
         "address:port, serial type and port), the virtio connection state as the\n"
         "guest reports it, and whether the device is in the live definition, the\n"
-        "persistent one, or both.\n"
+        "persistent one, or both.  Then every vhost-user device (filesystem, disk,\n"
+        "interface): its daemon's socket, and its mount tag, disk target or MAC.\n"
         "\n"
         "Options:\n"
         "  --json                 print a JSON array instead of a table\n"
@@ -46,11 +48,43 @@ static char *target_text(const vsc_chardev *dev)
   return vsc_strdup(*type ? type : "-");
 }
 
-static const char *where(const vsc_virt_dev *e)
+static const char *where(bool live, bool config)
 {
-  if (e->live && e->config)
+  if (live && config)
     return "both";
-  return e->live ? "live" : "persistent";
+  return live ? "live" : "persistent";
+}
+
+/* A vhost-user device's host side: its daemon's socket, or the directory
+ * libvirt's own virtiofsd shares. */
+static char *vhost_host_side(const vsc_vhost *dev)
+{
+  if (vsc_vhost_socket(dev))
+    return vsc_strdup(vsc_vhost_socket(dev));
+  const char *dir = vsc_vhost_get(dev, VSC_VF_SOURCE_DIR);
+  return dir ? vsc_asprintf("virtiofsd %s", dir) : vsc_strdup("-");
+}
+
+static char *vhost_target_text(const vsc_vhost *dev)
+{
+  const char *name = vsc_vhost_name(dev);
+  switch (dev->kind) {
+  case VSC_VHOST_FS:
+    return vsc_asprintf("tag %s", name ? name : "-");
+  case VSC_VHOST_BLK: {
+    const char *bus = vsc_vhost_get(dev, VSC_VF_TARGET_BUS);
+    return vsc_asprintf("%s %s", bus ? bus : "disk", name ? name : "-");
+  }
+  case VSC_VHOST_NET:
+    return vsc_asprintf("mac %s", name ? name : "-");
+  default:
+    return vsc_strdup(name ? name : "-");
+  }
+}
+
+static bool managed(const char *live_alias, const char *config_alias)
+{
+  return vsc_virt_alias_is_managed(live_alias) || vsc_virt_alias_is_managed(config_alias);
 }
 
 static json_t *to_json(const vsc_virt_dev *e, const char *ident)
@@ -91,8 +125,35 @@ static json_t *to_json(const vsc_virt_dev *e, const char *ident)
   json_object_set_new(o, "state", dev->target.state ? json_string(dev->target.state) : json_null());
   json_object_set_new(o, "live", json_boolean(e->live != NULL));
   json_object_set_new(o, "persistent", json_boolean(e->config != NULL));
-  json_object_set_new(o, "managed", json_boolean(vsc_virt_alias_is_managed(dev->alias) ||
-                                                 (e->config && vsc_virt_alias_is_managed(e->config->alias))));
+  json_object_set_new(o, "managed", json_boolean(managed(dev->alias, e->config ? e->config->alias : NULL)));
+  return o;
+}
+
+/* The same record for a vhost-user device: backend "vhost-user", the
+ * target as its element has it. */
+static json_t *vhost_to_json(const vsc_virt_vhost *e, const char *ident)
+{
+  const vsc_vhost *dev = vsc_virt_vhost_main(e);
+  const char *alias = vsc_vhost_get(dev, VSC_VF_ALIAS);
+  static const struct { vsc_vhost_field_id field; const char *key; } targets[] = {
+    { VSC_VF_TARGET_DIR, "dir" }, { VSC_VF_TARGET_DEV, "dev" }, { VSC_VF_TARGET_BUS, "bus" },
+    { VSC_VF_MAC, "mac" },
+  };
+  json_t *target = json_object();
+  for (size_t i = 0; i < VSC_N_ELEMENTS(targets); i++)
+    if (vsc_vhost_get(dev, targets[i].field))
+      json_object_set_new(target, targets[i].key, json_string(vsc_vhost_get(dev, targets[i].field)));
+  VSC_AUTOFREE(char) host = vhost_host_side(dev);
+  json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:n, s:b, s:b, s:b}",
+                        "kind", vsc_vhost_info_of(dev->kind)->element, "ident", ident,
+                        "alias", alias ? json_string(alias) : json_null(), "backend", "vhost-user",
+                        "host", host, "target", target, "state",
+                        "live", e->live != NULL, "persistent", e->config != NULL,
+                        "managed", managed(alias, e->config ? vsc_vhost_get(e->config, VSC_VF_ALIAS) : NULL));
+  if (vsc_vhost_socket(dev))
+    json_object_set_new(o, "path", json_string(vsc_vhost_socket(dev)));
+  if (vsc_vhost_get(dev, VSC_VF_SOURCE_MODE))
+    json_object_set_new(o, "mode", json_string(vsc_vhost_get(dev, VSC_VF_SOURCE_MODE)));
   return o;
 }
 
@@ -109,7 +170,7 @@ static void print_table(const vsc_virt_state *st, bool inactive)
   static const char *const head[] = { "KIND", "ALIAS", "BACKEND", "HOST SIDE", "TARGET", "STATE", "IN" };
   enum { NCOL = 7 };
   size_t n = 0, width[NCOL];
-  char ***rows = vsc_calloc(st->ndevs + 1, sizeof(char **));
+  char ***rows = vsc_calloc(st->ndevs + st->nvhosts + 1, sizeof(char **));
 
   for (size_t c = 0; c < NCOL; c++)
     width[c] = strlen(head[c]);
@@ -125,7 +186,25 @@ static void print_table(const vsc_virt_state *st, bool inactive)
     row[3] = vsc_chardev_host_side(dev);
     row[4] = target_text(dev);
     row[5] = vsc_strdup(dev->target.state ? dev->target.state : "-");
-    row[6] = vsc_strdup(inactive ? "persistent" : where(e));
+    row[6] = vsc_strdup(inactive ? "persistent" : where(e->live != NULL, e->config != NULL));
+    for (size_t c = 0; c < NCOL; c++)
+      if (strlen(row[c]) > width[c])
+        width[c] = strlen(row[c]);
+  }
+  for (size_t i = 0; i < st->nvhosts; i++) {
+    const vsc_virt_vhost *e = &st->vhosts[i];
+    if (inactive && !e->config)
+      continue;
+    const vsc_vhost *dev = inactive ? e->config : vsc_virt_vhost_main(e);
+    const char *alias = vsc_vhost_get(dev, VSC_VF_ALIAS);
+    char **row = rows[n++] = vsc_calloc(NCOL, sizeof(char *));
+    row[0] = vsc_strdup(vsc_vhost_info_of(dev->kind)->element);
+    row[1] = vsc_strdup(alias ? alias : "-");
+    row[2] = vsc_strdup("vhost-user");
+    row[3] = vhost_host_side(dev);
+    row[4] = vhost_target_text(dev);
+    row[5] = vsc_strdup("-");
+    row[6] = vsc_strdup(inactive ? "persistent" : where(e->live != NULL, e->config != NULL));
     for (size_t c = 0; c < NCOL; c++)
       if (strlen(row[c]) > width[c])
         width[c] = strlen(row[c]);
@@ -186,6 +265,15 @@ int cmd_list(vsc_cli *cli, int argc, char **argv)
         view.live = NULL;
       VSC_AUTOFREE(char) ident = vsc_virt_dev_ident(&st, i);
       json_array_append_new(arr, to_json(&view, ident));
+    }
+    for (size_t i = 0; i < st.nvhosts; i++) {
+      if (inactive && !st.vhosts[i].config)
+        continue;
+      vsc_virt_vhost view = st.vhosts[i];
+      if (inactive)
+        view.live = NULL;
+      VSC_AUTOFREE(char) ident = vsc_virt_vhost_ident(&st, i);
+      json_array_append_new(arr, vhost_to_json(&view, ident));
     }
     vsc_cli_print_json(arr, 0);
   } else {

@@ -10,9 +10,11 @@ static void usage(FILE *out)
   fputs("usage: vschan [-c URI] remove DOMAIN IDENT... [--timeout S] [--json]\n"
         "                              [--live|--config|--persistent|--current]\n"
         "\n"
-        "Detach character devices.  IDENT is an alias (ua-... or libvirt's channel0),\n"
-        "a virtio target name, a guestfwd ADDRESS:PORT, or serialN, parallelN (target\n"
-        "port N), consoleN, channelN (the Nth of its kind).  Live devices are detached\n"
+        "Detach character devices and vhost-user devices.  IDENT is an alias (ua-...\n"
+        "or libvirt's channel0, fs0), a virtio target name, a guestfwd ADDRESS:PORT,\n"
+        "serialN, parallelN (target port N), consoleN, channelN (the Nth of its kind),\n"
+        "or a vhost-user device's mount tag, disk target or MAC address.  PCI devices\n"
+        "(vhost-user) leave only when the guest lets them go.  Live devices are detached\n"
         "by alias and vschan waits for libvirt's device-removed event, so 'removed'\n"
         "means removed; the unix listen socket file libvirt created is deleted.  A pty\n"
         "console is found without knowing its /dev/pts path.\n"
@@ -39,17 +41,22 @@ static void usage(FILE *out)
 
 /* The devices removed, as --json or a line each. */
 static void print_removed(vsc_cli *cli, const vsc_virt_change *ch, const vsc_virt_state *st,
-                          const size_t *idx, size_t nidx)
+                          const vsc_virt_selection *sel)
 {
   const char *name = ch->session.dom->name;
   json_t *removed = json_array();
-  for (size_t k = 0; k < nidx; k++) {
-    const vsc_virt_dev *e = &st->devs[idx[k]];
-    bool live = ch->live && e->live, config = ch->config && e->config;
+  for (size_t k = 0; k < sel->ndevs + sel->nvhosts; k++) {
+    bool chardev = k < sel->ndevs;
+    const vsc_virt_dev *e = chardev ? &st->devs[sel->devs[k]] : NULL;
+    const vsc_virt_vhost *v = chardev ? NULL : &st->vhosts[sel->vhosts[k - sel->ndevs]];
+    bool live = ch->live && (chardev ? e->live != NULL : v->live != NULL);
+    bool config = ch->config && (chardev ? e->config != NULL : v->config != NULL);
     if (ch->args.json) {
-      json_array_append_new(removed, vsc_virt_cli_device_json(vsc_virt_dev_main(e), live, config));
+      json_array_append_new(removed, chardev ? vsc_virt_cli_device_json(vsc_virt_dev_main(e), live, config)
+                                             : vsc_virt_cli_vhost_json(vsc_virt_vhost_main(v), live, config));
     } else if (cli->verbosity >= 0) {
-      VSC_AUTOFREE(char) what = vsc_chardev_describe(vsc_virt_dev_main(e));
+      VSC_AUTOFREE(char) what = chardev ? vsc_chardev_describe(vsc_virt_dev_main(e))
+                                        : vsc_vhost_describe(vsc_virt_vhost_main(v));
       printf("removed %s from the %s definition of '%s'\n", what, vsc_virt_where(live, config), name);
     }
   }
@@ -67,7 +74,7 @@ int cmd_remove(vsc_cli *cli, int argc, char **argv)
   };
   vsc_virt_change ch;
   vsc_virt_state st = { 0 };
-  size_t *idx = NULL, nidx = 0;
+  vsc_virt_selection sel = { 0 };
   int c;
 
   vsc_virt_change_init(&ch, cli, argc, argv, usage, opts);
@@ -79,16 +86,16 @@ int cmd_remove(vsc_cli *cli, int argc, char **argv)
   /* Every IDENT must name something before anything is detached. */
   bool unknown = false;
   for (size_t i = 1; i < ch.args.noperands; i++)
-    if (vsc_virt_resolve_ident(&st, ch.args.operands[i], &idx, &nidx, &ch.diags) < 0)
+    if (vsc_virt_resolve_ident(&st, ch.args.operands[i], &sel, &ch.diags) < 0)
       unknown = true;
   if (unknown)
     goto out;
   vsc_virt_progress progress = vsc_virt_cli_progress(cli);
-  if (vsc_virt_remove(ch.session.dom, &st, idx, nidx, ch.live, ch.config, ch.opts.timeout,
-                      &progress, &ch.diags) == 0)
-    print_removed(cli, &ch, &st, idx, nidx);
+  if (vsc_virt_remove(ch.session.dom, &st, &sel, ch.live, ch.config, ch.opts.timeout, &progress,
+                      &ch.diags) == 0)
+    print_removed(cli, &ch, &st, &sel);
 out:
-  free(idx);
+  vsc_virt_selection_clear(&sel);
   vsc_virt_state_clear(&st);
   return vsc_virt_change_finish(&ch);
 }

@@ -214,11 +214,22 @@ static vsc_reach check_openable(vsc_virt_domain *d, const vsc_chardev *dev, cons
 static const vsc_chardev *find_live_device(vsc_virt_domain *d, const vsc_virt_state *st,
                                            const char *ident, vsc_diags *diags)
 {
-  VSC_AUTOFREE(size_t) idx = NULL;
-  size_t nidx = 0;
+  vsc_virt_selection sel = { 0 };
 
-  if (vsc_virt_resolve_ident(st, ident, &idx, &nidx, diags) < 0)
+  if (vsc_virt_resolve_ident(st, ident, &sel, diags) < 0)
     return NULL;
+  VSC_AUTOFREE(size_t) idx = sel.devs;
+  size_t nidx = sel.ndevs;
+  if (nidx == 0) {
+    VSC_AUTOFREE(char) what = vsc_vhost_describe(vsc_virt_vhost_main(&st->vhosts[sel.vhosts[0]]));
+    vsc_error(diags, NULL, "guest-backend",
+              "a vhost-user device's socket belongs to its daemon and QEMU; name a channel, "
+              "console or serial port",
+              "cannot connect to %s: it is a vhost-user device, not a character device", what);
+    free(sel.vhosts);
+    return NULL;
+  }
+  free(sel.vhosts);
   /* The first serial port's compat console carries the serial's alias:
    * it is the same device, seen twice. */
   size_t kept = 0;

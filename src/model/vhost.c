@@ -205,8 +205,7 @@ const char *vsc_vhost_qemu_device(const vsc_vhost *dev)
   return kinds[dev->kind].qemu_device ? kinds[dev->kind].qemu_device : dev->qemu_driver;
 }
 
-/* What names dev in a domain, by its kind's row; NULL when nothing does. */
-static const char *name_of(const vsc_vhost *dev)
+const char *vsc_vhost_name(const vsc_vhost *dev)
 {
   vsc_vhost_field_id f = kinds[dev->kind].name_field;
   return f == VSC_VF_LAST ? NULL : vsc_vhost_get(dev, f);
@@ -214,7 +213,7 @@ static const char *name_of(const vsc_vhost *dev)
 
 char *vsc_vhost_describe(const vsc_vhost *dev)
 {
-  const char *name = name_of(dev) ? name_of(dev) : vsc_vhost_socket(dev);
+  const char *name = vsc_vhost_name(dev) ? vsc_vhost_name(dev) : vsc_vhost_socket(dev);
   const char *what = dev->kind == VSC_VHOST_OTHER && dev->qemu_driver ? dev->qemu_driver : kinds[dev->kind].name;
   return name ? vsc_asprintf("%s '%s'", what, name) : vsc_strdup(what);
 }
@@ -224,7 +223,7 @@ char *vsc_vhost_identity(const vsc_vhost *dev)
 {
   if (kinds[dev->kind].name_field == VSC_VF_LAST)
     return NULL;
-  const char *key = name_of(dev) ? name_of(dev) : vsc_vhost_socket(dev);
+  const char *key = vsc_vhost_name(dev) ? vsc_vhost_name(dev) : vsc_vhost_socket(dev);
   return key ? vsc_asprintf("%s\n%s", vsc_vhost_kind_to_string(dev->kind), key) : NULL;
 }
 

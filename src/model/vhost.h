@@ -165,6 +165,9 @@ const char *vsc_vhost_socket(const vsc_vhost *dev);
 bool vsc_vhost_listens(const vsc_vhost *dev);
 /* The QEMU device driver of dev. */
 const char *vsc_vhost_qemu_device(const vsc_vhost *dev);
+/* What names dev in a domain by its kind: the mount tag, the disk target,
+ * the MAC address; NULL when it has none (or its kind none). */
+const char *vsc_vhost_name(const vsc_vhost *dev);
 /* "virtiofs filesystem 'share'", "vhost-user disk 'vdb'": for messages. */
 char *vsc_vhost_describe(const vsc_vhost *dev);
 /* What names a device in a domain (its mount tag, disk target, MAC

@@ -9,6 +9,7 @@
 #include <libvirt/virterror.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,6 +143,20 @@ int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const cha
   return 0;
 }
 
+/* libvirt finds a vhost-user device of the persistent definition by its
+ * XML as it finds any of its kind: the mount target, the disk target, the
+ * MAC address. */
+static int detach_config_vhost(vsc_virt_domain *d, const vsc_vhost *dev, const char *what, vsc_diags *diags)
+{
+  const char *alias = vsc_vhost_get(dev, VSC_VF_ALIAS);
+  if (vsc_alias_is_user(alias))
+    return vsc_virt_detach_config_alias(d, alias, what, diags);
+  VSC_AUTOFREE(char) xml = vsc_xml_vhost_to_string(dev);
+  if (VIRT_CHANGE(VSC_VIRT_FAULT_DETACH, virDomainDetachDeviceFlags(d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG)) < 0)
+    return detach_config_failed(d, what, diags);
+  return 0;
+}
+
 int vsc_virt_detach_config_alias(vsc_virt_domain *d, const char *alias, const char *what, vsc_diags *diags)
 {
   if (VIRT_CHANGE(VSC_VIRT_FAULT_DETACH,
@@ -153,10 +168,26 @@ int vsc_virt_detach_config_alias(vsc_virt_domain *d, const char *alias, const ch
 /* ---- IDENT ---- */
 
 /* The alias as libvirt shows it, or without its ua- prefix. */
+static bool alias_matches(const char *alias, const char *ident)
+{
+  return alias && (vsc_streq(alias, ident) || vsc_streq(vsc_alias_bare(alias), ident));
+}
+
 static bool alias_is(const vsc_chardev *dev, const char *ident)
 {
-  return dev && dev->alias &&
-         (vsc_streq(dev->alias, ident) || vsc_streq(vsc_alias_bare(dev->alias), ident));
+  return dev && alias_matches(dev->alias, ident);
+}
+
+static bool vhost_alias_is(const vsc_vhost *dev, const char *ident)
+{
+  return dev && alias_matches(vsc_vhost_get(dev, VSC_VF_ALIAS), ident);
+}
+
+static bool vhost_name_is(const vsc_vhost *dev, const char *ident)
+{
+  const char *name = vsc_vhost_name(dev);
+  /* MAC addresses in any case, as libvirt reads them */
+  return name && (dev->kind == VSC_VHOST_NET ? strcasecmp(name, ident) == 0 : strcmp(name, ident) == 0);
 }
 
 static bool name_is(const vsc_chardev *dev, const char *ident)
@@ -192,6 +223,13 @@ static bool parse_kind_index(const char *ident, vsc_kind *kind, unsigned int *n)
   return false;
 }
 
+void vsc_virt_selection_clear(vsc_virt_selection *sel)
+{
+  free(sel->devs);
+  free(sel->vhosts);
+  memset(sel, 0, sizeof(*sel));
+}
+
 static void add_index(size_t **idx, size_t *nidx, size_t i)
 {
   for (size_t j = 0; j < *nidx; j++)
@@ -222,17 +260,40 @@ char *vsc_virt_dev_ident(const vsc_virt_state *st, size_t i)
   return vsc_asprintf("%s%u", vsc_kind_to_string(dev->kind), position);
 }
 
-int vsc_virt_resolve_ident(const vsc_virt_state *st, const char *ident, size_t **idx,
-                           size_t *nidx, vsc_diags *diags)
+char *vsc_virt_vhost_ident(const vsc_virt_state *st, size_t i)
 {
-  size_t before = *nidx;
+  const vsc_virt_vhost *e = &st->vhosts[i];
+  const char *alias = e->live ? vsc_vhost_get(e->live, VSC_VF_ALIAS) : NULL;
+  if (!alias && e->config)
+    alias = vsc_vhost_get(e->config, VSC_VF_ALIAS);
+  const vsc_vhost *dev = vsc_virt_vhost_main(e);
+  const char *name = alias ? alias : vsc_vhost_name(dev) ? vsc_vhost_name(dev) : vsc_vhost_socket(dev);
+  return vsc_strdup(name ? name : "-");
+}
+
+int vsc_virt_resolve_ident(const vsc_virt_state *st, const char *ident, vsc_virt_selection *sel,
+                           vsc_diags *diags)
+{
+  size_t **idx = &sel->devs, *nidx = &sel->ndevs;
+  size_t before = *nidx, vbefore = sel->nvhosts;
   vsc_kind kind;
   unsigned int n;
 
-  /* The most specific name wins: alias, virtio name, guestfwd, position. */
+  /* The most specific name wins: alias, then what names a vhost-user
+   * device (a tag, a disk target, a MAC address), virtio name, guestfwd,
+   * position. */
   for (size_t i = 0; i < st->ndevs; i++)
     if (alias_is(st->devs[i].live, ident) || alias_is(st->devs[i].config, ident))
       add_index(idx, nidx, i);
+  for (size_t i = 0; i < st->nvhosts; i++)
+    if (vhost_alias_is(st->vhosts[i].live, ident) || vhost_alias_is(st->vhosts[i].config, ident))
+      add_index(&sel->vhosts, &sel->nvhosts, i);
+  if (*nidx == before && sel->nvhosts == vbefore)
+    for (size_t i = 0; i < st->nvhosts; i++)
+      if (vhost_name_is(vsc_virt_vhost_main(&st->vhosts[i]), ident))
+        add_index(&sel->vhosts, &sel->nvhosts, i);
+  if (sel->nvhosts > vbefore)
+    return 0;
   for (size_t i = 0; i < st->ndevs && *nidx == before; i++)
     if (name_is(vsc_virt_dev_main(&st->devs[i]), ident))
       add_index(idx, nidx, i);
@@ -257,47 +318,80 @@ int vsc_virt_resolve_ident(const vsc_virt_state *st, const char *ident, size_t *
   }
   if (*nidx == before) {
     vsc_error(diags, NULL, "virt-unknown-device",
-              "name a device by its alias, virtio name, guestfwd address:port, or as "
-              "serialN/consoleN/parallelN/channelN; 'vschan list DOMAIN' shows them",
-              "the domain has no character device '%s'", ident);
+              "name a device by its alias, virtio name, guestfwd address:port, as "
+              "serialN/consoleN/parallelN/channelN, or a vhost-user device by its mount tag, "
+              "disk target or MAC address; 'vschan list DOMAIN' shows them",
+              "the domain has no device '%s'", ident);
     return -1;
   }
   return 0;
 }
 
-int vsc_virt_remove(vsc_virt_domain *d, const vsc_virt_state *st, const size_t *idx,
-                    size_t nidx, bool live, bool config, double timeout,
-                    const vsc_virt_progress *progress, vsc_diags *diags)
+/* One device to detach, of either family. */
+typedef struct {
+  const char *live_alias;      /* NULL: not in the live definition */
+  const vsc_chardev *config;   /* one of these two when in the persistent one */
+  const vsc_vhost *vconfig;
+  char *what;
+} removal;
+
+static size_t removals(const vsc_virt_state *st, const vsc_virt_selection *sel, removal **out)
 {
-  int rc = 0;
+  size_t n = sel->ndevs + sel->nvhosts;
+  removal *r = vsc_calloc(n + 1, sizeof(*r));
+  for (size_t k = 0; k < sel->ndevs; k++) {
+    const vsc_virt_dev *e = &st->devs[sel->devs[k]];
+    r[k].live_alias = e->live ? e->live->alias : NULL;
+    r[k].config = e->config;
+    r[k].what = vsc_chardev_describe(vsc_virt_dev_main(e));
+  }
+  for (size_t k = 0; k < sel->nvhosts; k++) {
+    const vsc_virt_vhost *e = &st->vhosts[sel->vhosts[k]];
+    removal *v = &r[sel->ndevs + k];
+    v->live_alias = e->live ? vsc_vhost_get(e->live, VSC_VF_ALIAS) : NULL;
+    v->vconfig = e->config;
+    v->what = vsc_vhost_describe(vsc_virt_vhost_main(e));
+  }
+  *out = r;
+  return n;
+}
+
+int vsc_virt_remove(vsc_virt_domain *d, const vsc_virt_state *st, const vsc_virt_selection *sel,
+                    bool live, bool config, double timeout, const vsc_virt_progress *progress,
+                    vsc_diags *diags)
+{
+  removal *r;
+  size_t n = removals(st, sel, &r);
+  bool refused = false, failed = false;
 
   /* Refuse before touching anything when a device is not where asked. */
-  for (size_t k = 0; k < nidx; k++) {
-    const vsc_virt_dev *e = &st->devs[idx[k]];
-    if ((live && e->live) || (config && e->config))
+  for (size_t k = 0; k < n && !refused; k++) {
+    bool in_live = r[k].live_alias != NULL, in_config = r[k].config || r[k].vconfig;
+    if ((live && in_live) || (config && in_config))
       continue;
-    VSC_AUTOFREE(char) what = vsc_chardev_describe(vsc_virt_dev_main(e));
     vsc_error(diags, NULL, "virt-not-in-definition",
               live ? "it is only in the persistent definition: use --config"
                    : "it is only in the live definition: use --live",
-              "%s is not in the %s definition of '%s'", what, live ? "live" : "persistent", d->name);
-    return -1;
+              "%s is not in the %s definition of '%s'", r[k].what, live ? "live" : "persistent", d->name);
+    refused = true;
   }
-  for (size_t k = 0; k < nidx; k++) {
-    const vsc_virt_dev *e = &st->devs[idx[k]];
-    VSC_AUTOFREE(char) what = vsc_chardev_describe(vsc_virt_dev_main(e));
+  for (size_t k = 0; k < n && !refused; k++) {
     bool ok = true;
     if (progress && progress->fn)
-      progress->fn(progress->opaque, VSC_VIRT_STEP_REMOVE, k + 1, nidx, what, false, false);
-    if (live && e->live && vsc_virt_detach_live(d, e->live->alias, what, timeout, diags) < 0)
+      progress->fn(progress->opaque, VSC_VIRT_STEP_REMOVE, k + 1, n, r[k].what, false, false);
+    if (live && r[k].live_alias && vsc_virt_detach_live(d, r[k].live_alias, r[k].what, timeout, diags) < 0)
       ok = false;
     /* Keep the definitions alike: only drop the config once live is gone. */
-    if (ok && config && e->config && vsc_virt_detach_config(d, e->config, what, diags) < 0)
+    if (ok && config && r[k].config && vsc_virt_detach_config(d, r[k].config, r[k].what, diags) < 0)
+      ok = false;
+    if (ok && config && r[k].vconfig && detach_config_vhost(d, r[k].vconfig, r[k].what, diags) < 0)
       ok = false;
     if (progress && progress->fn)
-      progress->fn(progress->opaque, VSC_VIRT_STEP_REMOVE, k + 1, nidx, what, true, ok);
-    if (!ok)
-      rc = -1;
+      progress->fn(progress->opaque, VSC_VIRT_STEP_REMOVE, k + 1, n, r[k].what, true, ok);
+    failed |= !ok;  /* the others are still removed */
   }
-  return rc;
+  for (size_t k = 0; k < n; k++)
+    free(r[k].what);
+  free(r);
+  return refused || failed ? -1 : 0;
 }

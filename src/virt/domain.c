@@ -1,6 +1,7 @@
 /* Domains: lookup, both definitions read into the model, and which
  * definitions a change goes to. */
 #include "virt-priv.h"
+#include "model/vhost.h"
 #include "xml/xml.h"
 
 #include <libvirt/virterror.h>
@@ -138,6 +139,48 @@ static size_t find_config(vsc_index *ix, const vsc_chardev *live, const bool *us
   return first;
 }
 
+/* The keys of a vhost-user device: its user alias, what names it. */
+static char *vhost_key(const vsc_vhost *dev, bool by_alias)
+{
+  const char *alias = vsc_vhost_get(dev, VSC_VF_ALIAS);
+  if (by_alias)
+    return vsc_alias_is_user(alias) ? vsc_asprintf("alias %s", alias) : NULL;
+  VSC_AUTOFREE(char) identity = vsc_vhost_identity(dev);
+  return identity ? vsc_asprintf("name %s", identity) : NULL;
+}
+
+/* As for character devices: a live device with a user alias is the
+ * config device with that alias; otherwise (libvirt's alias, which the
+ * persistent definition lacks) the one that the same name names. */
+static void merge_vhosts(vsc_virt_state *st)
+{
+  bool *used = vsc_calloc(st->config.nvhosts + 1, sizeof(bool));
+  vsc_index configs = { 0 };
+  for (size_t j = 0; j < st->config.nvhosts; j++)
+    for (int by_alias = 1; by_alias >= 0; by_alias--) {
+      VSC_AUTOFREE(char) key = vhost_key(st->config.vhosts[j], by_alias);
+      if (key)
+        vsc_index_add(&configs, key, j);
+    }
+  for (size_t i = 0; i < st->live.nvhosts; i++) {
+    vsc_virt_vhost *e = vsc_append(&st->vhosts, &st->nvhosts, sizeof(*e));
+    e->live = st->live.vhosts[i];
+    bool by_alias = vsc_alias_is_user(vsc_vhost_get(e->live, VSC_VF_ALIAS));
+    VSC_AUTOFREE(char) key = vhost_key(e->live, by_alias);
+    size_t j = key ? vsc_index_first(&configs, key, used) : SIZE_MAX;
+    if (j < st->config.nvhosts) {
+      used[j] = true;
+      e->config = st->config.vhosts[j];
+    }
+  }
+  vsc_index_clear(&configs);
+  for (size_t j = 0; j < st->config.nvhosts; j++)
+    if (!used[j])
+      ((vsc_virt_vhost *)vsc_append(&st->vhosts, &st->nvhosts, sizeof(vsc_virt_vhost)))->config =
+        st->config.vhosts[j];
+  free(used);
+}
+
 int vsc_virt_state_read(vsc_virt_domain *d, vsc_virt_state *st, vsc_diags *diags)
 {
   memset(st, 0, sizeof(*st));
@@ -173,6 +216,7 @@ int vsc_virt_state_read(vsc_virt_domain *d, vsc_virt_state *st, vsc_diags *diags
     e->config = st->config.devs[j];
   }
   free(used);
+  merge_vhosts(st);
   return 0;
 }
 
@@ -183,12 +227,18 @@ void vsc_virt_state_clear(vsc_virt_state *st)
   vsc_domain_info_clear(&st->live_info);
   vsc_domain_info_clear(&st->config_info);
   free(st->devs);
+  free(st->vhosts);
   memset(st, 0, sizeof(*st));
 }
 
 const vsc_chardev *vsc_virt_dev_main(const vsc_virt_dev *d)
 {
   return d->live ? d->live : d->config;
+}
+
+const vsc_vhost *vsc_virt_vhost_main(const vsc_virt_vhost *v)
+{
+  return v->live ? v->live : v->config;
 }
 
 int vsc_virt_affect_resolve(const vsc_virt_domain *d, vsc_virt_affect affect, bool *live,

@@ -17,6 +17,7 @@
 
 #include "model/chardev.h"
 #include "model/rules.h"
+#include "model/vhost.h"
 #include "util/diag.h"
 #include "util/enum.h"
 
@@ -101,19 +102,30 @@ typedef struct {
   vsc_chardev *config;   /* NULL: not in the persistent definition */
 } vsc_virt_dev;
 
+/* One vhost-user device as the domain has it: the same device in both
+ * definitions by its user alias, else by what names it (mount tag, disk
+ * target, MAC address; vsc_vhost_identity). */
+typedef struct {
+  vsc_vhost *live;
+  vsc_vhost *config;
+} vsc_virt_vhost;
+
 /* Both definitions of a domain, read into the model. */
 typedef struct {
   bool has_live, has_config;
   vsc_devset live, config;        /* the devices of each, in document order */
   vsc_domain_info live_info, config_info;
-  vsc_virt_dev *devs;             /* merged view */
+  vsc_virt_dev *devs;             /* merged view of the character devices */
   size_t ndevs;
+  vsc_virt_vhost *vhosts;         /* ... and of the vhost-user devices */
+  size_t nvhosts;
 } vsc_virt_state;
 
 int vsc_virt_state_read(vsc_virt_domain *d, vsc_virt_state *st, vsc_diags *diags);
 void vsc_virt_state_clear(vsc_virt_state *st);
 /* The device of a merged entry to show: the live one, else the config one. */
 const vsc_chardev *vsc_virt_dev_main(const vsc_virt_dev *d);
+const vsc_vhost *vsc_virt_vhost_main(const vsc_virt_vhost *v);
 bool vsc_virt_alias_is_managed(const char *alias);
 
 /* ---- tags (tags.c) ---- */
@@ -196,24 +208,38 @@ int vsc_virt_add(vsc_virt_domain *d, vsc_devset *set, bool live, bool config,
 
 /* ---- detach (detach.c) ---- */
 
-/* Find the entries of st that ident names: an alias, a virtio target name,
- * a guestfwd address:port, or serialN/consoleN/parallelN/channelN.
- * Appends indexes into st->devs; -1 with an error if none matches. */
-/* The identifier of device i that vsc_virt_resolve_ident takes back: its
- * alias, else its virtio name, guestfwd address:port, or kind and number
- * (serial0, channel2).  Caller frees. */
+/* The identifier of character device i that vsc_virt_resolve_ident takes
+ * back: its alias, else its virtio name, guestfwd address:port, or kind
+ * and number (serial0, channel2).  Caller frees. */
 char *vsc_virt_dev_ident(const vsc_virt_state *st, size_t i);
+/* The same for vhost-user device i: its alias, else its mount tag, disk
+ * target or MAC address, else its socket. */
+char *vsc_virt_vhost_ident(const vsc_virt_state *st, size_t i);
 
-int vsc_virt_resolve_ident(const vsc_virt_state *st, const char *ident, size_t **idx,
-                           size_t *nidx, vsc_diags *diags);
+/* Devices of a domain named on the command line: indexes into st->devs
+ * and st->vhosts. */
+typedef struct {
+  size_t *devs;
+  size_t ndevs;
+  size_t *vhosts;
+  size_t nvhosts;
+} vsc_virt_selection;
+void vsc_virt_selection_clear(vsc_virt_selection *sel);
 
-/* Detach the merged entries of st at idx from the chosen definitions:
- * live by alias, waiting up to timeout seconds for libvirt's
- * device-removed event; config by alias or by its XML.  Deletes the unix
- * listen socket a live device leaves behind. */
-int vsc_virt_remove(vsc_virt_domain *d, const vsc_virt_state *st, const size_t *idx,
-                    size_t nidx, bool live, bool config, double timeout,
-                    const vsc_virt_progress *progress, vsc_diags *diags);
+/* Add the devices ident names to sel: an alias, a virtio target name, a
+ * guestfwd address:port, serialN/consoleN/parallelN/channelN, or a
+ * vhost-user device's mount tag, disk target or MAC address.  -1 with an
+ * error if none matches. */
+int vsc_virt_resolve_ident(const vsc_virt_state *st, const char *ident, vsc_virt_selection *sel,
+                           vsc_diags *diags);
+
+/* Detach the selected devices from the chosen definitions: live by
+ * alias, waiting up to timeout seconds for libvirt's device-removed
+ * event; config by alias or by its XML.  Deletes the unix listen socket a
+ * live character device leaves behind. */
+int vsc_virt_remove(vsc_virt_domain *d, const vsc_virt_state *st, const vsc_virt_selection *sel,
+                    bool live, bool config, double timeout, const vsc_virt_progress *progress,
+                    vsc_diags *diags);
 
 /* ---- plan and apply (plan.c) ---- */
 

@@ -125,7 +125,7 @@ dash() {  # NAME RC PATTERN ARGS...
     not_ok "$name: exit $rc (expected $want), output: $(head -c 300 "$dir/dash.err")"
   fi
 }
-dash "remove -- -IDENT: an operand" 1 "no character device '-w'" -c "$node" remove vm1 -- -w
+dash "remove -- -IDENT: an operand" 1 "no device '-w'" -c "$node" remove vm1 -- -w
 dash "remove -IDENT: an option" 2 "unknown option '-w'" -c "$node" remove vm1 -w
 dash "xml -- -FILE: an operand" 2 "cannot (open|read) '-x.json'" xml -- -x.json
 dash "validate -- -FILE: an operand" 2 "-x.xml" validate -- -x.xml

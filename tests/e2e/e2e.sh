@@ -290,7 +290,7 @@ kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 wait_port "$port" absent && ok "'$port' is gone from the guest"
 vs connect "$dom" "$port" </dev/null
-expect 1 "connect to the removed device: unknown device" "" "no character device '$port'"
+expect 1 "connect to the removed device: unknown device" "" "has no device '$port'"
 
 # --- the end of a libvirt stream ------------------------------------------------
 # Plug the channel again and hold a session through a libvirt stream; when

@@ -145,7 +145,7 @@ expect 2 "wait-agent: --timeout 0: usage"
 
 # --- vschan connect DOMAIN IDENT: refusals ----------------------------------------
 vs connect gio-run no-such-device </dev/null
-expect 1 "connect: unknown device" "" "no character device 'no-such-device'"
+expect 1 "connect: unknown device" "" "has no device 'no-such-device'"
 vs connect gio-run org.example.file </dev/null
 expect 1 "connect: a file backend" "" "channel 'org.example.file' of domain 'gio-run': its 'file' backend"
 vs connect gio-run serial2 </dev/null

@@ -340,7 +340,7 @@ sc_errors() {
   start "$d"
   vs remove "$d" org.example.nothing
   expect 1 "errors: unknown IDENT"
-  has "$err" "has no character device 'org.example.nothing'" "errors: the message names it"
+  has "$err" "has no device 'org.example.nothing'" "errors: the message names it"
   has "$err" "hint: .*vschan list" "errors: the hint points to list"
   vs remove vt-no-such-domain channel0
   expect 3 "errors: unknown domain"
@@ -448,6 +448,37 @@ sc_vhost_user() {
   has "$(qemu_view "$d" ua-vschan-fs-share)" "^device ua-vschan-fs-share vhost-user-fs-pci\$" \
     "virtiofs: QEMU has the vhost-user-fs-pci device"
 
+  # list shows it beside the character devices; remove finds it by its
+  # tag.  The persistent side goes at once; live, see the end.
+  vs list "$d" --json
+  expect 0 "list: a domain with a vhost-user device"
+  has "$(printf '%s' "$out" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    if e["backend"] == "vhost-user":
+        print(e["kind"], e["ident"], e["host"], e["target"]["dir"], e["live"], e["persistent"], e["managed"])')" \
+    "^filesystem ua-vschan-fs-share $tmp/fs.sock share True True True\$" \
+    "list --json: the filesystem, its socket, its tag, in both definitions, vschan's"
+  vs list "$d"
+  has "$out" "^filesystem  *ua-vschan-fs-share  *vhost-user  *$tmp/fs.sock  *tag share  *-  *both\$" "list: a row for the filesystem"
+  vs connect "$d" share
+  expect 1 "connect: a vhost-user device is refused"
+  has "$err" "cannot connect to virtiofs filesystem 'share': it is a vhost-user device" "connect: says why"
+  vs remove "$d" nosuch
+  expect 1 "remove: an unknown name"
+  has "$err" "the domain has no device 'nosuch'" "remove: says so"
+  has "$err" "or a vhost-user device by its mount tag, disk target or MAC address" "remove: the hint names the vhost-user names"
+  vs remove "$d" share --config --json
+  expect 0 "remove --config: by the mount tag"
+  has "$(json_line removed)" "^$d filesystem:ua-vschan-fs-share:live=False:persistent=True\$" "remove --config --json: names it"
+  lacks "$(config_xml "$d")" "<filesystem" "remove --config: gone from the persistent definition"
+  has "$(live_xml "$d")" "<alias name='ua-vschan-fs-share'/>" "remove --config: still live"
+  vs list "$d"
+  has "$out" "^filesystem  *ua-vschan-fs-share .* live\$" "list: now live only"
+  vs remove "$d" ua-vschan-fs-share --config
+  expect 1 "remove --config: no longer in the persistent definition"
+  has "$err" "only in the live definition: use --live" "remove --config: says where it is"
+
   # The second transaction: a filesystem that works, then a disk whose
   # socket nobody serves (QEMU refuses it).  The filesystem is taken back
   # from the persistent definition at once; live, a PCI device leaves only
@@ -490,6 +521,13 @@ sc_vhost_user() {
   vs add "$d2" "$tmp/mem.json"
   expect 1 "memoryBacking: refused by add"
   has "$err" "cannot change memoryBacking" "memoryBacking: says why"
+
+  # A live remove asks QEMU to unplug the PCI device; without an OS in the
+  # guest nothing releases it, and remove must say so, not claim it gone
+  # (tests/guest/vhost-user-test.sh removes live from a booted guest).
+  vs remove "$d" share --live --timeout 2
+  expect 3 "remove --live: a guest without an OS keeps the filesystem"
+  has "$err" "virtiofs filesystem 'share' is still attached to domain '$d' after 2 s" "remove --live: says so"
 }
 
 sc_no_controller() {
