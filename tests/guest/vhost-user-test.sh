@@ -3,11 +3,14 @@
 # the host writes a file into a directory that virtiofsd serves and a block
 # into a raw image that qemu-storage-daemon exports as vhost-user-blk;
 # `vschan xml --into` adds the virtiofs filesystem and the vhost-user disk
-# (and shared memory) to the test guest's domain, libvirt's embedded QEMU
-# driver boots it, and through the guest agent (guest-exec) the guest
-# mounts the virtiofs tag and reads the host's file, writes a file the host
-# then reads, and reads the host's block from the disk and writes one the
-# host then reads.
+# to the test guest's domain (its memory shared by a NUMA cell), libvirt's
+# embedded QEMU driver boots it, and through the guest agent (guest-exec)
+# the guest mounts the virtiofs tag and reads the host's file, writes a
+# file the host then reads, and reads the host's block from the disk and
+# writes one the host then reads.  Then, on the running guest: `vschan
+# list` shows both, `vschan remove --live` unplugs both (the guest releases
+# them), `vschan add --live` plugs them back (the guest reads the share
+# again), and an add that fails half-way is rolled back inside the guest.
 #
 # usage: vhost-user-test.sh VSCHAN IMAGEDIR
 #   VSCHAN is the vschan binary; IMAGEDIR holds vmlinuz and initrd.img
@@ -83,6 +86,7 @@ disk=$root/disk.img
 fs_sock=$root/fs.sock
 blk_sock=$root/blk.sock
 virtiofsd_pid=
+virtiofsd2_pid=
 qsd_pid=
 
 # One virsh process that waits for the driver's reconnection to the
@@ -105,7 +109,7 @@ show_logs() {
 # is killed.  Both are children of this shell.
 stop_daemons() {
   local pid
-  for pid in $virtiofsd_pid $qsd_pid; do
+  for pid in $virtiofsd_pid $virtiofsd2_pid $qsd_pid; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -263,20 +267,26 @@ step_start_daemons() {
   ok "virtiofsd (pid $virtiofsd_pid) and qemu-storage-daemon (pid $qsd_pid) listen"
 }
 
-# The test guest's domain with the two devices merged by vschan, which
-# makes the guest's memory shared (vhost-user needs it).  (vschan xml --into)
+# The test guest's domain with the two devices merged by vschan.  The
+# guest's memory is shared through a NUMA cell (memAccess='shared'), not
+# through a memoryBacking alone: libvirt 9.0 checks a live vhost-user
+# attach against the machine's default RAM id, which only the process
+# that started the domain knows, so vschan (another process) could not
+# hot-plug into it.  xml --into keeps the cell and adds no memoryBacking
+# (tests/qemu/vhost-user.sh boots the memoryBacking form it adds).
 step_domain() {
-  domain_xml "$1" >"$root/base.xml"
+  domain_xml "$1" |
+    sed "s|^  <clock |  <cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB' memAccess='shared'/></numa></cpu>\n&|" \
+    >"$root/base.xml"
   "$vschan" xml "$root/spec.json" --into "$root/base.xml" -o "$root/domain.xml" \
     2>"$root/vschan.err" || die "vschan xml --into failed: $(cat "$root/vschan.err")"
-  grep -q "memoryBacking" "$root/vschan.err" ||
-    die "vschan xml --into did not note the shared memory: $(cat "$root/vschan.err")"
+  ! grep -q "memoryBacking" "$root/domain.xml" ||
+    die "vschan xml --into added a memoryBacking to a domain whose NUMA cell shares memory"
   local what
-  for what in "<access mode=\"shared\"/>" "<source type=\"memfd\"/>" \
-              "<target dir=\"$tag\"/>" "<source type=\"unix\" path=\"$blk_sock\"/>"; do
+  for what in "memAccess=\"shared\"" "<target dir=\"$tag\"/>" "<source type=\"unix\" path=\"$blk_sock\"/>"; do
     grep -qF "$what" "$root/domain.xml" || die "the domain of vschan xml --into lacks '$what'"
   done
-  ok "vschan xml --into adds the virtiofs filesystem, the vhost-user disk and shared memory"
+  ok "vschan xml --into adds the virtiofs filesystem and the vhost-user disk, and keeps the shared NUMA cell"
 }
 
 # Define and start the domain.
@@ -386,6 +396,85 @@ step_write_block() {
   ok "the host reads the block the guest wrote through vhost-user-blk"
 }
 
+# vschan on the embed root the guest runs in.
+vvschan() { "$vschan" -c "qemu:///embed?root=$root" "$@"; }
+
+# vschan list sees both vhost-user devices, in both definitions.
+step_list_vhost() {
+  local listed
+  listed=$(vvschan list "$dom" --json 2>"$root/vschan.err") || die "vschan list failed: $(cat "$root/vschan.err")"
+  listed=$(python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    if e["backend"] == "vhost-user":
+        t = e["target"]
+        print(e["kind"], t.get("dir") or t.get("dev"), e["host"], e["live"], e["persistent"])' <<<"$listed")
+  grep -qx "filesystem $tag $fs_sock True True" <<<"$listed" && grep -qx "disk vdb $blk_sock True True" <<<"$listed" ||
+    die "vschan list does not show the filesystem and the disk in both definitions: $listed"
+  ok "vschan list shows the virtiofs filesystem and the vhost-user disk with their sockets"
+}
+
+# remove --live unplugs both from the running guest, which lets them go
+# (ACPI PCI hotplug): vschan waits for libvirt's device-removed event, the
+# guest has no virtio-fs (26) or virtio-blk (2) device left, and the
+# persistent definition keeps both.
+step_remove_live() {
+  vvschan remove "$dom" "$tag" vdb --live --timeout "$TEST_LONG_S" >"$root/remove.out" 2>"$root/vschan.err" ||
+    die "vschan remove --live failed: $(cat "$root/vschan.err")"
+  grep -q "removed virtiofs filesystem '$tag' from the live definition" "$root/remove.out" &&
+    grep -q "removed vhost-user disk 'vdb' from the live definition" "$root/remove.out" ||
+    die "vschan remove does not report both devices: $(cat "$root/remove.out")"
+  local ids
+  ids=$(guest_exec "cat /sys/bus/virtio/devices/*/device")
+  ! grep -qx "0x001a\|0x0002" <<<"$ids" || die "the guest still has a virtio-fs or virtio-blk device: $(paste -sd ' ' <<<"$ids")"
+  ! vvirsh dumpxml "$dom" | grep -q "<filesystem\|<disk" || die "the live definition still has a vhost-user device"
+  vvirsh dumpxml --inactive "$dom" | grep -q "<filesystem" || die "the persistent definition lost the filesystem"
+  ok "vschan remove --live unplugs both from the guest, which releases them; the persistent definition keeps them"
+}
+
+# add puts both back into the running guest (a new virtiofsd: each serves
+# one QEMU connection), and the guest reads the host's file again.
+step_add_live() {
+  step_start_daemons
+  vvschan add "$dom" "$root/spec.json" --live --timeout "$TEST_LONG_S" >"$root/add.out" 2>"$root/vschan.err" ||
+    die "vschan add --live failed: $(cat "$root/vschan.err")"
+  guest_exec "mount -t virtiofs $tag /mnt" >/dev/null
+  local got
+  got=$(guest_exec "cat /mnt/from-host.txt && umount /mnt")
+  [ "$got" = "$host_text" ] || die "after add, the guest read '$got' from /mnt/from-host.txt, not '$host_text'"
+  ok "vschan add --live puts them back: the guest mounts the share again and reads the host's file"
+}
+
+# A second add whose disk has no daemon fails; the filesystem attached
+# before it in the same run is unplugged again, and this guest lets it go:
+# the rollback is complete, the error names the disk and nothing else.
+step_add_rollback() {
+  local fs2_sock=$root/fs2.sock
+  mkdir -p "$share/second"
+  "$virtiofsd" --socket-path="$fs2_sock" -o source="$share/second" -o cache=none \
+    </dev/null >>"$root/virtiofsd.log" 2>&1 &
+  virtiofsd2_pid=$!
+  wait_for "$TEST_LONG_S" test -S "$fs2_sock" || die "the second virtiofsd did not open '$fs2_sock'"
+  cat >"$root/two.json" <<JSON
+{ "filesystems": [ { "source": { "socket": "$fs2_sock" }, "target": { "dir": "second" } } ],
+  "disks": [ { "type": "vhostuser", "device": "disk", "source": { "type": "unix", "path": "$root/none.sock" },
+               "target": { "dev": "vdc", "bus": "virtio" } } ] }
+JSON
+  local rc=0
+  vvschan add "$dom" "$root/two.json" --live --timeout "$TEST_LONG_S" >"$root/add2.out" 2>"$root/vschan.err" || rc=$?
+  [ "$rc" -eq 3 ] || die "the add with a disk without daemon exited $rc, not 3: $(cat "$root/vschan.err")"
+  grep -q "cannot attach vhost-user disk 'vdc' to the live definition" "$root/vschan.err" ||
+    die "the error does not name the disk: $(cat "$root/vschan.err")"
+  ! grep -q "rollback:" "$root/vschan.err" || die "the rollback left something behind: $(cat "$root/vschan.err")"
+  ! vvirsh dumpxml "$dom" | grep -q "dir='second'" || die "the live definition still has the second filesystem"
+  local ids
+  ids=$(guest_exec "grep -c 0x001a /sys/bus/virtio/devices/*/device | grep -c :1 || true")
+  [ "$ids" = 1 ] || die "the guest has $ids virtio-fs devices after the rollback, not 1 (the first share)"
+  kill "$virtiofsd2_pid" 2>/dev/null || true
+  wait "$virtiofsd2_pid" 2>/dev/null || true
+  ok "a failed add is rolled back in the guest: the filesystem it attached first is unplugged again"
+}
+
 # --- the test -----------------------------------------------------------------
 step_host_data
 boot_with_fallback
@@ -397,6 +486,8 @@ step_unmount_share
 step_find_disk
 step_read_block
 step_write_block
+step_list_vhost
+step_remove_live
+step_add_live
+step_add_rollback
 check_no_panic
-say "done"
-summary
