@@ -81,7 +81,7 @@ int cmd_add(vsc_cli *cli, int argc, char **argv)
     ;
   if (c < 0 || vsc_virt_change_read(&ch, &set) < 0)
     goto out;
-  if (vsc_virt_check_supported(&set, true, &ch.diags) < 0) {
+  if (vsc_virt_check_supported(&set, &ch.diags) < 0) {
     ch.rc = VSC_EXIT_FAILURE;
     goto out;
   }

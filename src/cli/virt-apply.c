@@ -8,10 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The device an item is about: the spec's, or for a removal the domain's. */
-static const vsc_chardev *item_dev(const vsc_plan_item *it)
+/* The record of an item's device: the spec's, or for a removal the domain's. */
+static json_t *item_json(const vsc_plan_item *it)
 {
-  return it->want ? it->want : vsc_virt_dev_main(it->have);
+  if (it->vwant || it->vhave)
+    return vsc_virt_cli_vhost_json(it->vwant ? it->vwant : vsc_virt_vhost_main(it->vhave), it->live, it->config);
+  return vsc_virt_cli_device_json(it->want ? it->want : vsc_virt_dev_main(it->have), it->live, it->config);
 }
 
 void vsc_apply_print_plan(vsc_cli *cli, const char *domain, const vsc_plan *plan)
@@ -22,7 +24,7 @@ void vsc_apply_print_plan(vsc_cli *cli, const char *domain, const vsc_plan *plan
   printf("Plan for domain '%s' (%s):\n", domain, vsc_virt_where(plan->live, plan->config));
   for (size_t i = 0; i < plan->nitems; i++) {
     const vsc_plan_item *it = &plan->items[i];
-    VSC_AUTOFREE(char) what = vsc_chardev_describe(item_dev(it));
+    VSC_AUTOFREE(char) what = vsc_plan_item_describe(it);
     static const char *const sign[] = { "+", "~", "-" };
     static const char *const col[] = { "\033[32m", "\033[33m", "\033[31m" };
     counts[it->action]++;
@@ -43,7 +45,7 @@ json_t *vsc_apply_plan_json(const char *domain, const vsc_plan *plan, bool dry_r
   json_t *items = json_array();
   for (size_t i = 0; i < plan->nitems; i++) {
     const vsc_plan_item *it = &plan->items[i];
-    json_t *item = vsc_virt_cli_device_json(item_dev(it), it->live, it->config);
+    json_t *item = item_json(it);
     json_object_set_new(item, "action", json_string(vsc_plan_action_to_string(it->action)));
     json_object_set_new(item, "why", it->why ? json_string(it->why) : json_null());
     json_array_append_new(items, item);

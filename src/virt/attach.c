@@ -113,21 +113,16 @@ int vsc_virt_check_rules(const vsc_devset *set, const vsc_virt_state *st, bool l
                                     VSC_RULES_OWN_ONLY, diags);
 }
 
-int vsc_virt_check_supported(const vsc_devset *set, bool vhost_ok, vsc_diags *diags)
+int vsc_virt_check_supported(const vsc_devset *set, vsc_diags *diags)
 {
-  bool vhosts = !vhost_ok && set->nvhosts;
-  if (!vhosts && !set->memory.present)
+  if (!set->memory.present)
     return 0;
-  const vsc_origin *o = vhosts ? &set->vhosts[0]->origin : &set->memory.origin;
+  const vsc_origin *o = &set->memory.origin;
   vsc_loc loc = { .file = o->file, .line = o->line, .pointer = o->pointer };
-  if (vhosts)
-    vsc_error(diags, &loc, "virt-vhost", "attach them with 'vschan add DOMAIN SPEC'",
-              "vschan apply converges character devices only; this spec has vhost-user devices");
-  else
-    vsc_error(diags, &loc, "virt-vhost",
-              "write it into the domain with 'vschan xml SPEC --into DOMAIN.xml' and 'virsh define'; "
-              "the change takes effect at the next start",
-              "the guest's memory is not a device: vschan add and apply cannot change memoryBacking");
+  vsc_error(diags, &loc, "virt-memory-backing",
+            "write it into the domain with 'vschan xml SPEC --into DOMAIN.xml' and 'virsh define'; "
+            "the change takes effect at the next start",
+            "the guest's memory is not a device: vschan add and apply cannot change memoryBacking");
   return -1;
 }
 
@@ -145,7 +140,7 @@ int vsc_virt_add(vsc_virt_domain *d, vsc_devset *set, bool live, bool config,
   vsc_virt_state st;
   int rc = -1;
 
-  if (vsc_virt_check_supported(set, true, diags) < 0)
+  if (vsc_virt_check_supported(set, diags) < 0)
     return -1;
 
   if (vsc_virt_state_read(d, &st, diags) < 0)

@@ -143,10 +143,7 @@ int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const cha
   return 0;
 }
 
-/* libvirt finds a vhost-user device of the persistent definition by its
- * XML as it finds any of its kind: the mount target, the disk target, the
- * MAC address. */
-static int detach_config_vhost(vsc_virt_domain *d, const vsc_vhost *dev, const char *what, vsc_diags *diags)
+int vsc_virt_detach_config_vhost(vsc_virt_domain *d, const vsc_vhost *dev, const char *what, vsc_diags *diags)
 {
   const char *alias = vsc_vhost_get(dev, VSC_VF_ALIAS);
   if (vsc_alias_is_user(alias))
@@ -384,7 +381,7 @@ int vsc_virt_remove(vsc_virt_domain *d, const vsc_virt_state *st, const vsc_virt
     /* Keep the definitions alike: only drop the config once live is gone. */
     if (ok && config && r[k].config && vsc_virt_detach_config(d, r[k].config, r[k].what, diags) < 0)
       ok = false;
-    if (ok && config && r[k].vconfig && detach_config_vhost(d, r[k].vconfig, r[k].what, diags) < 0)
+    if (ok && config && r[k].vconfig && vsc_virt_detach_config_vhost(d, r[k].vconfig, r[k].what, diags) < 0)
       ok = false;
     if (progress && progress->fn)
       progress->fn(progress->opaque, VSC_VIRT_STEP_REMOVE, k + 1, n, r[k].what, true, ok);

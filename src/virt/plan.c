@@ -4,11 +4,13 @@
  * was attached from the spec compares equal to it: aliases (identity is
  * matched before), addresses, tty and pty paths, virtio state, generated
  * unix paths, and the defaults libvirt writes out (target type, port and
- * model of serials and consoles, connect mode, tcp's raw protocol). */
+ * model of serials and consoles, connect mode, tcp's raw protocol; for
+ * vhost-user devices a MAC address, the access mode, a disk's bus). */
 #include "txn.h"
 #include "virt-priv.h"
 #include "xml/xml.h"
 #include "model/backend.h"
+#include "model/vhost.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -119,6 +121,42 @@ bool vsc_virt_dev_matches(const vsc_chardev *want, const vsc_chardev *have, char
   return same;
 }
 
+/* Fields of a vhost-user device libvirt fills in when the spec leaves
+ * them out (a generated MAC address, the bus a disk target's prefix
+ * implies): no difference then. */
+static const vsc_vhost_field_id libvirt_fills[] = { VSC_VF_MAC, VSC_VF_TARGET_BUS };
+
+static void normalize_vhost(vsc_vhost *dev, const vsc_vhost *want)
+{
+  vsc_vhost_set(dev, VSC_VF_ALIAS, NULL);
+  vsc_address_clear(&dev->address);
+  memset(&dev->origin, 0, sizeof(dev->origin));
+  for (size_t i = 0; i < VSC_N_ELEMENTS(libvirt_fills); i++)
+    if (!vsc_vhost_get(want, libvirt_fills[i]))
+      vsc_vhost_set(dev, libvirt_fills[i], NULL);
+}
+
+bool vsc_virt_vhost_matches(const vsc_vhost *want, const vsc_vhost *have, char **why)
+{
+  VSC_AUTOPTR(vsc_vhost) w = vsc_vhost_copy(want);
+  VSC_AUTOPTR(vsc_vhost) h = vsc_vhost_copy(have);
+  normalize_vhost(w, want);
+  normalize_vhost(h, want);
+  VSC_AUTOFREE(char) wt = vsc_xml_vhost_to_string(w);
+  VSC_AUTOFREE(char) ht = vsc_xml_vhost_to_string(h);
+  bool same = strcmp(wt, ht) == 0;
+  if (!same && why)
+    *why = first_difference(wt, ht);
+  return same;
+}
+
+char *vsc_plan_item_describe(const vsc_plan_item *it)
+{
+  if (it->vwant || it->vhave)
+    return vsc_vhost_describe(it->vwant ? it->vwant : vsc_virt_vhost_main(it->vhave));
+  return vsc_chardev_describe(it->want ? it->want : vsc_virt_dev_main(it->have));
+}
+
 /* The first device of the domain, not taken yet, of want's identity in
  * its live or its persistent definition; taken then. */
 static const vsc_virt_dev *find_entry(const vsc_virt_state *st, vsc_index *by_identity,
@@ -131,19 +169,6 @@ static const vsc_virt_dev *find_entry(const vsc_virt_state *st, vsc_index *by_id
   return &st->devs[i];
 }
 
-static vsc_plan_item *add_item(vsc_plan *plan, vsc_plan_action action, const vsc_chardev *want,
-                               const vsc_virt_dev *have, bool live, bool config, char *why)
-{
-  vsc_plan_item *it = vsc_append(&plan->items, &plan->nitems, sizeof(*it));
-  it->action = action;
-  it->want = want ? vsc_chardev_copy(want) : NULL;
-  it->have = have;
-  it->live = live;
-  it->config = config;
-  it->why = why;
-  return it;
-}
-
 /* What one definition needs for want: nothing (-1), add or replace. */
 static int needs(const vsc_chardev *want, const vsc_chardev *have, char **why)
 {
@@ -154,10 +179,98 @@ static int needs(const vsc_chardev *want, const vsc_chardev *have, char **why)
   return VSC_PLAN_REPLACE;
 }
 
+static int needs_vhost(const vsc_vhost *want, const vsc_vhost *have, char **why)
+{
+  if (!have)
+    return VSC_PLAN_ADD;
+  if (vsc_virt_vhost_matches(want, have, why))
+    return -1;
+  return VSC_PLAN_REPLACE;
+}
+
+/* One item, or one per definition when they need different things
+ * (drifted apart); a device both have right needs none.  The item takes
+ * want's copy. */
+static void plan_device(vsc_plan *plan, vsc_chardev *want, const vsc_virt_dev *have, vsc_vhost *vwant,
+                        const vsc_virt_vhost *vhave, int on_live, int on_config, char *why_live,
+                        char *why_config)
+{
+  bool both = on_live >= 0 && on_live == on_config;
+  for (int config = 0; config <= 1; config++) {
+    int action = config ? on_config : on_live;
+    char *why = config ? why_config : why_live;
+    if (action < 0 || (both && config)) {
+      free(why);
+      continue;
+    }
+    vsc_plan_item *it = vsc_append(&plan->items, &plan->nitems, sizeof(*it));
+    it->action = (vsc_plan_action)action;
+    it->want = want ? vsc_chardev_copy(want) : NULL;
+    it->have = have;
+    it->vwant = vwant ? vsc_vhost_copy(vwant) : NULL;
+    it->vhave = vhave;
+    it->live = both || !config;
+    it->config = both || config;
+    it->why = why;
+  }
+}
+
+/* The vhost-user devices: matched by what names them (tag, disk target,
+ * MAC, else socket), compared, and with prune the managed ones the spec
+ * does not list removed. */
+/* The keys a vhost-user device is found by: what names it (tag, disk
+ * target, MAC), and its socket, for a spec that leaves the name to
+ * libvirt (an interface without a MAC address). */
+static char *vhost_key(const vsc_vhost *dev, bool by_socket)
+{
+  const char *kind = vsc_vhost_kind_to_string(dev->kind);
+  if (by_socket)
+    return vsc_vhost_socket(dev) ? vsc_asprintf("socket %s %s", kind, vsc_vhost_socket(dev)) : NULL;
+  return vsc_vhost_name(dev) ? vsc_asprintf("name %s %s", kind, vsc_vhost_name(dev)) : NULL;
+}
+
+/* The vhost-user devices: matched by name (else socket), compared, and
+ * with prune the managed ones the spec does not list removed. */
+static void plan_vhosts(const vsc_virt_state *st, const vsc_devset *set, bool live, bool config,
+                        bool prune, vsc_plan *plan)
+{
+  bool *taken = vsc_calloc(st->nvhosts + 1, sizeof(bool));
+  vsc_index keys = { 0 };
+  for (size_t i = 0; i < st->nvhosts; i++)
+    for (int by_socket = 0; by_socket <= 1; by_socket++) {
+      VSC_AUTOFREE(char) key = vhost_key(vsc_virt_vhost_main(&st->vhosts[i]), by_socket);
+      if (key)
+        vsc_index_add(&keys, key, i);
+    }
+  for (size_t i = 0; i < set->nvhosts; i++) {
+    vsc_vhost *want = set->vhosts[i];
+    VSC_AUTOFREE(char) key = vhost_key(want, vsc_vhost_name(want) == NULL);
+    size_t j = key ? vsc_index_first(&keys, key, taken) : SIZE_MAX;
+    const vsc_virt_vhost *e = j < st->nvhosts ? &st->vhosts[j] : NULL;
+    if (e)
+      taken[j] = true;
+    char *why_live = NULL, *why_config = NULL;
+    int on_live = live ? needs_vhost(want, e ? e->live : NULL, &why_live) : -1;
+    int on_config = config ? needs_vhost(want, e ? e->config : NULL, &why_config) : -1;
+    plan_device(plan, NULL, NULL, want, e, on_live, on_config, why_live, why_config);
+  }
+  for (size_t i = 0; prune && i < st->nvhosts; i++) {
+    const vsc_virt_vhost *e = &st->vhosts[i];
+    bool managed = (e->live && vsc_virt_alias_is_managed(vsc_vhost_get(e->live, VSC_VF_ALIAS))) ||
+                   (e->config && vsc_virt_alias_is_managed(vsc_vhost_get(e->config, VSC_VF_ALIAS)));
+    bool on_live = live && e->live, on_config = config && e->config;
+    if (!taken[i] && managed && (on_live || on_config))
+      plan_device(plan, NULL, NULL, NULL, e, on_live ? VSC_PLAN_REMOVE : -1,
+                  on_config ? VSC_PLAN_REMOVE : -1, NULL, NULL);
+  }
+  vsc_index_clear(&keys);
+  free(taken);
+}
+
 int vsc_virt_plan(const vsc_virt_state *st, const vsc_devset *set, bool live, bool config,
                   bool prune, vsc_plan *plan, vsc_diags *diags)
 {
-  if (vsc_virt_check_supported(set, false, diags) < 0)
+  if (vsc_virt_check_supported(set, diags) < 0)
     return -1;
   bool *taken = vsc_calloc(st->ndevs + 1, sizeof(bool));
   vsc_index by_identity = { 0 };
@@ -172,26 +285,12 @@ int vsc_virt_plan(const vsc_virt_state *st, const vsc_devset *set, bool live, bo
   plan->live = live;
   plan->config = config;
   for (size_t i = 0; i < set->ndevs; i++) {
-    const vsc_chardev *want = set->devs[i];
+    vsc_chardev *want = set->devs[i];
     const vsc_virt_dev *e = find_entry(st, &by_identity, want, taken);
     char *why_live = NULL, *why_config = NULL;
     int on_live = live ? needs(want, e ? e->live : NULL, &why_live) : -1;
     int on_config = config ? needs(want, e ? e->config : NULL, &why_config) : -1;
-
-    if (on_live >= 0 && on_live == on_config) {
-      add_item(plan, (vsc_plan_action)on_live, want, e, true, true, why_live);
-      free(why_config);
-      continue;
-    }
-    /* The definitions have drifted apart: one item for each. */
-    if (on_live >= 0)
-      add_item(plan, (vsc_plan_action)on_live, want, e, true, false, why_live);
-    else
-      free(why_live);
-    if (on_config >= 0)
-      add_item(plan, (vsc_plan_action)on_config, want, e, false, true, why_config);
-    else
-      free(why_config);
+    plan_device(plan, want, e, NULL, NULL, on_live, on_config, why_live, why_config);
   }
   if (prune) {
     for (size_t i = 0; i < st->ndevs; i++) {
@@ -202,12 +301,13 @@ int vsc_virt_plan(const vsc_virt_state *st, const vsc_devset *set, bool live, bo
       if (taken[i] || !managed || !(on_live || on_config) ||
           vsc_chardev_is_compat_console(vsc_virt_dev_main(e)))
         continue;
-      add_item(plan, VSC_PLAN_REMOVE, NULL, e, on_live, on_config, NULL);
+      plan_device(plan, NULL, e, NULL, NULL, on_live ? VSC_PLAN_REMOVE : -1,
+                  on_config ? VSC_PLAN_REMOVE : -1, NULL, NULL);
     }
   }
+  plan_vhosts(st, set, live, config, prune, plan);
   vsc_index_clear(&by_identity);
   free(taken);
-  (void)diags;
   return 0;
 }
 
@@ -215,6 +315,7 @@ void vsc_plan_clear(vsc_plan *plan)
 {
   for (size_t i = 0; i < plan->nitems; i++) {
     vsc_chardev_free(plan->items[i].want);
+    vsc_vhost_free(plan->items[i].vwant);
     free(plan->items[i].why);
   }
   free(plan->items);
@@ -229,9 +330,12 @@ int vsc_virt_plan_check(const vsc_virt_domain *d, const vsc_virt_state *st, cons
   if (plan->nitems == 0)
     return 0;
   vsc_devset_init(&adding);
-  for (size_t i = 0; i < plan->nitems; i++)
+  for (size_t i = 0; i < plan->nitems; i++) {
     if (plan->items[i].want)
       vsc_devset_add(&adding, vsc_chardev_copy(plan->items[i].want));
+    if (plan->items[i].vwant)
+      vsc_devset_add_vhost(&adding, vsc_vhost_copy(plan->items[i].vwant));
+  }
   bool live_adds = false;
   for (size_t i = 0; i < plan->nitems; i++)
     live_adds |= plan->items[i].want && plan->items[i].live &&
@@ -278,9 +382,9 @@ int vsc_virt_plan_apply(vsc_virt_domain *d, const vsc_virt_state *st, const vsc_
     const vsc_plan_item *it = &plan->items[i];
     if (it->action == VSC_PLAN_ADD)
       continue;
-    rc = vsc_virt_txn_detach(txn, it->have, it->live, it->config,
-                             it->action == VSC_PLAN_REMOVE ? VSC_VIRT_STEP_REMOVE
-                                                           : VSC_VIRT_STEP_REPLACE, diags);
+    vsc_virt_step step = it->action == VSC_PLAN_REMOVE ? VSC_VIRT_STEP_REMOVE : VSC_VIRT_STEP_REPLACE;
+    rc = it->vhave ? vsc_virt_txn_detach_vhost(txn, it->vhave, it->live, it->config, step, diags)
+                   : vsc_virt_txn_detach(txn, it->have, it->live, it->config, step, diags);
   }
   if (rc == 0 && controller && st->has_config && st->config_info.nvirtio_serial == 0)
     rc = vsc_virt_txn_add_controller(txn, &(vsc_controller){ 0 }, diags);
@@ -288,9 +392,9 @@ int vsc_virt_plan_apply(vsc_virt_domain *d, const vsc_virt_state *st, const vsc_
     const vsc_plan_item *it = &plan->items[i];
     if (it->action == VSC_PLAN_REMOVE)
       continue;
-    rc = vsc_virt_txn_attach(txn, it->want, it->live, it->config,
-                             it->action == VSC_PLAN_ADD ? VSC_VIRT_STEP_ADD : VSC_VIRT_STEP_REPLACE,
-                             diags);
+    vsc_virt_step step = it->action == VSC_PLAN_ADD ? VSC_VIRT_STEP_ADD : VSC_VIRT_STEP_REPLACE;
+    rc = it->vwant ? vsc_virt_txn_attach_vhost(txn, it->vwant, it->live, it->config, step, diags)
+                   : vsc_virt_txn_attach(txn, it->want, it->live, it->config, step, diags);
   }
   if (rc < 0)
     vsc_virt_txn_rollback(txn, diags);

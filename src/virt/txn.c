@@ -30,7 +30,7 @@ typedef enum {
 typedef struct {
   undo_kind kind;
   vsc_chardev *dev;   /* what to detach or re-attach, */
-  vsc_vhost *vhost;   /* or this vhost-user device: DETACH_* only */
+  vsc_vhost *vhost;   /* or this vhost-user device */
   char *text;         /* UNLINK, UNLINK_FILE: the path; CONTROLLER: its XML */
 } undo;
 
@@ -96,6 +96,17 @@ static vsc_chardev *restorable(const vsc_chardev *dev)
       c->sources[i].path = NULL;
     }
   return c;
+}
+
+/* A vhost-user device as it can be attached again: libvirt's alias and
+ * PCI address are chosen anew (a user alias is kept). */
+static vsc_vhost *restorable_vhost(const vsc_vhost *dev)
+{
+  vsc_vhost *v = vsc_vhost_copy(dev);
+  if (!vsc_alias_is_user(vsc_vhost_get(v, VSC_VF_ALIAS)))
+    vsc_vhost_set(v, VSC_VF_ALIAS, NULL);
+  vsc_address_clear(&v->address);
+  return v;
 }
 
 static void mark(vsc_virt_txn *txn, unsigned int ctrl, unsigned int port)
@@ -414,6 +425,31 @@ int vsc_virt_txn_detach(vsc_virt_txn *txn, const vsc_virt_dev *have, bool live, 
   return 0;
 }
 
+int vsc_virt_txn_detach_vhost(vsc_virt_txn *txn, const vsc_virt_vhost *have, bool live, bool config,
+                              vsc_virt_step step, vsc_diags *diags)
+{
+  VSC_AUTOFREE(char) what = vsc_vhost_describe(vsc_virt_vhost_main(have));
+
+  txn->done++;
+  report(txn, step, what, false, false);
+  if (live && have->live) {
+    if (vsc_virt_detach_live(txn->d, vsc_vhost_get(have->live, VSC_VF_ALIAS), what, txn->timeout, diags) < 0) {
+      report(txn, step, what, true, false);
+      return -1;
+    }
+    record_vhost(txn, UNDO_ATTACH_LIVE, restorable_vhost(have->live));
+  }
+  if (config && have->config) {
+    if (vsc_virt_detach_config_vhost(txn->d, have->config, what, diags) < 0) {
+      report(txn, step, what, true, false);
+      return -1;
+    }
+    record_vhost(txn, UNDO_ATTACH_CONFIG, restorable_vhost(have->config));
+  }
+  report(txn, step, what, true, true);
+  return 0;
+}
+
 static int undo_one(vsc_virt_txn *txn, const undo *u, vsc_diags *diags)
 {
   /* Every undo but an unlink or the controller names the device it undoes. */
@@ -422,11 +458,22 @@ static int undo_one(vsc_virt_txn *txn, const undo *u, vsc_diags *diags)
     return 0;
   VSC_AUTOFREE(char) what = undo_subject(u);
 
-  /* vschan attached it with a user alias, which both definitions keep. */
-  if (u->vhost && u->kind == UNDO_DETACH_LIVE)
-    return vsc_virt_detach_live(txn->d, vsc_vhost_get(u->vhost, VSC_VF_ALIAS), what, txn->timeout, diags);
-  if (u->vhost)
-    return vsc_virt_detach_config_alias(txn->d, vsc_vhost_get(u->vhost, VSC_VF_ALIAS), what, diags);
+  if (u->vhost) {
+    /* vschan attached it with a user alias, which both definitions keep;
+     * what it detached goes back as the domain had it. */
+    const char *alias = vsc_vhost_get(u->vhost, VSC_VF_ALIAS);
+    switch (u->kind) {
+    case UNDO_DETACH_LIVE:
+      return vsc_virt_detach_live(txn->d, alias, what, txn->timeout, diags);
+    case UNDO_DETACH_CONFIG:
+      return vsc_virt_detach_config_alias(txn->d, alias, what, diags);
+    case UNDO_ATTACH_LIVE:
+    case UNDO_ATTACH_CONFIG:
+      return attach_vhost_xml(txn->d, u->vhost, u->kind == UNDO_ATTACH_LIVE, what, diags);
+    default:
+      return 0;
+    }
+  }
   switch (u->kind) {
   case UNDO_DETACH_LIVE:
     return vsc_virt_detach_live(txn->d, u->dev->alias, what, txn->timeout, diags);

@@ -24,5 +24,8 @@ int vsc_virt_txn_attach_vhost(vsc_virt_txn *txn, const vsc_vhost *dev, bool live
 /* Detach a device the domain has (live by alias, waiting; then config). */
 int vsc_virt_txn_detach(vsc_virt_txn *txn, const vsc_virt_dev *have, bool live, bool config,
                         vsc_virt_step step, vsc_diags *diags);
+/* The same for a vhost-user device the domain has. */
+int vsc_virt_txn_detach_vhost(vsc_virt_txn *txn, const vsc_virt_vhost *have, bool live, bool config,
+                              vsc_virt_step step, vsc_diags *diags);
 /* Take back everything recorded, newest first. */
 void vsc_virt_txn_rollback(vsc_virt_txn *txn, vsc_diags *diags);

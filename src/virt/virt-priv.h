@@ -37,6 +37,9 @@ int vsc_virt_detach_live(vsc_virt_domain *d, const char *alias, const char *what
 int vsc_virt_detach_config(vsc_virt_domain *d, const vsc_chardev *dev, const char *what,
                            vsc_diags *diags);
 /* The same for a user alias (ua-...), which libvirt keeps there. */
+/* A vhost-user device of the persistent definition: by its user alias,
+ * else by its XML (libvirt finds it by mount tag, disk target or MAC). */
+int vsc_virt_detach_config_vhost(vsc_virt_domain *d, const vsc_vhost *dev, const char *what, vsc_diags *diags);
 int vsc_virt_detach_config_alias(vsc_virt_domain *d, const char *alias, const char *what, vsc_diags *diags);
 
 /* Device events of d (events.c).  Start listening (once per domain);

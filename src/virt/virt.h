@@ -176,11 +176,10 @@ typedef struct {
 
 /* ---- attach (attach.c) ---- */
 
-/* What add (vhost_ok) and apply can change: -1 (rule virt-vhost, in
- * diags) when set has a memoryBacking, which is no device, or vhost-user
- * devices and !vhost_ok (apply does not converge them yet); the commands
- * would otherwise leave them out. */
-int vsc_virt_check_supported(const vsc_devset *set, bool vhost_ok, vsc_diags *diags);
+/* What add and apply cannot change: -1 (rule virt-memory-backing, in
+ * diags) when set has a memoryBacking, which is no device; the commands
+ * would otherwise leave it out. */
+int vsc_virt_check_supported(const vsc_devset *set, vsc_diags *diags);
 
 /* Give every device of set that has no alias one derived from its target
  * (ua-vschan-<virtio name>, ua-vschan-guestfwd-<address>-<port>,
@@ -246,10 +245,14 @@ int vsc_virt_remove(vsc_virt_domain *d, const vsc_virt_state *st, const vsc_virt
 typedef enum { VSC_PLAN_ADD, VSC_PLAN_REPLACE, VSC_PLAN_REMOVE, VSC_PLAN_LAST } vsc_plan_action;
 VSC_ENUM_DECL(vsc_plan_action);   /* "add", "replace", "remove" */
 
+/* An item is about a character device (want, have) or a vhost-user
+ * device (vwant, vhave). */
 typedef struct {
   vsc_plan_action action;
   vsc_chardev *want;          /* the spec's device; NULL for remove */
   const vsc_virt_dev *have;   /* the domain's device (in st); NULL for add */
+  vsc_vhost *vwant;
+  const vsc_virt_vhost *vhave;
   bool live, config;          /* which definitions the action changes */
   char *why;                  /* replace: what differs */
 } vsc_plan_item;
@@ -283,3 +286,9 @@ void vsc_plan_clear(vsc_plan *plan);
  * want is the spec's device.  If not and why is not NULL, *why says what
  * differs (caller frees). */
 bool vsc_virt_dev_matches(const vsc_chardev *want, const vsc_chardev *have, char **why);
+/* The same for vhost-user devices: what libvirt fills in when the spec
+ * leaves it out (a MAC address, the access mode, the disk bus) is not
+ * compared. */
+bool vsc_virt_vhost_matches(const vsc_vhost *want, const vsc_vhost *have, char **why);
+/* What a plan item is about, for messages ("virtiofs filesystem 'share'"). */
+char *vsc_plan_item_describe(const vsc_plan_item *it);

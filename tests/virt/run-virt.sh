@@ -513,10 +513,50 @@ for e in json.load(sys.stdin):
   expect 1 "private memory: refused"
   has "$err" "'virtiofs' requires shared memory .*\[vhost-shared-memory\]" "private memory: libvirt's reason, vschan's rule"
   lacks "$(config_xml "$d2")" "<filesystem" "private memory: the persistent definition is unchanged"
-  vs apply "$d" "$tmp/fs.json"
-  expect 1 "apply: vhost-user devices are refused"
-  has "$err" "apply converges character devices only.*\[virt-vhost\]" "apply: says so"
-  has "$err" "hint: attach them with 'vschan add DOMAIN SPEC'" "apply: and points to add"
+
+  # apply converges vhost-user devices: added on the first run, nothing to
+  # do on the second (what libvirt fills in is no difference), a changed
+  # queue size is a replace, --prune takes vschan's device away.  The
+  # persistent side only for the changes: live, a PCI device leaves only
+  # with the guest's consent (tests/guest).
+  d3=vt-vhost-apply
+  start "$d3" --shared-numa
+  start_virtiofsd "$tmp/fsa.sock"
+  spec fsa.json "\"filesystems\":[{\"driver\":{\"type\":\"virtiofs\",\"queue\":1024},\"source\":{\"socket\":\"$tmp/fsa.sock\"},\"target\":{\"dir\":\"applied\"}}]"
+  vs apply "$d3" "$tmp/fsa.json" --json
+  expect 0 "apply: a vhost-user device is added"
+  has "$(json_line plan)" "^applied live=True persistent=True add:filesystem:ua-vschan-fs-applied:None\$" \
+    "apply --json: one add of the filesystem, live and persistent"
+  has "$(qemu_view "$d3" ua-vschan-fs-applied)" "^device ua-vschan-fs-applied vhost-user-fs-pci\$" \
+    "apply: QEMU has the device"
+  vs apply "$d3" "$tmp/fsa.json" --json
+  expect 0 "apply: second run"
+  has "$(json_line plan)" "^nothing-to-do live=True persistent=True\$" \
+    "apply: the second run has nothing to do (libvirt's alias and address are no difference)"
+  # An interface without a MAC address: libvirt makes one up; the second
+  # run finds the interface by its socket and takes the MAC as libvirt's.
+  spec net.json "\"interfaces\":[{\"type\":\"vhostuser\",\"source\":{\"type\":\"unix\",\"path\":\"$tmp/net.sock\",\"mode\":\"server\"},\"model\":{\"type\":\"virtio\"}}]"
+  vs apply "$d3" "$tmp/net.json" --config --json
+  expect 0 "apply --config: an interface without a MAC address"
+  has "$(json_line plan)" "^applied live=False persistent=True add:interface:" "apply --config: the interface is added"
+  has "$(config_xml "$d3")" "<mac address='52:54:00:" "apply --config: libvirt gave it a MAC address"
+  vs apply "$d3" "$tmp/net.json" --config --json
+  expect 0 "apply --config: the interface again"
+  has "$(json_line plan)" "^nothing-to-do live=False persistent=True\$" \
+    "apply --config: found by its socket, libvirt's MAC address is no difference"
+  spec fsa2.json "\"filesystems\":[{\"driver\":{\"type\":\"virtiofs\",\"queue\":512},\"source\":{\"socket\":\"$tmp/fsa.sock\"},\"target\":{\"dir\":\"applied\"}}]"
+  vs apply "$d3" "$tmp/fsa2.json" --config --json
+  expect 0 "apply --config: a changed queue size"
+  has "$(json_line plan)" "^applied live=False persistent=True replace:filesystem:ua-vschan-fs-applied:has .*queue=.1024.*spec wants .*queue=.512" \
+    "apply --config: a replace that says what differs"
+  has "$(config_xml "$d3")" "queue='512'" "apply --config: the persistent definition has the new queue size"
+  has "$(live_xml "$d3")" "queue='1024'" "apply --config: live keeps the old one"
+  spec none.json "\"channels\":[{\"type\":\"unix\",\"source\":{\"mode\":\"bind\",\"path\":\"$tmp/ap.sock\"},\"target\":{\"type\":\"virtio\",\"name\":\"org.example.ap\"}}]"
+  vs apply "$d3" "$tmp/none.json" --config --prune --json
+  expect 0 "apply --prune --config: a spec without the filesystem"
+  has "$(json_line plan)" "remove:filesystem:ua-vschan-fs-applied:None" "apply --prune: removes vschan's filesystem"
+  has "$(json_line plan)" "remove:interface:ua-vschan-" "apply --prune: and vschan's interface"
+  lacks "$(config_xml "$d3")" "<filesystem\|<interface" "apply --prune: both gone from the persistent definition"
   spec mem.json '"memoryBacking":{"source":{"type":"memfd"},"access":{"mode":"shared"}}'
   vs add "$d2" "$tmp/mem.json"
   expect 1 "memoryBacking: refused by add"
