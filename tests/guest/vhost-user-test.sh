@@ -10,7 +10,8 @@
 # writes one the host then reads.  Then, on the running guest: `vschan
 # list` shows both, `vschan remove --live` unplugs both (the guest releases
 # them), `vschan add --live` plugs them back (the guest reads the share
-# again), and an add that fails half-way is rolled back inside the guest.
+# again), an add that fails half-way is rolled back inside the guest, and
+# `vschan apply` replaces the share live.
 #
 # usage: vhost-user-test.sh VSCHAN IMAGEDIR
 #   VSCHAN is the vschan binary; IMAGEDIR holds vmlinuz and initrd.img
@@ -475,6 +476,34 @@ JSON
   ok "a failed add is rolled back in the guest: the filesystem it attached first is unplugged again"
 }
 
+# apply with another socket and queue size for the share replaces it live:
+# the old device is unplugged (the guest releases it), the new one plugged
+# in, and the guest reads the host's file through it.
+step_apply_replace() {
+  local fs3_sock=$root/fs3.sock
+  "$virtiofsd" --socket-path="$fs3_sock" -o source="$share" -o cache=none \
+    </dev/null >>"$root/virtiofsd.log" 2>&1 &
+  virtiofsd2_pid=$!
+  wait_for "$TEST_LONG_S" test -S "$fs3_sock" || die "virtiofsd did not open '$fs3_sock'"
+  cat >"$root/replace.json" <<JSON
+{ "filesystems": [ { "driver": { "type": "virtiofs", "queue": 512 }, "source": { "socket": "$fs3_sock" },
+                     "target": { "dir": "$tag" } } ] }
+JSON
+  vvschan apply "$dom" "$root/replace.json" --live --timeout "$TEST_LONG_S" --json >"$root/apply.out" \
+    2>"$root/vschan.err" || die "vschan apply failed: $(cat "$root/vschan.err")"
+  python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+items = [(i["action"], i["kind"]) for i in d["plan"]]
+sys.exit(0 if d["result"] == "applied" and items == [("replace", "filesystem")] else 1)' <"$root/apply.out" ||
+    die "apply did not replace the filesystem: $(cat "$root/apply.out")"
+  vvirsh dumpxml "$dom" | grep -q "queue='512'" || die "the live definition lacks the new queue size"
+  local got
+  got=$(guest_exec "mount -t virtiofs $tag /mnt && cat /mnt/from-host.txt && umount /mnt")
+  [ "$got" = "$host_text" ] || die "through the replaced share the guest read '$got', not '$host_text'"
+  ok "vschan apply replaces the share live: the guest reads the host's file through the new device"
+}
+
 # --- the test -----------------------------------------------------------------
 step_host_data
 boot_with_fallback
@@ -490,4 +519,5 @@ step_list_vhost
 step_remove_live
 step_add_live
 step_add_rollback
+step_apply_replace
 check_no_panic
