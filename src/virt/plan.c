@@ -106,6 +106,15 @@ static char *first_difference(const char *want, const char *have)
   return vsc_strdup("differs");
 }
 
+/* The two definitions' text, the same or (why) the first difference. */
+static bool same_text(const char *want, const char *have, char **why)
+{
+  bool same = strcmp(want, have) == 0;
+  if (!same && why)
+    *why = first_difference(want, have);
+  return same;
+}
+
 bool vsc_virt_dev_matches(const vsc_chardev *want, const vsc_chardev *have, char **why)
 {
   VSC_AUTOPTR(vsc_chardev) w = vsc_chardev_copy(want);
@@ -115,10 +124,7 @@ bool vsc_virt_dev_matches(const vsc_chardev *want, const vsc_chardev *have, char
   normalize(h, want);
   VSC_AUTOFREE(char) wt = text_of(w);
   VSC_AUTOFREE(char) ht = text_of(h);
-  bool same = strcmp(wt, ht) == 0;
-  if (!same && why)
-    *why = first_difference(wt, ht);
-  return same;
+  return same_text(wt, ht, why);
 }
 
 /* Fields of a vhost-user device libvirt fills in when the spec leaves
@@ -130,7 +136,6 @@ static void normalize_vhost(vsc_vhost *dev, const vsc_vhost *want)
 {
   vsc_vhost_set(dev, VSC_VF_ALIAS, NULL);
   vsc_address_clear(&dev->address);
-  memset(&dev->origin, 0, sizeof(dev->origin));
   for (size_t i = 0; i < VSC_N_ELEMENTS(libvirt_fills); i++)
     if (!vsc_vhost_get(want, libvirt_fills[i]))
       vsc_vhost_set(dev, libvirt_fills[i], NULL);
@@ -144,10 +149,7 @@ bool vsc_virt_vhost_matches(const vsc_vhost *want, const vsc_vhost *have, char *
   normalize_vhost(h, want);
   VSC_AUTOFREE(char) wt = vsc_xml_vhost_to_string(w);
   VSC_AUTOFREE(char) ht = vsc_xml_vhost_to_string(h);
-  bool same = strcmp(wt, ht) == 0;
-  if (!same && why)
-    *why = first_difference(wt, ht);
-  return same;
+  return same_text(wt, ht, why);
 }
 
 char *vsc_plan_item_describe(const vsc_plan_item *it)
