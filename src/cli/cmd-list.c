@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void usage(FILE *out)
 {
@@ -16,7 +17,8 @@ static void usage(FILE *out)
         "address:port, serial type and port), the virtio connection state as the\n"
         "guest reports it, and whether the device is in the live definition, the\n"
         "persistent one, or both.  Then every vhost-user device (filesystem, disk,\n"
-        "interface): its daemon's socket, and its mount tag, disk target or MAC.\n"
+        "interface): its daemon's socket (\"no socket\" when it is not there), and\n"
+        "its mount tag, disk target or MAC.\n"
         "\n"
         "Options:\n"
         "  --json                 print a JSON array instead of a table\n"
@@ -63,6 +65,17 @@ static char *vhost_host_side(const vsc_vhost *dev)
     return vsc_strdup(vsc_vhost_socket(dev));
   const char *dir = vsc_vhost_get(dev, VSC_VF_SOURCE_DIR);
   return dir ? vsc_asprintf("virtiofsd %s", dir) : vsc_strdup("-");
+}
+
+/* Whether the daemon's socket (or, in server mode, QEMU's) is there: 1
+ * yes, 0 no, -1 cannot be told (a remote host, no socket). */
+static int socket_exists(const vsc_vhost *dev, bool local)
+{
+  struct stat st;
+  const char *path = vsc_vhost_socket(dev);
+  if (!local || !path)
+    return -1;
+  return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
 static char *vhost_target_text(const vsc_vhost *dev)
@@ -131,7 +144,7 @@ static json_t *to_json(const vsc_virt_dev *e, const char *ident)
 
 /* The same record for a vhost-user device: backend "vhost-user", the
  * target as its element has it. */
-static json_t *vhost_to_json(const vsc_virt_vhost *e, const char *ident)
+static json_t *vhost_to_json(const vsc_virt_vhost *e, const char *ident, bool local)
 {
   const vsc_vhost *dev = vsc_virt_vhost_main(e);
   const char *alias = vsc_vhost_get(dev, VSC_VF_ALIAS);
@@ -154,6 +167,8 @@ static json_t *vhost_to_json(const vsc_virt_vhost *e, const char *ident)
     json_object_set_new(o, "path", json_string(vsc_vhost_socket(dev)));
   if (vsc_vhost_get(dev, VSC_VF_SOURCE_MODE))
     json_object_set_new(o, "mode", json_string(vsc_vhost_get(dev, VSC_VF_SOURCE_MODE)));
+  int exists = socket_exists(dev, local);
+  json_object_set_new(o, "socket_exists", exists < 0 ? json_null() : json_boolean(exists));
   return o;
 }
 
@@ -165,7 +180,7 @@ static void print_cell(const char *text, size_t width, bool last)
     printf("%-*s  ", (int)width, text);
 }
 
-static void print_table(const vsc_virt_state *st, bool inactive)
+static void print_table(const vsc_virt_state *st, bool inactive, bool local)
 {
   static const char *const head[] = { "KIND", "ALIAS", "BACKEND", "HOST SIDE", "TARGET", "STATE", "IN" };
   enum { NCOL = 7 };
@@ -202,6 +217,11 @@ static void print_table(const vsc_virt_state *st, bool inactive)
     row[1] = vsc_strdup(alias ? alias : "-");
     row[2] = vsc_strdup("vhost-user");
     row[3] = vhost_host_side(dev);
+    if (socket_exists(dev, local) == 0) {
+      char *marked = vsc_asprintf("%s (no socket)", row[3]);
+      free(row[3]);
+      row[3] = marked;
+    }
     row[4] = vhost_target_text(dev);
     row[5] = vsc_strdup("-");
     row[6] = vsc_strdup(inactive ? "persistent" : where(e->live != NULL, e->config != NULL));
@@ -273,11 +293,11 @@ int cmd_list(vsc_cli *cli, int argc, char **argv)
       if (inactive)
         view.live = NULL;
       VSC_AUTOFREE(char) ident = vsc_virt_vhost_ident(&st, i);
-      json_array_append_new(arr, vhost_to_json(&view, ident));
+      json_array_append_new(arr, vhost_to_json(&view, ident, vsc_virt_is_local(s.virt)));
     }
     vsc_cli_print_json(arr, 0);
   } else {
-    print_table(&st, inactive);
+    print_table(&st, inactive, vsc_virt_is_local(s.virt));
   }
 
 report: {

@@ -544,6 +544,16 @@ for e in json.load(sys.stdin):
   expect 0 "apply --config: the interface again"
   has "$(json_line plan)" "^nothing-to-do live=False persistent=True\$" \
     "apply --config: found by its socket, libvirt's MAC address is no difference"
+  # Nobody serves that socket: list says so, the filesystem's is there.
+  vs list "$d3" --json
+  has "$(printf '%s' "$out" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    if e["backend"] == "vhost-user":
+        print(e["kind"], e["socket_exists"])')" "^interface False\$" "list --json: the interface's socket does not exist"
+  vs list "$d3"
+  has "$out" "^interface .* $tmp/net.sock (no socket) " "list: the table says no socket"
+
   spec fsa2.json "\"filesystems\":[{\"driver\":{\"type\":\"virtiofs\",\"queue\":512},\"source\":{\"socket\":\"$tmp/fsa.sock\"},\"target\":{\"dir\":\"applied\"}}]"
   vs apply "$d3" "$tmp/fsa2.json" --config --json
   expect 0 "apply --config: a changed queue size"
