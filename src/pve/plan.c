@@ -134,9 +134,32 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
       return -1;
     }
   }
-  /* vhost-user devices: qemu-server has no line for a daemon the user runs */
-  for (size_t i = 0; i < set->nvhosts; i++)
-    vsc_devset_add_vhost(&plan->rest, vsc_vhost_copy(set->vhosts[i]));
+  /* vhost-user devices: qemu-server has no line for a daemon the user
+   * runs.  A directory for libvirt's own virtiofsd is qemu-server's
+   * virtiofsN line, which names a directory mapping of the cluster:
+   * vschan cannot make that, and says how. */
+  bool dir_fs = false;
+  for (size_t i = 0; i < set->nvhosts; i++) {
+    const vsc_vhost *v = set->vhosts[i];
+    if (v->kind == VSC_VHOST_FS && !vsc_vhost_socket(v)) {
+      const char *tag = vsc_vhost_name(v) ? vsc_vhost_name(v) : "TAG";
+      const char *dir = vsc_vhost_get(v, VSC_VF_SOURCE_DIR) ? vsc_vhost_get(v, VSC_VF_SOURCE_DIR) : "DIR";
+      vsc_loc loc = { .file = v->origin.file, .line = v->origin.line, .pointer = v->origin.pointer };
+      VSC_AUTOFREE(char) hint = vsc_asprintf(
+        "Proxmox VE 8.4 shares a directory itself: map it once for the cluster ('pvesh create "
+        "/cluster/mapping/dir --id %s --map node=NODE,path=%s') and add it to the VM ('qm set %u "
+        "--virtiofs0 dirid=%s'; the mapping id is the guest's mount tag); or run virtiofsd yourself "
+        "and give source.socket", tag, dir, vmid, tag);
+      vsc_error(diags, &loc, "qemu-virtiofsd", hint,
+                "virtiofs filesystem '%s': source.dir needs a virtiofsd that qemu-server starts from a "
+                "directory mapping, which vschan does not write", tag);
+      dir_fs = true;
+      continue;
+    }
+    vsc_devset_add_vhost(&plan->rest, vsc_vhost_copy(v));
+  }
+  if (dir_fs)
+    return -1;
   if (set->memory.present) {
     plan->rest.memory = set->memory;
     plan->rest.memory.source_type = vsc_strdup(set->memory.source_type);

@@ -69,6 +69,16 @@ expect 1 "no config and no --memory: refused" '^$' "the guest's memory size, and
 run "$vschan" qm 999 --conf "$TEST_TMP/none.conf" --memory 1G $fs
 expect 0 "no config: --memory gives the size" "size=1073741824" '^$'
 
+# A directory for virtiofsd to share is qemu-server's virtiofsN line,
+# which names a directory mapping of the cluster: refused, with the way.
+cp "$TEST_TMP/plain.conf" "$TEST_TMP/dir.conf"
+run "$vschan" qm 101 --conf "$TEST_TMP/dir.conf" --lock-dir "$TEST_TMP" --write --filesystem "source.dir=/srv/data,target=data"
+expect 1 "source.dir: refused for Proxmox" '^$' \
+  "source.dir needs a virtiofsd that qemu-server starts from a directory mapping.*\\[qemu-virtiofsd\\]"
+has "$err" "pvesh create /cluster/mapping/dir --id data --map node=NODE,path=/srv/data" "source.dir: the hint maps the directory"
+has "$err" "qm set 101 --virtiofs0 dirid=data" "source.dir: and adds it to the VM"
+check "source.dir: the config is untouched" 'cmp -s "$TEST_TMP/plain.conf" "$TEST_TMP/dir.conf"'
+
 # --write: the user's args stay, vschan's are replaced on the next run
 cp "$TEST_TMP/plain.conf" "$TEST_TMP/w.conf"
 run "$vschan" qm 101 --conf "$TEST_TMP/w.conf" --lock-dir "$TEST_TMP" --write $fs
