@@ -95,10 +95,6 @@ static char *vhost_target_text(const vsc_vhost *dev)
   }
 }
 
-static bool managed(const char *live_alias, const char *config_alias)
-{
-  return vsc_virt_alias_is_managed(live_alias) || vsc_virt_alias_is_managed(config_alias);
-}
 
 static json_t *to_json(const vsc_virt_dev *e, const char *ident)
 {
@@ -138,7 +134,7 @@ static json_t *to_json(const vsc_virt_dev *e, const char *ident)
   json_object_set_new(o, "state", dev->target.state ? json_string(dev->target.state) : json_null());
   json_object_set_new(o, "live", json_boolean(e->live != NULL));
   json_object_set_new(o, "persistent", json_boolean(e->config != NULL));
-  json_object_set_new(o, "managed", json_boolean(managed(dev->alias, e->config ? e->config->alias : NULL)));
+  json_object_set_new(o, "managed", json_boolean(vsc_virt_dev_is_managed(e)));
   return o;
 }
 
@@ -162,7 +158,7 @@ static json_t *vhost_to_json(const vsc_virt_vhost *e, const char *ident, bool lo
                         "alias", alias ? json_string(alias) : json_null(), "backend", "vhost-user",
                         "host", host, "target", target, "state",
                         "live", e->live != NULL, "persistent", e->config != NULL,
-                        "managed", managed(alias, e->config ? vsc_vhost_get(e->config, VSC_VF_ALIAS) : NULL));
+                        "managed", vsc_virt_vhost_is_managed(e));
   if (vsc_vhost_socket(dev))
     json_object_set_new(o, "path", json_string(vsc_vhost_socket(dev)));
   if (vsc_vhost_get(dev, VSC_VF_SOURCE_MODE))
@@ -202,9 +198,6 @@ static void print_table(const vsc_virt_state *st, bool inactive, bool local)
     row[4] = target_text(dev);
     row[5] = vsc_strdup(dev->target.state ? dev->target.state : "-");
     row[6] = vsc_strdup(inactive ? "persistent" : where(e->live != NULL, e->config != NULL));
-    for (size_t c = 0; c < NCOL; c++)
-      if (strlen(row[c]) > width[c])
-        width[c] = strlen(row[c]);
   }
   for (size_t i = 0; i < st->nvhosts; i++) {
     const vsc_virt_vhost *e = &st->vhosts[i];
@@ -225,10 +218,11 @@ static void print_table(const vsc_virt_state *st, bool inactive, bool local)
     row[4] = vhost_target_text(dev);
     row[5] = vsc_strdup("-");
     row[6] = vsc_strdup(inactive ? "persistent" : where(e->live != NULL, e->config != NULL));
-    for (size_t c = 0; c < NCOL; c++)
-      if (strlen(row[c]) > width[c])
-        width[c] = strlen(row[c]);
   }
+  for (size_t r = 0; r < n; r++)
+    for (size_t c = 0; c < NCOL; c++)
+      if (strlen(rows[r][c]) > width[c])
+        width[c] = strlen(rows[r][c]);
   for (size_t c = 0; c < NCOL; c++)
     print_cell(head[c], width[c], c + 1 == NCOL);
   for (size_t r = 0; r < n; r++) {

@@ -39,7 +39,7 @@ static void derive_vhost_aliases(vsc_devset *set, vsc_namer *aliases, const vsc_
     const vsc_vhost_info *vi = vsc_vhost_info_of(dev->kind);
     if (vsc_vhost_get(dev, VSC_VF_ALIAS))
       continue;
-    const char *name = vi->name_field != VSC_VF_LAST ? vsc_vhost_get(dev, vi->name_field) : NULL;
+    const char *name = vsc_vhost_name(dev);
     const char *prefix = vi->alias_prefix ? vi->alias_prefix : "vhost";
     VSC_AUTOFREE(char) part = name ? vsc_asprintf("%s-%s", prefix, name)
                                    : vsc_asprintf("%s-%zu", prefix, counters[dev->kind]++);

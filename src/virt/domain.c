@@ -140,7 +140,7 @@ static size_t find_config(vsc_index *ix, const vsc_chardev *live, const bool *us
 }
 
 /* The keys of a vhost-user device: its user alias, what names it. */
-static char *vhost_key(const vsc_vhost *dev, bool by_alias)
+static char *merge_key(const vsc_vhost *dev, bool by_alias)
 {
   const char *alias = vsc_vhost_get(dev, VSC_VF_ALIAS);
   if (by_alias)
@@ -158,7 +158,7 @@ static void merge_vhosts(vsc_virt_state *st)
   vsc_index configs = { 0 };
   for (size_t j = 0; j < st->config.nvhosts; j++)
     for (int by_alias = 1; by_alias >= 0; by_alias--) {
-      VSC_AUTOFREE(char) key = vhost_key(st->config.vhosts[j], by_alias);
+      VSC_AUTOFREE(char) key = merge_key(st->config.vhosts[j], by_alias);
       if (key)
         vsc_index_add(&configs, key, j);
     }
@@ -166,7 +166,7 @@ static void merge_vhosts(vsc_virt_state *st)
     vsc_virt_vhost *e = vsc_append(&st->vhosts, &st->nvhosts, sizeof(*e));
     e->live = st->live.vhosts[i];
     bool by_alias = vsc_alias_is_user(vsc_vhost_get(e->live, VSC_VF_ALIAS));
-    VSC_AUTOFREE(char) key = vhost_key(e->live, by_alias);
+    VSC_AUTOFREE(char) key = merge_key(e->live, by_alias);
     size_t j = key ? vsc_index_first(&configs, key, used) : SIZE_MAX;
     if (j < st->config.nvhosts) {
       used[j] = true;
@@ -239,6 +239,18 @@ const vsc_chardev *vsc_virt_dev_main(const vsc_virt_dev *d)
 const vsc_vhost *vsc_virt_vhost_main(const vsc_virt_vhost *v)
 {
   return v->live ? v->live : v->config;
+}
+
+bool vsc_virt_dev_is_managed(const vsc_virt_dev *d)
+{
+  return (d->live && vsc_virt_alias_is_managed(d->live->alias)) ||
+         (d->config && vsc_virt_alias_is_managed(d->config->alias));
+}
+
+bool vsc_virt_vhost_is_managed(const vsc_virt_vhost *v)
+{
+  return (v->live && vsc_virt_alias_is_managed(vsc_vhost_get(v->live, VSC_VF_ALIAS))) ||
+         (v->config && vsc_virt_alias_is_managed(vsc_vhost_get(v->config, VSC_VF_ALIAS)));
 }
 
 int vsc_virt_affect_resolve(const vsc_virt_domain *d, vsc_virt_affect affect, bool *live,

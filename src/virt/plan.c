@@ -217,9 +217,6 @@ static void plan_device(vsc_plan *plan, vsc_chardev *want, const vsc_virt_dev *h
   }
 }
 
-/* The vhost-user devices: matched by what names them (tag, disk target,
- * MAC, else socket), compared, and with prune the managed ones the spec
- * does not list removed. */
 /* The keys a vhost-user device is found by: what names it (tag, disk
  * target, MAC), and its socket, for a spec that leaves the name to
  * libvirt (an interface without a MAC address). */
@@ -258,10 +255,8 @@ static void plan_vhosts(const vsc_virt_state *st, const vsc_devset *set, bool li
   }
   for (size_t i = 0; prune && i < st->nvhosts; i++) {
     const vsc_virt_vhost *e = &st->vhosts[i];
-    bool managed = (e->live && vsc_virt_alias_is_managed(vsc_vhost_get(e->live, VSC_VF_ALIAS))) ||
-                   (e->config && vsc_virt_alias_is_managed(vsc_vhost_get(e->config, VSC_VF_ALIAS)));
     bool on_live = live && e->live, on_config = config && e->config;
-    if (!taken[i] && managed && (on_live || on_config))
+    if (!taken[i] && vsc_virt_vhost_is_managed(e) && (on_live || on_config))
       plan_device(plan, NULL, NULL, NULL, e, on_live ? VSC_PLAN_REMOVE : -1,
                   on_config ? VSC_PLAN_REMOVE : -1, NULL, NULL);
   }
@@ -297,10 +292,8 @@ int vsc_virt_plan(const vsc_virt_state *st, const vsc_devset *set, bool live, bo
   if (prune) {
     for (size_t i = 0; i < st->ndevs; i++) {
       const vsc_virt_dev *e = &st->devs[i];
-      bool managed = (e->live && vsc_virt_alias_is_managed(e->live->alias)) ||
-                     (e->config && vsc_virt_alias_is_managed(e->config->alias));
       bool on_live = live && e->live, on_config = config && e->config;
-      if (taken[i] || !managed || !(on_live || on_config) ||
+      if (taken[i] || !vsc_virt_dev_is_managed(e) || !(on_live || on_config) ||
           vsc_chardev_is_compat_console(vsc_virt_dev_main(e)))
         continue;
       plan_device(plan, NULL, e, NULL, NULL, on_live ? VSC_PLAN_REMOVE : -1,

@@ -466,7 +466,7 @@ static int undo_one(vsc_virt_txn *txn, const undo *u, vsc_diags *diags)
     case UNDO_DETACH_LIVE:
       return vsc_virt_detach_live(txn->d, alias, what, txn->timeout, diags);
     case UNDO_DETACH_CONFIG:
-      return vsc_virt_detach_config_alias(txn->d, alias, what, diags);
+      return vsc_virt_detach_config_vhost(txn->d, u->vhost, what, diags);
     case UNDO_ATTACH_LIVE:
     case UNDO_ATTACH_CONFIG:
       return attach_vhost_xml(txn->d, u->vhost, u->kind == UNDO_ATTACH_LIVE, what, diags);

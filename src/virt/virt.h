@@ -126,6 +126,9 @@ void vsc_virt_state_clear(vsc_virt_state *st);
 /* The device of a merged entry to show: the live one, else the config one. */
 const vsc_chardev *vsc_virt_dev_main(const vsc_virt_dev *d);
 const vsc_vhost *vsc_virt_vhost_main(const vsc_virt_vhost *v);
+/* vschan made it: its alias in either definition has vschan's prefix. */
+bool vsc_virt_dev_is_managed(const vsc_virt_dev *d);
+bool vsc_virt_vhost_is_managed(const vsc_virt_vhost *v);
 bool vsc_virt_alias_is_managed(const char *alias);
 
 /* ---- tags (tags.c) ---- */

@@ -56,7 +56,7 @@ typedef enum {
 typedef struct {
   const uint8_t *script;
   size_t size, pos;
-  int listen_fd, fd;
+  int fd;
   int64_t now, deadline;
   int late;                 /* readings of the clock at or after the deadline */
 
@@ -273,7 +273,7 @@ static size_t write_some(peer *p)
 static void run_peer(peer *p)
 {
   if (p->fd < 0 && !p->closed)
-    p->fd = accept4(p->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    p->fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (p->fd < 0)
     return;
   read_client(p);
@@ -313,7 +313,7 @@ static void peer_sleep(void *opaque, int64_t ms)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   peer p = {
-    .script = data, .size = size, .listen_fd = listen_fd, .fd = -1, .now = 1000000,
+    .script = data, .size = size, .fd = -1, .now = 1000000,
     .sync_id = -1, .trickle_ms = -1, .forever = -1, .well_behaved = true,
     .expected_n = -1, .reply_done_at = -1,
   };
