@@ -7,7 +7,9 @@
 #include "util/file.h"
 #include "util/sha1.h"
 #include "util/shell.h"
+#include "util/str.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,37 +67,77 @@ static void usage(FILE *out)
         "  vschan qm 100 spec.json --write\n", out);
 }
 
-static void print_lines(unsigned vmid, const vsc_pve_plan *plan, const char *args, bool command)
-{
-  vsc_buf b = { 0 };
+/* The value the VM's config gets for key (NULL: none). */
+typedef struct {
+  const vsc_pve_conf *conf; /* the config after the change; NULL: not at hand */
+  bool pending;
+} qm_result;
 
-  if (command)
-    vsc_buf_printf(&b, "qm set %u", vmid);
-  if (plan->agent)
-    vsc_buf_add(&b, command ? " --agent 1" : "agent: 1\n");
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
-    if (!plan->serial[i])
-      continue;
-    if (command) {
-      vsc_buf_printf(&b, " --serial%d ", i);
-      vsc_shell_quote(&b, plan->serial[i]);
-    } else {
-      vsc_buf_printf(&b, "serial%d: %s\n", i, plan->serial[i]);
-    }
+/* The lines for the devices: agent: and serialN: where the plan has them
+ * (with the VM's config, the line as it will be), and the args: value. */
+static void print_lines(const vsc_pve_plan *plan, const qm_result *res, const char *args)
+{
+  if (plan->agent) {
+    VSC_AUTOFREE(char) v = res->conf ? vsc_pve_conf_get_for(res->conf, res->pending, "agent") : NULL;
+    printf("agent: %s\n", v ? v : "1");
   }
-  if (args && *args) {
-    if (command) {
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
+    if (plan->serial[i])
+      printf("serial%d: %s\n", i, plan->serial[i]);
+  if (args && *args)
+    printf("args: %s\n", args);
+}
+
+/* The qm set command that makes the change.  With the VM's config (old
+ * and new), every key that changes: the whole args: (the user's
+ * arguments too, since --args replaces it), --delete for vschan's lines
+ * that go, and --description when vschan's record in it changes. */
+static void print_command(unsigned vmid, const vsc_pve_plan *plan, const vsc_pve_conf *old,
+                          const qm_result *res, const char *args)
+{
+  static const char *const keys[] = { "agent", "serial0", "serial1", "serial2", "serial3", "args" };
+  vsc_buf b = { 0 }, del = { 0 };
+
+  vsc_buf_printf(&b, "qm set %u", vmid);
+  if (!res->conf) {
+    if (plan->agent)
+      vsc_buf_add(&b, " --agent 1");
+    for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
+      if (plan->serial[i]) {
+        vsc_buf_printf(&b, " --serial%d ", i);
+        vsc_shell_quote(&b, plan->serial[i]);
+      }
+    }
+    if (args && *args) {
       vsc_buf_add(&b, " --args ");
       vsc_shell_quote(&b, args);
-    } else {
-      vsc_buf_printf(&b, "args: %s\n", args);
+    }
+  } else {
+    for (size_t k = 0; k < VSC_N_ELEMENTS(keys); k++) {
+      VSC_AUTOFREE(char) was = vsc_pve_conf_get_for(old, res->pending, keys[k]);
+      VSC_AUTOFREE(char) now = vsc_pve_conf_get_for(res->conf, res->pending, keys[k]);
+      if (vsc_streq0(was, now))
+        continue;
+      if (now) {
+        vsc_buf_printf(&b, " --%s ", keys[k]);
+        vsc_shell_quote(&b, now);
+      } else {
+        vsc_buf_printf(&del, "%s%s", del.len ? "," : "", keys[k]);
+      }
+    }
+    if (del.len)
+      vsc_buf_printf(&b, " --delete %s", del.data);
+    VSC_AUTOFREE(char) descr_was = vsc_pve_conf_description(old);
+    VSC_AUTOFREE(char) descr_now = vsc_pve_conf_description(res->conf);
+    if (!vsc_streq(descr_was, descr_now)) {
+      vsc_buf_add(&b, " --description ");
+      vsc_shell_quote(&b, descr_now ? descr_now : "");
     }
   }
-  if (command)
-    vsc_buf_addc(&b, '\n');
-  char *text = vsc_buf_steal(&b);
-  fputs(text, stdout);
-  free(text);
+  vsc_buf_addc(&b, '\n');
+  fputs(b.data, stdout);
+  vsc_buf_clear(&b);
+  vsc_buf_clear(&del);
 }
 
 /* {"vmid": N, "agent": BOOL, "serial": {"serial0": "socket", ...},
@@ -141,15 +183,36 @@ static void print_change(vsc_cli *cli, const vsc_pve_edit_opts *eopts, const cha
   }
 }
 
+/* The VM's config when it is here (--conf, else the default path), for
+ * what is planned against it: *conf NULL when there is no such file (the
+ * output then says what it cannot know); one that cannot be read is an
+ * error. */
+static int load_conf(const vsc_pve_edit_opts *eopts, char **path_out, char **text_out,
+                     vsc_pve_conf **conf, vsc_diags *diags)
+{
+  char *path = eopts->conf_path ? vsc_strdup(eopts->conf_path)
+                                : vsc_asprintf("%s/%u.conf", VSC_PVE_CONF_DIR, eopts->vmid);
+  size_t len;
+  *conf = NULL;
+  *text_out = NULL;
+  *path_out = path;
+  if (access(path, F_OK) != 0 && errno == ENOENT)
+    return 0;
+  char *text = vsc_file_read(path, VSC_PVE_MAX_CONF_SIZE, &len, diags);
+  if (!text)
+    return -1;
+  *text_out = text;
+  *conf = vsc_pve_conf_parse(text, len, path, diags);
+  return *conf ? 0 : -1;
+}
+
 /* The guest memory for vhost-user devices: from the VM's config when there
  * is one (--memory must then agree with it), else --memory. */
-static int vhost_memory(const vsc_pve_edit_opts *eopts, vsc_qemu_opts *qopts, char **size, vsc_diags *diags)
+static int vhost_memory(const vsc_pve_conf *conf, const char *path, vsc_qemu_opts *qopts, char **size,
+                        vsc_diags *diags)
 {
-  VSC_AUTOFREE(char) path = eopts->conf_path ? vsc_strdup(eopts->conf_path)
-                                             : vsc_asprintf("%s/%u.conf", VSC_PVE_CONF_DIR, eopts->vmid);
   const char *given = qopts->memory;
-  size_t len;
-  if (access(path, F_OK) != 0) {
+  if (!conf) {
     if (given)
       return 0;
     vsc_loc loc = { .file = path };
@@ -157,11 +220,7 @@ static int vhost_memory(const vsc_pve_edit_opts *eopts, vsc_qemu_opts *qopts, ch
               "vhost-user devices need the guest's memory size, and this VM's config is not here");
     return -1;
   }
-  VSC_AUTOFREE(char) text = vsc_file_read(path, VSC_PVE_MAX_CONF_SIZE, &len, diags);
-  if (!text)
-    return -1;
-  VSC_AUTOPTR(vsc_pve_conf) conf = vsc_pve_conf_parse(text, len, path, diags);
-  if (!conf || vsc_pve_plan_memory(conf, path, qopts, size, diags) < 0)
+  if (vsc_pve_plan_memory(conf, path, qopts, size, diags) < 0)
     return -1;
   unsigned long long a, b;
   if (given && *size && (vsc_qemu_memory_parse(given, &a) < 0 || vsc_qemu_memory_parse(*size, &b) < 0 || a != b)) {
@@ -203,6 +262,8 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
   vsc_devset set;
   bool command = false, write = false, pending = false;
   char *args = NULL, *old_text = NULL, *new_text = NULL, *memory_size = NULL;
+  char *conf_path = NULL, *conf_text = NULL;
+  vsc_pve_conf *conf = NULL, *edited = NULL;
   int rc = VSC_EXIT_OK, c;
 
   vsc_devset_init(&set);
@@ -281,11 +342,17 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
   }
   if (!qopts.qemu_version)
     qopts.qemu_version = vsc_cli_qemu_version_default(&set);
-  if (set.nvhosts && vhost_memory(&eopts, &qopts, &memory_size, &diags) < 0) {
+  if (load_conf(&eopts, &conf_path, &conf_text, &conf, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;
   }
-  if (vsc_pve_plan_build(eopts.vmid, &set, &qopts, &plan, &diags) < 0) {
+  /* as 'qm set' does, a running VM gets the change at its next start */
+  bool plan_pending = pending || (conf && vsc_pve_vm_running(VSC_PVE_RUN_DIR, eopts.vmid));
+  if (set.nvhosts && vhost_memory(conf, conf_path, &qopts, &memory_size, &diags) < 0) {
+    rc = VSC_EXIT_FAILURE;
+    goto report;
+  }
+  if (vsc_pve_plan_build(eopts.vmid, &set, &qopts, conf, plan_pending, &plan, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;
   }
@@ -295,10 +362,32 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       rc = VSC_EXIT_FAILURE;
       goto report;
     }
+    qm_result res = { .pending = plan_pending };
+    if (conf) {
+      /* what --write would make of the config, computed here without a lock */
+      edited = vsc_pve_conf_parse(conf_text, strlen(conf_text), conf_path, &diags);
+      vsc_pve_changes changes = vsc_pve_plan_changes(&plan, qopts.id_prefix, plan_pending, eopts.force);
+      if (!edited || vsc_pve_changes_apply(edited, &changes, &diags) < 0) {
+        rc = VSC_EXIT_FAILURE;
+        goto report;
+      }
+      res.conf = edited;
+      free(args);
+      args = vsc_pve_conf_get_for(edited, plan_pending, "args");
+    } else if (command && args) {
+      vsc_loc loc = { .file = conf_path };
+      vsc_warning(&diags, &loc, "pve-args-replace",
+                  "run it on the VM's node, or give --conf with a copy of its config, so that the "
+                  "command keeps the VM's own arguments",
+                  "--args replaces the whole args: line, and the VM's config is not here to merge "
+                  "with");
+    }
     if (a.json)
       print_json(eopts.vmid, &plan, args);
+    else if (command)
+      print_command(eopts.vmid, &plan, conf, &res, args);
     else
-      print_lines(eopts.vmid, &plan, args, command);
+      print_lines(&plan, &res, args);
     goto report;
   }
 
@@ -310,6 +399,10 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
 
 report:
   rc = vsc_cli_finish(cli, &diags, rc);
+  vsc_pve_conf_free(conf);
+  vsc_pve_conf_free(edited);
+  free(conf_path);
+  free(conf_text);
   free(memory_size);
   free(args);
   free(old_text);

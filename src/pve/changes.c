@@ -2,6 +2,10 @@
  * the setters of conf.c and checked with the VM rules of vm.c. */
 #include "plan.h"
 
+#include "util/buf.h"
+
+#include <string.h>
+
 static void warn_pending_override(const vsc_pve_conf *conf, const char *key, vsc_diags *diags)
 {
   VSC_AUTOFREE(char) pend = vsc_pve_conf_get(conf, true, key);
@@ -12,61 +16,152 @@ static void warn_pending_override(const vsc_pve_conf *conf, const char *key, vsc
                 key);
 }
 
+/* Does the line's value give what vschan wants? */
+static bool native_satisfied(const char *key, const char *cur, const char *want)
+{
+  if (strcmp(key, "agent") == 0)
+    return vsc_pve_agent_is_virtio(cur);
+  return strcmp(cur, want) == 0;
+}
+
+/* The serialN lines a port could take instead: those with no line. */
+static char *free_serial_keys(const vsc_pve_conf *conf, const vsc_pve_changes *ch)
+{
+  vsc_buf b = { 0 };
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
+    VSC_AUTOFREE(char) key = vsc_asprintf("serial%d", i);
+    if (!ch->serial[i] && vsc_pve_owner_of(conf, ch->pending, key) == VSC_PVE_LINE_ABSENT)
+      vsc_buf_printf(&b, "%s%s", b.len ? ", " : "", key);
+  }
+  return vsc_buf_steal(&b);
+}
+
+static void collision(const vsc_pve_conf *conf, const vsc_pve_changes *ch, const char *key,
+                      const char *cur, const char *want, vsc_diags *diags)
+{
+  vsc_loc loc = vsc_pve_conf_key_loc(conf, ch->pending, key);
+  if (strcmp(key, "agent") == 0) {
+    vsc_error(diags, &loc, "pve-owner",
+              "enable the agent yourself (qm set VMID --agent 1), leave the guest agent channel "
+              "out of the spec, or give --force to take the line over",
+              "'agent: %s' is not vschan's line, and it does not enable the agent's virtio port",
+              cur);
+    return;
+  }
+  VSC_AUTOFREE(char) free_keys = free_serial_keys(conf, ch);
+  VSC_AUTOFREE(char) hint = vsc_asprintf(
+    "give the serial port another target port (%s%s), or --force to take %s over",
+    *free_keys ? "free: " : "no serialN line is free; use a virtio console", free_keys, key);
+  vsc_error(diags, &loc, "pve-owner", hint,
+            "'%s: %s' is not vschan's line; the spec would make it '%s: %s'", key, cur, key,
+            want);
+}
+
+/* Remove vschan's own line of key, as the next start will see it. */
+static void remove_own(vsc_pve_conf *conf, bool pending, const char *key)
+{
+  if (!pending) {
+    vsc_pve_conf_delete(conf, false, key);
+    return;
+  }
+  VSC_AUTOFREE(char) main_value = vsc_pve_conf_get(conf, false, key);
+  if (main_value)
+    vsc_pve_conf_pending_delete(conf, key);
+  else
+    vsc_pve_conf_delete(conf, true, key);
+}
+
+/* Make key's line what vschan wants (want NULL: none of vschan's); *ours
+ * tells whether vschan owns the line afterwards. */
+static int apply_native(vsc_pve_conf *conf, const vsc_pve_changes *ch, const char *key,
+                        const char *want, bool *ours, vsc_diags *diags)
+{
+  vsc_pve_line_owner owner = vsc_pve_owner_of(conf, ch->pending, key);
+  VSC_AUTOFREE(char) cur = vsc_pve_conf_get_for(conf, ch->pending, key);
+  int rc;
+
+  *ours = false;
+  if (!want) {
+    if (owner == VSC_PVE_LINE_OURS)
+      remove_own(conf, ch->pending, key);
+    return 0;
+  }
+  if (cur && native_satisfied(key, cur, want)) {
+    *ours = owner == VSC_PVE_LINE_OURS;
+    return 0;
+  }
+  if (owner == VSC_PVE_LINE_USERS && !ch->force) {
+    collision(conf, ch, key, cur, want, diags);
+    return -1;
+  }
+  if (strcmp(key, "agent") == 0)
+    rc = vsc_pve_conf_set_agent(conf, ch->pending, diags);
+  else
+    rc = vsc_pve_conf_set_serial(conf, ch->pending, key[strlen("serial")] - '0', want, diags);
+  if (rc < 0)
+    return -1;
+  if (!ch->pending)
+    warn_pending_override(conf, key, diags);
+  *ours = true;
+  return 0;
+}
+
 int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_diags *diags)
 {
   bool pending = ch->pending;
-  int dup = 0;
+  char *keys[VSC_PVE_MAX_SERIAL + 1];
+  const char *wants[VSC_PVE_MAX_SERIAL + 1];
+  char *owned[VSC_PVE_MAX_SERIAL + 1];
+  size_t n_keys = 0, n_owned = 0;
+  int rc = 0;
+
+  keys[n_keys] = vsc_strdup("agent");
+  wants[n_keys++] = ch->agent ? "1" : NULL;
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
+    keys[n_keys] = vsc_asprintf("serial%d", i);
+    wants[n_keys++] = ch->serial[i];
+  }
 
   if (ch->merge_args)
-    dup |= vsc_pve_conf_check_unique(conf, pending, "args", diags);
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
-    if (ch->serial[i]) {
-      VSC_AUTOFREE(char) key = vsc_asprintf("serial%d", i);
-      dup |= vsc_pve_conf_check_unique(conf, pending, key, diags);
-    }
-  }
-  if (ch->agent)
-    dup |= vsc_pve_conf_check_unique(conf, pending, "agent", diags);
-  if (dup)
-    return -1;
+    rc |= vsc_pve_conf_check_unique(conf, pending, "args", diags);
+  for (size_t k = 0; k < n_keys; k++)
+    rc |= vsc_pve_conf_check_unique(conf, pending, keys[k], diags);
+  if (rc < 0)
+    goto out;
 
   if (ch->merge_args) {
     VSC_AUTOFREE(char) base = vsc_pve_conf_get_for(conf, pending, "args");
     VSC_AUTOFREE(char) merged =
       vsc_pve_args_merge(base, ch->args, ch->n_args, ch->id_prefix, diags);
-    if (!merged)
-      return -1;
+    if (!merged) {
+      rc = -1;
+      goto out;
+    }
     if (*merged) {
-      if (vsc_pve_conf_set(conf, pending, "args", merged, diags) < 0)
-        return -1;
-    } else if (!pending) {
-      vsc_pve_conf_delete(conf, false, "args");
+      if ((rc = vsc_pve_conf_set(conf, pending, "args", merged, diags)) < 0)
+        goto out;
     } else {
-      VSC_AUTOFREE(char) cur = vsc_pve_conf_get(conf, false, "args");
-      if (cur)
-        vsc_pve_conf_pending_delete(conf, "args");
-      else
-        vsc_pve_conf_delete(conf, true, "args");
+      remove_own(conf, pending, "args");
     }
     if (!pending)
       warn_pending_override(conf, "args", diags);
   }
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
-    if (!ch->serial[i])
-      continue;
-    VSC_AUTOFREE(char) key = vsc_asprintf("serial%d", i);
-    if (vsc_pve_conf_set_serial(conf, pending, i, ch->serial[i], diags) < 0)
-      return -1;
-    if (!pending)
-      warn_pending_override(conf, key, diags);
+  /* Every collision is reported, not only the first. */
+  for (size_t k = 0; k < n_keys; k++) {
+    bool ours;
+    if (apply_native(conf, ch, keys[k], wants[k], &ours, diags) < 0)
+      rc = -1;
+    else if (ours)
+      owned[n_owned++] = keys[k];
   }
-  if (ch->agent) {
-    if (vsc_pve_conf_set_agent(conf, pending, diags) < 0)
-      return -1;
-    if (!pending)
-      warn_pending_override(conf, "agent", diags);
-  }
-  return vsc_pve_vm_check(conf, pending, diags);
+  if (rc < 0)
+    goto out;
+  vsc_pve_owner_record(conf, pending, owned, n_owned);
+  rc = vsc_pve_vm_check(conf, pending, ch->id_prefix, diags);
+out:
+  for (size_t k = 0; k < n_keys; k++)
+    free(keys[k]);
+  return rc;
 }
 
 static int apply_changes_cb(vsc_pve_conf *conf, void *opaque, vsc_diags *diags)
@@ -80,6 +175,23 @@ int vsc_pve_edit_changes(const vsc_pve_edit_opts *opts, const vsc_pve_changes *c
   return vsc_pve_edit(opts, apply_changes_cb, (void *)changes, old_out, new_out, diags);
 }
 
+vsc_pve_changes vsc_pve_plan_changes(const vsc_pve_plan *plan, const char *id_prefix, bool pending,
+                                     bool force)
+{
+  vsc_pve_changes changes = {
+    .id_prefix = id_prefix,
+    .merge_args = true,
+    .args = plan->argv,
+    .n_args = plan->argc,
+    .agent = plan->agent,
+    .force = force,
+    .pending = pending,
+  };
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
+    changes.serial[i] = plan->serial[i];
+  return changes;
+}
+
 int vsc_pve_plan_write(const vsc_pve_edit_opts *opts, const vsc_pve_plan *plan,
                        const char *id_prefix, bool pending, char **old_out, char **new_out,
                        vsc_diags *diags)
@@ -90,15 +202,6 @@ int vsc_pve_plan_write(const vsc_pve_edit_opts *opts, const vsc_pve_plan *plan,
                  "VM %u is running: writing under [PENDING], as 'qm set' does", opts->vmid);
     pending = true;
   }
-  vsc_pve_changes changes = {
-    .id_prefix = id_prefix,
-    .merge_args = true,
-    .args = plan->argv,
-    .n_args = plan->argc,
-    .agent = plan->agent,
-    .pending = pending,
-  };
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
-    changes.serial[i] = plan->serial[i];
+  vsc_pve_changes changes = vsc_pve_plan_changes(plan, id_prefix, pending, opts->force);
   return vsc_pve_edit_changes(opts, &changes, old_out, new_out, diags);
 }

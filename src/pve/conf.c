@@ -111,7 +111,7 @@ static vsc_pve_section *add_section(vsc_pve_conf *conf, vsc_pve_section_kind kin
   return s;
 }
 
-static void section_insert_line(vsc_pve_section *s, size_t at, char *text)
+void vsc_pve_section_insert_line(vsc_pve_section *s, size_t at, char *text)
 {
   s->lines = vsc_realloc(s->lines, (s->n_lines + 1) * sizeof(*s->lines));
   memmove(&s->lines[at + 1], &s->lines[at], (s->n_lines - at) * sizeof(*s->lines));
@@ -119,7 +119,7 @@ static void section_insert_line(vsc_pve_section *s, size_t at, char *text)
   s->n_lines++;
 }
 
-static void section_remove_line(vsc_pve_section *s, size_t at)
+void vsc_pve_section_remove_line(vsc_pve_section *s, size_t at)
 {
   free(s->lines[at].text);
   memmove(&s->lines[at], &s->lines[at + 1], (s->n_lines - at - 1) * sizeof(*s->lines));
@@ -129,6 +129,7 @@ static void section_remove_line(vsc_pve_section *s, size_t at)
 vsc_pve_conf *vsc_pve_conf_parse(const char *data, size_t len, const char *file, vsc_diags *diags)
 {
   vsc_pve_conf *conf = vsc_calloc(1, sizeof(*conf));
+  conf->file = file ? vsc_strdup(file) : NULL;
   vsc_pve_section *cur = add_section(conf, VSC_PVE_SECTION_MAIN, NULL);
   size_t pos = 0;
   int lineno = 0;
@@ -188,6 +189,7 @@ void vsc_pve_conf_free(vsc_pve_conf *conf)
   for (size_t i = 0; i < conf->n_sections; i++)
     section_clear(&conf->sections[i]);
   free(conf->sections);
+  free(conf->file);
   free(conf);
 }
 
@@ -321,7 +323,7 @@ static vsc_pve_section *pending_create(vsc_pve_conf *conf)
     main_has_content = main_has_content || !is_blank(main_s->lines[j].text);
   if (main_has_content && !is_blank(main_s->lines[main_s->n_lines - 1].text)) {
     main_s->lines[main_s->n_lines - 1].newline = true;
-    section_insert_line(main_s, main_s->n_lines, vsc_strdup(""));
+    vsc_pve_section_insert_line(main_s, main_s->n_lines, vsc_strdup(""));
   } else if (main_s->n_lines) {
     main_s->lines[main_s->n_lines - 1].newline = true;
   }
@@ -331,9 +333,9 @@ static vsc_pve_section *pending_create(vsc_pve_conf *conf)
   conf->n_sections++;
   vsc_pve_section *p = &conf->sections[1];
   *p = (vsc_pve_section){ .kind = VSC_PVE_SECTION_PENDING, .name = vsc_strdup("PENDING") };
-  section_insert_line(p, 0, vsc_strdup("[PENDING]"));
+  vsc_pve_section_insert_line(p, 0, vsc_strdup("[PENDING]"));
   if (conf->n_sections > 2)
-    section_insert_line(p, 1, vsc_strdup(""));
+    vsc_pve_section_insert_line(p, 1, vsc_strdup(""));
   return p;
 }
 
@@ -396,12 +398,12 @@ static void section_set(vsc_pve_section *s, const char *key, const char *value)
     s->lines[last].text = text;
     for (size_t j = last; j-- > 0;)
       if (line_has_key(s->lines[j].text, key))
-        section_remove_line(s, j);
+        vsc_pve_section_remove_line(s, j);
     return;
   }
   if (at > 0)
     s->lines[at - 1].newline = true;
-  section_insert_line(s, at, text);
+  vsc_pve_section_insert_line(s, at, text);
 }
 
 static size_t section_delete(vsc_pve_section *s, const char *key)
@@ -409,7 +411,7 @@ static size_t section_delete(vsc_pve_section *s, const char *key)
   size_t removed = 0;
   for (size_t j = s ? s->n_lines : 0; j-- > 0;) {
     if (line_has_key(s->lines[j].text, key)) {
-      section_remove_line(s, j);
+      vsc_pve_section_remove_line(s, j);
       removed++;
     }
   }
@@ -538,7 +540,8 @@ int vsc_pve_conf_set_agent(vsc_pve_conf *conf, bool pending, vsc_diags *diags)
   }
   vsc_buf_add(&b, "1");
   for (size_t i = 0; i < n; i++) {
-    if (!strchr(items[i], '=') || strncmp(items[i], "enabled=", 8) == 0)
+    if (!strchr(items[i], '=') || strncmp(items[i], "enabled=", 8) == 0 ||
+        strcmp(items[i], "type=isa") == 0)
       continue;
     vsc_buf_addc(&b, ',');
     vsc_buf_add(&b, items[i]);
@@ -567,4 +570,52 @@ int vsc_pve_conf_check_unique(const vsc_pve_conf *conf, bool pending, const char
               where.data);
   vsc_buf_clear(&where);
   return found > 1 ? -1 : 0;
+}
+
+vsc_loc vsc_pve_conf_key_loc(const vsc_pve_conf *conf, bool pending, const char *key)
+{
+  const vsc_pve_section *s = section_of(conf, pending);
+  vsc_loc loc = { .file = conf->file };
+  size_t first_line = 1;
+
+  for (size_t i = 0; s && &conf->sections[i] != s; i++)
+    first_line += conf->sections[i].n_lines;
+  for (size_t j = 0; s && j < s->n_lines; j++)
+    if (line_has_key(s->lines[j].text, key))
+      loc.line = (int)(first_line + j);
+  return loc;
+}
+
+static int hex_digit(char c)
+{
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+char *vsc_pve_conf_description(const vsc_pve_conf *conf)
+{
+  const vsc_pve_section *s = &conf->sections[0];
+  vsc_buf b = { 0 };
+  bool any = false;
+
+  for (size_t j = 0; j < s->n_lines; j++) {
+    const char *t = s->lines[j].text;
+    if (t[0] != '#')
+      continue;
+    if (any)
+      vsc_buf_addc(&b, '\n');
+    any = true;
+    /* decode_text: uri_unescape of the line after the '#' */
+    for (const char *p = t + 1; *p; p++) {
+      int hi, lo;
+      if (*p == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0) {
+        vsc_buf_addc(&b, (char)(hi * 16 + lo));
+        p += 2;
+      } else if (!(*p == '\r' && p[1] == '\0')) {
+        vsc_buf_addc(&b, *p);
+      }
+    }
+  }
+  if (!any)
+    return NULL;
+  return vsc_buf_steal(&b);
 }

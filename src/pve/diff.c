@@ -101,6 +101,93 @@ static diff_op *edit_script(const diff_line *old, size_t na, const diff_line *ne
   return ops;
 }
 
+/* Slide each run of changed lines of one file as diff(1) does (GNU
+ * diffutils' shift_boundaries): as far down as lines that equal it allow,
+ * merging with runs it meets, then back up to where it lines up with a
+ * change of the other file if it can.  Among the equally short scripts
+ * this picks the one people read as "diff -u" output.  changed[-1] and
+ * changed[n] are false sentinels, as are other[-1] and other[n_other]. */
+static void shift_boundaries(const diff_line *lines, bool *changed, size_t n, const bool *other)
+{
+  size_t i = 0, j = 0;
+
+  for (;;) {
+    while (i < n && !changed[i]) {
+      while (other[j++])
+        continue;
+      i++;
+    }
+    if (i == n)
+      break;
+    size_t start = i, runlength, corresponding;
+    while (changed[++i])
+      continue;
+    while (other[j])
+      j++;
+    do {
+      runlength = i - start;
+      /* up, while the line above equals the last changed one */
+      while (start && line_eq(&lines[start - 1], &lines[i - 1])) {
+        changed[--start] = true;
+        changed[--i] = false;
+        while (start && changed[start - 1])
+          start--;
+        while (j && other[--j])
+          continue;
+      }
+      corresponding = j && other[j - 1] ? i : n;
+      /* down, while the line below equals the first changed one */
+      while (i != n && line_eq(&lines[start], &lines[i])) {
+        changed[start++] = false;
+        changed[i++] = true;
+        while (changed[i])
+          i++;
+        while (other[++j])
+          corresponding = i;
+      }
+    } while (runlength != i - start);
+    /* back to a run that lines up with a change of the other file */
+    while (corresponding < i) {
+      changed[--start] = true;
+      changed[--i] = false;
+      while (j && other[--j])
+        continue;
+    }
+  }
+}
+
+/* The script again, with its runs of changes where diff(1) puts them. */
+static diff_op *normalize(const diff_line *old, size_t na, const diff_line *new, size_t nb,
+                          diff_op *ops, size_t *n_ops)
+{
+  bool *del_buf = vsc_calloc(na + 2, sizeof(bool)), *add_buf = vsc_calloc(nb + 2, sizeof(bool));
+  bool *del = del_buf + 1, *add = add_buf + 1;
+  size_t n = *n_ops;
+
+  for (size_t k = 0; k < n; k++) {
+    if (ops[k].kind == OP_DEL)
+      del[ops[k].a] = true;
+    else if (ops[k].kind == OP_ADD)
+      add[ops[k].b] = true;
+  }
+  free(ops);
+  shift_boundaries(old, del, na, add);
+  shift_boundaries(new, add, nb, del);
+  ops = NULL;
+  *n_ops = 0;
+  for (size_t i = 0, j = 0; i < na || j < nb;) {
+    if (i < na && del[i])
+      add_op(&ops, n_ops, OP_DEL, i++, j);
+    else if (j < nb && add[j])
+      add_op(&ops, n_ops, OP_ADD, i, j++);
+    else
+      add_op(&ops, n_ops, OP_EQUAL, i++, j++);
+  }
+  free(del_buf);
+  free(add_buf);
+  return ops;
+}
+
 static void emit_line(vsc_buf *out, char mark, const diff_line *l)
 {
   vsc_buf_addc(out, mark);
@@ -126,7 +213,7 @@ char *vsc_pve_diff(const char *old_text, const char *new_text, const char *old_l
   size_t na, nb, n_ops;
   VSC_AUTOFREE(diff_line) old = split_lines(old_text ? old_text : "", &na);
   VSC_AUTOFREE(diff_line) new = split_lines(new_text ? new_text : "", &nb);
-  VSC_AUTOFREE(diff_op) ops = edit_script(old, na, new, nb, &n_ops);
+  VSC_AUTOFREE(diff_op) ops = normalize(old, na, new, nb, edit_script(old, na, new, nb, &n_ops), &n_ops);
   vsc_buf out = { 0 };
   size_t k = 0;
 

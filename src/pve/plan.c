@@ -16,17 +16,19 @@ static bool plain(const vsc_chardev *dev)
          dev->protocol == VSC_PROTOCOL_ABSENT && dev->nsources <= 1;
 }
 
-/* serialN: for a serial port qemu-server can create itself, else -1. */
-static int native_serial(unsigned vmid, const vsc_chardev *dev, int next_free, char **value)
+/* serialN: *value for a serial port qemu-server can create itself, with
+ * *port its index (-1: the spec leaves it open).  False when the port has
+ * no native line. */
+static bool native_serial(unsigned vmid, const vsc_chardev *dev, int *port, char **value)
 {
   vsc_target_type tt = vsc_chardev_target_type(dev);
   const vsc_source *src = vsc_chardev_main_source(dev);
-  int port = dev->has_target && dev->target.has_port ? (int)dev->target.port : next_free;
 
+  *port = dev->has_target && dev->target.has_port ? (int)dev->target.port : -1;
   if (dev->kind != VSC_KIND_SERIAL || tt != VSC_TARGET_ISA_SERIAL || !plain(dev) ||
       (dev->target.model != VSC_MODEL_ABSENT && dev->target.model != VSC_MODEL_ISA_SERIAL) ||
-      port < 0 || port >= VSC_PVE_MAX_SERIAL || !src || !src->path)
-    return -1;
+      *port >= VSC_PVE_MAX_SERIAL || !src || !src->path)
+    return false;
   vsc_pve_native native = vsc_chardev_backend_info(dev)->pve;
   if (native == VSC_PVE_OWN_SOCKET && src->mode == VSC_MODE_BIND && !src->has_reconnect) {
     /* qemu-server's own socket names the port: VMID.serialN. */
@@ -34,21 +36,55 @@ static int native_serial(unsigned vmid, const vsc_chardev *dev, int next_free, c
       char own[128], own_run[128];
       snprintf(own, sizeof(own), "/var/run/qemu-server/%u.serial%d", vmid, n);
       snprintf(own_run, sizeof(own_run), "/run/qemu-server/%u.serial%d", vmid, n);
-      if ((vsc_streq(src->path, own) || vsc_streq(src->path, own_run)) &&
-          (!dev->has_target || !dev->target.has_port || (int)dev->target.port == n)) {
+      if ((vsc_streq(src->path, own) || vsc_streq(src->path, own_run)) && (*port < 0 || *port == n)) {
         *value = vsc_strdup("socket");
-        return n;
+        *port = n;
+        return true;
       }
     }
-    return -1;
+    return false;
   }
   /* qemu-server's pattern is /dev/[^,]+ */
   if (native == VSC_PVE_HOST_DEVICE && strncmp(src->path, "/dev/", 5) == 0 &&
       !strchr(src->path, ',') && !strpbrk(src->path, " \t\n\r")) {
     *value = vsc_strdup(src->path);
-    return port;
+    return true;
+  }
+  return false;
+}
+
+/* The serialN a port the spec leaves open takes: the line that already
+ * has its value, else the first one neither planned nor the user's. */
+static int open_serial_index(const vsc_pve_plan *plan, const vsc_pve_conf *conf, bool pending,
+                             const char *value)
+{
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
+      char key[16];
+      snprintf(key, sizeof(key), "serial%d", i);
+      if (plan->serial[i])
+        continue;
+      if (!conf)
+        return i;
+      VSC_AUTOFREE(char) cur = vsc_pve_conf_get_for(conf, pending, key);
+      if (pass == 0 ? vsc_streq(cur, value)
+                    : vsc_pve_owner_of(conf, pending, key) != VSC_PVE_LINE_USERS)
+        return i;
+    }
   }
   return -1;
+}
+
+/* How many serialN lines the VM will have: the plan's and the user's. */
+static int serial_lines(const vsc_pve_plan *plan, const vsc_pve_conf *conf, bool pending)
+{
+  int n = 0;
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
+    char key[16];
+    snprintf(key, sizeof(key), "serial%d", i);
+    n += plan->serial[i] || (conf && vsc_pve_owner_of(conf, pending, key) == VSC_PVE_LINE_USERS);
+  }
+  return n;
 }
 
 static bool native_agent(unsigned vmid, const vsc_chardev *dev)
@@ -64,10 +100,8 @@ static bool native_agent(unsigned vmid, const vsc_chardev *dev)
 }
 
 int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
-                       vsc_pve_plan *plan, vsc_diags *diags)
+                       const vsc_pve_conf *conf, bool pending, vsc_pve_plan *plan, vsc_diags *diags)
 {
-  int next_free = 0;
-
   bool has_serial = vsc_devset_first(set, VSC_KIND_SERIAL) != NULL;
 
   memset(plan, 0, sizeof(*plan));
@@ -87,11 +121,13 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
       return -1;
     }
 
-    while (next_free < VSC_PVE_MAX_SERIAL && plan->serial[next_free])
-      next_free++;
-    if ((port = native_serial(vmid, dev, next_free, &value)) >= 0 && !plan->serial[port]) {
-      plan->serial[port] = value;
-      continue;
+    if (native_serial(vmid, dev, &port, &value)) {
+      if (port < 0)
+        port = open_serial_index(plan, conf, pending, value);
+      if (port >= 0 && !plan->serial[port]) {
+        plan->serial[port] = value;
+        continue;
+      }
     }
     free(value);
     if (!plan->agent && native_agent(vmid, dev)) {
@@ -116,9 +152,7 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
   /* qemu-server adds its serialN ports first, without index=, so they take
    * the lowest ISA indices; one of ours with an explicit lower index would
    * clash with them at start. */
-  int nnative = 0;
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
-    nnative += plan->serial[i] != NULL;
+  int nnative = serial_lines(plan, conf, pending);
   for (size_t i = 0; i < plan->rest.ndevs; i++) {
     const vsc_chardev *dev = plan->rest.devs[i];
     /* a lone serial console is ISA serial port 0 (or its target port) */
@@ -128,7 +162,8 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
     unsigned int index = has_port ? dev->target.port : 0;
     if (isa && (has_port || console) && (int)index < nnative) {
       vsc_error(diags, NULL, "pve-serial-index",
-                "give it a target port of at least the number of serialN lines, or leave the port out",
+                "give it a target port of at least the number of serialN lines (the VM's and vschan's), or "
+                "leave the port out",
                 "%s %u would take an ISA index that qemu-server's own serialN ports use",
                 console ? "the serial console, serial port" : "serial port", index);
       return -1;

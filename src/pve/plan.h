@@ -20,9 +20,13 @@ typedef struct {
  * qemu-server's own path (/var/run/qemu-server/VMID.serialN) or on a host
  * device becomes serialN:, the standard guest agent channel becomes
  * agent: 1, and every other device goes to args:.  Unix channels without a
- * path listen on /var/run/qemu-server/VMID.NAME. */
+ * path listen on /var/run/qemu-server/VMID.NAME.  conf (NULL when the
+ * VM's config is not at hand) is the config the plan is for, as of the
+ * next start when pending: a host device port without a target port takes
+ * the serialN line that has its path, else the first line that is not the
+ * user's. */
 int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
-                       vsc_pve_plan *plan, vsc_diags *diags);
+                       const vsc_pve_conf *conf, bool pending, vsc_pve_plan *plan, vsc_diags *diags);
 void vsc_pve_plan_clear(vsc_pve_plan *plan);
 
 /* The guest memory vhost-user devices need, from the VM's config (read
@@ -32,6 +36,11 @@ void vsc_pve_plan_clear(vsc_pve_plan *plan);
  * shared object gets memory:'s size (qopts->memory = *size, free it). */
 int vsc_pve_plan_memory(const vsc_pve_conf *conf, const char *path, vsc_qemu_opts *qopts, char **size,
                         vsc_diags *diags);
+
+/* The change set that puts the plan into a config (it points into plan);
+ * force: take over the user's lines that collide. */
+vsc_pve_changes vsc_pve_plan_changes(const vsc_pve_plan *plan, const char *id_prefix, bool pending,
+                                     bool force);
 
 /* vschan qm --write: put the plan into the VM's config with the safe edit
  * (vsc_pve_edit): vschan's arguments in args: replaced, the user's kept,

@@ -132,6 +132,7 @@ typedef struct {
 typedef struct {
   vsc_pve_section *sections; /* [0] is always the main section (maybe empty) */
   size_t n_sections;
+  char *file;                /* for diagnostics; NULL when unknown */
 } vsc_pve_conf;
 
 /* Parse a config.  Never loses a byte: vsc_pve_conf_format of an
@@ -198,13 +199,48 @@ char *vsc_pve_conf_lock(const vsc_pve_conf *conf);
 int vsc_pve_conf_check_unique(const vsc_pve_conf *conf, bool pending, const char *key,
                               vsc_diags *diags);
 
+/* Where key's line is, for a diagnostic: the config's file and the line
+ * of the effective (last) key line of the main section or [PENDING]; line
+ * 0 when there is none. */
+vsc_loc vsc_pve_conf_key_loc(const vsc_pve_conf *conf, bool pending, const char *key);
+
+/* The description of the main section as qemu-server reads it (its "#"
+ * lines, each %-decoded, joined by newlines), the value 'qm set
+ * --description' takes; NULL when there is none. */
+char *vsc_pve_conf_description(const vsc_pve_conf *conf);
+
+/* Insert text (taken) as a line of s at index at; remove line at. */
+void vsc_pve_section_insert_line(vsc_pve_section *s, size_t at, char *text);
+void vsc_pve_section_remove_line(vsc_pve_section *s, size_t at);
+
 /* serialN: socket or serialN: /dev/..., N 0..3 (rule "pve-serial"). */
 int vsc_pve_conf_set_serial(vsc_pve_conf *conf, bool pending, int index, const char *value,
                             vsc_diags *diags);
 
-/* Enable the guest agent: "agent: 1", keeping the other agent options
- * (freeze-fs, fstrim_cloned_disks, type) of an existing line. */
+/* Enable the guest agent on its virtio port: "agent: 1", keeping the
+ * other agent options (freeze-fs, fstrim_cloned_disks) of an existing
+ * line; type=isa is dropped (that agent is an ISA serial port). */
 int vsc_pve_conf_set_agent(vsc_pve_conf *conf, bool pending, vsc_diags *diags);
+
+/* ------------------------------------------------------------------ */
+/* Which native lines are vschan's (owner.c)                            */
+
+typedef enum {
+  VSC_PVE_LINE_ABSENT, /* no such line (for pending: none at the next start) */
+  VSC_PVE_LINE_OURS,   /* vschan wrote it, and it still has that value */
+  VSC_PVE_LINE_USERS,  /* anyone else's, or changed since vschan wrote it */
+} vsc_pve_line_owner;
+
+/* Who owns key's line (agent, serialN): the value the change is made
+ * against (vsc_pve_conf_get_for) is vschan's when the record line of the
+ * description ("#vschan owns KEY=HASH ...") has its hash. */
+vsc_pve_line_owner vsc_pve_owner_of(const vsc_pve_conf *conf, bool pending, const char *key);
+
+/* Rewrite the record so that it names exactly keys[0..n) (those that have
+ * a line), with the values they have now: in place, else after the last
+ * "#" line of the main section, else at its top; no record line when
+ * nothing is left. */
+void vsc_pve_owner_record(vsc_pve_conf *conf, bool pending, char *const *keys, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* One change set: what "vschan qm --write" does to a config            */
@@ -214,12 +250,19 @@ typedef struct {
   bool merge_args;       /* replace vschan's arguments in args: by args[] */
   char *const *args;     /* vschan's new arguments (n_args 0: remove them) */
   size_t n_args;
-  const char *serial[VSC_PVE_MAX_SERIAL]; /* NULL: leave; "socket" or "/dev/..." */
-  bool agent;            /* enable the guest agent */
+  /* The native lines vschan wants; every other line of its own (see
+   * vsc_pve_owner_of) is removed, and the user's are never changed: */
+  const char *serial[VSC_PVE_MAX_SERIAL]; /* "socket" or "/dev/..."; NULL: none */
+  bool agent;            /* the guest agent on its virtio port */
+  bool force;            /* take over a line of the user's that has another value */
   bool pending;          /* write to [PENDING] (the VM is running) */
 } vsc_pve_changes;
 
-/* Apply changes to conf.  In pending mode the args merge starts from the
+/* Apply changes to conf.  A native line vschan wants and the user's line
+ * already has is left as it is (and stays the user's); one the user's
+ * line has with another value is an error naming the line (rule
+ * "pve-owner"), unless force.  The record of vschan's lines is rewritten.
+ * In pending mode the args merge starts from the
  * value the VM will have at the next start, and an args left empty
  * becomes a pending delete (or no pending line when main has none).
  * Without pending mode a [PENDING] value of a changed key gives a warning:
@@ -231,13 +274,20 @@ int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *changes, vs
 /* Whether QEMU can start the VM conf describes (pending: as of the next
  * start), as far as character devices go (vm.c).  Errors: more than four
  * ISA serial ports (serialN, isa-serial devices and -serial options in
- * args, an ISA agent; rule "pve-serial-count"); two virtio-serial ports of
+ * args, an ISA agent; rule "pve-serial-count"); two at one ISA index,
+ * one of them vschan's (ids with prefix; NULL: VSC_PVE_ID_PREFIX), as
+ * QEMU numbers them ("pve-serial-index", a warning when both are the
+ * user's); two virtio-serial ports of
  * one name among qemu-server's own (agent, SPICE agent, VNC clipboard,
  * SPICE folder sharing) and those in args ("pve-port-name"); a spiceport
  * chardev without a SPICE display ("pve-spice-not-enabled", a warning for
  * spicevmc).  Warning: an args line that shellwords cannot split (it adds
  * nothing: qemu-server drops it whole). */
-int vsc_pve_vm_check(const vsc_pve_conf *conf, bool pending, vsc_diags *diags);
+int vsc_pve_vm_check(const vsc_pve_conf *conf, bool pending, const char *prefix, vsc_diags *diags);
+
+/* Does an agent: value enable the agent on its virtio-serial port (not
+ * type=isa)? */
+bool vsc_pve_agent_is_virtio(const char *value);
 
 /* ------------------------------------------------------------------ */
 /* Locked, atomic edit                                                  */

@@ -10,6 +10,7 @@
 #include "util/buf.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -46,13 +47,20 @@ static bool prop_true(const char *v)
                strcasecmp(v, "true") == 0);
 }
 
+bool vsc_pve_agent_is_virtio(const char *value)
+{
+  VSC_AUTOFREE(char) enabled = opt_get(value, "enabled", "enabled", false);
+  VSC_AUTOFREE(char) atype = opt_get(value, "type", NULL, false);
+  return prop_true(enabled) && !(atype && strcmp(atype, "isa") == 0);
+}
+
 typedef struct {
   bool agent_virtio;     /* agent enabled, its port on qemu-server's qga0 */
   bool agent_isa;        /* agent enabled with type=isa: an ISA serial port */
   bool spice;            /* vga: qxl, qxl2, qxl3, qxl4: SPICE and its agent port */
   bool vnc_clipboard;    /* vga: ...,clipboard=vnc: a qemu-vdagent port */
   bool foldersharing;    /* spice_enhancements: foldersharing=1 (with SPICE) */
-  int nserial;           /* serialN lines */
+  bool serial[VSC_PVE_MAX_SERIAL]; /* serialN lines */
   char **argv;           /* args:, split as qemu-server splits it */
   size_t argc;
   bool args_unbalanced;  /* qemu-server drops such an args: line whole */
@@ -83,7 +91,7 @@ static void vm_view_read(const vsc_pve_conf *conf, bool pending, vm_view *vm)
   for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
     VSC_AUTOFREE(char) key = vsc_asprintf("serial%d", i);
     VSC_AUTOFREE(char) v = vsc_pve_conf_get_for(conf, pending, key);
-    vm->nserial += v != NULL;
+    vm->serial[i] = v != NULL;
   }
 
   VSC_AUTOFREE(char) args = vsc_pve_conf_get_for(conf, pending, "args");
@@ -121,19 +129,100 @@ static char *device_prop(const char *val, const char *key)
   return copy;
 }
 
-static int isa_serial_count(const vm_view *vm)
+/* The ISA serial ports QEMU creates, in its order (checked with QEMU 7.2's
+ * info qtree): first the -serial options of args, at machine init, the
+ * Nth taking index N; then the isa-serial devices in command-line order:
+ * qemu-server's serialN ports, its ISA agent, then those of args.  A
+ * device without index= takes the count of ISA serial ports realized
+ * before it (serial_isa_realizefn's static counter), whatever their
+ * indices, and QEMU does not refuse two ports at one index: the guest
+ * then finds only one at that I/O port. */
+typedef struct {
+  int index;
+  char *what; /* for the message */
+  bool ours;  /* vschan's (its id prefix) */
+} isa_port;
+
+static void isa_add(isa_port **ports, size_t *n, int index, char *what, bool ours)
 {
-  int count = vm->nserial + vm->agent_isa;
+  *(isa_port *)vsc_append(ports, n, sizeof(isa_port)) = (isa_port){ index, what, ours };
+}
+
+static size_t isa_ports(const vm_view *vm, const char *prefix, isa_port **ports)
+{
+  size_t n = 0;
+  int nth_serial = 0;
+
+  *ports = NULL;
   for (size_t i = 0; i + 1 < vm->argc; i++) {
-    const char *opt = arg_opt(vm, i), *val = vm->argv[i + 1];
-    if (strcmp(opt, "-serial") == 0 && strcmp(val, "none") != 0)
-      count++;
-    if (strcmp(opt, "-device") == 0) {
-      VSC_AUTOFREE(char) driver = device_prop(val, "driver");
-      count += driver && strcmp(driver, "isa-serial") == 0;
+    if (strcmp(arg_opt(vm, i), "-serial") != 0)
+      continue;
+    if (strcmp(vm->argv[i + 1], "none") != 0)
+      isa_add(ports, &n, nth_serial, vsc_asprintf("'-serial %s' in args:", vm->argv[i + 1]),
+              vsc_pve_arg_is_owned(vm->argv[i + 1], prefix));
+    nth_serial++;
+  }
+  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
+    if (vm->serial[i])
+      isa_add(ports, &n, (int)n, vsc_asprintf("'serial%d:'", i), false);
+  if (vm->agent_isa)
+    isa_add(ports, &n, (int)n, vsc_strdup("'agent: type=isa'"), false);
+  for (size_t i = 0; i + 1 < vm->argc; i++) {
+    const char *val = vm->argv[i + 1];
+    if (strcmp(arg_opt(vm, i), "-device") != 0)
+      continue;
+    VSC_AUTOFREE(char) driver = device_prop(val, "driver");
+    if (!driver || strcmp(driver, "isa-serial") != 0)
+      continue;
+    VSC_AUTOFREE(char) index = device_prop(val, "index");
+    char *end = NULL;
+    long idx = index ? strtol(index, &end, 0) : (long)n;
+    if (index && (*end || idx < 0 || idx > 1000))
+      idx = (long)n;
+    isa_add(ports, &n, (int)idx, vsc_asprintf("'-device %s' in args:", val),
+            vsc_pve_arg_is_owned(val, prefix));
+  }
+  return n;
+}
+
+/* At most four ISA serial ports, each at its own index; a clash the user
+ * made alone is only a warning (vschan does not refuse to edit around
+ * it). */
+static int check_isa_serial(const vm_view *vm, const char *prefix, vsc_diags *diags)
+{
+  isa_port *ports;
+  size_t n = isa_ports(vm, prefix, &ports);
+  int rc = 0;
+
+  if (n > VSC_PVE_MAX_SERIAL) {
+    vsc_error(diags, NULL, "pve-serial-count",
+              "QEMU has four ISA serial ports (COM1-COM4); use virtio consoles or channels for "
+              "more",
+              "the VM would have %zu ISA serial ports (serialN lines, isa-serial devices and "
+              "-serial options in args, an ISA agent)", n);
+    rc = -1;
+  }
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    for (size_t j = 0; j < i; j++) {
+      if (ports[i].index != ports[j].index)
+        continue;
+      bool ours = ports[i].ours || ports[j].ours;
+      vsc_diag_add(diags, ours ? VSC_SEV_ERROR : VSC_SEV_WARNING, &(vsc_loc){ 0 }, "pve-serial-index",
+                   ours ? "give vschan's serial port a target port no other port has, or leave the port "
+                          "out (it then takes the next free one)"
+                        : "give the isa-serial device in args: another index=, or none",
+                   "ISA serial index %d (COM%d) is taken twice, by %s and by %s: QEMU starts, but "
+                   "the guest sees only one of them", ports[i].index, ports[i].index + 1,
+                   ports[j].what, ports[i].what);
+      if (ours)
+        rc = -1;
+      break;
     }
   }
-  return count;
+  for (size_t i = 0; i < n; i++)
+    free(ports[i].what);
+  free(ports);
+  return rc;
 }
 
 typedef struct {
@@ -221,7 +310,7 @@ static int check_spice(const vm_view *vm, vsc_diags *diags)
   return rc;
 }
 
-int vsc_pve_vm_check(const vsc_pve_conf *conf, bool pending, vsc_diags *diags)
+int vsc_pve_vm_check(const vsc_pve_conf *conf, bool pending, const char *prefix, vsc_diags *diags)
 {
   vm_view vm;
   int rc = 0;
@@ -231,15 +320,8 @@ int vsc_pve_vm_check(const vsc_pve_conf *conf, bool pending, vsc_diags *diags)
     vsc_warning(diags, NULL, "pve-args-quotes",
                 "fix the quoting of args by hand; qemu-server currently ignores all of it",
                 "the quotes of args do not balance");
-  int isa = isa_serial_count(&vm);
-  if (isa > VSC_PVE_MAX_SERIAL) {
-    vsc_error(diags, NULL, "pve-serial-count",
-              "QEMU has four ISA serial ports (COM1-COM4); use virtio consoles or channels for "
-              "more",
-              "the VM would have %d ISA serial ports (serialN lines, isa-serial devices and "
-              "-serial options in args, an ISA agent)", isa);
+  if (check_isa_serial(&vm, prefix ? prefix : VSC_PVE_ID_PREFIX, diags) < 0)
     rc = -1;
-  }
   if (check_port_names(&vm, diags) < 0)
     rc = -1;
   if (check_spice(&vm, diags) < 0)

@@ -35,8 +35,8 @@ conf() {  # NAME LINES...
 
 conf plain "args: -no-reboot" "memory: 2048" "name: vm"
 run "$vschan" qm 101 --conf "$TEST_TMP/plain.conf" $fs
-expect 0 "the device goes to args: with a shared memfd of memory:'s size" \
-  "^args: -object memory-backend-memfd,id=vschan-mem,size=2147483648,share=on -machine memory-backend=vschan-mem -chardev socket,id=vschan-fs-share,path=$TEST_TMP/fs.sock -device vhost-user-fs-pci,chardev=vschan-fs-share,id=vschan-fs-share,tag=share$" '^$'
+expect 0 "the device goes to args: (after the user's own) with a shared memfd of memory:'s size" \
+  "^args: -no-reboot -object memory-backend-memfd,id=vschan-mem,size=2147483648,share=on -machine memory-backend=vschan-mem -chardev socket,id=vschan-fs-share,path=$TEST_TMP/fs.sock -device vhost-user-fs-pci,chardev=vschan-fs-share,id=vschan-fs-share,tag=share$" '^$'
 
 conf current "memory: current=1024,hotplug=0" "name: vm"
 run "$vschan" qm 101 --conf "$TEST_TMP/current.conf" $fs

@@ -794,7 +794,7 @@ static void test_vm_check(void) {
     VSC_AUTOPTR(vsc_pve_conf)
     conf = vsc_pve_conf_parse(cases[i].conf, strlen(cases[i].conf), NULL, &d);
     CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
-    int rc = vsc_pve_vm_check(conf, false, &d);
+    int rc = vsc_pve_vm_check(conf, false, NULL, &d);
     const char *rule = first_rule(&d);
     bool ok = cases[i].rule
                   ? rc == -1 && rule && strcmp(rule, cases[i].rule) == 0
@@ -813,8 +813,8 @@ static void test_vm_check(void) {
   const char *text = "args: -device virtserialport,name=org.qemu.guest_agent.0\n\n[PENDING]\nagent: 1\n";
   vsc_diags d = { 0 };
   VSC_AUTOPTR(vsc_pve_conf) conf = vsc_pve_conf_parse(text, strlen(text), NULL, &d);
-  CU_ASSERT_EQUAL(vsc_pve_vm_check(conf, false, &d), 0);
-  CU_ASSERT_EQUAL(vsc_pve_vm_check(conf, true, &d), -1);
+  CU_ASSERT_EQUAL(vsc_pve_vm_check(conf, false, NULL, &d), 0);
+  CU_ASSERT_EQUAL(vsc_pve_vm_check(conf, true, NULL, &d), -1);
   CU_ASSERT_STRING_EQUAL(first_rule(&d), "pve-port-name");
   vsc_diags_clear(&d);
 }
@@ -1135,7 +1135,7 @@ static void test_edit_stale_tmp(void)
   CU_ASSERT_EQUAL(vsc_pve_edit_changes(&o, &ch, NULL, NULL, &d), 0);
   CU_ASSERT_EQUAL(count_tmp_files(e.dir), 0);
   VSC_AUTOFREE(char) now = slurp(e.conf);
-  CU_ASSERT_STRING_EQUAL(now, "agent: 1\ncores: 1\nmemory: 512\nname: no-final-newline");
+  CU_ASSERT_STRING_EQUAL(now, "#vschan owns agent=356a192b\nagent: 1\ncores: 1\nmemory: 512\nname: no-final-newline");
   vsc_diags_clear(&d);
   env_teardown(&e);
 }
