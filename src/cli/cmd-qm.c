@@ -129,7 +129,7 @@ static void print_command(unsigned vmid, const vsc_pve_plan *plan, const vsc_pve
       vsc_buf_printf(&b, " --delete %s", del.data);
     VSC_AUTOFREE(char) descr_was = vsc_pve_conf_description(old);
     VSC_AUTOFREE(char) descr_now = vsc_pve_conf_description(res->conf);
-    if (!vsc_streq(descr_was, descr_now)) {
+    if (!vsc_streq0(descr_was, descr_now)) {
       vsc_buf_add(&b, " --description ");
       vsc_shell_quote(&b, descr_now ? descr_now : "");
     }
@@ -374,13 +374,18 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       res.conf = edited;
       free(args);
       args = vsc_pve_conf_get_for(edited, plan_pending, "args");
-    } else if (command && args) {
+    } else if (command) {
+      /* the command is written blind: say what it may overwrite */
       vsc_loc loc = { .file = conf_path };
-      vsc_warning(&diags, &loc, "pve-args-replace",
-                  "run it on the VM's node, or give --conf with a copy of its config, so that the "
-                  "command keeps the VM's own arguments",
-                  "--args replaces the whole args: line, and the VM's config is not here to merge "
-                  "with");
+      bool serial = false;
+      for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
+        serial |= plan.serial[i] != NULL;
+      if (args || serial || plan.agent)
+        vsc_warning(&diags, &loc, "pve-no-config",
+                    "run it on the VM's node, or give --conf with a copy of its config, so that the "
+                    "command keeps the VM's own arguments and lines",
+                    "the VM's config is not here: --args replaces the whole args: line (the VM's "
+                    "own arguments too), and vschan cannot tell which lines are the user's");
     }
     if (a.json)
       print_json(eopts.vmid, &plan, args);

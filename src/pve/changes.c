@@ -24,13 +24,14 @@ static bool native_satisfied(const char *key, const char *cur, const char *want)
   return strcmp(cur, want) == 0;
 }
 
-/* The serialN lines a port could take instead: those with no line. */
+/* The serialN lines a port could take instead: those the spec leaves
+ * free that are not the user's. */
 static char *free_serial_keys(const vsc_pve_conf *conf, const vsc_pve_changes *ch)
 {
   vsc_buf b = { 0 };
   for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
     VSC_AUTOFREE(char) key = vsc_asprintf("serial%d", i);
-    if (!ch->serial[i] && vsc_pve_owner_of(conf, ch->pending, key) == VSC_PVE_LINE_ABSENT)
+    if (!ch->serial[i] && vsc_pve_owner_of(conf, ch->pending, key) != VSC_PVE_LINE_USERS)
       vsc_buf_printf(&b, "%s%s", b.len ? ", " : "", key);
   }
   return vsc_buf_steal(&b);

@@ -3,6 +3,7 @@
 #include "model/backend.h"
 #include "model/vhost.h"
 
+#include "util/buf.h"
 #include "util/str.h"
 
 #include <stdio.h>
@@ -75,16 +76,21 @@ static int open_serial_index(const vsc_pve_plan *plan, const vsc_pve_conf *conf,
   return -1;
 }
 
-/* How many serialN lines the VM will have: the plan's and the user's. */
-static int serial_lines(const vsc_pve_plan *plan, const vsc_pve_conf *conf, bool pending)
+/* The serialN lines the VM will have, the plan's and the user's, as
+ * "serial0, serial2": *n of them. */
+static char *serial_lines(const vsc_pve_plan *plan, const vsc_pve_conf *conf, bool pending, int *n)
 {
-  int n = 0;
+  vsc_buf b = { 0 };
+  *n = 0;
   for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
     char key[16];
     snprintf(key, sizeof(key), "serial%d", i);
-    n += plan->serial[i] || (conf && vsc_pve_owner_of(conf, pending, key) == VSC_PVE_LINE_USERS);
+    if (plan->serial[i] || (conf && vsc_pve_owner_of(conf, pending, key) == VSC_PVE_LINE_USERS)) {
+      vsc_buf_printf(&b, "%s'%s:'", *n ? ", " : "", key);
+      (*n)++;
+    }
   }
-  return n;
+  return vsc_buf_steal(&b);
 }
 
 static bool native_agent(unsigned vmid, const vsc_chardev *dev)
@@ -152,7 +158,8 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
   /* qemu-server adds its serialN ports first, without index=, so they take
    * the lowest ISA indices; one of ours with an explicit lower index would
    * clash with them at start. */
-  int nnative = serial_lines(plan, conf, pending);
+  int nnative;
+  VSC_AUTOFREE(char) lines = serial_lines(plan, conf, pending, &nnative);
   for (size_t i = 0; i < plan->rest.ndevs; i++) {
     const vsc_chardev *dev = plan->rest.devs[i];
     /* a lone serial console is ISA serial port 0 (or its target port) */
@@ -161,11 +168,13 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
     bool has_port = dev->has_target && dev->target.has_port;
     unsigned int index = has_port ? dev->target.port : 0;
     if (isa && (has_port || console) && (int)index < nnative) {
-      vsc_error(diags, NULL, "pve-serial-index",
-                "give it a target port of at least the number of serialN lines (the VM's and vschan's), or "
-                "leave the port out",
-                "%s %u would take an ISA index that qemu-server's own serialN ports use",
-                console ? "the serial console, serial port" : "serial port", index);
+      vsc_loc loc = { .file = conf ? conf->file : NULL };
+      VSC_AUTOFREE(char) hint = vsc_asprintf("give it target port %d or higher, or leave the port out (a "
+                                             "template: --set port=%d)", nnative, nnative);
+      vsc_error(diags, &loc, "pve-serial-index", hint,
+                "%s %u would take ISA index %u, which qemu-server gives to the port of %s (it numbers "
+                "its serialN ports first, from 0)",
+                console ? "the serial console, serial port" : "serial port", index, index, lines);
       return -1;
     }
   }

@@ -107,6 +107,50 @@ def qemu_accepts(argv, tmp, machine):
             p.kill()
         p.wait()
 
+def isa_serial_indices(argv, tmp):
+    """The index of every ISA serial port real QEMU creates for argv (info
+    qtree), or None when QEMU does not start."""
+    qmp = os.path.join(tmp, "qmp-isa.sock")
+    if os.path.exists(qmp):
+        os.unlink(qmp)
+    p = subprocess.Popen(["qemu-system-x86_64", "-machine", "pc", "-nodefaults", "-display", "none", "-S",
+                          "-qmp", f"unix:{qmp},server=on,wait=off", *argv],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        q = Qmp(qmp, p)
+        if not q.ok:
+            return None
+        tree = q.cmd("human-monitor-command", **{"command-line": "info qtree"})["return"]
+        q.cmd("quit")
+        indices, in_serial = [], False
+        for line in tree.splitlines():
+            line = line.strip()
+            if line.startswith("dev: "):
+                in_serial = line.startswith("dev: isa-serial,")
+            elif in_serial and line.startswith("index = "):
+                indices.append(int(line.split()[2]))
+        return indices
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+
+def pve_description_rewrite(text):
+    """What qemu-server's next write makes of a config's main section
+    (write_vm_config): the description lines first, each %-decoded and
+    encoded again with encode_text (':', '%', control and non-ASCII bytes
+    %-escaped), then the key lines sorted."""
+    from urllib.parse import unquote_to_bytes
+    descr, keys = [], []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            raw = unquote_to_bytes(line[1:])
+            descr.append("#" + "".join(chr(b) if 0x20 <= b <= 0x7e and chr(b) not in ":%" else "%%%02X" % b
+                                       for b in raw))
+        elif line.strip():
+            keys.append(line)
+    return "".join(l + "\n" for l in descr + sorted(keys))
+
 with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
     # 1. The args: value survives shellwords and is the argv QEMU accepts.
     spec_names = sorted(os.listdir(os.path.join(here, "specs")))
@@ -351,6 +395,115 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
                 ["--timeout", "nan", "--write"], ["--timeout", "inf", "--write"]):
         r = run("qm", "100", spec, *bad, "--conf", conf, "--lock-dir", lock_dir)
         check(f"usage: {' '.join(bad)}", r.returncode == 2, r.stderr)
+
+    # 9. Ownership: vschan changes only the lines it wrote (issue 17's
+    #    defects 1-4), and knows them again after qemu-server rewrote the file.
+    own_dir = os.path.join(tmp, "own")
+    os.mkdir(own_dir)
+    def qm_write(conf, *opts):
+        return run("qm", "101", *opts, "--write", "--conf", conf, "--lock-dir", lock_dir)
+    console = "boot: order=scsi0\nmemory: 2048\nname: vm\nserial0: socket\nvga: serial0\n"
+    conf = os.path.join(own_dir, "101.conf")
+    open(conf, "w").write(console)
+    r = qm_write(conf, "--serial", "dev,path=/dev/ttyS1")
+    after = open(conf).read()
+    check("defect 1: the user's 'serial0: socket' (the VM's console) stays; the port takes serial1",
+          r.returncode == 0 and "serial0: socket\n" in after and "serial1: /dev/ttyS1\n" in after
+          and "vga: serial0\n" in after and after.startswith("#vschan owns serial1="), r.stderr + after)
+    written = after
+    r = qm_write(conf, "--serial", "dev,path=/dev/ttyS1,target.port=0")
+    check("defect 1: a port the spec puts on the user's serial0: refused, naming the line, nothing written",
+          r.returncode == 1 and f"{conf}:5: error: 'serial0: socket' is not vschan's line" in r.stderr
+          and "--force" in r.stderr and "[pve-owner]" in r.stderr and open(conf).read() == written, r.stderr)
+    r = qm_write(conf, "--serial", "dev,path=/dev/ttyS1,target.port=0", "--force")
+    after = open(conf).read()
+    check("--force takes serial0 over, and vschan's serial1 goes with the spec",
+          r.returncode == 0 and "serial0: /dev/ttyS1\n" in after and "serial1:" not in after
+          and after.startswith("#vschan owns serial0="), r.stderr + after)
+    r = qm_write(conf, "--channel", "unix,name=org.example.a")
+    after = open(conf).read()
+    check("defect 3: a line vschan owns and the spec no longer has is removed, and so is the record",
+          r.returncode == 0 and "serial0:" not in after and "#vschan" not in after and "args: " in after,
+          r.stderr + after)
+
+    open(conf, "w").write("agent: 1\nmemory: 2048\n")
+    r = qm_write(conf, "--channel", "unix,name=org.example.a")
+    check("defect 3: the user's own 'agent: 1' stays when the spec has no agent",
+          r.returncode == 0 and "agent: 1\n" in open(conf).read(), r.stderr)
+    open(conf, "w").write("memory: 2048\n")
+    agent = ["--channel", "unix,mode=bind,path=/var/run/qemu-server/101.qga,name=org.qemu.guest_agent.0"]
+    r1 = qm_write(conf, *agent, "--serial", "dev,path=/dev/ttyS0")
+    with_agent = open(conf).read()
+    r2 = qm_write(conf, "--channel", "unix,name=org.example.a")
+    after = open(conf).read()
+    check("defect 3: vschan's own 'agent: 1' and serialN: go when the spec drops them",
+          r1.returncode == r2.returncode == 0 and "agent: 1\n" in with_agent and "serial0:" in with_agent
+          and "agent:" not in after and "serial0:" not in after, r1.stderr + r2.stderr + after)
+
+    # qemu-server rewrites the file (description first, %-escaped again,
+    # keys sorted): vschan still knows its lines.
+    open(conf, "w").write("#notes%3A keep 100%25\nmemory: 2048\nserial0: socket\n")
+    r = qm_write(conf, *agent, "--serial", "dev,path=/dev/ttyUSB0")
+    first = open(conf).read()
+    rewritten = pve_description_rewrite(first)
+    check("the record survives qemu-server's rewrite byte for byte",
+          r.returncode == 0 and [l for l in first.splitlines() if l.startswith("#vschan")]
+          == [l for l in rewritten.splitlines() if l.startswith("#vschan")], first + rewritten)
+    open(conf, "w").write(rewritten)
+    r = qm_write(conf, *agent, "--serial", "dev,path=/dev/ttyUSB0")
+    check("after qemu-server's rewrite, the same spec changes nothing",
+          r.returncode == 0 and open(conf).read() == rewritten and "nothing changed" in r.stderr,
+          r.stdout + r.stderr)
+    r = qm_write(conf, "--channel", "unix,name=org.example.a")
+    after = open(conf).read()
+    check("after qemu-server's rewrite, vschan's lines are still its own to remove; the user's stay",
+          r.returncode == 0 and "agent:" not in after and "serial1:" not in after
+          and "serial0: socket\n" in after and "#notes%3A keep 100%25\n" in after, after)
+    open(conf, "w").write("#vschan owns serial1=00000000\nmemory: 2048\nserial1: /dev/ttyS3\n")
+    r = qm_write(conf, "--serial", "dev,path=/dev/ttyS1,target.port=1")
+    check("a line changed by hand since vschan wrote it is the user's again",
+          r.returncode == 1 and "[pve-owner]" in r.stderr, r.stderr)
+
+    # defect 2: an isa-serial of vschan's in args: at an index one of the
+    # VM's serialN ports has.  Real QEMU takes both, at one I/O port.
+    open(conf, "w").write(console)
+    r = qm_write(conf, "--template", "serial-telnet")
+    check("defect 2: the serial-telnet template at index 0 beside serial0: refused, nothing written",
+          r.returncode == 1 and "[pve-serial-index]" in r.stderr and "--set port=1" in r.stderr
+          and open(conf).read() == console, r.stderr)
+    own_serial0 = ["-chardev", f"socket,id=serial0,path={tmp}/s0.sock,server=on,wait=off",
+                   "-device", "isa-serial,chardev=serial0"]
+    clash = ["-chardev", "null,id=x", "-device", "isa-serial,chardev=x,index=0"]
+    check("defect 2: real QEMU gives qemu-server's serial0 and an index=0 port the same index",
+          sorted(isa_serial_indices(own_serial0 + clash, tmp) or []) == [0, 0])
+    r = qm_write(conf, "--template", "serial-telnet", "--set", "port=1")
+    after = open(conf).read()
+    value = [l for l in after.splitlines() if l.startswith("args: ")]
+    indices = isa_serial_indices(own_serial0 + shellwords(value[0][len("args: "):]), tmp) if value else []
+    check("defect 2: with --set port=1 it is written, and real QEMU gives each port its own index",
+          r.returncode == 0 and sorted(indices or []) == [0, 1], f"{r.stderr} {indices}")
+    open(conf, "w").write("args: -device isa-serial,chardev=c0,index=0 -chardev null,id=c0\nmemory: 512\n")
+    r = qm_write(conf, "--serial", "dev,path=/dev/ttyS1")
+    check("an index clash of the user's own making is a warning, not a refusal",
+          r.returncode == 0 and "warning" in r.stderr and "[pve-serial-index]" in r.stderr, r.stderr)
+
+    # defect 4: --print-command keeps the user's arguments (qm set --args
+    # replaces the line); without the config it says what it cannot know.
+    open(conf, "w").write("args: -no-reboot -fw_cfg name=opt/x,file=/root/x.ign\nmemory: 2048\nserial0: socket\n")
+    r = run("qm", "101", "--channel", "unix,name=org.example.a", "--serial", "dev,path=/dev/ttyS1",
+            "--print-command", "--conf", conf)
+    words = subprocess.run(["sh", "-c", "eval \"set -- ${1#qm set 101 }\"; for a in \"$@\"; do printf '%s\\0' \"$a\"; done",
+                            "sh", r.stdout.strip()], capture_output=True).stdout.decode().split("\0")
+    opts = dict(zip(words[0::2], words[1::2]))
+    check("defect 4: --print-command --conf: --args keeps the user's arguments first",
+          r.returncode == 0 and shellwords(opts.get("--args", ""))[:4] == ["-no-reboot", "-fw_cfg", "name=opt/x,file=/root/x.ign", "-device"],
+          r.stdout + r.stderr)
+    check("defect 4: --print-command --conf: the port takes serial1, and the record goes in --description",
+          opts.get("--serial1") == "/dev/ttyS1" and "--serial0" not in opts
+          and opts.get("--description", "").startswith("vschan owns serial1="), f"{opts}")
+    r = run("qm", "101", "--channel", "unix,name=org.example.a", "--print-command", "--conf", os.path.join(own_dir, "none.conf"))
+    check("defect 4: --print-command without the config warns that --args replaces the user's",
+          r.returncode == 0 and "[pve-no-config]" in r.stderr and r.stdout.startswith("qm set 101 --args "), r.stderr)
 
 print(f"{passed} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)
