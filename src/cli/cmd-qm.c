@@ -89,6 +89,9 @@ static void print_lines(const vsc_pve_plan *plan, const qm_result *res, const ch
   for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
     if (plan->serial[i])
       printf("serial%d: %s\n", i, plan->serial[i]);
+  for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++)
+    if (plan->parallel[i])
+      printf("parallel%d: %s\n", i, plan->parallel[i]);
   if (args && *args)
     printf("args: %s\n", args);
 }
@@ -100,7 +103,8 @@ static void print_lines(const vsc_pve_plan *plan, const qm_result *res, const ch
 static void print_command(unsigned vmid, const vsc_pve_plan *plan, const vsc_pve_conf *old,
                           const qm_result *res, const char *args)
 {
-  static const char *const keys[] = { "agent", "serial0", "serial1", "serial2", "serial3", "args" };
+  static const char *const keys[] = { "agent",     "serial0",   "serial1",   "serial2", "serial3",
+                                      "parallel0", "parallel1", "parallel2", "args" };
   vsc_buf b = { 0 }, del = { 0 };
 
   vsc_buf_printf(&b, "qm set %u", vmid);
@@ -111,6 +115,12 @@ static void print_command(unsigned vmid, const vsc_pve_plan *plan, const vsc_pve
       if (plan->serial[i]) {
         vsc_buf_printf(&b, " --serial%d ", i);
         vsc_shell_quote(&b, plan->serial[i]);
+      }
+    }
+    for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++) {
+      if (plan->parallel[i]) {
+        vsc_buf_printf(&b, " --parallel%d ", i);
+        vsc_shell_quote(&b, plan->parallel[i]);
       }
     }
     if (args && *args) {
@@ -146,20 +156,27 @@ static void print_command(unsigned vmid, const vsc_pve_plan *plan, const vsc_pve
 }
 
 /* {"vmid": N, "agent": BOOL, "serial": {"serial0": "socket", ...},
+ *  "parallel": {"parallel0": "/dev/parport0", ...},
  *  "args": "the args: value" | null, "argv": [the arguments in it]} */
 static void print_json(unsigned vmid, const vsc_pve_plan *plan, const char *args)
 {
-  json_t *serial = json_object(), *argv = json_array();
+  json_t *serial = json_object(), *parallel = json_object(), *argv = json_array();
   for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
     char key[16];
     snprintf(key, sizeof(key), "serial%d", i);
     if (plan->serial[i])
       json_object_set_new(serial, key, json_string(plan->serial[i]));
   }
+  for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++) {
+    char key[16];
+    snprintf(key, sizeof(key), "parallel%d", i);
+    if (plan->parallel[i])
+      json_object_set_new(parallel, key, json_string(plan->parallel[i]));
+  }
   for (size_t i = 0; i < plan->argc; i++)
     json_array_append_new(argv, json_string(plan->argv[i]));
-  json_t *o = json_pack("{s:I, s:b, s:o, s:s?, s:o}", "vmid", (json_int_t)vmid, "agent", plan->agent,
-                        "serial", serial, "args", args, "argv", argv);
+  json_t *o = json_pack("{s:I, s:b, s:o, s:o, s:s?, s:o}", "vmid", (json_int_t)vmid, "agent", plan->agent,
+                        "serial", serial, "parallel", parallel, "args", args, "argv", argv);
   vsc_cli_print_json(o, JSON_PRESERVE_ORDER);
 }
 
@@ -385,6 +402,8 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       bool serial = false;
       for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
         serial |= plan.serial[i] != NULL;
+      for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++)
+        serial |= plan.parallel[i] != NULL;
       if (args || serial || plan.agent)
         vsc_warning(&diags, &loc, "pve-no-config",
                     "run it on the VM's node, or give --conf with a copy of its config, so that the "

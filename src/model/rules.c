@@ -189,6 +189,8 @@ const vsc_rule_info vsc_rules[] = {
   { "host-comma", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "no ',' in a tcp or udp host or service: libvirt passes them to QEMU without doubling it, as a new option" },
   /* What QEMU's arguments (qemu-args, qm) cannot express. */
+  { "qemu-import", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
+    "a QEMU argument read back is one the model can hold, or it is named and left as it is" },
   { "qemu-value", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
     "a value holds no control character and is UTF-8, so QEMU's command line can carry it" },
   { "qemu-missing", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
@@ -223,6 +225,8 @@ const vsc_rule_info vsc_rules[] = {
     "a config value fits on one line as it is" },
   { "pve-serial", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
     "serialN: is serial0 to serial3, a /dev path or socket" },
+  { "pve-parallel", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
+    "parallelN: is parallel0 to parallel2, /dev/parportN or /dev/usb/lpN" },
   { "pve-serial-index", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
     "a serial port of vschan's takes an ISA index no other port of the VM has (qemu-server numbers its serialN ports first)" },
   { "pve-serial-count", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,

@@ -414,3 +414,24 @@ char *vsc_pve_args_merge(const char *existing, char *const *argv, size_t n,
   vsc_pve_argv_free(old);
   return result;
 }
+
+char **vsc_pve_args_user(const char *value, const char *prefix, size_t *n)
+{
+  vsc_diags tmp = { 0 };
+  size_t n_all = 0, k = 0;
+  char **all = vsc_pve_args_split(value ? value : "", &n_all, NULL, &tmp);
+  vsc_diags_clear(&tmp);
+  *n = 0;
+  if (!all)
+    return vsc_calloc(1, sizeof(char *));
+  VSC_AUTOFREE(bool) mark = owned_marks(all, n_all, prefix && *prefix ? prefix : VSC_PVE_ID_PREFIX);
+  for (size_t i = 0; i < n_all; i++) {
+    if (mark[i])
+      free(all[i]);
+    else
+      all[k++] = all[i];
+  }
+  all[k] = NULL;
+  *n = k;
+  return all;
+}

@@ -49,6 +49,11 @@ static void collision(const vsc_pve_conf *conf, const vsc_pve_changes *ch, const
               cur);
     return;
   }
+  if (strncmp(key, "parallel", 8) == 0) {
+    vsc_error(diags, &loc, "pve-owner", "give the parallel port another target port, or --force to take the line over",
+              "'%s: %s' is not vschan's line; the spec would make it '%s: %s'", key, cur, key, want);
+    return;
+  }
   VSC_AUTOFREE(char) free_keys = free_serial_keys(conf, ch);
   VSC_AUTOFREE(char) hint = vsc_asprintf(
     "give the serial port another target port (%s%s), or --force to take %s over",
@@ -97,6 +102,8 @@ static int apply_native(vsc_pve_conf *conf, const vsc_pve_changes *ch, const cha
   }
   if (strcmp(key, "agent") == 0)
     rc = vsc_pve_conf_set_agent(conf, ch->pending, diags);
+  else if (strncmp(key, "parallel", 8) == 0)
+    rc = vsc_pve_conf_set_parallel(conf, ch->pending, key[strlen("parallel")] - '0', want, diags);
   else
     rc = vsc_pve_conf_set_serial(conf, ch->pending, key[strlen("serial")] - '0', want, diags);
   if (rc < 0)
@@ -110,9 +117,9 @@ static int apply_native(vsc_pve_conf *conf, const vsc_pve_changes *ch, const cha
 int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_diags *diags)
 {
   bool pending = ch->pending;
-  char *keys[VSC_PVE_MAX_SERIAL + 1];
-  const char *wants[VSC_PVE_MAX_SERIAL + 1];
-  char *owned[VSC_PVE_MAX_SERIAL + 1];
+  char *keys[1 + VSC_PVE_MAX_SERIAL + VSC_PVE_MAX_PARALLEL];
+  const char *wants[1 + VSC_PVE_MAX_SERIAL + VSC_PVE_MAX_PARALLEL];
+  char *owned[1 + VSC_PVE_MAX_SERIAL + VSC_PVE_MAX_PARALLEL];
   size_t n_keys = 0, n_owned = 0;
   int rc = 0;
 
@@ -121,6 +128,10 @@ int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_dia
   for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
     keys[n_keys] = vsc_asprintf("serial%d", i);
     wants[n_keys++] = ch->serial[i];
+  }
+  for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++) {
+    keys[n_keys] = vsc_asprintf("parallel%d", i);
+    wants[n_keys++] = ch->parallel[i];
   }
 
   if (ch->merge_args)
@@ -190,6 +201,8 @@ vsc_pve_changes vsc_pve_plan_changes(const vsc_pve_plan *plan, const char *id_pr
   };
   for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
     changes.serial[i] = plan->serial[i];
+  for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++)
+    changes.parallel[i] = plan->parallel[i];
   return changes;
 }
 

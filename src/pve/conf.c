@@ -522,6 +522,24 @@ int vsc_pve_conf_set_serial(vsc_pve_conf *conf, bool pending, int index, const c
   return vsc_pve_conf_set(conf, pending, key, value, diags);
 }
 
+int vsc_pve_conf_set_parallel(vsc_pve_conf *conf, bool pending, int index, const char *value,
+                              vsc_diags *diags)
+{
+  /* qemu-server's pattern: /dev/parport\d+|/dev/usb/lp\d+, anchored. */
+  const char *digits = !value                                  ? NULL
+                       : strncmp(value, "/dev/parport", 12) == 0 ? value + 12
+                       : strncmp(value, "/dev/usb/lp", 11) == 0  ? value + 11
+                                                                 : NULL;
+  if (index < 0 || index >= VSC_PVE_MAX_PARALLEL || !digits || !*digits ||
+      strspn(digits, "0123456789") != strlen(digits)) {
+    vsc_error(diags, NULL, "pve-parallel", "qemu-server has parallel0 to parallel2, on /dev/parportN or /dev/usb/lpN",
+              "parallel%d cannot be '%s'", index, value ? value : "");
+    return -1;
+  }
+  VSC_AUTOFREE(char) key = vsc_asprintf("parallel%d", index);
+  return vsc_pve_conf_set(conf, pending, key, value, diags);
+}
+
 int vsc_pve_conf_set_agent(vsc_pve_conf *conf, bool pending, vsc_diags *diags)
 {
   VSC_AUTOFREE(char) old = vsc_pve_conf_get_for(conf, pending, "agent");

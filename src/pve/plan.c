@@ -54,16 +54,17 @@ static bool native_serial(unsigned vmid, const vsc_chardev *dev, int *port, char
   return false;
 }
 
-/* The serialN a port the spec leaves open takes: the line that already
- * has its value, else the first one neither planned nor the user's. */
-static int open_serial_index(const vsc_pve_plan *plan, const vsc_pve_conf *conf, bool pending,
-                             const char *value)
+/* The line (serialN, parallelN) a port the spec leaves open takes: the
+ * one that already has its value, else the first one neither planned nor
+ * the user's. */
+static int open_index(char *const *planned, int max, const char *prefix, const vsc_pve_conf *conf,
+                      bool pending, const char *value)
 {
   for (int pass = 0; pass < 2; pass++) {
-    for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
-      char key[16];
-      snprintf(key, sizeof(key), "serial%d", i);
-      if (plan->serial[i])
+    for (int i = 0; i < max; i++) {
+      char key[32];
+      snprintf(key, sizeof(key), "%s%d", prefix, i);
+      if (planned[i])
         continue;
       if (!conf)
         return i;
@@ -74,6 +75,72 @@ static int open_serial_index(const vsc_pve_plan *plan, const vsc_pve_conf *conf,
     }
   }
   return -1;
+}
+
+/* parallelN: *value for a parallel port on a host device qemu-server
+ * takes (/dev/parportN, /dev/usb/lpN), *port its index (-1: open). */
+static bool native_parallel(const vsc_chardev *dev, int *port, char **value)
+{
+  const vsc_source *src = vsc_chardev_main_source(dev);
+  *port = dev->has_target && dev->target.has_port ? (int)dev->target.port : -1;
+  if (dev->kind != VSC_KIND_PARALLEL || !plain(dev) || *port >= VSC_PVE_MAX_PARALLEL || !src ||
+      !src->path || vsc_chardev_backend_info(dev)->pve != VSC_PVE_HOST_DEVICE)
+    return false;
+  const char *digits = strncmp(src->path, "/dev/parport", 12) == 0 ? src->path + 12
+                       : strncmp(src->path, "/dev/usb/lp", 11) == 0  ? src->path + 11
+                                                                     : NULL;
+  if (!digits || !*digits || strspn(digits, "0123456789") != strlen(digits))
+    return false;
+  *value = vsc_strdup(src->path);
+  return true;
+}
+
+/* The QEMU arguments of one device on its own, ids and placement as
+ * vschan writes them: two devices with the same text are the same
+ * device to QEMU.  NULL when vschan cannot write it. */
+static char *device_text(const vsc_chardev *dev, const vsc_qemu_opts *qopts)
+{
+  vsc_devset one;
+  vsc_diags quiet = { 0 };
+  char **argv = NULL;
+  size_t argc = 0;
+  vsc_chardev *copy = vsc_chardev_copy(dev);
+  free(copy->alias);
+  copy->alias = NULL;
+  vsc_origin_clear(&copy->origin);
+  vsc_devset_init(&one);
+  vsc_devset_add(&one, copy);
+  vsc_buf b = { 0 };
+  if (vsc_qemu_build_argv(&one, qopts, &argv, &argc, &quiet) == 0) {
+    for (size_t i = 0; i < argc; i++)
+      vsc_buf_printf(&b, "%s\n", argv[i]);
+    vsc_qemu_argv_free(argv, argc);
+  }
+  vsc_diags_clear(&quiet);
+  vsc_devset_clear(&one);
+  return vsc_buf_steal(&b);
+}
+
+/* The devices the user's own words of args: give (not vschan's), each as
+ * device_text: a device of the spec the VM has there already is left to
+ * the user, as a native line of the user's is.  n gets their number. */
+static char **user_devices(const vsc_pve_conf *conf, bool pending, const vsc_qemu_opts *qopts, size_t *n)
+{
+  VSC_AUTOFREE(char) args = vsc_pve_conf_get_for(conf, pending, "args");
+  size_t nwords = 0;
+  char **words = vsc_pve_args_user(args, qopts->id_prefix, &nwords);
+  vsc_devset found;
+  vsc_diags quiet = { 0 };
+  vsc_devset_init(&found);
+  vsc_qemu_read_args(words, nwords, &found, NULL, &quiet);
+  char **texts = vsc_calloc(found.ndevs + 1, sizeof(char *));
+  for (size_t i = 0; i < found.ndevs; i++)
+    texts[i] = device_text(found.devs[i], qopts);
+  *n = found.ndevs;
+  vsc_devset_clear(&found);
+  vsc_diags_clear(&quiet);
+  vsc_pve_argv_free(words);
+  return texts;
 }
 
 /* The serialN lines the VM will have, the plan's and the user's, as
@@ -105,13 +172,15 @@ static bool native_agent(unsigned vmid, const vsc_chardev *dev)
                    !src->has_reconnect));
 }
 
-int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
-                       const vsc_pve_conf *conf, bool pending, vsc_pve_plan *plan, vsc_diags *diags)
+static int plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
+                      const vsc_pve_conf *conf, bool pending, char *const *user_texts, size_t n_user,
+                      vsc_pve_plan *plan, vsc_diags *diags)
 {
   bool has_serial = vsc_devset_first(set, VSC_KIND_SERIAL) != NULL;
 
   memset(plan, 0, sizeof(*plan));
   vsc_devset_init(&plan->rest);
+
   plan->rest.controller = set->controller;
   for (size_t i = 0; i < set->ndevs; i++) {
     const vsc_chardev *dev = set->devs[i];
@@ -129,13 +198,21 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
 
     if (native_serial(vmid, dev, &port, &value)) {
       if (port < 0)
-        port = open_serial_index(plan, conf, pending, value);
+        port = open_index(plan->serial, VSC_PVE_MAX_SERIAL, "serial", conf, pending, value);
       if (port >= 0 && !plan->serial[port]) {
         plan->serial[port] = value;
         continue;
       }
+    } else if (native_parallel(dev, &port, &value)) {
+      if (port < 0)
+        port = open_index(plan->parallel, VSC_PVE_MAX_PARALLEL, "parallel", conf, pending, value);
+      if (port >= 0 && !plan->parallel[port]) {
+        plan->parallel[port] = value;
+        continue;
+      }
     }
     free(value);
+    value = NULL;
     if (!plan->agent && native_agent(vmid, dev)) {
       plan->agent = true;
       continue;
@@ -145,6 +222,14 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
      * serial port: then it is one (libvirt adds it), never dropped. */
     if (vsc_chardev_is_compat_console(dev) && has_serial)
       continue;
+    if (n_user) {
+      VSC_AUTOFREE(char) text = device_text(dev, qopts);
+      bool have = false;
+      for (size_t u = 0; u < n_user && !have; u++)
+        have = *text && vsc_streq(user_texts[u], text);
+      if (have)
+        continue;
+    }
     vsc_chardev *copy = vsc_chardev_copy(dev);
     /* QEMU is started with -daemonize: a unix channel without a path listens
      * next to qemu-server's own sockets. */
@@ -215,6 +300,18 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
   return vsc_qemu_build_argv(&plan->rest, qopts, &plan->argv, &plan->argc, diags);
 }
 
+int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
+                       const vsc_pve_conf *conf, bool pending, vsc_pve_plan *plan, vsc_diags *diags)
+{
+  size_t n_user = 0;
+  char **user_texts = conf ? user_devices(conf, pending, qopts, &n_user) : NULL;
+  int rc = plan_build(vmid, set, qopts, conf, pending, user_texts, n_user, plan, diags);
+  for (size_t i = 0; i < n_user; i++)
+    free(user_texts[i]);
+  free(user_texts);
+  return rc;
+}
+
 /* The MiB of "memory: 4096" or "memory: current=4096,...": qemu-server's
  * default is 512. */
 static unsigned long config_memory_mib(const vsc_pve_conf *conf)
@@ -280,6 +377,8 @@ void vsc_pve_plan_clear(vsc_pve_plan *plan)
 {
   for (size_t i = 0; i < VSC_PVE_MAX_SERIAL; i++)
     free(plan->serial[i]);
+  for (size_t i = 0; i < VSC_PVE_MAX_PARALLEL; i++)
+    free(plan->parallel[i]);
   vsc_devset_clear(&plan->rest);
   if (plan->argv)
     vsc_qemu_argv_free(plan->argv, plan->argc);

@@ -10,6 +10,8 @@
 typedef struct {
   /* serialN: "socket" or "/dev/..."; NULL when not set natively. */
   char *serial[VSC_PVE_MAX_SERIAL];
+  /* parallelN: a host device; NULL when not set natively. */
+  char *parallel[VSC_PVE_MAX_PARALLEL];
   bool agent;                 /* agent: 1 */
   vsc_devset rest;            /* everything else, for args: */
   char **argv;                /* QEMU arguments of rest */

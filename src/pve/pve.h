@@ -32,6 +32,7 @@
 #define VSC_PVE_RUN_DIR "/var/run/qemu-server"
 #define VSC_PVE_LOCK_TIMEOUT 10.0 /* seconds, as PVE::AbstractConfig::lock_config */
 #define VSC_PVE_MAX_SERIAL 4      /* serial0..serial3, and QEMU's ISA serial limit */
+#define VSC_PVE_MAX_PARALLEL 3    /* parallel0..parallel2 */
 #define VSC_PVE_ID_PREFIX "vschan-"
 #define VSC_PVE_MAX_CONF_SIZE (1024 * 1024) /* pmxcfs refuses larger files */
 
@@ -91,6 +92,12 @@ void vsc_pve_argv_free(char **argv);
  * literal comma), when guestfwd= contains "-chardev:PREFIX", or when a
  * JSON argument ("{...}") has a string value starting with prefix. */
 bool vsc_pve_arg_is_owned(const char *arg, const char *prefix);
+
+/* The user's words of an "args:" value: every word but vschan's (an owned
+ * value together with the option before it), split as qemu-server
+ * splits it; none when it does not split.  Free with vsc_pve_argv_free;
+ * *n gets their number.  prefix NULL means VSC_PVE_ID_PREFIX. */
+char **vsc_pve_args_user(const char *value, const char *prefix, size_t *n);
 
 /* Merge vschan's new arguments into an existing "args:" value (NULL or ""
  * for none): drop every argument of vschan's (an owned value together with
@@ -217,13 +224,17 @@ void vsc_pve_section_remove_line(vsc_pve_section *s, size_t at);
 int vsc_pve_conf_set_serial(vsc_pve_conf *conf, bool pending, int index, const char *value,
                             vsc_diags *diags);
 
+/* parallelN: /dev/parportN or /dev/usb/lpN, N 0..2 (rule "pve-parallel"). */
+int vsc_pve_conf_set_parallel(vsc_pve_conf *conf, bool pending, int index, const char *value,
+                              vsc_diags *diags);
+
 /* Enable the guest agent on its virtio port: "agent: 1", keeping the
  * other agent options (freeze-fs, fstrim_cloned_disks) of an existing
  * line; type=isa is dropped (that agent is an ISA serial port). */
 int vsc_pve_conf_set_agent(vsc_pve_conf *conf, bool pending, vsc_diags *diags);
 
 /* ------------------------------------------------------------------ */
-/* Which native lines are vschan's (owner.c)                            */
+/* Which native lines are vschan's (owner.c): agent, serialN, parallelN */
 
 typedef enum {
   VSC_PVE_LINE_ABSENT, /* no such line (for pending: none at the next start) */
@@ -253,6 +264,7 @@ typedef struct {
   /* The native lines vschan wants; every other line of its own (see
    * vsc_pve_owner_of) is removed, and the user's are never changed: */
   const char *serial[VSC_PVE_MAX_SERIAL]; /* "socket" or "/dev/..."; NULL: none */
+  const char *parallel[VSC_PVE_MAX_PARALLEL]; /* "/dev/parportN" or "/dev/usb/lpN" */
   bool agent;            /* the guest agent on its virtio port */
   bool force;            /* take over a line of the user's that has another value */
   bool pending;          /* write to [PENDING] (the VM is running) */

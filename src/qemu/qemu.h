@@ -99,3 +99,28 @@ char *vsc_qemu_argv_to_shell(char *const *argv, size_t n);
 /* One argument per line (--argv).  An argument containing a newline
  * cannot be written so: recorded in diags, NULL returned. */
 char *vsc_qemu_argv_to_lines(char *const *argv, size_t n, vsc_diags *diags);
+
+/* ---- QEMU's arguments read back (read.c) ---- */
+
+/* The character devices of a QEMU argument list (an args: line): each
+ * -chardev with the -device (virtserialport, virtconsole, isa-serial,
+ * pci-serial, usb-serial, isa-parallel) or -netdev user,guestfwd= that
+ * uses it, and every -serial/-parallel (QEMU's legacy strings, or
+ * chardev:ID), added to set in the order of the arguments.  used (n
+ * entries, optional) is set for the words that became a device, option
+ * words included.  A device the model cannot hold (mux, a server that
+ * waits, nodelay, TLS, a console of a given size, an option it has no
+ * field for) is left unread with a warning naming it (rule
+ * "qemu-import").  Returns 0. */
+int vsc_qemu_read_args(char *const *argv, size_t n, vsc_devset *set, bool *used, vsc_diags *diags);
+
+/* A legacy -serial or -parallel string as QEMU 7.2 reads it
+ * (qemu_chr_parse_compat): /dev/..., null, pty, stdio, vc, msmouse,
+ * braille, file:, pipe:, unix:PATH[,opts], tcp:[HOST]:PORT[,opts],
+ * telnet:[HOST]:PORT[,opts], udp:[HOST]:PORT[@[LHOST]:LPORT], with
+ * QEMU's defaults made explicit (udp: an empty host is localhost; tcp:
+ * every address when listening, localhost when connecting).  NULL with
+ * *why (caller frees) when QEMU has no such form or the model cannot
+ * hold it (mon:, vc:WxH, a server that waits). */
+vsc_chardev *vsc_qemu_read_legacy(const char *s, vsc_kind kind, char **why);
+

@@ -24,3 +24,10 @@ static inline bool vsc_str_in_list(const char *s, const char *const *list)
       return true;
   return false;
 }
+
+/* What follows prefix in s, or NULL when s does not start with it. */
+static inline const char *vsc_str_skip(const char *s, const char *prefix)
+{
+  size_t n = strlen(prefix);
+  return s && strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}

@@ -1,0 +1,570 @@
+/* QEMU's arguments read back into devices: what `vschan qm import` finds
+ * in an args: line, and what a legacy -serial string means.
+ *
+ * The reverse of argv.c.  A chardev becomes a device through what uses it
+ * (-device virtserialport/virtconsole/isa-serial/pci-serial/usb-serial/
+ * isa-parallel, -netdev user,guestfwd=, -serial/-parallel chardev:ID), its
+ * options through the backend table's QEMU mapping, read backwards.  An
+ * option the model has no field for (mux, a server that waits, nodelay,
+ * TLS credentials, ...) leaves the device unread: it is named in a
+ * warning and stays the user's argument, never half read. */
+#include "qemu.h"
+
+#include "model/backend.h"
+#include "util/buf.h"
+#include "util/str.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- QEMU's option strings: key=value,key=value (",," a comma) ---- */
+
+typedef struct {
+  char *key;
+  char *value;
+  bool used;
+} qopt;
+
+typedef struct {
+  qopt *items;
+  size_t n;
+} qopts;
+
+static void qopts_clear(qopts *o)
+{
+  for (size_t i = 0; i < o->n; i++) {
+    free(o->items[i].key);
+    free(o->items[i].value);
+  }
+  free(o->items);
+  o->items = NULL;
+  o->n = 0;
+}
+
+/* Split s as QEMU's option parser does.  The first item without '='
+ * stands for implied (the backend, the driver); any other item without
+ * '=' is a short boolean: "server" is server=on, "nowait" wait=off. */
+static void qopts_parse(const char *s, const char *implied, qopts *o)
+{
+  bool first = true;
+  memset(o, 0, sizeof(*o));
+  for (const char *p = s; *p || first; first = false) {
+    vsc_buf item = { 0 };
+    while (*p && !(*p == ',' && p[1] != ',')) {
+      if (*p == ',')
+        p++;
+      vsc_buf_addc(&item, *p++);
+    }
+    p += *p == ',';
+    VSC_AUTOFREE(char) text = vsc_buf_steal(&item);
+    if (!text)
+      text = vsc_strdup("");
+    char *eq = strchr(text, '=');
+    qopt *q = vsc_append(&o->items, &o->n, sizeof(*o->items));
+    if (eq) {
+      q->key = vsc_strndup(text, (size_t)(eq - text));
+      q->value = vsc_strdup(eq + 1);
+    } else if (first && implied) {
+      q->key = vsc_strdup(implied);
+      q->value = vsc_steal(&text);
+    } else if (strncmp(text, "no", 2) == 0 && text[2]) {
+      q->key = vsc_strdup(text + 2);
+      q->value = vsc_strdup("off");
+    } else {
+      q->key = vsc_steal(&text);
+      q->value = vsc_strdup("on");
+    }
+    if (!*p)
+      break;
+  }
+}
+
+/* The value of key (the last one, as QEMU takes it), marked used. */
+static const char *qopts_take(qopts *o, const char *key)
+{
+  const char *v = NULL;
+  for (size_t i = 0; i < o->n; i++) {
+    if (strcmp(o->items[i].key, key) == 0) {
+      o->items[i].used = true;
+      v = o->items[i].value;
+    }
+  }
+  return v;
+}
+
+/* The first option nothing took, or NULL. */
+static const char *qopts_unused(const qopts *o)
+{
+  for (size_t i = 0; i < o->n; i++)
+    if (!o->items[i].used)
+      return o->items[i].key;
+  return NULL;
+}
+
+/* QEMU's booleans (qapi_bool_parse): on/yes/true/y, off/no/false/n. */
+static int qbool(const char *v)
+{
+  if (!v)
+    return -1;
+  if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "y"))
+    return 1;
+  if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "n"))
+    return 0;
+  return -1;
+}
+
+/* ---- a -chardev into a device's backend and source ---- */
+
+/* The backend whose QEMU driver is driver (socket: unix with path=, tcp
+ * with host= or port=). */
+static int backend_of_driver(const char *driver, qopts *o, vsc_kind *kind)
+{
+  if (!strcmp(driver, "socket")) {
+    bool path = false;
+    for (size_t i = 0; i < o->n; i++)
+      path |= !strcmp(o->items[i].key, "path");
+    return path ? VSC_BACKEND_UNIX : VSC_BACKEND_TCP;
+  }
+  if (!strcmp(driver, "tty"))
+    driver = "serial";
+  if (!strcmp(driver, "parport"))
+    driver = "parallel";
+  for (int b = 0; b < VSC_BACKEND_LAST; b++) {
+    const vsc_backend_info *bi = vsc_backend_info_of(b);
+    if (vsc_streq(bi->qemu_driver, driver))
+      return b;
+    if (vsc_streq(bi->qemu_driver_parallel, driver)) {
+      *kind = VSC_KIND_PARALLEL;
+      return b;
+    }
+  }
+  return -1;
+}
+
+/* Fill dev's backend and source from the options of a -chardev (without
+ * its id).  *why gets the first thing the model cannot hold. */
+static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
+{
+  const char *driver = qopts_take(o, "backend");
+  vsc_kind kind = dev->kind;
+  int b = driver ? backend_of_driver(driver, o, &kind) : -1;
+
+  qopts_take(o, "id");
+  if (b < 0) {
+    *why = vsc_asprintf("chardev backend '%s'", driver ? driver : "");
+    return -1;
+  }
+  if (kind == VSC_KIND_PARALLEL && dev->kind != VSC_KIND_PARALLEL) {
+    *why = vsc_strdup("a parallel host device on a port that is not a parallel port");
+    return -1;
+  }
+  const vsc_backend_info *bi = vsc_backend_info_of(b);
+  dev->backend = b;
+  dev->has_backend = true;
+  vsc_source *main_src = NULL, *bind_src = NULL;
+
+  for (const vsc_qemu_opt *q = bi->qemu_opts; q->key; q++) {
+    const char *v = qopts_take(o, q->key);
+    if (q->field < 0) {
+      if (v && !vsc_streq(v, q->value)) {
+        *why = vsc_asprintf("%s=%s", q->key, v);
+        return -1;
+      }
+      continue;
+    }
+    /* udp: what libvirt writes for an absent bind end is no bind end */
+    if (!v || ((q->flags & VSC_QOPT_BIND_END) && vsc_streq(v, q->value)))
+      continue;
+    const vsc_source_field *f = &vsc_source_fields[q->field];
+    vsc_source **srcp = (q->flags & VSC_QOPT_BIND_END) ? &bind_src : &main_src;
+    if (!*srcp)
+      *srcp = vsc_chardev_add_source(dev);
+    if (q->flags & VSC_QOPT_ONOFF) {
+      int on = qbool(v);
+      if (on < 0) {
+        *why = vsc_asprintf("%s=%s", q->key, v);
+        return -1;
+      }
+      int other = f->type == VSC_FIELD_TRISTATE ? (q->on == VSC_TRI_YES ? VSC_TRI_NO : VSC_TRI_YES)
+                                                : (q->on == VSC_MOUSE_CLIENT ? VSC_MOUSE_SERVER : VSC_MOUSE_CLIENT);
+      vsc_source_field_set_int(*srcp, f, on ? q->on : other);
+    } else {
+      vsc_source_field_set_string(*srcp, f, v);
+    }
+  }
+  if (b == VSC_BACKEND_UDP) {
+    /* QEMU's udp: an empty host is localhost (qemu_chr_parse_udp) */
+    if (main_src && main_src->host && !*main_src->host)
+      vsc_source_field_set_string(main_src, &vsc_source_fields[VSC_SF_HOST], "localhost");
+    if (main_src)
+      main_src->mode = VSC_MODE_CONNECT;
+    if (bind_src)
+      bind_src->mode = VSC_MODE_BIND;
+  }
+  if (bi->flags & VSC_BF_QEMU_SOCKET) {
+    int server = qbool(qopts_take(o, "server"));
+    const char *wait = qopts_take(o, "wait");
+    const char *telnet = qopts_take(o, "telnet");
+    const char *reconnect = qopts_take(o, "reconnect");
+    const char *reconnect_ms = qopts_take(o, "reconnect-ms");
+    if (!main_src)
+      main_src = vsc_chardev_add_source(dev);
+    main_src->mode = server == 1 ? VSC_MODE_BIND : VSC_MODE_CONNECT;
+    if (server == 1 && qbool(wait) != 0) {
+      *why = vsc_strdup("a server that waits for its client (wait=on, QEMU's default)");
+      return -1;
+    }
+    if (telnet && qbool(telnet) == 1 && (bi->flags & VSC_BF_PROTOCOL))
+      dev->protocol = VSC_PROTOCOL_TELNET;
+    else if (telnet && qbool(telnet) != 0) {
+      *why = vsc_asprintf("telnet=%s", telnet);
+      return -1;
+    }
+    unsigned long secs = 0;
+    char *end = NULL;
+    if (reconnect_ms) {
+      unsigned long ms = strtoul(reconnect_ms, &end, 10);
+      if (*end || ms % 1000) {
+        *why = vsc_asprintf("reconnect-ms=%s", reconnect_ms);
+        return -1;
+      }
+      secs = ms / 1000;
+      reconnect = reconnect_ms;
+    } else if (reconnect) {
+      secs = strtoul(reconnect, &end, 10);
+      if (*end) {
+        *why = vsc_asprintf("reconnect=%s", reconnect);
+        return -1;
+      }
+    }
+    if (reconnect) {
+      main_src->has_reconnect = true;
+      main_src->reconnect.enabled = secs ? VSC_TRI_YES : VSC_TRI_NO;
+      main_src->reconnect.has_timeout = secs != 0;
+      main_src->reconnect.timeout = (unsigned int)secs;
+    }
+  }
+  const char *logfile = qopts_take(o, "logfile");
+  const char *logappend = qopts_take(o, "logappend");
+  if (logfile) {
+    dev->log_file = vsc_strdup(logfile);
+    if (logappend)
+      dev->log_append = qbool(logappend) == 1 ? VSC_TRI_YES : VSC_TRI_NO;
+  }
+  const char *left = qopts_unused(o);
+  if (left) {
+    *why = vsc_asprintf("option '%s'", left);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- legacy -serial / -parallel strings (qemu_chr_parse_compat) ---- */
+
+/* The -chardev options a legacy string stands for, as QEMU 7.2 turns it
+ * into them; NULL with *why when QEMU has no such form or the model
+ * cannot hold it. */
+static char *legacy_to_opts(const char *s, char **why)
+{
+  const char *p;
+  char host[65], port[33];
+  int pos = 0;
+
+  if (!strcmp(s, "null") || !strcmp(s, "pty") || !strcmp(s, "stdio") || !strcmp(s, "vc") ||
+      !strcmp(s, "msmouse") || !strcmp(s, "braille"))
+    return vsc_strdup(s);
+  if (!strncmp(s, "vc:", 3) || !strncmp(s, "mon:", 4) || !strncmp(s, "websocket", 9) ||
+      !strncmp(s, "COM", 3) || !strncmp(s, "con:", 4) || !strncmp(s, "ringbuf", 7) ||
+      !strncmp(s, "memory", 6)) {
+    *why = vsc_asprintf("'%s' (%s)", s,
+                        !strncmp(s, "mon:", 4)  ? "the QEMU monitor multiplexed onto the port"
+                        : !strncmp(s, "vc:", 3) ? "a text console of a given size"
+                                                : "a backend vschan has no form for");
+    return NULL;
+  }
+  if (!strncmp(s, "/dev/parport", 12) || !strncmp(s, "/dev/ppi", 8))
+    return vsc_asprintf("parallel,path=%s", s);
+  if (!strncmp(s, "/dev/", 5))
+    return vsc_asprintf("tty,path=%s", s);
+  if ((p = vsc_str_skip(s, "file:")))
+    return vsc_asprintf("file,path=%s", p);
+  if ((p = vsc_str_skip(s, "pipe:")))
+    return vsc_asprintf("pipe,path=%s", p);
+  if ((p = vsc_str_skip(s, "unix:")))
+    return vsc_asprintf("socket,path=%s", p);
+  if ((p = vsc_str_skip(s, "tcp:")) || (p = vsc_str_skip(s, "telnet:"))) {
+    bool telnet = s[0] == 't' && s[1] == 'e';
+    if (sscanf(p, "%64[^:]:%32[^,]%n", host, port, &pos) < 2) {
+      host[0] = '\0';
+      if (sscanf(p, ":%32[^,]%n", port, &pos) < 1)
+        goto fail;
+    }
+    /* an empty host: QEMU listens on every address (0.0.0.0) or
+     * connects to localhost; libvirt's XML needs one */
+    return vsc_asprintf("socket,host=%s,port=%s%s%s", host, port, telnet ? ",telnet=on" : "", p + pos);
+  }
+  if ((p = vsc_str_skip(s, "udp:"))) {
+    char lhost[65] = "", lport[33] = "";
+    if (sscanf(p, "%64[^:]:%32[^@,]%n", host, port, &pos) < 2) {
+      host[0] = '\0';
+      if (sscanf(p, ":%32[^@,]%n", port, &pos) < 1)
+        goto fail;
+    }
+    if (p[pos] == '@') {
+      const char *l = p + pos + 1;
+      int lpos = 0;
+      if (sscanf(l, "%64[^:]:%32[^,]%n", lhost, lport, &lpos) < 2) {
+        lhost[0] = '\0';
+        if (sscanf(l, ":%32[^,]%n", lport, &lpos) < 1)
+          goto fail;
+      }
+      if (l[lpos])
+        goto fail;
+      return vsc_asprintf("udp,host=%s,port=%s,localaddr=%s,localport=%s", host, port, lhost, lport);
+    }
+    if (p[pos])
+      goto fail;
+    return vsc_asprintf("udp,host=%s,port=%s", host, port);
+  }
+fail:
+  *why = vsc_asprintf("'%s' (not a form of QEMU's -serial option)", s);
+  return NULL;
+}
+
+/* The host of a socket a legacy tcp: string leaves empty, as QEMU uses
+ * it: every address when listening, localhost when connecting. */
+static void legacy_empty_host(vsc_chardev *dev)
+{
+  vsc_source *src = dev->nsources ? &dev->sources[0] : NULL;
+  if (dev->backend == VSC_BACKEND_TCP && src && src->host && !*src->host)
+    vsc_source_field_set_string(src, &vsc_source_fields[VSC_SF_HOST],
+                                src->mode == VSC_MODE_BIND ? "0.0.0.0" : "localhost");
+}
+
+vsc_chardev *vsc_qemu_read_legacy(const char *s, vsc_kind kind, char **why)
+{
+  VSC_AUTOFREE(char) opts = legacy_to_opts(s, why);
+  if (!opts)
+    return NULL;
+  qopts o;
+  qopts_parse(opts, "backend", &o);
+  vsc_chardev *dev = vsc_chardev_new(kind);
+  int rc = read_chardev_opts(&o, dev, why);
+  qopts_clear(&o);
+  if (rc < 0) {
+    vsc_chardev_free(dev);
+    return NULL;
+  }
+  legacy_empty_host(dev);
+  return dev;
+}
+
+/* ---- a whole argument list ---- */
+
+typedef struct {
+  size_t at;          /* the option's index in argv */
+  char *id;
+  char *opts;         /* its value */
+  bool used;
+} chardev_arg;
+
+static void unread(vsc_diags *diags, char *const *argv, size_t at, const char *why)
+{
+  vsc_warning(diags, NULL, "qemu-import",
+              "vschan leaves it in args: as the user's; write it as a device of the spec to let vschan manage it",
+              "'%s %s' is not read: %s", argv[at], argv[at + 1], why);
+}
+
+static chardev_arg *find_chardev(chardev_arg *cds, size_t n, const char *id)
+{
+  for (size_t i = 0; id && i < n; i++)
+    if (!strcmp(cds[i].id, id))
+      return &cds[i];
+  return NULL;
+}
+
+/* A chardev used by a device: read it into dev, mark both arguments. */
+static bool use_chardev(chardev_arg *cd, vsc_chardev *dev, char *const *argv, size_t dev_at, bool *used,
+                        vsc_diags *diags)
+{
+  qopts o;
+  char *why = NULL;
+  qopts_parse(cd->opts, "backend", &o);
+  int rc = read_chardev_opts(&o, dev, &why);
+  qopts_clear(&o);
+  cd->used = true;   /* read or named in a warning: not again as unused */
+  if (rc < 0) {
+    unread(diags, argv, cd->at, why);
+    free(why);
+    return false;
+  }
+  if (used) {
+    used[cd->at] = used[cd->at + 1] = true;
+    used[dev_at] = used[dev_at + 1] = true;
+  }
+  return true;
+}
+
+/* -device DRIVER,chardev=ID,...: the kind and target it gives. */
+static vsc_chardev *device_of(qopts *o, const char *driver)
+{
+  vsc_chardev *dev = NULL;
+  const char *v;
+  if (!strcmp(driver, "virtserialport") || !strcmp(driver, "virtconsole")) {
+    bool console = driver[7] == 'c';
+    dev = vsc_chardev_new(console ? VSC_KIND_CONSOLE : VSC_KIND_CHANNEL);
+    dev->has_target = true;
+    dev->target.type = VSC_TARGET_VIRTIO;
+    if ((v = qopts_take(o, "name")) && !console)
+      dev->target.name = vsc_strdup(v);
+    /* the port's place on a bus of the user's: not part of the device */
+    qopts_take(o, "bus");
+    qopts_take(o, "nr");
+  } else if (!strcmp(driver, "isa-serial") || !strcmp(driver, "pci-serial") ||
+             !strcmp(driver, "usb-serial") || !strcmp(driver, "isa-parallel")) {
+    bool parallel = driver[4] == 'p';
+    dev = vsc_chardev_new(parallel ? VSC_KIND_PARALLEL : VSC_KIND_SERIAL);
+    if (!parallel) {
+      dev->has_target = true;
+      dev->target.type = driver[0] == 'i'   ? VSC_TARGET_ISA_SERIAL
+                         : driver[0] == 'p' ? VSC_TARGET_PCI_SERIAL
+                                            : VSC_TARGET_USB_SERIAL;
+    }
+    if (driver[0] == 'i' && (v = qopts_take(o, "index"))) {
+      char *end;
+      unsigned long idx = strtoul(v, &end, 0);
+      if (*end || idx > 3) {
+        for (size_t k = 0; k < o->n; k++)
+          o->items[k].used &= strcmp(o->items[k].key, "index") != 0;
+        return dev;   /* "index" is left unused, for the caller's message */
+      }
+      dev->has_target = true;
+      dev->target.has_port = true;
+      dev->target.port = (unsigned int)idx;
+    }
+  }
+  qopts_take(o, "id");
+  qopts_take(o, "driver");
+  qopts_take(o, "chardev");
+  return dev;
+}
+
+int vsc_qemu_read_args(char *const *argv, size_t n, vsc_devset *set, bool *used, vsc_diags *diags)
+{
+  chardev_arg *cds = NULL;
+  size_t ncds = 0;
+
+  /* every -chardev first: a device may name one that comes later */
+  for (size_t i = 0; i + 1 < n; i++) {
+    const char *opt = argv[i] + (strncmp(argv[i], "--", 2) == 0);
+    if (strcmp(opt, "-chardev") != 0)
+      continue;
+    qopts o;
+    qopts_parse(argv[i + 1], "backend", &o);
+    const char *id = qopts_take(&o, "id");
+    if (id)
+      *(chardev_arg *)vsc_append(&cds, &ncds, sizeof(*cds)) =
+        (chardev_arg){ .at = i, .id = vsc_strdup(id), .opts = vsc_strdup(argv[i + 1]) };
+    qopts_clear(&o);
+    i++;
+  }
+
+  for (size_t i = 0; i + 1 < n; i++) {
+    const char *opt = argv[i] + (strncmp(argv[i], "--", 2) == 0);
+    const char *val = argv[i + 1];
+    bool is_serial = !strcmp(opt, "-serial"), is_parallel = !strcmp(opt, "-parallel");
+
+    if (is_serial || is_parallel) {
+      vsc_kind kind = is_serial ? VSC_KIND_SERIAL : VSC_KIND_PARALLEL;
+      const char *ref = vsc_str_skip(val, "chardev:");
+      vsc_chardev *dev = NULL;
+      char *why = NULL;
+      if (!strcmp(val, "none")) {
+        if (used)
+          used[i] = used[i + 1] = true;
+        i++;
+        continue;
+      }
+      if (ref) {
+        chardev_arg *cd = find_chardev(cds, ncds, ref);
+        dev = vsc_chardev_new(kind);
+        if (!cd || !use_chardev(cd, dev, argv, i, used, diags)) {
+          if (!cd)
+            unread(diags, argv, i, "no -chardev has that id");
+          vsc_chardev_free(dev);
+          dev = NULL;
+        }
+      } else if (!(dev = vsc_qemu_read_legacy(val, kind, &why))) {
+        unread(diags, argv, i, why);
+      } else if (used) {
+        used[i] = used[i + 1] = true;
+      }
+      free(why);
+      if (dev && is_serial) {
+        dev->has_target = true;
+        dev->target.type = VSC_TARGET_ISA_SERIAL;
+      }
+      if (dev)
+        vsc_devset_add(set, dev);
+      i++;
+      continue;
+    }
+    if (!strcmp(opt, "-device")) {
+      qopts o;
+      qopts_parse(val, "driver", &o);
+      const char *driver = qopts_take(&o, "driver");
+      const char *ref = qopts_take(&o, "chardev");
+      chardev_arg *cd = find_chardev(cds, ncds, ref);
+      vsc_chardev *dev = cd && driver ? device_of(&o, driver) : NULL;
+      const char *left = qopts_unused(&o);
+      if (dev && left) {
+        VSC_AUTOFREE(char) why = vsc_asprintf("device option '%s'", left);
+        unread(diags, argv, i, why);
+        cd->used = true;
+        vsc_chardev_free(dev);
+      } else if (dev && use_chardev(cd, dev, argv, i, used, diags)) {
+        vsc_devset_add(set, dev);
+      } else {
+        vsc_chardev_free(dev);
+      }
+      qopts_clear(&o);
+      i++;
+      continue;
+    }
+    if (!strcmp(opt, "-netdev") && !strncmp(val, "user,", 5)) {
+      qopts o;
+      qopts_parse(val, "type", &o);
+      qopts_take(&o, "type");
+      qopts_take(&o, "id");
+      const char *fwd = qopts_take(&o, "guestfwd");
+      char addr[64], cid[128];
+      unsigned int port;
+      int end = 0;
+      /* tcp:ADDR:PORT-chardev:ID, and nothing else on the netdev */
+      if (fwd && !qopts_unused(&o) &&
+          sscanf(fwd, "tcp:%63[0-9.]:%u-chardev:%127s%n", addr, &port, cid, &end) == 3 && !fwd[end]) {
+        chardev_arg *cd = find_chardev(cds, ncds, cid);
+        vsc_chardev *dev = vsc_chardev_new(VSC_KIND_CHANNEL);
+        dev->has_target = true;
+        dev->target.type = VSC_TARGET_GUESTFWD;
+        dev->target.address = vsc_strdup(addr);
+        dev->target.has_port = true;
+        dev->target.port = port;
+        if (cd && use_chardev(cd, dev, argv, i, used, diags))
+          vsc_devset_add(set, dev);
+        else
+          vsc_chardev_free(dev);
+      }
+      qopts_clear(&o);
+      i++;
+      continue;
+    }
+  }
+  for (size_t k = 0; k < ncds; k++) {
+    free(cds[k].id);
+    free(cds[k].opts);
+  }
+  free(cds);
+  return 0;
+}
