@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "qemu-version.h"
 #include "pve/plan.h"
+#include "spec/spec.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/sha1.h"
@@ -20,7 +21,9 @@ static void usage(FILE *out)
 {
   fputs("usage: vschan qm VMID SPEC.json|- [--print-command]\n"
         "       vschan qm VMID SPEC.json|- --write [--conf PATH] [--lock-dir DIR] [--pending]\n"
-        "                                  [--force] [--timeout S] [--dry-run] [--digest SHA1]\n"
+        "                                  [--force] [--skiplock] [--timeout S] [--dry-run]\n"
+        "                                  [--digest SHA1]\n"
+        "       vschan qm import VMID [--conf PATH] [--pending]\n"
         "\n"
         "Print the Proxmox VE config lines for the devices: serialN: socket or\n"
         "serialN: /dev/... where qemu-server can create the port itself (a unix listen\n"
@@ -50,8 +53,9 @@ static void usage(FILE *out)
         "  --lock-dir DIR       the lock directory (default /var/lock/qemu-server)\n"
         "  --pending            write under [PENDING], applied at the next start (the\n"
         "                       default when the VM is running, as 'qm set' does)\n"
-        "  --force              edit even when the config has a lock: line, and take\n"
-        "                       over a serialN:/agent: line of the user's the spec needs\n"
+        "  --force              take over a serialN:/parallelN:/agent: line of the user's\n"
+        "                       that the spec needs\n"
+        "  --skiplock           edit even when the config has a lock: line (as qm set)\n"
         "  --timeout S          wait at most S seconds for the lock (default 10)\n"
         "  --prefix P           id prefix (default: vschan-)\n"
         "  --bus BUS, --addr A  pin vschan's virtio-serial-pci controller (default pci.2,\n"
@@ -255,10 +259,45 @@ static int vhost_memory(const vsc_pve_conf *conf, const char *path, vsc_qemu_opt
   return 0;
 }
 
+/* vschan qm import VMID: the spec of the config's character devices. */
+static int qm_import(vsc_cli *cli, const vsc_cli_args *a, vsc_pve_edit_opts *eopts, bool pending,
+                     const char *prefix, vsc_diags *diags)
+{
+  if (a->input.template_name || a->input.ncompact || a->input.nsettings || a->noperands != 2)
+    return vsc_cli_usage_error("qm", "qm import takes a VMID and no devices: it prints the spec of the VM's");
+  if (vsc_pve_vmid_parse(a->operands[1], &eopts->vmid, diags) < 0)
+    return VSC_EXIT_USAGE;
+  char *path = NULL, *text = NULL;
+  vsc_pve_conf *conf = NULL;
+  vsc_devset set;
+  int rc = VSC_EXIT_FAILURE;
+  vsc_devset_init(&set);
+  if (load_conf(eopts, &path, &text, &conf, diags) < 0)
+    goto out;
+  if (!conf) {
+    /* the usual message of a file that cannot be read */
+    size_t len;
+    free(vsc_file_read(path, VSC_PVE_MAX_CONF_SIZE, &len, diags));
+    goto out;
+  }
+  pending = pending || vsc_pve_vm_running(VSC_PVE_RUN_DIR, eopts->vmid);
+  if (vsc_pve_import(conf, eopts->vmid, pending, prefix, &set, diags) < 0)
+    goto out;
+  vsc_cli_print_json(vsc_spec_format(&set), JSON_PRESERVE_ORDER);
+  rc = VSC_EXIT_OK;
+out:
+  (void)cli;
+  vsc_devset_clear(&set);
+  vsc_pve_conf_free(conf);
+  free(path);
+  free(text);
+  return rc;
+}
+
 int cmd_qm(vsc_cli *cli, int argc, char **argv)
 {
   enum { OPT_PRINT_COMMAND = 0x2000, OPT_WRITE, OPT_CONF, OPT_LOCK_DIR, OPT_PENDING, OPT_FORCE,
-         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_DRY_RUN, OPT_DIGEST, OPT_MEMORY };
+         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_DRY_RUN, OPT_DIGEST, OPT_MEMORY, OPT_SKIPLOCK };
   static const struct option opts[] = {
     { "print-command", no_argument, NULL, OPT_PRINT_COMMAND },
     { "write", no_argument, NULL, OPT_WRITE },
@@ -266,6 +305,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     { "lock-dir", required_argument, NULL, OPT_LOCK_DIR },
     { "pending", no_argument, NULL, OPT_PENDING },
     { "force", no_argument, NULL, OPT_FORCE },
+    { "skiplock", no_argument, NULL, OPT_SKIPLOCK },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "prefix", required_argument, NULL, OPT_PREFIX },
     { "bus", required_argument, NULL, OPT_BUS },
@@ -282,7 +322,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
   vsc_diags diags = { 0 };
   vsc_pve_plan plan = { 0 };
   vsc_devset set;
-  bool command = false, write = false, pending = false;
+  bool command = false, write = false, pending = false, force = false;
   char *args = NULL, *old_text = NULL, *new_text = NULL, *memory_size = NULL;
   char *conf_path = NULL, *conf_text = NULL;
   vsc_pve_conf *conf = NULL, *edited = NULL;
@@ -310,7 +350,10 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       pending = true;
       break;
     case OPT_FORCE:
-      eopts.force = true;
+      force = true;
+      break;
+    case OPT_SKIPLOCK:
+      eopts.skiplock = true;
       break;
     case OPT_DRY_RUN:
       eopts.dry_run = true;
@@ -344,6 +387,14 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
   }
   if (c < 0) {
     rc = a.rc;
+    goto report;
+  }
+  if (a.noperands && strcmp(a.operands[0], "import") == 0) {
+    if (command || write || eopts.dry_run || eopts.digest || force || eopts.skiplock)
+      rc = vsc_cli_usage_error("qm", "qm import prints a spec: --print-command, --write, --dry-run, --digest "
+                                     "--force and --skiplock do not go with it");
+    else
+      rc = qm_import(cli, &a, &eopts, pending, qopts.id_prefix, &diags);
     goto report;
   }
   if ((command || a.json) && write) {
@@ -388,7 +439,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     if (conf) {
       /* what --write would make of the config, computed here without a lock */
       edited = vsc_pve_conf_parse(conf_text, strlen(conf_text), conf_path, &diags);
-      vsc_pve_changes changes = vsc_pve_plan_changes(&plan, qopts.id_prefix, plan_pending, eopts.force);
+      vsc_pve_changes changes = vsc_pve_plan_changes(&plan, qopts.id_prefix, plan_pending, force);
       if (!edited || vsc_pve_changes_apply(edited, &changes, &diags) < 0) {
         rc = VSC_EXIT_FAILURE;
         goto report;
@@ -420,7 +471,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     goto report;
   }
 
-  if (vsc_pve_plan_write(&eopts, &plan, qopts.id_prefix, pending, &old_text, &new_text, &diags) < 0) {
+  if (vsc_pve_plan_write(&eopts, &plan, qopts.id_prefix, pending, force, &old_text, &new_text, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;
   }

@@ -63,6 +63,22 @@ static void collision(const vsc_pve_conf *conf, const vsc_pve_changes *ch, const
             want);
 }
 
+/* Whether args: (as the change sees it) has arguments of vschan's, or
+ * does not split. */
+static bool args_have_ours(const vsc_pve_conf *conf, bool pending, const char *prefix)
+{
+  VSC_AUTOFREE(char) args = vsc_pve_conf_get_for(conf, pending, "args");
+  size_t n_words = 0, n_user = 0;
+  vsc_diags quiet = { 0 };
+  char **words = vsc_pve_args_split(args ? args : "", &n_words, NULL, &quiet);
+  char **user = vsc_pve_args_user(args, prefix, &n_user);
+  bool ours = !words || n_user != n_words;
+  vsc_pve_argv_free(words);
+  vsc_pve_argv_free(user);
+  vsc_diags_clear(&quiet);
+  return ours;
+}
+
 /* Remove vschan's own line of key, as the next start will see it. */
 static void remove_own(vsc_pve_conf *conf, bool pending, const char *key)
 {
@@ -141,7 +157,8 @@ int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_dia
   if (rc < 0)
     goto out;
 
-  if (ch->merge_args) {
+  /* no argument of vschan's before or after: the user's line as it is */
+  if (ch->merge_args && (ch->n_args || args_have_ours(conf, pending, ch->id_prefix))) {
     VSC_AUTOFREE(char) base = vsc_pve_conf_get_for(conf, pending, "args");
     VSC_AUTOFREE(char) merged =
       vsc_pve_args_merge(base, ch->args, ch->n_args, ch->id_prefix, diags);
@@ -207,7 +224,7 @@ vsc_pve_changes vsc_pve_plan_changes(const vsc_pve_plan *plan, const char *id_pr
 }
 
 int vsc_pve_plan_write(const vsc_pve_edit_opts *opts, const vsc_pve_plan *plan,
-                       const char *id_prefix, bool pending, char **old_out, char **new_out,
+                       const char *id_prefix, bool pending, bool force, char **old_out, char **new_out,
                        vsc_diags *diags)
 {
   if (!pending && vsc_pve_vm_running(VSC_PVE_RUN_DIR, opts->vmid)) {
@@ -216,6 +233,6 @@ int vsc_pve_plan_write(const vsc_pve_edit_opts *opts, const vsc_pve_plan *plan,
                  "VM %u is running: writing under [PENDING], as 'qm set' does", opts->vmid);
     pending = true;
   }
-  vsc_pve_changes changes = vsc_pve_plan_changes(plan, id_prefix, pending, opts->force);
+  vsc_pve_changes changes = vsc_pve_plan_changes(plan, id_prefix, pending, force);
   return vsc_pve_edit_changes(opts, &changes, old_out, new_out, diags);
 }

@@ -263,10 +263,10 @@ int vsc_pve_edit(const vsc_pve_edit_opts *opts, vsc_pve_edit_fn fn, void *opaque
     goto out;
 
   lock_value = vsc_pve_conf_lock(conf);
-  if (lock_value && !opts->force) {
+  if (lock_value && !opts->skiplock) {
     vsc_error(diags, &loc, "pve-locked",
               "wait for the task to finish; if the lock is stale, remove it with "
-              "'qm unlock VMID' or give --force",
+              "'qm unlock VMID' or give --skiplock",
               "the config of VM %u is locked (%s)", opts->vmid, lock_value);
     goto out;
   }

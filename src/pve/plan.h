@@ -46,10 +46,10 @@ vsc_pve_changes vsc_pve_plan_changes(const vsc_pve_plan *plan, const char *id_pr
 
 /* vschan qm --write: put the plan into the VM's config with the safe edit
  * (vsc_pve_edit): vschan's arguments in args: replaced, the user's kept,
- * serialN: and agent: set.  A running VM gets the change under [PENDING]
+ * the native lines set (force: taking over the user's that collide).  A running VM gets the change under [PENDING]
  * as 'qm set' does (with a note saying so); pending asks for it anyway.
  * id_prefix NULL: VSC_PVE_ID_PREFIX.  old_out and new_out (optional) get
  * the content before and after. */
 int vsc_pve_plan_write(const vsc_pve_edit_opts *opts, const vsc_pve_plan *plan,
-                       const char *id_prefix, bool pending, char **old_out, char **new_out,
+                       const char *id_prefix, bool pending, bool force, char **old_out, char **new_out,
                        vsc_diags *diags);

@@ -20,6 +20,7 @@
  */
 #pragma once
 
+#include "model/chardev.h"
 #include "util/diag.h"
 #include "util/enum.h"
 #include "util/mem.h"
@@ -301,6 +302,15 @@ int vsc_pve_vm_check(const vsc_pve_conf *conf, bool pending, const char *prefix,
  * type=isa)? */
 bool vsc_pve_agent_is_virtio(const char *value);
 
+/* The character devices of a config (as of the next start when pending;
+ * import.c): serialN: and parallelN: as ports at their index, an agent:
+ * on its virtio port as the agent channel on qemu-server's socket, and
+ * the user's words of args: (not vschan's: a note counts them) as
+ * vsc_qemu_read_args reads them, warning about what it cannot.  Each
+ * device's origin is its line.  -1 when args: does not split. */
+int vsc_pve_import(const vsc_pve_conf *conf, unsigned vmid, bool pending, const char *prefix,
+                   vsc_devset *set, vsc_diags *diags);
+
 /* ------------------------------------------------------------------ */
 /* Locked, atomic edit                                                  */
 
@@ -321,7 +331,7 @@ typedef struct {
   const char *conf_path; /* NULL: VSC_PVE_CONF_DIR/VMID.conf */
   const char *lock_dir;  /* NULL: VSC_PVE_LOCK_DIR */
   double timeout;        /* lock timeout in seconds; <= 0: VSC_PVE_LOCK_TIMEOUT */
-  bool force;            /* edit even when the config has a lock: line */
+  bool skiplock;         /* edit even when the config has a lock: line */
   bool dry_run;          /* compute the new content, take no lock, write nothing */
   const char *digest;    /* refuse unless the config read has this SHA-1 (hex), as
                           * 'qm set --digest' does; NULL: any */
@@ -329,7 +339,7 @@ typedef struct {
 
 /* The safe edit: lock, read the config under the lock, refuse when its
  * SHA-1 is not opts->digest (rule "pve-digest") or its
- * main section has "lock:" (rule "pve-locked") unless force, call fn on
+ * main section has "lock:" (rule "pve-locked") unless skiplock, call fn on
  * the parsed config, and when the content changed write it to
  * "PATH.tmp.PID" in the same directory (O_EXCL; a stale one is removed)
  * with a single write, fsync, and rename it over PATH.  The file mode is

@@ -162,7 +162,8 @@ static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
   const vsc_backend_info *bi = vsc_backend_info_of(b);
   dev->backend = b;
   dev->has_backend = true;
-  vsc_source *main_src = NULL, *bind_src = NULL;
+  /* indices, not pointers: adding a source moves them */
+  int main_at = -1, bind_at = -1;
 
   for (const vsc_qemu_opt *q = bi->qemu_opts; q->key; q++) {
     const char *v = qopts_take(o, q->key);
@@ -177,9 +178,12 @@ static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
     if (!v || ((q->flags & VSC_QOPT_BIND_END) && vsc_streq(v, q->value)))
       continue;
     const vsc_source_field *f = &vsc_source_fields[q->field];
-    vsc_source **srcp = (q->flags & VSC_QOPT_BIND_END) ? &bind_src : &main_src;
-    if (!*srcp)
-      *srcp = vsc_chardev_add_source(dev);
+    int *at = (q->flags & VSC_QOPT_BIND_END) ? &bind_at : &main_at;
+    if (*at < 0) {
+      vsc_chardev_add_source(dev);
+      *at = (int)dev->nsources - 1;
+    }
+    vsc_source *src = &dev->sources[*at];
     if (q->flags & VSC_QOPT_ONOFF) {
       int on = qbool(v);
       if (on < 0) {
@@ -188,11 +192,13 @@ static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
       }
       int other = f->type == VSC_FIELD_TRISTATE ? (q->on == VSC_TRI_YES ? VSC_TRI_NO : VSC_TRI_YES)
                                                 : (q->on == VSC_MOUSE_CLIENT ? VSC_MOUSE_SERVER : VSC_MOUSE_CLIENT);
-      vsc_source_field_set_int(*srcp, f, on ? q->on : other);
+      vsc_source_field_set_int(src, f, on ? q->on : other);
     } else {
-      vsc_source_field_set_string(*srcp, f, v);
+      vsc_source_field_set_string(src, f, v);
     }
   }
+  vsc_source *main_src = main_at >= 0 ? &dev->sources[main_at] : NULL;
+  vsc_source *bind_src = bind_at >= 0 ? &dev->sources[bind_at] : NULL;
   if (b == VSC_BACKEND_UDP) {
     /* QEMU's udp: an empty host is localhost (qemu_chr_parse_udp) */
     if (main_src && main_src->host && !*main_src->host)

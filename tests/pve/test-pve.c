@@ -1016,7 +1016,7 @@ static void test_edit_locked(void)
   CU_ASSERT_STRING_EQUAL(after, before);
   vsc_diags_clear(&d);
 
-  o.force = true;
+  o.skiplock = true;
   CU_ASSERT_EQUAL(vsc_pve_edit_changes(&o, &ch, NULL, NULL, &d), 0);
   CU_ASSERT_TRUE(has_rule(&d, VSC_SEV_WARNING, "pve-locked"));
   VSC_AUTOFREE(char) forced = slurp(e.conf);

@@ -208,15 +208,15 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
         check(f"--write {conf_name}: a second run changes nothing",
               r2.returncode == 0 and r2.stdout == "" and open(conf, "rb").read() == after, r2.stderr)
 
-    # 3. A lock: line is refused unless --force; nothing is written.
+    # 3. A lock: line is refused unless --skiplock; nothing is written.
     conf = os.path.join(conf_dir, "102-locked.conf")
     shutil.copy(os.path.join(data, "102-locked.conf"), conf)
     before = open(conf, "rb").read()
     r = run("qm", "102", spec, "--write", "--conf", conf, "--lock-dir", lock_dir)
     check("locked config is refused", r.returncode == 1 and "lock" in r.stderr and open(conf, "rb").read() == before,
           r.stderr)
-    r = run("qm", "102", spec, "--write", "--conf", conf, "--lock-dir", lock_dir, "--force")
-    check("--force edits a locked config", r.returncode == 0 and open(conf, "rb").read() != before, r.stderr)
+    r = run("qm", "102", spec, "--write", "--conf", conf, "--lock-dir", lock_dir, "--skiplock")
+    check("--skiplock edits a locked config", r.returncode == 0 and open(conf, "rb").read() != before, r.stderr)
 
     # 3b. Two lines of a key vschan changes: qemu-server reads one, a
     #     rewrite would drop the other; refused with both line numbers.
