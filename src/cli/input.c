@@ -1,4 +1,6 @@
 #include "input.h"
+
+#include "qemu/qemu.h"
 #include "cli.h"
 #include "model/rules.h"
 #include "spec/spec.h"
@@ -65,6 +67,28 @@ bool vsc_cli_input_option(vsc_cli_input *in, int opt, const char *arg, const cha
   }
 }
 
+/* --serial/--parallel in QEMU's own syntax ('tcp::4444,server=on,wait=off',
+ * 'udp::4555@:4556', /dev/ttyS0), meaning what it means to QEMU. */
+static int load_legacy(const vsc_cli_compact *c, vsc_devset *set, vsc_diags *diags)
+{
+  char *why = NULL;
+  if (strcmp(c->text, "none") == 0)
+    return 0;   /* QEMU's "no port here" */
+  vsc_chardev *dev = vsc_qemu_read_legacy(c->text, c->kind, &why);
+  if (!dev) {
+    vsc_loc loc = { .pointer = (char *)c->option };
+    vsc_error(diags, &loc, "option-legacy",
+              "write it in virt-install's syntax (e.g. --serial tcp,host=0.0.0.0:4444,mode=bind); "
+              "vschan(1) lists the QEMU forms it reads",
+              "%s '%s': %s", c->option, c->text, why);
+    free(why);
+    return -1;
+  }
+  dev->origin.pointer = vsc_strdup(c->option);
+  vsc_devset_add(set, dev);
+  return 0;
+}
+
 /* The compact options, then the rule pass every front end runs before a
  * generator. */
 static int load_compact(vsc_cli_input *in, vsc_devset *set, vsc_diags *diags, int *rc)
@@ -74,7 +98,10 @@ static int load_compact(vsc_cli_input *in, vsc_devset *set, vsc_diags *diags, in
     const vsc_cli_compact *c = &in->compact[i];
     switch (c->what) {
     case VSC_COMPACT_CHARDEV:
-      failed |= vsc_option_parse(c->kind, c->text, c->option, set, diags) < 0;
+      if ((c->kind == VSC_KIND_SERIAL || c->kind == VSC_KIND_PARALLEL) && vsc_qemu_legacy_form(c->text))
+        failed |= load_legacy(c, set, diags) < 0;
+      else
+        failed |= vsc_option_parse(c->kind, c->text, c->option, set, diags) < 0;
       break;
     case VSC_COMPACT_VHOST:
       failed |= vsc_option_parse_vhost(c->vhost, c->text, c->option, set, diags) < 0;

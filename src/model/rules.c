@@ -189,6 +189,8 @@ const vsc_rule_info vsc_rules[] = {
   { "host-comma", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "no ',' in a tcp or udp host or service: libvirt passes them to QEMU without doubling it, as a new option" },
   /* What QEMU's arguments (qemu-args, qm) cannot express. */
+  { "option-legacy", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
+    "a --serial/--parallel in QEMU's own syntax is a form QEMU takes and a spec can hold" },
   { "qemu-import", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_QEMU,
     "a QEMU argument read back is one the model can hold, or it is named and left as it is" },
   { "qemu-value", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_QEMU,

@@ -124,3 +124,8 @@ int vsc_qemu_read_args(char *const *argv, size_t n, vsc_devset *set, bool *used,
  * hold it (mon:, vc:WxH, a server that waits). */
 vsc_chardev *vsc_qemu_read_legacy(const char *s, vsc_kind kind, char **why);
 
+/* Whether an option value is in QEMU's legacy -serial syntax rather than
+ * virt-install's TYPE[,key=value]...: a path, a "backend:" prefix, none,
+ * msmouse or braille. */
+bool vsc_qemu_legacy_form(const char *s);
+

@@ -94,12 +94,19 @@ static const char *qopts_take(qopts *o, const char *key)
 }
 
 /* The first option nothing took, or NULL. */
-static const char *qopts_unused(const qopts *o)
+static const qopt *qopts_unused(const qopts *o)
 {
   for (size_t i = 0; i < o->n; i++)
     if (!o->items[i].used)
-      return o->items[i].key;
+      return &o->items[i];
   return NULL;
+}
+
+/* An option vschan has no field for, for a message ("nodelay" is
+ * QEMU's delay=off). */
+static char *unused_text(const qopt *q)
+{
+  return vsc_asprintf("the option '%s=%s', which vschan has no field for", q->key, q->value);
 }
 
 /* QEMU's booleans (qapi_bool_parse): on/yes/true/y, off/no/false/n. */
@@ -218,7 +225,7 @@ static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
       main_src = vsc_chardev_add_source(dev);
     main_src->mode = server == 1 ? VSC_MODE_BIND : VSC_MODE_CONNECT;
     if (server == 1 && qbool(wait) != 0) {
-      *why = vsc_strdup("a server that waits for its client (wait=on, QEMU's default)");
+      *why = vsc_strdup("a server that waits for its client (wait=on, QEMU's default; add wait=off)");
       return -1;
     }
     if (telnet && qbool(telnet) == 1 && (bi->flags & VSC_BF_PROTOCOL))
@@ -258,9 +265,9 @@ static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
     if (logappend)
       dev->log_append = qbool(logappend) == 1 ? VSC_TRI_YES : VSC_TRI_NO;
   }
-  const char *left = qopts_unused(o);
+  const qopt *left = qopts_unused(o);
   if (left) {
-    *why = vsc_asprintf("option '%s'", left);
+    *why = unused_text(left);
     return -1;
   }
   return 0;
@@ -283,10 +290,9 @@ static char *legacy_to_opts(const char *s, char **why)
   if (!strncmp(s, "vc:", 3) || !strncmp(s, "mon:", 4) || !strncmp(s, "websocket", 9) ||
       !strncmp(s, "COM", 3) || !strncmp(s, "con:", 4) || !strncmp(s, "ringbuf", 7) ||
       !strncmp(s, "memory", 6)) {
-    *why = vsc_asprintf("'%s' (%s)", s,
-                        !strncmp(s, "mon:", 4)  ? "the QEMU monitor multiplexed onto the port"
-                        : !strncmp(s, "vc:", 3) ? "a text console of a given size"
-                                                : "a backend vschan has no form for");
+    *why = vsc_strdup(!strncmp(s, "mon:", 4)  ? "the QEMU monitor multiplexed onto the port has no form in a spec"
+                      : !strncmp(s, "vc:", 3) ? "a text console of a given size has no form in a spec"
+                                              : "a backend vschan has no form for");
     return NULL;
   }
   if (!strncmp(s, "/dev/parport", 12) || !strncmp(s, "/dev/ppi", 8))
@@ -322,8 +328,11 @@ static char *legacy_to_opts(const char *s, char **why)
       int lpos = 0;
       if (sscanf(l, "%64[^:]:%32[^,]%n", lhost, lport, &lpos) < 2) {
         lhost[0] = '\0';
-        if (sscanf(l, ":%32[^,]%n", lport, &lpos) < 1)
-          goto fail;
+        if (sscanf(l, ":%32[^,]%n", lport, &lpos) < 1) {
+          *why = vsc_asprintf("QEMU reads the local end after '@' as [ADDRESS]:PORT, so it refuses "
+                              "this one (write '@:%s' for a port on every address)", l);
+          return NULL;
+        }
       }
       if (l[lpos])
         goto fail;
@@ -334,7 +343,7 @@ static char *legacy_to_opts(const char *s, char **why)
     return vsc_asprintf("udp,host=%s,port=%s", host, port);
   }
 fail:
-  *why = vsc_asprintf("'%s' (not a form of QEMU's -serial option)", s);
+  *why = vsc_strdup("not a form of QEMU's -serial option");
   return NULL;
 }
 
@@ -346,6 +355,14 @@ static void legacy_empty_host(vsc_chardev *dev)
   if (dev->backend == VSC_BACKEND_TCP && src && src->host && !*src->host)
     vsc_source_field_set_string(src, &vsc_source_fields[VSC_SF_HOST],
                                 src->mode == VSC_MODE_BIND ? "0.0.0.0" : "localhost");
+}
+
+bool vsc_qemu_legacy_form(const char *s)
+{
+  /* virt-install's TYPE[,key=value]... never has ':' or '/' in its type */
+  size_t first = strcspn(s, ",");
+  return s[0] == '/' || memchr(s, ':', first) != NULL || !strcmp(s, "none") ||
+         !strcmp(s, "msmouse") || !strcmp(s, "braille");
 }
 
 vsc_chardev *vsc_qemu_read_legacy(const char *s, vsc_kind kind, char **why)
@@ -363,6 +380,10 @@ vsc_chardev *vsc_qemu_read_legacy(const char *s, vsc_kind kind, char **why)
     return NULL;
   }
   legacy_empty_host(dev);
+  if (kind == VSC_KIND_SERIAL) {
+    dev->has_target = true;
+    dev->target.type = VSC_TARGET_ISA_SERIAL;
+  }
   return dev;
 }
 
@@ -507,7 +528,7 @@ int vsc_qemu_read_args(char *const *argv, size_t n, vsc_devset *set, bool *used,
         used[i] = used[i + 1] = true;
       }
       free(why);
-      if (dev && is_serial) {
+      if (dev && is_serial && !dev->has_target) {
         dev->has_target = true;
         dev->target.type = VSC_TARGET_ISA_SERIAL;
       }
@@ -523,9 +544,9 @@ int vsc_qemu_read_args(char *const *argv, size_t n, vsc_devset *set, bool *used,
       const char *ref = qopts_take(&o, "chardev");
       chardev_arg *cd = find_chardev(cds, ncds, ref);
       vsc_chardev *dev = cd && driver ? device_of(&o, driver) : NULL;
-      const char *left = qopts_unused(&o);
+      const qopt *left = qopts_unused(&o);
       if (dev && left) {
-        VSC_AUTOFREE(char) why = vsc_asprintf("device option '%s'", left);
+        VSC_AUTOFREE(char) why = unused_text(left);
         unread(diags, argv, i, why);
         cd->used = true;
         vsc_chardev_free(dev);

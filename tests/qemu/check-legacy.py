@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""QEMU's legacy -serial strings given to vschan (--serial STRING) mean what
+they mean to QEMU: real QEMU started with '-serial STRING' and real QEMU
+started with the arguments vschan writes for it report the same chardev
+(QMP query-chardev: backend, addresses, server or client); the strings QEMU
+refuses, or that a spec cannot hold, vschan refuses with a reason.
+Usage: check-legacy.py VSCHAN"""
+import json, os, shutil, socket, subprocess, sys, tempfile, time
+
+vschan = sys.argv[1]
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "lib"))
+from testlib import LONG_S, skip  # noqa: E402
+
+if shutil.which("qemu-system-x86_64") is None:
+    sys.exit(skip("qemu-system-x86_64 is missing (Debian package qemu-system-x86)"))
+failures, passed = [], 0
+
+def check(name, cond, detail=""):
+    global passed
+    if cond:
+        passed += 1
+        print(f"ok {name}")
+    else:
+        failures.append(name)
+        print(f"FAIL {name}: {detail}")
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A port nothing listens on now (a busy machine runs other tests)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+def chardevs(args, tmp):
+    """{label: filename} of QEMU started (stopped, -S) with args; or the
+    error QEMU printed when it did not start."""
+    qmp = os.path.join(tmp, "qmp.sock")
+    if os.path.exists(qmp):
+        os.unlink(qmp)
+    p = subprocess.Popen(["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-nodefaults",
+                          "-display", "none", "-S", "-qmp", f"unix:{qmp},server=on,wait=off", *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + LONG_S
+        while True:
+            if p.poll() is not None:
+                return p.stderr.read()
+            if time.monotonic() > deadline:
+                return "QEMU did not open its QMP socket"
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(qmp)
+                break
+            except OSError:
+                s.close()
+                time.sleep(0.05)
+        s.settimeout(LONG_S)
+        f = s.makefile("rw")
+        f.readline()
+        out = {}
+        for cmd in ("qmp_capabilities", "query-chardev"):
+            f.write(json.dumps({"execute": cmd}) + "\n")
+            f.flush()
+            while True:
+                r = json.loads(f.readline())
+                if "event" not in r:
+                    break
+            if cmd == "query-chardev":
+                out = {c["label"]: c["filename"] for c in r["return"]}
+        f.write(json.dumps({"execute": "quit"}) + "\n")
+        f.flush()
+        s.close()
+        return out
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+
+with tempfile.TemporaryDirectory(prefix="vschan-legacy-") as tmp:
+    pipe = os.path.join(tmp, "p")
+    os.mkfifo(pipe + ".in")
+    os.mkfifo(pipe + ".out")
+    # Each form of QEMU's -serial documentation that a spec can hold.
+    t = [free_port() for _ in range(6)]
+    u = [free_port(socket.SOCK_DGRAM) for _ in range(7)]
+    same = ["null", "pty", "vc", "msmouse", f"file:{tmp}/serial.log", f"pipe:{pipe}",
+            f"unix:{tmp}/s.sock,server=on,wait=off", f"unix:{tmp}/s2.sock,server,nowait",
+            f"tcp:127.0.0.1:{t[0]},server=on,wait=off", f"tcp::{t[1]},server=on,wait=off", f"tcp::{t[2]},server,nowait",
+            f"telnet:127.0.0.1:{t[3]},server=on,wait=off", f"telnet::{t[4]},server,nowait",
+            f"tcp:127.0.0.1:{t[5]},reconnect=5", f"udp:127.0.0.1:{u[0]}", f"udp::{u[1]}", f"udp::{u[2]}@:{u[3]}",
+            f"udp:127.0.0.1:{u[4]}@127.0.0.1:{u[5]}", "/dev/ttyS0", "/dev/ptmx"]
+    for legacy in same:
+        qemu_view = chardevs(["-serial", legacy], tmp)
+        if legacy.startswith("/dev/") and not isinstance(qemu_view, dict):
+            print(f"# {legacy}: QEMU cannot open it here ({qemu_view.strip()}); not compared")
+            continue
+        r = subprocess.run([vschan, "qemu-args", "--argv", "--serial", legacy, "--bus", "", "--addr", ""],
+                           capture_output=True, text=True)
+        argv = r.stdout.split("\n")[:-1]
+        ours = chardevs(argv, tmp) if r.returncode == 0 else r.stderr
+        theirs = qemu_view.get("serial0") if isinstance(qemu_view, dict) else qemu_view
+        mine = [v for k, v in ours.items() if k.startswith("vschan-")] if isinstance(ours, dict) else [ours]
+        check(f"--serial '{legacy}': QEMU's chardev is the one of '-serial {legacy}'",
+              isinstance(qemu_view, dict) and mine == [theirs], f"\n  -serial: {theirs}\n  vschan:  {mine}")
+
+    # What QEMU refuses, and what a spec cannot hold: refused, with why.
+    for legacy, why in [("udp::4555@4556", "[ADDRESS]:PORT"),
+                        ("tcp::4444,server", "waits for its client"),
+                        ("mon:telnet::4444,server=on,wait=off", "monitor"),
+                        ("vc:80Cx24C", "given size"),
+                        ("tcp::4444,server=on,wait=off,nodelay", "delay=off"),
+                        ("websocket:127.0.0.1:5000", "no form")]:
+        r = subprocess.run([vschan, "xml", "--serial", legacy], capture_output=True, text=True)
+        check(f"--serial '{legacy}': refused ({why})",
+              r.returncode == 1 and why in r.stderr and "[option-legacy]" in r.stderr and r.stdout == "", r.stderr)
+    qemu_view = chardevs(["-serial", "udp::4555@4556"], tmp)
+    check("QEMU refuses 'udp::4555@4556' too", not isinstance(qemu_view, dict), qemu_view)
+
+    # the defaults QEMU leaves implicit, written out
+    r = subprocess.run([vschan, "xml", "--serial", "udp::4555"], capture_output=True, text=True)
+    check("udp: an empty host is localhost", 'host="localhost" service="4555"' in r.stdout, r.stdout + r.stderr)
+    r = subprocess.run([vschan, "xml", "--serial", "tcp::4444,server=on,wait=off"], capture_output=True, text=True)
+    check("tcp: a listening port on an empty host is every address",
+          'mode="bind" host="0.0.0.0" service="4444"' in r.stdout, r.stdout + r.stderr)
+    r = subprocess.run([vschan, "xml", "--parallel", "/dev/parport0"], capture_output=True, text=True)
+    check("--parallel /dev/parport0 is a parallel host device",
+          '<parallel type="dev">' in r.stdout and 'path="/dev/parport0"' in r.stdout, r.stdout + r.stderr)
+
+print(f"{passed} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
