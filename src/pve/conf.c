@@ -601,6 +601,9 @@ vsc_loc vsc_pve_conf_key_loc(const vsc_pve_conf *conf, bool pending, const char 
   for (size_t j = 0; s && j < s->n_lines; j++)
     if (line_has_key(s->lines[j].text, key))
       loc.line = (int)(first_line + j);
+  /* not changed under [PENDING]: the main section's line is the one */
+  if (!loc.line && pending)
+    return vsc_pve_conf_key_loc(conf, false, key);
   return loc;
 }
 

@@ -1,9 +1,10 @@
 /* A VM config read back into devices: what `vschan qm import` prints, so
- * that a user can take a hand-written config over with a spec.  The
- * native lines (serialN:, parallelN:, agent:) become the devices
- * vsc_pve_plan_build turns back into those very lines, and the user's
- * words of args: what qemu/read.c reads in them; writing the spec then
- * changes nothing (a device the config already has is left as it is). */
+ * that a user can take a hand-written config over with a spec, or get
+ * back the spec of one vschan wrote.  The native lines (serialN:,
+ * parallelN:, agent:) become the devices vsc_pve_plan_build turns back
+ * into those very lines, and args: what qemu/read.c reads in it; writing
+ * the spec then changes nothing (a device the user's words already give
+ * is left to the user; vschan's own are written again as they were). */
 #include "pve.h"
 
 #include "qemu/qemu.h"
@@ -34,6 +35,61 @@ static vsc_chardev *port_device(vsc_kind kind, unsigned int port, vsc_backend ba
   dev->target.has_port = true;
   dev->target.port = port;
   return dev;
+}
+
+/* The controller's port count and vectors (its place is --bus/--addr's). */
+static void read_controller(const char *value, vsc_devset *set)
+{
+  for (const char *p = strchr(value, ','); p; p = strchr(p + 1, ',')) {
+    unsigned int v;
+    if (sscanf(p, ",max_ports=%u", &v) == 1) {
+      set->controller.present = set->controller.has_ports = true;
+      set->controller.ports = v;
+    } else if (sscanf(p, ",vectors=%u", &v) == 1) {
+      set->controller.present = set->controller.has_vectors = true;
+      set->controller.vectors = v;
+    }
+  }
+}
+
+/* The id vschan derives for dev's chardev (prefix and all), or NULL. */
+static char *derived_id(const vsc_chardev *dev, const char *prefix)
+{
+  vsc_devset one;
+  vsc_diags quiet = { 0 };
+  vsc_qemu_opts opts = { .id_prefix = prefix };
+  char **argv = NULL, *id = NULL;
+  size_t argc = 0;
+  vsc_devset_init(&one);
+  vsc_devset_add(&one, vsc_chardev_copy(dev));
+  if (vsc_qemu_build_argv(&one, &opts, &argv, &argc, &quiet) == 0) {
+    for (size_t i = 0; i + 1 < argc && !id; i++) {
+      const char *at = strcmp(argv[i], "-chardev") == 0 ? strstr(argv[i + 1], ",id=") : NULL;
+      if (at)
+        id = vsc_strndup(at + 4, strcspn(at + 4, ","));
+    }
+    vsc_qemu_argv_free(argv, argc);
+  }
+  vsc_diags_clear(&quiet);
+  vsc_devset_clear(&one);
+  return id;
+}
+
+/* A device read from vschan's own arguments has the alias of its id; it
+ * needs none when vschan derives that id without one (from the port
+ * name, the kind and port). */
+static void drop_derived_alias(vsc_chardev *dev, const char *prefix)
+{
+  if (!dev->alias)
+    return;
+  VSC_AUTOFREE(char) with = derived_id(dev, prefix);
+  char *alias = dev->alias;
+  dev->alias = NULL;
+  VSC_AUTOFREE(char) without = derived_id(dev, prefix);
+  if (with && vsc_streq(with, without))
+    free(alias);
+  else
+    dev->alias = alias;
 }
 
 int vsc_pve_import(const vsc_pve_conf *conf, unsigned vmid, bool pending, const char *prefix,
@@ -86,28 +142,42 @@ int vsc_pve_import(const vsc_pve_conf *conf, unsigned vmid, bool pending, const 
   }
 
   VSC_AUTOFREE(char) args = vsc_pve_conf_get_for(conf, pending, "args");
-  size_t n_all = 0, n_user = 0;
+  vsc_loc args_loc = vsc_pve_conf_key_loc(conf, pending, "args");
+  size_t n = 0;
   vsc_diags tmp = { 0 };
-  char **all = vsc_pve_args_split(args ? args : "", &n_all, NULL, &tmp);
+  char **words = vsc_pve_args_split(args ? args : "", &n, NULL, &tmp);
   vsc_diags_clear(&tmp);
-  if (!all) {
-    vsc_loc loc = vsc_pve_conf_key_loc(conf, pending, "args");
-    vsc_error(diags, &loc, "pve-args-quotes", "fix the quoting of args: by hand first",
+  if (!words) {
+    vsc_error(diags, &args_loc, "pve-args-quotes", "fix the quoting of args: by hand first",
               "args: cannot be read: its quotes do not balance (qemu-server ignores all of it)");
     return -1;
   }
-  char **user = vsc_pve_args_user(args, prefix, &n_user);
-  if (n_user < n_all) {
-    vsc_loc loc = vsc_pve_conf_key_loc(conf, pending, "args");
-    vsc_diag_add(diags, VSC_SEV_NOTE, &loc, NULL, "the spec vschan wrote them from has them",
-             "%zu words of args: are vschan's own (ids starting with '%s'): not read", n_all - n_user,
-             prefix && *prefix ? prefix : VSC_PVE_ID_PREFIX);
-  }
+  const char *pfx = prefix && *prefix ? prefix : VSC_PVE_ID_PREFIX;
+  VSC_AUTOFREE(bool) used = vsc_calloc(n + 1, sizeof(bool));
   size_t first = set->ndevs;
-  vsc_qemu_read_args(user, n_user, set, NULL, diags);
-  for (size_t i = first; i < set->ndevs; i++)
-    set_origin(set->devs[i], conf, pending, "args");
-  vsc_pve_argv_free(user);
-  vsc_pve_argv_free(all);
+  vsc_qemu_read_args(words, n, pfx, set, used, diags);
+  for (size_t i = first; i < set->ndevs; i++) {
+    vsc_chardev *dev = set->devs[i];
+    set_origin(dev, conf, pending, "args");
+    drop_derived_alias(dev, pfx);
+  }
+  /* vschan's own controller, and what of vschan's is not a character
+   * device (vhost-user devices, the memory object): said, not read */
+  size_t not_read = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (used[i] || !vsc_pve_arg_is_owned(words[i], pfx))
+      continue;
+    if (i > 0 && strcmp(words[i - 1], "-device") == 0 && strncmp(words[i], "virtio-serial-pci,", 18) == 0) {
+      read_controller(words[i], set);
+      continue;
+    }
+    not_read++;
+  }
+  if (not_read)
+    vsc_diag_add(diags, VSC_SEV_NOTE, &args_loc, NULL,
+                 "keep the spec they were written from for them, or write them into this one",
+                 "%zu arguments of vschan's in args: are not character devices (vhost-user devices, "
+                 "their memory): not read", not_read);
+  vsc_pve_argv_free(words);
   return 0;
 }

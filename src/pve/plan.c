@@ -132,7 +132,7 @@ static char **user_devices(const vsc_pve_conf *conf, bool pending, const vsc_qem
   vsc_devset found;
   vsc_diags quiet = { 0 };
   vsc_devset_init(&found);
-  vsc_qemu_read_args(words, nwords, &found, NULL, &quiet);
+  vsc_qemu_read_args(words, nwords, NULL, &found, NULL, &quiet);
   char **texts = vsc_calloc(found.ndevs + 1, sizeof(char *));
   for (size_t i = 0; i < found.ndevs; i++)
     texts[i] = device_text(found.devs[i], qopts);
@@ -260,6 +260,21 @@ static int plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts 
                 "%s %u would take ISA index %u, which qemu-server gives to the port of %s (it numbers "
                 "its serialN ports first, from 0)",
                 console ? "the serial console, serial port" : "serial port", index, index, lines);
+      return -1;
+    }
+    /* serialN is the port N of a spec (so qm import reads it): a port of
+     * that number in args: would be a second port N */
+    char key[32];
+    snprintf(key, sizeof(key), "serial%u", index);
+    if (isa && has_port && index < VSC_PVE_MAX_SERIAL &&
+        (plan->serial[index] || (conf && vsc_pve_owner_of(conf, pending, key) == VSC_PVE_LINE_USERS))) {
+      vsc_loc loc = vsc_pve_conf_key_loc(conf, pending, key);
+      if (!conf)
+        loc = (vsc_loc){ 0 };
+      vsc_error(diags, &loc, "pve-serial-index", "give the serial port another target port",
+                "serial port %u: '%s:' is serial port %u already (an ISA port of qemu-server's), and this one "
+                "cannot be that line",
+                index, key, index);
       return -1;
     }
   }

@@ -208,8 +208,9 @@ int vsc_pve_conf_check_unique(const vsc_pve_conf *conf, bool pending, const char
                               vsc_diags *diags);
 
 /* Where key's line is, for a diagnostic: the config's file and the line
- * of the effective (last) key line of the main section or [PENDING]; line
- * 0 when there is none. */
+ * of the effective (last) key line of the main section or [PENDING]
+ * (then the main section's when [PENDING] has none); line 0 when there is
+ * none. */
 vsc_loc vsc_pve_conf_key_loc(const vsc_pve_conf *conf, bool pending, const char *key);
 
 /* The description of the main section as qemu-server reads it (its "#"
@@ -305,9 +306,11 @@ bool vsc_pve_agent_is_virtio(const char *value);
 /* The character devices of a config (as of the next start when pending;
  * import.c): serialN: and parallelN: as ports at their index, an agent:
  * on its virtio port as the agent channel on qemu-server's socket, and
- * the user's words of args: (not vschan's: a note counts them) as
- * vsc_qemu_read_args reads them, warning about what it cannot.  Each
- * device's origin is its line.  -1 when args: does not split. */
+ * args: as vsc_qemu_read_args reads it, warning about what it cannot
+ * (vschan's own devices too, with the alias their id comes from when the
+ * name does not give it; a note counts vschan's arguments that are not
+ * character devices).  Each device's origin is its line.  -1 when args:
+ * does not split. */
 int vsc_pve_import(const vsc_pve_conf *conf, unsigned vmid, bool pending, const char *prefix,
                    vsc_devset *set, vsc_diags *diags);
 

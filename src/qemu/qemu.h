@@ -111,8 +111,11 @@ char *vsc_qemu_argv_to_lines(char *const *argv, size_t n, vsc_diags *diags);
  * words included.  A device the model cannot hold (mux, a server that
  * waits, nodelay, TLS, a console of a given size, an option it has no
  * field for) is left unread with a warning naming it (rule
- * "qemu-import").  Returns 0. */
-int vsc_qemu_read_args(char *const *argv, size_t n, vsc_devset *set, bool *used, vsc_diags *diags);
+ * "qemu-import").  A device whose chardev id starts with alias_prefix
+ * (vschan's own, NULL: none) gets the user alias "ua-REST", from which
+ * vschan derives that id again.  Returns 0. */
+int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vsc_devset *set, bool *used,
+                       vsc_diags *diags);
 
 /* A legacy -serial or -parallel string as QEMU 7.2 reads it
  * (qemu_chr_parse_compat): /dev/..., null, pty, stdio, vc, msmouse,

@@ -439,7 +439,7 @@ static vsc_chardev *device_of(qopts *o, const char *driver)
   vsc_chardev *dev = NULL;
   const char *v;
   if (!strcmp(driver, "virtserialport") || !strcmp(driver, "virtconsole")) {
-    bool console = driver[7] == 'c';
+    bool console = driver[4] == 'c';   /* virtconsole */
     dev = vsc_chardev_new(console ? VSC_KIND_CONSOLE : VSC_KIND_CHANNEL);
     dev->has_target = true;
     dev->target.type = VSC_TARGET_VIRTIO;
@@ -477,7 +477,19 @@ static vsc_chardev *device_of(qopts *o, const char *driver)
   return dev;
 }
 
-int vsc_qemu_read_args(char *const *argv, size_t n, vsc_devset *set, bool *used, vsc_diags *diags)
+/* The alias a chardev id under alias_prefix stands for: libvirt's user
+ * alias of what follows the prefix. */
+static void set_alias(vsc_chardev *dev, const char *id, const char *alias_prefix)
+{
+  const char *bare = alias_prefix ? vsc_str_skip(id, alias_prefix) : NULL;
+  if (bare && *bare) {
+    free(dev->alias);
+    dev->alias = vsc_asprintf("ua-%s", bare);
+  }
+}
+
+int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vsc_devset *set, bool *used,
+                       vsc_diags *diags)
 {
   chardev_arg *cds = NULL;
   size_t ncds = 0;
@@ -521,6 +533,8 @@ int vsc_qemu_read_args(char *const *argv, size_t n, vsc_devset *set, bool *used,
             unread(diags, argv, i, "no -chardev has that id");
           vsc_chardev_free(dev);
           dev = NULL;
+        } else {
+          set_alias(dev, cd->id, alias_prefix);
         }
       } else if (!(dev = vsc_qemu_read_legacy(val, kind, &why))) {
         unread(diags, argv, i, why);
@@ -551,6 +565,7 @@ int vsc_qemu_read_args(char *const *argv, size_t n, vsc_devset *set, bool *used,
         cd->used = true;
         vsc_chardev_free(dev);
       } else if (dev && use_chardev(cd, dev, argv, i, used, diags)) {
+        set_alias(dev, cd->id, alias_prefix);
         vsc_devset_add(set, dev);
       } else {
         vsc_chardev_free(dev);
@@ -578,8 +593,10 @@ int vsc_qemu_read_args(char *const *argv, size_t n, vsc_devset *set, bool *used,
         dev->target.address = vsc_strdup(addr);
         dev->target.has_port = true;
         dev->target.port = port;
-        if (cd && use_chardev(cd, dev, argv, i, used, diags))
+        if (cd && use_chardev(cd, dev, argv, i, used, diags)) {
+          set_alias(dev, cd->id, alias_prefix);
           vsc_devset_add(set, dev);
+        }
         else
           vsc_chardev_free(dev);
       }
