@@ -176,6 +176,15 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
         for machine in ("pc", "q35"):
             ok, detail = qemu_accepts(split, tmp, machine)
             check(f"{spec_name}: real QEMU ({machine}) has every chardev and device", ok, detail)
+        # as qemu-server starts it: its two PCI bridges (always there on
+        # i440fx), vschan's controller where qm puts it by default
+        r = run("qm", "100", spec)
+        value_default = [l for l in r.stdout.splitlines() if l.startswith("args: ")]
+        bridges = ["-device", "pci-bridge,id=pci.1,chassis_nr=1,bus=pci.0,addr=0x1e",
+                   "-device", "pci-bridge,id=pci.2,chassis_nr=2,bus=pci.0,addr=0x1f"]
+        ok, detail = qemu_accepts(bridges + shellwords(value_default[0][len("args: "):]), tmp, "pc") \
+            if value_default else (False, r.stderr)
+        check(f"{spec_name}: with qemu-server's bridges, real QEMU has every chardev and port at pci.2 0x1f", ok, detail)
         cmdline = run("qm", "100", spec, "--bus", "", "--addr", "", "--print-command").stdout
         words = subprocess.run(["sh", "-c", "eval \"set -- ${1#qm set 100 }\"; for a in \"$@\"; do printf '%s\\0' \"$a\"; done",
                                 "sh", cmdline.strip()], capture_output=True).stdout.decode().split("\0")
