@@ -35,7 +35,7 @@ _vschan_takes_value() {
         --into|-o|--output|--conf|--lock-dir|--timeout|--prefix|--bus|--addr|\
         --socket|--socket-dir|--junit|--format|-j|--jobs|--schema-dir|--max-reply|\
         --qemu-version|--machine|--memory|--filesystem|--network|--disk|--memorybacking|--digest|--escape|--drain-timeout|--env|\
-        --domains|--tagged|--fleet|--tag|--qemu-conf) return 0 ;;
+        --domains|--tagged|--fleet|--tag|--qemu-conf|--vmid|--run-dir) return 0 ;;
     esac
     return 1
 }
@@ -87,7 +87,7 @@ _vschan() {
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --domains)
             COMPREPLY=($(compgen -W "$(_vschan_domains)" -- "$cur")); return ;;
-        --templates-dir|--lock-dir|--schema-dir|--socket-dir)
+        --templates-dir|--lock-dir|--schema-dir|--socket-dir|--run-dir)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --format)
             COMPREPLY=($(compgen -W "text json junit github" -- "$cur")); return ;;
@@ -113,7 +113,9 @@ _vschan() {
             else COMPREPLY=($(compgen -W "$(vschan template list 2>/dev/null | awk '{print $1}')" -- "$cur")); fi ;;
         add|apply|list|remove|connect|wait-agent)
             local all=" ${COMP_WORDS[*]} "
-            if [[ $cmd == apply && ($all == *" --domains"* || $all == *" --tagged"* || $all == *" --fleet"*) ]]; then
+            if [[ $cmd == connect && $all == *" --vmid"* ]]; then
+                [[ $npos -eq 0 ]] && COMPREPLY=($(compgen -W "serial0 serial1 serial2 serial3" -- "$cur"))
+            elif [[ $cmd == apply && ($all == *" --domains"* || $all == *" --tagged"* || $all == *" --fleet"*) ]]; then
                 COMPREPLY=($(compgen -f -- "$cur"))
             elif [[ $npos -eq 0 ]]; then
                 COMPREPLY=($(compgen -W "$(_vschan_domains)" -- "$cur"))

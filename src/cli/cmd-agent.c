@@ -4,6 +4,7 @@
  * --socket, or libvirt for a DOMAIN); the verbs are the rows of
  * agent_verbs (agent-verb.h), written once against src/agent. */
 #include "agent-verb.h"
+#include "pve/pve.h"
 #ifdef VSCHAN_WITH_LIBVIRT
 #include "guest/guest.h"
 #endif
@@ -13,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_SOCKET = 0x100, OPT_TIMEOUT, OPT_MAX_REPLY };
+enum { OPT_SOCKET = 0x100, OPT_TIMEOUT, OPT_MAX_REPLY, OPT_VMID, OPT_RUN_DIR };
 
 static const struct option agent_options[] = {
   { "socket", required_argument, NULL, OPT_SOCKET },
+  { "vmid", required_argument, NULL, OPT_VMID },
+  { "run-dir", required_argument, NULL, OPT_RUN_DIR },
   { "timeout", required_argument, NULL, OPT_TIMEOUT },
   { "max-reply", required_argument, NULL, OPT_MAX_REPLY },
   { NULL, 0, NULL, 0 },
@@ -27,6 +30,7 @@ static void usage(FILE *out)
   fputs("usage: vschan [-c URI] agent [--timeout S] [--json] DOMAIN COMMAND [ARGS]...\n"
         "       vschan agent --socket PATH [--timeout S] [--max-reply BYTES] [--json]\n"
         "                    COMMAND [ARGS]...\n"
+        "       vschan agent --vmid VMID [--run-dir DIR] [...] COMMAND [ARGS]...\n"
         "\n"
         "Talk to the QEMU guest agent (qemu-ga) of a guest: through libvirt for a\n"
         "DOMAIN (virDomainQemuAgentCommand; libvirt holds the agent's channel and does\n"
@@ -60,6 +64,9 @@ static void usage(FILE *out)
         "Options:\n"
         "  --socket PATH      the host end of the org.qemu.guest_agent.0 channel (a\n"
         "                     unix socket, e.g. <source mode='bind' path='...'/>)\n"
+        "  --vmid VMID        a Proxmox VE VM's agent socket (RUN_DIR/VMID.qga, as\n"
+        "                     'qm guest cmd' uses it), without libvirt\n"
+        "  --run-dir DIR      qemu-server's socket directory (default /var/run/qemu-server)\n"
         "  --timeout S        deadline of each agent command: connect, write and read\n"
         "                     together (default 5; fractions allowed).  A dead agent is\n"
         "                     silent, so this is how long a failure takes.  Raise it for\n"
@@ -218,7 +225,7 @@ static int verb_position(int argc, char **argv)
 
   optind = 0;
   while ((c = getopt_long(argc, argv, "-h", all, NULL)) != -1) {
-    if (c == OPT_SOCKET)
+    if (c == OPT_SOCKET || c == OPT_VMID)
       socket = true;
     if (c != VSC_CLI_OPERAND)
       continue;
@@ -270,6 +277,8 @@ int cmd_agent(vsc_cli *cli, int argc, char **argv)
   agent_call call = { .cli = cli, .diags = &diags,
                       .exec = { .timeout_ms = AGENT_EXEC_DEFAULT_TIMEOUT_MS } };
   vsc_cli_args a;
+  const char *vmid = NULL, *run_dir = NULL;
+  char *vm_socket = NULL;
   size_t at = (size_t)verb_position(argc, argv);
   int rc, c;
 
@@ -290,6 +299,12 @@ int cmd_agent(vsc_cli *cli, int argc, char **argv)
       break;
     case OPT_SOCKET:
       so.path = optarg;
+      break;
+    case OPT_VMID:
+      vmid = optarg;
+      break;
+    case OPT_RUN_DIR:
+      run_dir = optarg;
       break;
     case OPT_TIMEOUT:
       if (agent_parse_seconds(optarg, false, &so.timeout_ms) < 0)
@@ -326,12 +341,24 @@ int cmd_agent(vsc_cli *cli, int argc, char **argv)
     call.verb = agent_verb_find(a.operands[at]);  /* after "--" */
   call.json = a.json;
   const char *domain = at == 1 ? a.operands[0] : NULL;
+  if ((run_dir && !vmid) || (vmid && so.path)) {
+    rc = vsc_cli_usage_error("agent", "--run-dir goes with --vmid, and --vmid not with --socket");
+    goto out;
+  }
+  if (vmid) {
+    if (vsc_pve_vm_socket(run_dir, vmid, "qga", &vm_socket, &diags) < 0) {
+      vsc_cli_report(cli, &diags);
+      rc = VSC_EXIT_USAGE;
+      goto out;
+    }
+    so.path = vm_socket;
+  }
   if (!call.verb) {
     rc = vsc_cli_usage_error("agent", "unknown agent command '%s'", a.operands[at]);
     goto out;
   }
   if (!so.path && !domain) {
-    rc = vsc_cli_usage_error("agent", "name a DOMAIN (through libvirt) or give --socket PATH "
+    rc = vsc_cli_usage_error("agent", "name a DOMAIN (through libvirt), or give --socket PATH or --vmid VMID "
                                       "(the host end of the org.qemu.guest_agent.0 channel)");
     goto out;
   }
@@ -349,6 +376,7 @@ int cmd_agent(vsc_cli *cli, int argc, char **argv)
   vsc_agent_free(call.agent);
 out:
   vsc_diags_clear(&diags);
+  free(vm_socket);
   free(call.env);
   vsc_cli_args_clear(&a);
   return rc;

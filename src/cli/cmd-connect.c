@@ -2,6 +2,7 @@
  * output; an interactive session with an escape key on a terminal. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "pve/pve.h"
 #include "guest/guest.h"
 #include "virt-cmd.h"
 #include "util/clock.h"
@@ -22,6 +23,7 @@ static void usage(FILE *out)
   fputs("usage: vschan [-c URI] connect DOMAIN IDENT [--escape CHAR] [--drain-timeout S]\n"
         "                                [--force]\n"
         "       vschan connect --socket PATH [--escape CHAR] [--drain-timeout S]\n"
+        "       vschan connect --vmid VMID serialN|NAME [--run-dir DIR] [...]\n"
         "                      [--half-close]\n"
         "\n"
         "Connect standard input and output to a channel, console or serial port:\n"
@@ -33,7 +35,9 @@ static void usage(FILE *out)
         "backend and consoles, serial and parallel ports on a pty backend\n"
         "(virDomainOpenChannel, virDomainOpenConsole); a console or serial port on a\n"
         "unix socket QEMU listens on is opened directly on a local connection.\n"
-        "--socket PATH connects to a unix socket directly, without libvirt.\n"
+        "--socket PATH connects to a unix socket directly, without libvirt; --vmid VMID\n"
+        "to a Proxmox VE VM's socket, as 'qm terminal' does: serialN (serialN: socket)\n"
+        "or a channel vschan put next to it (RUN_DIR/VMID.NAME).\n"
         "\n"
         "On a terminal, the terminal is put in raw mode (every key goes to the guest)\n"
         "and the escape character ends the session; the terminal is restored on every\n"
@@ -44,6 +48,9 @@ static void usage(FILE *out)
         "\n"
         "Options:\n"
         "  --socket PATH        a unix socket instead of a domain's device\n"
+        "  --vmid VMID          a Proxmox VE VM's socket instead (IDENT: serialN or a\n"
+        "                       channel's name)\n"
+        "  --run-dir DIR        qemu-server's socket directory (default /var/run/qemu-server)\n"
         "  --escape CHAR        the key that ends a terminal session: ^X for Ctrl-X,\n"
         "                       a single character, or 'none' (default ^])\n"
         "  --drain-timeout S    after standard input ends, how long the device may be\n"
@@ -239,13 +246,15 @@ static int session(vsc_cli *cli, vsc_guest_channel *ch, vsc_guest_pump_opts *po,
 
 int cmd_connect(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_SOCKET = 0x100, OPT_ESCAPE, OPT_DRAIN, OPT_HALF_CLOSE, OPT_FORCE };
+  enum { OPT_SOCKET = 0x100, OPT_ESCAPE, OPT_DRAIN, OPT_HALF_CLOSE, OPT_FORCE, OPT_VMID, OPT_RUN_DIR };
   static const struct option opts[] = {
     { "socket", required_argument, NULL, OPT_SOCKET },
     { "escape", required_argument, NULL, OPT_ESCAPE },
     { "drain-timeout", required_argument, NULL, OPT_DRAIN },
     { "half-close", no_argument, NULL, OPT_HALF_CLOSE },
     { "force", no_argument, NULL, OPT_FORCE },
+    { "vmid", required_argument, NULL, OPT_VMID },
+    { "run-dir", required_argument, NULL, OPT_RUN_DIR },
     { NULL, 0, NULL, 0 },
   };
   vsc_guest_pump_opts po = {
@@ -253,7 +262,8 @@ int cmd_connect(vsc_cli *cli, int argc, char **argv)
     .drain_timeout = DEFAULT_DRAIN_TIMEOUT, .stop_fd = -1,
   };
   vsc_guest_open_opts oo = { 0 };
-  const char *socket_path = NULL;
+  const char *socket_path = NULL, *vmid = NULL, *run_dir = NULL;
+  VSC_AUTOFREE(char) vm_socket = NULL;
   vsc_cli_args a;
   int c;
 
@@ -280,6 +290,12 @@ int cmd_connect(vsc_cli *cli, int argc, char **argv)
     case OPT_FORCE:
       oo.force = true;
       break;
+    case OPT_VMID:
+      vmid = optarg;
+      break;
+    case OPT_RUN_DIR:
+      run_dir = optarg;
+      break;
     }
   }
   /* DOMAIN IDENT, or none with --socket. */
@@ -288,6 +304,23 @@ int cmd_connect(vsc_cli *cli, int argc, char **argv)
   vsc_cli_args_clear(&a);
   if (c < 0)
     return a.rc;
+  if (run_dir && !vmid)
+    return vsc_cli_usage_error("connect", "--run-dir goes with --vmid");
+  if (vmid) {
+    if (socket_path || nargs != 1)
+      return vsc_cli_usage_error("connect", "with --vmid, name the VM's socket only: serialN or a channel's name");
+    if (strcmp(domain, "qga") == 0)
+      return vsc_cli_usage_error("connect", "VMID.qga is the guest agent's: use 'vschan agent --vmid %s COMMAND'",
+                                 vmid);
+    vsc_diags vd = { 0 };
+    if (vsc_pve_vm_socket(run_dir, vmid, domain, &vm_socket, &vd) < 0) {
+      vsc_cli_report(cli, &vd);
+      vsc_diags_clear(&vd);
+      return VSC_EXIT_USAGE;
+    }
+    socket_path = vm_socket;
+    nargs = 0;
+  }
   if (socket_path && nargs != 0)
     return vsc_cli_usage_error("connect", "give either --socket PATH or DOMAIN IDENT, not both");
   if (!socket_path && nargs != 2)

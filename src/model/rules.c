@@ -227,6 +227,8 @@ const vsc_rule_info vsc_rules[] = {
     "a config value fits on one line as it is" },
   { "pve-serial", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
     "serialN: is serial0 to serial3, a /dev path or socket" },
+  { "pve-socket", VSC_SEV_ERROR, VSC_CLASS_USAGE, VSC_LAYER_PVE,
+    "a VM's socket is named serialN, qga or a channel's port name, none of qemu-server's others" },
   { "pve-parallel", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,
     "parallelN: is parallel0 to parallel2, /dev/parportN or /dev/usb/lpN" },
   { "pve-serial-index", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_PVE,

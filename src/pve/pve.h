@@ -327,6 +327,15 @@ int vsc_pve_lock(const char *lock_dir, unsigned vmid, double timeout, vsc_diags 
 /* Is the VM running here?  RUN_DIR/VMID.pid names a live process. */
 bool vsc_pve_vm_running(const char *run_dir, unsigned vmid);
 
+/* The socket qemu-server (or vschan's plan) put in run_dir (NULL:
+ * VSC_PVE_RUN_DIR) for VM vmid_text: RUN_DIR/VMID.NAME, where NAME is
+ * serialN (serialN: socket), qga (the agent) or a channel's port name.
+ * Usage errors (rule "pve-socket", or "pve-vmid"): a name with a '/',
+ * or one of qemu-server's sockets that carry no guest's stream (qmp,
+ * mon, vnc, pid).  *path is the caller's. */
+int vsc_pve_vm_socket(const char *run_dir, const char *vmid_text, const char *name, char **path,
+                      vsc_diags *diags);
+
 typedef int (*vsc_pve_edit_fn)(vsc_pve_conf *conf, void *opaque, vsc_diags *diags);
 
 typedef struct {
