@@ -1,7 +1,9 @@
 #include "input.h"
 
 #include "qemu/qemu.h"
+#include "xml/xml.h"
 #include "cli.h"
+#include "model/backend.h"
 #include "model/rules.h"
 #include "spec/spec.h"
 #include "util/file.h"
@@ -118,6 +120,37 @@ static int load_compact(vsc_cli_input *in, vsc_devset *set, vsc_diags *diags, in
   return 0;
 }
 
+/* libvirt domain XML where a spec goes (a <domain>, or a <devices> or
+ * device fragment): the way to carry a libvirt VM's channels to plain
+ * QEMU or Proxmox VE. */
+static bool is_xml(const char *text)
+{
+  while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
+    text++;
+  return *text == '<';
+}
+
+static int load_domain(const char *text, size_t len, const char *file, vsc_devset *set, vsc_diags *diags)
+{
+  xmlDocPtr doc = vsc_xml_read(text, len, file, diags);
+  if (!doc)
+    return -1;
+  int rc = vsc_xml_collect(xmlDocGetRootElement(doc), file, set, diags);
+  xmlFreeDoc(doc);
+  /* a live domain's XML (virsh dumpxml) names the channel sockets libvirt
+   * generated; libvirt drops such a path at define, and so does this:
+   * the channel listens where the new host puts it */
+  for (size_t i = 0; i < set->ndevs; i++) {
+    vsc_chardev *dev = set->devs[i];
+    if (vsc_chardev_path_dropped(dev)) {
+      free(dev->sources[0].path);
+      dev->sources[0].path = NULL;
+      dev->sources[0].mode = VSC_MODE_BIND;
+    }
+  }
+  return rc;
+}
+
 int vsc_cli_input_load(vsc_cli_input *in, const char *spec_path, vsc_devset *set,
                        vsc_diags *diags, const char *cmd, int *rc)
 {
@@ -142,7 +175,8 @@ int vsc_cli_input_load(vsc_cli_input *in, const char *spec_path, vsc_devset *set
       *rc = VSC_EXIT_USAGE;
       return -1;
     }
-    if (vsc_spec_parse(text, len, strcmp(spec_path, "-") == 0 ? "<stdin>" : spec_path, set, diags) < 0) {
+    const char *name = strcmp(spec_path, "-") == 0 ? "<stdin>" : spec_path;
+    if ((is_xml(text) ? load_domain(text, len, name, set, diags) : vsc_spec_parse(text, len, name, set, diags)) < 0) {
       *rc = VSC_EXIT_FAILURE;
       return -1;
     }
