@@ -385,8 +385,9 @@ static bool is_virtio_port(front_kind f)
   return f == FRONT_VIRTSERIALPORT || f == FRONT_VIRTCONSOLE;
 }
 
-/* Explicit virtio-serial addresses: only controller 0 bus 0 exists on
- * vschan's own controller. */
+/* Explicit virtio-serial addresses: vschan's own controller has one bus,
+ * 0, and is controller 0, or the index the set's controller has (a
+ * domain whose one virtio-serial controller is index 1). */
 static void read_virtio_address(builder *b, plan *p)
 {
   const vsc_chardev *dev = p->dev;
@@ -403,8 +404,10 @@ static void read_virtio_address(builder *b, plan *p)
   for (size_t i = 0; i < dev->address.nattrs; i++) {
     const vsc_attr *a = &dev->address.attrs[i];
     if (strcmp(a->key, "controller") == 0 || strcmp(a->key, "bus") == 0) {
-      if (parse_uint(a->value, UINT_MAX, &v) < 0 || v != 0)
-        dev_error(b, dev, "qemu-address", "remove the attribute or set it to 0",
+      const vsc_controller *c = &b->set->controller;
+      unsigned int own = strcmp(a->key, "controller") == 0 && c->present && c->has_index ? c->index : 0;
+      if (parse_uint(a->value, UINT_MAX, &v) < 0 || v != own)
+        dev_error(b, dev, "qemu-address", "remove the attribute, or name the one controller's index and bus 0",
                   "address %s '%s' does not exist: qemu-args has one controller with one bus",
                   a->key, a->value);
     } else if (strcmp(a->key, "port") != 0) {
