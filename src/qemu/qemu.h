@@ -104,7 +104,8 @@ char *vsc_qemu_argv_to_lines(char *const *argv, size_t n, vsc_diags *diags);
 
 /* The character devices of a QEMU argument list (an args: line): each
  * -chardev with the -device (virtserialport, virtconsole, isa-serial,
- * pci-serial, usb-serial, isa-parallel) or -netdev user,guestfwd= that
+ * pci-serial, usb-serial, isa-debugcon, isa-parallel; their ISA or PCI
+ * address as argv.c writes it) or -netdev user,guestfwd= that
  * uses it, and every -serial/-parallel (QEMU's legacy strings, or
  * chardev:ID), added to set in the order of the arguments.  used (n
  * entries, optional) is set for the words that became a device, option

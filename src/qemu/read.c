@@ -207,9 +207,6 @@ static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
   vsc_source *main_src = main_at >= 0 ? &dev->sources[main_at] : NULL;
   vsc_source *bind_src = bind_at >= 0 ? &dev->sources[bind_at] : NULL;
   if (b == VSC_BACKEND_UDP) {
-    /* QEMU's udp: an empty host is localhost (qemu_chr_parse_udp) */
-    if (main_src && main_src->host && !*main_src->host)
-      vsc_source_field_set_string(main_src, &vsc_source_fields[VSC_SF_HOST], "localhost");
     if (main_src)
       main_src->mode = VSC_MODE_CONNECT;
     if (bind_src)
@@ -347,14 +344,19 @@ fail:
   return NULL;
 }
 
-/* The host of a socket a legacy tcp: string leaves empty, as QEMU uses
- * it: every address when listening, localhost when connecting. */
+/* The remote host a legacy string leaves empty, as QEMU uses it: for
+ * tcp every address when listening, localhost when connecting; for udp
+ * localhost (qemu_chr_parse_udp). */
 static void legacy_empty_host(vsc_chardev *dev)
 {
   vsc_source *src = dev->nsources ? &dev->sources[0] : NULL;
-  if (dev->backend == VSC_BACKEND_TCP && src && src->host && !*src->host)
+  if (!src || !src->host || *src->host)
+    return;
+  if (dev->backend == VSC_BACKEND_TCP)
     vsc_source_field_set_string(src, &vsc_source_fields[VSC_SF_HOST],
                                 src->mode == VSC_MODE_BIND ? "0.0.0.0" : "localhost");
+  else if (dev->backend == VSC_BACKEND_UDP)
+    vsc_source_field_set_string(src, &vsc_source_fields[VSC_SF_HOST], "localhost");
 }
 
 bool vsc_qemu_legacy_form(const char *s)
@@ -433,6 +435,39 @@ static bool use_chardev(chardev_arg *cd, vsc_chardev *dev, char *const *argv, si
   return true;
 }
 
+/* bus=pci.N (pcie.0) and addr=0xS[.0xF], as argv.c writes a PCI address;
+ * left unused (for the caller's message) when they are not that. */
+static void read_pci_address(qopts *o, vsc_address *addr)
+{
+  const char *bus = qopts_take(o, "bus"), *at = qopts_take(o, "addr");
+  unsigned int b = 0, slot = 0, fn = 0;
+  int end = 0, end2 = 0;
+  bool ok = false;
+  if (!bus && !at)
+    return;
+  if (at && sscanf(at, "0x%x%n", &slot, &end) == 1) {
+    const char *rest = at + end;
+    ok = !*rest || (sscanf(rest, ".0x%x%n", &fn, &end2) == 1 && !rest[end2]);
+  }
+  if (bus && strcmp(bus, "pcie.0") != 0 && (sscanf(bus, "pci.%u%n", &b, &end) != 1 || bus[end]))
+    ok = false;
+  if (!ok) {
+    for (size_t k = 0; k < o->n; k++)
+      o->items[k].used &= strcmp(o->items[k].key, "bus") != 0 && strcmp(o->items[k].key, "addr") != 0;
+    return;
+  }
+  char v[16];
+  addr->type = vsc_strdup("pci");
+  snprintf(v, sizeof(v), "0x%02x", b);
+  vsc_address_set(addr, "bus", v);
+  snprintf(v, sizeof(v), "0x%02x", slot);
+  vsc_address_set(addr, "slot", v);
+  if (fn) {
+    snprintf(v, sizeof(v), "0x%x", fn);
+    vsc_address_set(addr, "function", v);
+  }
+}
+
 /* -device DRIVER,chardev=ID,...: the kind and target it gives. */
 static vsc_chardev *device_of(qopts *o, const char *driver)
 {
@@ -448,17 +483,32 @@ static vsc_chardev *device_of(qopts *o, const char *driver)
     /* the port's place on a bus of the user's: not part of the device */
     qopts_take(o, "bus");
     qopts_take(o, "nr");
-  } else if (!strcmp(driver, "isa-serial") || !strcmp(driver, "pci-serial") ||
-             !strcmp(driver, "usb-serial") || !strcmp(driver, "isa-parallel")) {
-    bool parallel = driver[4] == 'p';
+  } else if (!strcmp(driver, "isa-serial") || !strcmp(driver, "pci-serial") || !strcmp(driver, "usb-serial") ||
+             !strcmp(driver, "isa-parallel") || !strcmp(driver, "isa-debugcon")) {
+    bool parallel = driver[4] == 'p', debugcon = driver[4] == 'd';
     dev = vsc_chardev_new(parallel ? VSC_KIND_PARALLEL : VSC_KIND_SERIAL);
     if (!parallel) {
       dev->has_target = true;
-      dev->target.type = driver[0] == 'i'   ? VSC_TARGET_ISA_SERIAL
+      dev->target.type = debugcon           ? VSC_TARGET_ISA_DEBUG
+                         : driver[0] == 'i' ? VSC_TARGET_ISA_SERIAL
                          : driver[0] == 'p' ? VSC_TARGET_PCI_SERIAL
                                             : VSC_TARGET_USB_SERIAL;
+      if (debugcon)
+        dev->target.model = VSC_MODEL_ISA_DEBUGCON;
     }
-    if (driver[0] == 'i' && (v = qopts_take(o, "index"))) {
+    /* the ISA or PCI address argv.c writes from an <address> */
+    if (driver[0] == 'i') {
+      const char *iobase = qopts_take(o, "iobase"), *irq = qopts_take(o, "irq");
+      if (iobase || irq)
+        dev->address.type = vsc_strdup("isa");
+      if (iobase)
+        vsc_address_set(&dev->address, "iobase", iobase);
+      if (irq)
+        vsc_address_set(&dev->address, "irq", irq);
+    } else if (driver[0] == 'p') {
+      read_pci_address(o, &dev->address);
+    }
+    if (driver[0] == 'i' && !debugcon && (v = qopts_take(o, "index"))) {
       char *end;
       unsigned long idx = strtoul(v, &end, 0);
       if (*end || idx > 3) {

@@ -1,4 +1,5 @@
 #include "fuzz.h"
+#include "qemu/qemu.h"
 
 #include "model/rules.h"
 #include "model/vhost.h"
@@ -174,4 +175,61 @@ void fuzz_check_xml_round_trip(const vsc_devset *set)
   xmlFreeDoc(back);
   vsc_diags_clear(&diags);
   free(text);
+}
+
+static char *argv_text(char **argv, size_t argc)
+{
+  size_t len = 1;
+  for (size_t i = 0; i < argc; i++)
+    len += strlen(argv[i]) + 1;
+  char *text = vsc_calloc(len, 1);
+  for (size_t i = 0; i < argc; i++) {
+    strcat(text, argv[i]);
+    strcat(text, "\n");
+  }
+  return text;
+}
+
+void fuzz_check_argv_round_trip(const vsc_devset *set)
+{
+  vsc_diags diags = { 0 };
+  vsc_qemu_opts opts = { .socket_dir = "/run/fuzz" };
+  char **argv = NULL, **again = NULL;
+  size_t argc = 0, argc2 = 0;
+  vsc_devset back;
+  vsc_devset_init(&back);
+  /* vhost-user devices are not character devices; the controller's own
+   * options are read by qm import, not by the argument reader */
+  if (set->nvhosts || set->memory.present || set->controller.present ||
+      vsc_rules_require_clean(set, NULL, &diags) < 0 || vsc_qemu_build_argv(set, &opts, &argv, &argc, &diags) < 0)
+    goto out;
+  bool *used = vsc_calloc(argc + 1, sizeof(bool));
+  vsc_qemu_read_args(argv, argc, VSC_QEMU_DEFAULT_PREFIX, &back, used, &diags);
+  char *text = argv_text(argv, argc);
+  for (size_t i = 0; i < argc; i++)
+    FUZZ_CHECK(used[i] || strncmp(argv[i], "virtio-serial-pci,", 18) == 0 ||
+                 (i + 1 < argc && strncmp(argv[i + 1], "virtio-serial-pci,", 18) == 0),
+               "argument %zu of vschan's own is not read back: %s\n%s", i, argv[i], text);
+  free(used);
+  /* a serial console beside a serial port is that port (libvirt's alias) */
+  size_t written = set->ndevs;
+  bool serial = vsc_devset_first(set, VSC_KIND_SERIAL) != NULL;
+  for (size_t i = 0; i < set->ndevs; i++)
+    written -= serial && vsc_chardev_is_compat_console(set->devs[i]);
+  FUZZ_CHECK(back.ndevs == written, "%zu devices written, %zu read back:\n%s", written, back.ndevs, text);
+  FUZZ_CHECK(vsc_qemu_build_argv(&back, &opts, &again, &argc2, &diags) == 0,
+             "the devices read back do not write:\n%s", text);
+  char *text2 = argv_text(again, argc2);
+  for (size_t i = 0; i < argc && i < argc2; i++)
+    FUZZ_CHECK(strcmp(argv[i], again[i]) == 0, "argument %zu read back writes otherwise:\n  %s\n  %s\nin:\n%s", i,
+               argv[i], again[i], text);
+  FUZZ_CHECK(strcmp(text, text2) == 0, "arguments read back write otherwise:\n%s---\n%s", text, text2);
+  free(text2);
+  free(text);
+  vsc_qemu_argv_free(again, argc2);
+out:
+  if (argv)
+    vsc_qemu_argv_free(argv, argc);
+  vsc_devset_clear(&back);
+  vsc_diags_clear(&diags);
 }

@@ -4,6 +4,7 @@
  * memorybacking), or bare TEXT for a channel.  A parsed device the rules
  * accept renders to XML that reads back to the same model. */
 #include "fuzz.h"
+#include "qemu/qemu.h"
 #include "spec/option.h"
 
 #include <string.h>
@@ -63,10 +64,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     goto done;
   }
+  /* QEMU's legacy -serial strings, as the command line reads them */
+  if ((kind == VSC_KIND_SERIAL || kind == VSC_KIND_PARALLEL) && vsc_qemu_legacy_form(text)) {
+    char *why = NULL;
+    vsc_chardev *dev = vsc_qemu_read_legacy(text, kind, &why);
+    FUZZ_CHECK((dev == NULL) == (why != NULL), "a legacy string read and refused at once: %s", text);
+    if (dev) {
+      FUZZ_CHECK(dev->kind == kind && dev->has_backend, "a legacy string gave no backend: %s", text);
+      vsc_devset_add(&set, dev);
+      fuzz_check_xml_round_trip(&set);
+      fuzz_check_argv_round_trip(&set);
+    }
+    free(why);
+    goto done;
+  }
   if (vsc_option_parse(kind, text, option, &set, &diags) == 0) {
     FUZZ_CHECK(set.ndevs == 1, "one option gave %zu devices", set.ndevs);
     FUZZ_CHECK(set.devs[0]->kind == kind, "option gave a device of another kind");
     fuzz_check_xml_round_trip(&set);
+    fuzz_check_argv_round_trip(&set);
   } else {
     FUZZ_CHECK(vsc_diags_has_errors(&diags), "parse failed without an error");
   }

@@ -1,8 +1,13 @@
 /* The Proxmox VE config reader and the args: quoting.  Parse then format
  * gives the input back byte for byte; an args: value that splits quotes
  * back into a value that splits into the same words; applying vschan's
- * changes gives a config that parses and formats to itself. */
+ * changes gives a config that parses and formats to itself.  qm import
+ * reads any config into devices or gives an error; writing what it read
+ * into a config without lines of vschan's changes nothing, or is refused
+ * with an error. */
 #include "fuzz.h"
+#include "model/rules.h"
+#include "pve/plan.h"
 #include "pve/pve.h"
 
 #include <string.h>
@@ -93,6 +98,63 @@ static void check_changes(vsc_pve_conf *conf, const char *original, bool pending
   vsc_diags_clear(&diags);
 }
 
+/* Whether a config has anything of vschan's (its record, its ids in
+ * args:), which a write may put in today's form. */
+static bool has_vschan(const vsc_pve_conf *conf, bool pending)
+{
+  char *args = vsc_pve_conf_get_for(conf, pending, "args");
+  size_t n_all = 0, n_user = 0;
+  vsc_diags quiet = { 0 };
+  char **all = vsc_pve_args_split(args ? args : "", &n_all, NULL, &quiet);
+  char **user = vsc_pve_args_user(args, NULL, &n_user);
+  bool ours = !all || n_user != n_all;
+  vsc_pve_argv_free(all);
+  vsc_pve_argv_free(user);
+  vsc_diags_clear(&quiet);
+  free(args);
+  for (size_t j = 0; j < conf->sections[0].n_lines && !ours; j++)
+    ours = strncmp(conf->sections[0].lines[j].text, "#vschan", 7) == 0;
+  return ours;
+}
+
+static void check_import(const vsc_pve_conf *conf, const char *text, size_t len, bool pending)
+{
+  vsc_diags diags = { 0 };
+  vsc_devset set;
+  vsc_devset_init(&set);
+  if (vsc_pve_import(conf, 101, pending, NULL, &set, &diags) < 0) {
+    FUZZ_CHECK(vsc_diags_has_errors(&diags), "import failed without an error");
+    goto out;
+  }
+  for (size_t i = 0; i < set.ndevs; i++)
+    FUZZ_CHECK(set.devs[i]->origin.line > 0, "an imported device has no line");
+  /* what import read, written back: nothing changes */
+  vsc_diags quiet = { 0 };
+  vsc_qemu_opts qopts = { .controller_bus = "pci.2", .controller_addr = "0x1f", .memory_shared = true };
+  vsc_pve_plan plan;
+  memset(&plan, 0, sizeof(plan));
+  vsc_pve_conf *copy = vsc_pve_conf_parse(text, len, "fuzz.conf", &quiet);
+  if (copy && !has_vschan(copy, pending) && vsc_rules_require_clean(&set, NULL, &quiet) == 0 &&
+      vsc_pve_plan_build(101, &set, &qopts, copy, pending, &plan, &quiet) == 0) {
+    vsc_pve_changes ch = vsc_pve_plan_changes(&plan, NULL, pending, false);
+    if (vsc_pve_changes_apply(copy, &ch, &quiet) == 0) {
+      size_t len2;
+      char *text2 = vsc_pve_conf_format(copy, &len2);
+      FUZZ_CHECK(len2 == len && memcmp(text2, text, len) == 0,
+                 "writing the imported devices changed the config:\n%s\n---\n%s", text, text2);
+      free(text2);
+    } else {
+      FUZZ_CHECK(vsc_diags_has_errors(&quiet), "the imported devices were refused without an error");
+    }
+  }
+  vsc_pve_plan_clear(&plan);
+  vsc_pve_conf_free(copy);
+  vsc_diags_clear(&quiet);
+out:
+  vsc_devset_clear(&set);
+  vsc_diags_clear(&diags);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   vsc_diags diags = { 0 };
@@ -124,6 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   check_split(s);
   free(s);
 
+  check_import(conf, text, len, size > 1 && data[1] & 1);
   check_changes(conf, text, size > 0 && data[0] & 1);
   free(text);
   vsc_pve_conf_free(conf);

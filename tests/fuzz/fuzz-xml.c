@@ -1,7 +1,8 @@
 /* The libvirt XML reader and the rules: any bytes either read into the
  * model or give an error.  What was read writes back to XML that reads and
  * writes again to the same text; a <domain> also takes its own devices
- * merged back in. */
+ * merged back in; as input to qemu-args (and qm), its QEMU arguments read
+ * back into devices that write the same arguments. */
 #include "fuzz.h"
 #include "model/rules.h"
 #include "xml/xml.h"
@@ -56,6 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vsc_rules_check(&set, domain ? &info : NULL, &diags);
     vsc_domain_info_clear(&info);
     check_rewrite(&set);
+    /* a domain's XML as input to qemu-args and qm */
+    fuzz_check_argv_round_trip(&set);
     if (domain && vsc_xml_merge_into_domain(doc, &set, &diags) == 0)
       free(vsc_xml_doc_to_string(doc));
   }

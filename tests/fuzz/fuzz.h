@@ -34,5 +34,10 @@ char *fuzz_cstring(const uint8_t *data, size_t size);
  * does nothing when they object (vschan would print nothing). */
 void fuzz_check_xml_round_trip(const vsc_devset *set);
 
+/* What 'vschan qemu-args' writes reads back (qm import, qemu/read.c) into
+ * devices that give the same arguments again.  Nothing when the rules or
+ * the generator refuse set. */
+void fuzz_check_argv_round_trip(const vsc_devset *set);
+
 /* The spec document of set as text (sorted keys), to compare models. */
 char *fuzz_spec_text(const vsc_devset *set);
