@@ -499,6 +499,26 @@ void vsc_pve_conf_pending_delete(vsc_pve_conf *conf, const char *key)
 /* ------------------------------------------------------------------ */
 /* serialN and agent                                                    */
 
+bool vsc_pve_serial_value_ok(const char *value)
+{
+  /* qemu-server's pattern: (/dev/[^,]+|socket), anchored. */
+  bool ok = value && (strcmp(value, "socket") == 0 ||
+                      (strncmp(value, "/dev/", 5) == 0 && value[5] && !strchr(value, ',')));
+  for (const char *p = value; ok && *p; p++)
+    ok = !iscntrl((unsigned char)*p) && !isspace((unsigned char)*p);
+  return ok;
+}
+
+bool vsc_pve_parallel_value_ok(const char *value)
+{
+  /* qemu-server's pattern: /dev/parport\d+|/dev/usb/lp\d+, anchored. */
+  const char *digits = !value                                  ? NULL
+                       : strncmp(value, "/dev/parport", 12) == 0 ? value + 12
+                       : strncmp(value, "/dev/usb/lp", 11) == 0  ? value + 11
+                                                                 : NULL;
+  return digits && *digits && strspn(digits, "0123456789") == strlen(digits);
+}
+
 int vsc_pve_conf_set_serial(vsc_pve_conf *conf, bool pending, int index, const char *value,
                             vsc_diags *diags)
 {
@@ -507,12 +527,7 @@ int vsc_pve_conf_set_serial(vsc_pve_conf *conf, bool pending, int index, const c
               "serial port index %d is out of range", index);
     return -1;
   }
-  /* qemu-server's pattern: (/dev/[^,]+|socket), anchored. */
-  bool ok = value && (strcmp(value, "socket") == 0 ||
-                      (strncmp(value, "/dev/", 5) == 0 && value[5] && !strchr(value, ',')));
-  for (const char *p = value; ok && *p; p++)
-    ok = !iscntrl((unsigned char)*p) && !isspace((unsigned char)*p);
-  if (!ok) {
+  if (!vsc_pve_serial_value_ok(value)) {
     vsc_error(diags, NULL, "pve-serial",
               "use 'socket' or a host device path /dev/... without commas, spaces or line breaks",
               "serial%d cannot be '%s'", index, value ? value : "");
@@ -525,13 +540,7 @@ int vsc_pve_conf_set_serial(vsc_pve_conf *conf, bool pending, int index, const c
 int vsc_pve_conf_set_parallel(vsc_pve_conf *conf, bool pending, int index, const char *value,
                               vsc_diags *diags)
 {
-  /* qemu-server's pattern: /dev/parport\d+|/dev/usb/lp\d+, anchored. */
-  const char *digits = !value                                  ? NULL
-                       : strncmp(value, "/dev/parport", 12) == 0 ? value + 12
-                       : strncmp(value, "/dev/usb/lp", 11) == 0  ? value + 11
-                                                                 : NULL;
-  if (index < 0 || index >= VSC_PVE_MAX_PARALLEL || !digits || !*digits ||
-      strspn(digits, "0123456789") != strlen(digits)) {
+  if (index < 0 || index >= VSC_PVE_MAX_PARALLEL || !vsc_pve_parallel_value_ok(value)) {
     vsc_error(diags, NULL, "pve-parallel", "qemu-server has parallel0 to parallel2, on /dev/parportN or /dev/usb/lpN",
               "parallel%d cannot be '%s'", index, value ? value : "");
     return -1;

@@ -86,10 +86,7 @@ static bool native_parallel(const vsc_chardev *dev, int *port, char **value)
   if (dev->kind != VSC_KIND_PARALLEL || !plain(dev) || *port >= VSC_PVE_MAX_PARALLEL || !src ||
       !src->path || vsc_chardev_backend_info(dev)->pve != VSC_PVE_HOST_DEVICE)
     return false;
-  const char *digits = strncmp(src->path, "/dev/parport", 12) == 0 ? src->path + 12
-                       : strncmp(src->path, "/dev/usb/lp", 11) == 0  ? src->path + 11
-                                                                     : NULL;
-  if (!digits || !*digits || strspn(digits, "0123456789") != strlen(digits))
+  if (!vsc_pve_parallel_value_ok(src->path))
     return false;
   *value = vsc_strdup(src->path);
   return true;

@@ -222,6 +222,11 @@ char *vsc_pve_conf_description(const vsc_pve_conf *conf);
 void vsc_pve_section_insert_line(vsc_pve_section *s, size_t at, char *text);
 void vsc_pve_section_remove_line(vsc_pve_section *s, size_t at);
 
+/* The values qemu-server's schema takes: serialN (/dev/[^,]+|socket)
+ * and parallelN (/dev/parport\d+|/dev/usb/lp\d+). */
+bool vsc_pve_serial_value_ok(const char *value);
+bool vsc_pve_parallel_value_ok(const char *value);
+
 /* serialN: socket or serialN: /dev/..., N 0..3 (rule "pve-serial"). */
 int vsc_pve_conf_set_serial(vsc_pve_conf *conf, bool pending, int index, const char *value,
                             vsc_diags *diags);

@@ -13,6 +13,7 @@
 #include "model/backend.h"
 #include "util/buf.h"
 #include "util/str.h"
+#include "util/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,6 +370,12 @@ bool vsc_qemu_legacy_form(const char *s)
 
 vsc_chardev *vsc_qemu_read_legacy(const char *s, vsc_kind kind, char **why)
 {
+  char problem[128];
+  /* what a spec holds is UTF-8 text (XML and JSON carry nothing else) */
+  if (vsc_text_problem(s, problem, sizeof(problem))) {
+    *why = vsc_asprintf("the string %s", problem);
+    return NULL;
+  }
   VSC_AUTOFREE(char) opts = legacy_to_opts(s, why);
   if (!opts)
     return NULL;
@@ -400,9 +407,14 @@ typedef struct {
 
 static void unread(vsc_diags *diags, char *const *argv, size_t at, const char *why)
 {
-  vsc_warning(diags, NULL, "qemu-import",
-              "vschan leaves it in args: as the user's; write it as a device of the spec to let vschan manage it",
-              "'%s %s' is not read: %s", argv[at], argv[at + 1], why);
+  static const char hint[] =
+    "vschan leaves it in args: as the user's; write it as a device of the spec to let vschan manage it";
+  char problem[128];
+  /* a message is text: bytes that are not are not echoed */
+  if (vsc_text_problem(argv[at], problem, sizeof(problem)) || vsc_text_problem(argv[at + 1], problem, sizeof(problem)))
+    vsc_warning(diags, NULL, "qemu-import", hint, "argument %zu and the one after it are not read: %s", at + 1, why);
+  else
+    vsc_warning(diags, NULL, "qemu-import", hint, "'%s %s' is not read: %s", argv[at], argv[at + 1], why);
 }
 
 static chardev_arg *find_chardev(chardev_arg *cds, size_t n, const char *id)
@@ -418,7 +430,13 @@ static bool use_chardev(chardev_arg *cd, vsc_chardev *dev, char *const *argv, si
                         vsc_diags *diags)
 {
   qopts o;
-  char *why = NULL;
+  char *why = NULL, problem[128];
+  if (vsc_text_problem(cd->opts, problem, sizeof(problem))) {
+    cd->used = true;
+    VSC_AUTOFREE(char) text = vsc_asprintf("the value %s", problem);
+    unread(diags, argv, cd->at, text);
+    return false;
+  }
   qopts_parse(cd->opts, "backend", &o);
   int rc = read_chardev_opts(&o, dev, &why);
   qopts_clear(&o);
