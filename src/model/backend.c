@@ -45,6 +45,17 @@ const vsc_source_field vsc_source_fields[VSC_SF_LAST] = {
         .identity = true),
   FIELD(VSC_SF_MOUSE, "mode", "mouse", VSC_FIELD_ENUM, mouse, VSC_SRC_VDAGENT, .label = "mouse mode",
         .values = vsc_mouse_mode_table, .nvalues = VSC_MOUSE_LAST, .identity = true),
+  FIELD(VSC_SF_WAIT, "wait", NULL, VSC_FIELD_TRISTATE, wait, VSC_SRC_WAIT, .onoff = true, .qemu_only = true),
+  FIELD(VSC_SF_NODELAY, "nodelay", NULL, VSC_FIELD_TRISTATE, nodelay, VSC_SRC_NODELAY, .onoff = true,
+        .qemu_only = true),
+  FIELD(VSC_SF_WIDTH, "width", NULL, VSC_FIELD_UINT, width, VSC_SRC_VC_SIZE,
+        .given_offset = offsetof(vsc_source, has_width), .max = 65535, .qemu_only = true),
+  FIELD(VSC_SF_HEIGHT, "height", NULL, VSC_FIELD_UINT, height, VSC_SRC_VC_SIZE,
+        .given_offset = offsetof(vsc_source, has_height), .max = 65535, .qemu_only = true),
+  FIELD(VSC_SF_COLS, "cols", NULL, VSC_FIELD_UINT, cols, VSC_SRC_VC_SIZE,
+        .given_offset = offsetof(vsc_source, has_cols), .max = 65535, .qemu_only = true),
+  FIELD(VSC_SF_ROWS, "rows", NULL, VSC_FIELD_UINT, rows, VSC_SRC_VC_SIZE,
+        .given_offset = offsetof(vsc_source, has_rows), .max = 65535, .qemu_only = true),
 };
 
 void *vsc_source_field_ptr(vsc_source *src, const vsc_source_field *f)
@@ -249,7 +260,15 @@ static const vsc_qemu_opt qemu_udp[] = {
 };
 static const vsc_qemu_opt qemu_tcp[] = {
   { "host", VSC_SF_HOST, VSC_QOPT_REQUIRED, NULL, 0 },
-  { "port", VSC_SF_SERVICE, VSC_QOPT_REQUIRED, NULL, 0 }, END_OPTS,
+  { "port", VSC_SF_SERVICE, VSC_QOPT_REQUIRED, NULL, 0 },
+  { "nodelay", VSC_SF_NODELAY, VSC_QOPT_ONOFF, NULL, VSC_TRI_YES }, END_OPTS,
+};
+/* QEMU's text console: its size in pixels or characters. */
+static const vsc_qemu_opt qemu_vc[] = {
+  { "width", VSC_SF_WIDTH, 0, NULL, 0 },
+  { "height", VSC_SF_HEIGHT, 0, NULL, 0 },
+  { "cols", VSC_SF_COLS, 0, NULL, 0 },
+  { "rows", VSC_SF_ROWS, 0, NULL, 0 }, END_OPTS,
 };
 static const vsc_qemu_opt qemu_unix[] = {
   { "path", VSC_SF_PATH, VSC_QOPT_REQUIRED | VSC_QOPT_GENERATED, NULL, 0 }, END_OPTS,
@@ -278,7 +297,7 @@ static const vsc_backend_info backends[VSC_BACKEND_LAST] = {
     .needs = needs_nothing, .qemu_driver = "null", .qemu_opts = qemu_none,
   },
   [VSC_BACKEND_VC] = {
-    .needs = needs_nothing, .qemu_driver = "vc", .qemu_opts = qemu_none,
+    .fields = VSC_SRC_VC_SIZE, .needs = needs_nothing, .qemu_driver = "vc", .qemu_opts = qemu_vc,
   },
   [VSC_BACKEND_PTY] = {
     /* libvirt reports the pty it allocated as the source path in live XML */
@@ -311,14 +330,15 @@ static const vsc_backend_info backends[VSC_BACKEND_LAST] = {
     .qemu_driver = "udp", .qemu_opts = qemu_udp, .show = VSC_SHOW_DATAGRAM,
   },
   [VSC_BACKEND_TCP] = {
-    .fields = VSC_SRC_MODE | VSC_SRC_HOST | VSC_SRC_SERVICE | VSC_SRC_TLS | VSC_SRC_RECONNECT,
+    .fields = VSC_SRC_MODE | VSC_SRC_HOST | VSC_SRC_SERVICE | VSC_SRC_TLS | VSC_SRC_RECONNECT | VSC_SRC_WAIT |
+              VSC_SRC_NODELAY,
     .flags = VSC_BF_PROTOCOL | VSC_BF_QEMU_SOCKET,
     .default_mode = VSC_MODE_CONNECT, .option_mode = VSC_MODE_CONNECT, .needs = needs_tcp,
     .qemu_driver = "socket", .qemu_opts = qemu_tcp, .show = VSC_SHOW_HOST_PORT,
     .unreachable_hint = "connect to its host and port with a TCP client (telnet, nc) instead",
   },
   [VSC_BACKEND_UNIX] = {
-    .fields = VSC_SRC_MODE | VSC_SRC_PATH | VSC_SRC_RECONNECT,
+    .fields = VSC_SRC_MODE | VSC_SRC_PATH | VSC_SRC_RECONNECT | VSC_SRC_WAIT,
     .flags = VSC_BF_GENERATED_PATH | VSC_BF_SOCKET_PATH | VSC_BF_QEMU_SOCKET,
     /* virt-install listens where libvirt connects */
     .default_mode = VSC_MODE_CONNECT, .option_mode = VSC_MODE_BIND, .needs = needs_unix,

@@ -32,6 +32,9 @@ enum {
   VSC_SRC_RECONNECT = 1u << 8,
   VSC_SRC_VDAGENT = 1u << 9,    /* clipboard copypaste, mouse mode */
   VSC_SRC_SECLABEL = 1u << 10,  /* on every backend: never unused */
+  VSC_SRC_WAIT = 1u << 11,      /* QEMU's only: a listening socket waits (wait=on) */
+  VSC_SRC_NODELAY = 1u << 12,   /* QEMU's only: nodelay=on */
+  VSC_SRC_VC_SIZE = 1u << 13,   /* QEMU's only: vc width, height, cols, rows */
 };
 
 /* ---- the fields of <source> ---- */
@@ -63,6 +66,12 @@ typedef enum {
   VSC_SF_SECLABEL,
   VSC_SF_COPYPASTE,
   VSC_SF_MOUSE,
+  VSC_SF_WAIT,
+  VSC_SF_NODELAY,
+  VSC_SF_WIDTH,
+  VSC_SF_HEIGHT,
+  VSC_SF_COLS,
+  VSC_SF_ROWS,
   VSC_SF_LAST
 } vsc_source_field_id;
 
@@ -88,6 +97,9 @@ typedef struct {
                                 * doubling a ',' (host=, port=) */
   bool short_key;              /* the option syntax also takes it without
                                 * "source." (path=, mode=, service=) */
+  bool qemu_only;              /* QEMU's own option, which libvirt's XML lacks:
+                                * the XML reader skips it, the XML writer
+                                * refuses it (qemu-args and qm write it) */
 } vsc_source_field;
 
 extern const vsc_source_field vsc_source_fields[VSC_SF_LAST];

@@ -139,6 +139,12 @@ typedef struct {
   size_t nseclabels;
   vsc_tristate copypaste;   /* qemu-vdagent <clipboard copypaste=> */
   vsc_mouse_mode mouse;     /* qemu-vdagent <mouse mode=> */
+  /* QEMU's own, which libvirt's XML lacks (qemu-args and qm only): */
+  vsc_tristate wait;        /* a listening socket waits for its client (wait=on) */
+  vsc_tristate nodelay;     /* tcp: TCP_NODELAY (nodelay=on) */
+  bool has_width, has_height, has_cols, has_rows;
+  unsigned int width, height; /* vc: the console's size in pixels */
+  unsigned int cols, rows;    /* vc: or in characters */
 } vsc_source;
 
 typedef struct {
@@ -189,6 +195,8 @@ typedef struct vsc_chardev {
   vsc_address address;
   bool has_acpi_index;
   unsigned int acpi_index;
+  vsc_tristate monitor;    /* QEMU's own: the monitor multiplexed onto the
+                            * device (-serial mon:..., mux=on and -mon) */
   char *tty;               /* output only: the pty libvirt allocated */
   vsc_origin origin;
 } vsc_chardev;

@@ -68,6 +68,7 @@ const vsc_rule_info vsc_rules[] = {
   { "udp-sources", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "two udp sources are one bind and one connect end (libvirt keeps one of two alike)" },
   { "reconnect-mode", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES, "reconnect only in connect mode" },
+  { "wait-mode", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_RULES, "wait (QEMU's) only in bind mode" },
   { "channel-path-dropped", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_RULES,
     "a virtio channel's socket path is not of the form libvirt generates (.../domain-NAME/TARGET): "
     "libvirt drops such a path at define and listens on its own" },
@@ -269,6 +270,8 @@ const vsc_rule_info vsc_rules[] = {
     "apply --fleet: one entry, one spec, per domain of a host" },
   { "fleet-no-match", VSC_SEV_WARNING, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
     "apply --fleet/--domains: a pattern or tag selects at least one domain of its host" },
+  { "xml-option", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
+    "libvirt's XML carries no QEMU-only source option (wait, nodelay, a console's size)" },
   { "xml-device", VSC_SEV_ERROR, VSC_CLASS_INVALID, VSC_LAYER_LIBVIRT,
     "a vhost-user device libvirt 9.0's XML cannot express (vsock, rng, ...): qemu-args and qm write it" },
   { "xml-memory-backing", VSC_SEV_ERROR, VSC_CLASS_USAGE, VSC_LAYER_LIBVIRT,
@@ -436,7 +439,8 @@ static const struct {
   { VSC_SRC_MODE, "mode" },       { VSC_SRC_PATH, "path" },         { VSC_SRC_HOST, "host" },
   { VSC_SRC_SERVICE, "service" }, { VSC_SRC_APPEND, "append" },     { VSC_SRC_TLS, "tls" },
   { VSC_SRC_CHANNEL, "channel" }, { VSC_SRC_NMDM, "master/slave" }, { VSC_SRC_RECONNECT, "reconnect" },
-  { VSC_SRC_VDAGENT, "clipboard/mouse" },
+  { VSC_SRC_VDAGENT, "clipboard/mouse" }, { VSC_SRC_WAIT, "wait" }, { VSC_SRC_NODELAY, "nodelay" },
+  { VSC_SRC_VC_SIZE, "width/height/cols/rows" },
 };
 
 /* The groups of fields s gives. */
@@ -712,6 +716,15 @@ static void check_source(checker *c, const vsc_chardev *dev)
         report(c, dev, "/source/reconnect/timeout", "reconnect-timeout", "use a timeout of 1 second or more",
                "chardev reconnect source timeout cannot be '0'");
     }
+  }
+
+  /* QEMU's wait=on: only a listening socket has a client to wait for */
+  for (size_t i = 0; i < dev->nsources; i++) {
+    const vsc_source *s = &dev->sources[i];
+    bool bind = s->mode == VSC_MODE_BIND || ((bi->flags & VSC_BF_GENERATED_PATH) && !s->path);
+    if (s->wait == VSC_TRI_YES && (bi->fields & VSC_SRC_WAIT) && !bind)
+      report(c, dev, "/source/wait", "wait-mode", "remove wait, or use bind mode (a server)",
+             "only a listening socket waits for its client");
   }
 
   if (dev->protocol != VSC_PROTOCOL_ABSENT) {

@@ -230,6 +230,11 @@ static bool backend_opt(builder *b, vsc_buf *out, const plan *p, const vsc_qemu_
       vsc_buf_printf(out, ",%s=%s", q->key, v == q->on ? "on" : "off");
     return false;
   }
+  if (f->type == VSC_FIELD_UINT) {
+    if (src && vsc_source_field_given(src, f))
+      vsc_buf_printf(out, ",%s=%u", q->key, *(const unsigned int *)vsc_source_field_cptr(src, f));
+    return false;
+  }
   const char *v = src ? vsc_source_field_string(src, f) : NULL;
   if (!v && (q->flags & VSC_QOPT_GENERATED)) {
     generated_path_opt(b, out, p, q->key);
@@ -266,9 +271,10 @@ static const char *chardev_backend_opts(builder *b, vsc_buf *out, const plan *p)
   bool listen = generated || (src && src->mode == VSC_MODE_BIND);
   if ((bi->flags & VSC_BF_PROTOCOL) && dev->protocol == VSC_PROTOCOL_TELNET)
     vsc_buf_add(out, ",telnet=on");
-  /* QEMU >= 6 form; the short "server,nowait" is deprecated. */
+  /* QEMU >= 6 form; the short "server,nowait" is deprecated.  A server
+   * that waits holds the guest's start until its client comes. */
   if (listen)
-    vsc_buf_add(out, ",server=on,wait=off");
+    vsc_buf_add(out, src && src->wait == VSC_TRI_YES ? ",server=on,wait=on" : ",server=on,wait=off");
   reconnect_opts(b, out, src, listen);
   if (src && src->tls == VSC_TRI_YES)
     dev_error(b, dev, "qemu-unsupported",
@@ -287,6 +293,9 @@ static char *chardev_arg(builder *b, const plan *p)
     if (p->dev->log_append != VSC_TRI_ABSENT)
       vsc_buf_printf(&opts, ",logappend=%s", on_off(p->dev->log_append));
   }
+  /* the monitor shares the chardev with the device (QEMU's mon:) */
+  if (p->dev->monitor == VSC_TRI_YES)
+    vsc_buf_add(&opts, ",mux=on");
   vsc_buf_printf(&out, "%s,id=%s%s", backend, p->id, opts.data ? opts.data : "");
   vsc_buf_clear(&opts);
   return vsc_buf_steal(&out);
@@ -1025,6 +1034,10 @@ int vsc_qemu_build_argv(const vsc_devset *set, const vsc_qemu_opts *opts,
       push(&b, vsc_strdup("-chardev"));
       push(&b, chardev_arg(&b, &b.plans[i]));
       device_args(&b, &b.plans[i]);
+      if (b.plans[i].dev->monitor == VSC_TRI_YES) {
+        push(&b, vsc_strdup("-mon"));
+        push(&b, vsc_asprintf("chardev=%s,mode=readline", b.plans[i].id));
+      }
     }
     memory_args(&b);
     for (size_t i = 0; i < set->nvhosts; i++)

@@ -5,9 +5,10 @@
  * (-device virtserialport/virtconsole/isa-serial/pci-serial/usb-serial/
  * isa-parallel, -netdev user,guestfwd=, -serial/-parallel chardev:ID), its
  * options through the backend table's QEMU mapping, read backwards.  An
- * option the model has no field for (mux, a server that waits, nodelay,
- * TLS credentials, ...) leaves the device unread: it is named in a
- * warning and stays the user's argument, never half read. */
+ * option the model has no field for (TLS credentials, a chardev
+ * multiplexed otherwise than with the monitor, ...) leaves the device
+ * unread: it is named in a warning and stays the user's argument, never
+ * half read. */
 #include "qemu.h"
 
 #include "model/backend.h"
@@ -192,6 +193,17 @@ static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
       *at = (int)dev->nsources - 1;
     }
     vsc_source *src = &dev->sources[*at];
+    if (f->type == VSC_FIELD_UINT) {
+      char *end;
+      unsigned long n = strtoul(v, &end, 10);
+      if (*end || !*v || n > f->max) {
+        *why = vsc_asprintf("%s=%s", q->key, v);
+        return -1;
+      }
+      *(unsigned int *)vsc_source_field_ptr(src, f) = (unsigned int)n;
+      *(bool *)((char *)src + f->given_offset) = true;
+      continue;
+    }
     if (q->flags & VSC_QOPT_ONOFF) {
       int on = qbool(v);
       if (on < 0) {
@@ -216,14 +228,27 @@ static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
   if (bi->flags & VSC_BF_QEMU_SOCKET) {
     int server = qbool(qopts_take(o, "server"));
     const char *wait = qopts_take(o, "wait");
+    /* QEMU reads the short "nodelay" as delay=off */
+    const char *delay = qopts_take(o, "delay");
+    if (delay && qbool(delay) == 0 && (bi->flags & VSC_BF_PROTOCOL)) {
+      if (!main_src)
+        main_src = vsc_chardev_add_source(dev);
+      main_src->nodelay = VSC_TRI_YES;
+    } else if (delay && qbool(delay) != 1) {
+      *why = vsc_asprintf("delay=%s", delay);
+      return -1;
+    }
     const char *telnet = qopts_take(o, "telnet");
     const char *reconnect = qopts_take(o, "reconnect");
     const char *reconnect_ms = qopts_take(o, "reconnect-ms");
     if (!main_src)
       main_src = vsc_chardev_add_source(dev);
     main_src->mode = server == 1 ? VSC_MODE_BIND : VSC_MODE_CONNECT;
-    if (server == 1 && qbool(wait) != 0) {
-      *why = vsc_strdup("a server that waits for its client (wait=on, QEMU's default; add wait=off)");
+    /* QEMU's server waits for its client unless wait=off */
+    if (server == 1 && qbool(wait) != 0)
+      main_src->wait = VSC_TRI_YES;
+    else if (wait && qbool(wait) < 0) {
+      *why = vsc_asprintf("wait=%s", wait);
       return -1;
     }
     if (telnet && qbool(telnet) == 1 && (bi->flags & VSC_BF_PROTOCOL))
@@ -256,6 +281,14 @@ static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
       main_src->reconnect.timeout = (unsigned int)secs;
     }
   }
+  /* mux=on: shared with the monitor (-mon), which the caller checks */
+  const char *mux = qopts_take(o, "mux");
+  if (mux && qbool(mux) == 1)
+    dev->monitor = VSC_TRI_YES;
+  else if (mux && qbool(mux) != 0) {
+    *why = vsc_asprintf("mux=%s", mux);
+    return -1;
+  }
   const char *logfile = qopts_take(o, "logfile");
   const char *logappend = qopts_take(o, "logappend");
   if (logfile) {
@@ -285,12 +318,20 @@ static char *legacy_to_opts(const char *s, char **why)
   if (!strcmp(s, "null") || !strcmp(s, "pty") || !strcmp(s, "stdio") || !strcmp(s, "vc") ||
       !strcmp(s, "msmouse") || !strcmp(s, "braille"))
     return vsc_strdup(s);
-  if (!strncmp(s, "vc:", 3) || !strncmp(s, "mon:", 4) || !strncmp(s, "websocket", 9) ||
+  if ((p = vsc_str_skip(s, "vc:"))) {
+    /* pixels (800x600) or characters (80Cx24C), as QEMU reads them */
+    char w[8], h[8];
+    int end = 0;
+    if (sscanf(p, "%7[0-9]x%7[0-9]%n", w, h, &end) == 2 && !p[end])
+      return vsc_asprintf("vc,width=%s,height=%s", w, h);
+    if (sscanf(p, "%7[0-9]Cx%7[0-9]C%n", w, h, &end) == 2 && !p[end])
+      return vsc_asprintf("vc,cols=%s,rows=%s", w, h);
+    goto fail;
+  }
+  if (!strncmp(s, "websocket", 9) ||
       !strncmp(s, "COM", 3) || !strncmp(s, "con:", 4) || !strncmp(s, "ringbuf", 7) ||
       !strncmp(s, "memory", 6)) {
-    *why = vsc_strdup(!strncmp(s, "mon:", 4)  ? "the QEMU monitor multiplexed onto the port has no form in a spec"
-                      : !strncmp(s, "vc:", 3) ? "a text console of a given size has no form in a spec"
-                                              : "a backend vschan has no form for");
+    *why = vsc_strdup("a backend vschan has no form for");
     return NULL;
   }
   if (!strncmp(s, "/dev/parport", 12) || !strncmp(s, "/dev/ppi", 8))
@@ -371,6 +412,18 @@ bool vsc_qemu_legacy_form(const char *s)
 vsc_chardev *vsc_qemu_read_legacy(const char *s, vsc_kind kind, char **why)
 {
   char problem[128];
+  /* mon:STRING: the monitor multiplexed onto STRING's chardev */
+  const char *inner = vsc_str_skip(s, "mon:");
+  if (inner) {
+    if (vsc_str_skip(inner, "mon:")) {
+      *why = vsc_strdup("not a form of QEMU's -serial option");
+      return NULL;
+    }
+    vsc_chardev *dev = vsc_qemu_read_legacy(inner, kind, why);
+    if (dev)
+      dev->monitor = VSC_TRI_YES;
+    return dev;
+  }
   /* what a spec holds is UTF-8 text (XML and JSON carry nothing else) */
   if (vsc_text_problem(s, problem, sizeof(problem))) {
     *why = vsc_asprintf("the string %s", problem);
@@ -403,6 +456,7 @@ typedef struct {
   char *id;
   char *opts;         /* its value */
   bool used;
+  size_t mon_at;      /* the -mon on it (a readline monitor), or 0 */
 } chardev_arg;
 
 static void unread(vsc_diags *diags, char *const *argv, size_t at, const char *why)
@@ -441,6 +495,10 @@ static bool use_chardev(chardev_arg *cd, vsc_chardev *dev, char *const *argv, si
   int rc = read_chardev_opts(&o, dev, &why);
   qopts_clear(&o);
   cd->used = true;   /* read or named in a warning: not again as unused */
+  if (rc == 0 && dev->monitor == VSC_TRI_YES && !cd->mon_at) {
+    why = vsc_strdup("a multiplexed chardev (mux=on) without a monitor on it");
+    rc = -1;
+  }
   if (rc < 0) {
     unread(diags, argv, cd->at, why);
     free(why);
@@ -449,6 +507,8 @@ static bool use_chardev(chardev_arg *cd, vsc_chardev *dev, char *const *argv, si
   if (used) {
     used[cd->at] = used[cd->at + 1] = true;
     used[dev_at] = used[dev_at + 1] = true;
+    if (dev->monitor == VSC_TRI_YES)
+      used[cd->mon_at] = used[cd->mon_at + 1] = true;
   }
   return true;
 }
@@ -573,6 +633,20 @@ int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vs
     if (id)
       *(chardev_arg *)vsc_append(&cds, &ncds, sizeof(*cds)) =
         (chardev_arg){ .at = i, .id = vsc_strdup(id), .opts = vsc_strdup(argv[i + 1]) };
+    qopts_clear(&o);
+    i++;
+  }
+  /* a readline monitor on a chardev: -mon chardev=ID[,mode=readline] */
+  for (size_t i = 0; i + 1 < n; i++) {
+    const char *opt = argv[i] + (strncmp(argv[i], "--", 2) == 0);
+    if (strcmp(opt, "-mon") != 0)
+      continue;
+    qopts o;
+    qopts_parse(argv[i + 1], "chardev", &o);
+    chardev_arg *cd = find_chardev(cds, ncds, qopts_take(&o, "chardev"));
+    const char *mode = qopts_take(&o, "mode");
+    if (cd && !qopts_unused(&o) && (!mode || !strcmp(mode, "readline")))
+      cd->mon_at = i;
     qopts_clear(&o);
     i++;
   }

@@ -144,6 +144,7 @@ json_t *vsc_spec_format_chardev(const vsc_chardev *dev)
     put_bool(l, "append", dev->log_append);
     json_object_set_new(o, "log", l);
   }
+  put_bool(o, "monitor", dev->monitor);
   put_string(o, "alias", dev->alias);
   format_address(o, &dev->address);
   if (dev->has_acpi_index) {

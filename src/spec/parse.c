@@ -20,9 +20,10 @@ const vsc_spec_object vsc_spec_objects[] = {
   { "root", (const char *const[]){ "$schema", "version", "channels", "consoles", "serials",
                                    "parallels", "controller", "filesystems", "interfaces", "disks",
                                    "vhostuser", "memoryBacking", NULL } },
-  { "device", (const char *const[]){ "type", "source", "target", "protocol", "log", "alias",
+  { "device", (const char *const[]){ "type", "source", "target", "protocol", "log", "alias", "monitor",
                                      "address", "acpi", NULL } },
-  { "source", (const char *const[]){ "mode", "path", "host", "service", "append", "tls", "channel",
+  { "source", (const char *const[]){ "mode", "path", "host", "service", "append", "tls", "wait", "nodelay",
+                                     "width", "height", "cols", "rows", "channel",
                                      "master", "slave", "reconnect", "seclabel", "clipboard",
                                      "mouse", NULL } },
   { "reconnect", (const char *const[]){ "enabled", "timeout", NULL } },
@@ -498,6 +499,7 @@ static vsc_chardev *read_chardev(reader *r, json_t *v, vsc_kind kind)
     read_log(r, sub, dev);
     pop(r, saved);
   }
+  read_bool(r, v, "monitor", &dev->monitor);
   read_string(r, v, "alias", &dev->alias);
   if (dev->alias) {
     char *prefixed = vsc_alias_user(dev->alias);

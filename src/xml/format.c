@@ -24,6 +24,35 @@ int vsc_xml_check_expressible(const vsc_devset *set, vsc_diags *diags)
               vsc_backend_to_string(vsc_chardev_backend(dev)));
     rc = -1;
   }
+  /* QEMU's own options of a source (a server that waits, nodelay, a
+   * console's size) and its monitor on the device: the XML has no place
+   * for them */
+  for (size_t i = 0; i < set->ndevs; i++) {
+    const vsc_chardev *dev = set->devs[i];
+    if (dev->monitor == VSC_TRI_YES) {
+      VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);
+      VSC_AUTOFREE(char) pointer = dev->origin.pointer ? vsc_asprintf("%s/monitor", dev->origin.pointer) : NULL;
+      vsc_loc loc = { .file = dev->origin.file, .line = dev->origin.line, .pointer = pointer };
+      vsc_error(diags, &loc, "xml-option", "give it to 'vschan qemu-args' or 'vschan qm', which write QEMU's own options",
+                "%s: libvirt's domain XML has no QEMU monitor on a device (QEMU's mon:)", what);
+      rc = -1;
+    }
+    for (size_t s = 0; s < dev->nsources; s++) {
+      for (size_t f = 0; f < VSC_SF_LAST; f++) {
+        const vsc_source_field *field = &vsc_source_fields[f];
+        if (!field->qemu_only || !vsc_source_field_given(&dev->sources[s], field))
+          continue;
+        VSC_AUTOFREE(char) what = vsc_chardev_describe(dev);
+        VSC_AUTOFREE(char) pointer =
+          dev->origin.pointer ? vsc_asprintf("%s/source/%s", dev->origin.pointer, field->name) : NULL;
+        vsc_loc loc = { .file = dev->origin.file, .line = dev->origin.line, .pointer = pointer };
+        vsc_error(diags, &loc, "xml-option", "give it to 'vschan qemu-args' or 'vschan qm', which write QEMU's own options",
+                  "%s: libvirt's domain XML has no source '%s' (QEMU's %s= option)", what, field->name,
+                  field->name);
+        rc = -1;
+      }
+    }
+  }
   for (size_t i = 0; i < set->nvhosts; i++) {
     const vsc_vhost *dev = set->vhosts[i];
     if (vsc_vhost_info_of(dev->kind)->element)
@@ -76,6 +105,8 @@ static bool source_is_empty(const vsc_source *src)
   for (size_t i = 0; i < VSC_SF_LAST; i++) {
     const vsc_source_field *f = &vsc_source_fields[i];
     bool string = f->type == VSC_FIELD_STRING || f->type == VSC_FIELD_SERVICE;
+    if (f->qemu_only)
+      continue;
     if (string ? given(vsc_source_field_string(src, f)) : vsc_source_field_given(src, f))
       return false;
   }
@@ -132,7 +163,7 @@ static void format_source(xmlNodePtr parent, const vsc_source *src)
   xmlNodePtr node = xmlNewChild(parent, NULL, BAD_CAST "source", NULL);
 
   for (size_t i = 0; i < VSC_SF_LAST; i++)
-    if (!vsc_source_fields[i].element)
+    if (!vsc_source_fields[i].element && !vsc_source_fields[i].qemu_only)
       format_source_field(node, &vsc_source_fields[i], src);
   for (size_t i = 0; i < VSC_SF_LAST;) {
     const vsc_source_field *f = &vsc_source_fields[i];

@@ -137,8 +137,9 @@ static void read_source_field(reader *r, xmlNodePtr node, const vsc_source_field
 
 static void read_source(reader *r, xmlNodePtr node, vsc_source *src)
 {
+  /* QEMU's own options are no attributes of libvirt's: not read */
   for (size_t i = 0; i < VSC_SF_LAST; i++)
-    if (!vsc_source_fields[i].element)
+    if (!vsc_source_fields[i].element && !vsc_source_fields[i].qemu_only)
       read_source_field(r, node, &vsc_source_fields[i], src);
   for (xmlNodePtr c = node->children; c; c = c->next) {
     for (size_t i = 0; i < VSC_SF_LAST; i++) {

@@ -81,14 +81,17 @@ with tempfile.TemporaryDirectory(prefix="vschan-legacy-") as tmp:
     os.mkfifo(pipe + ".in")
     os.mkfifo(pipe + ".out")
     # Each form of QEMU's -serial documentation that a spec can hold.
-    t = [free_port() for _ in range(6)]
+    t = [free_port() for _ in range(9)]
     u = [free_port(socket.SOCK_DGRAM) for _ in range(7)]
     same = ["null", "pty", "vc", "msmouse", f"file:{tmp}/serial.log", f"pipe:{pipe}",
             f"unix:{tmp}/s.sock,server=on,wait=off", f"unix:{tmp}/s2.sock,server,nowait",
             f"tcp:127.0.0.1:{t[0]},server=on,wait=off", f"tcp::{t[1]},server=on,wait=off", f"tcp::{t[2]},server,nowait",
             f"telnet:127.0.0.1:{t[3]},server=on,wait=off", f"telnet::{t[4]},server,nowait",
             f"tcp:127.0.0.1:{t[5]},reconnect=5", f"udp:127.0.0.1:{u[0]}", f"udp::{u[1]}", f"udp::{u[2]}@:{u[3]}",
-            f"udp:127.0.0.1:{u[4]}@127.0.0.1:{u[5]}", "/dev/ttyS0", "/dev/ptmx"]
+            f"udp:127.0.0.1:{u[4]}@127.0.0.1:{u[5]}", "/dev/ttyS0", "/dev/ptmx",
+            # QEMU's own, which libvirt's XML lacks
+            "vc:80Cx24C", "vc:800x600", f"tcp::{t[6]},server=on,wait=off,nodelay=on", f"tcp::{t[7]},server,nowait,nodelay",
+            f"mon:telnet::{t[8]},server=on,wait=off", "mon:null"]
     for legacy in same:
         qemu_view = chardevs(["-serial", legacy], tmp)
         if legacy.startswith("/dev/") and not isinstance(qemu_view, dict):
@@ -98,23 +101,34 @@ with tempfile.TemporaryDirectory(prefix="vschan-legacy-") as tmp:
                            capture_output=True, text=True)
         argv = r.stdout.split("\n")[:-1]
         ours = chardevs(argv, tmp) if r.returncode == 0 else r.stderr
-        theirs = qemu_view.get("serial0") if isinstance(qemu_view, dict) else qemu_view
-        mine = [v for k, v in ours.items() if k.startswith("vschan-")] if isinstance(ours, dict) else [ours]
+        # (mon: gives a mux chardev over its base: serial0 and serial0-base;
+        # whether a client socket found a peer yet is the machine's business)
+        state = lambda v: v[len("disconnected:"):] if v.startswith("disconnected:") else v
+        theirs = sorted(state(v) for k, v in qemu_view.items() if k.startswith("serial0")) \
+            if isinstance(qemu_view, dict) else [qemu_view]
+        mine = sorted(state(v) for k, v in ours.items() if k.startswith("vschan-")) if isinstance(ours, dict) else [ours]
         check(f"--serial '{legacy}': QEMU's chardev is the one of '-serial {legacy}'",
-              isinstance(qemu_view, dict) and mine == [theirs], f"\n  -serial: {theirs}\n  vschan:  {mine}")
+              isinstance(qemu_view, dict) and mine == theirs, f"\n  -serial: {theirs}\n  vschan:  {mine}")
 
     # What QEMU refuses, and what a spec cannot hold: refused, with why.
     for legacy, why in [("udp::4555@4556", "[ADDRESS]:PORT"),
-                        ("tcp::4444,server", "waits for its client"),
-                        ("mon:telnet::4444,server=on,wait=off", "monitor"),
-                        ("vc:80Cx24C", "given size"),
-                        ("tcp::4444,server=on,wait=off,nodelay", "delay=off"),
+                        ("vc:80x", "not a form"),
+                        ("mon:mon:null", "not a form"),
                         ("websocket:127.0.0.1:5000", "no form")]:
         r = subprocess.run([vschan, "xml", "--serial", legacy], capture_output=True, text=True)
         check(f"--serial '{legacy}': refused ({why})",
               r.returncode == 1 and why in r.stderr and "[option-legacy]" in r.stderr and r.stdout == "", r.stderr)
     qemu_view = chardevs(["-serial", "udp::4555@4556"], tmp)
     check("QEMU refuses 'udp::4555@4556' too", not isinstance(qemu_view, dict), qemu_view)
+
+    # QEMU's own options: in qemu-args, refused by xml with what to use
+    for legacy, want in [("tcp::4444,server", "server=on,wait=on"), ("tcp::4444,server=on,wait=off,nodelay", "nodelay=on"),
+                         ("vc:80Cx24C", "cols=80,rows=24"), ("mon:null", "-mon chardev=vschan-serial,mode=readline")]:
+        r = subprocess.run([vschan, "qemu-args", "--serial", legacy], capture_output=True, text=True)
+        check(f"--serial '{legacy}': qemu-args writes {want}", r.returncode == 0 and want in r.stdout, r.stdout + r.stderr)
+        r = subprocess.run([vschan, "xml", "--serial", legacy], capture_output=True, text=True)
+        check(f"--serial '{legacy}': xml refuses it, pointing to qemu-args and qm",
+              r.returncode == 1 and "[xml-option]" in r.stderr and "qemu-args" in r.stderr, r.stderr)
 
     # the defaults QEMU leaves implicit, written out
     r = subprocess.run([vschan, "xml", "--serial", "udp::4555"], capture_output=True, text=True)
