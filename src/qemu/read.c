@@ -558,9 +558,24 @@ static vsc_chardev *device_of(qopts *o, const char *driver)
     dev->target.type = VSC_TARGET_VIRTIO;
     if ((v = qopts_take(o, "name")) && !console)
       dev->target.name = vsc_strdup(v);
-    /* the port's place on a bus of the user's: not part of the device */
+    /* the port number stays (virtio-serial address port); the bus is the
+     * one controller's, whatever its name */
     qopts_take(o, "bus");
-    qopts_take(o, "nr");
+    if ((v = qopts_take(o, "nr"))) {
+      char *end;
+      unsigned long nr = strtoul(v, &end, 10);
+      if (*end || !*v || nr > 65535) {
+        for (size_t k = 0; k < o->n; k++)
+          o->items[k].used &= strcmp(o->items[k].key, "nr") != 0;
+      } else {
+        char port[16];
+        snprintf(port, sizeof(port), "%lu", nr);
+        dev->address.type = vsc_strdup("virtio-serial");
+        vsc_address_set(&dev->address, "controller", "0");
+        vsc_address_set(&dev->address, "bus", "0");
+        vsc_address_set(&dev->address, "port", port);
+      }
+    }
   } else if (!strcmp(driver, "isa-serial") || !strcmp(driver, "pci-serial") || !strcmp(driver, "usb-serial") ||
              !strcmp(driver, "isa-parallel") || !strcmp(driver, "isa-debugcon")) {
     bool parallel = driver[4] == 'p', debugcon = driver[4] == 'd';
