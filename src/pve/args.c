@@ -435,3 +435,17 @@ char **vsc_pve_args_user(const char *value, const char *prefix, size_t *n)
   *n = k;
   return all;
 }
+
+bool vsc_pve_args_have_ours(const vsc_pve_conf *conf, bool pending, const char *prefix)
+{
+  VSC_AUTOFREE(char) args = vsc_pve_conf_get_for(conf, pending, "args");
+  size_t n_words = 0, n_user = 0;
+  vsc_diags quiet = { 0 };
+  char **words = vsc_pve_args_split(args ? args : "", &n_words, NULL, &quiet);
+  char **user = vsc_pve_args_user(args, prefix, &n_user);
+  bool ours = !words || n_user != n_words;
+  vsc_pve_argv_free(words);
+  vsc_pve_argv_free(user);
+  vsc_diags_clear(&quiet);
+  return ours;
+}

@@ -63,22 +63,6 @@ static void collision(const vsc_pve_conf *conf, const vsc_pve_changes *ch, const
             want);
 }
 
-/* Whether args: (as the change sees it) has arguments of vschan's, or
- * does not split. */
-static bool args_have_ours(const vsc_pve_conf *conf, bool pending, const char *prefix)
-{
-  VSC_AUTOFREE(char) args = vsc_pve_conf_get_for(conf, pending, "args");
-  size_t n_words = 0, n_user = 0;
-  vsc_diags quiet = { 0 };
-  char **words = vsc_pve_args_split(args ? args : "", &n_words, NULL, &quiet);
-  char **user = vsc_pve_args_user(args, prefix, &n_user);
-  bool ours = !words || n_user != n_words;
-  vsc_pve_argv_free(words);
-  vsc_pve_argv_free(user);
-  vsc_diags_clear(&quiet);
-  return ours;
-}
-
 /* Remove vschan's own line of key, as the next start will see it. */
 static void remove_own(vsc_pve_conf *conf, bool pending, const char *key)
 {
@@ -158,7 +142,7 @@ int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_dia
     goto out;
 
   /* no argument of vschan's before or after: the user's line as it is */
-  if (ch->merge_args && (ch->n_args || args_have_ours(conf, pending, ch->id_prefix))) {
+  if (ch->merge_args && (ch->n_args || vsc_pve_args_have_ours(conf, pending, ch->id_prefix))) {
     VSC_AUTOFREE(char) base = vsc_pve_conf_get_for(conf, pending, "args");
     VSC_AUTOFREE(char) merged =
       vsc_pve_args_merge(base, ch->args, ch->n_args, ch->id_prefix, diags);

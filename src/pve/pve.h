@@ -168,6 +168,10 @@ char *vsc_pve_conf_get_effective(const vsc_pve_conf *conf, const char *key);
  * goes to [PENDING], else the main value.  Caller frees. */
 char *vsc_pve_conf_get_for(const vsc_pve_conf *conf, bool pending, const char *key);
 
+/* Whether the args: a change is made against (vsc_pve_conf_get_for; args.c) has
+ * arguments of vschan's, or does not split. */
+bool vsc_pve_args_have_ours(const vsc_pve_conf *conf, bool pending, const char *prefix);
+
 /* Is key listed in the "delete:" line of [PENDING]? */
 bool vsc_pve_conf_pending_deletes(const vsc_pve_conf *conf, const char *key);
 

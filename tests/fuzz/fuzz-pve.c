@@ -102,16 +102,7 @@ static void check_changes(vsc_pve_conf *conf, const char *original, bool pending
  * args:), which a write may put in today's form. */
 static bool has_vschan(const vsc_pve_conf *conf, bool pending)
 {
-  char *args = vsc_pve_conf_get_for(conf, pending, "args");
-  size_t n_all = 0, n_user = 0;
-  vsc_diags quiet = { 0 };
-  char **all = vsc_pve_args_split(args ? args : "", &n_all, NULL, &quiet);
-  char **user = vsc_pve_args_user(args, NULL, &n_user);
-  bool ours = !all || n_user != n_all;
-  vsc_pve_argv_free(all);
-  vsc_pve_argv_free(user);
-  vsc_diags_clear(&quiet);
-  free(args);
+  bool ours = vsc_pve_args_have_ours(conf, pending, NULL);
   for (size_t j = 0; j < conf->sections[0].n_lines && !ours; j++)
     ours = strncmp(conf->sections[0].lines[j].text, "#vschan", 7) == 0;
   return ours;
