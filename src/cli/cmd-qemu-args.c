@@ -10,7 +10,7 @@ static void usage(FILE *out)
 {
   fputs("usage: vschan qemu-args SPEC.json|- [--argv] [--prefix P] [--bus BUS --addr ADDR]\n"
         "                        [--socket-dir DIR] [--qemu-version V] [--machine TYPE]\n"
-        "                        [--memory SIZE]\n"
+        "                        [--memory SIZE] [--tls-dir DIR] [--tls-no-verify]\n"
         "       vschan qemu-args --template NAME [--set KEY=VALUE]... | --channel OPTS ...\n"
         "\n"
         "Print the QEMU (>= 6) arguments for the devices: -chardev, -device, -netdev and a\n"
@@ -32,6 +32,9 @@ static void usage(FILE *out)
         "  --memory SIZE        the guest's -m (4G, 512M, or MiB): vhost-user devices get\n"
         "                       the guest's memory as a shared memfd object of that size,\n"
         "                       bound with -machine memory-backend=\n"
+        "  --tls-dir DIR        the x509 credentials of a tcp source with tls: true\n"
+        "                       (default /etc/pki/qemu, libvirt's)\n"
+        "  --tls-no-verify      do not verify the peer's certificate (verify-peer=off)\n"
         "  --template NAME, --set KEY=VALUE, --templates-dir DIR, --channel/--console/\n"
         "  --serial/--parallel OPTS   as for 'vschan xml'\n"
         "  -h, --help           show this help\n"
@@ -45,7 +48,7 @@ static void usage(FILE *out)
 
 int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
 {
-  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_MACHINE, OPT_SOCKET_DIR, OPT_MEMORY };
+  enum { OPT_ARGV = 0x2000, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_MACHINE, OPT_SOCKET_DIR, OPT_MEMORY, OPT_TLS_DIR, OPT_TLS_NO_VERIFY };
   static const struct option opts[] = {
     { "argv", no_argument, NULL, OPT_ARGV },
     { "prefix", required_argument, NULL, OPT_PREFIX },
@@ -54,6 +57,8 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
     { "qemu-version", required_argument, NULL, OPT_QEMU_VERSION },
     { "machine", required_argument, NULL, OPT_MACHINE },
     { "socket-dir", required_argument, NULL, OPT_SOCKET_DIR },
+    { "tls-dir", required_argument, NULL, OPT_TLS_DIR },
+    { "tls-no-verify", no_argument, NULL, OPT_TLS_NO_VERIFY },
     { "memory", required_argument, NULL, OPT_MEMORY },
     { NULL, 0, NULL, 0 },
   };
@@ -94,6 +99,12 @@ int cmd_qemu_args(vsc_cli *cli, int argc, char **argv)
       break;
     case OPT_MEMORY:
       qopts.memory = optarg;
+      break;
+    case OPT_TLS_DIR:
+      qopts.tls_dir = optarg;
+      break;
+    case OPT_TLS_NO_VERIFY:
+      qopts.tls_no_verify = true;
       break;
     }
   }

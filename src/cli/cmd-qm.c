@@ -60,6 +60,8 @@ static void usage(FILE *out)
         "  --prefix P           id prefix (default: vschan-)\n"
         "  --bus BUS, --addr A  pin vschan's virtio-serial-pci controller (default pci.2,\n"
         "                       0x1f: a slot qemu-server leaves free)\n"
+        "  --tls-dir DIR, --tls-no-verify   TLS of a tcp source with tls: true, as for\n"
+        "                       'vschan qemu-args'\n"
         "  --qemu-version V     the VM's QEMU, e.g. 9.2 (default: the installed kvm); from\n"
         "                       9.2 on, reconnect is written as reconnect-ms\n"
         "  --memory SIZE        the guest's memory for vhost-user devices when the VM's\n"
@@ -297,7 +299,8 @@ out:
 int cmd_qm(vsc_cli *cli, int argc, char **argv)
 {
   enum { OPT_PRINT_COMMAND = 0x2000, OPT_WRITE, OPT_CONF, OPT_LOCK_DIR, OPT_PENDING, OPT_FORCE,
-         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_DRY_RUN, OPT_DIGEST, OPT_MEMORY, OPT_SKIPLOCK };
+         OPT_TIMEOUT, OPT_PREFIX, OPT_BUS, OPT_ADDR, OPT_QEMU_VERSION, OPT_DRY_RUN, OPT_DIGEST, OPT_MEMORY, OPT_SKIPLOCK,
+         OPT_TLS_DIR, OPT_TLS_NO_VERIFY };
   static const struct option opts[] = {
     { "print-command", no_argument, NULL, OPT_PRINT_COMMAND },
     { "write", no_argument, NULL, OPT_WRITE },
@@ -306,6 +309,8 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     { "pending", no_argument, NULL, OPT_PENDING },
     { "force", no_argument, NULL, OPT_FORCE },
     { "skiplock", no_argument, NULL, OPT_SKIPLOCK },
+    { "tls-dir", required_argument, NULL, OPT_TLS_DIR },
+    { "tls-no-verify", no_argument, NULL, OPT_TLS_NO_VERIFY },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "prefix", required_argument, NULL, OPT_PREFIX },
     { "bus", required_argument, NULL, OPT_BUS },
@@ -382,6 +387,12 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       break;
     case OPT_MEMORY:
       qopts.memory = optarg;
+      break;
+    case OPT_TLS_DIR:
+      qopts.tls_dir = optarg;
+      break;
+    case OPT_TLS_NO_VERIFY:
+      qopts.tls_no_verify = true;
       break;
     }
   }

@@ -276,11 +276,27 @@ static const char *chardev_backend_opts(builder *b, vsc_buf *out, const plan *p)
   if (listen)
     vsc_buf_add(out, src && src->wait == VSC_TRI_YES ? ",server=on,wait=on" : ",server=on,wait=off");
   reconnect_opts(b, out, src, listen);
+  /* the credentials object comes first on the command line (tls_object) */
   if (src && src->tls == VSC_TRI_YES)
-    dev_error(b, dev, "qemu-unsupported",
-              "remove tls='yes', or add a tls-creds-x509 object and tls-creds= yourself",
-              "TLS needs credentials that qemu-args does not generate");
+    vsc_buf_printf(out, ",tls-creds=%s-tls", p->id);
   return driver;
+}
+
+/* A tcp source with tls=yes: its x509 credentials, as libvirt makes them
+ * from qemu.conf (an endpoint of the socket's side, the directory, and
+ * whether the peer's certificate is verified). */
+static void tls_object(builder *b, const plan *p)
+{
+  const vsc_source *src = vsc_chardev_main_source(p->dev);
+  if (!src || src->tls != VSC_TRI_YES || !(vsc_chardev_backend_info(p->dev)->fields & VSC_SRC_TLS))
+    return;
+  vsc_buf out = { 0 };
+  vsc_buf_printf(&out, "tls-creds-x509,id=%s-tls", p->id);
+  opt(b, &out, p->dev, "TLS directory", "dir", b->opts->tls_dir ? b->opts->tls_dir : VSC_QEMU_TLS_DIR);
+  vsc_buf_printf(&out, ",endpoint=%s,verify-peer=%s", src->mode == VSC_MODE_BIND ? "server" : "client",
+                 b->opts->tls_no_verify ? "off" : "on");
+  push(b, vsc_strdup("-object"));
+  push(b, vsc_buf_steal(&out));
 }
 
 static char *chardev_arg(builder *b, const plan *p)
@@ -1031,6 +1047,7 @@ int vsc_qemu_build_argv(const vsc_devset *set, const vsc_qemu_opts *opts,
     plan_devices(&b);
     controller_args(&b);
     for (size_t i = 0; i < b.nplans; i++) {
+      tls_object(&b, &b.plans[i]);
       push(&b, vsc_strdup("-chardev"));
       push(&b, chardev_arg(&b, &b.plans[i]));
       device_args(&b, &b.plans[i]);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #define VSC_QEMU_DEFAULT_PREFIX "vschan-"
+#define VSC_QEMU_TLS_DIR "/etc/pki/qemu"   /* libvirt's default_tls_x509_cert_dir */
 
 typedef struct {
   /* Prefix of every id; NULL means VSC_QEMU_DEFAULT_PREFIX.  Must be a
@@ -45,6 +46,12 @@ typedef struct {
   /* The guest's memory is shared already (qemu-server's own backends):
    * no memory object, whatever memory says. */
   bool memory_shared;
+  /* TLS of a tcp source with tls=yes, as libvirt's qemu.conf gives it
+   * (chardev_tls_x509_cert_dir, chardev_tls_x509_verify): the x509
+   * directory (NULL: VSC_QEMU_TLS_DIR) and whether the peer's
+   * certificate is verified (verify-peer; tls_no_verify turns it off). */
+  const char *tls_dir;
+  bool tls_no_verify;
 } vsc_qemu_opts;
 
 /* QEMU's -m SIZE into bytes: a number with an optional suffix K, M, G or

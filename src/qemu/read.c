@@ -281,6 +281,17 @@ static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
       main_src->reconnect.timeout = (unsigned int)secs;
     }
   }
+  /* tls-creds=ID: the caller finds the -object (use_chardev) */
+  const char *creds = qopts_take(o, "tls-creds");
+  if (creds) {
+    if (!(bi->fields & VSC_SRC_TLS)) {
+      *why = vsc_asprintf("tls-creds=%s", creds);
+      return -1;
+    }
+    if (!main_src)
+      main_src = vsc_chardev_add_source(dev);
+    main_src->tls = VSC_TRI_YES;
+  }
   /* mux=on: shared with the monitor (-mon), which the caller checks */
   const char *mux = qopts_take(o, "mux");
   if (mux && qbool(mux) == 1)
@@ -459,6 +470,16 @@ typedef struct {
   size_t mon_at;      /* the -mon on it (a readline monitor), or 0 */
 } chardev_arg;
 
+/* A -object tls-creds-x509 a chardev may name. */
+typedef struct {
+  size_t at;
+  char *id;
+  char *dir;
+  bool verify;        /* verify-peer, QEMU's default on */
+  bool server;        /* endpoint=server */
+  bool ok;            /* nothing else in it */
+} tls_arg;
+
 static void unread(vsc_diags *diags, char *const *argv, size_t at, const char *why)
 {
   static const char hint[] =
@@ -480,11 +501,27 @@ static chardev_arg *find_chardev(chardev_arg *cds, size_t n, const char *id)
 }
 
 /* A chardev used by a device: read it into dev, mark both arguments. */
-static bool use_chardev(chardev_arg *cd, vsc_chardev *dev, char *const *argv, size_t dev_at, bool *used,
-                        vsc_diags *diags)
+/* The -object tls-creds-x509 of id, or NULL. */
+static const tls_arg *find_tls(const tls_arg *tls, size_t n, const char *id)
+{
+  for (size_t i = 0; id && i < n; i++)
+    if (!strcmp(tls[i].id, id))
+      return &tls[i];
+  return NULL;
+}
+
+/* The TLS credentials objects of the argument list. */
+typedef struct {
+  const tls_arg *items;
+  size_t n;
+} tls_args;
+
+static bool use_chardev(chardev_arg *cd, const tls_args *creds_list, vsc_chardev *dev, char *const *argv,
+                        size_t dev_at, bool *used, vsc_diags *diags)
 {
   qopts o;
   char *why = NULL, problem[128];
+  const tls_arg *tls = NULL;
   if (vsc_text_problem(cd->opts, problem, sizeof(problem))) {
     cd->used = true;
     VSC_AUTOFREE(char) text = vsc_asprintf("the value %s", problem);
@@ -492,9 +529,25 @@ static bool use_chardev(chardev_arg *cd, vsc_chardev *dev, char *const *argv, si
     return false;
   }
   qopts_parse(cd->opts, "backend", &o);
+  const char *creds = NULL;
+  for (size_t k = 0; k < o.n; k++)
+    if (!strcmp(o.items[k].key, "tls-creds"))
+      creds = o.items[k].value;
+  VSC_AUTOFREE(char) creds_id = creds ? vsc_strdup(creds) : NULL;
   int rc = read_chardev_opts(&o, dev, &why);
   qopts_clear(&o);
   cd->used = true;   /* read or named in a warning: not again as unused */
+  if (rc == 0 && creds_id) {
+    const vsc_source *src = vsc_chardev_main_source(dev);
+    tls = find_tls(creds_list->items, creds_list->n, creds_id);
+    if (!tls || !tls->ok) {
+      why = vsc_asprintf("tls-creds=%s names no -object tls-creds-x509 vschan can read", creds_id);
+      rc = -1;
+    } else if (src && tls->server != (src->mode == VSC_MODE_BIND)) {
+      why = vsc_asprintf("the TLS endpoint of '%s' is not the socket's side", creds_id);
+      rc = -1;
+    }
+  }
   if (rc == 0 && dev->monitor == VSC_TRI_YES && !cd->mon_at) {
     why = vsc_strdup("a multiplexed chardev (mux=on) without a monitor on it");
     rc = -1;
@@ -509,7 +562,14 @@ static bool use_chardev(chardev_arg *cd, vsc_chardev *dev, char *const *argv, si
     used[dev_at] = used[dev_at + 1] = true;
     if (dev->monitor == VSC_TRI_YES)
       used[cd->mon_at] = used[cd->mon_at + 1] = true;
+    if (tls)
+      used[tls->at] = used[tls->at + 1] = true;
   }
+  /* the spec says tls=yes; where the credentials are is the command's */
+  if (tls && (!vsc_streq(tls->dir, VSC_QEMU_TLS_DIR) || !tls->verify))
+    vsc_diag_add(diags, VSC_SEV_NOTE, NULL, NULL, "give the same to qemu-args or qm: --tls-dir DIR, --tls-no-verify",
+                 "the TLS credentials of '%s' are in %s%s", cd->id, tls->dir ? tls->dir : "(no directory)",
+                 tls->verify ? "" : ", without verifying the peer");
   return true;
 }
 
@@ -651,6 +711,30 @@ int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vs
     qopts_clear(&o);
     i++;
   }
+  /* TLS credentials: -object tls-creds-x509,id=ID,dir=DIR,endpoint=E,verify-peer=B */
+  tls_arg *tls = NULL;
+  size_t ntls = 0;
+  for (size_t i = 0; i + 1 < n; i++) {
+    const char *opt = argv[i] + (strncmp(argv[i], "--", 2) == 0);
+    if (strcmp(opt, "-object") != 0 || strncmp(argv[i + 1], "tls-creds-x509,", 15) != 0)
+      continue;
+    qopts o;
+    qopts_parse(argv[i + 1], "qom-type", &o);
+    qopts_take(&o, "qom-type");
+    const char *id = qopts_take(&o, "id"), *dir = qopts_take(&o, "dir"), *endpoint = qopts_take(&o, "endpoint");
+    const char *verify = qopts_take(&o, "verify-peer");
+    if (id) {
+      tls_arg *t = vsc_append(&tls, &ntls, sizeof(*tls));
+      *t = (tls_arg){ .at = i, .id = vsc_strdup(id), .dir = dir ? vsc_strdup(dir) : NULL,
+                      .verify = !verify || qbool(verify) == 1, .server = vsc_streq(endpoint, "server") };
+      t->ok = dir && !qopts_unused(&o) && (!verify || qbool(verify) >= 0) &&
+              (!endpoint || !strcmp(endpoint, "server") || !strcmp(endpoint, "client"));
+    }
+    qopts_clear(&o);
+    i++;
+  }
+  const tls_args creds = { tls, ntls };
+
   /* a readline monitor on a chardev: -mon chardev=ID[,mode=readline] */
   for (size_t i = 0; i + 1 < n; i++) {
     const char *opt = argv[i] + (strncmp(argv[i], "--", 2) == 0);
@@ -685,7 +769,7 @@ int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vs
       if (ref) {
         chardev_arg *cd = find_chardev(cds, ncds, ref);
         dev = vsc_chardev_new(kind);
-        if (!cd || !use_chardev(cd, dev, argv, i, used, diags)) {
+        if (!cd || !use_chardev(cd, &creds, dev, argv, i, used, diags)) {
           if (!cd)
             unread(diags, argv, i, "no -chardev has that id");
           vsc_chardev_free(dev);
@@ -721,7 +805,7 @@ int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vs
         unread(diags, argv, i, why);
         cd->used = true;
         vsc_chardev_free(dev);
-      } else if (dev && use_chardev(cd, dev, argv, i, used, diags)) {
+      } else if (dev && use_chardev(cd, &creds, dev, argv, i, used, diags)) {
         set_alias(dev, cd->id, alias_prefix);
         vsc_devset_add(set, dev);
       } else {
@@ -750,7 +834,7 @@ int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vs
         dev->target.address = vsc_strdup(addr);
         dev->target.has_port = true;
         dev->target.port = port;
-        if (cd && use_chardev(cd, dev, argv, i, used, diags)) {
+        if (cd && use_chardev(cd, &creds, dev, argv, i, used, diags)) {
           set_alias(dev, cd->id, alias_prefix);
           vsc_devset_add(set, dev);
         }
@@ -767,5 +851,10 @@ int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vs
     free(cds[k].opts);
   }
   free(cds);
+  for (size_t k = 0; k < ntls; k++) {
+    free(tls[k].id);
+    free(tls[k].dir);
+  }
+  free(tls);
   return 0;
 }

@@ -33,8 +33,6 @@ static const struct {
   const char *name;
   const char *error;
 } deliberate[] = {
-  /* libvirt adds a tls-creds-x509 object from qemu.conf's chardev_tls */
-  { "serial/tcp-tls", "TLS needs credentials" },
   /* libvirt starts virtiofsd for a source dir; QEMU cannot */
   { "vhost/virtiofs-virtiofsd", "QEMU does not start virtiofsd" },
 };
@@ -57,6 +55,11 @@ static char **sorted_normalised(char **lines, size_t n)
     for (size_t j = 0; j < o.n; j++) {
       if (strcmp(o.items[j].key, "id") == 0)
         continue;
+      /* the credentials object's id is each one's own, as the chardev's */
+      if (strcmp(o.items[j].key, "tls-creds") == 0) {
+        vsc_buf_printf(&b, "%stls-creds=*", b.len ? "," : "");
+        continue;
+      }
       /* QEMU's form again, so a message shows what QEMU reads */
       VSC_AUTOFREE(char) v = vsc_qemu_escape_value(o.items[j].value);
       vsc_buf_printf(&b, "%s%s=%s", b.len ? "," : "", o.items[j].key, v);

@@ -259,8 +259,6 @@ static void test_errors(void)
   /* Characters XML cannot carry are refused by the spec reader already. */
   expect_error("{\"serials\":[{\"type\":\"file\",\"source\":{\"path\":\"/x\"},\"log\":{\"file\":\"/l\\u0001\"}}]}",
                "the value holds U+0001, which XML cannot carry", NULL);
-  expect_error("{\"serials\":[{\"type\":\"tcp\",\"source\":{\"mode\":\"connect\",\"host\":\"h\",\"service\":\"1\","
-               "\"tls\":true}}]}", "TLS needs credentials", NULL);
   expect_error("{\"serials\":[{\"type\":\"tcp\",\"source\":{\"mode\":\"bind\",\"service\":\"1\"}}]}",
                "source host is missing", NULL);
   expect_error("{\"serials\":[{\"type\":\"pty\",\"target\":{\"port\":4}}]}",
