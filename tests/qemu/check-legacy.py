@@ -81,26 +81,30 @@ with tempfile.TemporaryDirectory(prefix="vschan-legacy-") as tmp:
     os.mkfifo(pipe + ".in")
     os.mkfifo(pipe + ".out")
     # Each form of QEMU's -serial documentation that a spec can hold.
-    t = [free_port() for _ in range(9)]
-    u = [free_port(socket.SOCK_DGRAM) for _ in range(7)]
+    # Each form as a template: {t}/{u} is a TCP/UDP port free when it runs
+    # (tried again with others when the machine took one meanwhile).
     same = ["null", "pty", "vc", "msmouse", f"file:{tmp}/serial.log", f"pipe:{pipe}",
             f"unix:{tmp}/s.sock,server=on,wait=off", f"unix:{tmp}/s2.sock,server,nowait",
-            f"tcp:127.0.0.1:{t[0]},server=on,wait=off", f"tcp::{t[1]},server=on,wait=off", f"tcp::{t[2]},server,nowait",
-            f"telnet:127.0.0.1:{t[3]},server=on,wait=off", f"telnet::{t[4]},server,nowait",
-            f"tcp:127.0.0.1:{t[5]},reconnect=5", f"udp:127.0.0.1:{u[0]}", f"udp::{u[1]}", f"udp::{u[2]}@:{u[3]}",
-            f"udp:127.0.0.1:{u[4]}@127.0.0.1:{u[5]}", "/dev/ttyS0", "/dev/ptmx",
+            "tcp:127.0.0.1:{t},server=on,wait=off", "tcp::{t},server=on,wait=off", "tcp::{t},server,nowait",
+            "telnet:127.0.0.1:{t},server=on,wait=off", "telnet::{t},server,nowait",
+            "tcp:127.0.0.1:{t},reconnect=5", "udp:127.0.0.1:{u}", "udp::{u}", "udp::{u}@:{u2}",
+            "udp:127.0.0.1:{u}@127.0.0.1:{u2}", "/dev/ttyS0", "/dev/ptmx",
             # QEMU's own, which libvirt's XML lacks
-            "vc:80Cx24C", "vc:800x600", f"tcp::{t[6]},server=on,wait=off,nodelay=on", f"tcp::{t[7]},server,nowait,nodelay",
-            f"mon:telnet::{t[8]},server=on,wait=off", "mon:null"]
-    for legacy in same:
-        qemu_view = chardevs(["-serial", legacy], tmp)
+            "vc:80Cx24C", "vc:800x600", "tcp::{t},server=on,wait=off,nodelay=on", "tcp::{t},server,nowait,nodelay",
+            "mon:telnet::{t},server=on,wait=off", "mon:null"]
+    for form in same:
+        for attempt in range(3):
+            legacy = form.format(t=free_port(), u=free_port(socket.SOCK_DGRAM), u2=free_port(socket.SOCK_DGRAM))
+            qemu_view = chardevs(["-serial", legacy], tmp)
+            r = subprocess.run([vschan, "qemu-args", "--argv", "--serial", legacy, "--bus", "", "--addr", ""],
+                               capture_output=True, text=True)
+            argv = r.stdout.split("\n")[:-1]
+            ours = chardevs(argv, tmp) if r.returncode == 0 else r.stderr
+            if "Address already in use" not in str(qemu_view) + str(ours):
+                break
         if legacy.startswith("/dev/") and not isinstance(qemu_view, dict):
             print(f"# {legacy}: QEMU cannot open it here ({qemu_view.strip()}); not compared")
             continue
-        r = subprocess.run([vschan, "qemu-args", "--argv", "--serial", legacy, "--bus", "", "--addr", ""],
-                           capture_output=True, text=True)
-        argv = r.stdout.split("\n")[:-1]
-        ours = chardevs(argv, tmp) if r.returncode == 0 else r.stderr
         # (mon: gives a mux chardev over its base: serial0 and serial0-base;
         # whether a client socket found a peer yet is the machine's business)
         state = lambda v: v[len("disconnected:"):] if v.startswith("disconnected:") else v
