@@ -479,6 +479,14 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       print_command(eopts.vmid, &plan, conf, &res, args);
     else
       print_lines(&plan, &res, args);
+    bool native = plan.agent;
+    for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
+      native |= plan.serial[i] != NULL;
+    for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++)
+      native |= plan.parallel[i] != NULL;
+    if (conf && !native && !plan.argc && (set.ndevs || set.nvhosts) && cli->verbosity >= 0)
+      fprintf(stderr, "vschan: VM %u's config gives these devices already (lines and args: of its own); "
+                      "nothing to add\n", eopts.vmid);
     goto report;
   }
 

@@ -5,6 +5,7 @@
 
 #include "util/buf.h"
 #include "util/str.h"
+#include "util/strset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,9 +120,9 @@ static char *device_text(const vsc_chardev *dev, const vsc_qemu_opts *qopts)
 }
 
 /* The devices the user's own words of args: give (not vschan's), each as
- * device_text: a device of the spec the VM has there already is left to
- * the user, as a native line of the user's is.  n gets their number. */
-static char **user_devices(const vsc_pve_conf *conf, bool pending, const vsc_qemu_opts *qopts, size_t *n)
+ * device_text, hashed: a device of the spec the VM has there already is
+ * left to the user, as a native line of the user's is. */
+static void user_devices(const vsc_pve_conf *conf, bool pending, const vsc_qemu_opts *qopts, vsc_strset *texts)
 {
   VSC_AUTOFREE(char) args = vsc_pve_conf_get_for(conf, pending, "args");
   size_t nwords = 0;
@@ -130,14 +131,14 @@ static char **user_devices(const vsc_pve_conf *conf, bool pending, const vsc_qem
   vsc_diags quiet = { 0 };
   vsc_devset_init(&found);
   vsc_qemu_read_args(words, nwords, NULL, &found, NULL, &quiet);
-  char **texts = vsc_calloc(found.ndevs + 1, sizeof(char *));
-  for (size_t i = 0; i < found.ndevs; i++)
-    texts[i] = device_text(found.devs[i], qopts);
-  *n = found.ndevs;
+  for (size_t i = 0; i < found.ndevs; i++) {
+    VSC_AUTOFREE(char) text = device_text(found.devs[i], qopts);
+    if (*text)
+      vsc_strset_add(texts, text);
+  }
   vsc_devset_clear(&found);
   vsc_diags_clear(&quiet);
   vsc_pve_argv_free(words);
-  return texts;
 }
 
 /* The serialN lines the VM will have, the plan's and the user's, as
@@ -170,7 +171,7 @@ static bool native_agent(unsigned vmid, const vsc_chardev *dev)
 }
 
 static int plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
-                      const vsc_pve_conf *conf, bool pending, char *const *user_texts, size_t n_user,
+                      const vsc_pve_conf *conf, bool pending, const vsc_strset *user_texts,
                       vsc_pve_plan *plan, vsc_diags *diags)
 {
   bool has_serial = vsc_devset_first(set, VSC_KIND_SERIAL) != NULL;
@@ -219,12 +220,9 @@ static int plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts 
      * serial port: then it is one (libvirt adds it), never dropped. */
     if (vsc_chardev_is_compat_console(dev) && has_serial)
       continue;
-    if (n_user) {
+    if (user_texts->n) {
       VSC_AUTOFREE(char) text = device_text(dev, qopts);
-      bool have = false;
-      for (size_t u = 0; u < n_user && !have; u++)
-        have = *text && vsc_streq(user_texts[u], text);
-      if (have)
+      if (*text && vsc_strset_count(user_texts, text))
         continue;
     }
     vsc_chardev *copy = vsc_chardev_copy(dev);
@@ -315,12 +313,11 @@ static int plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts 
 int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
                        const vsc_pve_conf *conf, bool pending, vsc_pve_plan *plan, vsc_diags *diags)
 {
-  size_t n_user = 0;
-  char **user_texts = conf ? user_devices(conf, pending, qopts, &n_user) : NULL;
-  int rc = plan_build(vmid, set, qopts, conf, pending, user_texts, n_user, plan, diags);
-  for (size_t i = 0; i < n_user; i++)
-    free(user_texts[i]);
-  free(user_texts);
+  vsc_strset user_texts = { 0 };
+  if (conf)
+    user_devices(conf, pending, qopts, &user_texts);
+  int rc = plan_build(vmid, set, qopts, conf, pending, &user_texts, plan, diags);
+  vsc_strset_clear(&user_texts);
   return rc;
 }
 

@@ -8,6 +8,7 @@
 #include "pve.h"
 
 #include "util/buf.h"
+#include "util/strset.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -263,19 +264,22 @@ static int check_port_names(const vm_view *vm, vsc_diags *diags)
       port_add(&ports, &n, name, "'args:'");
   }
 
+  /* hashed: a name seen before is the second port of that name */
+  vsc_strset seen = { 0 };
   for (size_t i = 0; i < n; i++) {
-    for (size_t j = 0; j < i; j++) {
-      if (strcmp(ports[i].name, ports[j].name) != 0)
-        continue;
-      vsc_error(diags, NULL, "pve-port-name",
-                "drop the device from the spec, or turn off what qemu-server adds its port for",
-                "the VM would have two virtio-serial ports named '%s', one from %s, one from "
-                "%s; QEMU refuses to start it",
-                ports[i].name, ports[j].from, ports[i].from);
-      rc = -1;
-      break;
+    if (vsc_strset_add(&seen, ports[i].name)) {
+      vsc_strset_find(&seen, ports[i].name)->value = i;
+      continue;
     }
+    size_t j = vsc_strset_find(&seen, ports[i].name)->value;
+    vsc_error(diags, NULL, "pve-port-name",
+              "drop the device from the spec, or turn off what qemu-server adds its port for",
+              "the VM would have two virtio-serial ports named '%s', one from %s, one from "
+              "%s; QEMU refuses to start it",
+              ports[i].name, ports[j].from, ports[i].from);
+    rc = -1;
   }
+  vsc_strset_clear(&seen);
   for (size_t i = 0; i < n; i++)
     free(ports[i].name);
   free(ports);
