@@ -262,8 +262,8 @@ static int vhost_memory(const vsc_pve_conf *conf, const char *path, vsc_qemu_opt
 }
 
 /* vschan qm import VMID: the spec of the config's character devices. */
-static int qm_import(vsc_cli *cli, const vsc_cli_args *a, vsc_pve_edit_opts *eopts, bool pending,
-                     const char *prefix, vsc_diags *diags)
+static int qm_import(const vsc_cli_args *a, vsc_pve_edit_opts *eopts, bool pending, const char *prefix,
+                     vsc_diags *diags)
 {
   if (a->input.template_name || a->input.ncompact || a->input.nsettings || a->noperands != 2)
     return vsc_cli_usage_error("qm", "qm import takes a VMID and no devices: it prints the spec of the VM's");
@@ -288,7 +288,6 @@ static int qm_import(vsc_cli *cli, const vsc_cli_args *a, vsc_pve_edit_opts *eop
   vsc_cli_print_json(vsc_spec_format(&set), JSON_PRESERVE_ORDER);
   rc = VSC_EXIT_OK;
 out:
-  (void)cli;
   vsc_devset_clear(&set);
   vsc_pve_conf_free(conf);
   free(path);
@@ -405,7 +404,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       rc = vsc_cli_usage_error("qm", "qm import prints a spec: --print-command, --write, --dry-run, --digest "
                                      "--force and --skiplock do not go with it");
     else
-      rc = qm_import(cli, &a, &eopts, pending, qopts.id_prefix, &diags);
+      rc = qm_import(&a, &eopts, pending, qopts.id_prefix, &diags);
     goto report;
   }
   if ((command || a.json) && write) {

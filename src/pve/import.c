@@ -21,8 +21,7 @@ static void set_origin(vsc_chardev *dev, const vsc_pve_conf *conf, bool pending,
 }
 
 /* A native line qemu-server would refuse is not a device: said, not read. */
-static bool native_value_ok(const vsc_pve_conf *conf, bool pending, const char *key, const char *value, bool ok,
-                            vsc_diags *diags)
+static bool native_value_ok(const vsc_pve_conf *conf, bool pending, const char *key, bool ok, vsc_diags *diags)
 {
   if (ok)
     return true;
@@ -31,7 +30,6 @@ static bool native_value_ok(const vsc_pve_conf *conf, bool pending, const char *
               "'%s:' is not read: qemu-server takes %s only", key,
               strncmp(key, "serial", 6) == 0 ? "'socket' or a /dev/ path without commas"
                                              : "/dev/parportN or /dev/usb/lpN");
-  (void)value;
   return false;
 }
 
@@ -114,7 +112,7 @@ int vsc_pve_import(const vsc_pve_conf *conf, unsigned vmid, bool pending, const 
     char key[16];
     snprintf(key, sizeof(key), "serial%d", i);
     VSC_AUTOFREE(char) v = vsc_pve_conf_get_for(conf, pending, key);
-    if (!v || !native_value_ok(conf, pending, key, v, vsc_pve_serial_value_ok(v), diags))
+    if (!v || !native_value_ok(conf, pending, key, vsc_pve_serial_value_ok(v), diags))
       continue;
     vsc_chardev *dev;
     if (strcmp(v, "socket") == 0) {
@@ -130,7 +128,7 @@ int vsc_pve_import(const vsc_pve_conf *conf, unsigned vmid, bool pending, const 
     char key[16];
     snprintf(key, sizeof(key), "parallel%d", i);
     VSC_AUTOFREE(char) v = vsc_pve_conf_get_for(conf, pending, key);
-    if (!v || !native_value_ok(conf, pending, key, v, vsc_pve_parallel_value_ok(v), diags))
+    if (!v || !native_value_ok(conf, pending, key, vsc_pve_parallel_value_ok(v), diags))
       continue;
     vsc_chardev *dev = port_device(VSC_KIND_PARALLEL, (unsigned)i, VSC_BACKEND_DEV, v, VSC_MODE_ABSENT);
     set_origin(dev, conf, pending, key);
