@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *out)
@@ -224,9 +225,10 @@ static int load_conf(const vsc_pve_edit_opts *eopts, char **path_out, char **tex
   *conf = NULL;
   *text_out = NULL;
   *path_out = path;
+  struct stat st;
   if (access(path, F_OK) != 0 && errno == ENOENT)
     return 0;
-  char *text = vsc_file_read(path, VSC_PVE_MAX_CONF_SIZE, &len, diags);
+  char *text = vsc_pve_conf_read(path, eopts->vmid, &st, &len, diags);
   if (!text)
     return -1;
   *text_out = text;
@@ -277,9 +279,10 @@ static int qm_import(const vsc_cli_args *a, vsc_pve_edit_opts *eopts, bool pendi
   if (load_conf(eopts, &path, &text, &conf, diags) < 0)
     goto out;
   if (!conf) {
-    /* the usual message of a file that cannot be read */
+    /* the usual message of a config that cannot be read */
     size_t len;
-    free(vsc_file_read(path, VSC_PVE_MAX_CONF_SIZE, &len, diags));
+    struct stat st;
+    free(vsc_pve_conf_read(path, eopts->vmid, &st, &len, diags));
     goto out;
   }
   pending = pending || vsc_pve_vm_running(VSC_PVE_RUN_DIR, eopts->vmid);

@@ -192,6 +192,27 @@ static char *default_conf_path(unsigned vmid)
   return vsc_asprintf("%s/%u.conf", VSC_PVE_CONF_DIR, vmid);
 }
 
+char *vsc_pve_conf_read(const char *path, unsigned vmid, struct stat *st, size_t *len, vsc_diags *diags)
+{
+  vsc_loc loc = { .file = path };
+  if (stat(path, st) < 0) {
+    vsc_error_io(diags, &loc, "io",
+                 errno == ENOENT ? "check the VMID, run on the node that owns the VM, or give "
+                                   "the config path"
+                                 : NULL,
+                 "cannot read the config of VM %u '%s': %s", vmid, path, strerror(errno));
+    return NULL;
+  }
+  /* A rename would put a file where a device or FIFO was, and reading a
+   * FIFO waits for a writer. */
+  if (!S_ISREG(st->st_mode)) {
+    vsc_error(diags, &loc, "pve-conf", "give the path of the VM's config file",
+              "the config of VM %u '%s' is not a regular file", vmid, path);
+    return NULL;
+  }
+  return vsc_file_read(path, VSC_PVE_MAX_CONF_SIZE, len, diags);
+}
+
 int vsc_pve_edit(const vsc_pve_edit_opts *opts, vsc_pve_edit_fn fn, void *opaque,
                  char **old_out, char **new_out, vsc_diags *diags)
 {
@@ -229,21 +250,7 @@ int vsc_pve_edit(const vsc_pve_edit_opts *opts, vsc_pve_edit_fn fn, void *opaque
   }
 
   /* Read under the lock: what we change is what is there now. */
-  if (stat(path, &st) < 0) {
-    vsc_error_io(diags, &loc, "io",
-                 errno == ENOENT ? "check the VMID, run on the node that owns the VM, or give "
-                                   "the config path"
-                                 : NULL,
-                 "cannot read the config of VM %u '%s': %s", opts->vmid, path, strerror(errno));
-    goto out;
-  }
-  /* The rename below would put a file where a device or FIFO was. */
-  if (!S_ISREG(st.st_mode)) {
-    vsc_error(diags, &loc, "pve-conf", "give the path of the VM's config file",
-              "the config of VM %u '%s' is not a regular file", opts->vmid, path);
-    goto out;
-  }
-  old_text = vsc_file_read(path, VSC_PVE_MAX_CONF_SIZE, &old_len, diags);
+  old_text = vsc_pve_conf_read(path, opts->vmid, &st, &old_len, diags);
   if (!old_text)
     goto out;
   if (opts->digest) {

@@ -358,6 +358,12 @@ typedef struct {
                           * 'qm set --digest' does; NULL: any */
 } vsc_pve_edit_opts;
 
+/* Read a VM's config (for vmid, in messages): a regular file of at most
+ * VSC_PVE_MAX_CONF_SIZE bytes (rule "pve-conf" otherwise: a FIFO or a
+ * device is refused, never read); *st gets its stat.  NULL on errors. */
+struct stat;
+char *vsc_pve_conf_read(const char *path, unsigned vmid, struct stat *st, size_t *len, vsc_diags *diags);
+
 /* The safe edit: lock, read the config under the lock, refuse when its
  * SHA-1 is not opts->digest (rule "pve-digest") or its
  * main section has "lock:" (rule "pve-locked") unless skiplock, call fn on
