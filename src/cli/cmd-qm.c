@@ -54,8 +54,9 @@ static void usage(FILE *out)
         "  --lock-dir DIR       the lock directory (default /var/lock/qemu-server)\n"
         "  --pending            write under [PENDING], applied at the next start (the\n"
         "                       default when the VM is running, as 'qm set' does)\n"
-        "  --force              take over a serialN:/parallelN:/agent: line of the user's\n"
-        "                       that the spec needs\n"
+        "  --force              take over what of the user's the spec needs: serialN:,\n"
+        "                       parallelN:, agent: lines and devices in args: (then\n"
+        "                       written with vschan's ids, and managed by the spec)\n"
         "  --skiplock           edit even when the config has a lock: line (as qm set)\n"
         "  --timeout S          wait at most S seconds for the lock (default 10)\n"
         "  --prefix P           id prefix (default: vschan-)\n"
@@ -438,7 +439,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     rc = VSC_EXIT_FAILURE;
     goto report;
   }
-  if (vsc_pve_plan_build(eopts.vmid, &set, &qopts, conf, plan_pending, &plan, &diags) < 0) {
+  if (vsc_pve_plan_build(eopts.vmid, &set, &qopts, conf, plan_pending, force, &plan, &diags) < 0) {
     rc = VSC_EXIT_FAILURE;
     goto report;
   }

@@ -3,6 +3,7 @@
 #include "pve.h"
 
 #include "util/buf.h"
+#include "util/strset.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -339,7 +340,7 @@ static bool *owned_marks(char *const *argv, size_t n, const char *prefix)
   return mark;
 }
 
-char *vsc_pve_args_merge(const char *existing, char *const *argv, size_t n,
+char *vsc_pve_args_merge(const char *existing, char *const *argv, size_t n, char *const *drop, size_t n_drop,
                          const char *prefix, vsc_diags *diags)
 {
   VSC_AUTOFREE(vsc_pve_span) spans = NULL;
@@ -376,6 +377,25 @@ char *vsc_pve_args_merge(const char *existing, char *const *argv, size_t n,
     return NULL;
   }
   old_mark = owned_marks(old, n_old, prefix);
+  /* the user's arguments vschan takes over go as its own do: each
+   * option with its value, as often as the pair is listed */
+  vsc_strset dropping = { 0 };
+  for (size_t k = 0; k + 1 < n_drop; k += 2) {
+    VSC_AUTOFREE(char) pair = vsc_asprintf("%s\n%s", drop[k], drop[k + 1]);
+    vsc_strset_add(&dropping, pair);
+  }
+  for (size_t i = 0; i + 1 < n_old && dropping.n; i++) {
+    if (old_mark[i] || old_mark[i + 1])
+      continue;
+    VSC_AUTOFREE(char) pair = vsc_asprintf("%s\n%s", old[i], old[i + 1]);
+    vsc_strset_entry *e = vsc_strset_find(&dropping, pair);
+    if (e && e->count > 0) {
+      old_mark[i] = old_mark[i + 1] = true;
+      e->count--;
+      i++;
+    }
+  }
+  vsc_strset_clear(&dropping);
 
   /* Keep the user's words as they were written, so the diff shows only
    * vschan's part; fall back to requoting if that would change meaning. */

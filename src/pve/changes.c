@@ -93,7 +93,7 @@ static int apply_native(vsc_pve_conf *conf, const vsc_pve_changes *ch, const cha
     return 0;
   }
   if (cur && native_satisfied(key, cur, want)) {
-    *ours = owner == VSC_PVE_LINE_OURS;
+    *ours = owner == VSC_PVE_LINE_OURS || ch->force;   /* --force takes it over */
     return 0;
   }
   if (owner == VSC_PVE_LINE_USERS && !ch->force) {
@@ -145,7 +145,7 @@ int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_dia
   if (ch->merge_args && (ch->n_args || vsc_pve_args_have_ours(conf, pending, ch->id_prefix))) {
     VSC_AUTOFREE(char) base = vsc_pve_conf_get_for(conf, pending, "args");
     VSC_AUTOFREE(char) merged =
-      vsc_pve_args_merge(base, ch->args, ch->n_args, ch->id_prefix, diags);
+      vsc_pve_args_merge(base, ch->args, ch->n_args, ch->drop, ch->n_drop, ch->id_prefix, diags);
     if (!merged) {
       rc = -1;
       goto out;
@@ -196,6 +196,8 @@ vsc_pve_changes vsc_pve_plan_changes(const vsc_pve_plan *plan, const char *id_pr
     .merge_args = true,
     .args = plan->argv,
     .n_args = plan->argc,
+    .drop = plan->drop,
+    .n_drop = plan->ndrop,
     .agent = plan->agent,
     .force = force,
     .pending = pending,

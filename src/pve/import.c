@@ -166,7 +166,7 @@ int vsc_pve_import(const vsc_pve_conf *conf, unsigned vmid, bool pending, const 
     return -1;
   }
   const char *pfx = prefix && *prefix ? prefix : VSC_PVE_ID_PREFIX;
-  VSC_AUTOFREE(bool) used = vsc_calloc(n + 1, sizeof(bool));
+  VSC_AUTOFREE(size_t) used = vsc_calloc(n + 1, sizeof(size_t));
   size_t first = set->ndevs;
   vsc_qemu_read_args(words, n, pfx, set, used, diags);
   for (size_t i = first; i < set->ndevs; i++) {

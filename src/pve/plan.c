@@ -119,26 +119,39 @@ static char *device_text(const vsc_chardev *dev, const vsc_qemu_opts *qopts)
   return vsc_buf_steal(&b);
 }
 
-/* The devices the user's own words of args: give (not vschan's), each as
- * device_text, hashed: a device of the spec the VM has there already is
- * left to the user, as a native line of the user's is. */
-static void user_devices(const vsc_pve_conf *conf, bool pending, const vsc_qemu_opts *qopts, vsc_strset *texts)
+/* The devices the user's own words of args: give (not vschan's): a
+ * device of the spec the VM has there already is left to the user, as a
+ * native line of the user's is, or taken over (--force). */
+typedef struct {
+  char **words;       /* the user's words of args: */
+  size_t nwords;
+  size_t *device_of;  /* per word: 1 + the device it belongs to, or 0 */
+  vsc_strset texts;   /* each device's device_text -> 1 + its number */
+} user_args;
+
+static void user_args_read(const vsc_pve_conf *conf, bool pending, const vsc_qemu_opts *qopts, user_args *u)
 {
   VSC_AUTOFREE(char) args = vsc_pve_conf_get_for(conf, pending, "args");
-  size_t nwords = 0;
-  char **words = vsc_pve_args_user(args, qopts->id_prefix, &nwords);
   vsc_devset found;
   vsc_diags quiet = { 0 };
+  u->words = vsc_pve_args_user(args, qopts->id_prefix, &u->nwords);
+  u->device_of = vsc_calloc(u->nwords + 1, sizeof(size_t));
   vsc_devset_init(&found);
-  vsc_qemu_read_args(words, nwords, NULL, &found, NULL, &quiet);
+  vsc_qemu_read_args(u->words, u->nwords, NULL, &found, u->device_of, &quiet);
   for (size_t i = 0; i < found.ndevs; i++) {
     VSC_AUTOFREE(char) text = device_text(found.devs[i], qopts);
-    if (*text)
-      vsc_strset_add(texts, text);
+    if (*text && vsc_strset_add(&u->texts, text))
+      vsc_strset_find(&u->texts, text)->value = i + 1;
   }
   vsc_devset_clear(&found);
   vsc_diags_clear(&quiet);
-  vsc_pve_argv_free(words);
+}
+
+static void user_args_clear(user_args *u)
+{
+  vsc_pve_argv_free(u->words);
+  free(u->device_of);
+  vsc_strset_clear(&u->texts);
 }
 
 /* The serialN lines the VM will have, the plan's and the user's, as
@@ -171,7 +184,7 @@ static bool native_agent(unsigned vmid, const vsc_chardev *dev)
 }
 
 static int plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
-                      const vsc_pve_conf *conf, bool pending, const vsc_strset *user_texts,
+                      const vsc_pve_conf *conf, bool pending, bool adopt, const user_args *user,
                       vsc_pve_plan *plan, vsc_diags *diags)
 {
   bool has_serial = vsc_devset_first(set, VSC_KIND_SERIAL) != NULL;
@@ -220,10 +233,20 @@ static int plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts 
      * serial port: then it is one (libvirt adds it), never dropped. */
     if (vsc_chardev_is_compat_console(dev) && has_serial)
       continue;
-    if (user_texts->n) {
+    if (user->texts.n) {
       VSC_AUTOFREE(char) text = device_text(dev, qopts);
-      if (*text && vsc_strset_count(user_texts, text))
+      vsc_strset_entry *e = *text ? vsc_strset_find(&user->texts, text) : NULL;
+      if (e && !adopt)
         continue;
+      /* taken over: its arguments (option and value) go, vschan writes
+       * it with its own ids */
+      for (size_t w = 0; e && w + 1 < user->nwords; w++) {
+        if (user->device_of[w] != e->value || user->device_of[w + 1] != e->value)
+          continue;
+        *(char **)vsc_append(&plan->drop, &plan->ndrop, sizeof(char *)) = vsc_strdup(user->words[w]);
+        *(char **)vsc_append(&plan->drop, &plan->ndrop, sizeof(char *)) = vsc_strdup(user->words[w + 1]);
+        w++;
+      }
     }
     vsc_chardev *copy = vsc_chardev_copy(dev);
     /* QEMU is started with -daemonize: a unix channel without a path listens
@@ -311,13 +334,13 @@ static int plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts 
 }
 
 int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
-                       const vsc_pve_conf *conf, bool pending, vsc_pve_plan *plan, vsc_diags *diags)
+                       const vsc_pve_conf *conf, bool pending, bool adopt, vsc_pve_plan *plan, vsc_diags *diags)
 {
-  vsc_strset user_texts = { 0 };
+  user_args user = { 0 };
   if (conf)
-    user_devices(conf, pending, qopts, &user_texts);
-  int rc = plan_build(vmid, set, qopts, conf, pending, &user_texts, plan, diags);
-  vsc_strset_clear(&user_texts);
+    user_args_read(conf, pending, qopts, &user);
+  int rc = plan_build(vmid, set, qopts, conf, pending, adopt, &user, plan, diags);
+  user_args_clear(&user);
   return rc;
 }
 
@@ -388,6 +411,9 @@ void vsc_pve_plan_clear(vsc_pve_plan *plan)
     free(plan->serial[i]);
   for (size_t i = 0; i < VSC_PVE_MAX_PARALLEL; i++)
     free(plan->parallel[i]);
+  for (size_t i = 0; i < plan->ndrop; i++)
+    free(plan->drop[i]);
+  free(plan->drop);
   vsc_devset_clear(&plan->rest);
   if (plan->argv)
     vsc_qemu_argv_free(plan->argv, plan->argc);

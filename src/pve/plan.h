@@ -14,6 +14,9 @@ typedef struct {
   char *parallel[VSC_PVE_MAX_PARALLEL];
   bool agent;                 /* agent: 1 */
   vsc_devset rest;            /* everything else, for args: */
+  char **drop;                /* the user's arguments vschan takes over:
+                               * option, value, option, value, ... */
+  size_t ndrop;
   char **argv;                /* QEMU arguments of rest */
   size_t argc;
 } vsc_pve_plan;
@@ -26,9 +29,11 @@ typedef struct {
  * VM's config is not at hand) is the config the plan is for, as of the
  * next start when pending: a host device port without a target port takes
  * the serialN line that has its path, else the first line that is not the
- * user's. */
+ * user's.  A device the user's own words of args: already give is left to
+ * the user; with adopt (--force) vschan takes it over: it writes it with
+ * its own ids, and plan->drop lists the user's words to remove. */
 int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts *qopts,
-                       const vsc_pve_conf *conf, bool pending, vsc_pve_plan *plan, vsc_diags *diags);
+                       const vsc_pve_conf *conf, bool pending, bool adopt, vsc_pve_plan *plan, vsc_diags *diags);
 void vsc_pve_plan_clear(vsc_pve_plan *plan);
 
 /* The guest memory vhost-user devices need, from the VM's config (read

@@ -106,10 +106,13 @@ char **vsc_pve_args_user(const char *value, const char *prefix, size_t *n);
  * user's arguments in their order and as they were written, then append
  * argv quoted.  Every element of argv must be owned or an option followed
  * by an owned value (rule "pve-args-owner"), so the next run can replace it.
+ * drop (n_drop words: option, value, option, value, ...) are arguments
+ * of the user's that vschan takes over: each pair is removed as often as
+ * it is listed.
  * An existing value that shellwords cannot split is an error.  Returns the
  * new value ("" when nothing is left: delete the key), or NULL.
  * prefix NULL means VSC_PVE_ID_PREFIX. */
-char *vsc_pve_args_merge(const char *existing, char *const *argv, size_t n,
+char *vsc_pve_args_merge(const char *existing, char *const *argv, size_t n, char *const *drop, size_t n_drop,
                          const char *prefix, vsc_diags *diags);
 
 /* ------------------------------------------------------------------ */
@@ -272,6 +275,8 @@ typedef struct {
   bool merge_args;       /* replace vschan's arguments in args: by args[] */
   char *const *args;     /* vschan's new arguments (n_args 0: remove them) */
   size_t n_args;
+  char *const *drop;     /* the user's option/value pairs vschan takes over (--force) */
+  size_t n_drop;
   /* The native lines vschan wants; every other line of its own (see
    * vsc_pve_owner_of) is removed, and the user's are never changed: */
   const char *serial[VSC_PVE_MAX_SERIAL]; /* "socket" or "/dev/..."; NULL: none */

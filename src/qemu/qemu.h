@@ -115,14 +115,15 @@ char *vsc_qemu_argv_to_lines(char *const *argv, size_t n, vsc_diags *diags);
  * address as argv.c writes it) or -netdev user,guestfwd= that
  * uses it, and every -serial/-parallel (QEMU's legacy strings, or
  * chardev:ID), added to set in the order of the arguments.  used (n
- * entries, optional) is set for the words that became a device, option
- * words included.  A device the model cannot hold (mux, a server that
- * waits, nodelay, TLS, a console of a given size, an option it has no
- * field for) is left unread with a warning naming it (rule
- * "qemu-import").  A device whose chardev id starts with alias_prefix
+ * entries, optional, zeroed) gets for each word read, option words
+ * included, 1 + the number in set of the device it went into (SIZE_MAX:
+ * read, no device: -serial none); 0 stays for the others.  A device the
+ * model cannot hold (a chardev multiplexed otherwise than with the
+ * monitor, TLS credentials it cannot read, an option it has no field
+ * for) is left unread with a warning naming it (rule "qemu-import").  A device whose chardev id starts with alias_prefix
  * (vschan's own, NULL: none) gets the user alias "ua-REST", from which
  * vschan derives that id again.  Returns 0. */
-int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vsc_devset *set, bool *used,
+int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vsc_devset *set, size_t *used,
                        vsc_diags *diags);
 
 /* A legacy -serial or -parallel string as QEMU 7.2 reads it

@@ -16,6 +16,7 @@
 #include "util/str.h"
 #include "util/text.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -517,7 +518,7 @@ typedef struct {
 } tls_args;
 
 static bool use_chardev(chardev_arg *cd, const tls_args *creds_list, vsc_chardev *dev, char *const *argv,
-                        size_t dev_at, bool *used, vsc_diags *diags)
+                        size_t dev_at, size_t *used, size_t dev_mark, vsc_diags *diags)
 {
   qopts o;
   char *why = NULL, problem[128];
@@ -558,12 +559,13 @@ static bool use_chardev(chardev_arg *cd, const tls_args *creds_list, vsc_chardev
     return false;
   }
   if (used) {
-    used[cd->at] = used[cd->at + 1] = true;
-    used[dev_at] = used[dev_at + 1] = true;
+    /* dev_mark: the device's number in the set once added, plus one */
+    used[cd->at] = used[cd->at + 1] = dev_mark;
+    used[dev_at] = used[dev_at + 1] = dev_mark;
     if (dev->monitor == VSC_TRI_YES)
-      used[cd->mon_at] = used[cd->mon_at + 1] = true;
+      used[cd->mon_at] = used[cd->mon_at + 1] = dev_mark;
     if (tls)
-      used[tls->at] = used[tls->at + 1] = true;
+      used[tls->at] = used[tls->at + 1] = dev_mark;
   }
   /* the spec says tls=yes; where the credentials are is the command's */
   if (tls && (!vsc_streq(tls->dir, VSC_QEMU_TLS_DIR) || !tls->verify))
@@ -691,7 +693,7 @@ static void set_alias(vsc_chardev *dev, const char *id, const char *alias_prefix
   }
 }
 
-int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vsc_devset *set, bool *used,
+int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vsc_devset *set, size_t *used,
                        vsc_diags *diags)
 {
   chardev_arg *cds = NULL;
@@ -762,14 +764,14 @@ int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vs
       char *why = NULL;
       if (!strcmp(val, "none")) {
         if (used)
-          used[i] = used[i + 1] = true;
+          used[i] = used[i + 1] = SIZE_MAX;   /* read, and no device */
         i++;
         continue;
       }
       if (ref) {
         chardev_arg *cd = find_chardev(cds, ncds, ref);
         dev = vsc_chardev_new(kind);
-        if (!cd || !use_chardev(cd, &creds, dev, argv, i, used, diags)) {
+        if (!cd || !use_chardev(cd, &creds, dev, argv, i, used, set->ndevs + 1, diags)) {
           if (!cd)
             unread(diags, argv, i, "no -chardev has that id");
           vsc_chardev_free(dev);
@@ -780,7 +782,7 @@ int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vs
       } else if (!(dev = vsc_qemu_read_legacy(val, kind, &why))) {
         unread(diags, argv, i, why);
       } else if (used) {
-        used[i] = used[i + 1] = true;
+        used[i] = used[i + 1] = set->ndevs + 1;
       }
       free(why);
       if (dev && is_serial && !dev->has_target) {
@@ -805,7 +807,7 @@ int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vs
         unread(diags, argv, i, why);
         cd->used = true;
         vsc_chardev_free(dev);
-      } else if (dev && use_chardev(cd, &creds, dev, argv, i, used, diags)) {
+      } else if (dev && use_chardev(cd, &creds, dev, argv, i, used, set->ndevs + 1, diags)) {
         set_alias(dev, cd->id, alias_prefix);
         vsc_devset_add(set, dev);
       } else {
@@ -834,7 +836,7 @@ int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vs
         dev->target.address = vsc_strdup(addr);
         dev->target.has_port = true;
         dev->target.port = port;
-        if (cd && use_chardev(cd, &creds, dev, argv, i, used, diags)) {
+        if (cd && use_chardev(cd, &creds, dev, argv, i, used, set->ndevs + 1, diags)) {
           set_alias(dev, cd->id, alias_prefix);
           vsc_devset_add(set, dev);
         }

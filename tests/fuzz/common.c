@@ -203,7 +203,7 @@ void fuzz_check_argv_round_trip(const vsc_devset *set)
   if (set->nvhosts || set->memory.present || set->controller.present ||
       vsc_rules_require_clean(set, NULL, &diags) < 0 || vsc_qemu_build_argv(set, &opts, &argv, &argc, &diags) < 0)
     goto out;
-  bool *used = vsc_calloc(argc + 1, sizeof(bool));
+  size_t *used = vsc_calloc(argc + 1, sizeof(size_t));
   vsc_qemu_read_args(argv, argc, VSC_QEMU_DEFAULT_PREFIX, &back, used, &diags);
   char *text = argv_text(argv, argc);
   for (size_t i = 0; i < argc; i++)

@@ -126,7 +126,7 @@ static void check_import(const vsc_pve_conf *conf, const char *text, size_t len,
   memset(&plan, 0, sizeof(plan));
   vsc_pve_conf *copy = vsc_pve_conf_parse(text, len, "fuzz.conf", &quiet);
   if (copy && !has_vschan(copy, pending) && vsc_rules_require_clean(&set, NULL, &quiet) == 0 &&
-      vsc_pve_plan_build(101, &set, &qopts, copy, pending, &plan, &quiet) == 0) {
+      vsc_pve_plan_build(101, &set, &qopts, copy, pending, false, &plan, &quiet) == 0) {
     vsc_pve_changes ch = vsc_pve_plan_changes(&plan, NULL, pending, false);
     if (vsc_pve_changes_apply(copy, &ch, &quiet) == 0) {
       size_t len2;

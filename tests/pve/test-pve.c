@@ -513,7 +513,7 @@ static void test_merge(void)
   VSC_AUTOPTR(vsc_pve_conf) conf = vsc_pve_conf_parse(text, len, NULL, &d);
   VSC_AUTOFREE(char) old = vsc_pve_conf_get(conf, false, "args");
 
-  VSC_AUTOFREE(char) merged = vsc_pve_args_merge(old, vschan_argv, VSCHAN_ARGC, NULL, &d);
+  VSC_AUTOFREE(char) merged = vsc_pve_args_merge(old, vschan_argv, VSCHAN_ARGC, NULL, 0, NULL, &d);
   CU_ASSERT_PTR_NOT_NULL_FATAL(merged);
   /* the user's arguments stay first, in order and as written */
   const char *user = "-fw_cfg name=opt/x,file=/root/ign.json "
@@ -529,21 +529,21 @@ static void test_merge(void)
   vsc_pve_argv_free(w);
 
   /* idempotent */
-  VSC_AUTOFREE(char) again = vsc_pve_args_merge(merged, vschan_argv, VSCHAN_ARGC, NULL, &d);
+  VSC_AUTOFREE(char) again = vsc_pve_args_merge(merged, vschan_argv, VSCHAN_ARGC, NULL, 0, NULL, &d);
   CU_ASSERT_STRING_EQUAL(again, merged);
 
   /* removing vschan's arguments keeps exactly the user's */
-  VSC_AUTOFREE(char) removed = vsc_pve_args_merge(merged, NULL, 0, NULL, &d);
+  VSC_AUTOFREE(char) removed = vsc_pve_args_merge(merged, NULL, 0, NULL, 0, NULL, &d);
   char user_only[256];
   snprintf(user_only, sizeof(user_only), "%.*s", (int)strlen(user) - 1, user);
   CU_ASSERT_STRING_EQUAL(removed, user_only);
-  VSC_AUTOFREE(char) none = vsc_pve_args_merge("-device isa-serial,chardev=vschan-a", NULL, 0, NULL, &d);
+  VSC_AUTOFREE(char) none = vsc_pve_args_merge("-device isa-serial,chardev=vschan-a", NULL, 0, NULL, 0, NULL, &d);
   CU_ASSERT_STRING_EQUAL(none, "");
   CU_ASSERT_FALSE(vsc_diags_has_errors(&d));
 
   /* a different prefix leaves vschan- arguments alone */
   char *mine[] = { "-device", "isa-serial,chardev=my-com1" };
-  VSC_AUTOFREE(char) other = vsc_pve_args_merge(merged, mine, 2, "my-", &d);
+  VSC_AUTOFREE(char) other = vsc_pve_args_merge(merged, mine, 2, NULL, 0, "my-", &d);
   CU_ASSERT_NSTRING_EQUAL(other, merged, strlen(merged));
   vsc_diags_clear(&d);
 }
@@ -553,7 +553,7 @@ static void test_merge_requote(void)
   vsc_diags d = { 0 };
   /* keeping the user's text would give "\"-a\" ... \"b\"": requote instead */
   VSC_AUTOFREE(char) m = vsc_pve_args_merge("\"-a\" -device isa-serial,chardev=vschan-x \"b\"",
-                                            NULL, 0, NULL, &d);
+                                            NULL, 0, NULL, 0, NULL, &d);
   CU_ASSERT_STRING_EQUAL(m, "-a b");
   vsc_diags_clear(&d);
 }
@@ -561,17 +561,17 @@ static void test_merge_requote(void)
 static void test_merge_errors(void)
 {
   vsc_diags d = { 0 };
-  CU_ASSERT_PTR_NULL(vsc_pve_args_merge("-fw_cfg 'name=x", vschan_argv, VSCHAN_ARGC, NULL, &d));
+  CU_ASSERT_PTR_NULL(vsc_pve_args_merge("-fw_cfg 'name=x", vschan_argv, VSCHAN_ARGC, NULL, 0, NULL, &d));
   CU_ASSERT_STRING_EQUAL(first_rule(&d), "pve-args-quotes");
   vsc_diags_clear(&d);
 
   char *unowned[] = { "-device", "isa-serial,chardev=com1" };
-  CU_ASSERT_PTR_NULL(vsc_pve_args_merge("", unowned, 2, NULL, &d));
+  CU_ASSERT_PTR_NULL(vsc_pve_args_merge("", unowned, 2, NULL, 0, NULL, &d));
   CU_ASSERT_STRING_EQUAL(first_rule(&d), "pve-args-owner");
   vsc_diags_clear(&d);
 
   char *nl[] = { "-chardev", "socket,id=vschan-x,path=/tmp/a\nb" };
-  CU_ASSERT_PTR_NULL(vsc_pve_args_merge("", nl, 2, NULL, &d));
+  CU_ASSERT_PTR_NULL(vsc_pve_args_merge("", nl, 2, NULL, 0, NULL, &d));
   CU_ASSERT_STRING_EQUAL(first_rule(&d), "pve-args-line");
   vsc_diags_clear(&d);
 }

@@ -473,6 +473,36 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
     check("a line changed by hand since vschan wrote it is the user's again",
           r.returncode == 1 and "[pve-owner]" in r.stderr, r.stderr)
 
+    # take a hand-written config over: qm import, then --write --force
+    # makes the user's devices vschan's (its ids, its record), so that the
+    # spec manages them from then on
+    hand = ("args: -chardev socket,id=c0,path=/run/x.sock,server=on,wait=off -device isa-serial,chardev=c0 "
+            "-serial 'tcp::4444,server,nowait' -chardev socket,id=cc,path=/run/ch.sock,server=on,wait=off "
+            "-device virtio-serial-pci,id=ser9 -device virtserialport,bus=ser9.0,chardev=cc,name=org.example.x "
+            "-no-reboot\nagent: 1\nmemory: 2048\nserial0: socket\n")
+    open(conf, "w").write(hand)
+    imp = run("qm", "import", "101", "--conf", conf)
+    spec_hand = os.path.join(own_dir, "hand.json")
+    open(spec_hand, "w").write(imp.stdout)
+    r = qm_write(conf, spec_hand)
+    check("import, then --write: the hand-written config stays byte for byte",
+          imp.returncode == 0 and r.returncode == 0 and open(conf).read() == hand, r.stdout + r.stderr)
+    r = qm_write(conf, spec_hand, "--force")
+    taken = open(conf).read()
+    args_taken = shellwords([l for l in taken.splitlines() if l.startswith("args: ")][0][len("args: "):])
+    check("--force takes the user's devices over: vschan's ids, the user's other words kept",
+          r.returncode == 0 and not any(w in args_taken for w in ("isa-serial,chardev=c0", "tcp::4444,server,nowait"))
+          and "-no-reboot" in args_taken and "virtio-serial-pci,id=ser9" in args_taken
+          and any(w.startswith("isa-serial,chardev=vschan-") for w in args_taken)
+          and "#vschan owns agent=" in taken and "serial0=" in taken, taken)
+    spec_small = json.loads(imp.stdout)
+    spec_small["serials"] = [d for d in spec_small["serials"] if d.get("source", {}).get("path") != "/run/x.sock"]
+    json.dump(spec_small, open(spec_hand, "w"))
+    r = qm_write(conf, spec_hand)
+    after = open(conf).read()
+    check("then the spec manages them: a device dropped from it goes",
+          r.returncode == 0 and "/run/x.sock" not in after and "/run/ch.sock" in after and "-no-reboot" in after, after)
+
     # defect 2: an isa-serial of vschan's in args: at an index one of the
     # VM's serialN ports has.  Real QEMU takes both, at one I/O port.
     open(conf, "w").write(console)
