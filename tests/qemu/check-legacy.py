@@ -56,20 +56,30 @@ def chardevs(args, tmp):
                 time.sleep(0.05)
         s.settimeout(LONG_S)
         f = s.makefile("rw")
-        f.readline()
         out = {}
-        for cmd in ("qmp_capabilities", "query-chardev"):
-            f.write(json.dumps({"execute": cmd}) + "\n")
+        try:
+            f.readline()
+            for cmd in ("qmp_capabilities", "query-chardev"):
+                f.write(json.dumps({"execute": cmd}) + "\n")
+                f.flush()
+                while True:
+                    r = json.loads(f.readline())
+                    if "event" not in r:
+                        break
+                if cmd == "query-chardev":
+                    out = {c["label"]: c["filename"] for c in r["return"]}
+            f.write(json.dumps({"execute": "quit"}) + "\n")
             f.flush()
-            while True:
-                r = json.loads(f.readline())
-                if "event" not in r:
-                    break
-            if cmd == "query-chardev":
-                out = {c["label"]: c["filename"] for c in r["return"]}
-        f.write(json.dumps({"execute": "quit"}) + "\n")
-        f.flush()
-        s.close()
+        except (OSError, ValueError):
+            # QEMU opens its QMP socket before it reads -serial, and may
+            # refuse the option and exit while we talk to it
+            try:
+                p.wait(timeout=LONG_S)
+            except subprocess.TimeoutExpired:
+                return "QEMU closed QMP and went on running"
+            return p.stderr.read()
+        finally:
+            s.close()
         return out
     finally:
         if p.poll() is None:
