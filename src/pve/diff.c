@@ -107,21 +107,41 @@ static diff_op *edit_script(const diff_line *old, size_t na, const diff_line *ne
  * change of the other file if it can.  Among the equally short scripts
  * this picks the one people read as "diff -u" output.  changed[-1] and
  * changed[n] are false sentinels, as are other[-1] and other[n_other]. */
+/* other[j] is the next unchanged line of the other file after the
+ * changed ones from j on: past them and that line. */
+static size_t past_changes_and_one(const bool *other, size_t j)
+{
+  while (other[j])
+    j++;
+  return j + 1;
+}
+
+/* Back over the changed lines of the other file before j, and one more. */
+static size_t back_over_changes(const bool *other, size_t j)
+{
+  while (j > 0) {
+    j--;
+    if (!other[j])
+      break;
+  }
+  return j;
+}
+
 static void shift_boundaries(const diff_line *lines, bool *changed, size_t n, const bool *other)
 {
   size_t i = 0, j = 0;
 
   for (;;) {
     while (i < n && !changed[i]) {
-      while (other[j++])
-        continue;
+      j = past_changes_and_one(other, j);
       i++;
     }
     if (i == n)
       break;
     size_t start = i, runlength, corresponding;
-    while (changed[++i])
-      continue;
+    do
+      i++;
+    while (changed[i]);
     while (other[j])
       j++;
     do {
@@ -132,8 +152,7 @@ static void shift_boundaries(const diff_line *lines, bool *changed, size_t n, co
         changed[--i] = false;
         while (start && changed[start - 1])
           start--;
-        while (j && other[--j])
-          continue;
+        j = back_over_changes(other, j);
       }
       corresponding = j && other[j - 1] ? i : n;
       /* down, while the line below equals the first changed one */
@@ -150,8 +169,7 @@ static void shift_boundaries(const diff_line *lines, bool *changed, size_t n, co
     while (corresponding < i) {
       changed[--start] = true;
       changed[--i] = false;
-      while (j && other[--j])
-        continue;
+      j = back_over_changes(other, j);
     }
   }
 }

@@ -55,10 +55,11 @@ static void read_controller(const char *value, vsc_devset *set)
 {
   for (const char *p = strchr(value, ','); p; p = strchr(p + 1, ',')) {
     unsigned int v;
-    if (sscanf(p, ",max_ports=%u", &v) == 1) {
+    const char *q;
+    if ((q = vsc_str_skip(p, ",max_ports=")) && vsc_str_take_uint(&q, 10, UINT_MAX, &v)) {
       set->controller.present = set->controller.has_ports = true;
       set->controller.ports = v;
-    } else if (sscanf(p, ",vectors=%u", &v) == 1) {
+    } else if ((q = vsc_str_skip(p, ",vectors=")) && vsc_str_take_uint(&q, 10, UINT_MAX, &v)) {
       set->controller.present = set->controller.has_vectors = true;
       set->controller.vectors = v;
     }

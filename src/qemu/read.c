@@ -581,15 +581,16 @@ static void read_pci_address(qopts *o, vsc_address *addr)
 {
   const char *bus = qopts_take(o, "bus"), *at = qopts_take(o, "addr");
   unsigned int b = 0, slot = 0, fn = 0;
-  int end = 0, end2 = 0;
   bool ok = false;
   if (!bus && !at)
     return;
-  if (at && sscanf(at, "0x%x%n", &slot, &end) == 1) {
-    const char *rest = at + end;
-    ok = !*rest || (sscanf(rest, ".0x%x%n", &fn, &end2) == 1 && !rest[end2]);
+  const char *p = at ? vsc_str_skip(at, "0x") : NULL;
+  if (p && vsc_str_take_uint(&p, 16, 0x1f, &slot)) {
+    const char *q = vsc_str_skip(p, ".0x");
+    ok = !*p || (q && vsc_str_take_uint(&q, 16, 7, &fn) && !*q);
   }
-  if (bus && strcmp(bus, "pcie.0") != 0 && (sscanf(bus, "pci.%u%n", &b, &end) != 1 || bus[end]))
+  const char *bn = bus ? vsc_str_skip(bus, "pci.") : NULL;
+  if (bus && strcmp(bus, "pcie.0") != 0 && !(bn && vsc_str_take_uint(&bn, 10, 0xff, &b) && !*bn))
     ok = false;
   if (!ok) {
     for (size_t k = 0; k < o->n; k++)
@@ -691,6 +692,26 @@ static void set_alias(vsc_chardev *dev, const char *id, const char *alias_prefix
     free(dev->alias);
     dev->alias = vsc_asprintf("ua-%s", bare);
   }
+}
+
+/* guestfwd=tcp:ADDR:PORT-chardev:ID (ADDR of digits and dots). */
+static bool read_guestfwd(const char *fwd, char *addr, size_t addr_size, unsigned int *port, char *cid,
+                          size_t cid_size)
+{
+  const char *p = vsc_str_skip(fwd, "tcp:");
+  size_t alen = p ? strspn(p, "0123456789.") : 0;
+  if (!alen || alen >= addr_size || p[alen] != ':')
+    return false;
+  memcpy(addr, p, alen);
+  addr[alen] = '\0';
+  p += alen + 1;
+  if (!vsc_str_take_uint(&p, 10, 65535, port) || !(p = vsc_str_skip(p, "-chardev:")))
+    return false;
+  size_t clen = strlen(p);
+  if (!clen || clen >= cid_size || strpbrk(p, " \t\n"))
+    return false;
+  memcpy(cid, p, clen + 1);
+  return true;
 }
 
 int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vsc_devset *set, size_t *used,
@@ -825,10 +846,8 @@ int vsc_qemu_read_args(char *const *argv, size_t n, const char *alias_prefix, vs
       const char *fwd = qopts_take(&o, "guestfwd");
       char addr[64], cid[128];
       unsigned int port;
-      int end = 0;
       /* tcp:ADDR:PORT-chardev:ID, and nothing else on the netdev */
-      if (fwd && !qopts_unused(&o) &&
-          sscanf(fwd, "tcp:%63[0-9.]:%u-chardev:%127s%n", addr, &port, cid, &end) == 3 && !fwd[end]) {
+      if (fwd && !qopts_unused(&o) && read_guestfwd(fwd, addr, sizeof(addr), &port, cid, sizeof(cid))) {
         chardev_arg *cd = find_chardev(cds, ncds, cid);
         vsc_chardev *dev = vsc_chardev_new(VSC_KIND_CHANNEL);
         dev->has_target = true;

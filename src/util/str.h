@@ -1,7 +1,11 @@
 /* Small string predicates used across the modules. */
 #pragma once
 
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Both there and equal: an absent string equals nothing. */
@@ -30,4 +34,23 @@ static inline const char *vsc_str_skip(const char *s, const char *prefix)
 {
   size_t n = strlen(prefix);
   return s && strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
+/* Read an unsigned number (strtoul, base 10 or 16) at *p, of at most max;
+ * *p moves past it.  False when there are no digits or it is too big
+ * (and *p stays). */
+static inline bool vsc_str_take_uint(const char **p, int base, unsigned long max, unsigned int *out)
+{
+  const char *s = *p;
+  char *end;
+  bool digit = base == 16 ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s);
+  if (!digit)
+    return false;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, base);
+  if (errno || v > max)
+    return false;
+  *out = (unsigned int)v;
+  *p = end;
+  return true;
 }
