@@ -86,20 +86,17 @@ typedef struct {
   bool pending;
 } qm_result;
 
-/* The lines for the devices: agent: and serialN: where the plan has them
- * (with the VM's config, the line as it will be), and the args: value. */
+/* The lines for the devices: the native ones the plan has (with the
+ * VM's config, the line as it will be), and the args: value. */
 static void print_lines(const vsc_pve_plan *plan, const qm_result *res, const char *args)
 {
-  if (plan->agent) {
-    VSC_AUTOFREE(char) v = res->conf ? vsc_pve_conf_get_for(res->conf, res->pending, "agent") : NULL;
-    printf("agent: %s\n", v ? v : "1");
+  for (const char *const *key = vsc_pve_native_keys; *key; key++) {
+    const char *want = vsc_pve_plan_native(plan, *key);
+    if (!want)
+      continue;
+    VSC_AUTOFREE(char) v = res->conf ? vsc_pve_conf_get_for(res->conf, res->pending, *key) : NULL;
+    printf("%s: %s\n", *key, v ? v : want);
   }
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
-    if (plan->serial[i])
-      printf("serial%d: %s\n", i, plan->serial[i]);
-  for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++)
-    if (plan->parallel[i])
-      printf("parallel%d: %s\n", i, plan->parallel[i]);
   if (args && *args)
     printf("args: %s\n", args);
 }
@@ -111,43 +108,26 @@ static void print_lines(const vsc_pve_plan *plan, const qm_result *res, const ch
 static void print_command(unsigned vmid, const vsc_pve_plan *plan, const vsc_pve_conf *old,
                           const qm_result *res, const char *args)
 {
-  static const char *const keys[] = { "agent",     "serial0",   "serial1",   "serial2", "serial3",
-                                      "parallel0", "parallel1", "parallel2", "args" };
   vsc_buf b = { 0 }, del = { 0 };
 
   vsc_buf_printf(&b, "qm set %u", vmid);
-  if (!res->conf) {
-    if (plan->agent)
-      vsc_buf_add(&b, " --agent 1");
-    for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
-      if (plan->serial[i]) {
-        vsc_buf_printf(&b, " --serial%d ", i);
-        vsc_shell_quote(&b, plan->serial[i]);
-      }
+  /* the native keys, then args (VSC_PVE_N_NATIVE_KEYS) */
+  for (size_t k = 0; k <= VSC_PVE_N_NATIVE_KEYS; k++) {
+    const char *key = k < VSC_PVE_N_NATIVE_KEYS ? vsc_pve_native_keys[k] : "args";
+    VSC_AUTOFREE(char) was = res->conf ? vsc_pve_conf_get_for(old, res->pending, key) : NULL;
+    VSC_AUTOFREE(char) now = res->conf ? vsc_pve_conf_get_for(res->conf, res->pending, key)
+                             : vsc_strdup(k < VSC_PVE_N_NATIVE_KEYS ? vsc_pve_plan_native(plan, key)
+                                          : args && *args ? args : NULL);
+    if (vsc_streq0(was, now))
+      continue;
+    if (now) {
+      vsc_buf_printf(&b, " --%s ", key);
+      vsc_shell_quote(&b, now);
+    } else {
+      vsc_buf_printf(&del, "%s%s", del.len ? "," : "", key);
     }
-    for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++) {
-      if (plan->parallel[i]) {
-        vsc_buf_printf(&b, " --parallel%d ", i);
-        vsc_shell_quote(&b, plan->parallel[i]);
-      }
-    }
-    if (args && *args) {
-      vsc_buf_add(&b, " --args ");
-      vsc_shell_quote(&b, args);
-    }
-  } else {
-    for (size_t k = 0; k < VSC_N_ELEMENTS(keys); k++) {
-      VSC_AUTOFREE(char) was = vsc_pve_conf_get_for(old, res->pending, keys[k]);
-      VSC_AUTOFREE(char) now = vsc_pve_conf_get_for(res->conf, res->pending, keys[k]);
-      if (vsc_streq0(was, now))
-        continue;
-      if (now) {
-        vsc_buf_printf(&b, " --%s ", keys[k]);
-        vsc_shell_quote(&b, now);
-      } else {
-        vsc_buf_printf(&del, "%s%s", del.len ? "," : "", keys[k]);
-      }
-    }
+  }
+  if (res->conf) {
     if (del.len)
       vsc_buf_printf(&b, " --delete %s", del.data);
     VSC_AUTOFREE(char) descr_was = vsc_pve_conf_description(old);
@@ -169,17 +149,10 @@ static void print_command(unsigned vmid, const vsc_pve_plan *plan, const vsc_pve
 static void print_json(unsigned vmid, const vsc_pve_plan *plan, const char *args)
 {
   json_t *serial = json_object(), *parallel = json_object(), *argv = json_array();
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
-    char key[16];
-    snprintf(key, sizeof(key), "serial%d", i);
-    if (plan->serial[i])
-      json_object_set_new(serial, key, json_string(plan->serial[i]));
-  }
-  for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++) {
-    char key[16];
-    snprintf(key, sizeof(key), "parallel%d", i);
-    if (plan->parallel[i])
-      json_object_set_new(parallel, key, json_string(plan->parallel[i]));
+  for (const char *const *key = vsc_pve_native_keys; *key; key++) {
+    const char *v = vsc_pve_plan_native(plan, *key);
+    if (v && strcmp(*key, "agent") != 0)
+      json_object_set_new(strncmp(*key, "serial", 6) == 0 ? serial : parallel, *key, json_string(v));
   }
   for (size_t i = 0; i < plan->argc; i++)
     json_array_append_new(argv, json_string(plan->argv[i]));
@@ -464,12 +437,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
     } else if (command) {
       /* the command is written blind: say what it may overwrite */
       vsc_loc loc = { .file = conf_path };
-      bool serial = false;
-      for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
-        serial |= plan.serial[i] != NULL;
-      for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++)
-        serial |= plan.parallel[i] != NULL;
-      if (args || serial || plan.agent)
+      if (args || vsc_pve_plan_has_native(&plan))
         vsc_warning(&diags, &loc, "pve-no-config",
                     "run it on the VM's node, or give --conf with a copy of its config, so that the "
                     "command keeps the VM's own arguments and lines",
@@ -482,12 +450,7 @@ int cmd_qm(vsc_cli *cli, int argc, char **argv)
       print_command(eopts.vmid, &plan, conf, &res, args);
     else
       print_lines(&plan, &res, args);
-    bool native = plan.agent;
-    for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++)
-      native |= plan.serial[i] != NULL;
-    for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++)
-      native |= plan.parallel[i] != NULL;
-    if (conf && !native && !plan.argc && (set.ndevs || set.nvhosts) && cli->verbosity >= 0)
+    if (conf && !vsc_pve_plan_has_native(&plan) && !plan.argc && (set.ndevs || set.nvhosts) && cli->verbosity >= 0)
       fprintf(stderr, "vschan: VM %u's config gives these devices already (lines and args: of its own); "
                       "nothing to add\n", eopts.vmid);
     goto report;

@@ -3,6 +3,7 @@
 #include "plan.h"
 
 #include "util/buf.h"
+#include "util/str.h"
 
 #include <string.h>
 
@@ -20,7 +21,7 @@ static void warn_pending_override(const vsc_pve_conf *conf, const char *key, vsc
 static bool native_satisfied(const char *key, const char *cur, const char *want)
 {
   if (strcmp(key, "agent") == 0)
-    return vsc_pve_agent_is_virtio(cur);
+    return vsc_pve_agent_port_of(cur) == VSC_PVE_AGENT_VIRTIO;
   return strcmp(cur, want) == 0;
 }
 
@@ -116,43 +117,29 @@ static int apply_native(vsc_pve_conf *conf, const vsc_pve_changes *ch, const cha
 
 int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_diags *diags)
 {
+  const char *const *keys = vsc_pve_native_keys;
   bool pending = ch->pending;
-  char *keys[1 + VSC_PVE_MAX_SERIAL + VSC_PVE_MAX_PARALLEL];
-  const char *wants[1 + VSC_PVE_MAX_SERIAL + VSC_PVE_MAX_PARALLEL];
-  char *owned[1 + VSC_PVE_MAX_SERIAL + VSC_PVE_MAX_PARALLEL];
-  size_t n_keys = 0, n_owned = 0;
+  const char *owned[VSC_PVE_N_NATIVE_KEYS];
+  size_t n_owned = 0;
   int rc = 0;
-
-  keys[n_keys] = vsc_strdup("agent");
-  wants[n_keys++] = ch->agent ? "1" : NULL;
-  for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
-    keys[n_keys] = vsc_asprintf("serial%d", i);
-    wants[n_keys++] = ch->serial[i];
-  }
-  for (int i = 0; i < VSC_PVE_MAX_PARALLEL; i++) {
-    keys[n_keys] = vsc_asprintf("parallel%d", i);
-    wants[n_keys++] = ch->parallel[i];
-  }
 
   if (ch->merge_args)
     rc |= vsc_pve_conf_check_unique(conf, pending, "args", diags);
-  for (size_t k = 0; k < n_keys; k++)
+  for (size_t k = 0; k < VSC_PVE_N_NATIVE_KEYS; k++)
     rc |= vsc_pve_conf_check_unique(conf, pending, keys[k], diags);
   if (rc < 0)
-    goto out;
+    return -1;
 
   /* no argument of vschan's before or after: the user's line as it is */
   if (ch->merge_args && (ch->n_args || vsc_pve_args_have_ours(conf, pending, ch->id_prefix))) {
     VSC_AUTOFREE(char) base = vsc_pve_conf_get_for(conf, pending, "args");
     VSC_AUTOFREE(char) merged =
       vsc_pve_args_merge(base, ch->args, ch->n_args, ch->drop, ch->n_drop, ch->id_prefix, diags);
-    if (!merged) {
-      rc = -1;
-      goto out;
-    }
+    if (!merged)
+      return -1;
     if (*merged) {
-      if ((rc = vsc_pve_conf_set(conf, pending, "args", merged, diags)) < 0)
-        goto out;
+      if (vsc_pve_conf_set(conf, pending, "args", merged, diags) < 0)
+        return -1;
     } else {
       remove_own(conf, pending, "args");
     }
@@ -160,21 +147,17 @@ int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *ch, vsc_dia
       warn_pending_override(conf, "args", diags);
   }
   /* Every collision is reported, not only the first. */
-  for (size_t k = 0; k < n_keys; k++) {
+  for (size_t k = 0; k < VSC_PVE_N_NATIVE_KEYS; k++) {
     bool ours;
-    if (apply_native(conf, ch, keys[k], wants[k], &ours, diags) < 0)
+    if (apply_native(conf, ch, keys[k], vsc_pve_native_pick(keys[k], ch->agent, ch->serial, ch->parallel), &ours, diags) < 0)
       rc = -1;
     else if (ours)
       owned[n_owned++] = keys[k];
   }
   if (rc < 0)
-    goto out;
+    return -1;
   vsc_pve_owner_record(conf, pending, owned, n_owned);
-  rc = vsc_pve_vm_check(conf, pending, ch->id_prefix, diags);
-out:
-  for (size_t k = 0; k < n_keys; k++)
-    free(keys[k]);
-  return rc;
+  return vsc_pve_vm_check(conf, pending, ch->id_prefix, diags);
 }
 
 static int apply_changes_cb(vsc_pve_conf *conf, void *opaque, vsc_diags *diags)

@@ -53,40 +53,24 @@ static vsc_chardev *port_device(vsc_kind kind, unsigned int port, vsc_backend ba
 /* The controller's port count and vectors (its place is --bus/--addr's). */
 static void read_controller(const char *value, vsc_devset *set)
 {
-  for (const char *p = strchr(value, ','); p; p = strchr(p + 1, ',')) {
-    unsigned int v;
-    const char *q;
-    if ((q = vsc_str_skip(p, ",max_ports=")) && vsc_str_take_uint(&q, 10, UINT_MAX, &v)) {
-      set->controller.present = set->controller.has_ports = true;
-      set->controller.ports = v;
-    } else if ((q = vsc_str_skip(p, ",vectors=")) && vsc_str_take_uint(&q, 10, UINT_MAX, &v)) {
-      set->controller.present = set->controller.has_vectors = true;
-      set->controller.vectors = v;
-    }
-  }
+  VSC_AUTOFREE(char) ports = vsc_qemu_opt_value(value, "driver", "max_ports");
+  VSC_AUTOFREE(char) vectors = vsc_qemu_opt_value(value, "driver", "vectors");
+  if (ports && vsc_str_to_uint(ports, UINT_MAX, &set->controller.ports))
+    set->controller.present = set->controller.has_ports = true;
+  if (vectors && vsc_str_to_uint(vectors, UINT_MAX, &set->controller.vectors))
+    set->controller.present = set->controller.has_vectors = true;
 }
 
 /* The id vschan derives for dev's chardev (prefix and all), or NULL. */
 static char *derived_id(const vsc_chardev *dev, const char *prefix)
 {
-  vsc_devset one;
-  vsc_diags quiet = { 0 };
   vsc_qemu_opts opts = { .id_prefix = prefix };
-  char **argv = NULL, *id = NULL;
-  size_t argc = 0;
-  vsc_devset_init(&one);
-  vsc_devset_add(&one, vsc_chardev_copy(dev));
-  if (vsc_qemu_build_argv(&one, &opts, &argv, &argc, &quiet) == 0) {
-    for (size_t i = 0; i + 1 < argc && !id; i++) {
-      const char *at = strcmp(argv[i], "-chardev") == 0 ? strstr(argv[i + 1], ",id=") : NULL;
-      if (at)
-        id = vsc_strndup(at + 4, strcspn(at + 4, ","));
-    }
-    vsc_qemu_argv_free(argv, argc);
-  }
-  vsc_diags_clear(&quiet);
-  vsc_devset_clear(&one);
-  return id;
+  VSC_AUTOFREE(char) text = vsc_qemu_device_text(dev, &opts);
+  const char *chardev = strstr(text, "-chardev\n");
+  if (!chardev)
+    return NULL;
+  VSC_AUTOFREE(char) value = vsc_strndup(chardev + 9, strcspn(chardev + 9, "\n"));
+  return vsc_qemu_opt_value(value, "backend", "id");
 }
 
 /* A device read from vschan's own arguments has the alias of its id; it
@@ -136,7 +120,8 @@ int vsc_pve_import(const vsc_pve_conf *conf, unsigned vmid, bool pending, const 
     vsc_devset_add(set, dev);
   }
   VSC_AUTOFREE(char) agent = vsc_pve_conf_get_for(conf, pending, "agent");
-  if (agent && vsc_pve_agent_is_virtio(agent)) {
+  vsc_pve_agent_port agent_port = vsc_pve_agent_port_of(agent);
+  if (agent_port == VSC_PVE_AGENT_VIRTIO) {
     vsc_chardev *dev = vsc_chardev_new(VSC_KIND_CHANNEL);
     dev->backend = VSC_BACKEND_UNIX;
     dev->has_backend = true;
@@ -148,7 +133,7 @@ int vsc_pve_import(const vsc_pve_conf *conf, unsigned vmid, bool pending, const 
     dev->target.name = vsc_strdup("org.qemu.guest_agent.0");
     set_origin(dev, conf, pending, "agent");
     vsc_devset_add(set, dev);
-  } else if (agent && strstr(agent, "type=isa")) {
+  } else if (agent_port == VSC_PVE_AGENT_ISA) {
     vsc_loc loc = vsc_pve_conf_key_loc(conf, pending, "agent");
     vsc_warning(diags, &loc, "qemu-import",
                 "keep the line as it is, or use the agent on its virtio port (agent: 1), which a spec can hold",

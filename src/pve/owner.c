@@ -17,11 +17,28 @@
 
 #include "util/buf.h"
 #include "util/sha1.h"
+#include "util/str.h"
 
 #include <string.h>
 
 #define RECORD_MARK "#vschan owns"
+
+const char *const vsc_pve_native_keys[VSC_PVE_N_NATIVE_KEYS + 1] = {
+  "agent", "serial0", "serial1", "serial2", "serial3", "parallel0", "parallel1", "parallel2", NULL,
+};
 #define HASH_LEN 8
+
+const char *vsc_pve_native_pick(const char *key, bool agent, const char *const *serial,
+                                const char *const *parallel)
+{
+  const char *n;
+  if (strcmp(key, "agent") == 0)
+    return agent ? "1" : NULL;
+  if ((n = vsc_str_skip(key, "serial")))
+    return serial[*n - '0'];
+  n = vsc_str_skip(key, "parallel");
+  return n ? parallel[*n - '0'] : NULL;
+}
 
 static bool is_record(const char *text)
 {
@@ -88,7 +105,7 @@ vsc_pve_line_owner vsc_pve_owner_of(const vsc_pve_conf *conf, bool pending, cons
                                                                       : VSC_PVE_LINE_USERS;
 }
 
-void vsc_pve_owner_record(vsc_pve_conf *conf, bool pending, char *const *keys, size_t n)
+void vsc_pve_owner_record(vsc_pve_conf *conf, bool pending, const char *const *keys, size_t n)
 {
   vsc_pve_section *s = &conf->sections[0];
   vsc_buf b = { 0 };

@@ -98,25 +98,10 @@ static bool native_parallel(const vsc_chardev *dev, int *port, char **value)
  * device to QEMU.  NULL when vschan cannot write it. */
 static char *device_text(const vsc_chardev *dev, const vsc_qemu_opts *qopts)
 {
-  vsc_devset one;
-  vsc_diags quiet = { 0 };
-  char **argv = NULL;
-  size_t argc = 0;
-  vsc_chardev *copy = vsc_chardev_copy(dev);
+  VSC_AUTOPTR(vsc_chardev) copy = vsc_chardev_copy(dev);
   free(copy->alias);
   copy->alias = NULL;
-  vsc_origin_clear(&copy->origin);
-  vsc_devset_init(&one);
-  vsc_devset_add(&one, copy);
-  vsc_buf b = { 0 };
-  if (vsc_qemu_build_argv(&one, qopts, &argv, &argc, &quiet) == 0) {
-    for (size_t i = 0; i < argc; i++)
-      vsc_buf_printf(&b, "%s\n", argv[i]);
-    vsc_qemu_argv_free(argv, argc);
-  }
-  vsc_diags_clear(&quiet);
-  vsc_devset_clear(&one);
-  return vsc_buf_steal(&b);
+  return vsc_qemu_device_text(copy, qopts);
 }
 
 /* The devices the user's own words of args: give (not vschan's): a
@@ -418,4 +403,18 @@ void vsc_pve_plan_clear(vsc_pve_plan *plan)
   if (plan->argv)
     vsc_qemu_argv_free(plan->argv, plan->argc);
   memset(plan, 0, sizeof(*plan));
+}
+
+const char *vsc_pve_plan_native(const vsc_pve_plan *plan, const char *key)
+{
+  return vsc_pve_native_pick(key, plan->agent, (const char *const *)plan->serial,
+                             (const char *const *)plan->parallel);
+}
+
+bool vsc_pve_plan_has_native(const vsc_pve_plan *plan)
+{
+  for (size_t k = 0; k < VSC_PVE_N_NATIVE_KEYS; k++)
+    if (vsc_pve_plan_native(plan, vsc_pve_native_keys[k]))
+      return true;
+  return false;
 }

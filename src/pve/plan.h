@@ -36,6 +36,12 @@ int vsc_pve_plan_build(unsigned vmid, const vsc_devset *set, const vsc_qemu_opts
                        const vsc_pve_conf *conf, bool pending, bool adopt, vsc_pve_plan *plan, vsc_diags *diags);
 void vsc_pve_plan_clear(vsc_pve_plan *plan);
 
+/* The plan's value of a native line (a key of vsc_pve_native_keys): "1"
+ * for agent, serialN's or parallelN's; NULL when the plan has none. */
+const char *vsc_pve_plan_native(const vsc_pve_plan *plan, const char *key);
+/* Whether the plan has any native line. */
+bool vsc_pve_plan_has_native(const vsc_pve_plan *plan);
+
 /* The guest memory vhost-user devices need, from the VM's config (read
  * from path): numa with hugepages, or virtiofsN lines, mean qemu-server
  * shares the memory itself (qopts->memory_shared); numa without hugepages

@@ -250,6 +250,14 @@ int vsc_pve_conf_set_agent(vsc_pve_conf *conf, bool pending, vsc_diags *diags);
 /* ------------------------------------------------------------------ */
 /* Which native lines are vschan's (owner.c): agent, serialN, parallelN */
 
+/* The native lines vschan writes and records, NULL-terminated. */
+#define VSC_PVE_N_NATIVE_KEYS (1 + VSC_PVE_MAX_SERIAL + VSC_PVE_MAX_PARALLEL)
+extern const char *const vsc_pve_native_keys[VSC_PVE_N_NATIVE_KEYS + 1];
+/* The value for key among a set of native lines: "1" for agent when
+ * agent, serial[N] for serialN, parallel[N] for parallelN. */
+const char *vsc_pve_native_pick(const char *key, bool agent, const char *const *serial,
+                                const char *const *parallel);
+
 typedef enum {
   VSC_PVE_LINE_ABSENT, /* no such line (for pending: none at the next start) */
   VSC_PVE_LINE_OURS,   /* vschan wrote it, and it still has that value */
@@ -265,7 +273,7 @@ vsc_pve_line_owner vsc_pve_owner_of(const vsc_pve_conf *conf, bool pending, cons
  * a line), with the values they have now: in place, else after the last
  * "#" line of the main section, else at its top; no record line when
  * nothing is left. */
-void vsc_pve_owner_record(vsc_pve_conf *conf, bool pending, char *const *keys, size_t n);
+void vsc_pve_owner_record(vsc_pve_conf *conf, bool pending, const char *const *keys, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* One change set: what "vschan qm --write" does to a config            */
@@ -313,9 +321,10 @@ int vsc_pve_changes_apply(vsc_pve_conf *conf, const vsc_pve_changes *changes, vs
  * nothing: qemu-server drops it whole). */
 int vsc_pve_vm_check(const vsc_pve_conf *conf, bool pending, const char *prefix, vsc_diags *diags);
 
-/* Does an agent: value enable the agent on its virtio-serial port (not
- * type=isa)? */
-bool vsc_pve_agent_is_virtio(const char *value);
+/* Where an agent: value puts the guest agent: nowhere (not enabled), on
+ * qemu-server's virtio-serial port, or on an ISA serial port (type=isa). */
+typedef enum { VSC_PVE_AGENT_OFF, VSC_PVE_AGENT_VIRTIO, VSC_PVE_AGENT_ISA } vsc_pve_agent_port;
+vsc_pve_agent_port vsc_pve_agent_port_of(const char *value);
 
 /* The character devices of a config (as of the next start when pending;
  * import.c): serialN: and parallelN: as ports at their index, an agent:

@@ -7,6 +7,8 @@
  * to start the VM. */
 #include "pve.h"
 
+#include "qemu/qemu.h"
+
 #include "util/buf.h"
 #include "util/strset.h"
 
@@ -15,27 +17,21 @@
 #include <string.h>
 #include <strings.h>
 
-/* One item of a comma-separated option string ("key=value,key=value"),
- * an item without '=' standing for first_key: only as the first item in
- * QEMU's strings, anywhere in Proxmox's property strings (as
- * parse_property_string reads its default key).  QEMU's strings escape a
- * comma as ",,", Proxmox's have none.  NULL when absent. */
-static char *opt_get(const char *s, const char *key, const char *first_key, bool qemu)
+/* One item of a Proxmox property string ("key=value,key=value"), an
+ * item without '=' anywhere standing for first_key (as
+ * parse_property_string reads its default key); such strings have no
+ * escaped comma.  NULL when absent.  (QEMU's strings:
+ * vsc_qemu_opt_value.) */
+static char *opt_get(const char *s, const char *key, const char *first_key)
 {
   size_t klen = strlen(key);
-  bool first = true;
-  for (const char *p = s ? s : ""; *p; first = false) {
-    vsc_buf item = { 0 };
-    while (*p && !(*p == ',' && !(qemu && p[1] == ','))) {
-      if (qemu && *p == ',')
-        p++;
-      vsc_buf_addc(&item, *p++);
-    }
-    p += *p == ',';
-    VSC_AUTOFREE(char) text = vsc_buf_steal(&item);
+  for (const char *p = s ? s : ""; *p;) {
+    size_t len = strcspn(p, ",");
+    VSC_AUTOFREE(char) text = vsc_strndup(p, len);
+    p += len + (p[len] == ',');
     if (strncmp(text, key, klen) == 0 && text[klen] == '=')
       return vsc_strdup(text + klen + 1);
-    if ((first || !qemu) && first_key && strcmp(key, first_key) == 0 && !strchr(text, '='))
+    if (first_key && strcmp(key, first_key) == 0 && !strchr(text, '='))
       return vsc_steal(&text);
   }
   return NULL;
@@ -48,11 +44,13 @@ static bool prop_true(const char *v)
                strcasecmp(v, "true") == 0);
 }
 
-bool vsc_pve_agent_is_virtio(const char *value)
+vsc_pve_agent_port vsc_pve_agent_port_of(const char *value)
 {
-  VSC_AUTOFREE(char) enabled = opt_get(value, "enabled", "enabled", false);
-  VSC_AUTOFREE(char) atype = opt_get(value, "type", NULL, false);
-  return prop_true(enabled) && !(atype && strcmp(atype, "isa") == 0);
+  VSC_AUTOFREE(char) enabled = opt_get(value, "enabled", "enabled");
+  VSC_AUTOFREE(char) atype = opt_get(value, "type", NULL);
+  if (!prop_true(enabled))
+    return VSC_PVE_AGENT_OFF;
+  return atype && strcmp(atype, "isa") == 0 ? VSC_PVE_AGENT_ISA : VSC_PVE_AGENT_VIRTIO;
 }
 
 typedef struct {
@@ -71,22 +69,19 @@ static void vm_view_read(const vsc_pve_conf *conf, bool pending, vm_view *vm)
 {
   memset(vm, 0, sizeof(*vm));
   VSC_AUTOFREE(char) agent = vsc_pve_conf_get_for(conf, pending, "agent");
-  VSC_AUTOFREE(char) enabled = opt_get(agent, "enabled", "enabled", false);
-  VSC_AUTOFREE(char) atype = opt_get(agent, "type", NULL, false);
-  if (prop_true(enabled)) {
-    vm->agent_isa = atype && strcmp(atype, "isa") == 0;
-    vm->agent_virtio = !vm->agent_isa;
-  }
+  vsc_pve_agent_port port = vsc_pve_agent_port_of(agent);
+  vm->agent_isa = port == VSC_PVE_AGENT_ISA;
+  vm->agent_virtio = port == VSC_PVE_AGENT_VIRTIO;
 
   /* qemu-server's vga_conf_has_spice: type qxl, qxl2, qxl3 or qxl4. */
   VSC_AUTOFREE(char) vga = vsc_pve_conf_get_for(conf, pending, "vga");
-  VSC_AUTOFREE(char) vtype = opt_get(vga, "type", "type", false);
-  VSC_AUTOFREE(char) clipboard = opt_get(vga, "clipboard", NULL, false);
+  VSC_AUTOFREE(char) vtype = opt_get(vga, "type", "type");
+  VSC_AUTOFREE(char) clipboard = opt_get(vga, "clipboard", NULL);
   vm->spice = vtype && strncmp(vtype, "qxl", 3) == 0 &&
               (vtype[3] == '\0' || (vtype[3] >= '2' && vtype[3] <= '4' && vtype[4] == '\0'));
   vm->vnc_clipboard = clipboard && strcmp(clipboard, "vnc") == 0;
   VSC_AUTOFREE(char) enh = vsc_pve_conf_get_for(conf, pending, "spice_enhancements");
-  VSC_AUTOFREE(char) folders = opt_get(enh, "foldersharing", NULL, false);
+  VSC_AUTOFREE(char) folders = opt_get(enh, "foldersharing", NULL);
   vm->foldersharing = vm->spice && prop_true(folders);
 
   for (int i = 0; i < VSC_PVE_MAX_SERIAL; i++) {
@@ -122,7 +117,7 @@ static const char *arg_opt(const vm_view *vm, size_t i)
 static char *device_prop(const char *val, const char *key)
 {
   if (val[0] != '{')
-    return opt_get(val, key, strcmp(key, "driver") == 0 ? "driver" : NULL, true);
+    return vsc_qemu_opt_value(val, "driver", key);
   json_t *obj = json_loads(val, 0, NULL);
   const char *v = json_string_value(json_object_get(obj, key));
   char *copy = v ? vsc_strdup(v) : NULL;
@@ -296,7 +291,7 @@ static int check_spice(const vm_view *vm, vsc_diags *diags)
   for (size_t i = 0; i + 1 < vm->argc; i++) {
     if (strcmp(arg_opt(vm, i), "-chardev") != 0)
       continue;
-    VSC_AUTOFREE(char) backend = opt_get(vm->argv[i + 1], "backend", "backend", true);
+    VSC_AUTOFREE(char) backend = vsc_qemu_opt_value(vm->argv[i + 1], "backend", "backend");
     if (backend && strcmp(backend, "spiceport") == 0) {
       vsc_error(diags, NULL, "pve-spice-not-enabled",
                 "set a SPICE display (vga: qxl), or drop the spiceport channel",

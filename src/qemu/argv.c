@@ -147,20 +147,6 @@ static void push(builder *b, char *arg)
 /* ---- numbers in addresses ---- */
 
 /* libvirt reads address numbers with base 0 (decimal or 0x hex). */
-static int parse_uint(const char *s, unsigned int max, unsigned int *out)
-{
-  char *end;
-  unsigned long v;
-
-  if (!s || !*s || *s == '-' || *s == '+')
-    return -1;
-  errno = 0;
-  v = strtoul(s, &end, 0);
-  if (errno || *end || v > max)
-    return -1;
-  *out = (unsigned int)v;
-  return 0;
-}
 
 static bool address_is(const vsc_chardev *dev, const char *type)
 {
@@ -431,7 +417,7 @@ static void read_virtio_address(builder *b, plan *p)
     if (strcmp(a->key, "controller") == 0 || strcmp(a->key, "bus") == 0) {
       const vsc_controller *c = &b->set->controller;
       unsigned int own = strcmp(a->key, "controller") == 0 && c->present && c->has_index ? c->index : 0;
-      if (parse_uint(a->value, UINT_MAX, &v) < 0 || v != own)
+      if (!vsc_str_to_uint(a->value, UINT_MAX, &v) || v != own)
         dev_error(b, dev, "qemu-address", "remove the attribute, or name the one controller's index and bus 0",
                   "address %s '%s' does not exist: qemu-args has one controller with one bus",
                   a->key, a->value);
@@ -443,7 +429,7 @@ static void read_virtio_address(builder *b, plan *p)
   s = vsc_address_get(&dev->address, "port");
   if (!s)
     return;
-  if (parse_uint(s, UINT_MAX, &v) < 0) {
+  if (!vsc_str_to_uint(s, UINT_MAX, &v)) {
     dev_error(b, dev, "qemu-address", "give a port number", "address port '%s' is not a number",
               s);
     return;
@@ -645,7 +631,7 @@ static void isa_address_opts(builder *b, vsc_buf *out, const vsc_chardev *dev)
     bool known = strcmp(a->key, "iobase") == 0 || strcmp(a->key, "irq") == 0;
     if (!known) {
       dev_error(b, dev, "qemu-address", NULL, "unknown isa address attribute '%s'", a->key);
-    } else if (parse_uint(a->value, strcmp(a->key, "irq") == 0 ? 15 : 0xffff, &v) < 0) {
+    } else if (!vsc_str_to_uint(a->value, strcmp(a->key, "irq") == 0 ? 15 : 0xffff, &v)) {
       dev_error(b, dev, "qemu-address", "give a number such as 0x3f8",
                 "isa address %s '%s' is not a valid number", a->key, a->value);
     } else {
@@ -683,13 +669,13 @@ static void pci_address_opts(builder *b, vsc_buf *out, const vsc_address *addr, 
         strcmp(k, "function") != 0)
       address_error(b, dev, vhost, NULL, "unknown pci address attribute '%s'", k);
   }
-  if ((s = vsc_address_get(addr, "domain")) && (parse_uint(s, 0, &domain) < 0))
+  if ((s = vsc_address_get(addr, "domain")) && !vsc_str_to_uint(s, 0, &domain))
     address_error(b, dev, vhost, "use domain 0", "pci address domain '%s' is not 0", s);
-  if ((s = vsc_address_get(addr, "bus")) && parse_uint(s, 0xff, &bus) < 0)
+  if ((s = vsc_address_get(addr, "bus")) && !vsc_str_to_uint(s, 0xff, &bus))
     address_error(b, dev, vhost, NULL, "pci address bus '%s' is not valid", s);
-  if ((s = vsc_address_get(addr, "slot")) && parse_uint(s, 0x1f, &slot) < 0)
+  if ((s = vsc_address_get(addr, "slot")) && !vsc_str_to_uint(s, 0x1f, &slot))
     address_error(b, dev, vhost, NULL, "pci address slot '%s' is not valid", s);
-  if ((s = vsc_address_get(addr, "function")) && parse_uint(s, 7, &function) < 0)
+  if ((s = vsc_address_get(addr, "function")) && !vsc_str_to_uint(s, 7, &function))
     address_error(b, dev, vhost, NULL, "pci address function '%s' is not valid", s);
   /* libvirt's names: the root bus is pcie.0 on q35 and pci.0 elsewhere, bus
    * N its controller pci.N (also qemu-server's names). */
@@ -1073,4 +1059,24 @@ int vsc_qemu_build_argv(const vsc_devset *set, const vsc_qemu_opts *opts,
   *argv = b.argv;
   *argc = b.argc - 1;
   return 0;
+}
+
+char *vsc_qemu_device_text(const vsc_chardev *dev, const vsc_qemu_opts *opts)
+{
+  vsc_devset one;
+  vsc_diags quiet = { 0 };
+  char **argv = NULL;
+  size_t argc = 0;
+  vsc_buf b = { 0 };
+  vsc_devset_init(&one);
+  vsc_devset_add(&one, vsc_chardev_copy(dev));
+  if (vsc_qemu_build_argv(&one, opts, &argv, &argc, &quiet) == 0) {
+    for (size_t i = 0; i < argc; i++)
+      vsc_buf_printf(&b, "%s\n", argv[i]);
+    vsc_qemu_argv_free(argv, argc);
+  }
+  vsc_diags_clear(&quiet);
+  vsc_devset_clear(&one);
+  char *text = vsc_buf_steal(&b);
+  return text ? text : vsc_strdup("");
 }

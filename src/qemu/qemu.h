@@ -80,6 +80,11 @@ int vsc_qemu_build_argv(const vsc_devset *set, const vsc_qemu_opts *opts,
                         char ***argv, size_t *argc, vsc_diags *diags);
 void vsc_qemu_argv_free(char **argv, size_t argc);
 
+/* The arguments vsc_qemu_build_argv writes for dev alone, one per line
+ * (its controller included), to compare devices as QEMU sees them; ""
+ * when they cannot be written.  Caller frees. */
+char *vsc_qemu_device_text(const vsc_chardev *dev, const vsc_qemu_opts *opts);
+
 /* The one escaping function for a value in a QEMU option string
  * (key=value,key=value): a literal ',' becomes ",,".  Caller frees. */
 char *vsc_qemu_escape_value(const char *value);
@@ -108,6 +113,12 @@ char *vsc_qemu_argv_to_shell(char *const *argv, size_t n);
 char *vsc_qemu_argv_to_lines(char *const *argv, size_t n, vsc_diags *diags);
 
 /* ---- QEMU's arguments read back (read.c) ---- */
+
+/* The value of key in a QEMU option string ("socket,id=x,path=a,,b"), as
+ * QEMU's parser reads it: ",," is a comma, a first item without '=' is
+ * implied's value (the backend, the driver), the last one wins.  NULL
+ * when absent.  Caller frees. */
+char *vsc_qemu_opt_value(const char *opts, const char *implied, const char *key);
 
 /* The character devices of a QEMU argument list (an args: line): each
  * -chardev with the -device (virtserialport, virtconsole, isa-serial,

@@ -96,6 +96,15 @@ static const char *qopts_take(qopts *o, const char *key)
   return v;
 }
 
+/* Give key back, unused: a value that is not what it should be is left
+ * for the caller's message (qopts_unused). */
+static void qopts_untake(qopts *o, const char *key)
+{
+  for (size_t i = 0; i < o->n; i++)
+    if (strcmp(o->items[i].key, key) == 0)
+      o->items[i].used = false;
+}
+
 /* The first option nothing took, or NULL. */
 static const qopt *qopts_unused(const qopts *o)
 {
@@ -103,6 +112,16 @@ static const qopt *qopts_unused(const qopts *o)
     if (!o->items[i].used)
       return &o->items[i];
   return NULL;
+}
+
+char *vsc_qemu_opt_value(const char *opts, const char *implied, const char *key)
+{
+  qopts o;
+  qopts_parse(opts, implied, &o);
+  const char *v = qopts_take(&o, key);
+  char *copy = v ? vsc_strdup(v) : NULL;
+  qopts_clear(&o);
+  return copy;
 }
 
 /* An option vschan has no field for, for a message ("nodelay" is
@@ -195,13 +214,10 @@ static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
     }
     vsc_source *src = &dev->sources[*at];
     if (f->type == VSC_FIELD_UINT) {
-      char *end;
-      unsigned long n = strtoul(v, &end, 10);
-      if (*end || !*v || n > f->max) {
+      if (!vsc_str_to_uint(v, f->max, (unsigned int *)vsc_source_field_ptr(src, f))) {
         *why = vsc_asprintf("%s=%s", q->key, v);
         return -1;
       }
-      *(unsigned int *)vsc_source_field_ptr(src, f) = (unsigned int)n;
       *(bool *)((char *)src + f->given_offset) = true;
       continue;
     }
@@ -258,28 +274,23 @@ static int read_chardev_opts(qopts *o, vsc_chardev *dev, char **why)
       *why = vsc_asprintf("telnet=%s", telnet);
       return -1;
     }
-    unsigned long secs = 0;
-    char *end = NULL;
-    if (reconnect_ms) {
-      unsigned long ms = strtoul(reconnect_ms, &end, 10);
-      if (*end || ms % 1000) {
-        *why = vsc_asprintf("reconnect-ms=%s", reconnect_ms);
-        return -1;
-      }
-      secs = ms / 1000;
-      reconnect = reconnect_ms;
-    } else if (reconnect) {
-      secs = strtoul(reconnect, &end, 10);
-      if (*end) {
-        *why = vsc_asprintf("reconnect=%s", reconnect);
-        return -1;
-      }
+    /* reconnect-ms (QEMU >= 9.2) in whole seconds, as the model keeps it */
+    unsigned int secs = 0, ms = 0;
+    if (reconnect_ms && !(vsc_str_to_uint(reconnect_ms, UINT_MAX, &ms) && ms % 1000 == 0)) {
+      *why = vsc_asprintf("reconnect-ms=%s", reconnect_ms);
+      return -1;
     }
-    if (reconnect) {
+    if (!reconnect_ms && reconnect && !vsc_str_to_uint(reconnect, UINT_MAX, &secs)) {
+      *why = vsc_asprintf("reconnect=%s", reconnect);
+      return -1;
+    }
+    if (reconnect_ms)
+      secs = ms / 1000;
+    if (reconnect || reconnect_ms) {
       main_src->has_reconnect = true;
       main_src->reconnect.enabled = secs ? VSC_TRI_YES : VSC_TRI_NO;
       main_src->reconnect.has_timeout = secs != 0;
-      main_src->reconnect.timeout = (unsigned int)secs;
+      main_src->reconnect.timeout = secs;
     }
   }
   /* tls-creds=ID: the caller finds the -object (use_chardev) */
@@ -593,8 +604,8 @@ static void read_pci_address(qopts *o, vsc_address *addr)
   if (bus && strcmp(bus, "pcie.0") != 0 && !(bn && vsc_str_take_uint(&bn, 10, 0xff, &b) && !*bn))
     ok = false;
   if (!ok) {
-    for (size_t k = 0; k < o->n; k++)
-      o->items[k].used &= strcmp(o->items[k].key, "bus") != 0 && strcmp(o->items[k].key, "addr") != 0;
+    qopts_untake(o, "bus");
+    qopts_untake(o, "addr");
     return;
   }
   char v[16];
@@ -624,20 +635,16 @@ static vsc_chardev *device_of(qopts *o, const char *driver)
     /* the port number stays (virtio-serial address port); the bus is the
      * one controller's, whatever its name */
     qopts_take(o, "bus");
-    if ((v = qopts_take(o, "nr"))) {
-      char *end;
-      unsigned long nr = strtoul(v, &end, 10);
-      if (*end || !*v || nr > 65535) {
-        for (size_t k = 0; k < o->n; k++)
-          o->items[k].used &= strcmp(o->items[k].key, "nr") != 0;
-      } else {
-        char port[16];
-        snprintf(port, sizeof(port), "%lu", nr);
-        dev->address.type = vsc_strdup("virtio-serial");
-        vsc_address_set(&dev->address, "controller", "0");
-        vsc_address_set(&dev->address, "bus", "0");
-        vsc_address_set(&dev->address, "port", port);
-      }
+    unsigned int nr;
+    if ((v = qopts_take(o, "nr")) && !vsc_str_to_uint(v, 65535, &nr)) {
+      qopts_untake(o, "nr");
+    } else if (v) {
+      char port[16];
+      snprintf(port, sizeof(port), "%u", nr);
+      dev->address.type = vsc_strdup("virtio-serial");
+      vsc_address_set(&dev->address, "controller", "0");
+      vsc_address_set(&dev->address, "bus", "0");
+      vsc_address_set(&dev->address, "port", port);
     }
   } else if (!strcmp(driver, "isa-serial") || !strcmp(driver, "pci-serial") || !strcmp(driver, "usb-serial") ||
              !strcmp(driver, "isa-parallel") || !strcmp(driver, "isa-debugcon")) {
@@ -665,16 +672,14 @@ static vsc_chardev *device_of(qopts *o, const char *driver)
       read_pci_address(o, &dev->address);
     }
     if (driver[0] == 'i' && !debugcon && (v = qopts_take(o, "index"))) {
-      char *end;
-      unsigned long idx = strtoul(v, &end, 0);
-      if (*end || idx > 3) {
-        for (size_t k = 0; k < o->n; k++)
-          o->items[k].used &= strcmp(o->items[k].key, "index") != 0;
-        return dev;   /* "index" is left unused, for the caller's message */
+      unsigned int idx;
+      if (!vsc_str_to_uint(v, 3, &idx)) {
+        qopts_untake(o, "index");
+        return dev;
       }
       dev->has_target = true;
       dev->target.has_port = true;
-      dev->target.port = (unsigned int)idx;
+      dev->target.port = idx;
     }
   }
   qopts_take(o, "id");

@@ -36,13 +36,14 @@ static inline const char *vsc_str_skip(const char *s, const char *prefix)
   return s && strncmp(s, prefix, n) == 0 ? s + n : NULL;
 }
 
-/* Read an unsigned number (strtoul, base 10 or 16) at *p, of at most max;
+/* Read an unsigned number (strtoul, base 10, 16 or 0) at *p, of at most max;
  * *p moves past it.  False when there are no digits or it is too big
  * (and *p stays). */
 static inline bool vsc_str_take_uint(const char **p, int base, unsigned long max, unsigned int *out)
 {
   const char *s = *p;
   char *end;
+  /* (strtoul would also take a sign and leading spaces) */
   bool digit = base == 16 ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s);
   if (!digit)
     return false;
@@ -53,4 +54,13 @@ static inline bool vsc_str_take_uint(const char **p, int base, unsigned long max
   *out = (unsigned int)v;
   *p = end;
   return true;
+}
+
+/* s is all of one unsigned number of at most max, read as QEMU and
+ * libvirt read them (strtoul base 0: 10, 0x1f, 017); no sign, no
+ * trailing text. */
+static inline bool vsc_str_to_uint(const char *s, unsigned long max, unsigned int *out)
+{
+  const char *p = s;
+  return s && vsc_str_take_uint(&p, 0, max, out) && !*p;
 }

@@ -2,6 +2,7 @@
 skip, and the wall-clock bounds of its checks.  A script imports it with
 sys.path.insert(0, <tests/lib>)."""
 import os
+import sys
 
 # A wait may take LONG_S seconds before a check fails; a deadline may be
 # overrun by MARGIN_S (tests/lib/test.sh, "Time").
@@ -17,3 +18,27 @@ def skip(reason):
         return 1
     print("SKIP: " + reason, flush=True)
     return 77
+
+
+class Checks:
+    """The checks of a script: check(name, cond, detail) counts one,
+    printing "ok NAME" (unless quiet) or "FAIL NAME: DETAIL"; finish()
+    prints the counts and exits 1 when one failed."""
+
+    def __init__(self, quiet=False):
+        self.quiet = quiet
+        self.passed = 0
+        self.failures = []
+
+    def __call__(self, name, cond, detail=""):
+        if cond:
+            self.passed += 1
+            if not self.quiet:
+                print(f"ok {name}", flush=True)
+        else:
+            self.failures.append(name)
+            print(f"FAIL {name}: {detail}", flush=True)
+
+    def finish(self, prefix=""):
+        print(f"{prefix}{self.passed} passed, {len(self.failures)} failed")
+        sys.exit(1 if self.failures else 0)

@@ -10,20 +10,12 @@ import json, os, shutil, socket, subprocess, sys, tempfile, time
 vschan = sys.argv[1]
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "lib"))
-from testlib import LONG_S, skip  # noqa: E402
+from testlib import LONG_S, skip, Checks  # noqa: E402
+check = Checks()
 
 if shutil.which("qemu-system-x86_64") is None:
     sys.exit(skip("qemu-system-x86_64 is missing (Debian package qemu-system-x86)"))
-failures, passed = [], 0
 
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print(f"ok {name}")
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {detail}")
 
 def free_port(kind=socket.SOCK_STREAM):
     """A port nothing listens on now (a busy machine runs other tests)."""
@@ -154,5 +146,4 @@ with tempfile.TemporaryDirectory(prefix="vschan-legacy-") as tmp:
     check("--parallel /dev/parport0 is a parallel host device",
           '<parallel type="dev">' in r.stdout and 'path="/dev/parport0"' in r.stdout, r.stdout + r.stderr)
 
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()

@@ -9,21 +9,13 @@ import json, os, shutil, socket, subprocess, sys, tempfile, time
 vschan = sys.argv[1]
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "lib"))
-from testlib import LONG_S, skip  # noqa: E402
+from testlib import LONG_S, skip, Checks  # noqa: E402
+check = Checks()
 
 for cmd, pkg in (("qemu-system-x86_64", "qemu-system-x86"), ("openssl", "openssl")):
     if shutil.which(cmd) is None:
         sys.exit(skip(f"{cmd} is missing (Debian package {pkg})"))
-failures, passed = [], 0
 
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print(f"ok {name}")
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {detail}")
 
 def run(*args):
     return subprocess.run(list(args), capture_output=True, text=True, timeout=LONG_S)
@@ -85,5 +77,4 @@ with tempfile.TemporaryDirectory(prefix="vschan-tls-") as tmp:
     check("qm import reads tls: true back, and says where the credentials are",
           r.returncode == 0 and '"tls": true' in r.stdout and pki in r.stderr, r.stdout + r.stderr)
 
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()

@@ -8,21 +8,13 @@ import os, re, shutil, subprocess, sys, tempfile
 vschan = sys.argv[1]
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "lib"))
-from testlib import skip  # noqa: E402
+from testlib import skip, Checks  # noqa: E402
+check = Checks(quiet=True)
 data = os.path.join(here, "..", "pve", "data")
-failures = []
-passed = 0
 
 if shutil.which("perl") is None:
     sys.exit(skip("perl is missing (Debian package perl)"))
 
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {detail}")
 
 def shellwords(value):
     """Proxmox's split of args: (Text::ParseWords::shellwords)."""
@@ -257,5 +249,4 @@ with tempfile.TemporaryDirectory(prefix="vschan-corpus-") as tmp:
             check(f"{name}: then the imported spec changes nothing",
                   w2.returncode == 0 and open(conf, "rb").read() == written, w2.stdout + w2.stderr)
 
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()

@@ -6,10 +6,9 @@ import json, os, shutil, socket, subprocess, sys, tempfile, time
 vschan = sys.argv[1]
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "lib"))
-from testlib import LONG_S, MARGIN_S, skip  # noqa: E402
+from testlib import LONG_S, MARGIN_S, skip, Checks  # noqa: E402
+check = Checks()
 data = os.path.join(here, "..", "pve", "data")
-failures = []
-passed = 0
 
 def need(cmd, pkg):
     if shutil.which(cmd) is None:
@@ -19,14 +18,6 @@ need("perl", "perl")
 need("qemu-system-x86_64", "qemu-system-x86")
 need("flock", "util-linux")
 
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print(f"ok {name}")
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {detail}")
 
 def run(*args, env=None, **kw):
     e = dict(os.environ, NO_COLOR="1")
@@ -544,5 +535,4 @@ with tempfile.TemporaryDirectory(prefix="vschan-qm-") as tmp:
     check("defect 4: --print-command without the config warns that --args replaces the user's",
           r.returncode == 0 and "[pve-no-config]" in r.stderr and r.stdout.startswith("qm set 101 --args "), r.stderr)
 
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()

@@ -7,18 +7,13 @@ Usage: check-roundtrip.py VSCHAN"""
 import json, os, random, subprocess, sys, tempfile
 
 vschan = sys.argv[1]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testlib import Checks  # noqa: E402
+check = Checks(quiet=True)
 seed = int(os.environ.get("VSCHAN_TEST_SEED", random.randrange(1 << 30)))
 RUNS = int(os.environ.get("VSCHAN_TEST_RUNS", "120"))
 VMID = "101"
-failures, passed = [], 0
 
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {detail}")
 
 def random_spec(rnd):
     """A spec qemu-server can start: at most four ISA serial ports, distinct
@@ -136,5 +131,4 @@ with tempfile.TemporaryDirectory(prefix="vschan-roundtrip-") as tmp:
 
     check("most random specs are written (not refused)", refused * 2 < RUNS, f"{refused} of {RUNS} refused")
 
-print(f"seed {seed}: {passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish(f"seed {seed}: ")
